@@ -1,0 +1,793 @@
+/* config: the key table and the inih-driven reader (see config.h).
+ * Everything about a key -- where it lives, its type, default, range and
+ * help -- is one row of KEYS[]; no other code names a key's default. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+typedef enum { T_INT, T_U64, T_DOUBLE, T_BOOL, T_STR, T_PATH, T_ENUM, T_LIST, T_INTLIST } KeyType;
+
+typedef struct KeyDef {
+    const char *section;
+    const char *name;
+    KeyType type;
+    size_t offset;        /* into Config */
+    size_t size;          /* of a string field */
+    const char *def;      /* default, as it would be written in the file */
+    double min, max;      /* range of numbers and list lengths */
+    const char *choices;  /* T_ENUM: "a|b|c", value = index */
+    int resume_safe;      /* may change when resuming a run */
+    const char *help;
+} KeyDef;
+
+#define F(field) offsetof(Config, field), sizeof(((Config *)0)->field)
+
+static const KeyDef KEYS[] = {
+    { "data", "path", T_PATH, F(data_path), "", 0, 0, NULL, 0,
+      "CSV or HDF5 file with a header row (relative to the config file)" },
+    { "data", "features", T_LIST, F(features), "", 1, CFG_MAX_FEATURES, NULL, 0,
+      "comma list of input column names, in the order the network sees them" },
+    { "data", "target", T_STR, F(target), "", 0, 0, NULL, 0,
+      "name of the column to predict" },
+    { "data", "normalize", T_ENUM, F(normalize), "zscore", 0, 0, "none|zscore|minmax", 0,
+      "feature scaling fitted on the training rows: zscore (mean 0, sd 1), minmax ([0, 1]) or none" },
+    { "data", "normalize_target", T_ENUM, F(normalize_target), "same", 0, 0, "none|zscore|minmax|same", 0,
+      "target scaling; same = as [data] normalize" },
+    { "data", "validation_fraction", T_DOUBLE, F(validation_fraction), "0.2", 0, 0.9, NULL, 0,
+      "share of rows held out for validation (seeded split)" },
+    { "data", "test_fraction", T_DOUBLE, F(test_fraction), "0", 0, 0.9, NULL, 0,
+      "share of rows held out for the final test (seeded split)" },
+    { "data", "delimiter", T_STR, F(delimiter), ",", 0, 0, NULL, 0,
+      "field separator: one character, or tab" },
+    { "data", "na_values", T_LIST, F(na_values), "", 0, 64, NULL, 0,
+      "comma list of cell texts that mean missing, besides an empty cell (e.g. NA, N/A, ?)" },
+    { "data", "missing", T_ENUM, F(missing), "error", 0, 0, "error|drop|mean", 0,
+      "missing cells: error, drop the row, or fill with the training rows' mean" },
+    { "model", "hidden", T_INTLIST, F(hidden), "2", 0, NET_MAX_LAYERS - 1, NULL, 0,
+      "comma list of hidden layer widths, e.g. 2 or 64,64 (empty: linear regression)" },
+    { "model", "activation", T_ENUM, F(activation), "sigmoid", 0, 0, "sigmoid|tanh|relu|linear", 0,
+      "activation of the hidden layers" },
+    { "model", "output_activation", T_ENUM, F(output_activation), "linear", 0, 0, "sigmoid|tanh|relu|linear", 0,
+      "activation of the output unit" },
+    { "model", "init", T_ENUM, F(init), "xavier", 0, 0, "xavier|uniform|explicit", 0,
+      "initial parameters: xavier (Glorot uniform, zero biases), uniform (+-init_scale) or explicit ([init] section)" },
+    { "model", "init_scale", T_DOUBLE, F(init_scale), "0.5", 0, 1e6, NULL, 0,
+      "half-width of the uniform initialisation" },
+    { "train", "epochs", T_INT, F(epochs), "100", 0, 1e9, NULL, 1,
+      "passes over the training rows" },
+    { "train", "batch_size", T_INT, F(batch_size), "32", 1, 1 << 24, NULL, 0,
+      "rows per gradient step (the loss is averaged over the batch)" },
+    { "train", "learning_rate", T_DOUBLE, F(learning_rate), "0.01", 0, 1e9, NULL, 0,
+      "gradient descent step size" },
+    { "train", "seed", T_U64, F(seed), "1", 0, 0, NULL, 0,
+      "seed of the initialisation, the split and the shuffles" },
+    { "train", "threads", T_INT, F(threads), "0", 0, 4096, NULL, 1,
+      "worker threads, 0 = all cores (results do not depend on it)" },
+    { "train", "shuffle", T_BOOL, F(shuffle), "true", 0, 0, NULL, 0,
+      "visit the training rows in a fresh seeded order every epoch" },
+    { "run", "dir", T_PATH, F(run_dir), "", 0, 0, NULL, 1,
+      "output directory (default runs/<config file name without .ini>)" },
+    { "run", "flush_seconds", T_DOUBLE, F(flush_seconds), "1", 0, 1e9, NULL, 1,
+      "curves.h5 is rewritten at most this often while training, and always at the end" },
+};
+#define NKEYS ((int)(sizeof KEYS / sizeof KEYS[0]))
+
+static const char *const SECTIONS[] = { "data", "model", "train", "run", "init" };
+#define NSECTIONS ((int)(sizeof SECTIONS / sizeof SECTIONS[0]))
+
+/* ---- small text helpers ---------------------------------------------- */
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src);
+}
+
+static const char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Levenshtein distance of short strings, for did-you-mean hints. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    int prev[64], cur[64];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof prev);
+    }
+    return prev[lb];
+}
+
+/* Closest candidate within a distance of about a third of its length. */
+static const char *closest(const char *word, const char *const *cand, int n)
+{
+    const char *best = NULL;
+    int bd = INT_MAX;
+    for (int i = 0; i < n; i++) {
+        int d = edit_distance(word, cand[i]);
+        if (d < bd) {
+            bd = d;
+            best = cand[i];
+        }
+    }
+    return best && bd <= 1 + (int)strlen(best) / 3 ? best : NULL;
+}
+
+static int find_key(const char *section, const char *name)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (strcmp(KEYS[i].section, section) == 0 && strcmp(KEYS[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- value parsing: each returns 0, or -1 with a reason in why -------- */
+
+static int parse_double(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end != '\0' || errno == ERANGE || !isfinite(d))
+        return -1;
+    *out = d;
+    return 0;
+}
+
+static int parse_long(const char *v, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end != '\0' || errno == ERANGE)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int parse_enum(const char *v, const char *choices)
+{
+    int idx = 0;
+    const char *p = choices;
+    size_t lv = strlen(v);
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == lv && strncmp(p, v, len) == 0)
+            return idx;
+        idx++;
+        p += len + (bar ? 1 : 0);
+    }
+    return -1;
+}
+
+static const char *enum_name(const char *choices, int idx, char *buf, size_t cap)
+{
+    const char *p = choices;
+    for (int i = 0; *p; i++) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (i == idx) {
+            snprintf(buf, cap, "%.*s", (int)len, p);
+            return buf;
+        }
+        p += len + (bar ? 1 : 0);
+    }
+    return "?";
+}
+
+/* Splits a comma list into trimmed items; empty items are an error. */
+static int split_list(const char *v, char items[][256], int max_items, size_t item_cap,
+                      int *count, char *why, size_t wcap)
+{
+    char buf[CFG_TEXT_MAX];
+    copy_str(buf, sizeof buf, v);
+    *count = 0;
+    if (trim(buf)[0] == '\0')
+        return 0;
+    char *p = buf;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        const char *item = trim(p);
+        if (!*item) {
+            snprintf(why, wcap, "empty item in the list; write items separated by single commas");
+            return -1;
+        }
+        if (*count >= max_items) {
+            snprintf(why, wcap, "more than %d items", max_items);
+            return -1;
+        }
+        if (strlen(item) >= item_cap) {
+            snprintf(why, wcap, "item \"%.40s...\" is longer than %zu characters", item, item_cap - 1);
+            return -1;
+        }
+        snprintf(items[*count], item_cap, "%s", item);
+        (*count)++;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+static void dir_of(const char *path, char *dir, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        copy_str(dir, cap, "");
+    else
+        snprintf(dir, cap, "%.*s", (int)(slash - path + 1), path);
+}
+
+/* Sets KEYS[k] from text. base_dir prefixes relative paths ("" for none). */
+static int set_key(Config *c, int k, const char *value, const char *base_dir, char *why, size_t wcap)
+{
+    const KeyDef *kd = &KEYS[k];
+    char *field = (char *)c + kd->offset;
+    char vbuf[CFG_TEXT_MAX];
+    copy_str(vbuf, sizeof vbuf, value);
+    const char *v = trim(vbuf);
+    switch (kd->type) {
+    case T_INT: {
+        long long x;
+        if (parse_long(v, &x)) {
+            snprintf(why, wcap, "expected a whole number, got \"%.40s\"", v);
+            return -1;
+        }
+        if ((double)x < kd->min || (double)x > kd->max) {
+            snprintf(why, wcap, "%lld is out of range; use %.0f to %.0f", x, kd->min, kd->max);
+            return -1;
+        }
+        *(int *)field = (int)x;
+        return 0;
+    }
+    case T_U64: {
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(v, &end, 10);
+        if (end == v || *end || errno == ERANGE || v[0] == '-') {
+            snprintf(why, wcap, "expected a whole number from 0 to 2^64-1, got \"%.40s\"", v);
+            return -1;
+        }
+        *(uint64_t *)field = (uint64_t)x;
+        return 0;
+    }
+    case T_DOUBLE: {
+        double d;
+        if (parse_double(v, &d)) {
+            snprintf(why, wcap, "expected a number, got \"%.40s\"", v);
+            return -1;
+        }
+        if (d < kd->min || d > kd->max) {
+            snprintf(why, wcap, "%g is out of range; use %g to %g", d, kd->min, kd->max);
+            return -1;
+        }
+        *(double *)field = d;
+        return 0;
+    }
+    case T_BOOL:
+        if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "on"))
+            *(int *)field = 1;
+        else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off"))
+            *(int *)field = 0;
+        else {
+            snprintf(why, wcap, "expected true or false, got \"%.40s\"", v);
+            return -1;
+        }
+        return 0;
+    case T_ENUM: {
+        int idx = parse_enum(v, kd->choices);
+        if (idx < 0) {
+            snprintf(why, wcap, "\"%.40s\" is not one of %s", v, kd->choices);
+            return -1;
+        }
+        *(int *)field = idx;
+        return 0;
+    }
+    case T_STR:
+        if (strlen(v) >= kd->size) {
+            snprintf(why, wcap, "value is longer than %zu characters", kd->size - 1);
+            return -1;
+        }
+        if (field == c->delimiter) {
+            if (!strcmp(v, "tab") || !strcmp(v, "\\t"))
+                v = "\t";
+            if (strlen(v) != 1 || *v == '"' || *v == '\n' || *v == '\r') {
+                snprintf(why, wcap, "expected one character (e.g. , or ; or tab), got \"%.20s\"", v);
+                return -1;
+            }
+        }
+        copy_str(field, kd->size, v);
+        return 0;
+    case T_PATH:
+        if (v[0] && v[0] != '/' && base_dir && base_dir[0]) {
+            if (strlen(base_dir) + strlen(v) >= kd->size) {
+                snprintf(why, wcap, "path is longer than %zu characters", kd->size - 1);
+                return -1;
+            }
+            snprintf(field, kd->size, "%s%s", base_dir, v);
+            return 0;
+        }
+        if (strlen(v) >= kd->size) {
+            snprintf(why, wcap, "path is longer than %zu characters", kd->size - 1);
+            return -1;
+        }
+        copy_str(field, kd->size, v);
+        return 0;
+    case T_LIST: {
+        char (*items)[256] = malloc(sizeof(char[CFG_MAX_FEATURES][256]));
+        int n = 0;
+        if (!items) {
+            snprintf(why, wcap, "out of memory");
+            return -1;
+        }
+        int rc = split_list(v, items, (int)kd->max, field == c->na_values ? 64 : 256, &n, why, wcap);
+        if (!rc && n < (int)kd->min) {
+            snprintf(why, wcap, "expected a comma list of at least %d name(s)", (int)kd->min);
+            rc = -1;
+        }
+        if (!rc && field == c->features) {
+            for (int i = 0; i < n && !rc; i++)
+                for (int j = 0; j < i; j++)
+                    if (!strcmp(items[i], items[j])) {
+                        snprintf(why, wcap, "column \"%.60s\" is listed twice", items[i]);
+                        rc = -1;
+                        break;
+                    }
+            if (!rc) {
+                c->nfeat = n;
+                memcpy(c->feature_names, items, (size_t)n * sizeof items[0]);
+            }
+        } else if (!rc) {
+            c->nna = n;
+            for (int i = 0; i < n; i++)
+                copy_str(c->na_list[i], sizeof c->na_list[i], items[i]);
+        }
+        free(items);
+        if (!rc)
+            copy_str(field, kd->size, v);
+        return rc;
+    }
+    case T_INTLIST: {
+        char items[NET_MAX_LAYERS][256];
+        int n = 0;
+        if (split_list(v, items, (int)kd->max, 256, &n, why, wcap))
+            return -1;
+        for (int i = 0; i < n; i++) {
+            long long x;
+            if (parse_long(items[i], &x) || x < 1 || x > 65536) {
+                snprintf(why, wcap, "layer width \"%.20s\" is not a whole number from 1 to 65536", items[i]);
+                return -1;
+            }
+            c->hidden_widths[i] = (int)x;
+        }
+        c->nhidden = n;
+        copy_str(field, kd->size, v);
+        return 0;
+    }
+    }
+    return -1;
+}
+
+/* [init] keys: W<l> or b<l>, l from 1 to NET_MAX_LAYERS. */
+static int init_key(const char *name, int *layer, int *is_bias)
+{
+    if ((name[0] != 'W' && name[0] != 'b') || !isdigit((unsigned char)name[1]))
+        return -1;
+    char *end;
+    long l = strtol(name + 1, &end, 10);
+    if (*end || l < 1 || l > NET_MAX_LAYERS)
+        return -1;
+    *layer = (int)l - 1;
+    *is_bias = name[0] == 'b';
+    return 0;
+}
+
+/* Sets (section, name) = value; where names the origin for messages
+ * ("file:line" or "--set"). */
+static int assign(Config *c, const char *section, const char *name, const char *value,
+                  const char *base_dir, const char *where, int line, Err *err)
+{
+    int known_section = 0;
+    for (int s = 0; s < NSECTIONS; s++)
+        known_section |= !strcmp(section, SECTIONS[s]);
+    if (!known_section) {
+        const char *hint = closest(section, SECTIONS, NSECTIONS);
+        return err_set(err, E_CONFIG, "%s: unknown section [%.40s]%s%s%s; sections are [data], [model], [train], [run], [init]",
+                       where, section, hint ? " (did you mean [" : "", hint ? hint : "", hint ? "]?)" : "");
+    }
+    if (!strcmp(section, "init")) {
+        int layer, is_bias;
+        if (init_key(name, &layer, &is_bias))
+            return err_set(err, E_CONFIG,
+                           "%s: [init] %.40s: unknown key; [init] takes W1, b1, W2, b2, ... (layer numbers from 1)",
+                           where, name);
+        char **slot = is_bias ? &c->init_b[layer] : &c->init_W[layer];
+        char *dup = strdup(value);
+        if (!dup)
+            return err_set(err, E_NOMEM, "%s: out of memory", where);
+        free(*slot);
+        *slot = dup;
+        (is_bias ? c->init_b_line : c->init_W_line)[layer] = line;
+        return 0;
+    }
+    int k = find_key(section, name);
+    if (k < 0) {
+        const char *names[NKEYS];
+        int n = 0;
+        for (int i = 0; i < NKEYS; i++)
+            if (!strcmp(KEYS[i].section, section))
+                names[n++] = KEYS[i].name;
+        const char *hint = closest(name, names, n);
+        if (!hint) {
+            /* Maybe the key exists in another section. */
+            for (int i = 0; i < NKEYS; i++)
+                if (!strcmp(KEYS[i].name, name))
+                    return err_set(err, E_CONFIG, "%s: unknown key \"%.40s\" in [%s]; it belongs in [%s]",
+                                   where, name, section, KEYS[i].section);
+            return err_set(err, E_CONFIG,
+                           "%s: unknown key \"%.40s\" in [%s]; `housenet help config` lists every key",
+                           where, name, section);
+        }
+        return err_set(err, E_CONFIG, "%s: unknown key \"%.40s\" in [%s] (did you mean \"%s\"?)",
+                       where, name, section, hint);
+    }
+    if (line > 0 && c->key_line[k] > 0)
+        return err_set(err, E_CONFIG, "%s: [%s] %s is set twice (first at line %d); keep one",
+                       where, section, name, c->key_line[k]);
+    char why[512];
+    if (set_key(c, k, value, base_dir, why, sizeof why))
+        return err_set(err, E_CONFIG, "%s: [%s] %s: %s", where, section, name, why);
+    if (line > 0)
+        c->key_line[k] = line;
+    return 0;
+}
+
+void cfg_defaults(Config *c)
+{
+    memset(c, 0, sizeof *c);
+    char why[256];
+    for (int k = 0; k < NKEYS; k++)
+        set_key(c, k, KEYS[k].def, "", why, sizeof why);
+}
+
+typedef struct LoadCtx {
+    Config *c;
+    FILE *f;
+    int line;            /* lines read so far = the line inih is handling */
+    const char *path;
+    char base_dir[CFG_PATH_MAX];
+    Err *err;
+    int failed;
+} LoadCtx;
+
+static char *reader(char *str, int num, void *stream)
+{
+    LoadCtx *ctx = stream;
+    char *r = fgets(str, num, ctx->f);
+    if (r)
+        ctx->line++;
+    return r;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    LoadCtx *ctx = user;
+    if (ctx->failed)
+        return 1;
+    char where[CFG_PATH_MAX + 32];
+    snprintf(where, sizeof where, "%s:%d", ctx->path, ctx->line);
+    if (!section[0]) {
+        err_set(ctx->err, E_CONFIG, "%s: key \"%.40s\" comes before any [section]; put it under [data], [model], [train] or [run]",
+                where, name);
+        ctx->failed = 1;
+        return 1;
+    }
+    if (assign(ctx->c, section, name, value, ctx->base_dir, where, ctx->line, ctx->err))
+        ctx->failed = 1;
+    return 1;
+}
+
+int cfg_load(Config *c, const char *path, Err *err)
+{
+    LoadCtx ctx = { .c = c, .path = path, .err = err };
+    ctx.f = fopen(path, "r");
+    if (!ctx.f) {
+        int e = errno;
+        return err_set(err, E_IO, "%s: cannot open config: %s", path, strerror(e));
+    }
+    dir_of(path, ctx.base_dir, sizeof ctx.base_dir);
+    copy_str(c->source, sizeof c->source, path);
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    copy_str(c->stem, sizeof c->stem, base);
+    char *dot = strrchr(c->stem, '.');
+    if (dot && dot != c->stem)
+        *dot = '\0';
+    int r = ini_parse_stream(reader, &ctx, handler, &ctx);
+    fclose(ctx.f);
+    if (ctx.failed)
+        return err->code;
+    if (r > 0)
+        return err_set(err, E_CONFIG, "%s:%d: syntax error; expected \"[section]\", \"key = value\" or a ; comment",
+                       path, r);
+    if (r < 0)
+        return err_set(err, E_IO, "%s: cannot read config", path);
+    return 0;
+}
+
+int cfg_set(Config *c, const char *assignment, Err *err)
+{
+    char buf[CFG_TEXT_MAX + 128];
+    copy_str(buf, sizeof buf, assignment);
+    char *eq = strchr(buf, '=');
+    char *dot = strchr(buf, '.');
+    if (!eq || !dot || dot > eq)
+        return err_set(err, E_USAGE, "--set %.80s: expected section.key=value, e.g. --set train.epochs=50",
+                       assignment);
+    *eq = '\0';
+    *dot = '\0';
+    char where[200];
+    snprintf(where, sizeof where, "--set %.120s", assignment);
+    char *section = buf, *name = dot + 1;
+    return assign(c, trim(section), trim(name), eq + 1, "", where, 0, err);
+}
+
+static int key_line(const Config *c, const char *section, const char *name)
+{
+    int k = find_key(section, name);
+    return k >= 0 ? c->key_line[k] : 0;
+}
+
+/* "path:line" of a key for messages, or the path alone when unknown. */
+static const char *where_key(const Config *c, const char *section, const char *name, char *buf, size_t cap)
+{
+    int line = key_line(c, section, name);
+    if (line > 0)
+        snprintf(buf, cap, "%s:%d", c->source, line);
+    else
+        snprintf(buf, cap, "%s", c->source[0] ? c->source : "config");
+    return buf;
+}
+
+int cfg_finish(Config *c, Err *err)
+{
+    char w[CFG_PATH_MAX + 32];
+    if (!c->data_path[0])
+        return err_set(err, E_CONFIG, "%s: [data] path is missing; name the CSV or HDF5 file to train on",
+                       where_key(c, "data", "path", w, sizeof w));
+    if (c->nfeat < 1)
+        return err_set(err, E_CONFIG, "%s: [data] features is missing; list the input columns, e.g. features = Gr_Liv_Area, TotRms_AbvGrd",
+                       where_key(c, "data", "features", w, sizeof w));
+    if (!c->target[0])
+        return err_set(err, E_CONFIG, "%s: [data] target is missing; name the column to predict",
+                       where_key(c, "data", "target", w, sizeof w));
+    for (int f = 0; f < c->nfeat; f++)
+        if (!strcmp(c->feature_names[f], c->target))
+            return err_set(err, E_CONFIG, "%s: [data] features: \"%.60s\" is also the target; remove it from features",
+                           where_key(c, "data", "features", w, sizeof w), c->target);
+    if (c->validation_fraction + c->test_fraction >= 0.95)
+        return err_set(err, E_CONFIG, "%s: [data] validation_fraction + test_fraction = %g leaves too few training rows; keep the sum below 0.95",
+                       where_key(c, "data", "validation_fraction", w, sizeof w),
+                       c->validation_fraction + c->test_fraction);
+    if (c->learning_rate <= 0)
+        return err_set(err, E_CONFIG, "%s: [train] learning_rate must be above 0",
+                       where_key(c, "train", "learning_rate", w, sizeof w));
+    int nl = c->nhidden + 1;
+    for (int l = 0; l < NET_MAX_LAYERS; l++) {
+        int given = c->init_W[l] || c->init_b[l];
+        if (given && c->init != INIT_EXPLICIT) {
+            int line = c->init_W[l] ? c->init_W_line[l] : c->init_b_line[l];
+            if (line > 0)
+                snprintf(w, sizeof w, "%s:%d", c->source, line);
+            else
+                snprintf(w, sizeof w, "--set init");
+            return err_set(err, E_CONFIG, "%s: [init] values are given but [model] init is not explicit; set init = explicit or remove [init]", w);
+        }
+        if (c->init == INIT_EXPLICIT && l < nl && (!c->init_W[l] || !c->init_b[l]))
+            return err_set(err, E_CONFIG, "%s: [model] init = explicit needs [init] W%d and b%d (%d weight layers)",
+                           where_key(c, "model", "init", w, sizeof w), l + 1, l + 1, nl);
+        if (c->init == INIT_EXPLICIT && l >= nl && given) {
+            int line = c->init_W[l] ? c->init_W_line[l] : c->init_b_line[l];
+            snprintf(w, sizeof w, "%s:%d", c->source, line);
+            return err_set(err, E_CONFIG, "%s: [init] %c%d: the network has only %d weight layers",
+                           w, c->init_W[l] ? 'W' : 'b', l + 1, nl);
+        }
+    }
+    return 0;
+}
+
+int cfg_init_values(const Config *c, int layer, int is_bias, double *out, size_t count, Err *err)
+{
+    const char *text = is_bias ? c->init_b[layer] : c->init_W[layer];
+    int line = is_bias ? c->init_b_line[layer] : c->init_W_line[layer];
+    char where[CFG_PATH_MAX + 32];
+    if (line > 0)
+        snprintf(where, sizeof where, "%s:%d", c->source, line);
+    else
+        snprintf(where, sizeof where, "%s", c->source[0] ? c->source : "config");
+    char key[16];
+    snprintf(key, sizeof key, "%c%d", is_bias ? 'b' : 'W', layer + 1);
+    if (!text)
+        return err_set(err, E_CONFIG, "%s: [init] %s is missing", where, key);
+    size_t n = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',' || *p == '[' || *p == ']' || *p == ';')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        errno = 0;
+        double d = strtod(p, &end);
+        if (end == p || errno == ERANGE || !isfinite(d))
+            return err_set(err, E_CONFIG, "%s: [init] %s: \"%.20s\" is not a number", where, key, p);
+        if (n < count)
+            out[n] = d;
+        n++;
+        p = end;
+    }
+    if (n != count)
+        return err_set(err, E_CONFIG,
+                       "%s: [init] %s has %zu values; the network needs %zu (row-major, row i = the weights into unit i)",
+                       where, key, n, count);
+    return 0;
+}
+
+/* Appends printf output to a growing buffer; returns -1 when out of memory. */
+typedef struct Sbuf { char *s; size_t n, cap; } Sbuf;
+
+__attribute__((format(printf, 2, 3)))
+static int sb_printf(Sbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int w = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (w < 0)
+            return -1;
+        if (b->s && b->n + (size_t)w < b->cap) {
+            b->n += (size_t)w;
+            return 0;
+        }
+        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)w;
+        char *s = realloc(b->s, cap);
+        if (!s)
+            return -1;
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
+{
+    const char *field = (const char *)c + kd->offset;
+    switch (kd->type) {
+    case T_INT:
+    case T_BOOL:
+        if (kd->type == T_BOOL)
+            snprintf(buf, cap, "%s", *(const int *)field ? "true" : "false");
+        else
+            snprintf(buf, cap, "%d", *(const int *)field);
+        break;
+    case T_U64:
+        snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field);
+        break;
+    case T_DOUBLE:
+        snprintf(buf, cap, "%.17g", *(const double *)field);
+        break;
+    case T_ENUM:
+        enum_name(kd->choices, *(const int *)field, buf, cap);
+        break;
+    default:
+        if (field == c->delimiter && c->delimiter[0] == '\t')
+            snprintf(buf, cap, "tab");
+        else
+            snprintf(buf, cap, "%s", field);
+        break;
+    }
+}
+
+char *cfg_text_new(const Config *c)
+{
+    Sbuf b = { 0 };
+    char val[CFG_TEXT_MAX];
+    const char *cur = "";
+    int bad = 0;
+    for (int k = 0; k < NKEYS; k++) {
+        if (strcmp(cur, KEYS[k].section)) {
+            cur = KEYS[k].section;
+            bad |= sb_printf(&b, "%s[%s]\n", k ? "\n" : "", cur);
+        }
+        value_text(c, &KEYS[k], val, sizeof val);
+        bad |= sb_printf(&b, "%s = %s\n", KEYS[k].name, val);
+    }
+    if (c->init == INIT_EXPLICIT) {
+        bad |= sb_printf(&b, "\n[init]\n");
+        for (int l = 0; l < NET_MAX_LAYERS; l++) {
+            if (c->init_W[l])
+                bad |= sb_printf(&b, "W%d = %s\n", l + 1, c->init_W[l]);
+            if (c->init_b[l])
+                bad |= sb_printf(&b, "b%d = %s\n", l + 1, c->init_b[l]);
+        }
+    }
+    if (bad) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+void cfg_help(FILE *out)
+{
+    const char *cur = "";
+    fprintf(out, "Config keys (INI). Any key can be overridden with --set section.key=value.\n");
+    for (int k = 0; k < NKEYS; k++) {
+        const KeyDef *kd = &KEYS[k];
+        if (strcmp(cur, kd->section)) {
+            cur = kd->section;
+            fprintf(out, "\n[%s]\n", cur);
+        }
+        const char *type = "";
+        char range[96] = "";
+        switch (kd->type) {
+        case T_INT: type = "integer"; snprintf(range, sizeof range, ", %.0f..%.0f", kd->min, kd->max); break;
+        case T_U64: type = "integer"; break;
+        case T_DOUBLE: type = "number"; snprintf(range, sizeof range, ", %g..%g", kd->min, kd->max); break;
+        case T_BOOL: type = "true|false"; break;
+        case T_STR: type = "text"; break;
+        case T_PATH: type = "path"; break;
+        case T_ENUM: type = kd->choices; break;
+        case T_LIST: type = "comma list"; break;
+        case T_INTLIST: type = "comma list of integers"; break;
+        }
+        fprintf(out, "  %-20s %s%s; default \"%s\"%s\n      %s\n", kd->name, type, range, kd->def,
+                kd->resume_safe ? "; may change on --resume" : "", kd->help);
+    }
+    fprintf(out, "\n[init]  (with [model] init = explicit)\n"
+                 "  W1, b1, W2, b2, ...  comma lists of numbers; W<l> is row-major (units, inputs),\n"
+                 "      row i = the weights into unit i; b<l> has one value per unit\n");
+}
+
+void cfg_free(Config *c)
+{
+    if (!c)
+        return;
+    for (int l = 0; l < NET_MAX_LAYERS; l++) {
+        free(c->init_W[l]);
+        free(c->init_b[l]);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+int cfg_key_is_resume_safe(const char *section, const char *name)
+{
+    int k = find_key(section, name);
+    return k >= 0 && KEYS[k].resume_safe;
+}

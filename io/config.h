@@ -1,0 +1,99 @@
+/* config: the INI run configuration, read with inih.
+ * One table (io/config.c, KEYS[]) lists every key with its section, type,
+ * field, default, range and help text; that table drives parsing, defaults,
+ * range checks, `--set section.key=value`, `housenet help config` and the
+ * resolved config text stored in every model file. Unknown sections and
+ * keys are errors. Paths in a config file are relative to the file's own
+ * directory; paths given with --set are relative to the current directory. */
+#ifndef HOUSENET_CONFIG_H
+#define HOUSENET_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "net.h"
+
+#define CFG_PATH_MAX 1024
+#define CFG_TEXT_MAX 4096
+#define CFG_MAX_FEATURES 256
+
+enum { INIT_XAVIER = 0, INIT_UNIFORM = 1, INIT_EXPLICIT = 2 };
+enum { MISSING_ERROR = 0, MISSING_DROP = 1, MISSING_MEAN = 2 };
+/* normalize_target = same: follow [data] normalize */
+enum { NORM_SAME = 3 };
+
+typedef struct Config {
+    /* [data] */
+    char data_path[CFG_PATH_MAX];
+    char features[CFG_TEXT_MAX];      /* comma list as written */
+    char target[256];
+    int normalize;                    /* NormKind */
+    int normalize_target;             /* NormKind or NORM_SAME */
+    double validation_fraction;
+    double test_fraction;
+    char delimiter[8];                /* one character; "tab" or "\t" for tab */
+    char na_values[CFG_TEXT_MAX];     /* comma list */
+    int missing;                      /* MISSING_* */
+    /* [model] */
+    char hidden[256];                 /* comma list as written */
+    int activation;                   /* Activation */
+    int output_activation;            /* Activation */
+    int init;                         /* INIT_* */
+    double init_scale;
+    /* [train] */
+    int epochs;
+    int batch_size;
+    double learning_rate;
+    uint64_t seed;
+    int threads;                      /* 0 = all cores */
+    int shuffle;
+    /* [run] */
+    char run_dir[CFG_PATH_MAX];       /* "" = runs/<config file stem> */
+    double flush_seconds;
+
+    /* [init] (explicit initial parameters): text per weight layer, owned */
+    char *init_W[NET_MAX_LAYERS];
+    char *init_b[NET_MAX_LAYERS];
+    int init_W_line[NET_MAX_LAYERS];
+    int init_b_line[NET_MAX_LAYERS];
+
+    /* Derived by cfg_load / cfg_set */
+    int nfeat;
+    char feature_names[CFG_MAX_FEATURES][256];
+    int nhidden;
+    int hidden_widths[NET_MAX_LAYERS];
+    int nna;
+    char na_list[64][64];
+    char source[CFG_PATH_MAX];        /* the config file as given, "" for none */
+    char stem[256];                   /* its name without directory and extension */
+    int key_line[64];                 /* line of each KEYS[] entry in the file, 0 if unset */
+} Config;
+
+/* Fills every key with its default. */
+void cfg_defaults(Config *c);
+/* Reads path over the defaults. Errors (E_CONFIG, E_IO) read
+ * `path:line: [section] key: what is wrong; how to fix`. */
+int cfg_load(Config *c, const char *path, Err *err);
+/* Applies one `section.key=value` override (from --set). */
+int cfg_set(Config *c, const char *assignment, Err *err);
+/* Checks what single keys cannot: required keys, the split fractions'
+ * sum, [init] against the network shape. Call after the last cfg_set. */
+int cfg_finish(Config *c, Err *err);
+/* The resolved config as INI text (every key, [init] when explicit);
+ * caller frees. NULL when out of memory. */
+char *cfg_text_new(const Config *c);
+/* Parses the values of explicit init key `W<l>` / `b<l>` (1-based layer)
+ * into out (count doubles). E_CONFIG naming the key and line on a wrong
+ * count or a bad number. */
+int cfg_init_values(const Config *c, int layer, int is_bias, double *out, size_t count, Err *err);
+/* Writes the documentation of every key (generated from the table). */
+void cfg_help(FILE *out);
+/* Releases [init] texts; leaves *c zeroed. */
+void cfg_free(Config *c);
+
+/* Names of keys whose change makes a checkpoint incompatible are listed in
+ * the table too: returns 1 when `section.key` may change on resume. */
+int cfg_key_is_resume_safe(const char *section, const char *name);
+
+#endif

@@ -1,0 +1,1007 @@
+/* csvread: named numeric columns (csv_read_columns) and a description of every
+ * column (csv_inspect) from a CSV file with a header row.
+ *
+ * Owns: tokenizing (libcsv for the general case; a tokenizer of our own for
+ * stretches of the file that hold no quote character, which emits exactly
+ * the callbacks libcsv would), counting physical lines, header matching,
+ * the strict number grammar and its conversion, and the file:line:col
+ * messages. Does not own: what a column means, what to do with a missing
+ * value beyond NaN + a count (src/data.c), printing (main).
+ *
+ * Tokenizing rules (libcsv 3.0.3, options CSV_APPEND_NULL | CSV_REPALL_NL):
+ * a record ends at CR or LF outside quotes; spaces and tabs around an
+ * unquoted field are dropped; "" inside a quoted field is one quote; a quote
+ * inside an unquoted field is kept as text. Blank lines are skipped (but
+ * counted). A physical line ends at LF, CRLF or a lone CR; line numbers
+ * count line breaks inside quoted fields too.
+ *
+ * Numbers: after trimming spaces and tabs, a selected cell must match
+ *   [+-]? ( digits [. digits?] | . digits ) ( [eE] [+-]? digits )?
+ * in full. Hex, inf, nan, thousands separators and units are rejected
+ * before strtod sees them. The value is bit-identical to glibc strtod's
+ * (round to nearest even): see csv_number().
+ *
+ * Speed (1 M rows x 3 %.17g doubles, tools/bench_csv.sh): the file is read
+ * in 1 MiB chunks; while no quote character has been seen, whole lines go
+ * through csv_fast_tokens() (same callbacks as libcsv, compared against it
+ * by the tests), afterwards through libcsv to the end. Values go straight
+ * into one column-major block that grows by doubling or by an estimate from
+ * the file size, with huge pages requested (page faults were a tenth of the
+ * time). Numbers avoid strtod unless the exact paths cannot decide. */
+#define _DEFAULT_SOURCE /* newlocale, uselocale, strdup (POSIX 2008); madvise */
+
+#include "csvread.h"
+
+#include <csv.h> /* libcsv */
+
+#include <errno.h>
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#if defined(__FAST_MATH__)
+#error "io/csvread.c relies on exact IEEE arithmetic; do not build it with -ffast-math"
+#endif
+
+/* The x87 80-bit long double (64-bit significand) gives an exact path for
+ * 17-19 digit mantissas such as those printed by %.17g (see csv_number). */
+#if (defined(__x86_64__) || defined(__i386__)) && LDBL_MANT_DIG == 64
+#define CSV_HAVE_X87 1
+#endif
+
+enum {
+    CSV_CHUNK = 1 << 20,   /* bytes per fread */
+    CSV_SHOW = 32,         /* bytes of a cell quoted in a message */
+    CSV_NAME_SHOW = 40,    /* bytes of a column name in a message */
+    CSV_LIST_MAX = 480     /* bytes of the "columns are: ..." list */
+};
+
+#define CSV_OPTIONS (CSV_APPEND_NULL | CSV_REPALL_NL)
+
+_Static_assert(sizeof ((CsvColumnInfo *)0)->text_example >= CSV_SHOW + 4, "csv_show writes CSV_SHOW + 4 bytes");
+
+/* State shared by the tokenizer callbacks; one per call. */
+typedef struct CsvReader {
+    /* fixed for the call */
+    const char *path;
+    const CsvOptions *opt;
+    unsigned char delim;
+    int inspect;                /* 0: csv_read_columns, 1: csv_inspect */
+    const char *const *want;    /* read: requested names, nwant of them */
+    int nwant;
+    size_t *na_len;             /* strlen of each opt->na_values[i] */
+    int x87_ok;                 /* the x87 unit rounds to 64 bits (precision control) */
+
+    /* position */
+    size_t line;                /* physical line of the next byte not yet reported */
+    size_t rec_line;            /* line where the current record starts */
+    int pending_cr;             /* the last event was a record ended by CR */
+    int field;                  /* fields seen so far in the current record */
+
+    /* header */
+    int have_header;
+    size_t head_line;
+    char **head;                /* nhead trimmed names, owned */
+    int nhead, head_cap;
+
+    /* read mode: out column c holds file column src[c]; sel[f] is the out
+     * column of file column f or -1. cols is column-major with stride cap. */
+    int *sel;
+    int *src;
+    double *cols;
+    size_t cap, nrows;
+    size_t *missing;
+    size_t file_size;           /* 0 when unknown */
+    size_t bytes_seen;          /* bytes of the data fields so far, to size cols */
+
+    /* inspect mode: one entry per header field */
+    CsvColumnInfo *info;
+    double *sum, *comp;         /* Neumaier sums for the means */
+
+    /* errors: the first bad cell of a record waits in pending until the
+     * record ends, so that a ragged row is reported as ragged */
+    int row_bad;
+    Err pending;
+    int code;                   /* nonzero: stop; the message is in *err */
+    Err *err;
+} CsvReader;
+
+/* ---- numbers ------------------------------------------------------------ */
+
+static const double csv_p10[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+#ifdef CSV_HAVE_X87
+/* 10^k for k <= 27 is exact in 64 bits: 10^k = 5^k 2^k and 5^27 < 2^63. */
+static const long double csv_p10l[28] = {
+    1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L,
+    1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+    1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+#endif
+
+static int csv_isdigit(char c) { return (unsigned)(c - '0') < 10u; }
+
+/* Value of the decimal digits b[0..e-b) appended to m (the caller knows the
+ * result fits in 64 bits). Eight digits at a time where it can: the bytes
+ * become 4 two-digit, then 2 four-digit, then one eight-digit number, with
+ * no chain of 8 dependent multiplies. */
+static uint64_t csv_digits(const char *b, const char *e, uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; e - b >= 8; b += 8) {
+        uint64_t v;
+        memcpy(&v, b, 8);
+        v -= UINT64_C(0x3030303030303030);  /* byte i = digit i (first digit lowest) */
+        v = v * 10 + (v >> 8);              /* byte 2i = 10 d[2i] + d[2i+1] */
+        uint64_t lo = (v & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32));
+        uint64_t hi = ((v >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32));
+        m = m * 100000000u + (uint32_t)((lo + hi) >> 32);
+    }
+#endif
+    for (; b < e; b++)
+        m = m * 10 + (uint64_t)(*b - '0');
+    return m;
+}
+
+/* Parses s[0..n), n >= 1, already trimmed, as a whole decimal number.
+ * Returns 0 and *out, -1 when it is not one, -2 when it is beyond the
+ * double range (strtod would give +-inf). s[n] must not be a digit, '.',
+ * 'e', 'E', '+' or '-' (it is a delimiter, a space, a line end or NUL).
+ *
+ * Exactness: with the digits as an integer m and the value m * 10^k,
+ *  - m <= 2^53, |k| <= 22: m and 10^|k| are exact doubles, so one IEEE
+ *    multiply or divide is correctly rounded (Clinger 1990);
+ *  - x87, m < 10^19 < 2^64, |k| <= 27: m and 10^|k| are exact in 64 bits,
+ *    so one x87 operation gives x = the value rounded to 64 bits; rounding
+ *    x to 53 bits gives the same double as rounding the value itself unless
+ *    x is exactly halfway between two doubles (low 11 bits 0x400), since
+ *    halfway points lie on the 64-bit grid. That case goes to strtod;
+ *  - anything else (more than 19 significant digits, large exponents) goes
+ *    to strtod. strtod reads the decimal point from LC_NUMERIC, so the
+ *    caller runs us under the "C" locale (csv_run uses uselocale).
+ * Round to nearest even is assumed (the default; fesetround would change
+ * strtod and this code differently). */
+static int csv_number(const char *s, size_t n, int x87_ok, double *out)
+{
+    const char *p = s, *end = s + n;
+    int neg = 0;
+    if (*p == '+' || *p == '-') {
+        neg = *p == '-';
+        p++;
+    }
+    const char *ib = p; /* integer digits ib..ie, fraction digits fb..fe */
+    while (p < end && csv_isdigit(*p))
+        p++;
+    const char *ie = p, *fb = p, *fe = p;
+    if (p < end && *p == '.') {
+        fb = ++p;
+        while (p < end && csv_isdigit(*p))
+            p++;
+        fe = p;
+    }
+    if (ie == ib && fe == fb)
+        return -1;
+    long k = 0;
+    if (p < end && (*p | 0x20) == 'e') {
+        p++;
+        int eneg = 0;
+        if (p < end && (*p == '+' || *p == '-')) {
+            eneg = *p == '-';
+            p++;
+        }
+        if (p == end || !csv_isdigit(*p))
+            return -1;
+        for (; p < end && csv_isdigit(*p); p++)
+            if (k < 1000000)
+                k = k * 10 + (*p - '0');
+        if (eneg)
+            k = -k;
+    }
+    if (p != end)
+        return -1;
+    k -= (long)(fe - fb);
+
+    const char *q = ib; /* first significant digit */
+    while (q < ie && *q == '0')
+        q++;
+    size_t nsig = (size_t)(ie - q) + (size_t)(fe - fb);
+    if (q == ie) {
+        const char *z = fb;
+        while (z < fe && *z == '0')
+            z++;
+        nsig = (size_t)(fe - z);
+    }
+    if (nsig == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 0;
+    }
+    if (nsig <= 19) {
+        uint64_t m = csv_digits(fb, fe, csv_digits(q, ie, 0)); /* < 10^19: leading zeros add nothing */
+#if FLT_EVAL_METHOD == 0
+        if (m <= (UINT64_C(1) << 53) && k >= -22 && k <= 22) {
+            double v = (double)m;
+            v = k < 0 ? v / csv_p10[-k] : v * csv_p10[k];
+            *out = neg ? -v : v;
+            return 0;
+        }
+#endif
+#ifdef CSV_HAVE_X87
+        if (x87_ok && k >= -27 && k <= 27) {
+            long double x = (long double)m;
+            x = k < 0 ? x / csv_p10l[-k] : x * csv_p10l[k];
+            uint64_t sig;
+            memcpy(&sig, &x, sizeof sig); /* x87 layout: the low 8 bytes are the significand */
+            if ((sig & 0x7FF) != 0x400) {
+                double v = (double)x;
+                *out = neg ? -v : v;
+                return 0;
+            }
+        }
+#endif
+    }
+    (void)x87_ok;
+    char *qe = NULL;
+    double v = strtod(s, &qe);
+    if (qe != end)
+        return -1;
+    if (isinf(v))
+        return -2;
+    *out = v;
+    return 0;
+}
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void csv_trim(const char **s, const char **e)
+{
+    const char *p = *s, *q = *e;
+    while (p < q && (*p == ' ' || *p == '\t'))
+        p++;
+    while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    *s = p;
+    *e = q;
+}
+
+/* Line breaks inside a (quoted) field: LF, CRLF or a lone CR. */
+static size_t csv_breaks(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\n')
+            n++;
+        else if (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n'))
+            n++;
+    }
+    return n;
+}
+
+/* Writes s[0..len) for a one-line message into out (CSV_SHOW + 4 bytes):
+ * at most CSV_SHOW bytes, \n \r \t escaped, other control bytes as '?',
+ * cut before a UTF-8 character that does not fit, "..." when cut. */
+static void csv_show(char out[CSV_SHOW + 4], const char *s, size_t len)
+{
+    size_t o = 0, i = 0;
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int esc = c == '\n' || c == '\r' || c == '\t';
+        size_t w = esc ? 2 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1; /* a lead byte needs its tail */
+        if (o + w > CSV_SHOW)
+            break;
+        if (esc) {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else {
+            out[o++] = c < 0x20 || c == 0x7F ? '?' : (char)c;
+        }
+    }
+    if (i < len) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+static int csv_is_na(const CsvReader *r, const char *s, size_t len)
+{
+    for (int i = 0; i < r->opt->n_na_values; i++)
+        if (r->na_len[i] == len && memcmp(r->opt->na_values[i], s, len) == 0)
+            return 1;
+    return 0;
+}
+
+static int csv_lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Edit distance between a and b (ASCII case folded, first 63 bytes). */
+static int csv_distance(const char *a, const char *b)
+{
+    int la = (int)strnlen(a, 63), lb = (int)strnlen(b, 63);
+    int row[64];
+    for (int j = 0; j <= lb; j++)
+        row[j] = j;
+    for (int i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = i;
+        for (int j = 1; j <= lb; j++) {
+            int up = row[j];
+            int best = diag + (csv_lower(a[i - 1]) != csv_lower(b[j - 1]));
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* Trimmed copy of s[0..len) as a C string; NULL when out of memory. */
+static char *csv_trimmed_dup(const char *s, size_t len)
+{
+    const char *p = s, *e = s + len;
+    csv_trim(&p, &e);
+    char *d = malloc((size_t)(e - p) + 1);
+    if (d) {
+        memcpy(d, p, (size_t)(e - p));
+        d[e - p] = '\0';
+    }
+    return d;
+}
+
+static int csv_fail(CsvReader *r, int code)
+{
+    r->code = code;
+    return code;
+}
+
+/* Out of memory is an internal failure: the message names this line. */
+#define CSV_NOMEM(r, what)                                                                                   \
+    csv_fail((r), err_set((r)->err, E_NOMEM, "%.256s: out of memory %s [io/csvread.c:%d]", (r)->path, (what), \
+                          __LINE__))
+
+/* ---- header --------------------------------------------------------------- */
+
+static void csv_header_field(CsvReader *r, const char *s, size_t len)
+{
+    if (r->nhead == r->head_cap) {
+        int ncap = r->head_cap ? 2 * r->head_cap : 16;
+        char **h = realloc(r->head, (size_t)ncap * sizeof *h);
+        if (!h) {
+            CSV_NOMEM(r, "reading the header");
+            return;
+        }
+        r->head = h;
+        r->head_cap = ncap;
+    }
+    char *name = csv_trimmed_dup(s, len);
+    if (!name) {
+        CSV_NOMEM(r, "reading the header");
+        return;
+    }
+    r->head[r->nhead++] = name;
+    r->line += csv_breaks(s, len);
+}
+
+/* "no column" error with the closest header name and the list of names. */
+static int csv_unknown_column(CsvReader *r, const char *want)
+{
+    int best = -1, bestd = 1 << 30;
+    for (int f = 0; f < r->nhead; f++) {
+        int d = csv_distance(want, r->head[f]);
+        if (d < bestd) {
+            bestd = d;
+            best = f;
+        }
+    }
+    int wl = (int)strlen(want);
+    char hint[128] = "";
+    if (best >= 0 && (bestd <= (wl + 2) / 3 || bestd == 0))
+        snprintf(hint, sizeof hint, " (did you mean \"%.*s\"?)", CSV_NAME_SHOW, r->head[best]);
+    char list[CSV_LIST_MAX + 64];
+    size_t o = 0;
+    int f = 0;
+    for (; f < r->nhead; f++) {
+        int w = snprintf(list + o, sizeof list - o, "%s%.*s", f ? ", " : "", CSV_NAME_SHOW, r->head[f]);
+        if (w < 0 || o + (size_t)w > CSV_LIST_MAX)
+            break;
+        o += (size_t)w;
+    }
+    list[o] = '\0';
+    char more[48] = "";
+    if (f < r->nhead)
+        snprintf(more, sizeof more, ", ... (%d more)", r->nhead - f);
+    const char *delim_hint = "";
+    if (r->nhead == 1 && r->delim != ';' && strchr(r->head[0], ';'))
+        delim_hint = "; the header has one column: is the delimiter ';'?";
+    else if (r->nhead == 1 && r->delim != '\t' && strchr(r->head[0], '\t'))
+        delim_hint = "; the header has one column: is the delimiter a tab?";
+    else if (r->nhead == 1 && r->delim != ',' && strchr(r->head[0], ','))
+        delim_hint = "; the header has one column: is the delimiter ','?";
+    return csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: no column \"%.*s\"%s; columns are: %s%s%s",
+                               r->path, r->head_line, CSV_NAME_SHOW, want, hint, list, more, delim_hint));
+}
+
+/* The header record has ended: match the requested names (read) or set up
+ * the per-column statistics (inspect). */
+static void csv_header_done(CsvReader *r)
+{
+    r->have_header = 1;
+    r->head_line = r->rec_line;
+    if (r->inspect) {
+        r->info = calloc((size_t)r->nhead, sizeof *r->info);
+        r->sum = calloc((size_t)r->nhead, sizeof *r->sum);
+        r->comp = calloc((size_t)r->nhead, sizeof *r->comp);
+        if (!r->info || !r->sum || !r->comp) {
+            CSV_NOMEM(r, "for the columns");
+            return;
+        }
+        for (int f = 0; f < r->nhead; f++) {
+            r->info[f].min = INFINITY;
+            r->info[f].max = -INFINITY;
+        }
+        return;
+    }
+    r->sel = malloc((size_t)r->nhead * sizeof *r->sel);
+    if (!r->sel) {
+        CSV_NOMEM(r, "for the columns");
+        return;
+    }
+    for (int f = 0; f < r->nhead; f++)
+        r->sel[f] = -1;
+    for (int c = 0; c < r->nwant; c++) {
+        const char *w = r->want[c], *we = w + strlen(w);
+        csv_trim(&w, &we);
+        size_t wl = (size_t)(we - w);
+        int first = -1;
+        for (int f = 0; f < r->nhead; f++) {
+            if (strlen(r->head[f]) != wl || memcmp(r->head[f], w, wl) != 0)
+                continue;
+            if (first >= 0) {
+                csv_fail(r, err_set(r->err, E_PARSE,
+                                    "%.256s:%zu: column \"%.*s\" appears twice in the header (columns %d and %d); "
+                                    "rename one of them",
+                                    r->path, r->head_line, CSV_NAME_SHOW, r->head[f], first + 1, f + 1));
+                return;
+            }
+            first = f;
+        }
+        if (first < 0) {
+            csv_unknown_column(r, r->want[c]);
+            return;
+        }
+        r->src[c] = first;
+        if (r->sel[first] < 0)
+            r->sel[first] = c; /* a name requested twice is read once, copied at the end */
+    }
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+/* Asks Linux for transparent huge pages on a large column block: writing
+ * tens of MB into fresh 4 KiB pages costs one page fault each, a visible
+ * share of the read time in a VM. Only a hint; errors are ignored. */
+static void csv_advise_huge(void *p, size_t bytes)
+{
+#if defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (bytes < 2 * huge)
+        return;
+    uintptr_t b = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (e > b)
+        (void)madvise((void *)b, e - b, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+static int csv_grow(CsvReader *r)
+{
+    size_t ncap = r->cap ? 2 * r->cap : 4096;
+    if (r->cap && r->file_size > r->bytes_seen && r->bytes_seen > 0) {
+        /* rows in the whole file at the bytes per row seen so far, + 5% */
+        double est = (double)r->nrows * ((double)r->file_size / (double)r->bytes_seen) * 1.05 + 1024;
+        if (est > (double)ncap && est < (double)SIZE_MAX / 16)
+            ncap = (size_t)est;
+    }
+    size_t nw = (size_t)r->nwant;
+    if (ncap > SIZE_MAX / sizeof(double) / nw)
+        return CSV_NOMEM(r, "for the rows (too many)");
+    double *p = realloc(r->cols, ncap * nw * sizeof *p);
+    if (!p)
+        return CSV_NOMEM(r, "for the rows");
+    for (size_t c = nw - 1; c > 0; c--) /* column c moves from c*cap to c*ncap: last first */
+        memmove(p + c * ncap, p + c * r->cap, r->nrows * sizeof *p);
+    r->cols = p;
+    r->cap = ncap;
+    csv_advise_huge(p, ncap * nw * sizeof *p);
+    return 0;
+}
+
+/* Records the first bad cell of the record (reported when the record ends). */
+static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s, size_t len, int kind)
+{
+    if (r->row_bad)
+        return;
+    r->row_bad = 1;
+    char shown[CSV_SHOW + 4];
+    csv_show(shown, s, len);
+    if (kind == 0)
+        err_set(&r->pending, E_PARSE,
+                "%.256s:%zu:%d: column \"%.*s\": missing value; set [data] missing = drop or mean, or fill the cell",
+                r->path, r->line, f + 1, CSV_NAME_SHOW, name);
+    else if (kind == -2)
+        err_set(&r->pending, E_PARSE,
+                "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\" (beyond the range of a double)",
+                r->path, r->line, f + 1, CSV_NAME_SHOW, name, shown);
+    else
+        err_set(&r->pending, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\"",
+                r->path, r->line, f + 1, CSV_NAME_SHOW, name, shown);
+}
+
+static void csv_read_cell(CsvReader *r, int c, int f, const char *s, size_t len)
+{
+    const char *p = s, *e = s + len;
+    csv_trim(&p, &e);
+    double v;
+    if (p == e || (r->opt->n_na_values && csv_is_na(r, p, (size_t)(e - p)))) {
+        if (!r->opt->allow_missing)
+            csv_cell_error(r, r->want[c], f, p, (size_t)(e - p), 0);
+        v = NAN;
+        r->missing[c]++;
+        r->line += csv_breaks(s, len);
+    } else {
+        int rc = csv_number(p, (size_t)(e - p), r->x87_ok, &v);
+        if (rc < 0) {
+            csv_cell_error(r, r->want[c], f, p, (size_t)(e - p), rc);
+            r->line += csv_breaks(s, len);
+            return;
+        }
+    }
+    r->cols[(size_t)c * r->cap + r->nrows] = v;
+}
+
+static void csv_inspect_cell(CsvReader *r, int f, const char *s, size_t len)
+{
+    if (f >= r->nhead) {
+        r->line += csv_breaks(s, len);
+        return;
+    }
+    CsvColumnInfo *ci = &r->info[f];
+    const char *p = s, *e = s + len;
+    csv_trim(&p, &e);
+    double v;
+    if (p == e || (r->opt->n_na_values && csv_is_na(r, p, (size_t)(e - p)))) {
+        ci->missing++;
+    } else if (csv_number(p, (size_t)(e - p), r->x87_ok, &v) == 0) {
+        ci->n_numbers++;
+        if (v < ci->min)
+            ci->min = v;
+        if (v > ci->max)
+            ci->max = v;
+        double t = r->sum[f] + v; /* Neumaier: keeps the mean of large, close values exact enough */
+        if (fabs(r->sum[f]) >= fabs(v))
+            r->comp[f] += (r->sum[f] - t) + v;
+        else
+            r->comp[f] += (v - t) + r->sum[f];
+        r->sum[f] = t;
+    } else if (ci->text_line == 0) {
+        ci->text_line = r->line;
+        csv_show(ci->text_example, p, (size_t)(e - p));
+    }
+    r->line += csv_breaks(s, len);
+}
+
+/* libcsv field callback (also called by csv_fast_tokens). */
+static void csv_on_field(void *data, size_t len, void *ud)
+{
+    CsvReader *r = ud;
+    const char *s = data;
+    if (r->code)
+        return;
+    r->pending_cr = 0;
+    if (r->field == 0)
+        r->rec_line = r->line;
+    int f = r->field++;
+    if (!r->have_header) {
+        csv_header_field(r, s, len);
+        return;
+    }
+    if (r->inspect) {
+        csv_inspect_cell(r, f, s, len);
+        return;
+    }
+    if (f == 0 && r->nrows == r->cap && csv_grow(r) < 0)
+        return;
+    r->bytes_seen += len + 1;
+    int c = f < r->nhead ? r->sel[f] : -1;
+    if (c < 0) {
+        r->line += csv_breaks(s, len);
+        return;
+    }
+    csv_read_cell(r, c, f, s, len);
+}
+
+static void csv_end_record(CsvReader *r)
+{
+    if (!r->have_header) {
+        csv_header_done(r);
+        return;
+    }
+    if (r->field != r->nhead) {
+        const char *hint = r->field > r->nhead
+                               ? "; a value that holds the delimiter must be quoted"
+                               : "; fill the missing fields (empty is allowed) or check the delimiter";
+        csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: row has %d field%s, the header has %d%s", r->path,
+                            r->rec_line, r->field, r->field == 1 ? "" : "s", r->nhead, hint));
+        return;
+    }
+    if (r->row_bad) {
+        if (r->err)
+            *r->err = r->pending;
+        csv_fail(r, r->pending.code);
+        return;
+    }
+    r->nrows++;
+}
+
+/* libcsv record callback: c is the CR or LF that ended the record, -1 at the
+ * end of the file. With CSV_REPALL_NL every CR and LF outside quotes comes
+ * here, blank lines as records of no fields. */
+static void csv_on_record(int c, void *ud)
+{
+    CsvReader *r = ud;
+    if (r->code)
+        return;
+    if (r->field > 0)
+        csv_end_record(r);
+    r->field = 0;
+    if (c == '\n') {
+        if (!r->pending_cr)
+            r->line++;
+        r->pending_cr = 0;
+    } else if (c == '\r') {
+        r->line++;
+        r->pending_cr = 1;
+    }
+}
+
+/* Tokenizes s[0..len), which holds no quote character, emitting the same
+ * callbacks libcsv would (CSV_REPALL_NL semantics). Unless final, s ends
+ * with CR or LF; when final, an unterminated last record is ended with -1
+ * as csv_fini does. */
+static void csv_fast_tokens(CsvReader *r, char *s, size_t len, int final)
+{
+    const unsigned char delim = r->delim;
+    unsigned char *p = (unsigned char *)s, *end = p + len;
+    while (p < end && !r->code) {
+        unsigned char c = *p;
+        if ((c == ' ' || c == '\t') && c != delim) { /* before the first field */
+            p++;
+            continue;
+        }
+        if (c == '\r' || c == '\n') {
+            csv_on_record(c, r);
+            p++;
+            continue;
+        }
+        for (;;) { /* fields of one record */
+            while (p < end && (*p == ' ' || *p == '\t') && *p != delim)
+                p++;
+            unsigned char *fs = p;
+            while (p < end && *p != delim && *p != '\r' && *p != '\n')
+                p++;
+            unsigned char *fe = p;
+            while (fe > fs && (fe[-1] == ' ' || fe[-1] == '\t'))
+                fe--;
+            csv_on_field(fs, (size_t)(fe - fs), r);
+            if (p == end) {
+                if (final)
+                    csv_on_record(-1, r);
+                return;
+            }
+            if (*p++ == delim)
+                continue;
+            csv_on_record(p[-1], r);
+            break;
+        }
+    }
+}
+
+/* ---- driver --------------------------------------------------------------- */
+
+/* Reads the whole file through the callbacks; on success the header and
+ * the rows are in *r. */
+static int csv_run(CsvReader *r)
+{
+    int rc = 0;
+    FILE *f = NULL;
+    char *buf = NULL;
+    struct csv_parser cp;
+    int cp_live = 0;
+    locale_t cloc = (locale_t)0, old = (locale_t)0;
+
+    unsigned char d = r->opt && r->opt->delimiter ? (unsigned char)r->opt->delimiter : ',';
+    if (d == '"' || d == '\r' || d == '\n' || csv_isdigit((char)d) || strchr(".+-eE", d))
+        return csv_fail(r, err_set(r->err, E_CONFIG, "%.256s: the delimiter '%c' cannot be used; use ',', ';' or a tab",
+                                   r->path, d == '\r' || d == '\n' ? '?' : d));
+    r->delim = d;
+    r->line = 1;
+    r->rec_line = 1;
+#ifdef CSV_HAVE_X87
+    {
+        volatile long double one = 1.0L, tiny = LDBL_EPSILON;
+        r->x87_ok = one + tiny != one; /* 64-bit precision control (the Linux default) */
+    }
+#endif
+    if (r->opt->n_na_values > 0) {
+        r->na_len = malloc((size_t)r->opt->n_na_values * sizeof *r->na_len);
+        if (!r->na_len) {
+            rc = CSV_NOMEM(r, "for the NA tokens");
+            goto done;
+        }
+        for (int i = 0; i < r->opt->n_na_values; i++)
+            r->na_len[i] = strlen(r->opt->na_values[i]);
+    }
+
+    f = fopen(r->path, "rb");
+    if (!f) {
+        int e = errno;
+        rc = csv_fail(r, err_set(r->err, E_IO, "%.256s: cannot open: %s", r->path, strerror(e)));
+        goto done;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        r->file_size = (size_t)st.st_size;
+    buf = malloc(CSV_CHUNK + 1);
+    if (!buf || csv_init(&cp, CSV_OPTIONS) != 0) {
+        rc = CSV_NOMEM(r, "for the read buffer");
+        goto done;
+    }
+    cp_live = 1;
+    csv_set_delim(&cp, d);
+    csv_set_blk_size(&cp, 4096); /* the field buffer grows by this much; default 128 */
+    cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (cloc == (locale_t)0) {
+        rc = CSV_NOMEM(r, "creating the C locale");
+        goto done;
+    }
+    old = uselocale(cloc);
+
+    /* The fast tokenizer runs while no quote character has been seen, on
+     * whole lines (so that the handover to libcsv is at a record start);
+     * from the first chunk holding a quote (or a line longer than a chunk)
+     * to the end, libcsv tokenizes. */
+    int fast = !r->opt->libcsv_only, first = 1, eof = 0;
+    size_t fill = 0;
+    while (!eof && !r->code) {
+        size_t want = CSV_CHUNK - fill;
+        size_t n = fread(buf + fill, 1, want, f);
+        if (n < want) {
+            if (ferror(f)) {
+                int e = errno;
+                rc = csv_fail(r, err_set(r->err, E_IO, "%.256s: read error: %s", r->path, strerror(e)));
+                goto done;
+            }
+            eof = 1;
+        }
+        fill += n;
+        char *data = buf;
+        size_t len = fill;
+        if (first) {
+            first = 0;
+            if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 byte-order mark */
+                data += 3;
+                len -= 3;
+            }
+        }
+        if (fast && memchr(data, '"', len))
+            fast = 0;
+        if (fast) {
+            if (eof) {
+                data[len] = '\0';
+                csv_fast_tokens(r, data, len, 1);
+                fill = 0;
+                break;
+            }
+            size_t cut = len;
+            while (cut > 0 && data[cut - 1] != '\n' && data[cut - 1] != '\r')
+                cut--;
+            if (cut > 0) {
+                csv_fast_tokens(r, data, cut, 0);
+                memmove(buf, data + cut, len - cut);
+                fill = len - cut;
+                continue;
+            }
+            fast = 0; /* one line fills the buffer */
+        }
+        if (csv_parse(&cp, data, len, csv_on_field, csv_on_record, r) != len) {
+            rc = CSV_NOMEM(r, csv_strerror(csv_error(&cp)));
+            goto done;
+        }
+        fill = 0;
+    }
+    if (!r->code) {
+        /* strict at the end only: an unclosed quote is an error, while a
+         * stray quote inside a text field (not strict) is just text */
+        csv_set_opts(&cp, CSV_OPTIONS | CSV_STRICT | CSV_STRICT_FINI);
+        if (csv_fini(&cp, csv_on_field, csv_on_record, r) != 0 && !r->code)
+            csv_fail(r, err_set(r->err, E_PARSE,
+                                "%.256s:%zu:%d: a quoted field is not closed; "
+                                "a '\"' inside a quoted value must be doubled (\"\")",
+                                r->path, r->line, r->field + 1));
+    }
+    if (r->code) {
+        rc = r->code;
+        goto done;
+    }
+    if (!r->have_header) {
+        rc = csv_fail(r, err_set(r->err, E_PARSE, "%.256s: file is empty; expected a header row", r->path));
+        goto done;
+    }
+    if (r->nrows == 0) {
+        rc = csv_fail(r, err_set(r->err, E_PARSE, "%.256s: no data rows after the header (line %zu)", r->path,
+                                 r->head_line));
+        goto done;
+    }
+
+done:
+    if (cloc != (locale_t)0) {
+        uselocale(old);
+        freelocale(cloc);
+    }
+    if (cp_live)
+        csv_free(&cp);
+    free(buf);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+static void csv_reader_free(CsvReader *r)
+{
+    for (int f = 0; f < r->nhead; f++)
+        free(r->head[f]);
+    free(r->head);
+    free(r->na_len);
+    free(r->sel);
+    free(r->src);
+    free(r->cols);
+    free(r->missing);
+    free(r->info);
+    free(r->sum);
+    free(r->comp);
+}
+
+int csv_read_columns(const char *path, const char *const *names, int ncols,
+                     const CsvOptions *opt, Table *out, Err *err)
+{
+    static const CsvOptions defaults = {0};
+    int rc = 0;
+    CsvReader r;
+    memset(&r, 0, sizeof r);
+    memset(out, 0, sizeof *out);
+    r.path = path;
+    r.opt = opt ? opt : &defaults;
+    r.want = names;
+    r.nwant = ncols;
+    r.err = err;
+    if (ncols < 1)
+        return err_set(err, E_CONFIG, "%.256s: no columns requested", path);
+
+    r.src = malloc((size_t)ncols * sizeof *r.src);
+    r.missing = calloc((size_t)ncols, sizeof *r.missing);
+    if (!r.src || !r.missing) {
+        rc = err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+        goto done;
+    }
+    rc = csv_run(&r);
+    if (rc < 0)
+        goto done;
+    if (r.opt->min_rows > 1 && r.nrows < (size_t)r.opt->min_rows) {
+        rc = err_set(err, E_DATA, "%.256s: only %zu data row%s after the header; need at least %d", path, r.nrows,
+                     r.nrows == 1 ? "" : "s", r.opt->min_rows);
+        goto done;
+    }
+
+    /* close the gaps between columns (stride cap -> nrows), then copy the
+     * columns that were requested twice */
+    size_t n = r.nrows;
+    for (int c = 1; c < ncols; c++)
+        memmove(r.cols + (size_t)c * n, r.cols + (size_t)c * r.cap, n * sizeof *r.cols);
+    for (int c = 0; c < ncols; c++) {
+        int c0 = r.sel[r.src[c]];
+        if (c0 != c) {
+            memcpy(r.cols + (size_t)c * n, r.cols + (size_t)c0 * n, n * sizeof *r.cols);
+            r.missing[c] = r.missing[c0];
+        }
+    }
+    double *shrunk = realloc(r.cols, (size_t)ncols * n * sizeof *r.cols);
+    if (shrunk)
+        r.cols = shrunk;
+
+    out->names = calloc((size_t)ncols, sizeof *out->names);
+    if (!out->names) {
+        rc = err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+        goto done;
+    }
+    out->ncols = ncols;
+    for (int c = 0; c < ncols; c++) {
+        out->names[c] = strdup(names[c]);
+        if (!out->names[c]) {
+            rc = err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+            goto done;
+        }
+    }
+    out->nrows = n;
+    out->cols = r.cols;
+    out->missing = r.missing;
+    r.cols = NULL;
+    r.missing = NULL;
+
+done:
+    if (rc < 0)
+        table_free(out);
+    csv_reader_free(&r);
+    return rc;
+}
+
+int csv_inspect(const char *path, const CsvOptions *opt, CsvColumnInfo **cols,
+                int *ncols, size_t *nrows, Err *err)
+{
+    static const CsvOptions defaults = {0};
+    int rc = 0;
+    CsvReader r;
+    memset(&r, 0, sizeof r);
+    *cols = NULL;
+    *ncols = 0;
+    *nrows = 0;
+    r.path = path;
+    r.opt = opt ? opt : &defaults;
+    r.inspect = 1;
+    r.err = err;
+
+    rc = csv_run(&r);
+    if (rc < 0)
+        goto done;
+    for (int f = 0; f < r.nhead; f++) {
+        CsvColumnInfo *ci = &r.info[f];
+        ci->name = r.head[f];
+        r.head[f] = NULL;
+        ci->is_numeric = ci->text_line == 0;
+        if (ci->n_numbers) {
+            ci->mean = (r.sum[f] + r.comp[f]) / (double)ci->n_numbers;
+        } else {
+            ci->min = ci->max = ci->mean = NAN;
+        }
+    }
+    *cols = r.info;
+    *ncols = r.nhead;
+    *nrows = r.nrows;
+    r.info = NULL;
+
+done:
+    csv_reader_free(&r);
+    return rc;
+}
+
+void csv_inspect_free(CsvColumnInfo **cols, int *ncols)
+{
+    if (!cols)
+        return;
+    if (*cols && ncols)
+        for (int c = 0; c < *ncols; c++)
+            free((*cols)[c].name);
+    free(*cols);
+    *cols = NULL;
+    if (ncols)
+        *ncols = 0;
+}

@@ -1,0 +1,62 @@
+/* csvread: reading named numeric columns from a CSV file with libcsv.
+ * Owns parsing, header matching, strict number conversion and the error
+ * messages that point at file:line:col. Knows nothing of training. */
+#ifndef HOUSENET_CSVREAD_H
+#define HOUSENET_CSVREAD_H
+
+#include "err.h"
+#include "table.h"
+
+typedef struct CsvOptions {
+    char delimiter;                  /* ',' (default when 0), ';', '\t', ... */
+    const char *const *na_values;    /* extra tokens that mean "missing" (besides an empty cell) */
+    int n_na_values;
+    int allow_missing;               /* 0: a missing cell is an error at file:line:col;
+                                        1: stored as NaN and counted in Table.missing */
+    int min_rows;                    /* csv_read_columns: fewer data rows is an E_DATA error;
+                                        0 means 1 (the worked example has one row) */
+    int libcsv_only;                 /* 1: never use the quote-free fast tokenizer, always
+                                        libcsv (the tests run every case both ways) */
+} CsvOptions;
+
+/* Reads the columns named in names[0..ncols) (any order in the file, matched
+ * after trimming spaces) into *out, out column c = names[c]. Each selected
+ * cell must be a whole C-locale number (value identical to strtod). Errors
+ * (E_IO, E_PARSE) read `path:line:col: column "name": what, hint`.
+ * Details: the first non-blank record is the header; a UTF-8 BOM, CRLF or
+ * LF, quoted fields ("" for a quote, line breaks inside) are handled, and
+ * line numbers are physical lines. Cells are trimmed of spaces and tabs;
+ * an empty cell or one equal to an opt->na_values token is missing. Columns
+ * not requested are never parsed. opt may be NULL (all defaults).
+ * Fails with E_IO (cannot open/read), E_PARSE (bad cell, missing cell when
+ * !allow_missing, ragged row, unknown or duplicated requested column, empty
+ * file, no data rows, unclosed quote), E_DATA (fewer than opt->min_rows), E_CONFIG
+ * (ncols < 1, unusable delimiter), E_NOMEM. *out is owned by the caller
+ * (table_free) on success and zeroed on failure. */
+int csv_read_columns(const char *path, const char *const *names, int ncols,
+                     const CsvOptions *opt, Table *out, Err *err);
+
+/* What csv_inspect() found in one column of the file. */
+typedef struct CsvColumnInfo {
+    char *name;           /* owned, header name with surrounding spaces trimmed */
+    int is_numeric;       /* 1 when every non-missing cell is a strict number */
+    size_t missing;       /* empty cells and cells equal to one of opt->na_values */
+    size_t n_numbers;     /* cells that are strict numbers */
+    double min, mean, max;/* over the number cells; NaN when there are none */
+    size_t text_line;     /* physical line of the first cell that is not a number, 0 if none */
+    char text_example[36];/* that cell's text, cut to 32 bytes, NUL-terminated */
+} CsvColumnInfo;
+
+/* Reads every column of the file (header row required; same tokenizing,
+ * trimming and number grammar as csv_read_columns) and fills a newly
+ * allocated array *cols of *ncols entries, one per header field, and *nrows
+ * (data rows). Missing or text cells are not errors here; an unreadable file,
+ * an empty file, no data rows or a ragged row are (E_IO, E_PARSE). On error
+ * *cols is NULL, *ncols and *nrows are 0. Free with csv_inspect_free(). */
+int csv_inspect(const char *path, const CsvOptions *opt, CsvColumnInfo **cols,
+                int *ncols, size_t *nrows, Err *err);
+
+/* Frees what csv_inspect() returned; NULL-safe; leaves *cols NULL, *ncols 0. */
+void csv_inspect_free(CsvColumnInfo **cols, int *ncols);
+
+#endif

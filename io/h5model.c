@@ -1,0 +1,1028 @@
+/* h5model: model.h5 and curves.h5 (see h5model.h).
+ * Owns the HDF5 layout of both files; no hid_t leaves this file. Does not
+ * own the crash-safe replacement (atomic.c) nor the meaning of the arrays
+ * (net.h, data.h, curves.h).
+ *
+ * model.h5 (all numbers little-endian; strings variable-length UTF-8):
+ *   /                      attrs format = "housenet-model", version = 1 (int32)
+ *   /model                 attrs layers (int32, nlayers+1) = width[0..nlayers],
+ *                                activations (string, nlayers)
+ *   /model/W<l>, l = 1..    float64 (width[l], width[l-1]), row i = weights into unit i
+ *   /model/b<l>             float64 (width[l])
+ *   /norm                  attrs kind, target_kind (string: none|zscore|minmax),
+ *                                y_shift, y_scale (float64 scalars), target_name (string)
+ *   /norm/x_shift, x_scale  float64 (width[0])
+ *   /norm/feature_names     string (width[0])
+ *   /config                 string scalar: the resolved config text
+ * curves.h5:
+ *   /                      attrs format = "housenet-curves", version = 1 (int32)
+ *   /curves                group, links tracked in creation order (= column order)
+ *   /curves/epoch           int64 (n), chunked 1024, max shape unlimited
+ *   /curves/<column>        float64 (n), chunked 1024, max shape unlimited
+ *
+ * Every HDF5 call goes through CHECK_H5 (or CLOSE_H5 under `done:`); HDF5's
+ * own printing of its error stack is turned off, and the innermost entry of
+ * that stack is put into our message instead.
+ *
+ * Files are built in memory (the core driver, no backing store) and their
+ * image is written by atomic_write_file(), so HDF5 does no disk I/O when
+ * saving. A full disk is then a plain write() error with errno, and cannot
+ * hit HDF5 1.10's failure path where a flush failing inside H5Dclose leaves
+ * the file half closed (leaked, and a crash in H5_term_library at exit). */
+#include "h5model.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "atomic.h"
+
+#define CURVES_CHUNK 1024
+#define OBJ_MAX 256 /* longest object path we build ("/curves/<name>") */
+
+/* ---- error plumbing --------------------------------------------------- */
+
+#define WHY_MAX 160
+
+/* The innermost (first, walking upward) entry of the stack, on one line:
+ * some descriptions embed ctime() output and its newline. */
+static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char *why = data;
+    if (n == 0 && e->desc) {
+        snprintf(why, WHY_MAX, "%s", e->desc);
+        for (char *c = why; *c; c++)
+            if ((unsigned char)*c < ' ')
+                *c = ' ';
+    }
+    return 0;
+}
+
+/* Records a failed HDF5 call: `path: where: H5Xxx failed (hdf5 says) [io/h5model.c:line]`
+ * (no `where: ` when where is ""). Must run right after the failing call,
+ * before another HDF5 call clears the error stack. */
+static int h5_fail(Err *err, const char *path, const char *where, const char *call, int line)
+{
+    char why[WHY_MAX] = "";
+    /* Not checked: we are already reporting a failure, and an empty `why`
+     * is the only consequence of this one failing too. */
+    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, why);
+    /* The function name is the identifier just before the first '('. */
+    const char *end = call + strcspn(call, "(");
+    const char *fn = end;
+    while (fn > call && (isalnum((unsigned char)fn[-1]) || fn[-1] == '_'))
+        fn--;
+    int fnlen = (int)(end - fn);
+    return err_set(err, E_HDF5, "%s: %s%s%.*s failed%s%s%s [io/h5model.c:%d]", path, where,
+                   where[0] ? ": " : "", fnlen, fn, why[0] ? " (" : "", why, why[0] ? ")" : "",
+                   line);
+}
+
+/* Each use site has `int rc`, `const char *path`, `where` (the HDF5 object
+ * being handled, for the message), `Err *err` and a `done:` label. */
+#define CHECK_H5(call)                                                  \
+    do {                                                                \
+        if ((call) < 0) {                                               \
+            rc = h5_fail(err, path, where, #call, __LINE__);            \
+            goto done;                                                  \
+        }                                                               \
+    } while (0)
+
+/* Under `done:`: closes id if open. A close that fails after everything
+ * else succeeded is an error too: it is where HDF5 flushes. */
+#define CLOSE_H5(id, closefn)                                           \
+    do {                                                                \
+        if ((id) >= 0 && closefn(id) < 0 && rc == 0)                    \
+            rc = h5_fail(err, path, where, #closefn "(", __LINE__);     \
+        (id) = H5I_INVALID_HID;                                         \
+    } while (0)
+
+#define FAIL(...)                                                       \
+    do {                                                                \
+        rc = err_set(err, __VA_ARGS__);                                 \
+        goto done;                                                      \
+    } while (0)
+
+#define TRY(expr)                                                       \
+    do {                                                                \
+        if ((rc = (expr)) != 0)                                         \
+            goto done;                                                  \
+    } while (0)
+
+/* H5Tget_size signals failure with 0; this maps it to the < 0 of every
+ * other call so that CHECK_H5 applies. */
+static ssize_t type_size(hid_t t)
+{
+    size_t s = H5Tget_size(t);
+    return s ? (ssize_t)s : -1;
+}
+
+static const char *class_name(H5T_class_t c)
+{
+    switch (c) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: return "compound";
+    case H5T_ENUM: return "enum";
+    default: return "non-numeric";
+    }
+}
+
+/* "(3, 2)", "(5,)" or "()" as numpy prints shapes. */
+static const char *fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims)
+{
+    size_t k = (size_t)snprintf(buf, cap, "(");
+    for (int i = 0; i < rank && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%llu", i ? ", " : "",
+                              (unsigned long long)dims[i]);
+    if (k < cap)
+        snprintf(buf + k, cap - k, rank == 1 ? ",)" : ")");
+    return buf;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* A new variable-length UTF-8 string type (h5py reads it as str). */
+static int str_type_new(hid_t *out, const char *path, Err *err)
+{
+    const char *where = "string type";
+    hid_t t = H5I_INVALID_HID;
+    int rc = 0;
+    CHECK_H5(t = H5Tcopy(H5T_C_S1));
+    CHECK_H5(H5Tset_size(t, H5T_VARIABLE));
+    CHECK_H5(H5Tset_cset(t, H5T_CSET_UTF8));
+    *out = t;
+    t = H5I_INVALID_HID;
+done:
+    CLOSE_H5(t, H5Tclose);
+    return rc;
+}
+
+/* Attribute obj@name: a scalar when n == 0, else n values; buf in mtype
+ * (for strings: an array of char *, ftype = mtype = str_type_new()). */
+static int write_attr(hid_t file, const char *obj, const char *name, hid_t ftype, hid_t mtype,
+                      hsize_t n, const void *buf, const char *path, Err *err)
+{
+    char where[OBJ_MAX + 64];
+    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
+    hid_t o = H5I_INVALID_HID, sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    int rc = 0;
+    CHECK_H5(o = H5Oopen(file, obj, H5P_DEFAULT));
+    CHECK_H5(sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR));
+    CHECK_H5(a = H5Acreate2(o, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT));
+    CHECK_H5(H5Awrite(a, mtype, buf));
+done:
+    CLOSE_H5(a, H5Aclose);
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(o, H5Oclose);
+    return rc;
+}
+
+/* Dataset obj of rank 0 (scalar), 1 or 2; buf in mtype. extendible (rank 1
+ * only): chunked by CURVES_CHUNK with an unlimited maximum, so that h5py
+ * users can append rows. */
+static int write_dset(hid_t file, const char *obj, hid_t ftype, hid_t mtype, int rank,
+                      const hsize_t *dims, int extendible, const void *buf, const char *path,
+                      Err *err)
+{
+    const char *where = obj;
+    const hsize_t maxdims[1] = {H5S_UNLIMITED};
+    const hsize_t chunk[1] = {CURVES_CHUNK};
+    hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    int rc = 0;
+    hsize_t npoints = 1;
+    for (int i = 0; i < rank; i++)
+        npoints *= dims[i];
+
+    CHECK_H5(sp = rank ? H5Screate_simple(rank, dims, extendible ? maxdims : NULL)
+                      : H5Screate(H5S_SCALAR));
+    CHECK_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
+    if (extendible)
+        CHECK_H5(H5Pset_chunk(dcpl, 1, chunk));
+    CHECK_H5(d = H5Dcreate2(file, obj, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    if (npoints)
+        CHECK_H5(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+done:
+    CLOSE_H5(d, H5Dclose);
+    CLOSE_H5(dcpl, H5Pclose);
+    CLOSE_H5(sp, H5Sclose);
+    return rc;
+}
+
+/* Group obj; track_order keeps its links in creation order for readers. */
+static int make_group(hid_t file, const char *obj, int track_order, const char *path, Err *err)
+{
+    const char *where = obj;
+    hid_t gcpl = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    int rc = 0;
+    CHECK_H5(gcpl = H5Pcreate(H5P_GROUP_CREATE));
+    if (track_order)
+        CHECK_H5(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED));
+    CHECK_H5(g = H5Gcreate2(file, obj, H5P_DEFAULT, gcpl, H5P_DEFAULT));
+done:
+    CLOSE_H5(g, H5Gclose);
+    CLOSE_H5(gcpl, H5Pclose);
+    return rc;
+}
+
+/* Root attributes format (string) and version (int32). */
+static int write_header(hid_t file, const char *format, int version, hid_t str, const char *path,
+                        Err *err)
+{
+    int rc = write_attr(file, "/", "format", str, str, 0, &format, path, err);
+    if (rc == 0)
+        rc = write_attr(file, "/", "version", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &version, path,
+                        err);
+    return rc;
+}
+
+#define MEM_FILE_INCREMENT (64 * 1024) /* core driver growth step, bytes */
+
+/* A new empty HDF5 file that lives in memory only: path is HDF5's name
+ * for it, nothing is created on disk. */
+static int mem_file_create(const char *path, hid_t *out, Err *err)
+{
+    const char *where = "";
+    hid_t fapl = H5I_INVALID_HID;
+    int rc = 0;
+    /* HDF5 would print its error stack on stderr; errors are values here. */
+    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+    CHECK_H5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+    CHECK_H5(H5Pset_fapl_core(fapl, MEM_FILE_INCREMENT, 0));
+    CHECK_H5(*out = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+done:
+    CLOSE_H5(fapl, H5Pclose);
+    return rc;
+}
+
+/* The bytes of the in-memory file f into a new buffer *buf of *n bytes;
+ * the caller frees it. Every object of f other than f itself must be
+ * closed. H5Fget_file_image (1.10) does not flush the metadata cache: the
+ * image misses object headers ("bad object header version number") unless
+ * the file is flushed first. The default libver bounds are kept: with a
+ * v2/v3 superblock, HDF5 < 2.0 leaves a wrong superblock checksum in the
+ * image (HDFGroup/hdf5#5489); ours is v0, which has none. */
+static int mem_file_image(hid_t f, void **buf, size_t *n, const char *path, Err *err)
+{
+    const char *where = "";
+    ssize_t size;
+    void *b = NULL;
+    int rc = 0;
+    CHECK_H5(H5Fflush(f, H5F_SCOPE_GLOBAL));
+    CHECK_H5(size = H5Fget_file_image(f, NULL, 0));
+    if (!(b = malloc(size ? (size_t)size : 1)))
+        FAIL(E_NOMEM, "%s: out of memory for a %zd-byte file image", path, size);
+    CHECK_H5(H5Fget_file_image(f, b, (size_t)size));
+    *buf = b;
+    *n = (size_t)size;
+    b = NULL;
+done:
+    free(b);
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Opens obj (an absolute path) as an object of the given type; E_PARSE
+ * naming the first missing link or a wrong kind of object. */
+static int open_obj(hid_t file, const char *obj, H5I_type_t type, hid_t *out, const char *path,
+                    Err *err)
+{
+    const char *where = obj;
+    const char *kind = type == H5I_GROUP ? "group" : "dataset";
+    char prefix[OBJ_MAX];
+    hid_t o = H5I_INVALID_HID;
+    H5I_type_t got;
+    htri_t exists;
+    int rc = 0;
+    size_t len = strlen(obj);
+    if (len >= sizeof prefix)
+        FAIL(E_HDF5, "%s: %s: object path too long [io/h5model.c:%d]", path, obj, __LINE__);
+
+    /* H5Lexists fails rather than answering 0 when a parent is missing. */
+    for (size_t i = 1; i <= len; i++) {
+        if (obj[i] != '/' && obj[i] != '\0')
+            continue;
+        memcpy(prefix, obj, i);
+        prefix[i] = '\0';
+        CHECK_H5(exists = H5Lexists(file, prefix, H5P_DEFAULT));
+        if (!exists)
+            FAIL(E_PARSE, "%s: %s: not found (expected a %s)", path, prefix,
+                 i == len ? kind : "group");
+    }
+    CHECK_H5(o = H5Oopen(file, obj, H5P_DEFAULT));
+    CHECK_H5(got = H5Iget_type(o));
+    if (got != type)
+        FAIL(E_PARSE, "%s: %s: expected a %s, found a %s", path, obj, kind,
+             got == H5I_GROUP ? "group" : got == H5I_DATASET ? "dataset" : "named datatype");
+    *out = o;
+    o = H5I_INVALID_HID;
+done:
+    CLOSE_H5(o, H5Oclose);
+    return rc;
+}
+
+static int open_attr(hid_t file, const char *obj, const char *name, hid_t *out, const char *path,
+                     Err *err)
+{
+    const char *where = obj;
+    htri_t exists;
+    int rc = 0;
+    CHECK_H5(exists = H5Aexists_by_name(file, obj, name, H5P_DEFAULT));
+    if (!exists)
+        FAIL(E_PARSE, "%s: %s: missing attribute \"%s\"", path, obj, name);
+    CHECK_H5(*out = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT));
+done:
+    return rc;
+}
+
+/* Every element of a string attribute or dataset id (fixed or variable
+ * length, any shape up to 1-D) into *out: a new array of *n new strings. */
+static int read_strings(hid_t id, const char *where, char ***out, size_t *n, const char *path,
+                        Err *err)
+{
+    hid_t t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    char **vl = NULL, *fixed = NULL, **s = NULL;
+    size_t count = 0;
+    int rc = 0, reclaim = 0, rank;
+    H5I_type_t kind;
+    H5T_class_t cls;
+    H5T_cset_t cset;
+    hssize_t npoints;
+    htri_t is_vl;
+
+    CHECK_H5(kind = H5Iget_type(id));
+    CHECK_H5(t = kind == H5I_ATTR ? H5Aget_type(id) : H5Dget_type(id));
+    CHECK_H5(cls = H5Tget_class(t));
+    if (cls != H5T_STRING)
+        FAIL(E_PARSE, "%s: %s: expected a string, found %s values", path, where, class_name(cls));
+    CHECK_H5(sp = kind == H5I_ATTR ? H5Aget_space(id) : H5Dget_space(id));
+    CHECK_H5(rank = H5Sget_simple_extent_ndims(sp));
+    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
+    if (rank > 1)
+        FAIL(E_PARSE, "%s: %s: expected a scalar or 1-D array of strings, found rank %d", path,
+             where, rank);
+    count = (size_t)npoints;
+    s = calloc(count + 1, sizeof *s);
+    if (!s)
+        FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+
+    /* Memory type: C strings in the file's character set (HDF5 does not
+     * convert between character sets). */
+    CHECK_H5(is_vl = H5Tis_variable_str(t));
+    CHECK_H5(cset = H5Tget_cset(t));
+    CHECK_H5(mt = H5Tcopy(H5T_C_S1));
+    CHECK_H5(H5Tset_cset(mt, cset));
+    if (is_vl) {
+        CHECK_H5(H5Tset_size(mt, H5T_VARIABLE));
+        vl = calloc(count + 1, sizeof *vl);
+        if (!vl)
+            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+        if (count)
+            CHECK_H5(kind == H5I_ATTR ? H5Aread(id, mt, vl)
+                                     : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, vl));
+        reclaim = 1;
+        for (size_t i = 0; i < count; i++)
+            if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
+                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    } else {
+        ssize_t size;
+        CHECK_H5(size = type_size(t));
+        /* One more byte per string and NULLTERM: HDF5 terminates each. */
+        CHECK_H5(H5Tset_size(mt, (size_t)size + 1));
+        CHECK_H5(H5Tset_strpad(mt, H5T_STR_NULLTERM));
+        fixed = calloc(count + 1, (size_t)size + 1);
+        if (!fixed)
+            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+        if (count)
+            CHECK_H5(kind == H5I_ATTR ? H5Aread(id, mt, fixed)
+                                     : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed));
+        for (size_t i = 0; i < count; i++)
+            if (!(s[i] = strdup(fixed + i * ((size_t)size + 1))))
+                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    }
+    *out = s;
+    *n = count;
+    s = NULL;
+done:
+    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
+        rc = h5_fail(err, path, where, "H5Dvlen_reclaim(", __LINE__);
+    for (size_t i = 0; s && i < count; i++)
+        free(s[i]);
+    free(s);
+    free(vl);
+    free(fixed);
+    CLOSE_H5(mt, H5Tclose);
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(t, H5Tclose);
+    return rc;
+}
+
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+/* A string attribute or dataset holding exactly want strings (want 0: a
+ * single string, scalar or 1-element). id names it as `where`. */
+static int read_n_strings(hid_t id, const char *where, size_t want, char ***out, const char *path,
+                          Err *err)
+{
+    size_t n = 0;
+    int rc = read_strings(id, where, out, &n, path, err);
+    if (rc == 0 && n != (want ? want : 1)) {
+        free_strings(*out, n);
+        *out = NULL;
+        rc = err_set(err, E_PARSE, "%s: %s: %zu strings, expected %zu", path, where, n,
+                     want ? want : 1);
+    }
+    return rc;
+}
+
+/* String attribute obj@name into *out (a new string). */
+static int read_str_attr(hid_t file, const char *obj, const char *name, char **out,
+                         const char *path, Err *err)
+{
+    char where[OBJ_MAX + 64];
+    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
+    hid_t a = H5I_INVALID_HID;
+    char **s = NULL;
+    int rc = 0;
+    TRY(open_attr(file, obj, name, &a, path, err));
+    TRY(read_n_strings(a, where, 0, &s, path, err));
+    *out = s[0];
+    free(s);
+done:
+    CLOSE_H5(a, H5Aclose);
+    return rc;
+}
+
+/* Numeric attribute obj@name of class cls with 1..cap values into buf as
+ * mtype; *n gets the count (a scalar counts 1). */
+static int read_num_attr(hid_t file, const char *obj, const char *name, H5T_class_t cls,
+                         hid_t mtype, void *buf, size_t cap, size_t *n, const char *path,
+                         Err *err)
+{
+    char where[OBJ_MAX + 64];
+    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
+    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    H5T_class_t got;
+    hssize_t npoints;
+    int rc = 0, rank;
+    TRY(open_attr(file, obj, name, &a, path, err));
+    CHECK_H5(t = H5Aget_type(a));
+    CHECK_H5(got = H5Tget_class(t));
+    if (got != cls)
+        FAIL(E_PARSE, "%s: %s: expected %s values, found %s", path, where, class_name(cls),
+             class_name(got));
+    CHECK_H5(sp = H5Aget_space(a));
+    CHECK_H5(rank = H5Sget_simple_extent_ndims(sp));
+    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
+    if (rank > 1 || npoints < 1 || (size_t)npoints > cap)
+        FAIL(E_PARSE, "%s: %s: %lld values, expected %s%zu", path, where, (long long)npoints,
+             cap > 1 ? "1.." : "", cap);
+    CHECK_H5(H5Aread(a, mtype, buf));
+    *n = (size_t)npoints;
+done:
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(t, H5Tclose);
+    CLOSE_H5(a, H5Aclose);
+    return rc;
+}
+
+/* Shape of dataset obj into rank/dims (dims has H5S_MAX_RANK slots). */
+static int dset_shape(hid_t file, const char *obj, int *rank, hsize_t *dims, const char *path,
+                      Err *err)
+{
+    const char *where = obj;
+    hid_t d = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    int rc = 0;
+    TRY(open_obj(file, obj, H5I_DATASET, &d, path, err));
+    CHECK_H5(sp = H5Dget_space(d));
+    CHECK_H5(*rank = H5Sget_simple_extent_dims(sp, dims, NULL));
+done:
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(d, H5Oclose);
+    return rc;
+}
+
+/* Numeric dataset obj of class cls and shape dims[0..rank) into buf as
+ * mtype; buf NULL: only the checks. E_PARSE on another class or shape;
+ * `from` says where the expected shape comes from. */
+static int read_dset(hid_t file, const char *obj, H5T_class_t cls, hid_t mtype, int rank,
+                     const hsize_t *dims, const char *from, void *buf, const char *path, Err *err)
+{
+    const char *where = obj;
+    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    hsize_t got[H5S_MAX_RANK];
+    char s1[96], s2[96];
+    H5T_class_t gotcls;
+    int rc = 0, gotrank;
+    hsize_t npoints = 1;
+
+    TRY(open_obj(file, obj, H5I_DATASET, &d, path, err));
+    CHECK_H5(t = H5Dget_type(d));
+    CHECK_H5(gotcls = H5Tget_class(t));
+    if (gotcls != cls)
+        FAIL(E_PARSE, "%s: %s: expected %s values, found %s", path, obj, class_name(cls),
+             class_name(gotcls));
+    CHECK_H5(sp = H5Dget_space(d));
+    CHECK_H5(gotrank = H5Sget_simple_extent_dims(sp, got, NULL));
+    if (gotrank != rank || memcmp(got, dims, (size_t)rank * sizeof *dims) != 0)
+        FAIL(E_PARSE, "%s: %s: shape %s, expected %s from %s", path, obj,
+             fmt_shape(s1, sizeof s1, gotrank, got), fmt_shape(s2, sizeof s2, rank, dims), from);
+    for (int i = 0; i < rank; i++)
+        npoints *= dims[i];
+    if (buf && npoints)
+        CHECK_H5(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+done:
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(t, H5Tclose);
+    CLOSE_H5(d, H5Oclose);
+    return rc;
+}
+
+/* Opens path read-only after checking that it is readable (E_IO with
+ * strerror), an HDF5 file (E_PARSE) with root attributes format == format
+ * and 1 <= version <= max_version (E_PARSE). kind names the file in
+ * messages ("model", "curves"). */
+static int open_checked(const char *path, const char *format, int max_version, const char *kind,
+                        hid_t *out, Err *err)
+{
+    const char *where = ""; /* the file itself until it is open */
+    hid_t f = H5I_INVALID_HID;
+    struct stat st;
+    char *got = NULL;
+    long long version = 0;
+    size_t n;
+    htri_t is_h5, has_format;
+    int rc = 0;
+
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    close(fd);
+    if (S_ISDIR(st.st_mode))
+        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(EISDIR));
+
+    /* HDF5 would print its error stack on stderr; errors are values here. */
+    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+    CHECK_H5(is_h5 = H5Fis_hdf5(path));
+    if (!is_h5)
+        FAIL(E_PARSE, "%s: not an HDF5 file (expected a housenet %s file)", path, kind);
+    CHECK_H5(f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
+    where = "/";
+
+    CHECK_H5(has_format = H5Aexists(f, "format"));
+    if (!has_format)
+        FAIL(E_PARSE, "%s: not a housenet %s file (no format attribute)", path, kind);
+    TRY(read_str_attr(f, "/", "format", &got, path, err));
+    if (strcmp(got, format) != 0)
+        FAIL(E_PARSE, "%s: not a housenet %s file (format attribute is \"%.40s\")", path, kind,
+             got);
+    TRY(read_num_attr(f, "/", "version", H5T_INTEGER, H5T_NATIVE_LLONG, &version, 1, &n, path,
+                      err));
+    if (version > max_version)
+        FAIL(E_PARSE, "%s: %s version %lld is newer than this housenet (%d)", path, kind, version,
+             max_version);
+    if (version < 1)
+        FAIL(E_PARSE, "%s: / attribute \"version\": %lld, expected 1..%d", path, version,
+             max_version);
+    *out = f;
+    f = H5I_INVALID_HID;
+done:
+    free(got);
+    CLOSE_H5(f, H5Fclose);
+    return rc;
+}
+
+/* ---- model.h5 ----------------------------------------------------------- */
+
+/* A model that cannot be written as documented is the caller's bug. */
+static int model_check(const Model *m, const char *path, Err *err)
+{
+    const Net *net = &m->net;
+    const char *fail = NULL;
+    char why[128];
+    if (net->nlayers < 1 || net->nlayers > NET_MAX_LAYERS || !net->params) {
+        snprintf(why, sizeof why, "%d weight layers, params %s", net->nlayers,
+                 net->params ? "set" : "NULL");
+        fail = why;
+    }
+    for (int l = 0; !fail && l <= net->nlayers; l++)
+        if (net->width[l] < 1) {
+            snprintf(why, sizeof why, "layer %d has width %d", l, net->width[l]);
+            fail = why;
+        }
+    for (int l = 0; !fail && l < net->nlayers; l++) {
+        size_t nw = (size_t)net->width[l + 1] * (size_t)net->width[l];
+        Activation a;
+        const char *name = act_name(net->act[l]);
+        if (net->off_W[l] + nw > net->nparams ||
+            net->off_b[l] + (size_t)net->width[l + 1] > net->nparams) {
+            snprintf(why, sizeof why, "layer %d lies outside the %zu params", l + 1,
+                     net->nparams);
+            fail = why;
+        } else if (!name || act_parse(name, &a) != 0 || a != net->act[l]) {
+            snprintf(why, sizeof why, "layer %d has unknown activation %d", l + 1,
+                     (int)net->act[l]);
+            fail = why;
+        }
+    }
+    if (!fail && (m->nfeat != net->width[0] || m->norm.nin != net->width[0])) {
+        snprintf(why, sizeof why, "%d feature names and %d normalised inputs for %d inputs",
+                 m->nfeat, m->norm.nin, net->width[0]);
+        fail = why;
+    }
+    if (!fail && (!m->feat_names || !m->target_name || !m->config_text || !m->norm.x_shift ||
+                  !m->norm.x_scale))
+        fail = "feature names, target name, config text or normalisation missing";
+    for (int i = 0; !fail && i < m->nfeat; i++)
+        if (!m->feat_names[i])
+            fail = "a feature name is NULL";
+    if (fail)
+        return err_set(err, E_STATE, "%s: cannot save an inconsistent model: %s [io/h5model.c:%d]",
+                       path, fail, __LINE__);
+    return 0;
+}
+
+/* model.h5 as bytes: *img (caller frees) of *n bytes. */
+static int model_image(const char *path, const Model *m, void **img, size_t *n, Err *err)
+{
+    const Net *net = &m->net;
+    const Norm *nm = &m->norm;
+    const char *where = ""; /* the file itself; helpers name their objects */
+    const char *acts[NET_MAX_LAYERS];
+    const char *kinds[2] = {norm_name(nm->kind), norm_name(nm->target_kind)};
+    hid_t f = H5I_INVALID_HID, str = H5I_INVALID_HID;
+    hsize_t nlayers1 = (hsize_t)net->nlayers + 1, nin = (hsize_t)net->width[0];
+    char obj[OBJ_MAX];
+    int rc = 0;
+
+    TRY(mem_file_create(path, &f, err));
+    TRY(str_type_new(&str, path, err));
+    TRY(write_header(f, MODEL_FORMAT, MODEL_VERSION, str, path, err));
+
+    TRY(make_group(f, "/model", 0, path, err));
+    for (int l = 0; l < net->nlayers; l++)
+        acts[l] = act_name(net->act[l]);
+    TRY(write_attr(f, "/model", "layers", H5T_STD_I32LE, H5T_NATIVE_INT, nlayers1, net->width,
+                   path, err));
+    TRY(write_attr(f, "/model", "activations", str, str, (hsize_t)net->nlayers, acts, path, err));
+    for (int l = 0; l < net->nlayers; l++) {
+        hsize_t dims[2] = {(hsize_t)net->width[l + 1], (hsize_t)net->width[l]};
+        snprintf(obj, sizeof obj, "/model/W%d", l + 1);
+        TRY(write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, 0,
+                       net_W(net, net->params, l), path, err));
+        snprintf(obj, sizeof obj, "/model/b%d", l + 1);
+        TRY(write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, 0,
+                       net_b(net, net->params, l), path, err));
+    }
+
+    TRY(make_group(f, "/norm", 0, path, err));
+    TRY(write_attr(f, "/norm", "kind", str, str, 0, &kinds[0], path, err));
+    TRY(write_attr(f, "/norm", "target_kind", str, str, 0, &kinds[1], path, err));
+    TRY(write_attr(f, "/norm", "y_shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &nm->y_shift,
+                   path, err));
+    TRY(write_attr(f, "/norm", "y_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &nm->y_scale,
+                   path, err));
+    TRY(write_attr(f, "/norm", "target_name", str, str, 0, &m->target_name, path, err));
+    TRY(write_dset(f, "/norm/x_shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
+                   nm->x_shift, path, err));
+    TRY(write_dset(f, "/norm/x_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
+                   nm->x_scale, path, err));
+    TRY(write_dset(f, "/norm/feature_names", str, str, 1, &nin, 0, m->feat_names, path, err));
+
+    TRY(write_dset(f, "/config", str, str, 0, NULL, 0, &m->config_text, path, err));
+    TRY(mem_file_image(f, img, n, path, err));
+done:
+    CLOSE_H5(str, H5Tclose);
+    CLOSE_H5(f, H5Fclose);
+    return rc;
+}
+
+int h5_model_save(const char *path, const Model *m, Err *err)
+{
+    void *img = NULL;
+    size_t n = 0;
+    int rc = model_check(m, path, err);
+    if (rc == 0)
+        rc = model_image(path, m, &img, &n, err);
+    if (rc == 0)
+        rc = atomic_write_file(path, img, n, err);
+    free(img);
+    return rc;
+}
+
+/* /model into net: layers and activations first, then every W and b
+ * checked against the shapes they imply. */
+static int read_net(hid_t f, Net *net, const char *path, Err *err)
+{
+    const char *where = "/model";
+    const char *from = "/model attribute \"layers\"";
+    int w[NET_MAX_LAYERS + 1];
+    Activation act[NET_MAX_LAYERS];
+    char **names = NULL, obj[OBJ_MAX];
+    hid_t g = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    H5G_info_t info;
+    size_t nw = 0;
+    int rc = 0, nl = 0;
+
+    TRY(open_obj(f, "/model", H5I_GROUP, &g, path, err));
+    TRY(read_num_attr(f, "/model", "layers", H5T_INTEGER, H5T_NATIVE_INT, w, NET_MAX_LAYERS + 1,
+                      &nw, path, err));
+    if (nw < 2)
+        FAIL(E_PARSE, "%s: %s: 1 value, expected 2..%d (inputs, hidden..., outputs)", path, from,
+             NET_MAX_LAYERS + 1);
+    nl = (int)nw - 1;
+    for (int l = 0; l <= nl; l++)
+        if (w[l] < 1)
+            FAIL(E_PARSE, "%s: %s: layer %d has width %d, expected >= 1", path, from, l, w[l]);
+
+    TRY(open_attr(f, "/model", "activations", &a, path, err));
+    TRY(read_n_strings(a, "/model attribute \"activations\"", (size_t)nl, &names, path, err));
+    for (int l = 0; l < nl; l++)
+        if (act_parse(names[l], &act[l]) != 0)
+            FAIL(E_PARSE,
+                 "%s: /model attribute \"activations\": unknown activation \"%.32s\" for "
+                 "layer %d (expected sigmoid, tanh, relu or linear)",
+                 path, names[l], l + 1);
+
+    CHECK_H5(H5Gget_info(g, &info));
+    if (info.nlinks != 2 * (hsize_t)nl)
+        FAIL(E_PARSE, "%s: /model: %llu objects, expected %d (W1..W%d, b1..b%d) from %s", path,
+             (unsigned long long)info.nlinks, 2 * nl, nl, nl, from);
+
+    /* Pass 0 checks every shape against layers, so that a damaged layers
+     * attribute fails here rather than as a huge allocation; net_init then
+     * gives every hidden layer one activation, the file's per-layer
+     * activations are set afterwards, and pass 1 reads. */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            rc = net_init(net, w[0], w + 1, nl - 1, w[nl], act[0], act[nl - 1], err);
+            if (rc) {
+                err_prefix(err, "%s: /model: ", path);
+                goto done;
+            }
+            for (int l = 0; l < nl; l++)
+                net->act[l] = act[l];
+        }
+        for (int l = 0; l < nl; l++) {
+            hsize_t dims[2] = {(hsize_t)w[l + 1], (hsize_t)w[l]};
+            snprintf(obj, sizeof obj, "/model/W%d", l + 1);
+            TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, from,
+                          pass ? net_W(net, net->params, l) : NULL, path, err));
+            snprintf(obj, sizeof obj, "/model/b%d", l + 1);
+            TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
+                          pass ? net_b(net, net->params, l) : NULL, path, err));
+        }
+    }
+done:
+    free_strings(names, names ? (size_t)nl : 0);
+    CLOSE_H5(a, H5Aclose);
+    CLOSE_H5(g, H5Oclose);
+    return rc;
+}
+
+/* /norm into m->norm, m->feat_names, m->target_name; m->net is loaded. */
+static int read_norm(hid_t f, Model *m, const char *path, Err *err)
+{
+    const char *where = "/norm";
+    const char *from = "/model attribute \"layers\" (inputs)";
+    int nin = m->net.width[0];
+    hsize_t dims[1] = {(hsize_t)nin};
+    hid_t g = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    char *kind = NULL, *target_kind = NULL;
+    size_t n;
+    int rc = 0;
+
+    TRY(open_obj(f, "/norm", H5I_GROUP, &g, path, err));
+    rc = norm_alloc(&m->norm, nin, err);
+    if (rc) {
+        err_prefix(err, "%s: /norm: ", path);
+        goto done;
+    }
+    TRY(read_str_attr(f, "/norm", "kind", &kind, path, err));
+    TRY(read_str_attr(f, "/norm", "target_kind", &target_kind, path, err));
+    if (norm_parse(kind, &m->norm.kind) != 0)
+        FAIL(E_PARSE, "%s: /norm attribute \"kind\": unknown normalisation \"%.32s\"", path, kind);
+    if (norm_parse(target_kind, &m->norm.target_kind) != 0)
+        FAIL(E_PARSE, "%s: /norm attribute \"target_kind\": unknown normalisation \"%.32s\"",
+             path, target_kind);
+    TRY(read_num_attr(f, "/norm", "y_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, &m->norm.y_shift, 1,
+                      &n, path, err));
+    TRY(read_num_attr(f, "/norm", "y_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, &m->norm.y_scale, 1,
+                      &n, path, err));
+    TRY(read_dset(f, "/norm/x_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
+                  m->norm.x_shift, path, err));
+    TRY(read_dset(f, "/norm/x_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
+                  m->norm.x_scale, path, err));
+    TRY(read_str_attr(f, "/norm", "target_name", &m->target_name, path, err));
+    TRY(open_obj(f, "/norm/feature_names", H5I_DATASET, &d, path, err));
+    TRY(read_n_strings(d, "/norm/feature_names", (size_t)nin, &m->feat_names, path, err));
+    m->nfeat = nin;
+done:
+    free(kind);
+    free(target_kind);
+    CLOSE_H5(d, H5Oclose);
+    CLOSE_H5(g, H5Oclose);
+    return rc;
+}
+
+int h5_model_load(const char *path, Model *m, Err *err)
+{
+    const char *where = "";
+    hid_t f = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    char **config = NULL;
+    Model t;
+    int rc = 0;
+    memset(&t, 0, sizeof t);
+    memset(m, 0, sizeof *m);
+
+    TRY(open_checked(path, MODEL_FORMAT, MODEL_VERSION, "model", &f, err));
+    TRY(read_net(f, &t.net, path, err));
+    TRY(read_norm(f, &t, path, err));
+    TRY(open_obj(f, "/config", H5I_DATASET, &d, path, err));
+    TRY(read_n_strings(d, "/config", 0, &config, path, err));
+    t.config_text = config[0];
+    free(config);
+done:
+    CLOSE_H5(d, H5Oclose);
+    CLOSE_H5(f, H5Fclose);
+    if (rc)
+        model_free(&t);
+    else
+        *m = t;
+    return rc;
+}
+
+/* ---- curves.h5 ---------------------------------------------------------- */
+
+static int curves_check(const Curves *c, const char *path, Err *err)
+{
+    const char *fail = NULL, *bad = "";
+    if (c->ncols < 0 || c->ncols > CURVES_MAX_COLS || (c->n > 0 && !c->epoch))
+        fail = "bad column count or no epoch array";
+    for (int j = 0; !fail && j < c->ncols; j++) {
+        const char *s = c->names[j];
+        bad = s ? s : "";
+        if (!s || !s[0] || strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "epoch") == 0 ||
+            strlen(s) > OBJ_MAX - 16)
+            fail = "column name is empty, too long, \".\", \"epoch\" or contains '/'";
+        else if (c->n > 0 && !c->cols[j])
+            fail = "column has no array";
+        for (int k = 0; !fail && k < j; k++)
+            if (strcmp(c->names[k], s) == 0)
+                fail = "column name appears twice";
+    }
+    if (fail)
+        return err_set(err, E_STATE, "%s: cannot save curves: \"%.40s\": %s [io/h5model.c:%d]",
+                       path, bad, fail, __LINE__);
+    return 0;
+}
+
+/* curves.h5 as bytes: *img (caller frees) of *n bytes. */
+static int curves_image(const char *path, const Curves *c, void **img, size_t *size, Err *err)
+{
+    const char *where = ""; /* the file itself; helpers name their objects */
+    hid_t f = H5I_INVALID_HID, str = H5I_INVALID_HID;
+    hsize_t n = (hsize_t)c->n;
+    char obj[OBJ_MAX];
+    int rc = 0;
+
+    TRY(mem_file_create(path, &f, err));
+    TRY(str_type_new(&str, path, err));
+    TRY(write_header(f, CURVES_FORMAT, CURVES_VERSION, str, path, err));
+    TRY(make_group(f, "/curves", 1, path, err));
+    TRY(write_dset(f, "/curves/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &n, 1, c->epoch,
+                   path, err));
+    for (int j = 0; j < c->ncols; j++) {
+        snprintf(obj, sizeof obj, "/curves/%s", c->names[j]);
+        TRY(write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, 1, c->cols[j], path,
+                       err));
+    }
+    TRY(mem_file_image(f, img, size, path, err));
+done:
+    CLOSE_H5(str, H5Tclose);
+    CLOSE_H5(f, H5Fclose);
+    return rc;
+}
+
+int h5_curves_save(const char *path, const Curves *c, Err *err)
+{
+    void *img = NULL;
+    size_t n = 0;
+    int rc = curves_check(c, path, err);
+    if (rc == 0)
+        rc = curves_image(path, c, &img, &n, err);
+    if (rc == 0)
+        rc = atomic_write_file(path, img, n, err);
+    free(img);
+    return rc;
+}
+
+/* Names of the float columns of /curves (every link but epoch), in
+ * creation order when the group tracks it (ours do), else by name. */
+static int curves_names(hid_t g, char **names, int *ncols, const char *path, Err *err)
+{
+    const char *where = "/curves";
+    hid_t gcpl = H5I_INVALID_HID;
+    unsigned order = 0;
+    H5G_info_t info;
+    H5_index_t index;
+    char *s = NULL;
+    int rc = 0, nc = 0;
+
+    CHECK_H5(gcpl = H5Gget_create_plist(g));
+    CHECK_H5(H5Pget_link_creation_order(gcpl, &order));
+    index = (order & H5P_CRT_ORDER_TRACKED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
+    CHECK_H5(H5Gget_info(g, &info));
+    for (hsize_t i = 0; i < info.nlinks; i++) {
+        ssize_t len;
+        CHECK_H5(len = H5Lget_name_by_idx(g, ".", index, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT));
+        free(s);
+        if (!(s = malloc((size_t)len + 1)))
+            FAIL(E_NOMEM, "%s: /curves: out of memory", path);
+        CHECK_H5(H5Lget_name_by_idx(g, ".", index, H5_ITER_INC, i, s, (size_t)len + 1,
+                                   H5P_DEFAULT));
+        if (strcmp(s, "epoch") == 0)
+            continue;
+        if (len > OBJ_MAX - 16)
+            FAIL(E_PARSE, "%s: /curves: column name \"%.40s...\" is longer than %d bytes", path,
+                 s, OBJ_MAX - 16);
+        if (nc == CURVES_MAX_COLS)
+            FAIL(E_PARSE, "%s: /curves: more than %d columns besides epoch", path,
+                 CURVES_MAX_COLS);
+        names[nc++] = s;
+        s = NULL;
+    }
+done:
+    free(s);
+    *ncols = nc;
+    CLOSE_H5(gcpl, H5Pclose);
+    return rc;
+}
+
+int h5_curves_load(const char *path, Curves *c, Err *err)
+{
+    const char *where = "/curves";
+    hid_t f = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    char *names[CURVES_MAX_COLS] = {0};
+    char obj[OBJ_MAX];
+    hsize_t dims[H5S_MAX_RANK];
+    Curves t;
+    int rc = 0, ncols = 0, rank = 0;
+    memset(&t, 0, sizeof t);
+    memset(c, 0, sizeof *c);
+
+    TRY(open_checked(path, CURVES_FORMAT, CURVES_VERSION, "curves", &f, err));
+    TRY(open_obj(f, "/curves", H5I_GROUP, &g, path, err));
+    TRY(curves_names(g, names, &ncols, path, err));
+    TRY(dset_shape(f, "/curves/epoch", &rank, dims, path, err));
+    if (rank != 1)
+        FAIL(E_PARSE, "%s: /curves/epoch: rank %d, expected 1 (one value per epoch)", path, rank);
+
+    TRY(curves_init(&t, (const char *const *)names, ncols, err));
+    for (int j = 0; j < ncols; j++) { /* t owns the names from here */
+        t.owned_names[j] = names[j];
+        names[j] = NULL;
+    }
+    TRY(curves_reserve(&t, (size_t)dims[0], err));
+    TRY(read_dset(f, "/curves/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/curves/epoch",
+                  t.epoch, path, err));
+    for (int j = 0; j < ncols; j++) {
+        snprintf(obj, sizeof obj, "/curves/%s", t.names[j]);
+        TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, "/curves/epoch",
+                      t.cols[j], path, err));
+    }
+    t.n = (size_t)dims[0];
+done:
+    for (int j = 0; j < ncols; j++)
+        free(names[j]);
+    CLOSE_H5(g, H5Oclose);
+    CLOSE_H5(f, H5Fclose);
+    if (rc)
+        curves_free(&t);
+    else
+        *c = t;
+    return rc;
+}
+
+long h5_open_objects(void)
+{
+    return (long)H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
+}

@@ -1,0 +1,249 @@
+/* data: datasets, the seeded split and normalisation (see data.h). */
+#include "data.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+
+static const char *const NORM_NAMES[] = { "none", "zscore", "minmax" };
+
+const char *norm_name(NormKind k)
+{
+    return (unsigned)k < 3 ? NORM_NAMES[k] : "?";
+}
+
+int norm_parse(const char *name, NormKind *out)
+{
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(name, NORM_NAMES[i]) == 0) {
+            *out = (NormKind)i;
+            return 0;
+        }
+    }
+    return E_CONFIG;
+}
+
+int data_alloc(Dataset *d, size_t n, int nin, Err *err)
+{
+    memset(d, 0, sizeof *d);
+    d->x = malloc((n ? n : 1) * (size_t)nin * sizeof(double));
+    d->y = malloc((n ? n : 1) * sizeof(double));
+    if (!d->x || !d->y) {
+        data_free(d);
+        return err_set(err, E_NOMEM, "out of memory for %zu rows of %d features", n, nin);
+    }
+    d->n = n;
+    d->nin = nin;
+    return 0;
+}
+
+void data_free(Dataset *d)
+{
+    if (!d)
+        return;
+    free(d->x);
+    free(d->y);
+    memset(d, 0, sizeof *d);
+}
+
+static int find_col(const Table *t, const char *name)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (strcmp(t->names[c], name) == 0)
+            return c;
+    return -1;
+}
+
+int data_from_table(const Table *t, const char *const *feats, int nfeat,
+                    const char *target, Dataset *out, Err *err)
+{
+    int tc = find_col(t, target);
+    if (tc < 0)
+        return err_set(err, E_DATA, "target column \"%.64s\" was not read", target);
+    int rc = data_alloc(out, t->nrows, nfeat, err);
+    if (rc)
+        return rc;
+    for (int f = 0; f < nfeat; f++) {
+        int c = find_col(t, feats[f]);
+        if (c < 0) {
+            data_free(out);
+            return err_set(err, E_DATA, "feature column \"%.64s\" was not read", feats[f]);
+        }
+        const double *col = table_col(t, c);
+        for (size_t r = 0; r < t->nrows; r++)
+            out->x[r * (size_t)nfeat + (size_t)f] = col[r];
+    }
+    memcpy(out->y, table_col(t, tc), t->nrows * sizeof(double));
+    return 0;
+}
+
+/* Copies the rows flagged `which` in part[] to out, in file order. */
+static int take_rows(const Dataset *all, const unsigned char *part, unsigned char which,
+                     size_t count, Dataset *out, Err *err)
+{
+    int rc = data_alloc(out, count, all->nin, err);
+    if (rc)
+        return rc;
+    size_t k = 0;
+    for (size_t r = 0; r < all->n; r++) {
+        if (part[r] != which)
+            continue;
+        memcpy(out->x + k * (size_t)all->nin, all->x + r * (size_t)all->nin,
+               (size_t)all->nin * sizeof(double));
+        out->y[k++] = all->y[r];
+    }
+    return 0;
+}
+
+int data_split(const Dataset *all, double val_frac, double test_frac, uint64_t seed,
+               Dataset *train, Dataset *val, Dataset *test, Err *err)
+{
+    size_t n = all->n;
+    size_t nval = (size_t)llround((double)n * val_frac);
+    size_t ntest = (size_t)llround((double)n * test_frac);
+    if (nval + ntest >= n)
+        return err_set(err, E_DATA,
+                       "%zu rows leave no training rows after %zu validation and %zu test rows; "
+                       "lower validation_fraction or test_fraction", n, nval, ntest);
+    int rc = E_NOMEM;
+    size_t *perm = malloc(n * sizeof *perm);
+    unsigned char *part = malloc(n ? n : 1);
+    if (!perm || !part) {
+        err_set(err, E_NOMEM, "out of memory for a split of %zu rows", n);
+        goto done;
+    }
+    for (size_t r = 0; r < n; r++) {
+        perm[r] = r;
+        part[r] = 0;
+    }
+    Rng rng = rng_stream(seed, RNG_STREAM_SPLIT);
+    rng_shuffle(&rng, perm, n);
+    for (size_t k = 0; k < nval; k++)
+        part[perm[k]] = 1;
+    for (size_t k = nval; k < nval + ntest; k++)
+        part[perm[k]] = 2;
+    if (train && (rc = take_rows(all, part, 0, n - nval - ntest, train, err)))
+        goto done;
+    if (val && (rc = take_rows(all, part, 1, nval, val, err)))
+        goto done;
+    if (test && (rc = take_rows(all, part, 2, ntest, test, err)))
+        goto done;
+    rc = 0;
+done:
+    if (rc) {
+        data_free(train);
+        data_free(val);
+        data_free(test);
+    }
+    free(perm);
+    free(part);
+    return rc;
+}
+
+int norm_alloc(Norm *nm, int nin, Err *err)
+{
+    memset(nm, 0, sizeof *nm);
+    nm->x_shift = calloc((size_t)(nin > 0 ? nin : 1), sizeof(double));
+    nm->x_scale = calloc((size_t)(nin > 0 ? nin : 1), sizeof(double));
+    if (!nm->x_shift || !nm->x_scale) {
+        norm_free(nm);
+        return err_set(err, E_NOMEM, "out of memory for normalisation statistics");
+    }
+    nm->nin = nin;
+    nm->y_scale = 1.0;
+    for (int f = 0; f < nin; f++)
+        nm->x_scale[f] = 1.0;
+    return 0;
+}
+
+void norm_free(Norm *nm)
+{
+    if (!nm)
+        return;
+    free(nm->x_shift);
+    free(nm->x_scale);
+    memset(nm, 0, sizeof *nm);
+}
+
+/* Statistics of v[0], v[stride], ... (n values) under kind. Two passes for
+ * the mean and the population variance, in row order (reproducible). */
+static int fit_one(NormKind kind, const double *v, size_t n, size_t stride,
+                   double *shift, double *scale, const char *what, Err *err)
+{
+    *shift = 0.0;
+    *scale = 1.0;
+    if (kind == NORM_NONE)
+        return 0;
+    if (kind == NORM_ZSCORE) {
+        double sum = 0.0;
+        for (size_t r = 0; r < n; r++)
+            sum += v[r * stride];
+        double mean = sum / (double)n;
+        double ss = 0.0;
+        for (size_t r = 0; r < n; r++) {
+            double e = v[r * stride] - mean;
+            ss += e * e;
+        }
+        double sd = sqrt(ss / (double)n);
+        if (!(sd > 0.0) || !isfinite(sd))
+            return err_set(err, E_DATA,
+                           "%s is constant on the training rows (value %.17g); drop it or use normalize = none",
+                           what, mean);
+        *shift = mean;
+        *scale = sd;
+        return 0;
+    }
+    double lo = v[0], hi = v[0];
+    for (size_t r = 1; r < n; r++) {
+        double x = v[r * stride];
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    if (!(hi > lo) || !isfinite(hi - lo))
+        return err_set(err, E_DATA,
+                       "%s is constant on the training rows (value %.17g); drop it or use normalize = none",
+                       what, lo);
+    *shift = lo;
+    *scale = hi - lo;
+    return 0;
+}
+
+int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d,
+             const char *const *feat_names, const char *target_name, Err *err)
+{
+    int rc = norm_alloc(nm, d->nin, err);
+    if (rc)
+        return rc;
+    nm->kind = kind;
+    nm->target_kind = target_kind;
+    if (d->n == 0)
+        return 0;
+    char what[128];
+    for (int f = 0; f < d->nin; f++) {
+        snprintf(what, sizeof what, "feature \"%.64s\"", feat_names ? feat_names[f] : "?");
+        rc = fit_one(kind, d->x + f, d->n, (size_t)d->nin, &nm->x_shift[f], &nm->x_scale[f], what, err);
+        if (rc)
+            goto fail;
+    }
+    snprintf(what, sizeof what, "target \"%.64s\"", target_name ? target_name : "?");
+    rc = fit_one(target_kind, d->y, d->n, 1, &nm->y_shift, &nm->y_scale, what, err);
+    if (rc)
+        goto fail;
+    return 0;
+fail:
+    norm_free(nm);
+    return rc;
+}
+
+void norm_apply(const Norm *nm, Dataset *d)
+{
+    for (size_t r = 0; r < d->n; r++) {
+        double *x = d->x + r * (size_t)d->nin;
+        for (int f = 0; f < d->nin; f++)
+            x[f] = (x[f] - nm->x_shift[f]) / nm->x_scale[f];
+        d->y[r] = (d->y[r] - nm->y_shift) / nm->y_scale;
+    }
+}

@@ -1,0 +1,63 @@
+/* data: the training view of a table: feature matrix and target, the seeded
+ * split, and normalisation. Knows nothing of files. */
+#ifndef HOUSENET_DATA_H
+#define HOUSENET_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "table.h"
+
+typedef struct Dataset {
+    size_t n;          /* rows */
+    int nin;           /* features */
+    double *x;         /* owned, (n, nin) row-major */
+    double *y;         /* owned, (n) */
+} Dataset;
+
+typedef enum NormKind { NORM_NONE = 0, NORM_ZSCORE = 1, NORM_MINMAX = 2 } NormKind;
+
+/* Normalisation: v' = (v - shift) / scale per feature and for the target.
+ * zscore: shift = mean, scale = population std; minmax: shift = min,
+ * scale = max - min; none: shift 0, scale 1. Fitted on training rows only. */
+typedef struct Norm {
+    NormKind kind;
+    NormKind target_kind;
+    int nin;
+    double *x_shift;   /* owned, (nin) */
+    double *x_scale;   /* owned, (nin) */
+    double y_shift;
+    double y_scale;
+} Norm;
+
+const char *norm_name(NormKind k);
+int norm_parse(const char *name, NormKind *out);
+
+/* Builds a Dataset from a table: features = the columns named in feats (in
+ * that order), target = the column named target. Fails with E_DATA naming
+ * a column that is not in the table. */
+int data_from_table(const Table *t, const char *const *feats, int nfeat,
+                    const char *target, Dataset *out, Err *err);
+int data_alloc(Dataset *d, size_t n, int nin, Err *err);
+void data_free(Dataset *d);
+
+/* Seeded split: a permutation of the rows drawn from seed; the first
+ * round(n * val_frac) rows of it go to val, the next round(n * test_frac)
+ * to test, the rest to train (each keeps the file's row order). Any of the
+ * outputs may be NULL. Fails with E_DATA when train would be empty. */
+int data_split(const Dataset *all, double val_frac, double test_frac, uint64_t seed,
+               Dataset *train, Dataset *val, Dataset *test, Err *err);
+
+/* Fits the statistics on d (the training rows). A constant feature or
+ * target under zscore/minmax fails with E_DATA naming it (names may be NULL). */
+int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d,
+             const char *const *feat_names, const char *target_name, Err *err);
+/* Normalises d in place. */
+void norm_apply(const Norm *nm, Dataset *d);
+/* Target value back in data units. */
+static inline double norm_target_back(const Norm *nm, double v) { return v * nm->y_scale + nm->y_shift; }
+int norm_alloc(Norm *nm, int nin, Err *err);
+void norm_free(Norm *nm);
+
+#endif

@@ -1,0 +1,20 @@
+/* model: freeing a Model (see model.h). Saving and loading live in
+ * io/h5model.c; the network and normalisation own their own freeing. */
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void model_free(Model *m)
+{
+    if (!m)
+        return;
+    net_free(&m->net);
+    norm_free(&m->norm);
+    for (int i = 0; i < m->nfeat && m->feat_names; i++)
+        free(m->feat_names[i]);
+    free(m->feat_names);
+    free(m->target_name);
+    free(m->config_text);
+    memset(m, 0, sizeof *m);
+}

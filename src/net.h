@@ -1,0 +1,84 @@
+/* net: a fully connected network and its pure kernels.
+ * Owns the parameter layout (one contiguous double buffer with per-layer
+ * views), initialisation, and the forward/backward passes over a block of
+ * samples. Knows nothing of threads, files, config or optimisers: gradient,
+ * optimiser-state and accumulator buffers all use the same layout as
+ * params, so updates, reductions and checkpoints are flat loops. */
+#ifndef HOUSENET_NET_H
+#define HOUSENET_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define NET_MAX_LAYERS 16 /* weight layers: hidden layers + the output layer */
+
+typedef enum Activation {
+    ACT_SIGMOID = 0,
+    ACT_TANH = 1,
+    ACT_RELU = 2,
+    ACT_LINEAR = 3
+} Activation;
+
+typedef struct Net {
+    int nlayers;                          /* weight layers, >= 1 */
+    int width[NET_MAX_LAYERS + 1];        /* width[0] inputs .. width[nlayers] outputs */
+    Activation act[NET_MAX_LAYERS];       /* activation applied by layer l */
+    size_t off_W[NET_MAX_LAYERS];         /* W_l: (width[l+1], width[l]), row i = weights into unit i */
+    size_t off_b[NET_MAX_LAYERS];         /* b_l: (width[l+1]) */
+    size_t nparams;
+    double *params;                       /* owned, nparams doubles */
+} Net;
+
+/* Block workspace: activations of every layer for up to `cap` samples, and
+ * two delta buffers for the backward pass. One per worker thread. */
+typedef struct NetWork {
+    int cap;
+    double *buf;                          /* owned: one allocation */
+    double *a[NET_MAX_LAYERS + 1];        /* a[l]: (cap, width[l]); a[0] is free for the caller's gathered inputs */
+    double *delta[2];                     /* (cap, max width) each */
+} NetWork;
+
+/* Name <-> value for activations ("sigmoid", "tanh", "relu", "linear").
+ * act_parse returns 0, or E_CONFIG for an unknown name. */
+const char *act_name(Activation a);
+int act_parse(const char *name, Activation *out);
+
+/* Builds the layout for ninputs -> hidden[0] -> ... -> hidden[nhidden-1] -> noutputs
+ * and allocates zeroed params. Fails with E_CONFIG on a bad shape, E_NOMEM. */
+int net_init(Net *net, int ninputs, const int *hidden, int nhidden, int noutputs,
+             Activation hidden_act, Activation out_act, Err *err);
+/* NULL-safe; leaves *net zeroed. */
+void net_free(Net *net);
+
+/* Views into any buffer with the params layout. */
+static inline double *net_W(const Net *net, double *buf, int l) { return buf + net->off_W[l]; }
+static inline double *net_b(const Net *net, double *buf, int l) { return buf + net->off_b[l]; }
+
+/* Xavier/Glorot uniform weights U(-s, s), s = sqrt(6/(fan_in+fan_out)), and
+ * zero biases; deterministic in seed. */
+void net_init_xavier(Net *net, uint64_t seed);
+/* Every weight and bias U(-scale, scale); deterministic in seed. */
+void net_init_uniform(Net *net, uint64_t seed, double scale);
+
+int network_init(NetWork *w, const Net *net, int cap, Err *err);
+void network_free(NetWork *w);
+
+/* Forward pass of n <= w->cap samples. x: (n, width[0]) row-major.
+ * Leaves every layer's activations in w->a; returns w->a[nlayers], (n, noutputs). */
+const double *net_forward_block(const Net *net, const double *params,
+                                const double *x, int n, NetWork *w);
+
+/* Backward pass for the block last run through net_forward_block with the
+ * same params and x. y: (n, noutputs). Adds (+=, the caller zeroes) the gradient
+ * of the summed loss sum_i 1/2 (y_i - h_i)^2 into grad (params layout) and
+ * returns that summed loss. */
+double net_backward_block(const Net *net, const double *params, const double *x,
+                          const double *y, int n, NetWork *w, double *grad);
+
+/* Summed loss sum_i 1/2 (y_i - h_i)^2 of the block; forward only. */
+double net_loss_block(const Net *net, const double *params, const double *x,
+                      const double *y, int n, NetWork *w);
+
+#endif

@@ -1,0 +1,17 @@
+/* table: freeing (see table.h). */
+#include "table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void table_free(Table *t)
+{
+    if (!t)
+        return;
+    for (int c = 0; c < t->ncols && t->names; c++)
+        free(t->names[c]);
+    free(t->names);
+    free(t->cols);
+    free(t->missing);
+    memset(t, 0, sizeof *t);
+}

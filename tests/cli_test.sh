@@ -1,0 +1,90 @@
+#!/bin/sh
+# End-to-end checks of the housenet program: the worked example through
+# `train` and `explain`, a short Ames run, and bad input giving one clear
+# line and the right exit status with nothing written.
+# usage: cli_test.sh HOUSENET SOURCE_DIR
+set -u
+BIN=$1
+SRC=$2
+PY=/usr/bin/python3
+WORK=$(mktemp -d /tmp/housenet-cli-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+
+# 1. The worked example: model.h5 holds the text's updated parameters to 1e-12.
+if "$BIN" train "$SRC/configs/seed_example.ini" --set run.dir=seed --quiet >out.txt 2>err.txt; then
+  if $PY - seed/model.h5 <<'PYEOF'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+want = {
+    "W1": [[0.2056108859919978, 0.16157245235849543], [0.5036580030357395, 0.6075446312612127]],
+    "b1": [0.0824659812750069, 0.23856874051331395],
+    "W2": [[0.18667509608543847, 0.1007545699189388]],
+    "b2": [0.1659810318631217],
+}
+for k, v in want.items():
+    got = f["model/" + k][()]
+    assert got.shape == np.array(v).shape, (k, got.shape)
+    assert np.max(np.abs(got - np.array(v))) <= 1e-12, (k, got)
+assert f.attrs["format"] in ("housenet-model", b"housenet-model")
+PYEOF
+  then ok "train seed_example reproduces the worked example to 1e-12"
+  else bad "train seed_example: model.h5 values"; fi
+else
+  bad "train seed_example failed: $(cat err.txt)"
+fi
+
+# 2. explain prints each chain-rule term with the text's values.
+"$BIN" explain "$SRC/configs/seed_example.ini" >explain.txt 2>&1
+for want in "z11 = b11 + w111*x1 + w112*x2" "h21 = linear(z21) = 0.630094840684" \
+            "dL/dh21 = -(y - h21) = -(-0.54 - 0.630094840684) = 1.17009484068" \
+            "dL/dw211 = dL/dz21 * dz21/dw211 = 1.17009484068 * h11 (0.484255207246) = 0.566624519573" \
+            "dh11/dz11 = h11 (1 - h11)" "dL/dw122 = " "= 0.6075446312612127" \
+            "L = 0.3506359918401834 (before: 0.684560968098116, lower)" \
+            "dL/dh11 = dL/dz21 * w211 = 1.17009484068 * 0.3 = 0.351028452205" \
+            "w111     0.2 - 0.2 * -0.028054429959988973 = 0.2056108859919978" \
+            "differ by at most 0"; do
+  if grep -qF -- "$want" explain.txt; then ok "explain shows: $want"; else bad "explain lacks: $want"; fi
+done
+
+# 3. A short Ames run: validation loss falls, curves.h5 has one row per epoch.
+if "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=15 --set run.dir=ames --quiet >out.txt 2>err.txt; then
+  if $PY - ames/curves.h5 <<'PYEOF'
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+e = f["curves/epoch"][()]; v = f["curves/val_loss"][()]
+assert list(e) == list(range(16)), e
+assert v[-1] < 0.6 * v[0], v
+PYEOF
+  then ok "ames: val_loss falls, one curves row per epoch"
+  else bad "ames curves"; fi
+else
+  bad "ames train failed: $(cat err.txt)"
+fi
+
+# 4. Bad input: one line on stderr, exit status, nothing written.
+expect_error() { # name status pattern command...
+  name=$1; status=$2; pattern=$3; shift 3
+  "$@" >out.txt 2>err.txt
+  rc=$?
+  lines=$(wc -l <err.txt)
+  if [ "$rc" -eq "$status" ] && [ "$lines" -eq 1 ] && grep -qF -- "$pattern" err.txt; then
+    ok "$name"
+  else
+    bad "$name: status $rc, stderr: $(cat err.txt)"
+  fi
+}
+printf '[data]\npath = x.csv\n[train]\nlearnig_rate = 0.1\n' >typo.ini
+expect_error "unknown key -> status 2 with file:line" 2 'typo.ini:4: unknown key "learnig_rate" in [train] (did you mean "learning_rate"?)' \
+  "$BIN" train typo.ini
+printf '[data]\npath = nowhere.csv\nfeatures = a\ntarget = b\n[run]\ndir = shouldnotexist\n' >missing.ini
+expect_error "missing data file -> status 1" 1 'nowhere.csv' "$BIN" train missing.ini
+if [ -e shouldnotexist ]; then bad "run dir created for a failed load"; else ok "no run dir for a failed load"; fi
+expect_error "unknown command -> status 2" 2 'unknown command' "$BIN" frobnicate
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

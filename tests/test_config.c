@@ -1,0 +1,212 @@
+/* Tests of io/config.c: defaults, errors with file:line and hints, --set,
+ * [init] checks and the resolved text round trip. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char dir[] = "/tmp/housenet-test-config-XXXXXX";
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+/* Writes text to dir/name and returns the path (static buffer). */
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+#define GOOD \
+    "[data]\npath = houses.csv\nfeatures = a, b\ntarget = price\n" \
+    "[model]\nhidden = 4, 3\n[train]\nepochs = 7\nlearning_rate = 0.125\n"
+
+static void test_config_fills_defaults_and_reads_values(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    const char *p = write_file("good.ini", GOOD);
+    assert_int_equal(cfg_load(&c, p, &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), 0);
+    assert_int_equal(c.epochs, 7);
+    assert_true(c.learning_rate == 0.125);
+    assert_int_equal(c.batch_size, 32); /* default */
+    assert_int_equal(c.nfeat, 2);
+    assert_string_equal(c.feature_names[1], "b");
+    assert_int_equal(c.nhidden, 2);
+    assert_int_equal(c.hidden_widths[0], 4);
+    assert_int_equal(c.hidden_widths[1], 3);
+    assert_string_equal(c.stem, "good");
+    /* A relative data path is taken from the config file's directory. */
+    char want[300];
+    snprintf(want, sizeof want, "%s/houses.csv", dir);
+    assert_string_equal(c.data_path, want);
+    cfg_free(&c);
+}
+
+static void test_config_reports_unknown_key_with_line_and_suggestion(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    const char *p = write_file("typo.ini", "[data]\npath = x.csv\n\n[train]\nepochs = 3\nlearnig_rate = 0.1\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    char want[400];
+    snprintf(want, sizeof want, "%s:6: unknown key \"learnig_rate\" in [train] (did you mean \"learning_rate\"?)", p);
+    assert_string_equal(err.msg, want);
+    cfg_free(&c);
+}
+
+static void test_config_reports_bad_value_with_line(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    const char *p = write_file("bad.ini", "[train]\n; comment\nbatch_size = 12x\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":3: [train] batch_size: expected a whole number, got \"12x\""));
+    cfg_free(&c);
+
+    cfg_defaults(&c);
+    p = write_file("range.ini", "[model]\nactivation = softmax\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":2: [model] activation: \"softmax\" is not one of sigmoid|tanh|relu|linear"));
+    cfg_free(&c);
+}
+
+static void test_config_reports_unknown_section_duplicate_and_syntax(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    const char *p = write_file("sec.ini", "[trian]\nepochs = 3\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":2: unknown section [trian] (did you mean [train]?)"));
+    cfg_free(&c);
+
+    cfg_defaults(&c);
+    p = write_file("dup.ini", "[train]\nepochs = 3\nseed = 2\nepochs = 4\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":4: [train] epochs is set twice (first at line 2)"));
+    cfg_free(&c);
+
+    cfg_defaults(&c);
+    p = write_file("syntax.ini", "[train]\nepochs = 3\nthis line has no equals sign\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":3: syntax error"));
+    cfg_free(&c);
+}
+
+static void test_config_set_overrides_and_checks_keys(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    assert_int_equal(cfg_load(&c, write_file("s.ini", GOOD), &err), 0);
+    assert_int_equal(cfg_set(&c, "train.epochs=11", &err), 0);
+    assert_int_equal(c.epochs, 11);
+    assert_int_equal(cfg_set(&c, "data.path=other.csv", &err), 0);
+    assert_string_equal(c.data_path, "other.csv"); /* --set paths: current directory */
+    assert_int_equal(cfg_set(&c, "train.lr=0.1", &err), E_CONFIG);
+    assert_string_equal(err.msg, "--set train.lr=0.1: unknown key \"lr\" in [train]; `housenet help config` lists every key");
+    assert_int_equal(cfg_set(&c, "epochs=3", &err), E_USAGE);
+    assert_int_equal(cfg_set(&c, "train.epochs=-1", &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "out of range"));
+    cfg_free(&c);
+}
+
+static void test_config_checks_required_keys_and_init_shape(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    const char *p = write_file("req.ini", "[data]\npath = x.csv\ntarget = y\n");
+    assert_int_equal(cfg_load(&c, p, &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "[data] features is missing"));
+    cfg_free(&c);
+
+    cfg_defaults(&c);
+    p = write_file("init.ini", "[data]\npath = x.csv\nfeatures = a, b\ntarget = y\n"
+                               "[model]\ninit = explicit\nhidden = 2\n"
+                               "[init]\nW1 = 1, 2, 3\nb1 = 0, 0\nW2 = 1, 1\nb2 = 0\n");
+    assert_int_equal(cfg_load(&c, p, &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), 0);
+    double W1[4];
+    assert_int_equal(cfg_init_values(&c, 0, 0, W1, 4, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":9: [init] W1 has 3 values; the network needs 4"));
+    double b1[2];
+    assert_int_equal(cfg_init_values(&c, 0, 1, b1, 2, &err), 0);
+    cfg_free(&c);
+}
+
+static void test_config_resolved_text_reads_back_the_same(void **state)
+{
+    (void)state;
+    Config a, b;
+    Err err = { 0 };
+    cfg_defaults(&a);
+    assert_int_equal(cfg_load(&a, write_file("rt.ini", GOOD "seed = 18446744073709551615\n"), &err), 0);
+    assert_int_equal(cfg_set(&a, "data.delimiter=tab", &err), 0);
+    char *text = cfg_text_new(&a);
+    assert_non_null(text);
+    cfg_defaults(&b);
+    assert_int_equal(cfg_load(&b, write_file("rt2.ini", text), &err), 0);
+    char *text2 = cfg_text_new(&b);
+    /* Paths were already resolved, so compare everything but [data] path. */
+    assert_int_equal(a.epochs, b.epochs);
+    assert_true(a.learning_rate == b.learning_rate);
+    assert_true(a.seed == b.seed);
+    assert_string_equal(a.delimiter, b.delimiter);
+    assert_string_equal(a.hidden, b.hidden);
+    assert_string_equal(strstr(text, "[model]"), strstr(text2, "[model]"));
+    free(text);
+    free(text2);
+    cfg_free(&a);
+    cfg_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_fills_defaults_and_reads_values),
+        cmocka_unit_test(test_config_reports_unknown_key_with_line_and_suggestion),
+        cmocka_unit_test(test_config_reports_bad_value_with_line),
+        cmocka_unit_test(test_config_reports_unknown_section_duplicate_and_syntax),
+        cmocka_unit_test(test_config_set_overrides_and_checks_keys),
+        cmocka_unit_test(test_config_checks_required_keys_and_init_shape),
+        cmocka_unit_test(test_config_resolved_text_reads_back_the_same),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,1150 @@
+/* test_csv: io/csvread.c against small fixtures (tests/data/csv/) and files
+ * written to a temporary directory. Every read goes through both
+ * tokenizers (the quote-free fast path and libcsv alone), which must agree
+ * on values, counts and error messages. Does not read ../shared. */
+#define _DEFAULT_SOURCE /* mkdtemp, setlocale names */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csvread.h"
+
+#ifndef TEST_DATA_DIR
+#error "TEST_DATA_DIR must be the absolute path of tests/data"
+#endif
+#define DATA(name) TEST_DATA_DIR "/csv/" name
+
+/* ---- fixture: a temporary directory per run ------------------------------ */
+
+typedef struct Fx {
+    char dir[64];
+    char path[128];
+} Fx;
+
+static int fx_setup(void **state)
+{
+    Fx *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_csv.XXXXXX");
+    if (!mkdtemp(fx->dir)) {
+        free(fx);
+        return -1;
+    }
+    *state = fx;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    Fx *fx = *state;
+    DIR *d = opendir(fx->dir);
+    if (d) {
+        struct dirent *e;
+        char p[320];
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* Writes len bytes to fx->dir/name; returns the path (valid until the next call). */
+static const char *fx_write(Fx *fx, const char *name, const char *content, size_t len)
+{
+    snprintf(fx->path, sizeof fx->path, "%s/%s", fx->dir, name);
+    FILE *f = fopen(fx->path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(content, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    return fx->path;
+}
+
+static const char *fx_text(Fx *fx, const char *name, const char *content)
+{
+    return fx_write(fx, name, content, strlen(content));
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static void assert_same_double(double got, double want)
+{
+    if (memcmp(&got, &want, sizeof got) != 0)
+        fail_msg("got %.17g (%a), want %.17g (%a)", got, got, want, want);
+}
+
+static void assert_table_zeroed(const Table *t)
+{
+    Table z;
+    memset(&z, 0, sizeof z);
+    assert_memory_equal(t, &z, sizeof z);
+}
+
+static void assert_msg(const Err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void assert_msg(const Err *e, const char *fmt, ...)
+{
+    char want[ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof want, fmt, ap);
+    va_end(ap);
+    assert_string_equal(e->msg, want);
+}
+
+/* Reads with the fast tokenizer and with libcsv alone: same code, message
+ * and table bits. Returns the code; *t and *err are from the first read. */
+static int read_both(const char *path, const char *const *names, int n, const CsvOptions *opt, Table *t,
+                     Err *err)
+{
+    CsvOptions o1, o2;
+    memset(&o1, 0, sizeof o1);
+    if (opt)
+        o1 = *opt;
+    o2 = o1;
+    o1.libcsv_only = 0;
+    o2.libcsv_only = 1;
+    Err e2;
+    Table t2;
+    memset(err, 0, sizeof *err);
+    memset(&e2, 0, sizeof e2);
+    memset(t, 0x5A, sizeof *t); /* garbage in: must come out zeroed on error */
+    memset(&t2, 0x5A, sizeof t2);
+    int rc1 = csv_read_columns(path, names, n, &o1, t, err);
+    int rc2 = csv_read_columns(path, names, n, &o2, &t2, &e2);
+    assert_int_equal(rc1, rc2);
+    assert_int_equal(err->code, e2.code);
+    assert_string_equal(err->msg, e2.msg);
+    if (rc1 != 0) {
+        assert_table_zeroed(t);
+        assert_table_zeroed(&t2);
+        return rc1;
+    }
+    assert_int_equal(t->nrows, t2.nrows);
+    assert_int_equal(t->ncols, t2.ncols);
+    assert_int_equal(t->ncols, n);
+    for (int c = 0; c < n; c++) {
+        assert_string_equal(t->names[c], names[c]);
+        assert_string_equal(t2.names[c], names[c]);
+        assert_int_equal(t->missing[c], t2.missing[c]);
+    }
+    assert_memory_equal(t->cols, t2.cols, t->nrows * (size_t)n * sizeof(double));
+    table_free(&t2);
+    return 0;
+}
+
+static int inspect_both(const char *path, const CsvOptions *opt, CsvColumnInfo **ci, int *nc, size_t *nr,
+                        Err *err)
+{
+    CsvOptions o1, o2;
+    memset(&o1, 0, sizeof o1);
+    if (opt)
+        o1 = *opt;
+    o2 = o1;
+    o1.libcsv_only = 0;
+    o2.libcsv_only = 1;
+    Err e2;
+    CsvColumnInfo *c2 = NULL;
+    int n2 = -1;
+    size_t r2 = 99;
+    memset(err, 0, sizeof *err);
+    memset(&e2, 0, sizeof e2);
+    int rc1 = csv_inspect(path, &o1, ci, nc, nr, err);
+    int rc2 = csv_inspect(path, &o2, &c2, &n2, &r2, &e2);
+    assert_int_equal(rc1, rc2);
+    assert_string_equal(err->msg, e2.msg);
+    if (rc1 != 0) {
+        assert_null(*ci);
+        assert_null(c2);
+        assert_int_equal(*nc, 0);
+        assert_int_equal(n2, 0);
+        assert_int_equal(*nr, 0);
+        assert_int_equal(r2, 0);
+        return rc1;
+    }
+    assert_int_equal(*nc, n2);
+    assert_int_equal(*nr, r2);
+    for (int c = 0; c < n2; c++) {
+        const CsvColumnInfo *a = &(*ci)[c], *b = &c2[c];
+        assert_string_equal(a->name, b->name);
+        assert_int_equal(a->is_numeric, b->is_numeric);
+        assert_int_equal(a->missing, b->missing);
+        assert_int_equal(a->n_numbers, b->n_numbers);
+        assert_int_equal(a->text_line, b->text_line);
+        assert_string_equal(a->text_example, b->text_example);
+        assert_memory_equal(&a->min, &b->min, sizeof a->min);
+        assert_memory_equal(&a->mean, &b->mean, sizeof a->mean);
+        assert_memory_equal(&a->max, &b->max, sizeof a->max);
+    }
+    csv_inspect_free(&c2, &n2);
+    return 0;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static int rng_int(uint64_t *s, int n) { return (int)(rng_next(s) % (uint64_t)n); }
+
+/* ---- selection, tokenizing ------------------------------------------------- */
+
+static void test_csv_selects_columns_by_name_in_any_order(void **state)
+{
+    (void)state;
+    const char *names[] = {"rooms", "price", "area"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("select.csv"), names, 3, NULL, &t, &e), 0);
+    assert_int_equal(t.nrows, 3);
+    const double rooms[] = {2, 5, 3}, price[] = {100000, 250000.75, 175000}, area[] = {50.5, 120, 80.25};
+    for (size_t i = 0; i < 3; i++) {
+        assert_same_double(table_col(&t, 0)[i], rooms[i]);
+        assert_same_double(table_col(&t, 1)[i], price[i]);
+        assert_same_double(table_col(&t, 2)[i], area[i]);
+    }
+    for (int c = 0; c < 3; c++)
+        assert_int_equal(t.missing[c], 0);
+    table_free(&t);
+}
+
+static void test_csv_reads_a_column_requested_twice(void **state)
+{
+    (void)state;
+    const char *names[] = {"area", "price", "area"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("select.csv"), names, 3, NULL, &t, &e), 0);
+    assert_memory_equal(table_col(&t, 0), table_col(&t, 2), 3 * sizeof(double));
+    assert_same_double(table_col(&t, 2)[2], 80.25);
+    table_free(&t);
+}
+
+static void test_csv_skips_utf8_byte_order_mark(void **state)
+{
+    (void)state;
+    const char *names[] = {"a", "b"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("bom.csv"), names, 2, NULL, &t, &e), 0);
+    assert_int_equal(t.nrows, 2);
+    assert_same_double(table_col(&t, 0)[1], 3);
+    table_free(&t);
+}
+
+static void test_csv_reads_crlf_and_counts_its_lines(void **state)
+{
+    (void)state;
+    const char *a[] = {"a"}, *b[] = {"b"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("crlf.csv"), a, 1, NULL, &t, &e), 0);
+    assert_int_equal(t.nrows, 3);
+    assert_same_double(table_col(&t, 0)[2], 5);
+    table_free(&t);
+    assert_int_equal(read_both(DATA("crlf.csv"), b, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:4:2: column \"b\": expected a number, got \"x\"", DATA("crlf.csv"));
+}
+
+static void test_csv_reads_quoted_comma_quote_and_newline(void **state)
+{
+    (void)state;
+    const char *names[] = {"value"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("quoted.csv"), names, 1, NULL, &t, &e), 0);
+    assert_int_equal(t.nrows, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_same_double(table_col(&t, 0)[i], (double)(i + 1)); /* " 5 " is trimmed */
+    table_free(&t);
+}
+
+static void test_csv_counts_lines_inside_quoted_fields(void **state)
+{
+    /* records span lines 2-3 (CRLF inside quotes), 4, 5-7; the bad cell is on line 8 */
+    const char *names[] = {"value"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("quoted_bad.csv"), names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:8:2: column \"value\": expected a number, got \"oops\"", DATA("quoted_bad.csv"));
+
+    /* a lone CR (old Mac line end) inside quotes is a line break too */
+    Fx *fx = *state;
+    const char *p = fx_text(fx, "lone_cr.csv", "note,value\n\"p\rq\",1\nr,2\ns,bad\n");
+    assert_int_equal(read_both(p, names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:5:2: column \"value\": expected a number, got \"bad\"", p);
+}
+
+static void test_csv_reads_semicolon_and_tab_delimiters(void **state)
+{
+    (void)state;
+    CsvOptions o = {0};
+    Table t;
+    Err e;
+    const char *xy[] = {"y", "x"};
+    o.delimiter = ';';
+    assert_int_equal(read_both(DATA("semicolon.csv"), xy, 2, &o, &t, &e), 0);
+    assert_same_double(table_col(&t, 0)[1], 4.25);
+    assert_same_double(table_col(&t, 1)[0], 1.5);
+    table_free(&t);
+
+    assert_int_equal(read_both(DATA("semicolon_comma.csv"), xy, 2, &o, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:3:2: column \"y\": expected a number, got \"4,25\"", DATA("semicolon_comma.csv"));
+
+    const char *tab[] = {"y z", "x"};
+    o.delimiter = '\t';
+    assert_int_equal(read_both(DATA("tab.tsv"), tab, 2, &o, &t, &e), 0);
+    assert_int_equal(t.nrows, 2);
+    assert_same_double(table_col(&t, 0)[1], 4);
+    assert_same_double(table_col(&t, 1)[1], 3);
+    table_free(&t);
+}
+
+static void test_csv_hints_at_the_delimiter_when_the_header_has_one_column(void **state)
+{
+    (void)state;
+    const char *names[] = {"x"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("semicolon.csv"), names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:1: no column \"x\"; columns are: x;y; the header has one column: is the delimiter ';'?",
+               DATA("semicolon.csv"));
+}
+
+static void test_csv_rejects_a_delimiter_that_cannot_work(void **state)
+{
+    (void)state;
+    CsvOptions o = {0};
+    const char *names[] = {"a"};
+    Table t;
+    Err e;
+    o.delimiter = '.';
+    assert_int_equal(read_both(DATA("bom.csv"), names, 1, &o, &t, &e), E_CONFIG);
+    assert_non_null(strstr(e.msg, "the delimiter '.' cannot be used"));
+}
+
+static void test_csv_skips_blank_lines_and_a_trailing_empty_line(void **state)
+{
+    Fx *fx = *state;
+    const char *names[] = {"b"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("trailing_blank.csv"), names, 1, NULL, &t, &e), 0);
+    assert_int_equal(t.nrows, 2);
+    assert_same_double(table_col(&t, 0)[1], 4);
+    table_free(&t);
+    /* blank lines (also of spaces, and CRLF ones) still count as lines */
+    const char *p = fx_text(fx, "blank.csv", "a,b\n1,2\n\n  \n\r\n3,4\n5,?\n\n");
+    assert_int_equal(read_both(p, names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:7:2: column \"b\": expected a number, got \"?\"", p);
+}
+
+static void test_csv_reads_a_last_line_without_newline(void **state)
+{
+    Fx *fx = *state;
+    const char *names[] = {"a", "b"};
+    Table t;
+    Err e;
+    const char *p = fx_text(fx, "nonl.csv", "a,b\n1,2\n3,4");
+    assert_int_equal(read_both(p, names, 2, NULL, &t, &e), 0);
+    assert_int_equal(t.nrows, 2);
+    assert_same_double(table_col(&t, 1)[1], 4);
+    table_free(&t);
+    p = fx_text(fx, "nonl_empty.csv", "a,b\n1,2\n3,");
+    assert_int_equal(read_both(p, names, 2, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:3:2: column \"b\": missing value; set [data] missing = drop or mean, or fill the cell", p);
+}
+
+static void test_csv_matches_header_names_after_trimming_spaces(void **state)
+{
+    (void)state;
+    const char *names[] = {"area", " sale price"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("header_spaces.csv"), names, 2, NULL, &t, &e), 0);
+    assert_same_double(table_col(&t, 0)[1], 4);
+    assert_same_double(table_col(&t, 1)[1], 3);
+    assert_string_equal(t.names[1], " sale price"); /* the requested name, as given */
+    table_free(&t);
+}
+
+static void test_csv_ignores_unselected_text_columns(void **state)
+{
+    (void)state;
+    const char *names[] = {"area", "price"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("text_columns.csv"), names, 2, NULL, &t, &e), 0);
+    assert_int_equal(t.nrows, 4);
+    const double area[] = {50, 60, 70, 80};
+    for (size_t i = 0; i < 4; i++) {
+        assert_same_double(table_col(&t, 0)[i], area[i]);
+        assert_same_double(table_col(&t, 1)[i], 100.0 * (double)(i + 1));
+    }
+    table_free(&t);
+}
+
+static void test_csv_unknown_column_suggests_the_closest_name(void **state)
+{
+    Fx *fx = *state;
+    const char *names[] = {"Gr_Liv_Area", "Sale_Prize"};
+    Table t;
+    Err e;
+    const char *p = fx_text(fx, "data.csv", "Lot_Area,Gr_Liv_Area,Sale_Price\n1,2,3\n4,5,6\n");
+    assert_int_equal(read_both(p, names, 2, NULL, &t, &e), E_PARSE);
+    assert_msg(&e,
+               "%s:1: no column \"Sale_Prize\" (did you mean \"Sale_Price\"?); "
+               "columns are: Lot_Area, Gr_Liv_Area, Sale_Price",
+               p);
+
+    const char *far[] = {"zzzzzz"};
+    assert_int_equal(read_both(p, far, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:1: no column \"zzzzzz\"; columns are: Lot_Area, Gr_Liv_Area, Sale_Price", p);
+
+    const char *cased[] = {"sale_price"};
+    assert_int_equal(read_both(p, cased, 1, NULL, &t, &e), E_PARSE);
+    assert_non_null(strstr(e.msg, "(did you mean \"Sale_Price\"?)"));
+}
+
+static void test_csv_bounds_the_list_of_columns(void **state)
+{
+    Fx *fx = *state;
+    char head[8192];
+    size_t o = 0;
+    for (int c = 0; c < 200; c++)
+        o += (size_t)snprintf(head + o, sizeof head - o, "%scolumn_number_%03d", c ? "," : "", c);
+    o += (size_t)snprintf(head + o, sizeof head - o, "\n");
+    for (int r = 0; r < 2; r++) {
+        for (int c = 0; c < 200; c++)
+            o += (size_t)snprintf(head + o, sizeof head - o, "%s1", c ? "," : "");
+        o += (size_t)snprintf(head + o, sizeof head - o, "\n");
+    }
+    const char *p = fx_write(fx, "wide.csv", head, o);
+    const char *names[] = {"column_number_1999"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(p, names, 1, NULL, &t, &e), E_PARSE);
+    assert_true(strlen(e.msg) < 700);
+    assert_non_null(strstr(e.msg, "columns are: column_number_000, column_number_001, "));
+    assert_non_null(strstr(e.msg, " more)"));
+    assert_non_null(strstr(e.msg, "(did you mean \"column_number_199\"?)"));
+}
+
+/* ---- numbers ----------------------------------------------------------------- */
+
+static void test_csv_reports_line_and_column_of_bad_cell(void **state)
+{
+    Fx *fx = *state;
+    char buf[16384];
+    size_t o = (size_t)snprintf(buf, sizeof buf,
+                                "Id,Lot_Area,Street,Year_Built,Gr_Liv_Area,Neighborhood,Sale_Price,Note\n");
+    for (int line = 2; line <= 120; line++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%d,8450,\"Pave\",2003,1710,\"North Ames\",%s,x\n", line,
+                              line == 118 ? "N/A" : "208500");
+    const char *p = fx_write(fx, "data.csv", buf, o);
+    const char *names[] = {"Gr_Liv_Area", "Sale_Price"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(p, names, 2, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:118:7: column \"Sale_Price\": expected a number, got \"N/A\"", p);
+}
+
+static void test_csv_rejects_each_malformed_number_form(void **state)
+{
+    Fx *fx = *state;
+    static const struct {
+        const char *raw;   /* as written in the file */
+        const char *shown; /* as quoted in the message */
+    } bad[] = {
+        {"\"1,200\"", "1,200"}, {"$350k", "$350k"},   {"12abc", "12abc"},   {"inf", "inf"},
+        {"-inf", "-inf"},       {"Infinity", "Infinity"}, {"nan", "nan"},   {"NaN", "NaN"},
+        {"0x10", "0x10"},       {"0X1p3", "0X1p3"},   {"1e", "1e"},         {"1e+", "1e+"},
+        {"e5", "e5"},           {".", "."},           {"-", "-"},           {"+-1", "+-1"},
+        {"--1", "--1"},         {"1.2.3", "1.2.3"},   {"1e5.5", "1e5.5"},   {"1 000", "1 000"},
+        {"\" 12 3 \"", "12 3"}, {"1d5", "1d5"},       {"N/A", "N/A"},       {"\"1\n2\"", "1\\n2"},
+        {"5 %", "5 %"},         {"1_000", "1_000"},   {"\"\"\"7\"\"\"", "\"7\""},
+        {"0123456789abcdefghijklmnopqrstuvwxyz", "0123456789abcdefghijklmnopqrstuv..."},
+        {"0123456789abcdefghijklmnopqrstuv", "0123456789abcdefghijklmnopqrstuv"},
+        {"1\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+         "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9",
+         "1\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+         "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9..."}, /* 1 + 16 two-byte letters: cut before the 16th */
+    };
+    const char *names[] = {"price"};
+    char buf[256];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int n = snprintf(buf, sizeof buf, "id,price\n1,100\n2,%s\n3,300\n", bad[i].raw);
+        const char *p = fx_write(fx, "bad.csv", buf, (size_t)n);
+        Table t;
+        Err e;
+        assert_int_equal(read_both(p, names, 1, NULL, &t, &e), E_PARSE);
+        assert_msg(&e, "%s:3:2: column \"price\": expected a number, got \"%s\"", p, bad[i].shown);
+    }
+    /* beyond the double range: strtod would give inf */
+    const char *big[] = {"1e400", "-1.8e308", "179769313486231590000000000000000000000000000000000000000000000000000"
+                         "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                         "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                         "000000000000000000000000000000000000000000000000000000000000000000000000"};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        char b2[1024];
+        int n = snprintf(b2, sizeof b2, "id,price\n1,100\n2,%s\n", big[i]);
+        const char *p = fx_write(fx, "big.csv", b2, (size_t)n);
+        Table t;
+        Err e;
+        assert_int_equal(read_both(p, names, 1, NULL, &t, &e), E_PARSE);
+        assert_non_null(strstr(e.msg, ":3:2: column \"price\": expected a number, got \""));
+        assert_non_null(strstr(e.msg, "(beyond the range of a double)"));
+    }
+}
+
+static void test_csv_accepts_every_valid_number_form(void **state)
+{
+    Fx *fx = *state;
+    static const char *const good[] = {
+        "+5", "-0", "0", ".5", "5.", "-.5e-3", "1e5", "1E-5", "1e+05", "007", "  -3.25  ", "\" 42 \"", "\"\t8\t\"",
+        "0e999", "0.000e-99999", "1e-400", "4.9e-324", "2.2250738585072011e-308", "1.7976931348623157e308",
+        "123456789012345678901234567890", "0.1000000000000000055511151231257827", "9007199254740993",
+        "4503599627370496.5", "18446744073709551615", "99999999999999999999e-20", "1e0000000000000000000001",
+    };
+    const char *names[] = {"v"};
+    char buf[256], cell[64];
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        int n = snprintf(buf, sizeof buf, "v\n1\n%s\n", good[i]);
+        const char *p = fx_write(fx, "good.csv", buf, (size_t)n);
+        Table t;
+        Err e;
+        int rc = read_both(p, names, 1, NULL, &t, &e);
+        if (rc)
+            fail_msg("%s: %s", good[i], e.msg);
+        /* what strtod makes of the cell without quotes and spaces */
+        const char *s = good[i];
+        size_t len = strlen(s);
+        while (*s == ' ' || *s == '"' || *s == '\t')
+            s++, len--;
+        while (len && (s[len - 1] == ' ' || s[len - 1] == '"' || s[len - 1] == '\t'))
+            len--;
+        memcpy(cell, s, len);
+        cell[len] = '\0';
+        assert_same_double(table_col(&t, 0)[1], strtod(cell, NULL));
+        table_free(&t);
+    }
+}
+
+/* A decimal string of one of several shapes; each is in strtod's grammar. */
+static void random_number(uint64_t *s, char *out, size_t size)
+{
+    int kind = rng_int(s, 8);
+    double d;
+    uint64_t bits;
+    switch (kind) {
+    case 0: /* free-form digits, point and exponent */
+    case 1: {
+        size_t o = 0;
+        int r = rng_int(s, 3);
+        if (r == 1)
+            out[o++] = '-';
+        else if (r == 2 && rng_int(s, 4) == 0)
+            out[o++] = '+';
+        int ni = rng_int(s, 24), nf = rng_int(s, 24);
+        if (ni + nf == 0)
+            ni = 1;
+        for (int i = 0; i < ni; i++)
+            out[o++] = (char)('0' + (i == 0 && rng_int(s, 3) ? 1 + rng_int(s, 9) : rng_int(s, 10)));
+        if (nf || rng_int(s, 2))
+            out[o++] = '.';
+        for (int i = 0; i < nf; i++)
+            out[o++] = (char)('0' + rng_int(s, 10));
+        out[o] = '\0';
+        if (rng_int(s, 2)) {
+            int e = rng_int(s, 4) ? rng_int(s, 61) - 30 : rng_int(s, 700) - 350;
+            snprintf(out + o, size - o, "%c%d", rng_int(s, 2) ? 'e' : 'E', e);
+        }
+        break;
+    }
+    case 2: /* round trip of a random double, as %.17g writes it */
+        bits = rng_next(s);
+        memcpy(&d, &bits, sizeof d);
+        if (!isfinite(d))
+            d = 1.5;
+        snprintf(out, size, "%.17g", d);
+        break;
+    case 3: { /* 15 to 19 digits of a point halfway between two doubles */
+        d = ldexp((double)(rng_next(s) >> 11) * 0x1p-53 + 0.5, rng_int(s, 160) - 80);
+        long double mid = ((long double)d + (long double)nextafter(d, INFINITY)) / 2;
+        snprintf(out, size, "%.*Le", 14 + rng_int(s, 5), mid);
+        break;
+    }
+    case 4: { /* exact halfway points in [2^52, 2^64): integers or .5 */
+        uint64_t a = (rng_next(s) >> 12) | (UINT64_C(1) << 52); /* 53 bits */
+        int sh = rng_int(s, 12);
+        if (sh == 0)
+            snprintf(out, size, "%llu.5", (unsigned long long)a);
+        else
+            snprintf(out, size, "%llu", (unsigned long long)((2 * a + 1) << (sh - 1)));
+        break;
+    }
+    case 5: /* what a housing file holds */
+        snprintf(out, size, "%.*f", rng_int(s, 7), (double)(rng_next(s) % 100000000) / 97.0);
+        break;
+    case 6: /* tiny and huge */
+        bits = rng_next(s) & ~(UINT64_C(0x7FF) << 52);
+        if (rng_int(s, 2))
+            bits |= (uint64_t)(2046 - rng_int(s, 20)) << 52;
+        memcpy(&d, &bits, sizeof d);
+        snprintf(out, size, "%.*g", 1 + rng_int(s, 19), d);
+        break;
+    default: /* %.17g of a normal number, the benchmark's format */
+        d = ldexp((double)(rng_next(s) >> 11) * 0x1p-53, rng_int(s, 40) - 20);
+        snprintf(out, size, "%.17g", rng_int(s, 2) ? -d : d);
+        break;
+    }
+}
+
+static void test_csv_numbers_are_bit_identical_to_strtod(void **state)
+{
+    Fx *fx = *state;
+    enum { N = 100000 };
+    char *buf = malloc((size_t)N * 64 + 16);
+    char(*strs)[64] = malloc((size_t)N * sizeof *strs);
+    assert_non_null(buf);
+    assert_non_null(strs);
+    uint64_t seed = 20240601;
+    size_t o = (size_t)sprintf(buf, "v\n");
+    int n = 0;
+    while (n < N) {
+        random_number(&seed, strs[n], sizeof strs[n]);
+        if (isinf(strtod(strs[n], NULL)))
+            continue; /* our reader rejects these (tested above) */
+        int pad = rng_int(&seed, 8) == 0;
+        o += (size_t)sprintf(buf + o, pad ? "  %s \n" : "%s\n", strs[n]);
+        n++;
+    }
+    const char *p = fx_write(fx, "random.csv", buf, o);
+    const char *names[] = {"v"};
+    Table t;
+    Err e;
+    int rc = read_both(p, names, 1, NULL, &t, &e);
+    if (rc)
+        fail_msg("%s", e.msg);
+    assert_int_equal(t.nrows, N);
+    for (int i = 0; i < N; i++) {
+        double want = strtod(strs[i], NULL), got = table_col(&t, 0)[i];
+        if (memcmp(&got, &want, sizeof got) != 0)
+            fail_msg("\"%s\": got %a, strtod gives %a", strs[i], got, want);
+    }
+    table_free(&t);
+    free(strs);
+    free(buf);
+}
+
+static void test_csv_does_not_depend_on_the_locale(void **state)
+{
+    (void)state;
+    const char *names[] = {"area"};
+    const char *loc = NULL;
+    static const char *const commas[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "nl_NL.UTF-8"};
+    for (size_t i = 0; i < sizeof commas / sizeof commas[0] && !loc; i++)
+        loc = setlocale(LC_NUMERIC, commas[i]);
+    if (!loc)
+        skip(); /* no locale with a decimal comma installed */
+    Table t;
+    Err e;
+    int rc = read_both(DATA("select.csv"), names, 1, NULL, &t, &e);
+    setlocale(LC_NUMERIC, "C");
+    assert_int_equal(rc, 0);
+    assert_same_double(table_col(&t, 0)[2], 80.25);
+    table_free(&t);
+}
+
+/* ---- missing values -------------------------------------------------------- */
+
+static void test_csv_missing_value_is_an_error_unless_allowed(void **state)
+{
+    (void)state;
+    const char *names[] = {"price", "area"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("inspect.csv"), names, 2, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:3:3: column \"price\": missing value; set [data] missing = drop or mean, or fill the cell",
+               DATA("inspect.csv"));
+}
+
+static void test_csv_stores_missing_as_nan_and_counts_them(void **state)
+{
+    (void)state;
+    static const char *const na[] = {"NA", "?"};
+    CsvOptions o = {0};
+    o.na_values = na;
+    o.n_na_values = 2;
+    o.allow_missing = 1;
+    const char *names[] = {"b", "a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("na.csv"), names, 2, &o, &t, &e), 0);
+    assert_int_equal(t.nrows, 3);
+    assert_true(isnan(table_col(&t, 0)[0]));
+    assert_same_double(table_col(&t, 0)[1], 2);
+    assert_true(isnan(table_col(&t, 1)[1]));
+    assert_same_double(table_col(&t, 1)[2], 3);
+    assert_int_equal(t.missing[0], 1);
+    assert_int_equal(t.missing[1], 1);
+    table_free(&t);
+
+    /* an empty cell (also quoted, also spaces only) is missing without any token */
+    const char *price[] = {"price"};
+    assert_int_equal(read_both(DATA("inspect.csv"), price, 1, &o, &t, &e), 0);
+    assert_int_equal(t.missing[0], 1);
+    assert_true(isnan(table_col(&t, 0)[1]));
+    table_free(&t);
+}
+
+static void test_csv_na_token_is_a_number_error_without_na_values(void **state)
+{
+    (void)state;
+    CsvOptions o = {0};
+    o.allow_missing = 1;
+    const char *names[] = {"b"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("na.csv"), names, 1, &o, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:2:2: column \"b\": expected a number, got \"NA\"", DATA("na.csv"));
+}
+
+static void test_csv_na_token_can_be_a_number(void **state)
+{
+    Fx *fx = *state;
+    static const char *const na[] = {"-999"};
+    CsvOptions o = {0};
+    o.na_values = na;
+    o.n_na_values = 1;
+    o.allow_missing = 1;
+    const char *names[] = {"a"};
+    const char *p = fx_text(fx, "sentinel.csv", "a\n1\n-999\n -999 \n-9990\n");
+    Table t;
+    Err e;
+    assert_int_equal(read_both(p, names, 1, &o, &t, &e), 0);
+    assert_int_equal(t.missing[0], 2);
+    assert_same_double(table_col(&t, 0)[3], -9990);
+    table_free(&t);
+}
+
+/* ---- file-level errors ----------------------------------------------------- */
+
+static void test_csv_reports_ragged_row(void **state)
+{
+    (void)state;
+    const char *names[] = {"a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("ragged.csv"), names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e,
+               "%s:3: row has 2 fields, the header has 3; "
+               "fill the missing fields (empty is allowed) or check the delimiter",
+               DATA("ragged.csv"));
+    assert_int_equal(read_both(DATA("ragged_long.csv"), names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:3: row has 4 fields, the header has 3; a value that holds the delimiter must be quoted",
+               DATA("ragged_long.csv"));
+}
+
+static void test_csv_reports_ragged_row_before_a_bad_cell_in_it(void **state)
+{
+    Fx *fx = *state;
+    const char *names[] = {"b", "c"};
+    Table t;
+    Err e;
+    const char *p = fx_text(fx, "shift.csv", "a,b,c\n1,2,3\n4,1,200,x\n");
+    assert_int_equal(read_both(p, names, 2, NULL, &t, &e), E_PARSE);
+    assert_non_null(strstr(e.msg, ":3: row has 4 fields, the header has 3"));
+}
+
+static void test_csv_reports_empty_file(void **state)
+{
+    Fx *fx = *state;
+    const char *names[] = {"a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("empty.csv"), names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s: file is empty; expected a header row", DATA("empty.csv"));
+    const char *p = fx_text(fx, "blank_only.csv", "\xEF\xBB\xBF\n  \r\n\n");
+    assert_int_equal(read_both(p, names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s: file is empty; expected a header row", p);
+}
+
+static void test_csv_reports_header_only(void **state)
+{
+    (void)state;
+    const char *names[] = {"a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("header_only.csv"), names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s: no data rows after the header (line 1)", DATA("header_only.csv"));
+}
+
+static void test_csv_reads_one_data_row_unless_more_are_required(void **state)
+{
+    (void)state;
+    const char *names[] = {"b", "a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("one_row.csv"), names, 2, NULL, &t, &e), 0); /* the worked example */
+    assert_int_equal(t.nrows, 1);
+    assert_same_double(table_col(&t, 0)[0], 2);
+    assert_same_double(table_col(&t, 1)[0], 1);
+    table_free(&t);
+    CsvOptions o = {0};
+    o.min_rows = 2;
+    assert_int_equal(read_both(DATA("one_row.csv"), names, 2, &o, &t, &e), E_DATA);
+    assert_msg(&e, "%s: only 1 data row after the header; need at least 2", DATA("one_row.csv"));
+    o.min_rows = 3;
+    assert_int_equal(read_both(DATA("bom.csv"), names, 2, &o, &t, &e), E_DATA);
+    assert_msg(&e, "%s: only 2 data rows after the header; need at least 3", DATA("bom.csv"));
+}
+
+static void test_csv_reports_duplicate_requested_column(void **state)
+{
+    (void)state;
+    const char *names[] = {"c", "a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("duplicate.csv"), names, 2, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:1: column \"a\" appears twice in the header (columns 1 and 3); rename one of them",
+               DATA("duplicate.csv"));
+    /* a duplicate that is not requested does not matter */
+    const char *bc[] = {"c", "b"};
+    assert_int_equal(read_both(DATA("duplicate.csv"), bc, 2, NULL, &t, &e), 0);
+    assert_same_double(table_col(&t, 0)[1], 8);
+    table_free(&t);
+}
+
+static void test_csv_reports_file_that_cannot_be_opened(void **state)
+{
+    (void)state;
+    const char *names[] = {"a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("no_such_file.csv"), names, 1, NULL, &t, &e), E_IO);
+    assert_msg(&e, "%s: cannot open: No such file or directory", DATA("no_such_file.csv"));
+    assert_int_equal(read_both(TEST_DATA_DIR "/csv", names, 1, NULL, &t, &e), E_IO);
+    assert_msg(&e, "%s: read error: Is a directory", TEST_DATA_DIR "/csv");
+}
+
+static void test_csv_reports_unclosed_quote(void **state)
+{
+    (void)state;
+    const char *names[] = {"a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(DATA("unclosed.csv"), names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:3:2: a quoted field is not closed; a '\"' inside a quoted value must be doubled (\"\")",
+               DATA("unclosed.csv"));
+}
+
+static void test_csv_rejects_no_requested_columns(void **state)
+{
+    (void)state;
+    Table t;
+    Err e;
+    memset(&t, 0x5A, sizeof t);
+    assert_int_equal(csv_read_columns(DATA("select.csv"), NULL, 0, NULL, &t, &e), E_CONFIG);
+    assert_table_zeroed(&t);
+}
+
+/* ---- chunks and the two tokenizers ----------------------------------------- */
+
+/* More than two read chunks: quote-free at first (fast tokenizer), then
+ * quoted text with line breaks (libcsv from that chunk on), LF and CRLF
+ * mixed, blank lines; the bad cell near the end must carry its line. */
+static void test_csv_keeps_line_numbers_across_read_chunks(void **state)
+{
+    Fx *fx = *state;
+    size_t cap = 4u << 20, o = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t line = 1, rows = 0, bad_line = 0;
+    o += (size_t)snprintf(buf + o, cap - o, "id,x,note\n");
+    line++;
+    while (o < 3u << 20) {
+        int quoted = o > (3u << 19); /* the second half has quoted notes */
+        const char *eol = rows % 3 == 0 ? "\r\n" : "\n";
+        if (quoted && rows % 7 == 0) {
+            o += (size_t)snprintf(buf + o, cap - o, "%zu,%zu.25,\"two\nlines, \"\"quoted\"\"\"%s", rows, rows, eol);
+            line += 2;
+        } else {
+            o += (size_t)snprintf(buf + o, cap - o, "%zu,%zu.25,plain note %zu%s", rows, rows, rows, eol);
+            line++;
+        }
+        rows++;
+        if (rows % 1000 == 0) {
+            o += (size_t)snprintf(buf + o, cap - o, "\n");
+            line++;
+        }
+    }
+    bad_line = line;
+    o += (size_t)snprintf(buf + o, cap - o, "%zu,1.5x,end\n", rows);
+    const char *p = fx_write(fx, "chunks.csv", buf, o);
+    const char *names[] = {"x", "id"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(p, names, 2, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:%zu:2: column \"x\": expected a number, got \"1.5x\"", p, bad_line);
+
+    /* the same without the bad row reads every value */
+    p = fx_write(fx, "chunks_ok.csv", buf, o - (size_t)snprintf(NULL, 0, "%zu,1.5x,end\n", rows));
+    assert_int_equal(read_both(p, names, 2, NULL, &t, &e), 0);
+    assert_int_equal(t.nrows, rows);
+    for (size_t i = 0; i < rows; i++) {
+        assert_same_double(table_col(&t, 0)[i], (double)i + 0.25);
+        assert_same_double(table_col(&t, 1)[i], (double)i);
+    }
+    table_free(&t);
+    free(buf);
+}
+
+static void test_csv_reads_a_line_longer_than_the_read_buffer(void **state)
+{
+    Fx *fx = *state;
+    size_t big = (1u << 20) + 12345, cap = big + 4096, o = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    o += (size_t)snprintf(buf + o, cap - o, "a,text,b\n1,short,2\n3,");
+    memset(buf + o, 'x', big);
+    o += big;
+    o += (size_t)snprintf(buf + o, cap - o, ",4\n5,short,6\n7,z,y\n");
+    const char *p = fx_write(fx, "long_line.csv", buf, o);
+    const char *names[] = {"b", "a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(p, names, 2, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:5:3: column \"b\": expected a number, got \"y\"", p);
+    free(buf);
+}
+
+/* One random cell for the tokenizer comparison: numbers, empties, NA
+ * tokens, text, padding; quoted forms (with the delimiter, "" and line
+ * breaks inside) only when quotes is set. */
+static size_t random_cell(uint64_t *s, char *out, size_t size, char delim, int quotes)
+{
+    static const char *const pads[] = {"", "", "", " ", "  ", "\t", " \t "};
+    static const char *const words[] = {"", "NA", "x", "plain text", "-", "1,5", "N/A", "nan", "12abc"};
+    char core[96];
+    int kind = rng_int(s, 12);
+    if (kind < 10)
+        random_number(s, core, sizeof core);
+    else
+        snprintf(core, sizeof core, "%s", words[rng_int(s, (int)(sizeof words / sizeof words[0]))]);
+    const char *l = pads[rng_int(s, 7)], *r = pads[rng_int(s, 7)];
+    if (delim == '\t') { /* tabs would split the cell */
+        l = " ";
+        r = "";
+    }
+    if (quotes && rng_int(s, 3) == 0) {
+        static const char *const inner[] = {"\"\"", "\n", "\r\n", "\r", ",", ";", "\t", " "};
+        const char *in = rng_int(s, 2) ? inner[rng_int(s, 8)] : "";
+        return (size_t)snprintf(out, size, "%s\"%s%s\"%s", l, core, in, r);
+    }
+    for (char *c = core; *c; c++)
+        if (*c == delim)
+            *c = '|';
+    if (quotes && rng_int(s, 20) == 0)
+        return (size_t)snprintf(out, size, "%s%s\"x%s", l, core, r); /* a quote inside an unquoted field */
+    return (size_t)snprintf(out, size, "%s%s%s", l, core, r);
+}
+
+/* Random small files, structured (rows of cells, LF/CRLF/CR line ends,
+ * blank lines, now and then a ragged row or an unclosed quote) or plain
+ * noise: csv_inspect and csv_read_columns must give the same answer with
+ * either tokenizer. */
+static void test_csv_fast_tokenizer_agrees_with_libcsv(void **state)
+{
+    Fx *fx = *state;
+    static const char noise[] = "0123456789.-+eE  \t\t,,,,;\n\n\n\r\r\"xNA";
+    static const char *const eols[] = {"\n", "\n", "\r\n", "\r"};
+    static const char *const na[] = {"NA", "x"};
+    uint64_t seed = 7;
+    char buf[4096];
+    int ok = 0;
+    for (int iter = 0; iter < 4000; iter++) {
+        CsvOptions opt = {0};
+        int r = rng_int(&seed, 6);
+        opt.delimiter = r == 0 ? ';' : r == 1 ? '\t' : ',';
+        char d = opt.delimiter;
+        int quotes = iter % 2;
+        size_t o = 0;
+        if (rng_int(&seed, 8) == 0)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "\xEF\xBB\xBF");
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "a%c b %c%sc%s", d, d, quotes ? "\"" : "",
+                              quotes ? "\"\n" : "\n");
+        if (iter % 10 == 9) { /* noise */
+            size_t len = (size_t)rng_int(&seed, 200);
+            for (size_t i = 0; i < len; i++)
+                buf[o++] = rng_int(&seed, 50) == 0 ? '\0' : noise[rng_int(&seed, (int)sizeof noise - 1)];
+        } else {
+            int rows = 1 + rng_int(&seed, 9);
+            for (int row = 0; row < rows && o < sizeof buf - 800; row++) {
+                if (rng_int(&seed, 8) == 0) { /* a blank line, maybe of spaces or tabs */
+                    static const char *const blank[] = {"", "", "  ", "\t", " \t "};
+                    o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", blank[rng_int(&seed, 5)],
+                                          eols[rng_int(&seed, 4)]);
+                }
+                int cells = rng_int(&seed, 40) == 0 ? 2 + 2 * rng_int(&seed, 2) : 3;
+                for (int c = 0; c < cells; c++) {
+                    if (c)
+                        buf[o++] = d;
+                    o += random_cell(&seed, buf + o, sizeof buf - o, d, quotes);
+                }
+                if (row < rows - 1 || rng_int(&seed, 3))
+                    o += (size_t)snprintf(buf + o, sizeof buf - o, "%s", eols[rng_int(&seed, 4)]);
+            }
+            if (quotes && rng_int(&seed, 30) == 0)
+                o += (size_t)snprintf(buf + o, sizeof buf - o, "1%c\"open%c3\n", d, d);
+        }
+        const char *p = fx_write(fx, "fuzz.csv", buf, o);
+        opt.allow_missing = rng_int(&seed, 4) != 0;
+        if (rng_int(&seed, 2)) {
+            opt.na_values = na;
+            opt.n_na_values = 2;
+        }
+        CsvColumnInfo *ci = NULL;
+        int nc = 0;
+        size_t nr = 0;
+        Err e;
+        if (inspect_both(p, &opt, &ci, &nc, &nr, &e) == 0) {
+            ok++;
+            csv_inspect_free(&ci, &nc);
+        }
+        const char *names[] = {"c", "b"};
+        Table t;
+        if (read_both(p, names, 2, &opt, &t, &e) == 0)
+            table_free(&t);
+    }
+    assert_true(ok > 1000); /* most files are well formed: the comparison covers real reads */
+}
+
+/* ---- inspect ------------------------------------------------------------------ */
+
+static void test_csv_inspect_describes_every_column(void **state)
+{
+    (void)state;
+    static const char *const na[] = {"NA"};
+    CsvOptions o = {0};
+    o.na_values = na;
+    o.n_na_values = 1;
+    CsvColumnInfo *ci = NULL;
+    int nc = 0;
+    size_t nr = 0;
+    Err e;
+    assert_int_equal(inspect_both(DATA("inspect.csv"), &o, &ci, &nc, &nr, &e), 0);
+    assert_int_equal(nc, 4);
+    assert_int_equal(nr, 3);
+    assert_string_equal(ci[0].name, "id");
+    assert_true(ci[0].is_numeric);
+    assert_same_double(ci[0].min, 1);
+    assert_same_double(ci[0].mean, 2);
+    assert_same_double(ci[0].max, 3);
+    assert_string_equal(ci[1].name, "city");
+    assert_false(ci[1].is_numeric);
+    assert_int_equal(ci[1].text_line, 2);
+    assert_string_equal(ci[1].text_example, "Davis");
+    assert_true(isnan(ci[1].mean));
+    assert_true(ci[2].is_numeric);
+    assert_int_equal(ci[2].missing, 1);
+    assert_int_equal(ci[2].n_numbers, 2);
+    assert_same_double(ci[2].mean, 200);
+    assert_true(ci[3].is_numeric);
+    assert_int_equal(ci[3].missing, 1);
+    assert_same_double(ci[3].max, 70);
+    csv_inspect_free(&ci, &nc);
+    assert_null(ci);
+    assert_int_equal(nc, 0);
+
+    /* without the NA token, "NA" makes area a text column */
+    assert_int_equal(inspect_both(DATA("inspect.csv"), NULL, &ci, &nc, &nr, &e), 0);
+    assert_false(ci[3].is_numeric);
+    assert_int_equal(ci[3].text_line, 4);
+    assert_string_equal(ci[3].text_example, "NA");
+    assert_int_equal(ci[3].n_numbers, 2);
+    csv_inspect_free(&ci, &nc);
+}
+
+static void test_csv_inspect_reports_file_errors(void **state)
+{
+    (void)state;
+    CsvColumnInfo *ci = NULL;
+    int nc = 0;
+    size_t nr = 0;
+    Err e;
+    assert_int_equal(inspect_both(DATA("empty.csv"), NULL, &ci, &nc, &nr, &e), E_PARSE);
+    assert_int_equal(inspect_both(DATA("ragged.csv"), NULL, &ci, &nc, &nr, &e), E_PARSE);
+    assert_non_null(strstr(e.msg, ":3: row has 2 fields, the header has 3"));
+    assert_int_equal(inspect_both(DATA("no_such_file.csv"), NULL, &ci, &nc, &nr, &e), E_IO);
+    /* one data row is enough to describe a file */
+    assert_int_equal(inspect_both(DATA("one_row.csv"), NULL, &ci, &nc, &nr, &e), 0);
+    assert_int_equal(nr, 1);
+    csv_inspect_free(&ci, &nc);
+    csv_inspect_free(NULL, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_selects_columns_by_name_in_any_order),
+        cmocka_unit_test(test_csv_reads_a_column_requested_twice),
+        cmocka_unit_test(test_csv_skips_utf8_byte_order_mark),
+        cmocka_unit_test(test_csv_reads_crlf_and_counts_its_lines),
+        cmocka_unit_test(test_csv_reads_quoted_comma_quote_and_newline),
+        cmocka_unit_test(test_csv_counts_lines_inside_quoted_fields),
+        cmocka_unit_test(test_csv_reads_semicolon_and_tab_delimiters),
+        cmocka_unit_test(test_csv_hints_at_the_delimiter_when_the_header_has_one_column),
+        cmocka_unit_test(test_csv_rejects_a_delimiter_that_cannot_work),
+        cmocka_unit_test(test_csv_skips_blank_lines_and_a_trailing_empty_line),
+        cmocka_unit_test(test_csv_reads_a_last_line_without_newline),
+        cmocka_unit_test(test_csv_matches_header_names_after_trimming_spaces),
+        cmocka_unit_test(test_csv_ignores_unselected_text_columns),
+        cmocka_unit_test(test_csv_unknown_column_suggests_the_closest_name),
+        cmocka_unit_test(test_csv_bounds_the_list_of_columns),
+        cmocka_unit_test(test_csv_reports_line_and_column_of_bad_cell),
+        cmocka_unit_test(test_csv_rejects_each_malformed_number_form),
+        cmocka_unit_test(test_csv_accepts_every_valid_number_form),
+        cmocka_unit_test(test_csv_numbers_are_bit_identical_to_strtod),
+        cmocka_unit_test(test_csv_does_not_depend_on_the_locale),
+        cmocka_unit_test(test_csv_missing_value_is_an_error_unless_allowed),
+        cmocka_unit_test(test_csv_stores_missing_as_nan_and_counts_them),
+        cmocka_unit_test(test_csv_na_token_is_a_number_error_without_na_values),
+        cmocka_unit_test(test_csv_na_token_can_be_a_number),
+        cmocka_unit_test(test_csv_reports_ragged_row),
+        cmocka_unit_test(test_csv_reports_ragged_row_before_a_bad_cell_in_it),
+        cmocka_unit_test(test_csv_reports_empty_file),
+        cmocka_unit_test(test_csv_reports_header_only),
+        cmocka_unit_test(test_csv_reads_one_data_row_unless_more_are_required),
+        cmocka_unit_test(test_csv_reports_duplicate_requested_column),
+        cmocka_unit_test(test_csv_reports_file_that_cannot_be_opened),
+        cmocka_unit_test(test_csv_reports_unclosed_quote),
+        cmocka_unit_test(test_csv_rejects_no_requested_columns),
+        cmocka_unit_test(test_csv_keeps_line_numbers_across_read_chunks),
+        cmocka_unit_test(test_csv_reads_a_line_longer_than_the_read_buffer),
+        cmocka_unit_test(test_csv_fast_tokenizer_agrees_with_libcsv),
+        cmocka_unit_test(test_csv_inspect_describes_every_column),
+        cmocka_unit_test(test_csv_inspect_reports_file_errors),
+    };
+    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
+}

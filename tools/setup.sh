@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs every Debian package that the build, the tests and the tools need.
+# Idempotent; run as root (or with sudo available) on Debian 12.
+set -eu
+PKGS="build-essential cmake pkg-config clang libomp-14-dev \
+libhdf5-dev hdf5-tools libcsv-dev libcmocka-dev libinih-dev \
+python3 python3-numpy python3-h5py python3-matplotlib python3-pandas gnuplot-nox"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing$missing" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
