@@ -16,7 +16,8 @@ enum {
     E_HDF5 = -6,    /* an HDF5 call failed */
     E_NUMERIC = -7, /* a non-finite value where a finite one is required */
     E_USAGE = -8,   /* a command-line argument is wrong (exit status 2) */
-    E_STATE = -9    /* a file is valid but does not fit (checkpoint vs config) */
+    E_STATE = -9,   /* a file is valid but does not fit (checkpoint vs config) */
+    E_STOP = -10    /* a stop was requested (signal); not a failure of the run */
 };
 
 #define ERR_MSG_MAX 1024

@@ -35,14 +35,15 @@ int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t 
     t->grad = malloc(net->nparams * sizeof(double));
     t->ybuf = malloc((size_t)threads * TRAIN_BLOCK * (size_t)nout * sizeof(double));
     t->work = calloc((size_t)threads, sizeof(NetWork));
-    t->perm = malloc((nrows ? nrows : 1) * sizeof(size_t));
-    if (!t->slots || !t->slot_loss || !t->grad || !t->ybuf || !t->work || !t->perm)
+    t->nchunks = (nrows + TRAIN_CHUNK - 1) / TRAIN_CHUNK;
+    size_t perm_len = nrows < TRAIN_CHUNK ? nrows : TRAIN_CHUNK;
+    t->perm = malloc((perm_len ? perm_len : 1) * sizeof(size_t));
+    t->chunks = malloc((t->nchunks ? t->nchunks : 1) * sizeof(size_t));
+    if (!t->slots || !t->slot_loss || !t->grad || !t->ybuf || !t->work || !t->perm || !t->chunks)
         goto nomem;
     for (int k = 0; k < threads; k++)
         if (network_init(&t->work[k], net, TRAIN_BLOCK, err))
             goto nomem;
-    for (size_t r = 0; r < nrows; r++)
-        t->perm[r] = r;
     return 0;
 nomem:
     trainer_free(t);
@@ -63,6 +64,7 @@ void trainer_free(Trainer *t)
     free(t->grad);
     free(t->ybuf);
     free(t->perm);
+    free(t->chunks);
     memset(t, 0, sizeof *t);
 }
 
@@ -194,18 +196,46 @@ void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out)
 
 void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch)
 {
-    for (size_t r = 0; r < t->nrows; r++)
-        t->perm[r] = r;
+    for (size_t c = 0; c < t->nchunks; c++)
+        t->chunks[c] = c;
     if (o->shuffle) {
-        Rng r = rng_stream(o->seed, RNG_STREAM_SHUFFLE + (uint64_t)epoch);
-        rng_shuffle(&r, t->perm, t->nrows);
+        Rng r = rng_stream(o->seed, RNG_STREAM_SHUFFLE + ((uint64_t)epoch << 32));
+        rng_shuffle(&r, t->chunks, t->nchunks);
     }
 }
 
-void sgd_update(double *params, const double *grad, size_t n, double lr)
+void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c, size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        params[k] -= lr * grad[k];
+    for (size_t r = 0; r < n; r++)
+        t->perm[r] = r;
+    if (o->shuffle) {
+        Rng r = rng_stream(o->seed, RNG_STREAM_SHUFFLE + ((uint64_t)epoch << 32) + 1 + c);
+        rng_shuffle(&r, t->perm, n);
+    }
+}
+
+static int memory_chunk(void *ctx, size_t first, size_t n, Dataset *view, Err *err)
+{
+    (void)err;
+    const Dataset *d = ctx;
+    view->n = n;
+    view->nin = d->nin;
+    view->x = d->x + first * (size_t)d->nin;
+    view->y = d->y + first;
+    return 0;
+}
+
+TrainData train_data_memory(const Dataset *d)
+{
+    TrainData td = { d->n, d->nin, (void *)d, memory_chunk };
+    return td;
+}
+
+TrainState train_state_start(const TrainOpts *o)
+{
+    TrainState st = { 0 };
+    st.lr = o->lr;
+    return st;
 }
 
 static double now_s(void)
@@ -223,44 +253,86 @@ static int all_finite(const double *v, size_t n)
     return 1;
 }
 
-int train_run(Trainer *t, Net *net, const Dataset *train, const Dataset *val,
-              const TrainOpts *o, TrainState *st, EpochFn fn, void *ctx, Err *err)
+/* Full-pass mean loss over the training rows, chunk by chunk, for epoch 0. */
+static int data_loss(Trainer *t, const Net *net, const TrainData *td, double *out, Err *err)
 {
-    if (train->n == 0)
+    double sum = 0.0;
+    for (size_t first = 0; first < td->nrows; first += TRAIN_CHUNK) {
+        size_t n = td->nrows - first < TRAIN_CHUNK ? td->nrows - first : TRAIN_CHUNK;
+        Dataset view;
+        int rc = td->chunk(td->ctx, first, n, &view, err);
+        if (rc)
+            return rc;
+        sum += trainer_loss(t, net, &view) * (double)n;
+    }
+    *out = sum / (double)td->nrows;
+    return 0;
+}
+
+int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Dataset *val,
+              const TrainOpts *o, TrainState *st, const TrainHooks *hooks, Err *err)
+{
+    static const TrainHooks none = { 0 };
+    if (!hooks)
+        hooks = &none;
+    if (train->nrows == 0)
         return err_set(err, E_DATA, "no training rows");
-    if (train->n != t->nrows)
+    if (train->nrows != t->nrows)
         return err_set(err, E_STATE, "trainer sized for %zu rows, data has %zu [src/train.c:%d]",
-                       t->nrows, train->n, __LINE__);
+                       t->nrows, train->nrows, __LINE__);
     int rc;
-    if (st->epoch == 0 && fn) {
-        EpochStats s0 = { 0, trainer_loss(t, net, train), val ? trainer_loss(t, net, val) : NAN,
-                          o->lr, 0.0, 0.0 };
-        if ((rc = fn(ctx, net, st, &s0, err)))
+    if (st->epoch == 0 && st->epoch_step == 0 && hooks->on_epoch) {
+        EpochStats s0 = { 0, 0.0, val ? trainer_loss(t, net, val) : NAN, st->lr, 0.0, 0.0 };
+        if ((rc = data_loss(t, net, train, &s0.train_loss, err)) ||
+            (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s0, err)))
             return rc;
     }
     const size_t bs = (size_t)o->batch_size;
     while (st->epoch < o->epochs) {
-        int64_t epoch = st->epoch + 1;
-        double t0 = now_s();
+        const int64_t epoch = st->epoch + 1;
+        double t0 = now_s() - st->epoch_seconds;
+        int64_t skip = st->epoch_step; /* batches of this epoch already done */
         trainer_epoch_order(t, o, epoch);
-        double loss_sum = 0.0;
-        for (size_t first = 0; first < train->n; first += bs) {
-            size_t m = train->n - first < bs ? train->n - first : bs;
-            double loss = trainer_grad(t, net, train, t->perm + first, m);
-            if (!isfinite(loss) || !all_finite(t->grad, net->nparams))
-                return err_set(err, E_NUMERIC,
-                               "training diverged at epoch %lld step %lld (loss %g): parameters kept "
-                               "from the step before; lower [train] learning_rate (now %g)",
-                               (long long)epoch, (long long)st->step + 1, loss, o->lr);
-            sgd_update(net->params, t->grad, net->nparams, o->lr);
-            loss_sum += loss * (double)m;
-            st->step++;
+        for (size_t ci = 0; ci < t->nchunks; ci++) {
+            size_t c = t->chunks[ci];
+            size_t first = c * TRAIN_CHUNK;
+            size_t n = train->nrows - first < TRAIN_CHUNK ? train->nrows - first : TRAIN_CHUNK;
+            int64_t nbatches = (int64_t)((n + bs - 1) / bs);
+            if (skip >= nbatches) {
+                skip -= nbatches;
+                continue;
+            }
+            Dataset view;
+            if ((rc = train->chunk(train->ctx, first, n, &view, err)))
+                return rc;
+            trainer_chunk_order(t, o, epoch, c, n);
+            for (size_t b0 = (size_t)skip * bs; b0 < n; b0 += bs) {
+                size_t m = n - b0 < bs ? n - b0 : bs;
+                double loss = trainer_grad(t, net, &view, t->perm + b0, m);
+                if (!isfinite(loss) || !all_finite(t->grad, net->nparams))
+                    return err_set(err, E_NUMERIC,
+                                   "training diverged at epoch %lld step %lld (loss %g): parameters kept "
+                                   "from the step before; lower [train] learning_rate (now %g)",
+                                   (long long)epoch, (long long)st->step + 1, loss, st->lr);
+                optim_step(opt, net->params, t->grad, st->lr);
+                st->step++;
+                st->epoch_step++;
+                st->epoch_loss_sum += loss * (double)m;
+                st->epoch_seconds = now_s() - t0;
+                if (hooks->on_step && (rc = hooks->on_step(hooks->ctx, net, opt, st, loss, err)))
+                    return rc;
+            }
+            skip = 0;
         }
-        st->epoch = epoch;
         double dt = now_s() - t0;
-        EpochStats s = { epoch, loss_sum / (double)train->n, val ? trainer_loss(t, net, val) : NAN,
-                         o->lr, dt, dt > 0 ? (double)train->n / dt : 0.0 };
-        if (fn && (rc = fn(ctx, net, st, &s, err)))
+        EpochStats s = { epoch, st->epoch_loss_sum / (double)train->nrows,
+                         val ? trainer_loss(t, net, val) : NAN, st->lr, dt,
+                         dt > 0 ? (double)train->nrows / dt : 0.0 };
+        st->epoch = epoch;
+        st->epoch_step = 0;
+        st->epoch_loss_sum = 0.0;
+        st->epoch_seconds = 0.0;
+        if (hooks->on_epoch && (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s, err)))
             return rc;
     }
     return 0;

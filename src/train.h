@@ -14,27 +14,41 @@
 #include "data.h"
 #include "err.h"
 #include "net.h"
+#include "optim.h"
 
 /* Rows per block. A constant: it must never depend on the thread count. */
 #define TRAIN_BLOCK 64
 
+/* Rows per chunk. An epoch visits the chunks of the training rows in a
+ * seeded order and the rows of each chunk in a seeded order; batches never
+ * straddle two chunks. So a chunk is all the data a step needs at once (data
+ * larger than memory streams chunk by chunk), and the shuffle touches one
+ * cache-sized chunk at a time. Fixed: results depend on it. */
+#define TRAIN_CHUNK 65536
+
 typedef struct TrainOpts {
     int epochs;          /* epochs to reach (the run ends after epoch `epochs`) */
-    int batch_size;      /* rows per step; the last batch of an epoch may be smaller */
+    int batch_size;      /* rows per step; the last batch of a chunk may be smaller */
     double lr;           /* learning rate */
     uint64_t seed;       /* shuffle seed */
     int threads;         /* worker threads, >= 1 */
-    int shuffle;         /* 1: a fresh seeded permutation of the rows every epoch */
+    int shuffle;         /* 1: a fresh seeded order every epoch */
 } TrainOpts;
 
-/* Where training stands; everything needed to continue is here or in the
- * parameters. An epoch's row order is recomputed from (seed, epoch). */
+/* Where training stands. With the parameters and the optimizer state this
+ * is everything needed to continue exactly: an epoch's row order is
+ * recomputed from (seed, epoch), and epoch_step says how many of its
+ * batches are done. */
 typedef struct TrainState {
-    int64_t epoch;       /* epochs finished */
-    int64_t step;        /* optimizer steps taken in total */
+    int64_t epoch;           /* epochs finished */
+    int64_t step;            /* optimizer steps taken in total */
+    int64_t epoch_step;      /* steps taken in the unfinished epoch (0 at a boundary) */
+    double epoch_loss_sum;   /* sum of the row losses of those steps */
+    double epoch_seconds;    /* wall time spent in the unfinished epoch */
+    double lr;               /* learning rate of the next step */
 } TrainState;
 
-/* What the callback sees after every epoch (epoch 0: before training). */
+/* What the epoch hook sees after every epoch (epoch 0: before training). */
 typedef struct EpochStats {
     int64_t epoch;
     double train_loss;   /* mean 1/2 (y - h)^2 over the epoch's steps (epoch 0: full pass) */
@@ -44,9 +58,28 @@ typedef struct EpochStats {
     double samples_per_s;
 } EpochStats;
 
-/* Returns 0 to go on, a negative code (with err set) to stop the run. */
-typedef int (*EpochFn)(void *ctx, const Net *net, const TrainState *st,
-                       const EpochStats *s, Err *err);
+/* Training rows, reached a chunk at a time. chunk() makes rows
+ * [first, first + n) (n <= TRAIN_CHUNK) available as *view, valid until
+ * the next call; in memory it is a view, streamed it is a read. */
+typedef struct TrainData {
+    size_t nrows;
+    int nin;
+    void *ctx;
+    int (*chunk)(void *ctx, size_t first, size_t n, Dataset *view, Err *err);
+} TrainData;
+
+/* A TrainData over a Dataset held in memory (no copy; d must outlive it). */
+TrainData train_data_memory(const Dataset *d);
+
+/* Called after each step and each epoch. Return 0 to go on, or a negative
+ * code with err set to stop (E_STOP for a requested stop). Either may be NULL. */
+typedef struct TrainHooks {
+    void *ctx;
+    int (*on_step)(void *ctx, const Net *net, const Optim *opt, const TrainState *st,
+                   double batch_loss, Err *err);
+    int (*on_epoch)(void *ctx, const Net *net, const Optim *opt, const TrainState *st,
+                    const EpochStats *s, Err *err);
+} TrainHooks;
 
 typedef struct Trainer {
     size_t nparams;
@@ -58,12 +91,14 @@ typedef struct Trainer {
     double *grad;        /* owned, (nparams): gradient of the batch's mean loss */
     double *ybuf;        /* owned, (threads, TRAIN_BLOCK * noutputs) gathered targets */
     NetWork *work;       /* owned, (threads) workspaces of TRAIN_BLOCK rows */
-    size_t *perm;        /* owned, (nrows): the epoch's row order */
-    size_t nrows;
+    size_t *perm;        /* owned, (TRAIN_CHUNK): the order of rows in a chunk */
+    size_t *chunks;      /* owned, (nchunks): the epoch's chunk order */
+    size_t nrows;        /* training rows */
+    size_t nchunks;
 } Trainer;
 
 /* Sizes every buffer up front: the training step allocates nothing.
- * nrows is the number of training rows (for the permutation). */
+ * nrows is the number of training rows. */
 int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t nrows, Err *err);
 void trainer_free(Trainer *t);
 
@@ -78,16 +113,21 @@ double trainer_loss(Trainer *t, const Net *net, const Dataset *d);
  * out (d->n * noutputs). */
 void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out);
 
-/* The row order of epoch `epoch` (1-based) into t->perm. */
+/* The order of epoch `epoch` (1-based): t->chunks gets the chunk order. */
 void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch);
+/* The row order inside chunk c (of n rows) of that epoch, into t->perm. */
+void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c, size_t n);
 
-/* Runs epochs st->epoch + 1 .. o->epochs, calling fn after each (and once
- * for epoch 0 when st->epoch == 0). Stops at the first non-zero return of
- * fn. Non-finite loss stops the run with E_NUMERIC before the update. */
-int train_run(Trainer *t, Net *net, const Dataset *train, const Dataset *val,
-              const TrainOpts *o, TrainState *st, EpochFn fn, void *ctx, Err *err);
+/* Runs from *st to the end of epoch o->epochs: finishes the epoch in
+ * progress (skipping its first st->epoch_step batches), then whole epochs.
+ * Calls hooks after every step and epoch (and the epoch hook once for
+ * epoch 0 when starting from scratch). The optimizer applies each update
+ * at st->lr. A non-finite loss or gradient stops the run with E_NUMERIC
+ * before the update, leaving params and *st at the last good step. */
+int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Dataset *val,
+              const TrainOpts *o, TrainState *st, const TrainHooks *hooks, Err *err);
 
-/* Plain gradient descent: params -= lr * grad. */
-void sgd_update(double *params, const double *grad, size_t n, double lr);
+/* A fresh state for o: epoch 0, step 0, learning rate o->lr. */
+TrainState train_state_start(const TrainOpts *o);
 
 #endif

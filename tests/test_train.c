@@ -34,6 +34,25 @@ static void load(const char *config, const char *const *sets, int nsets, Config 
         fail_msg("%s", err.msg);
 }
 
+/* Trains net on s's rows from scratch with plain SGD; returns train_run's code. */
+static int train(const Config *c, Splits *s, Net *net, int threads, Err *err)
+{
+    Trainer t;
+    Optim opt;
+    int bs = c->batch_size < (int)s->train.n ? c->batch_size : (int)s->train.n;
+    assert_int_equal(trainer_init(&t, net, bs, threads, s->train.n, err), 0);
+    assert_int_equal(optim_init(&opt, OPT_SGD, net->nparams, err), 0);
+    TrainOpts o = { c->epochs, bs, c->learning_rate, c->seed, threads, c->shuffle };
+    TrainState st = train_state_start(&o);
+    TrainData td = train_data_memory(&s->train);
+    int rc = train_run(&t, net, &opt, &td, s->val.n ? &s->val : NULL, &o, &st, NULL, err);
+    if (rc == 0)
+        assert_int_equal(st.epoch, c->epochs);
+    optim_free(&opt);
+    trainer_free(&t);
+    return rc;
+}
+
 static void test_training_the_seed_config_gives_the_worked_example_update(void **state)
 {
     (void)state;
@@ -44,11 +63,8 @@ static void test_training_the_seed_config_gives_the_worked_example_update(void *
     Err err = { 0 };
     load(SOURCE_DIR "/configs/seed_example.ini", NULL, 0, &c, &s, &net);
     assert_int_equal(s.train.n, 1);
+    assert_int_equal(train(&c, &s, &net, 1, &err), 0);
     assert_int_equal(trainer_init(&t, &net, 1, 1, 1, &err), 0);
-    TrainOpts o = { c.epochs, c.batch_size, c.learning_rate, c.seed, 1, c.shuffle };
-    TrainState st = { 0, 0 };
-    assert_int_equal(train_run(&t, &net, &s.train, NULL, &o, &st, NULL, NULL, &err), 0);
-    assert_int_equal(st.step, 1);
     const double want[] = { 0.2056108859919978, 0.16157245235849543, 0.5036580030357395, 0.6075446312612127,
                             0.0824659812750069, 0.23856874051331395,
                             0.18667509608543847, 0.1007545699189388, 0.1659810318631217 };
@@ -81,7 +97,10 @@ static void test_batch_gradient_is_the_mean_of_row_gradients(void **state)
         d.y[k] = rng_uniform(&r);
     Trainer t;
     assert_int_equal(trainer_init(&t, &net, (int)n, 2, n, &err), 0);
-    double loss = trainer_grad(&t, &net, &d, t.perm, n);
+    size_t idx[200];
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    double loss = trainer_grad(&t, &net, &d, idx, n);
     double *mean = calloc(net.nparams, sizeof(double));
     double lsum = 0.0;
     NetWork w;
@@ -115,18 +134,12 @@ static double *ames_params(int threads, const char *batch, const char *hidden, s
     Config c;
     Splits s;
     Net net;
-    Trainer t;
     Err err = { 0 };
     load(SOURCE_DIR "/configs/ames.ini", sp, 3, &c, &s, &net);
-    int bs = c.batch_size < (int)s.train.n ? c.batch_size : (int)s.train.n;
-    assert_int_equal(trainer_init(&t, &net, bs, threads, s.train.n, &err), 0);
-    TrainOpts o = { c.epochs, bs, c.learning_rate, c.seed, threads, c.shuffle };
-    TrainState st = { 0, 0 };
-    assert_int_equal(train_run(&t, &net, &s.train, &s.val, &o, &st, NULL, NULL, &err), 0);
+    assert_int_equal(train(&c, &s, &net, threads, &err), 0);
     double *p = malloc(net.nparams * sizeof(double));
     memcpy(p, net.params, net.nparams * sizeof(double));
     *np = net.nparams;
-    trainer_free(&t);
     net_free(&net);
     splits_free(&s);
     cfg_free(&c);
@@ -164,9 +177,7 @@ static void test_training_lowers_the_validation_loss_on_ames(void **state)
     load(SOURCE_DIR "/configs/ames.ini", sp, 1, &c, &s, &net);
     assert_int_equal(trainer_init(&t, &net, c.batch_size, 2, s.train.n, &err), 0);
     double before = trainer_loss(&t, &net, &s.val);
-    TrainOpts o = { c.epochs, c.batch_size, c.learning_rate, c.seed, 2, c.shuffle };
-    TrainState st = { 0, 0 };
-    assert_int_equal(train_run(&t, &net, &s.train, &s.val, &o, &st, NULL, NULL, &err), 0);
+    assert_int_equal(train(&c, &s, &net, 2, &err), 0);
     double after = trainer_loss(&t, &net, &s.val);
     if (!(after < 0.5 * before))
         fail_msg("validation loss %g after 30 epochs, %g before", after, before);
@@ -183,20 +194,93 @@ static void test_divergence_stops_before_the_update(void **state)
     Config c;
     Splits s;
     Net net;
-    Trainer t;
     Err err = { 0 };
     load(SOURCE_DIR "/configs/ames.ini", sp, 2, &c, &s, &net);
-    assert_int_equal(trainer_init(&t, &net, c.batch_size, 1, s.train.n, &err), 0);
-    TrainOpts o = { c.epochs, c.batch_size, c.learning_rate, c.seed, 1, c.shuffle };
-    TrainState st = { 0, 0 };
-    assert_int_equal(train_run(&t, &net, &s.train, &s.val, &o, &st, NULL, NULL, &err), E_NUMERIC);
+    assert_int_equal(train(&c, &s, &net, 1, &err), E_NUMERIC);
     assert_non_null(strstr(err.msg, "lower [train] learning_rate"));
     for (size_t k = 0; k < net.nparams; k++)
         assert_true(isfinite(net.params[k]));
-    trainer_free(&t);
     net_free(&net);
     splits_free(&s);
     cfg_free(&c);
+}
+
+typedef struct StopAt { int64_t step; } StopAt;
+
+static int stop_at_step(void *ctx, const Net *net, const Optim *opt, const TrainState *st,
+                        double loss, Err *err)
+{
+    (void)net;
+    (void)opt;
+    (void)loss;
+    const StopAt *s = ctx;
+    return st->step == s->step ? err_set(err, E_STOP, "stop requested") : 0;
+}
+
+/* Synthetic rows spanning several chunks: y = 0.6 x1 + 0.3 x2 + noise. */
+static void synthetic(Dataset *d, size_t n)
+{
+    Err err = { 0 };
+    assert_int_equal(data_alloc(d, n, 2, &err), 0);
+    Rng r = rng_stream(5, 6);
+    for (size_t i = 0; i < n; i++) {
+        d->x[2 * i] = rng_uniform(&r) * 2 - 1;
+        d->x[2 * i + 1] = rng_uniform(&r) * 2 - 1;
+        d->y[i] = 0.6 * d->x[2 * i] + 0.3 * d->x[2 * i + 1] + 0.01 * (rng_uniform(&r) - 0.5);
+    }
+}
+
+/* Training stopped at `stop` steps and continued from its TrainState ends
+ * bit-identical to training straight through; 0 = no stop. */
+static void run_synthetic(const Dataset *d, int64_t stop, int threads, double *out, size_t np)
+{
+    Err err = { 0 };
+    Net net;
+    int hidden[] = { 3 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    assert_int_equal(net.nparams, np);
+    net_init_xavier(&net, 9);
+    Trainer t;
+    Optim opt;
+    TrainOpts o = { 2, 1000, 0.05, 77, threads, 1 };
+    assert_int_equal(trainer_init(&t, &net, o.batch_size, threads, d->n, &err), 0);
+    assert_int_equal(optim_init(&opt, OPT_SGD, net.nparams, &err), 0);
+    TrainState st = train_state_start(&o);
+    TrainData td = train_data_memory(d);
+    StopAt at = { stop };
+    TrainHooks hooks = { &at, stop_at_step, NULL };
+    int rc = train_run(&t, &net, &opt, &td, NULL, &o, &st, &hooks, &err);
+    if (stop) {
+        assert_int_equal(rc, E_STOP);
+        assert_int_equal(st.step, stop);
+        at.step = -1;
+        rc = train_run(&t, &net, &opt, &td, NULL, &o, &st, &hooks, &err);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(st.epoch, 2);
+    memcpy(out, net.params, np * sizeof(double));
+    optim_free(&opt);
+    trainer_free(&t);
+    net_free(&net);
+}
+
+static void test_a_run_continued_from_its_state_mid_epoch_is_bit_identical(void **state)
+{
+    (void)state;
+    Dataset d;
+    const size_t n = 2 * TRAIN_CHUNK + 5000; /* three chunks, the last one short */
+    synthetic(&d, n);
+    enum { NP = 13 };
+    double ref[NP], got[NP];
+    run_synthetic(&d, 0, 1, ref, NP);
+    /* steps per epoch: 66 + 66 + 5 = 137 */
+    const int64_t stops[] = { 1, 65, 66, 67, 136, 137, 138, 200 };
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+        run_synthetic(&d, stops[i], i % 2 ? 2 : 1, got, NP);
+        if (memcmp(ref, got, sizeof ref) != 0)
+            fail_msg("stopped at step %lld: parameters differ from an uninterrupted run", (long long)stops[i]);
+    }
+    data_free(&d);
 }
 
 int main(void)
@@ -207,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_parameters_are_bit_identical_for_1_2_3_and_8_threads),
         cmocka_unit_test(test_training_lowers_the_validation_loss_on_ames),
         cmocka_unit_test(test_divergence_stops_before_the_update),
+        cmocka_unit_test(test_a_run_continued_from_its_state_mid_epoch_is_bit_identical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
