@@ -7,6 +7,7 @@
 #include "train.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -229,6 +230,21 @@ TrainData train_data_memory(const Dataset *d)
 {
     TrainData td = { d->n, d->nin, (void *)d, memory_chunk };
     return td;
+}
+
+static const TrainStateField STATE_FIELDS[] = {
+    { "epoch", offsetof(TrainState, epoch), TSF_I64 },
+    { "step", offsetof(TrainState, step), TSF_I64 },
+    { "epoch_step", offsetof(TrainState, epoch_step), TSF_I64 },
+    { "epoch_loss_sum", offsetof(TrainState, epoch_loss_sum), TSF_F64 },
+    { "epoch_seconds", offsetof(TrainState, epoch_seconds), TSF_F64 },
+    { "lr", offsetof(TrainState, lr), TSF_F64 },
+};
+
+const TrainStateField *train_state_fields(int *count)
+{
+    *count = (int)(sizeof STATE_FIELDS / sizeof STATE_FIELDS[0]);
+    return STATE_FIELDS;
 }
 
 TrainState train_state_start(const TrainOpts *o)

@@ -48,6 +48,17 @@ typedef struct TrainState {
     double lr;               /* learning rate of the next step */
 } TrainState;
 
+/* Every TrainState field, for checkpoints: a new field of TrainState gets a
+ * row in the table in train.c, and is then saved and restored with no
+ * other change. */
+typedef enum { TSF_I64, TSF_F64 } TrainStateFieldType;
+typedef struct TrainStateField {
+    const char *name;
+    size_t offset;
+    TrainStateFieldType type;
+} TrainStateField;
+const TrainStateField *train_state_fields(int *count);
+
 /* What the epoch hook sees after every epoch (epoch 0: before training). */
 typedef struct EpochStats {
     int64_t epoch;
