@@ -34,6 +34,8 @@
 
 #include <csv.h> /* libcsv */
 
+#include "colname.h"
+
 #include <errno.h>
 #include <float.h>
 #include <locale.h>
@@ -58,8 +60,7 @@
 enum {
     CSV_CHUNK = 1 << 20,   /* bytes per fread */
     CSV_SHOW = 32,         /* bytes of a cell quoted in a message */
-    CSV_NAME_SHOW = 40,    /* bytes of a column name in a message */
-    CSV_LIST_MAX = 480     /* bytes of the "columns are: ..." list */
+    CSV_NAME_SHOW = COLNAME_SHOW /* bytes of a column name in a message */
 };
 
 #define CSV_OPTIONS (CSV_APPEND_NULL | CSV_REPALL_NL)
@@ -317,32 +318,6 @@ static int csv_is_na(const CsvReader *r, const char *s, size_t len)
     return 0;
 }
 
-static int csv_lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
-/* Edit distance between a and b (ASCII case folded, first 63 bytes). */
-static int csv_distance(const char *a, const char *b)
-{
-    int la = (int)strnlen(a, 63), lb = (int)strnlen(b, 63);
-    int row[64];
-    for (int j = 0; j <= lb; j++)
-        row[j] = j;
-    for (int i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = i;
-        for (int j = 1; j <= lb; j++) {
-            int up = row[j];
-            int best = diag + (csv_lower(a[i - 1]) != csv_lower(b[j - 1]));
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Trimmed copy of s[0..len) as a C string; NULL when out of memory. */
 static char *csv_trimmed_dup(const char *s, size_t len)
 {
@@ -393,31 +368,13 @@ static void csv_header_field(CsvReader *r, const char *s, size_t len)
 /* "no column" error with the closest header name and the list of names. */
 static int csv_unknown_column(CsvReader *r, const char *want)
 {
-    int best = -1, bestd = 1 << 30;
-    for (int f = 0; f < r->nhead; f++) {
-        int d = csv_distance(want, r->head[f]);
-        if (d < bestd) {
-            bestd = d;
-            best = f;
-        }
-    }
-    int wl = (int)strlen(want);
+    const char *const *head = (const char *const *)r->head;
+    int best = colname_closest(want, head, r->nhead);
     char hint[128] = "";
-    if (best >= 0 && (bestd <= (wl + 2) / 3 || bestd == 0))
+    if (best >= 0)
         snprintf(hint, sizeof hint, " (did you mean \"%.*s\"?)", CSV_NAME_SHOW, r->head[best]);
-    char list[CSV_LIST_MAX + 64];
-    size_t o = 0;
-    int f = 0;
-    for (; f < r->nhead; f++) {
-        int w = snprintf(list + o, sizeof list - o, "%s%.*s", f ? ", " : "", CSV_NAME_SHOW, r->head[f]);
-        if (w < 0 || o + (size_t)w > CSV_LIST_MAX)
-            break;
-        o += (size_t)w;
-    }
-    list[o] = '\0';
-    char more[48] = "";
-    if (f < r->nhead)
-        snprintf(more, sizeof more, ", ... (%d more)", r->nhead - f);
+    char list[COLNAME_LIST_MAX + 64];
+    colname_list(list, sizeof list, head, r->nhead);
     const char *delim_hint = "";
     if (r->nhead == 1 && r->delim != ';' && strchr(r->head[0], ';'))
         delim_hint = "; the header has one column: is the delimiter ';'?";
@@ -425,8 +382,8 @@ static int csv_unknown_column(CsvReader *r, const char *want)
         delim_hint = "; the header has one column: is the delimiter a tab?";
     else if (r->nhead == 1 && r->delim != ',' && strchr(r->head[0], ','))
         delim_hint = "; the header has one column: is the delimiter ','?";
-    return csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: no column \"%.*s\"%s; columns are: %s%s%s",
-                               r->path, r->head_line, CSV_NAME_SHOW, want, hint, list, more, delim_hint));
+    return csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: no column \"%.*s\"%s; columns are: %s%s",
+                               r->path, r->head_line, CSV_NAME_SHOW, want, hint, list, delim_hint));
 }
 
 /* The header record has ended: match the requested names (read) or set up
