@@ -11,10 +11,11 @@
  * h5model.c's, kept apart while the checkpoint work changes that file: the
  * two belong in one io/h5util.c.
  *
- * Reading is by hyperslab: rows r0..r0+n of one column go straight into the
- * caller's buffer, with a strided memory selection when the buffer is
- * row-major (h5_stream_read). Only 64-bit integers go through a scratch
- * buffer, to check that each value has an exact double. */
+ * Reading is by hyperslab: rows r0..r0+n of one column go straight into a
+ * contiguous buffer (the Table's column, or the stream's column buffer,
+ * which is then spread into the row-major x: HDF5 scatters into a strided
+ * memory selection several times slower). Only 64-bit integers go through a
+ * scratch buffer, to check that each value has an exact double. */
 #include "h5table.h"
 
 #include <errno.h>
@@ -686,12 +687,12 @@ static int tab_numeric(const Tab *t, int j, Err *err)
 
 static int col_is_wide_int(const Col *c) { return c->kind == K_INT64 || c->kind == K_UINT64; }
 
-/* Rows r0 .. r0+n-1 of column j as doubles into dst[i * dstride], i < n.
- * scratch holds n 64-bit integers (wide integer columns only). exact: a
- * wide integer with no exact double is an E_PARSE error naming its row;
- * otherwise it is rounded (inspect). NaN is left as read. */
-static int tab_read(const Tab *t, int j, hsize_t r0, hsize_t n, double *dst, hsize_t dstride, void *scratch,
-                    int exact, Err *err)
+/* Rows r0 .. r0+n-1 of column j as doubles into dst[0..n). scratch holds
+ * n 64-bit integers (wide integer columns only). exact: a wide integer
+ * with no exact double is an E_PARSE error naming its row; otherwise it is
+ * rounded (inspect). NaN is left as read. */
+static int tab_read(const Tab *t, int j, hsize_t r0, hsize_t n, double *dst, void *scratch, int exact,
+                    Err *err)
 {
     const Col *c = &t->cols[j];
     const char *path = t->path;
@@ -699,7 +700,8 @@ static int tab_read(const Tab *t, int j, hsize_t r0, hsize_t n, double *dst, hsi
     col_where(t, j, where, sizeof where);
     hid_t d = t->matrix ? t->mat : c->dset;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
-    int rc = 0, wide = col_is_wide_int(c);
+    hsize_t mdims[1] = {n};
+    int rc = 0;
     if (n == 0)
         return 0;
     CHECK_H5(fs = H5Dget_space(d));
@@ -710,17 +712,8 @@ static int tab_read(const Tab *t, int j, hsize_t r0, hsize_t n, double *dst, hsi
         hsize_t start[1] = {r0}, count[1] = {n};
         CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL));
     }
-    if (!wide && dstride > 1) { /* one column of a row-major (n, dstride) buffer */
-        hsize_t mdims[2] = {n, dstride}, start[2] = {0, 0}, count[2] = {n, 1};
-        CHECK_H5(ms = H5Screate_simple(2, mdims, NULL));
-        CHECK_H5(H5Sselect_hyperslab(ms, H5S_SELECT_SET, start, NULL, count, NULL));
-    } else {
-        hsize_t mdims[1] = {n};
-        CHECK_H5(ms = H5Screate_simple(1, mdims, NULL));
-    }
-    if (!wide) {
-        CHECK_H5(H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, dst));
-    } else if (c->kind == K_INT64) {
+    CHECK_H5(ms = H5Screate_simple(1, mdims, NULL));
+    if (c->kind == K_INT64) {
         const int64_t *v = scratch;
         CHECK_H5(H5Dread(d, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, scratch));
         for (hsize_t i = 0; i < n; i++) {
@@ -728,9 +721,9 @@ static int tab_read(const Tab *t, int j, hsize_t r0, hsize_t n, double *dst, hsi
             if (exact && (x >= 0x1p63 || (int64_t)x != v[i]))
                 FAIL(E_PARSE, "%.256s: %s: row %llu: %lld has no exact float64 value; store the column as float64",
                      path, where, (unsigned long long)(r0 + i), (long long)v[i]);
-            dst[i * dstride] = x;
+            dst[i] = x;
         }
-    } else {
+    } else if (c->kind == K_UINT64) {
         const uint64_t *v = scratch;
         CHECK_H5(H5Dread(d, H5T_NATIVE_UINT64, ms, fs, H5P_DEFAULT, scratch));
         for (hsize_t i = 0; i < n; i++) {
@@ -738,8 +731,10 @@ static int tab_read(const Tab *t, int j, hsize_t r0, hsize_t n, double *dst, hsi
             if (exact && (x >= 0x1p64 || (uint64_t)x != v[i]))
                 FAIL(E_PARSE, "%.256s: %s: row %llu: %llu has no exact float64 value; store the column as float64",
                      path, where, (unsigned long long)(r0 + i), (unsigned long long)v[i]);
-            dst[i * dstride] = x;
+            dst[i] = x;
         }
+    } else {
+        CHECK_H5(H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, dst));
     }
 done:
     CLOSE_H5(ms, H5Sclose);
@@ -810,7 +805,7 @@ int h5_table_read(const char *path, const char *table, const char *const *names,
         size_t step = wide && col_is_wide_int(&t.cols[idx[c]]) ? H5TABLE_CHUNK_ROWS : n;
         for (size_t r0 = 0; r0 < n; r0 += step) {
             size_t nb = n - r0 < step ? n - r0 : step;
-            TRY(tab_read(&t, idx[c], r0, nb, col + r0, 1, scratch, 1, err));
+            TRY(tab_read(&t, idx[c], r0, nb, col + r0, scratch, 1, err));
         }
         size_t first = 0;
         out->missing[c] = canon_nan(col, n, 1, &first);
@@ -873,7 +868,7 @@ int h5_table_inspect(const char *path, const char *table, H5TableInfo *out, Err 
         size_t count = 0;
         for (size_t r0 = 0; r0 < out->nrows; r0 += H5TABLE_CHUNK_ROWS) {
             size_t nb = out->nrows - r0 < H5TABLE_CHUNK_ROWS ? out->nrows - r0 : H5TABLE_CHUNK_ROWS;
-            TRY(tab_read(&t, j, r0, nb, buf, 1, scratch, 0, err));
+            TRY(tab_read(&t, j, r0, nb, buf, scratch, 0, err));
             for (size_t i = 0; i < nb; i++) {
                 double v = buf[i];
                 if (isnan(v)) {
@@ -941,6 +936,7 @@ struct H5Stream {
     int n;              /* columns read: n - 1 features, then the target */
     int *idx;           /* owned, (n): their indices in t */
     size_t max_rows;
+    double *col;        /* owned, (max_rows): one feature column, before it is spread into x */
     void *scratch;      /* owned, max_rows 64-bit integers when a column needs them, else NULL */
     char *path;         /* owned copy (t.path points here) */
 };
@@ -952,6 +948,7 @@ void h5_stream_close(H5Stream **sp)
     H5Stream *s = *sp;
     tab_close(&s->t);
     free(s->idx);
+    free(s->col);
     free(s->scratch);
     free(s->path);
     free(s);
@@ -979,6 +976,8 @@ int h5_stream_open(const char *path, const char *table, const char *const *names
         TRY(tab_numeric(&s->t, s->idx[c], err));
         wide |= col_is_wide_int(&s->t.cols[s->idx[c]]);
     }
+    if (!(s->col = malloc((max_rows ? max_rows : 1) * sizeof *s->col)))
+        NOMEM();
     if (wide && !(s->scratch = malloc((max_rows ? max_rows : 1) * sizeof(int64_t))))
         NOMEM();
     *out = s;
@@ -1004,11 +1003,15 @@ int h5_stream_read(H5Stream *s, size_t first_row, size_t nrows, double *x, doubl
     if (first_row > total || nrows > total - first_row)
         return err_set(err, E_STATE, "%.256s: %s: rows %zu..%zu are beyond the table's %zu rows [io/h5table.c:%d]",
                        path, s->t.obj, first_row, first_row + nrows, total, __LINE__);
+    /* Each feature into a contiguous column, then spread into x: an HDF5
+     * read into a strided memory selection is several times slower. */
     for (int f = 0; f < nfeat; f++) {
-        TRY(tab_read(&s->t, s->idx[f], first_row, nrows, x + f, (hsize_t)nfeat, s->scratch, 1, err));
-        canon_nan(x + f, nrows, (size_t)nfeat, &first);
+        TRY(tab_read(&s->t, s->idx[f], first_row, nrows, s->col, s->scratch, 1, err));
+        canon_nan(s->col, nrows, 1, &first);
+        for (size_t i = 0; i < nrows; i++)
+            x[i * (size_t)nfeat + (size_t)f] = s->col[i];
     }
-    TRY(tab_read(&s->t, s->idx[nfeat], first_row, nrows, y, 1, s->scratch, 1, err));
+    TRY(tab_read(&s->t, s->idx[nfeat], first_row, nrows, y, s->scratch, 1, err));
     canon_nan(y, nrows, 1, &first);
 done:
     return rc;

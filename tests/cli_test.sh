@@ -172,7 +172,7 @@ expect_error "a table key with a CSV -> status 2" 2 '[data] table applies to HDF
   "$BIN" train "$SRC/configs/ames.ini" --set data.table=t --set run.dir=never
 
 # 10. convert streams: on 2,000,000 rows (~120 MB, 48 MB of values) its peak RSS
-# stays under 40 MB. Skipped under the sanitizers (their allocator is not ours).
+# stays under 40 MiB. Skipped under the sanitizers (their allocator is not ours).
 if [ -n "${ASAN_OPTIONS:-}" ]; then
   echo "skip - convert memory bound (sanitizer build)"
 else
