@@ -1019,11 +1019,11 @@ void csv_stream_close(CsvStream **sp)
     if (!sp || !*sp)
         return;
     CsvStream *s = *sp;
-    csv_input_close(&s->in);
-    csv_reader_free(&s->r);
     for (int c = 0; c < s->r.nwant && s->names; c++)
         free(s->names[c]);
     free(s->names);
+    csv_input_close(&s->in);
+    csv_reader_free(&s->r);
     for (int i = 0; i < s->nna; i++)
         free(s->na[i]);
     free(s->na);

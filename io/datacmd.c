@@ -78,7 +78,16 @@ static int parse_args(int argc, char **argv, int npos, int allow_quiet, const ch
                                sizeof a->na_buf - 1);
             strcpy(a->na_buf, v);
             a->nna = 0;
-            for (char *p = strtok(a->na_buf, ","); p; p = strtok(NULL, ",")) {
+            /* Comma-separated, each token trimmed of spaces (as cells are), empty ones skipped. */
+            for (char *p = a->na_buf, *end; p; p = end ? end + 1 : NULL) {
+                if ((end = strchr(p, ',')))
+                    *end = '\0';
+                while (*p == ' ' || *p == '\t')
+                    p++;
+                for (size_t n = strlen(p); n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'); n--)
+                    p[n - 1] = '\0';
+                if (!*p)
+                    continue;
                 if (a->nna == NA_MAX)
                     return err_set(err, E_USAGE, "--na-values: more than %d tokens", NA_MAX);
                 a->na[a->nna++] = p;
