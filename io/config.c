@@ -14,6 +14,8 @@
 
 #include <ini.h>
 
+#include "h5table.h"
+
 typedef enum { T_INT, T_U64, T_DOUBLE, T_BOOL, T_STR, T_PATH, T_ENUM, T_LIST, T_INTLIST } KeyType;
 
 typedef struct KeyDef {
@@ -33,7 +35,10 @@ typedef struct KeyDef {
 
 static const KeyDef KEYS[] = {
     { "data", "path", T_PATH, F(data_path), "", 0, 0, NULL, 0,
-      "CSV or HDF5 file with a header row (relative to the config file)" },
+      "CSV file with a header row, or HDF5 file (.h5, .hdf5) holding a table (relative to the config file)" },
+    { "data", "table", T_STR, F(data_table), "", 0, 0, NULL, 0,
+      "HDF5 only: the group of 1-D datasets, or the 2-D dataset with a columns attribute, holding the table; "
+      "empty = the root group, else the table a converted file names" },
     { "data", "features", T_LIST, F(features), "", 1, CFG_MAX_FEATURES, NULL, 0,
       "comma list of input column names, in the order the network sees them" },
     { "data", "target", T_STR, F(target), "", 0, 0, NULL, 0,
@@ -581,6 +586,9 @@ int cfg_finish(Config *c, Err *err)
     if (!c->data_path[0])
         return err_set(err, E_CONFIG, "%s: [data] path is missing; name the CSV or HDF5 file to train on",
                        where_key(c, "data", "path", w, sizeof w));
+    if (c->data_table[0] && !h5_table_path_is_hdf5(c->data_path))
+        return err_set(err, E_CONFIG, "%s: [data] table applies to HDF5 files (.h5, .hdf5), and %.256s is not one; "
+                       "remove it", where_key(c, "data", "table", w, sizeof w), c->data_path);
     if (c->nfeat < 1)
         return err_set(err, E_CONFIG, "%s: [data] features is missing; list the input columns, e.g. features = Gr_Liv_Area, TotRms_AbvGrd",
                        where_key(c, "data", "features", w, sizeof w));

@@ -26,6 +26,7 @@ enum { NORM_SAME = 3 };
 typedef struct Config {
     /* [data] */
     char data_path[CFG_PATH_MAX];
+    char data_table[256];             /* HDF5: the table's object path; "" = the file's default */
     char features[CFG_TEXT_MAX];      /* comma list as written */
     char target[256];
     int normalize;                    /* NormKind */

@@ -1,5 +1,6 @@
-/* csvread: named numeric columns (csv_read_columns) and a description of every
- * column (csv_inspect) from a CSV file with a header row.
+/* csvread: named numeric columns (csv_read_columns, or a batch of rows at a
+ * time with csv_stream_*) and a description of every column (csv_inspect)
+ * from a CSV file with a header row.
  *
  * Owns: tokenizing (libcsv for the general case; a tokenizer of our own for
  * stretches of the file that hold no quote character, which emits exactly
@@ -27,12 +28,19 @@
  * by the tests), afterwards through libcsv to the end. Values go straight
  * into one column-major block that grows by doubling or by an estimate from
  * the file size, with huge pages requested (page faults were a tenth of the
- * time). Numbers avoid strtod unless the exact paths cannot decide. */
+ * time). Numbers avoid strtod unless the exact paths cannot decide.
+ *
+ * Streaming uses the same reader and callbacks: the file is read one chunk
+ * at a time (csv_input_chunk) and the column block holds only the rows not
+ * yet handed out, so memory is bounded by the batch size plus the rows of
+ * one chunk, whatever the size of the file. */
 #define _DEFAULT_SOURCE /* newlocale, uselocale, strdup (POSIX 2008); madvise */
 
 #include "csvread.h"
 
 #include <csv.h> /* libcsv */
+
+#include "colname.h"
 
 #include <errno.h>
 #include <float.h>
@@ -58,8 +66,7 @@
 enum {
     CSV_CHUNK = 1 << 20,   /* bytes per fread */
     CSV_SHOW = 32,         /* bytes of a cell quoted in a message */
-    CSV_NAME_SHOW = 40,    /* bytes of a column name in a message */
-    CSV_LIST_MAX = 480     /* bytes of the "columns are: ..." list */
+    CSV_NAME_SHOW = COLNAME_SHOW /* bytes of a column name in a message */
 };
 
 #define CSV_OPTIONS (CSV_APPEND_NULL | CSV_REPALL_NL)
@@ -96,6 +103,8 @@ typedef struct CsvReader {
     int *src;
     double *cols;
     size_t cap, nrows;
+    size_t rows_done;           /* stream: rows already handed out and removed from cols */
+    int stream;                 /* cols holds a window of rows: grow by doubling only */
     size_t *missing;
     size_t file_size;           /* 0 when unknown */
     size_t bytes_seen;          /* bytes of the data fields so far, to size cols */
@@ -317,32 +326,6 @@ static int csv_is_na(const CsvReader *r, const char *s, size_t len)
     return 0;
 }
 
-static int csv_lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
-/* Edit distance between a and b (ASCII case folded, first 63 bytes). */
-static int csv_distance(const char *a, const char *b)
-{
-    int la = (int)strnlen(a, 63), lb = (int)strnlen(b, 63);
-    int row[64];
-    for (int j = 0; j <= lb; j++)
-        row[j] = j;
-    for (int i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = i;
-        for (int j = 1; j <= lb; j++) {
-            int up = row[j];
-            int best = diag + (csv_lower(a[i - 1]) != csv_lower(b[j - 1]));
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Trimmed copy of s[0..len) as a C string; NULL when out of memory. */
 static char *csv_trimmed_dup(const char *s, size_t len)
 {
@@ -393,31 +376,13 @@ static void csv_header_field(CsvReader *r, const char *s, size_t len)
 /* "no column" error with the closest header name and the list of names. */
 static int csv_unknown_column(CsvReader *r, const char *want)
 {
-    int best = -1, bestd = 1 << 30;
-    for (int f = 0; f < r->nhead; f++) {
-        int d = csv_distance(want, r->head[f]);
-        if (d < bestd) {
-            bestd = d;
-            best = f;
-        }
-    }
-    int wl = (int)strlen(want);
+    const char *const *head = (const char *const *)r->head;
+    int best = colname_closest(want, head, r->nhead);
     char hint[128] = "";
-    if (best >= 0 && (bestd <= (wl + 2) / 3 || bestd == 0))
+    if (best >= 0)
         snprintf(hint, sizeof hint, " (did you mean \"%.*s\"?)", CSV_NAME_SHOW, r->head[best]);
-    char list[CSV_LIST_MAX + 64];
-    size_t o = 0;
-    int f = 0;
-    for (; f < r->nhead; f++) {
-        int w = snprintf(list + o, sizeof list - o, "%s%.*s", f ? ", " : "", CSV_NAME_SHOW, r->head[f]);
-        if (w < 0 || o + (size_t)w > CSV_LIST_MAX)
-            break;
-        o += (size_t)w;
-    }
-    list[o] = '\0';
-    char more[48] = "";
-    if (f < r->nhead)
-        snprintf(more, sizeof more, ", ... (%d more)", r->nhead - f);
+    char list[COLNAME_LIST_MAX + 64];
+    colname_list(list, sizeof list, head, r->nhead);
     const char *delim_hint = "";
     if (r->nhead == 1 && r->delim != ';' && strchr(r->head[0], ';'))
         delim_hint = "; the header has one column: is the delimiter ';'?";
@@ -425,8 +390,8 @@ static int csv_unknown_column(CsvReader *r, const char *want)
         delim_hint = "; the header has one column: is the delimiter a tab?";
     else if (r->nhead == 1 && r->delim != ',' && strchr(r->head[0], ','))
         delim_hint = "; the header has one column: is the delimiter ','?";
-    return csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: no column \"%.*s\"%s; columns are: %s%s%s",
-                               r->path, r->head_line, CSV_NAME_SHOW, want, hint, list, more, delim_hint));
+    return csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: no column \"%.*s\"%s; columns are: %s%s",
+                               r->path, r->head_line, CSV_NAME_SHOW, want, hint, list, delim_hint));
 }
 
 /* The header record has ended: match the requested names (read) or set up
@@ -506,7 +471,7 @@ static void csv_advise_huge(void *p, size_t bytes)
 static int csv_grow(CsvReader *r)
 {
     size_t ncap = r->cap ? 2 * r->cap : 4096;
-    if (r->cap && r->file_size > r->bytes_seen && r->bytes_seen > 0) {
+    if (r->cap && !r->stream && r->file_size > r->bytes_seen && r->bytes_seen > 0) {
         /* rows in the whole file at the bytes per row seen so far, + 5% */
         double est = (double)r->nrows * ((double)r->file_size / (double)r->bytes_seen) * 1.05 + 1024;
         if (est > (double)ncap && est < (double)SIZE_MAX / 16)
@@ -718,17 +683,28 @@ static void csv_fast_tokens(CsvReader *r, char *s, size_t len, int final)
 
 /* ---- driver --------------------------------------------------------------- */
 
-/* Reads the whole file through the callbacks; on success the header and
- * the rows are in *r. */
-static int csv_run(CsvReader *r)
-{
-    int rc = 0;
-    FILE *f = NULL;
-    char *buf = NULL;
+/* The input side of a read: the file, the chunk buffer and libcsv, kept
+ * between chunks so that a stream can stop after any chunk. */
+typedef struct CsvInput {
+    FILE *f;
+    char *buf;                  /* cap + 1 bytes */
+    size_t cap;                 /* CSV_CHUNK, or less for a smaller file */
+    size_t fill;                /* bytes carried over to the next chunk (a partial line) */
     struct csv_parser cp;
-    int cp_live = 0;
-    locale_t cloc = (locale_t)0, old = (locale_t)0;
+    int cp_live;
+    locale_t cloc;              /* "C" LC_NUMERIC, in force while a chunk is parsed */
+    int fast;                   /* still on the quote-free tokenizer */
+    int first;                  /* the next chunk is the first (byte-order mark) */
+    int eof;                    /* the file has been read to its end */
+    int done;                   /* eof and the end of input has been handled */
+} CsvInput;
 
+/* Checks the delimiter, opens the file and sets up the tokenizers. On
+ * failure everything opened is closed again (csv_input_close is safe). */
+static int csv_input_open(CsvReader *r, CsvInput *in)
+{
+    memset(in, 0, sizeof *in);
+    in->cloc = (locale_t)0;
     unsigned char d = r->opt && r->opt->delimiter ? (unsigned char)r->opt->delimiter : ',';
     if (d == '"' || d == '\r' || d == '\n' || csv_isdigit((char)d) || strchr(".+-eE", d))
         return csv_fail(r, err_set(r->err, E_CONFIG, "%.256s: the delimiter '%c' cannot be used; use ',', ';' or a tab",
@@ -744,125 +720,144 @@ static int csv_run(CsvReader *r)
 #endif
     if (r->opt->n_na_values > 0) {
         r->na_len = malloc((size_t)r->opt->n_na_values * sizeof *r->na_len);
-        if (!r->na_len) {
-            rc = CSV_NOMEM(r, "for the NA tokens");
-            goto done;
-        }
+        if (!r->na_len)
+            return CSV_NOMEM(r, "for the NA tokens");
         for (int i = 0; i < r->opt->n_na_values; i++)
             r->na_len[i] = strlen(r->opt->na_values[i]);
     }
 
-    f = fopen(r->path, "rb");
-    if (!f) {
+    in->f = fopen(r->path, "rb");
+    if (!in->f) {
         int e = errno;
-        rc = csv_fail(r, err_set(r->err, E_IO, "%.256s: cannot open: %s", r->path, strerror(e)));
-        goto done;
+        return csv_fail(r, err_set(r->err, E_IO, "%.256s: cannot open: %s", r->path, strerror(e)));
     }
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    if (fstat(fileno(in->f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
         r->file_size = (size_t)st.st_size;
-    buf = malloc(CSV_CHUNK + 1);
-    if (!buf || csv_init(&cp, CSV_OPTIONS) != 0) {
-        rc = CSV_NOMEM(r, "for the read buffer");
-        goto done;
-    }
-    cp_live = 1;
-    csv_set_delim(&cp, d);
-    csv_set_blk_size(&cp, 4096); /* the field buffer grows by this much; default 128 */
-    cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    if (cloc == (locale_t)0) {
-        rc = CSV_NOMEM(r, "creating the C locale");
-        goto done;
-    }
-    old = uselocale(cloc);
+    in->cap = r->file_size && r->file_size < CSV_CHUNK ? r->file_size + 1 : CSV_CHUNK;
+    in->buf = malloc(in->cap + 1);
+    if (!in->buf || csv_init(&in->cp, CSV_OPTIONS) != 0)
+        return CSV_NOMEM(r, "for the read buffer");
+    in->cp_live = 1;
+    csv_set_delim(&in->cp, d);
+    csv_set_blk_size(&in->cp, 4096); /* the field buffer grows by this much; default 128 */
+    in->cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (in->cloc == (locale_t)0)
+        return CSV_NOMEM(r, "creating the C locale");
+    in->fast = !r->opt->libcsv_only;
+    in->first = 1;
+    return 0;
+}
 
-    /* The fast tokenizer runs while no quote character has been seen, on
-     * whole lines (so that the handover to libcsv is at a record start);
-     * from the first chunk holding a quote (or a line longer than a chunk)
-     * to the end, libcsv tokenizes. */
-    int fast = !r->opt->libcsv_only, first = 1, eof = 0;
-    size_t fill = 0;
-    while (!eof && !r->code) {
-        size_t want = CSV_CHUNK - fill;
-        size_t n = fread(buf + fill, 1, want, f);
-        if (n < want) {
-            if (ferror(f)) {
-                int e = errno;
-                rc = csv_fail(r, err_set(r->err, E_IO, "%.256s: read error: %s", r->path, strerror(e)));
-                goto done;
-            }
-            eof = 1;
-        }
-        fill += n;
-        char *data = buf;
-        size_t len = fill;
-        if (first) {
-            first = 0;
-            if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 byte-order mark */
-                data += 3;
-                len -= 3;
-            }
-        }
-        if (fast && memchr(data, '"', len))
-            fast = 0;
-        if (fast) {
-            if (eof) {
-                data[len] = '\0';
-                csv_fast_tokens(r, data, len, 1);
-                fill = 0;
-                break;
-            }
-            size_t cut = len;
-            while (cut > 0 && data[cut - 1] != '\n' && data[cut - 1] != '\r')
-                cut--;
-            if (cut > 0) {
-                csv_fast_tokens(r, data, cut, 0);
-                memmove(buf, data + cut, len - cut);
-                fill = len - cut;
-                continue;
-            }
-            fast = 0; /* one line fills the buffer */
-        }
-        if (csv_parse(&cp, data, len, csv_on_field, csv_on_record, r) != len) {
-            rc = CSV_NOMEM(r, csv_strerror(csv_error(&cp)));
-            goto done;
-        }
-        fill = 0;
-    }
+static void csv_input_close(CsvInput *in)
+{
+    if (in->cloc != (locale_t)0)
+        freelocale(in->cloc);
+    if (in->cp_live)
+        csv_free(&in->cp);
+    free(in->buf);
+    if (in->f)
+        fclose(in->f);
+    memset(in, 0, sizeof *in);
+}
+
+/* After the last byte: libcsv's end of input, then the checks that need
+ * the whole file (empty, header only). */
+static void csv_input_end(CsvReader *r, CsvInput *in)
+{
     if (!r->code) {
         /* strict at the end only: an unclosed quote is an error, while a
          * stray quote inside a text field (not strict) is just text */
-        csv_set_opts(&cp, CSV_OPTIONS | CSV_STRICT | CSV_STRICT_FINI);
-        if (csv_fini(&cp, csv_on_field, csv_on_record, r) != 0 && !r->code)
+        csv_set_opts(&in->cp, CSV_OPTIONS | CSV_STRICT | CSV_STRICT_FINI);
+        if (csv_fini(&in->cp, csv_on_field, csv_on_record, r) != 0 && !r->code)
             csv_fail(r, err_set(r->err, E_PARSE,
                                 "%.256s:%zu:%d: a quoted field is not closed; "
                                 "a '\"' inside a quoted value must be doubled (\"\")",
                                 r->path, r->line, r->field + 1));
     }
-    if (r->code) {
-        rc = r->code;
-        goto done;
-    }
-    if (!r->have_header) {
-        rc = csv_fail(r, err_set(r->err, E_PARSE, "%.256s: file is empty; expected a header row", r->path));
-        goto done;
-    }
-    if (r->nrows == 0) {
-        rc = csv_fail(r, err_set(r->err, E_PARSE, "%.256s: no data rows after the header (line %zu)", r->path,
-                                 r->head_line));
-        goto done;
-    }
+    if (r->code)
+        return;
+    if (!r->have_header)
+        csv_fail(r, err_set(r->err, E_PARSE, "%.256s: file is empty; expected a header row", r->path));
+    else if (r->rows_done + r->nrows == 0)
+        csv_fail(r, err_set(r->err, E_PARSE, "%.256s: no data rows after the header (line %zu)", r->path,
+                            r->head_line));
+}
 
-done:
-    if (cloc != (locale_t)0) {
-        uselocale(old);
-        freelocale(cloc);
+/* Reads one chunk of the file and sends it through the callbacks; at the
+ * end of the file also finishes the input (in->done). The quote-free
+ * tokenizer runs on whole lines while no quote character has been seen
+ * (so that the handover to libcsv is at a record start); from the first
+ * chunk holding a quote (or a line longer than a chunk) to the end, libcsv
+ * tokenizes. Returns 0 or r->code. */
+static int csv_input_chunk(CsvReader *r, CsvInput *in)
+{
+    locale_t old = uselocale(in->cloc); /* strtod reads the decimal point from LC_NUMERIC */
+    size_t want = in->cap - in->fill;
+    size_t n = fread(in->buf + in->fill, 1, want, in->f);
+    if (n < want) {
+        if (ferror(in->f)) {
+            int e = errno;
+            csv_fail(r, err_set(r->err, E_IO, "%.256s: read error: %s", r->path, strerror(e)));
+            goto done;
+        }
+        in->eof = 1;
     }
-    if (cp_live)
-        csv_free(&cp);
-    free(buf);
-    if (f)
-        fclose(f);
+    in->fill += n;
+    char *data = in->buf;
+    size_t len = in->fill;
+    if (in->first) {
+        in->first = 0;
+        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 byte-order mark */
+            data += 3;
+            len -= 3;
+        }
+    }
+    if (in->fast && memchr(data, '"', len))
+        in->fast = 0;
+    if (in->fast && in->eof) {
+        data[len] = '\0';
+        csv_fast_tokens(r, data, len, 1);
+        in->fill = 0;
+    } else {
+        size_t cut = 0;
+        if (in->fast) {
+            cut = len;
+            while (cut > 0 && data[cut - 1] != '\n' && data[cut - 1] != '\r')
+                cut--;
+            if (cut == 0)
+                in->fast = 0; /* one line fills the buffer */
+        }
+        if (cut > 0) {
+            csv_fast_tokens(r, data, cut, 0);
+            memmove(in->buf, data + cut, len - cut);
+            in->fill = len - cut;
+        } else {
+            if (csv_parse(&in->cp, data, len, csv_on_field, csv_on_record, r) != len) {
+                CSV_NOMEM(r, csv_strerror(csv_error(&in->cp)));
+                goto done;
+            }
+            in->fill = 0;
+        }
+    }
+    if (in->eof) {
+        csv_input_end(r, in);
+        in->done = 1;
+    }
+done:
+    uselocale(old);
+    return r->code;
+}
+
+/* Reads the whole file through the callbacks; on success the header and
+ * the rows are in *r. */
+static int csv_run(CsvReader *r)
+{
+    CsvInput in;
+    int rc = csv_input_open(r, &in);
+    while (rc == 0 && !in.done)
+        rc = csv_input_chunk(r, &in);
+    csv_input_close(&in);
     return rc;
 }
 
@@ -1004,4 +999,128 @@ void csv_inspect_free(CsvColumnInfo **cols, int *ncols)
     *cols = NULL;
     if (ncols)
         *ncols = 0;
+}
+
+/* ---- streaming ------------------------------------------------------------- */
+
+struct CsvStream {
+    CsvReader r;                /* read mode; r.cols holds rows pos..nrows-1 not yet handed out */
+    CsvInput in;
+    size_t pos;
+    CsvOptions opt;             /* copies: the caller's may go away */
+    char *path;
+    char **names;
+    char **na;
+    int nna;
+};
+
+void csv_stream_close(CsvStream **sp)
+{
+    if (!sp || !*sp)
+        return;
+    CsvStream *s = *sp;
+    for (int c = 0; c < s->r.nwant && s->names; c++)
+        free(s->names[c]);
+    free(s->names);
+    csv_input_close(&s->in);
+    csv_reader_free(&s->r);
+    for (int i = 0; i < s->nna; i++)
+        free(s->na[i]);
+    free(s->na);
+    free(s->path);
+    free(s);
+    *sp = NULL;
+}
+
+int csv_stream_open(const char *path, const char *const *names, int ncols, const CsvOptions *opt,
+                    CsvStream **out, Err *err)
+{
+    *out = NULL;
+    if (ncols < 1)
+        return err_set(err, E_CONFIG, "%.256s: no columns requested", path);
+    CsvStream *s = calloc(1, sizeof *s);
+    if (!s)
+        return err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+    int rc = 0;
+    CsvReader *r = &s->r;
+    if (opt)
+        s->opt = *opt;
+    s->path = strdup(path);
+    s->names = calloc((size_t)ncols, sizeof *s->names);
+    s->na = calloc((size_t)(s->opt.n_na_values > 0 ? s->opt.n_na_values : 1), sizeof *s->na);
+    r->src = malloc((size_t)ncols * sizeof *r->src);
+    r->missing = calloc((size_t)ncols, sizeof *r->missing);
+    r->nwant = ncols;
+    int bad = !s->path || !s->names || !s->na || !r->src || !r->missing;
+    for (int c = 0; c < ncols && !bad; c++)
+        bad = !(s->names[c] = strdup(names[c]));
+    for (int i = 0; i < s->opt.n_na_values && !bad; i++, s->nna++)
+        bad = !(s->na[i] = strdup(s->opt.na_values[i]));
+    if (bad) {
+        rc = err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+        goto done;
+    }
+    s->opt.na_values = (const char *const *)s->na;
+    r->path = s->path;
+    r->opt = &s->opt;
+    r->want = (const char *const *)s->names;
+    r->stream = 1;
+    r->err = err;
+    /* The header is read here, so that an unknown column fails the open. */
+    rc = csv_input_open(r, &s->in);
+    while (rc == 0 && !r->have_header && !s->in.done)
+        rc = csv_input_chunk(r, &s->in);
+done:
+    if (rc) {
+        csv_stream_close(&s);
+        return rc;
+    }
+    r->err = NULL;
+    *out = s;
+    return 0;
+}
+
+int csv_stream_next(CsvStream *s, size_t max, double *cols, size_t *nrows, Err *err)
+{
+    CsvReader *r = &s->r;
+    *nrows = 0;
+    if (max == 0)
+        return err_set(err, E_STATE, "%.256s: csv_stream_next asked for 0 rows [io/csvread.c:%d]", r->path, __LINE__);
+    if (r->code)
+        return err_set(err, r->code, "%.256s: reading stopped at an earlier error", r->path);
+    r->err = err;
+    while (r->nrows - s->pos < max && !s->in.done) {
+        if (s->pos > 0) {
+            /* Drop the rows handed out. A record that libcsv has half
+             * emitted (it spans two chunks) sits at index nrows: keep it. */
+            size_t keep = r->nrows - s->pos + (r->field > 0 && r->nrows < r->cap);
+            for (int c = 0; c < r->nwant; c++)
+                if (r->sel[r->src[c]] == c)
+                    memmove(r->cols + (size_t)c * r->cap, r->cols + (size_t)c * r->cap + s->pos,
+                            keep * sizeof *r->cols);
+            r->rows_done += s->pos;
+            r->nrows -= s->pos;
+            s->pos = 0;
+        }
+        if (csv_input_chunk(r, &s->in)) {
+            r->err = NULL;
+            return r->code;
+        }
+    }
+    r->err = NULL;
+    size_t n = r->nrows - s->pos < max ? r->nrows - s->pos : max;
+    for (int c = 0; c < r->nwant && n > 0; c++) {
+        int c0 = r->sel[r->src[c]]; /* a name requested twice is read once */
+        memcpy(cols + (size_t)c * max, r->cols + (size_t)c0 * r->cap + s->pos, n * sizeof *cols);
+    }
+    s->pos += n;
+    *nrows = n;
+    return 0;
+}
+
+void csv_stream_missing(const CsvStream *s, size_t *missing)
+{
+    const CsvReader *r = &s->r;
+    for (int c = 0; c < r->nwant; c++)
+        missing[c] = r->missing[r->sel[r->src[c]]];
 }

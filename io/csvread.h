@@ -4,6 +4,8 @@
 #ifndef HOUSENET_CSVREAD_H
 #define HOUSENET_CSVREAD_H
 
+#include <stddef.h>
+
 #include "err.h"
 #include "table.h"
 
@@ -35,6 +37,33 @@ typedef struct CsvOptions {
  * (table_free) on success and zeroed on failure. */
 int csv_read_columns(const char *path, const char *const *names, int ncols,
                      const CsvOptions *opt, Table *out, Err *err);
+
+/* A CSV file read a batch of rows at a time: memory is bounded by the batch
+ * size and the 1 MiB read chunk, whatever the size of the file. */
+typedef struct CsvStream CsvStream;
+
+/* Opens path and reads its header; the columns named in names[0..ncols) are
+ * matched as csv_read_columns matches them (same errors). path, names and
+ * opt (NULL: defaults; min_rows is ignored) are copied. *out is the caller's
+ * (csv_stream_close); NULL on failure. */
+int csv_stream_open(const char *path, const char *const *names, int ncols, const CsvOptions *opt,
+                    CsvStream **out, Err *err);
+
+/* Reads the next rows, at most max (>= 1), into cols, column-major with
+ * stride max: column c of the i-th row is cols[c * max + i]. *nrows gets
+ * the rows written; 0 means the end of the file. Values, missing cells
+ * (NaN) and error messages are exactly those of csv_read_columns; the
+ * checks that need the end of the file (empty, no data rows, unclosed
+ * quote) fail the call that reaches it. After an error every later call
+ * fails too. */
+int csv_stream_next(CsvStream *s, size_t max, double *cols, size_t *nrows, Err *err);
+
+/* Missing cells per requested column (ncols counts into missing) among the
+ * rows parsed so far: complete once csv_stream_next has returned 0 rows. */
+void csv_stream_missing(const CsvStream *s, size_t *missing);
+
+/* NULL-safe; closes the file, frees *s and sets it to NULL. */
+void csv_stream_close(CsvStream **s);
 
 /* What csv_inspect() found in one column of the file. */
 typedef struct CsvColumnInfo {

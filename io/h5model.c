@@ -14,6 +14,14 @@
  *   /norm/x_shift, x_scale  float64 (width[0])
  *   /norm/feature_names     string (width[0])
  *   /config                 string scalar: the resolved config text
+ *   /split (optional)      attrs seed, rows_read, fingerprint (uint64), validation_fraction,
+ *                                test_fraction (float64)
+ *   /split/val_rows, test_rows  uint64 (n): data rows of the file (from 0), ascending
+ *   /data (optional)       attrs missing_policy (string: error|drop|mean), rows_dropped,
+ *                                cells_filled (uint64)
+ *   /data/missing           uint64 (width[0] + 1): missing cells per feature, then the target
+ * A file without /split or /data (written before they existed) loads with
+ * Model.data.has_split / has_data = 0.
  * curves.h5:
  *   /                      attrs format = "housenet-curves", version = 1 (int32)
  *   /curves                group, links tracked in creation order (= column order)
@@ -654,10 +662,56 @@ static int model_check(const Model *m, const char *path, Err *err)
     for (int i = 0; !fail && i < m->nfeat; i++)
         if (!m->feat_names[i])
             fail = "a feature name is NULL";
+    const DataRecord *d = &m->data;
+    if (!fail && d->has_split && ((d->nval && !d->val_rows) || (d->ntest && !d->test_rows)))
+        fail = "the split record has no row arrays";
+    if (!fail && d->has_data && (d->ncols != m->nfeat + 1 || !d->missing || !d->missing_policy[0]))
+        fail = "the data record's missing counts do not match the features";
     if (fail)
         return err_set(err, E_STATE, "%s: cannot save an inconsistent model: %s [io/h5model.c:%d]",
                        path, fail, __LINE__);
     return 0;
+}
+
+/* /split: how the rows were split, and the file they came from. */
+static int write_split(hid_t f, const DataRecord *d, const char *path, Err *err)
+{
+    hsize_t nv = (hsize_t)d->nval, nt = (hsize_t)d->ntest;
+    int rc = 0;
+    TRY(make_group(f, "/split", 0, path, err));
+    TRY(write_attr(f, "/split", "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->seed, path, err));
+    TRY(write_attr(f, "/split", "validation_fraction", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+                   &d->validation_fraction, path, err));
+    TRY(write_attr(f, "/split", "test_fraction", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+                   &d->test_fraction, path, err));
+    TRY(write_attr(f, "/split", "rows_read", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->rows_read,
+                   path, err));
+    TRY(write_attr(f, "/split", "fingerprint", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
+                   &d->fingerprint, path, err));
+    TRY(write_dset(f, "/split/val_rows", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nv, 0, d->val_rows,
+                   path, err));
+    TRY(write_dset(f, "/split/test_rows", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nt, 0,
+                   d->test_rows, path, err));
+done:
+    return rc;
+}
+
+/* /data: missing values and what the policy did with them. */
+static int write_data(hid_t f, const DataRecord *d, hid_t str, const char *path, Err *err)
+{
+    hsize_t nc = (hsize_t)d->ncols;
+    const char *policy = d->missing_policy;
+    int rc = 0;
+    TRY(make_group(f, "/data", 0, path, err));
+    TRY(write_attr(f, "/data", "missing_policy", str, str, 0, &policy, path, err));
+    TRY(write_attr(f, "/data", "rows_dropped", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
+                   &d->rows_dropped, path, err));
+    TRY(write_attr(f, "/data", "cells_filled", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
+                   &d->cells_filled, path, err));
+    TRY(write_dset(f, "/data/missing", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nc, 0, d->missing,
+                   path, err));
+done:
+    return rc;
 }
 
 /* model.h5 as bytes: *img (caller frees) of *n bytes. */
@@ -708,6 +762,10 @@ static int model_image(const char *path, const Model *m, void **img, size_t *n, 
     TRY(write_dset(f, "/norm/feature_names", str, str, 1, &nin, 0, m->feat_names, path, err));
 
     TRY(write_dset(f, "/config", str, str, 0, NULL, 0, &m->config_text, path, err));
+    if (m->data.has_split)
+        TRY(write_split(f, &m->data, path, err));
+    if (m->data.has_data)
+        TRY(write_data(f, &m->data, str, path, err));
     TRY(mem_file_image(f, img, n, path, err));
 done:
     CLOSE_H5(str, H5Tclose);
@@ -843,6 +901,74 @@ done:
     return rc;
 }
 
+/* A 1-D uint64 row list obj of at most max rows into a new array. */
+static int read_rows(hid_t f, const char *obj, uint64_t max, uint64_t **out, size_t *n,
+                     const char *path, Err *err)
+{
+    hsize_t dims[H5S_MAX_RANK];
+    int rc = 0, rank = 0;
+    TRY(dset_shape(f, obj, &rank, dims, path, err));
+    if (rank != 1 || dims[0] > max)
+        FAIL(E_PARSE, "%s: %s: rank %d and %llu rows, expected 1 and at most rows_read (%llu)", path,
+             obj, rank, rank == 1 ? (unsigned long long)dims[0] : 0ULL, (unsigned long long)max);
+    if (!(*out = malloc((size_t)(dims[0] ? dims[0] : 1) * sizeof **out)))
+        FAIL(E_NOMEM, "%s: %s: out of memory", path, obj);
+    TRY(read_dset(f, obj, H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims, obj, *out, path, err));
+    *n = (size_t)dims[0];
+done:
+    return rc;
+}
+
+/* /split and /data into m->data when the file has them; m->nfeat is known. */
+static int read_record(hid_t f, Model *m, const char *path, Err *err)
+{
+    const char *where = "/";
+    DataRecord *d = &m->data;
+    char *policy = NULL;
+    htri_t has;
+    size_t n;
+    int rc = 0;
+
+    CHECK_H5(has = H5Lexists(f, "/split", H5P_DEFAULT));
+    if (has) {
+        TRY(read_num_attr(f, "/split", "seed", H5T_INTEGER, H5T_NATIVE_UINT64, &d->seed, 1, &n,
+                          path, err));
+        TRY(read_num_attr(f, "/split", "validation_fraction", H5T_FLOAT, H5T_NATIVE_DOUBLE,
+                          &d->validation_fraction, 1, &n, path, err));
+        TRY(read_num_attr(f, "/split", "test_fraction", H5T_FLOAT, H5T_NATIVE_DOUBLE,
+                          &d->test_fraction, 1, &n, path, err));
+        TRY(read_num_attr(f, "/split", "rows_read", H5T_INTEGER, H5T_NATIVE_UINT64, &d->rows_read,
+                          1, &n, path, err));
+        TRY(read_num_attr(f, "/split", "fingerprint", H5T_INTEGER, H5T_NATIVE_UINT64,
+                          &d->fingerprint, 1, &n, path, err));
+        TRY(read_rows(f, "/split/val_rows", d->rows_read, &d->val_rows, &d->nval, path, err));
+        TRY(read_rows(f, "/split/test_rows", d->rows_read, &d->test_rows, &d->ntest, path, err));
+        d->has_split = 1;
+    }
+    CHECK_H5(has = H5Lexists(f, "/data", H5P_DEFAULT));
+    if (has) {
+        hsize_t dims[1] = {(hsize_t)m->nfeat + 1};
+        TRY(read_str_attr(f, "/data", "missing_policy", &policy, path, err));
+        if (strcmp(policy, "error") && strcmp(policy, "drop") && strcmp(policy, "mean"))
+            FAIL(E_PARSE, "%s: /data attribute \"missing_policy\": \"%.20s\", expected error, drop or mean",
+                 path, policy);
+        snprintf(d->missing_policy, sizeof d->missing_policy, "%s", policy);
+        TRY(read_num_attr(f, "/data", "rows_dropped", H5T_INTEGER, H5T_NATIVE_UINT64,
+                          &d->rows_dropped, 1, &n, path, err));
+        TRY(read_num_attr(f, "/data", "cells_filled", H5T_INTEGER, H5T_NATIVE_UINT64,
+                          &d->cells_filled, 1, &n, path, err));
+        if (!(d->missing = malloc((size_t)dims[0] * sizeof *d->missing)))
+            FAIL(E_NOMEM, "%s: /data/missing: out of memory", path);
+        TRY(read_dset(f, "/data/missing", H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims,
+                      "/norm/feature_names and target_name", d->missing, path, err));
+        d->ncols = m->nfeat + 1;
+        d->has_data = 1;
+    }
+done:
+    free(policy);
+    return rc;
+}
+
 int h5_model_load(const char *path, Model *m, Err *err)
 {
     const char *where = "";
@@ -860,6 +986,7 @@ int h5_model_load(const char *path, Model *m, Err *err)
     TRY(read_n_strings(d, "/config", 0, &config, path, err));
     t.config_text = config[0];
     free(config);
+    TRY(read_record(f, &t, path, err));
 done:
     CLOSE_H5(d, H5Oclose);
     CLOSE_H5(f, H5Fclose);

@@ -1,12 +1,21 @@
-/* loader: config -> normalised splits (see loader.h). */
+/* loader: config -> normalised splits (see loader.h).
+ * Two stages: load_rows reads the file and applies the missing-value
+ * policy to whole rows (the same for training and for evaluation), then
+ * build_sets cuts the rows by a partition, fills means from the training
+ * rows and normalises. loader_load draws the partition from the seed;
+ * loader_load_for_model takes it from a model's record. */
 #include "loader.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "csvread.h"
+#include "h5table.h"
 #include "rng.h"
+
+static const char *const MISSING_NAMES[] = { "error", "drop", "mean" };
 
 void splits_free(Splits *s)
 {
@@ -16,12 +25,33 @@ void splits_free(Splits *s)
     data_free(&s->val);
     data_free(&s->test);
     norm_free(&s->norm);
+    data_record_free(&s->record);
     memset(s, 0, sizeof *s);
 }
 
+uint64_t loader_fingerprint(const Table *t)
+{
+    size_t n = t->nrows * (size_t)t->ncols;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return rng_fnv1a(RNG_FNV_INIT, t->cols, n * sizeof(double));
+#else
+    uint64_t h = RNG_FNV_INIT;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t b;
+        unsigned char le[8];
+        memcpy(&b, &t->cols[i], sizeof b);
+        for (int k = 0; k < 8; k++)
+            le[k] = (unsigned char)(b >> (8 * k));
+        h = rng_fnv1a(h, le, sizeof le);
+    }
+    return h;
+#endif
+}
+
 /* Removes rows of d that hold a NaN (any column when all_cols, else only
- * the target); returns how many went. */
-static size_t drop_rows(Dataset *d, int all_cols)
+ * the target), keeping rowid[] (the file row of each row of d) in step;
+ * returns how many went. */
+static size_t drop_rows(Dataset *d, size_t *rowid, int all_cols)
 {
     size_t k = 0, nin = (size_t)d->nin;
     for (size_t r = 0; r < d->n; r++) {
@@ -34,6 +64,7 @@ static size_t drop_rows(Dataset *d, int all_cols)
         if (k != r) {
             memmove(d->x + k * nin, x, nin * sizeof(double));
             d->y[k] = d->y[r];
+            rowid[k] = rowid[r];
         }
         k++;
     }
@@ -55,48 +86,98 @@ static size_t fill_means(Dataset *d, const double *means)
     return filled;
 }
 
-int loader_load(const Config *c, Splits *s, Err *err)
+/* The selected columns (features, then the target) of the data file. */
+static int read_table(const Config *c, const char *const *names, Table *t, Err *err)
 {
-    memset(s, 0, sizeof *s);
-    Table t = { 0 };
-    Dataset all = { 0 };
-    const char *names[CFG_MAX_FEATURES + 1];
+    int allow = c->missing != MISSING_ERROR;
+    if (h5_table_path_is_hdf5(c->data_path))
+        return h5_table_read(c->data_path, c->data_table, names, c->nfeat + 1, allow, t, err);
     const char *na[64];
-    double *means = NULL;
-    int rc;
-    for (int f = 0; f < c->nfeat; f++)
-        names[f] = c->feature_names[f];
-    names[c->nfeat] = c->target;
     for (int i = 0; i < c->nna; i++)
         na[i] = c->na_list[i];
     CsvOptions opt = { .delimiter = c->delimiter[0], .na_values = na, .n_na_values = c->nna,
-                       .allow_missing = c->missing != MISSING_ERROR };
-    if ((rc = csv_read_columns(c->data_path, names, c->nfeat + 1, &opt, &t, err)))
+                       .allow_missing = allow };
+    return csv_read_columns(c->data_path, names, c->nfeat + 1, &opt, t, err);
+}
+
+/* Reads the file into *all (every row that the missing policy keeps) and
+ * *rowid (each row's data row in the file; the caller frees it); sets
+ * rows_read, the missing counts, the fingerprint and rows_dropped. */
+static int load_rows(const Config *c, Splits *s, Dataset *all, size_t **rowid, Err *err)
+{
+    Table t = { 0 };
+    const char *names[CFG_MAX_FEATURES + 1];
+    int rc;
+    *rowid = NULL;
+    for (int f = 0; f < c->nfeat; f++)
+        names[f] = c->feature_names[f];
+    names[c->nfeat] = c->target;
+    if ((rc = read_table(c, names, &t, err)))
         goto done;
     s->rows_read = t.nrows;
     for (int k = 0; k <= c->nfeat; k++)
         s->missing[k] = t.missing ? t.missing[k] : 0;
-    s->fingerprint = rng_fnv1a(RNG_FNV_INIT, t.cols, t.nrows * (size_t)t.ncols * sizeof(double));
-    if ((rc = data_from_table(&t, names, c->nfeat, c->target, &all, err)))
-        goto done;
-    table_free(&t);
-    /* drop: any missing cell removes the row; mean: only a missing target does. */
-    s->rows_dropped = drop_rows(&all, c->missing == MISSING_DROP);
-    /* One row is enough only without a split (the worked example). */
-    size_t need = c->validation_fraction > 0 || c->test_fraction > 0 ? 2 : 1;
-    if (all.n < need) {
-        rc = err_set(err, E_DATA, "%s: %zu usable rows (of %zu read); at least %zu are needed%s",
-                     c->data_path, all.n, s->rows_read, need,
-                     s->rows_dropped ? " (rows with missing values were dropped)" : "");
+    s->fingerprint = loader_fingerprint(&t);
+    if ((rc = data_from_table(&t, names, c->nfeat, c->target, all, err))) {
+        err_prefix(err, "%s: ", c->data_path);
         goto done;
     }
-    if ((rc = data_split(&all, c->validation_fraction, c->test_fraction, c->seed,
-                         &s->train, &s->val, &s->test, err)))
+    if (!(*rowid = malloc((t.nrows ? t.nrows : 1) * sizeof **rowid))) {
+        rc = err_set(err, E_NOMEM, "%s: out of memory for %zu rows", c->data_path, t.nrows);
         goto done;
+    }
+    for (size_t r = 0; r < t.nrows; r++)
+        (*rowid)[r] = r;
+    /* drop: any missing cell removes the row; mean: only a missing target does. */
+    s->rows_dropped = drop_rows(all, *rowid, c->missing == MISSING_DROP);
+    /* One row is enough only without a split (the worked example). */
+    size_t need = c->validation_fraction > 0 || c->test_fraction > 0 ? 2 : 1;
+    if (all->n < need)
+        rc = err_set(err, E_DATA, "%s: %zu usable rows (of %zu read); at least %zu are needed%s",
+                     c->data_path, all->n, s->rows_read, need,
+                     s->rows_dropped ? " (rows with missing values were dropped)" : "");
+done:
+    table_free(&t);
+    if (rc) {
+        data_free(all);
+        free(*rowid);
+        *rowid = NULL;
+    }
+    return rc;
+}
+
+static int copy_norm(Norm *dst, const Norm *src, Err *err)
+{
+    int rc = norm_alloc(dst, src->nin, err);
+    if (rc)
+        return rc;
+    dst->kind = src->kind;
+    dst->target_kind = src->target_kind;
+    memcpy(dst->x_shift, src->x_shift, (size_t)src->nin * sizeof(double));
+    memcpy(dst->x_scale, src->x_scale, (size_t)src->nin * sizeof(double));
+    dst->y_shift = src->y_shift;
+    dst->y_scale = src->y_scale;
+    return 0;
+}
+
+/* Cuts all by part[] into s->train/val/test, fills missing features with
+ * the training rows' means (missing = mean), then normalises with
+ * statistics fitted on the training rows, or with *fixed when given. */
+static int build_sets(const Config *c, const Dataset *all, const unsigned char *part, const Norm *fixed,
+                      Splits *s, Err *err)
+{
+    double *means = NULL;
+    const char *names[CFG_MAX_FEATURES];
+    int rc;
+    for (int f = 0; f < c->nfeat; f++)
+        names[f] = c->feature_names[f];
+    if ((rc = data_split_by_parts(all, part, &s->train, &s->val, &s->test, err))) {
+        err_prefix(err, "%s: ", c->data_path);
+        goto done;
+    }
     if (c->missing == MISSING_MEAN) {
-        means = calloc((size_t)c->nfeat, sizeof(double));
-        if (!means) {
-            rc = err_set(err, E_NOMEM, "out of memory");
+        if (!(means = calloc((size_t)c->nfeat, sizeof(double)))) {
+            rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
             goto done;
         }
         for (int f = 0; f < c->nfeat; f++) {
@@ -118,19 +199,168 @@ int loader_load(const Config *c, Splits *s, Err *err)
         }
         s->cells_filled = fill_means(&s->train, means) + fill_means(&s->val, means) + fill_means(&s->test, means);
     }
-    NormKind tk = c->normalize_target == NORM_SAME ? (NormKind)c->normalize : (NormKind)c->normalize_target;
-    if ((rc = norm_fit(&s->norm, (NormKind)c->normalize, tk, &s->train, names, c->target, err))) {
+    if (fixed) {
+        rc = copy_norm(&s->norm, fixed, err);
+    } else {
+        NormKind tk = c->normalize_target == NORM_SAME ? (NormKind)c->normalize : (NormKind)c->normalize_target;
+        rc = norm_fit(&s->norm, (NormKind)c->normalize, tk, &s->train, names, c->target, err);
+    }
+    if (rc) {
         err_prefix(err, "%s: ", c->data_path);
         goto done;
     }
     norm_apply(&s->norm, &s->train);
     norm_apply(&s->norm, &s->val);
     norm_apply(&s->norm, &s->test);
-    rc = 0;
 done:
-    table_free(&t);
-    data_free(&all);
     free(means);
+    return rc;
+}
+
+/* s->record from what loading found: rows are the file rows (rowid) of
+ * the validation and test parts, ascending since rowid is. */
+static int fill_record(const Config *c, const unsigned char *part, const size_t *rowid, size_t n, Splits *s,
+                       Err *err)
+{
+    DataRecord *d = &s->record;
+    data_record_free(d);
+    d->val_rows = malloc((s->val.n ? s->val.n : 1) * sizeof *d->val_rows);
+    d->test_rows = malloc((s->test.n ? s->test.n : 1) * sizeof *d->test_rows);
+    d->missing = malloc((size_t)(c->nfeat + 1) * sizeof *d->missing);
+    if (!d->val_rows || !d->test_rows || !d->missing) {
+        data_record_free(d);
+        return err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
+    }
+    for (size_t r = 0; r < n; r++) {
+        if (part[r] == DATA_PART_VAL)
+            d->val_rows[d->nval++] = rowid[r];
+        else if (part[r] == DATA_PART_TEST)
+            d->test_rows[d->ntest++] = rowid[r];
+    }
+    d->has_split = 1;
+    d->seed = c->seed;
+    d->validation_fraction = c->validation_fraction;
+    d->test_fraction = c->test_fraction;
+    d->rows_read = s->rows_read;
+    d->fingerprint = s->fingerprint;
+    d->has_data = 1;
+    snprintf(d->missing_policy, sizeof d->missing_policy, "%s", MISSING_NAMES[c->missing]);
+    d->rows_dropped = s->rows_dropped;
+    d->cells_filled = s->cells_filled;
+    d->ncols = c->nfeat + 1;
+    for (int k = 0; k <= c->nfeat; k++)
+        d->missing[k] = s->missing[k];
+    return 0;
+}
+
+int loader_load(const Config *c, Splits *s, Err *err)
+{
+    memset(s, 0, sizeof *s);
+    Dataset all = { 0 };
+    size_t *rowid = NULL;
+    unsigned char *part = NULL;
+    int rc;
+    if ((rc = load_rows(c, s, &all, &rowid, err)))
+        goto done;
+    if (!(part = malloc(all.n))) {
+        rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
+        goto done;
+    }
+    if ((rc = data_split_parts(all.n, c->validation_fraction, c->test_fraction, c->seed, part, err))) {
+        err_prefix(err, "%s: ", c->data_path);
+        goto done;
+    }
+    if ((rc = build_sets(c, &all, part, NULL, s, err)))
+        goto done;
+    rc = fill_record(c, part, rowid, all.n, s, err);
+done:
+    data_free(&all);
+    free(rowid);
+    free(part);
+    if (rc)
+        splits_free(s);
+    return rc;
+}
+
+/* E_STATE unless c selects the model's columns in the model's order. */
+static int same_columns(const Config *c, const Model *m, Err *err)
+{
+    int same = c->nfeat == m->nfeat && m->target_name && strcmp(c->target, m->target_name) == 0;
+    for (int f = 0; same && f < c->nfeat; f++)
+        same = strcmp(c->feature_names[f], m->feat_names[f]) == 0;
+    if (!same)
+        return err_set(err, E_STATE, "%s: the config selects other columns than the model (%d features and "
+                       "target \"%.60s\"; the model has %d and \"%.60s\"); use the model's config",
+                       c->data_path, c->nfeat, c->target, m->nfeat, m->target_name ? m->target_name : "?");
+    return 0;
+}
+
+int loader_load_for_model(const Config *c, const Model *m, Splits *s, Err *err)
+{
+    memset(s, 0, sizeof *s);
+    const DataRecord *d = &m->data;
+    Dataset all = { 0 };
+    size_t *rowid = NULL;
+    unsigned char *filepart = NULL, *part = NULL;
+    int rc;
+    if (!d->has_split)
+        return err_set(err, E_STATE, "%s: the model has no /split record (it was saved before housenet recorded "
+                       "its split); evaluate with an explicit file, or retrain", c->data_path);
+    if ((rc = same_columns(c, m, err)) || (rc = load_rows(c, s, &all, &rowid, err)))
+        goto done;
+    if (s->rows_read != d->rows_read || s->fingerprint != d->fingerprint) {
+        char rows[96] = "";
+        if (s->rows_read != d->rows_read)
+            snprintf(rows, sizeof rows, "%zu rows, model has %" PRIu64 "; ", s->rows_read, d->rows_read);
+        rc = err_set(err, E_STATE, "%s changed since the model was trained (%sfingerprint %016" PRIx64
+                     ", model has %016" PRIx64 "); evaluate on it with an explicit file, or retrain",
+                     c->data_path, rows, s->fingerprint, d->fingerprint);
+        goto done;
+    }
+    /* The recorded rows, by file row, then by the rows the policy kept. */
+    filepart = calloc(s->rows_read ? s->rows_read : 1, 1);
+    part = malloc(all.n ? all.n : 1);
+    if (!filepart || !part) {
+        rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
+        goto done;
+    }
+    for (int which = DATA_PART_VAL; which <= DATA_PART_TEST; which++) {
+        const uint64_t *rows = which == DATA_PART_VAL ? d->val_rows : d->test_rows;
+        size_t n = which == DATA_PART_VAL ? d->nval : d->ntest;
+        for (size_t i = 0; i < n; i++) {
+            if (rows[i] >= s->rows_read) {
+                rc = err_set(err, E_STATE, "%s: the model's split names row %" PRIu64 " of a file of %zu rows",
+                             c->data_path, rows[i], s->rows_read);
+                goto done;
+            }
+            filepart[rows[i]] = (unsigned char)which;
+        }
+    }
+    size_t kept = 0;
+    for (size_t r = 0; r < all.n; r++) {
+        part[r] = filepart[rowid[r]];
+        kept += part[r] != DATA_PART_TRAIN;
+    }
+    if (kept != d->nval + d->ntest) {
+        rc = err_set(err, E_STATE, "%s: %zu of the model's validation and test rows have a missing value that "
+                     "missing = %s drops; use the model's policy (missing = %s)", c->data_path,
+                     d->nval + d->ntest - kept, MISSING_NAMES[c->missing],
+                     d->has_data ? d->missing_policy : "?");
+        goto done;
+    }
+    if ((rc = build_sets(c, &all, part, &m->norm, s, err)))
+        goto done;
+    rc = fill_record(c, part, rowid, all.n, s, err);
+    if (rc == 0) { /* the split is the model's, whatever c says */
+        s->record.seed = d->seed;
+        s->record.validation_fraction = d->validation_fraction;
+        s->record.test_fraction = d->test_fraction;
+    }
+done:
+    data_free(&all);
+    free(rowid);
+    free(filepart);
+    free(part);
     if (rc)
         splits_free(s);
     return rc;

@@ -1,8 +1,11 @@
 /* loader: from a Config to normalised training, validation and test sets.
- * Reads the data file (CSV through csvread.h), applies the missing-value
- * policy, splits with the seed and fits the normalisation on the training
- * rows only. Everything a run needs to know about its data ends up in
- * Splits, so the run writes nothing until loading has succeeded. */
+ * Reads the data file (a CSV through csvread.h, an HDF5 table through
+ * h5table.h, by the path's extension), applies the missing-value policy,
+ * splits with the seed and fits the normalisation on the training rows
+ * only. Everything a run needs to know about its data ends up in Splits --
+ * including the DataRecord a model keeps, so that evaluation can later use
+ * exactly the same test rows -- and the run writes nothing until loading
+ * has succeeded. Every error message leads with the data file. */
 #ifndef HOUSENET_LOADER_H
 #define HOUSENET_LOADER_H
 
@@ -12,6 +15,7 @@
 #include "config.h"
 #include "data.h"
 #include "err.h"
+#include "model.h"
 #include "net.h"
 
 typedef struct Splits {
@@ -21,13 +25,36 @@ typedef struct Splits {
     size_t rows_dropped;       /* removed by missing = drop (or a missing target) */
     size_t cells_filled;       /* filled by missing = mean */
     size_t missing[CFG_MAX_FEATURES + 1]; /* missing cells per feature, then the target */
-    uint64_t fingerprint;      /* FNV-1a of the selected values as read, in file order */
+    uint64_t fingerprint;      /* see loader_fingerprint() */
+    DataRecord record;         /* the split and missing values as a model keeps them (owned) */
 } Splits;
 
 /* Loads, splits and normalises the data named by c. Errors name the file
- * and, for a bad cell, its line and column. */
+ * and, for a bad cell, its line and column. s->record holds the seed, the
+ * fractions, rows_read, the fingerprint, the validation and test rows (as
+ * data rows of the file) and the missing-value counts: a run hands it to
+ * the Model it saves (m.data = s->record, borrowed like m.norm). */
 int loader_load(const Config *c, Splits *s, Err *err);
 void splits_free(Splits *s);
+
+/* The split a model was trained with, re-derived from the data file c
+ * names (c: the model's resolved config, or one naming the same columns).
+ * The file must be the one the model saw: its rows_read and fingerprint
+ * must match m->data, else E_STATE "<path> changed since the model was
+ * trained (fingerprint X, model has Y); evaluate on it with an explicit
+ * file, or retrain". The validation and test sets are exactly the rows
+ * recorded in m->data; the normalisation is the model's (m->norm), not
+ * refitted. E_STATE also when m has no split record (an older file), when
+ * c's columns differ from the model's, or when a recorded row is dropped
+ * for a missing value under c's missing policy. */
+int loader_load_for_model(const Config *c, const Model *m, Splits *s, Err *err);
+
+/* FNV-1a (64 bit, rng_fnv1a) over the bytes of the selected columns as
+ * read -- features in config order, then the target, column by column,
+ * each value a little-endian float64 with missing values as the canonical
+ * quiet NaN -- so that a CSV file and its `housenet convert`ed HDF5 table
+ * have the same fingerprint. t holds the columns in that order. */
+uint64_t loader_fingerprint(const Table *t);
 
 /* The network the config describes, with its initial parameters
  * (xavier or uniform from the seed, or the [init] values). */

@@ -165,6 +165,7 @@ static int save_model(const Session *s, const char *path, Err *err)
     Model m = { 0 };
     m.net = s->net;
     m.norm = s->sp.norm;
+    m.data = s->sp.record;
     m.nfeat = s->cfg.nfeat;
     m.feat_names = (char **)names;
     m.target_name = (char *)s->cfg.target;

@@ -82,8 +82,11 @@ int data_from_table(const Table *t, const char *const *feats, int nfeat,
 
 /* Copies the rows flagged `which` in part[] to out, in file order. */
 static int take_rows(const Dataset *all, const unsigned char *part, unsigned char which,
-                     size_t count, Dataset *out, Err *err)
+                     Dataset *out, Err *err)
 {
+    size_t count = 0;
+    for (size_t r = 0; r < all->n; r++)
+        count += part[r] == which;
     int rc = data_alloc(out, count, all->nin, err);
     if (rc)
         return rc;
@@ -98,47 +101,60 @@ static int take_rows(const Dataset *all, const unsigned char *part, unsigned cha
     return 0;
 }
 
-int data_split(const Dataset *all, double val_frac, double test_frac, uint64_t seed,
-               Dataset *train, Dataset *val, Dataset *test, Err *err)
+int data_split_parts(size_t n, double val_frac, double test_frac, uint64_t seed,
+                     unsigned char *part, Err *err)
 {
-    size_t n = all->n;
     size_t nval = (size_t)llround((double)n * val_frac);
     size_t ntest = (size_t)llround((double)n * test_frac);
     if (nval + ntest >= n)
         return err_set(err, E_DATA,
                        "%zu rows leave no training rows after %zu validation and %zu test rows; "
                        "lower validation_fraction or test_fraction", n, nval, ntest);
-    int rc = E_NOMEM;
-    size_t *perm = malloc(n * sizeof *perm);
-    unsigned char *part = malloc(n ? n : 1);
-    if (!perm || !part) {
-        err_set(err, E_NOMEM, "out of memory for a split of %zu rows", n);
-        goto done;
-    }
+    size_t *perm = malloc((n ? n : 1) * sizeof *perm);
+    if (!perm)
+        return err_set(err, E_NOMEM, "out of memory for a split of %zu rows", n);
     for (size_t r = 0; r < n; r++) {
         perm[r] = r;
-        part[r] = 0;
+        part[r] = DATA_PART_TRAIN;
     }
     Rng rng = rng_stream(seed, RNG_STREAM_SPLIT);
     rng_shuffle(&rng, perm, n);
     for (size_t k = 0; k < nval; k++)
-        part[perm[k]] = 1;
+        part[perm[k]] = DATA_PART_VAL;
     for (size_t k = nval; k < nval + ntest; k++)
-        part[perm[k]] = 2;
-    if (train && (rc = take_rows(all, part, 0, n - nval - ntest, train, err)))
+        part[perm[k]] = DATA_PART_TEST;
+    free(perm);
+    return 0;
+}
+
+int data_split_by_parts(const Dataset *all, const unsigned char *part, Dataset *train, Dataset *val,
+                        Dataset *test, Err *err)
+{
+    int rc = 0;
+    if (train && (rc = take_rows(all, part, DATA_PART_TRAIN, train, err)))
         goto done;
-    if (val && (rc = take_rows(all, part, 1, nval, val, err)))
+    if (val && (rc = take_rows(all, part, DATA_PART_VAL, val, err)))
         goto done;
-    if (test && (rc = take_rows(all, part, 2, ntest, test, err)))
+    if (test && (rc = take_rows(all, part, DATA_PART_TEST, test, err)))
         goto done;
-    rc = 0;
 done:
     if (rc) {
         data_free(train);
         data_free(val);
         data_free(test);
     }
-    free(perm);
+    return rc;
+}
+
+int data_split(const Dataset *all, double val_frac, double test_frac, uint64_t seed,
+               Dataset *train, Dataset *val, Dataset *test, Err *err)
+{
+    unsigned char *part = malloc(all->n ? all->n : 1);
+    if (!part)
+        return err_set(err, E_NOMEM, "out of memory for a split of %zu rows", all->n);
+    int rc = data_split_parts(all->n, val_frac, test_frac, seed, part, err);
+    if (rc == 0)
+        rc = data_split_by_parts(all, part, train, val, test, err);
     free(part);
     return rc;
 }

@@ -49,6 +49,17 @@ void data_free(Dataset *d);
 int data_split(const Dataset *all, double val_frac, double test_frac, uint64_t seed,
                Dataset *train, Dataset *val, Dataset *test, Err *err);
 
+/* The two halves of data_split. data_split_parts writes the assignment
+ * for n rows into part[0..n): DATA_PART_TRAIN, _VAL or _TEST (E_DATA when
+ * train would be empty, E_NOMEM). data_split_by_parts copies the rows of
+ * all into train, val and test by part[] (any may be NULL; on failure all
+ * three are freed). A caller that keeps part knows which rows went where. */
+enum { DATA_PART_TRAIN = 0, DATA_PART_VAL = 1, DATA_PART_TEST = 2 };
+int data_split_parts(size_t n, double val_frac, double test_frac, uint64_t seed,
+                     unsigned char *part, Err *err);
+int data_split_by_parts(const Dataset *all, const unsigned char *part, Dataset *train, Dataset *val,
+                        Dataset *test, Err *err);
+
 /* Fits the statistics on d (the training rows). A constant feature or
  * target under zscore/minmax fails with E_DATA naming it (names may be NULL). */
 int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d,

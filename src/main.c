@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "datacmd.h"
 #include "run.h"
 
 #define HOUSENET_VERSION "0.1.0"
@@ -17,6 +18,10 @@ static const char USAGE[] =
     "        train a network as CONFIG says; writes RUN/model.h5 and RUN/curves.h5\n"
     "  explain CONFIG [--set section.key=value]...\n"
     "        one forward and backward pass on the first training row, term by term\n"
+    "  inspect FILE [--table NAME] [--delimiter C] [--na-values LIST]\n"
+    "        rows of a CSV file or HDF5 table; per column its type, missing count, min, mean, max\n"
+    "  convert IN.csv OUT.h5 [--table NAME] [--delimiter C] [--na-values LIST] [--quiet]\n"
+    "        the numeric columns of a CSV file as an HDF5 table (one dataset per column), streaming\n"
     "  help [config]\n"
     "        this text, or every config key with its default\n"
     "  --version\n";
@@ -53,6 +58,10 @@ int main(int argc, char **argv)
         return run_command(run_train, argc - 2, argv + 2);
     if (!strcmp(cmd, "explain"))
         return run_command(run_explain, argc - 2, argv + 2);
+    if (!strcmp(cmd, "inspect"))
+        return cmd_inspect(argc - 2, argv + 2);
+    if (!strcmp(cmd, "convert"))
+        return cmd_convert(argc - 2, argv + 2);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         if (argc > 2 && !strcmp(argv[2], "config"))
             cfg_help(stdout);
@@ -64,6 +73,6 @@ int main(int argc, char **argv)
         printf("housenet %s\n", HOUSENET_VERSION);
         return 0;
     }
-    fprintf(stderr, "housenet: unknown command \"%.40s\"; commands are train, explain, help\n", cmd);
+    fprintf(stderr, "housenet: unknown command \"%.40s\"; commands are train, explain, inspect, convert, help\n", cmd);
     return 2;
 }

@@ -5,6 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+void data_record_free(DataRecord *r)
+{
+    if (!r)
+        return;
+    free(r->val_rows);
+    free(r->test_rows);
+    free(r->missing);
+    memset(r, 0, sizeof *r);
+}
+
 void model_free(Model *m)
 {
     if (!m)
@@ -16,5 +26,6 @@ void model_free(Model *m)
     free(m->feat_names);
     free(m->target_name);
     free(m->config_text);
+    data_record_free(&m->data);
     memset(m, 0, sizeof *m);
 }

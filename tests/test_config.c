@@ -171,6 +171,25 @@ static void test_config_checks_required_keys_and_init_shape(void **state)
     cfg_free(&c);
 }
 
+static void test_config_table_key_is_for_hdf5_files_only(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    const char *p = write_file("t.ini", "[data]\npath = houses.csv\ntable = houses\nfeatures = a\ntarget = price\n");
+    assert_int_equal(cfg_load(&c, p, &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), E_CONFIG);
+    char want[512];
+    snprintf(want, sizeof want, "%s:3: [data] table applies to HDF5 files (.h5, .hdf5), and %s/houses.csv is not "
+             "one; remove it", p, dir);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(cfg_set(&c, "data.path=houses.H5", &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), 0);
+    assert_string_equal(c.data_table, "houses");
+    cfg_free(&c);
+}
+
 static void test_config_resolved_text_reads_back_the_same(void **state)
 {
     (void)state;
@@ -206,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_config_reports_unknown_section_duplicate_and_syntax),
         cmocka_unit_test(test_config_set_overrides_and_checks_keys),
         cmocka_unit_test(test_config_checks_required_keys_and_init_shape),
+        cmocka_unit_test(test_config_table_key_is_for_hdf5_files_only),
         cmocka_unit_test(test_config_resolved_text_reads_back_the_same),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <float.h>
 #include <locale.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,59 @@ static void assert_msg(const Err *e, const char *fmt, ...)
     assert_string_equal(e->msg, want);
 }
 
+/* Streams path (csv_stream_*) in batches of `batch` rows and checks the
+ * result against what csv_read_columns gave (rc, err, t): the same error
+ * message, or the same rows bit for bit and the same missing counts. */
+static void assert_stream_matches(const char *path, const char *const *names, int n, const CsvOptions *opt,
+                                  size_t batch, int rc, const Err *err, const Table *t)
+{
+    CsvStream *s = NULL;
+    Err e;
+    memset(&e, 0, sizeof e);
+    int src = csv_stream_open(path, names, n, opt, &s, &e);
+    size_t rows = 0, got = 0;
+    double *buf = malloc(batch * (size_t)(n > 0 ? n : 1) * sizeof *buf);
+    assert_non_null(buf);
+    if (src == 0)
+        assert_non_null(s);
+    while (src == 0 && (src = csv_stream_next(s, batch, buf, &got, &e)) == 0 && got > 0) {
+        assert_true(got <= batch);
+        if (rc == 0) { /* a failing file may give rows before the bad one */
+            assert_true(rows + got <= t->nrows);
+            for (int c = 0; c < n; c++)
+                assert_memory_equal(buf + (size_t)c * batch, table_col(t, c) + rows, got * sizeof *buf);
+        }
+        rows += got;
+    }
+    if (rc != 0) {
+        assert_int_equal(src, rc);
+        assert_string_equal(e.msg, err->msg);
+    } else {
+        if (src != 0)
+            fail_msg("stream failed where the read did not: %s", e.msg);
+        assert_int_equal(rows, t->nrows);
+        size_t missing[64];
+        assert_true(n <= 64);
+        csv_stream_missing(s, missing);
+        for (int c = 0; c < n; c++)
+            assert_int_equal(missing[c], t->missing[c]);
+    }
+    csv_stream_close(&s);
+    assert_null(s);
+    free(buf);
+}
+
+/* The stream check with both tokenizers, batches of 1 and 4096 rows. */
+static void stream_both(const char *path, const char *const *names, int n, const CsvOptions *o1,
+                        const CsvOptions *o2, int rc, const Err *err, const Table *t)
+{
+    static const size_t batches[] = {1, 4096};
+    for (int b = 0; b < 2; b++) {
+        assert_stream_matches(path, names, n, o1, batches[b], rc, err, t);
+        assert_stream_matches(path, names, n, o2, batches[b], rc, err, t);
+    }
+}
+
 /* Reads with the fast tokenizer and with libcsv alone: same code, message
  * and table bits. Returns the code; *t and *err are from the first read. */
 static int read_both(const char *path, const char *const *names, int n, const CsvOptions *opt, Table *t,
@@ -132,6 +186,8 @@ static int read_both(const char *path, const char *const *names, int n, const Cs
     assert_int_equal(rc1, rc2);
     assert_int_equal(err->code, e2.code);
     assert_string_equal(err->msg, e2.msg);
+    if (rc1 != 0 && rc1 != E_DATA) /* E_DATA: min_rows, which a stream does not check */
+        stream_both(path, names, n, &o1, &o2, rc1, err, t);
     if (rc1 != 0) {
         assert_table_zeroed(t);
         assert_table_zeroed(&t2);
@@ -147,6 +203,7 @@ static int read_both(const char *path, const char *const *names, int n, const Cs
     }
     assert_memory_equal(t->cols, t2.cols, t->nrows * (size_t)n * sizeof(double));
     table_free(&t2);
+    stream_both(path, names, n, &o1, &o2, 0, err, t);
     return 0;
 }
 
@@ -939,6 +996,60 @@ static void test_csv_reads_a_line_longer_than_the_read_buffer(void **state)
     free(buf);
 }
 
+/* A stream holds a window of rows, not the file: with 32 MB of CSV (13 MB
+ * of values) the heap never grows by more than 4 MB while streaming. The
+ * count comes from glibc's malloc (mallinfo2); under a sanitizer, whose
+ * allocator glibc does not see, the check is vacuous. */
+static void test_csv_stream_memory_does_not_grow_with_the_file(void **state)
+{
+    Fx *fx = *state;
+    snprintf(fx->path, sizeof fx->path, "%s/big.csv", fx->dir);
+    FILE *f = fopen(fx->path, "wb");
+    assert_non_null(f);
+    fprintf(f, "x,y,z\n");
+    uint64_t seed = 3;
+    size_t rows = 0;
+    while (ftell(f) < (32L << 20)) {
+        double v[3];
+        for (int c = 0; c < 3; c++)
+            v[c] = (double)(int64_t)rng_next(&seed) * 0x1p-60;
+        fprintf(f, "%.17g,%.17g,%.17g\n", v[0], v[1], v[2]);
+        rows++;
+    }
+    assert_int_equal(fclose(f), 0);
+    const char *names[] = {"z", "x"};
+    enum { BATCH = 1000 };
+    static double buf[2 * BATCH];
+    CsvStream *s = NULL;
+    Err e = {0};
+    struct mallinfo2 m0 = mallinfo2();
+    size_t base = m0.uordblks + m0.hblkhd, peak = 0, got = 0, total = 0;
+    assert_int_equal(csv_stream_open(fx->path, names, 2, NULL, &s, &e), 0);
+    seed = 3;
+    while (csv_stream_next(s, BATCH, buf, &got, &e) == 0 && got > 0) {
+        struct mallinfo2 m = mallinfo2();
+        size_t used = m.uordblks + m.hblkhd - base;
+        peak = used > peak ? used : peak;
+        for (size_t i = 0; i < got; i++) { /* the values are right too */
+            double v[3];
+            for (int c = 0; c < 3; c++)
+                v[c] = (double)(int64_t)rng_next(&seed) * 0x1p-60;
+            char txt[32];
+            snprintf(txt, sizeof txt, "%.17g", v[2]);
+            assert_same_double(buf[i], strtod(txt, NULL));
+            snprintf(txt, sizeof txt, "%.17g", v[0]);
+            assert_same_double(buf[BATCH + i], strtod(txt, NULL));
+        }
+        total += got;
+    }
+    assert_int_equal(e.code, 0);
+    assert_int_equal(total, rows);
+    assert_true(rows * 2 * sizeof(double) > (8u << 20));
+    if (peak > (4u << 20))
+        fail_msg("the stream holds %zu bytes for %zu rows", peak, rows);
+    csv_stream_close(&s);
+}
+
 /* One random cell for the tokenizer comparison: numbers, empties, NA
  * tokens, text, padding; quoted forms (with the delimiter, "" and line
  * breaks inside) only when quotes is set. */
@@ -1143,6 +1254,7 @@ int main(void)
         cmocka_unit_test(test_csv_keeps_line_numbers_across_read_chunks),
         cmocka_unit_test(test_csv_reads_a_line_longer_than_the_read_buffer),
         cmocka_unit_test(test_csv_fast_tokenizer_agrees_with_libcsv),
+        cmocka_unit_test(test_csv_stream_memory_does_not_grow_with_the_file),
         cmocka_unit_test(test_csv_inspect_describes_every_column),
         cmocka_unit_test(test_csv_inspect_reports_file_errors),
     };

@@ -309,6 +309,106 @@ static void test_model_save_replaces_an_existing_file(void **state)
     save_and_load_is_identical(fx, 3, hidden, 2, acts);
 }
 
+/* A split and data record as the loader fills them. */
+static void add_record(Model *m)
+{
+    DataRecord *d = &m->data;
+    d->has_split = 1;
+    d->seed = 18446744073709551557ULL; /* above 2^63: unsigned all the way */
+    d->validation_fraction = 0.15;
+    d->test_fraction = 0.1;
+    d->rows_read = 2930;
+    d->fingerprint = 0xfedcba9876543210ULL;
+    d->nval = 3;
+    d->ntest = 2;
+    d->val_rows = malloc(3 * sizeof *d->val_rows);
+    d->test_rows = malloc(2 * sizeof *d->test_rows);
+    assert_non_null(d->val_rows);
+    assert_non_null(d->test_rows);
+    d->val_rows[0] = 0;
+    d->val_rows[1] = 17;
+    d->val_rows[2] = 2929;
+    d->test_rows[0] = 5;
+    d->test_rows[1] = 6;
+    d->has_data = 1;
+    snprintf(d->missing_policy, sizeof d->missing_policy, "mean");
+    d->rows_dropped = 4;
+    d->cells_filled = 207;
+    d->ncols = m->nfeat + 1;
+    d->missing = calloc((size_t)d->ncols, sizeof *d->missing);
+    assert_non_null(d->missing);
+    d->missing[1] = 207;
+    d->missing[d->ncols - 1] = 4;
+}
+
+static void test_model_round_trip_keeps_the_split_and_data_records(void **state)
+{
+    const Fixture *fx = *state;
+    static const int hidden[] = {2};
+    static const Activation acts[] = {ACT_SIGMOID, ACT_LINEAR};
+    Model m, back;
+    Err err = {0};
+    make_model(&m, 3, hidden, 1, acts, 0);
+    add_record(&m);
+    if (h5_model_save(fx->model, &m, &err))
+        fail_msg("save: %s", err.msg);
+    if (h5_model_load(fx->model, &back, &err))
+        fail_msg("load: %s", err.msg);
+    assert_models_equal(&m, &back);
+    const DataRecord *a = &m.data, *b = &back.data;
+    assert_true(b->has_split && b->has_data);
+    assert_true(a->seed == b->seed && a->rows_read == b->rows_read && a->fingerprint == b->fingerprint);
+    assert_memory_equal(&a->validation_fraction, &b->validation_fraction, sizeof(double));
+    assert_memory_equal(&a->test_fraction, &b->test_fraction, sizeof(double));
+    assert_int_equal(b->nval, 3);
+    assert_int_equal(b->ntest, 2);
+    assert_memory_equal(a->val_rows, b->val_rows, 3 * sizeof *a->val_rows);
+    assert_memory_equal(a->test_rows, b->test_rows, 2 * sizeof *a->test_rows);
+    assert_string_equal(b->missing_policy, "mean");
+    assert_true(b->rows_dropped == 4 && b->cells_filled == 207);
+    assert_int_equal(b->ncols, 4);
+    assert_memory_equal(a->missing, b->missing, 4 * sizeof *a->missing);
+    model_free(&m);
+    model_free(&back);
+    assert_no_open_ids();
+}
+
+static void test_model_without_records_loads_as_an_older_file(void **state)
+{
+    const Fixture *fx = *state;
+    Model back;
+    Err err = {0};
+    save_default_model(fx); /* no record: the layout of files before /split existed */
+    hid_t f = H5Fopen(fx->model, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_int_equal(H5Lexists(f, "/split", H5P_DEFAULT), 0);
+    assert_int_equal(H5Lexists(f, "/data", H5P_DEFAULT), 0);
+    assert_true(H5Fclose(f) >= 0);
+    assert_int_equal(h5_model_load(fx->model, &back, &err), 0);
+    assert_false(back.data.has_split);
+    assert_false(back.data.has_data);
+    assert_null(back.data.val_rows);
+    model_free(&back);
+    assert_no_open_ids();
+}
+
+static void test_model_load_rejects_a_split_row_beyond_rows_read(void **state)
+{
+    const Fixture *fx = *state;
+    static const int hidden[] = {2};
+    static const Activation acts[] = {ACT_SIGMOID, ACT_LINEAR};
+    Model m, back;
+    Err err = {0};
+    make_model(&m, 2, hidden, 1, acts, 0);
+    add_record(&m);
+    m.data.rows_read = 2; /* three validation rows cannot come from two */
+    assert_int_equal(h5_model_save(fx->model, &m, &err), 0);
+    assert_int_equal(h5_model_load(fx->model, &back, &err), E_PARSE);
+    assert_contains(err.msg, "/split/val_rows: rank 1 and 3 rows, expected 1 and at most rows_read (2)");
+    model_free(&m);
+    assert_no_open_ids();
+}
+
 static void test_model_load_rejects_another_format_naming_it(void **state)
 {
     const Fixture *fx = *state;
@@ -699,6 +799,14 @@ static const char h5py_check[] =
     "assert list(m['norm/feature_names'].asstr()[()]) == "
     "['feature_0', 'fl\\u00e4che_m\\u00b2 1', 'feature_2']\n"
     "assert m['config'].asstr()[()].startswith('[data]\\npath = houses.csv')\n"
+    "s = m['split']\n"
+    "assert s.attrs['seed'] == 18446744073709551557 and s.attrs['rows_read'] == 2930\n"
+    "assert s.attrs['fingerprint'] == 0xfedcba9876543210 and s.attrs['test_fraction'] == 0.1\n"
+    "assert s['val_rows'].dtype == np.uint64 and list(s['val_rows'][()]) == [0, 17, 2929]\n"
+    "assert list(s['test_rows'][()]) == [5, 6]\n"
+    "d = m['data']\n"
+    "assert d.attrs['missing_policy'] == 'mean' and d.attrs['cells_filled'] == 207\n"
+    "assert list(d['missing'][()]) == [0, 207, 0, 4]\n"
     "c = h5py.File(sys.argv[2], 'r')\n"
     "assert c.attrs['format'] == 'housenet-curves' and c.attrs['version'] == 1\n"
     "assert list(c['curves']) == ['epoch', 'train_loss', 'val_loss'], list(c['curves'])\n"
@@ -721,6 +829,7 @@ static void test_h5py_reads_model_and_curves(void **state)
     Curves c;
     Err err = {0};
     make_model(&m, 3, hidden, 2, acts, 0);
+    add_record(&m);
     assert_int_equal(h5_model_save(fx->model, &m, &err), 0);
     assert_int_equal(curves_init(&c, names, 2, &err), 0);
     for (int e = 1; e <= 30; e++) {
@@ -744,6 +853,9 @@ int main(void)
         T(test_model_2_2_1_round_trip_is_bit_identical),
         T(test_model_3_4_5_1_round_trip_keeps_each_layer_activation),
         T(test_model_save_replaces_an_existing_file),
+        T(test_model_round_trip_keeps_the_split_and_data_records),
+        T(test_model_without_records_loads_as_an_older_file),
+        T(test_model_load_rejects_a_split_row_beyond_rows_read),
         T(test_model_load_rejects_another_format_naming_it),
         T(test_model_load_rejects_a_curves_file),
         T(test_model_load_rejects_a_newer_version),

@@ -27,7 +27,7 @@ trap 'rm -rf "$TMP"' EXIT
 trap 'rm -rf "$TMP"; exit 1' HUP INT PIPE TERM
 
 "$CC" -std=gnu11 -O2 -I"$ROOT/src" -I"$ROOT/io" \
-  "$ROOT/tools/bench_csv.c" "$ROOT/io/csvread.c" "$ROOT/src/err.c" "$ROOT/src/table.c" \
+  "$ROOT/tools/bench_csv.c" "$ROOT/io/csvread.c" "$ROOT/io/colname.c" "$ROOT/src/err.c" "$ROOT/src/table.c" \
   -lcsv -lm -o "$TMP/bench_csv"
 "$TMP/bench_csv" gen "$ROWS" "$TMP/data.csv"
 BYTES=$(wc -c < "$TMP/data.csv" | tr -d ' ')
