@@ -55,6 +55,10 @@
 #define WALK_MAX_DEPTH 16  /* ours are 2 deep; a damaged file must not recurse forever */
 #define MEM_FILE_INCREMENT (64 * 1024)
 #define MODEL_FORMAT_NAME "housenet-model"
+/* HDF5 callocs a conversion buffer of 1 MiB for every H5Dread/H5Dwrite by
+ * default: with our small datasets that memset was most of a checkpoint's
+ * cost. Larger transfers are converted in pieces of this size. */
+#define XFER_BUF_BYTES (64 * 1024)
 
 /* ---- error plumbing (as in h5model.c) ---------------------------------- */
 
@@ -115,6 +119,17 @@ static int h5_fail(Err *err, const char *path, const char *where, const char *ca
             goto done;                                                  \
     } while (0)
 
+/* A dataset transfer property list with the small conversion buffer. */
+static hid_t xfer_new(void)
+{
+    hid_t p = H5Pcreate(H5P_DATASET_XFER);
+    if (p >= 0 && H5Pset_buffer(p, XFER_BUF_BYTES, NULL, NULL) < 0) {
+        H5Pclose(p);
+        p = H5I_INVALID_HID;
+    }
+    return p;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 /* An in-memory file being built, with the types and property lists every
@@ -125,6 +140,7 @@ typedef struct Writer {
     hid_t gcpl;      /* groups */
     hid_t gcpl_ord;  /* groups whose links keep creation order (/curves) */
     hid_t dcpl;      /* datasets */
+    hid_t dxpl;      /* transfers */
     const char *path;
     Err *err;
 } Writer;
@@ -134,6 +150,7 @@ static void writer_close(Writer *w, int *rcp)
     int rc = *rcp;
     const char *path = w->path, *where = "";
     Err *err = w->err;
+    CLOSE_H5(w->dxpl, H5Pclose);
     CLOSE_H5(w->dcpl, H5Pclose);
     CLOSE_H5(w->gcpl_ord, H5Pclose);
     CLOSE_H5(w->gcpl, H5Pclose);
@@ -147,7 +164,7 @@ static int writer_open(Writer *w, const char *path, Err *err)
     const char *where = "";
     hid_t fapl = H5I_INVALID_HID;
     int rc = 0;
-    w->f = w->str = w->gcpl = w->gcpl_ord = w->dcpl = H5I_INVALID_HID;
+    w->f = w->str = w->gcpl = w->gcpl_ord = w->dcpl = w->dxpl = H5I_INVALID_HID;
     w->path = path;
     w->err = err;
     CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
@@ -163,6 +180,7 @@ static int writer_open(Writer *w, const char *path, Err *err)
     CHECK_H5(H5Pset_link_creation_order(w->gcpl_ord, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED));
     CHECK_H5(w->dcpl = H5Pcreate(H5P_DATASET_CREATE));
     CHECK_H5(H5Pset_obj_track_times(w->dcpl, 0));
+    CHECK_H5(w->dxpl = xfer_new());
 done:
     CLOSE_H5(fapl, H5Pclose);
     if (rc)
@@ -233,7 +251,7 @@ static int w_dset(Writer *w, const char *obj, hid_t ftype, hid_t mtype, int rank
     CHECK_H5(sp = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR));
     CHECK_H5(d = H5Dcreate2(w->f, obj, ftype, sp, H5P_DEFAULT, w->dcpl, H5P_DEFAULT));
     if (npoints)
-        CHECK_H5(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+        CHECK_H5(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, w->dxpl, buf));
 done:
     CLOSE_H5(d, H5Dclose);
     CLOSE_H5(sp, H5Sclose);
@@ -276,6 +294,7 @@ typedef struct Walk {
     uint64_t hash;
     FILE *out;          /* listing for `inspect`, or NULL */
     char *config;       /* /config text seen by the listing (owned), printed last */
+    hid_t dxpl;         /* transfers */
 } Walk;
 
 static void hash_bytes(Walk *k, const void *p, size_t n)
@@ -330,7 +349,7 @@ static int print_numbers(Walk *k, hid_t id, int is_attr, H5T_class_t cls, H5T_si
     void *buf = malloc(n * 8);
     if (!buf)
         FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-    CHECK_H5(is_attr ? H5Aread(id, mt, buf) : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+    CHECK_H5(is_attr ? H5Aread(id, mt, buf) : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, buf));
     fputs(n > 1 ? "[" : "", k->out);
     for (size_t i = 0; i < n; i++) {
         if (!shown(i, n))
@@ -410,7 +429,7 @@ static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
             CHECK_H5(H5Tset_size(mt, H5T_VARIABLE));
             if (!(vl = calloc(n, sizeof *vl)))
                 FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-            CHECK_H5(is_attr ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, vl));
+            CHECK_H5(is_attr ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, vl));
             reclaim = 1;
         } else {
             CHECK_H5(H5Tset_size(mt, size + 1));
@@ -418,7 +437,7 @@ static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
             if (!(fixed = calloc(n, size + 1)))
                 FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
             CHECK_H5(is_attr ? H5Aread(id, mt, fixed)
-                             : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed));
+                             : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, fixed));
         }
         if (k->out && n > 1)
             fputs("[", k->out);
@@ -436,7 +455,7 @@ static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
         /* The file's own type as the memory type: the stored bytes, unconverted. */
         if (!(raw = malloc(n * size)))
             FAIL(E_NOMEM, "%s: %s: out of memory for %zu values", path, where, n);
-        CHECK_H5(is_attr ? H5Aread(id, t, raw) : H5Dread(id, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw));
+        CHECK_H5(is_attr ? H5Aread(id, t, raw) : H5Dread(id, t, H5S_ALL, H5S_ALL, k->dxpl, raw));
         hash_bytes(k, raw, n * size);
         if (k->out && (cls == H5T_FLOAT || cls == H5T_INTEGER) && size <= 8)
             TRY(print_numbers(k, id, is_attr, cls, sign, size, n, where));
@@ -530,8 +549,13 @@ done:
 /* The content checksum of open file f. */
 static int content_hash(hid_t f, const char *path, uint64_t *out, Err *err)
 {
-    Walk k = { f, path, err, RNG_FNV_INIT, NULL, NULL };
-    int rc = walk_obj(&k, "/", 0);
+    const char *where = "";
+    Walk k = { f, path, err, RNG_FNV_INIT, NULL, NULL, H5I_INVALID_HID };
+    int rc = 0;
+    CHECK_H5(k.dxpl = xfer_new());
+    TRY(walk_obj(&k, "/", 0));
+done:
+    CLOSE_H5(k.dxpl, H5Pclose);
     free(k.config);
     *out = k.hash;
     return rc;
@@ -606,6 +630,7 @@ static int r_strings(hid_t f, const char *obj, const char *name, char ***out, si
     else
         snprintf(where, sizeof where, "%s", obj);
     hid_t id = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    hid_t dxpl = H5I_INVALID_HID;
     char **vl = NULL, **s = NULL;
     hssize_t npoints;
     htri_t ok;
@@ -632,8 +657,9 @@ static int r_strings(hid_t f, const char *obj, const char *name, char ***out, si
     CHECK_H5(mt = H5Tcopy(t));
     if (!(vl = calloc(count + 1, sizeof *vl)) || !(s = calloc(count + 1, sizeof *s)))
         FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    CHECK_H5(dxpl = xfer_new());
     if (count)
-        CHECK_H5(name ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, vl));
+        CHECK_H5(name ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, dxpl, vl));
     reclaim = 1;
     for (size_t i = 0; i < count; i++)
         if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
@@ -648,6 +674,7 @@ done:
         free(s[i]);
     free(s);
     free(vl);
+    CLOSE_H5(dxpl, H5Pclose);
     CLOSE_H5(mt, H5Tclose);
     CLOSE_H5(sp, H5Sclose);
     CLOSE_H5(t, H5Tclose);
@@ -701,7 +728,7 @@ static int r_dset(hid_t f, const char *obj, H5T_class_t cls, hid_t mtype, int ra
                   const hsize_t *dims, void *buf, const char *path, Err *err)
 {
     const char *where = obj;
-    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
     hsize_t got[H5S_MAX_RANK];
     char s1[96], s2[96];
     H5T_class_t gotcls;
@@ -720,9 +747,11 @@ static int r_dset(hid_t f, const char *obj, H5T_class_t cls, hid_t mtype, int ra
              fmt_shape(s1, sizeof s1, gotrank, got), fmt_shape(s2, sizeof s2, rank, dims));
     for (int i = 0; i < rank; i++)
         npoints *= dims[i];
+    CHECK_H5(dxpl = xfer_new());
     if (npoints)
-        CHECK_H5(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+        CHECK_H5(H5Dread(d, mtype, H5S_ALL, H5S_ALL, dxpl, buf));
 done:
+    CLOSE_H5(dxpl, H5Pclose);
     CLOSE_H5(sp, H5Sclose);
     CLOSE_H5(t, H5Tclose);
     CLOSE_H5(d, H5Dclose);
@@ -948,7 +977,7 @@ done:
 int ckpt_save(const char *path, const Ckpt *c, Err *err)
 {
     Writer w = { H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID,
-                 H5I_INVALID_HID, path, err };
+                 H5I_INVALID_HID, H5I_INVALID_HID, path, err };
     void *img = NULL;
     double *scratch = NULL;
     size_t n = 0;
@@ -1215,7 +1244,7 @@ int ckpt_describe(const char *path, FILE *out, Err *err)
     char *format = NULL;
     long long version = 0;
     uint64_t stored = 0, computed = 0;
-    Walk k = { H5I_INVALID_HID, path, err, RNG_FNV_INIT, out, NULL };
+    Walk k = { H5I_INVALID_HID, path, err, RNG_FNV_INIT, out, NULL, H5I_INVALID_HID };
     int rc = 0, damaged = 0;
     Err sum_err = { 0 };
     TRY(open_file(path, NULL, 1 << 30, &f, &format, err));
@@ -1229,6 +1258,7 @@ int ckpt_describe(const char *path, FILE *out, Err *err)
             fprintf(out, "checksum: %s\n", sum_err.msg);
     }
     k.f = f;
+    CHECK_H5(k.dxpl = xfer_new());
     TRY(walk_obj(&k, "/", 0));
     if (k.config)
         fprintf(out, "/config:\n%s%s", k.config, k.config[strlen(k.config) - 1] == '\n' ? "" : "\n");
@@ -1237,6 +1267,7 @@ int ckpt_describe(const char *path, FILE *out, Err *err)
         rc = sum_err.code;
     }
 done:
+    CLOSE_H5(k.dxpl, H5Pclose);
     free(k.config);
     free(format);
     CLOSE_H5(f, H5Fclose);

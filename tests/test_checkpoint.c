@@ -31,6 +31,7 @@
 #include "checkpoint.h"
 #include "h5model.h"
 #include "rng.h"
+#include "run.h"
 
 typedef struct Fixture {
     char dir[64];
@@ -609,6 +610,228 @@ static void test_inspect_lists_every_piece_and_reports_damage(void **state)
     pieces_free(&p);
 }
 
+/* ---- tests: resuming a run through its checkpoint files ------------------ */
+
+/* `housenet train` on configs/ames.ini (a small, quick network with a
+ * checkpoint every 13 steps and every epoch, all kept) into fx->dir/run, plus args, with
+ * the stop flag stop (may be NULL); the progress stream goes to *log
+ * (caller frees). Returns run_train's code. */
+static int train_cli(const Fixture *fx, const char *run, const char *const *args, int nargs,
+                     volatile sig_atomic_t *stop, char **log, Err *err)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "run.dir=%s/%s", fx->dir, run);
+    char *argv[48] = { SOURCE_DIR "/configs/ames.ini", "--quiet", "--set", dir,
+                       "--set", "model.hidden=3", "--set", "train.epochs=4",
+                       "--set", "train.batch_size=50", "--set", "run.checkpoint_every_steps=13",
+                       "--set", "run.keep_checkpoints=1000", "--set", "train.threads=2",
+                       "--set", "run.checkpoint_every=1" };
+    int argc = 18;
+    for (int i = 0; i < nargs; i++)
+        argv[argc++] = (char *)args[i];
+    size_t len = 0;
+    RunArgs a = { 0 };
+    a.stop = stop;
+    a.out = fopen("/dev/null", "w");
+    a.progress = open_memstream(log, &len);
+    assert_non_null(a.out);
+    assert_non_null(a.progress);
+    int rc = run_parse_args(argc, argv, &a, err);
+    if (rc == 0)
+        rc = run_train(&a, err);
+    fclose(a.out);
+    fclose(a.progress);
+    return rc;
+}
+
+static void train_ok(const Fixture *fx, const char *run, const char *const *args, int nargs)
+{
+    Err err = { 0 };
+    char *log = NULL;
+    if (train_cli(fx, run, args, nargs, NULL, &log, &err))
+        fail_msg("%s: %s", run, err.msg);
+    free(log);
+}
+
+/* The parameters of fx->dir/run/model.h5 (caller frees). */
+static double *model_params(const Fixture *fx, const char *run, size_t *n)
+{
+    char p[200];
+    snprintf(p, sizeof p, "%s/%s/model.h5", fx->dir, run);
+    Model m;
+    Err err = { 0 };
+    if (h5_model_load(p, &m, &err))
+        fail_msg("%s", err.msg);
+    double *v = malloc(m.net.nparams * sizeof(double));
+    memcpy(v, m.net.params, m.net.nparams * sizeof(double));
+    *n = m.net.nparams;
+    model_free(&m);
+    return v;
+}
+
+/* Fails unless run's model.h5 and curves (epochs 0..4, losses) equal ref's. */
+static void assert_same_run(const Fixture *fx, const char *run, const char *ref, const char *what)
+{
+    size_t n1, n2;
+    double *a = model_params(fx, run, &n1), *b = model_params(fx, ref, &n2);
+    if (n1 != n2 || memcmp(a, b, n1 * sizeof(double)) != 0)
+        fail_msg("%s: parameters differ from the uninterrupted run", what);
+    free(a);
+    free(b);
+    Curves ca, cb;
+    Err err = { 0 };
+    char p[200];
+    snprintf(p, sizeof p, "%s/%s/curves.h5", fx->dir, run);
+    assert_int_equal(h5_curves_load(p, &ca, &err), 0);
+    snprintf(p, sizeof p, "%s/%s/curves.h5", fx->dir, ref);
+    assert_int_equal(h5_curves_load(p, &cb, &err), 0);
+    if (ca.n != cb.n)
+        fail_msg("%s: %zu curve rows, the uninterrupted run has %zu", what, ca.n, cb.n);
+    for (size_t i = 0; i < ca.n; i++)
+        if (ca.epoch[i] != (int64_t)i)
+            fail_msg("%s: curve row %zu is epoch %lld", what, i, (long long)ca.epoch[i]);
+    for (int j = 0; j < 2; j++) /* train_loss, val_loss; the timings differ */
+        if (memcmp(ca.cols[j], cb.cols[j], ca.n * sizeof(double)) != 0)
+            fail_msg("%s: curve %s differs", what, ca.names[j]);
+    curves_free(&ca);
+    curves_free(&cb);
+}
+
+static void test_runs_resumed_from_their_checkpoint_files_end_bit_identical(void **state)
+{
+    Fixture *fx = *state;
+    Err err = { 0 };
+    train_ok(fx, "ref", NULL, 0);
+    char dir[160], **paths;
+    size_t n;
+    snprintf(dir, sizeof dir, "%s/ref/" CKPT_SUBDIR, fx->dir);
+    assert_int_equal(ckpt_list(dir, &paths, &n, &err), 0);
+    /* 41 steps per epoch: the start, mid-epoch points, epoch ends, the end. */
+    assert_int_equal(n, 1 + 12 + 4);
+    const char *want[] = { "e000000-s000000000", "e000000-s000000013", "e000000-s000000039",
+                           "e000001-s000000041", "e000001-s000000052", "e000002-s000000117",
+                           "e000003-s000000123", "e000003-s000000156", "e000004-s000000164" };
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        const char *path = NULL;
+        for (size_t i = 0; i < n && !path; i++)
+            if (strstr(paths[i], want[w]))
+                path = paths[i];
+        if (!path)
+            fail_msg("no checkpoint %s", want[w]);
+        char run[32], from[200];
+        snprintf(run, sizeof run, "r%zu", w);
+        snprintf(from, sizeof from, "--resume=%s", path);
+        /* Another thread count than the reference's 2. */
+        const char *args[] = { from, "--set", "train.threads=1" };
+        train_ok(fx, run, args, 3);
+        assert_same_run(fx, run, "ref", want[w]);
+    }
+    ckpt_list_free(paths, n);
+}
+
+/* A stop request (what SIGINT and SIGTERM set) is seen after the step in
+ * progress: E_STOP naming the checkpoint, which resumes to the same end. */
+static void test_a_run_stopped_by_a_request_resumes_to_the_same_end(void **state)
+{
+    Fixture *fx = *state;
+    Err err = { 0 };
+    char *log = NULL;
+    train_ok(fx, "ref", NULL, 0);
+    volatile sig_atomic_t stop = SIGTERM; /* already requested: stops after step 1 */
+    assert_int_equal(train_cli(fx, "run", NULL, 0, &stop, &log, &err), E_STOP);
+    free(log);
+    assert_contains(err.msg, "stopped by SIGTERM after step 1 (epoch 1, step 1 of it); checkpoint ");
+    assert_contains(err.msg, "/run/" CKPT_SUBDIR "/ckpt-e000000-s000000001.h5");
+    const char *args[] = { "--resume" };
+    train_ok(fx, "run", args, 1);
+    assert_same_run(fx, "run", "ref", "stopped after step 1");
+}
+
+static void test_a_resume_with_more_epochs_equals_a_longer_run(void **state)
+{
+    Fixture *fx = *state;
+    const char *five[] = { "--set", "train.epochs=5" };
+    train_ok(fx, "long", five, 2);
+    train_ok(fx, "short", NULL, 0);
+    const char *more[] = { "--resume", "--set", "train.epochs=5", "--set", "run.checkpoint_every=1" };
+    train_ok(fx, "short", more, 5);
+    assert_same_run(fx, "short", "long", "resumed with epochs 4 -> 5");
+}
+
+static void test_a_resume_refuses_a_changed_model_naming_the_key_unless_forced(void **state)
+{
+    Fixture *fx = *state;
+    Err err = { 0 };
+    char *log = NULL;
+    train_ok(fx, "run", NULL, 0);
+    const char *args[] = { "--resume", "--set", "train.batch_size=64", "--set", "train.seed=5" };
+    assert_int_equal(train_cli(fx, "run", args, 5, NULL, &log, &err), E_STATE);
+    assert_contains(err.msg, "[train] batch_size: checkpoint \"50\", now \"64\"");
+    assert_contains(err.msg, "[train] seed: checkpoint \"42\", now \"5\"");
+    assert_contains(err.msg, "--force");
+    free(log);
+    const char *forced[] = { "--resume", "--force", "--set", "train.batch_size=64" };
+    assert_int_equal(train_cli(fx, "run", forced, 4, NULL, &log, &err), 0);
+    assert_contains(log, "warning: --force: the config differs");
+    free(log);
+    /* A change of the network's shape cannot be forced into the checkpoint. */
+    const char *shape[] = { "--resume", "--force", "--set", "model.hidden=4" };
+    assert_int_equal(train_cli(fx, "run", shape, 4, NULL, &log, &err), E_STATE);
+    assert_contains(err.msg, "/model");
+    free(log);
+}
+
+static void test_a_new_run_into_a_used_run_dir_is_refused_unless_forced(void **state)
+{
+    Fixture *fx = *state;
+    Err err = { 0 };
+    char *log = NULL;
+    const char *longer[] = { "--set", "train.epochs=6" };
+    train_ok(fx, "run", longer, 2);
+    assert_int_equal(train_cli(fx, "run", NULL, 0, NULL, &log, &err), E_USAGE);
+    assert_contains(err.msg, "already holds a run (model.h5, best.h5, curves.h5, ");
+    assert_contains(err.msg, "--resume");
+    free(log);
+    const char *force[] = { "--force" };
+    assert_int_equal(train_cli(fx, "run", force, 1, NULL, &log, &err), 0);
+    assert_contains(log, "--force: removed the earlier run's files");
+    free(log);
+    /* None of the longer run's checkpoints is left for a later --resume. */
+    char dir[160], **paths;
+    size_t n;
+    snprintf(dir, sizeof dir, "%s/run/" CKPT_SUBDIR, fx->dir);
+    assert_int_equal(ckpt_list(dir, &paths, &n, &err), 0);
+    assert_contains(paths[0], "e000004-s000000164");
+    ckpt_list_free(paths, n);
+}
+
+static void test_a_resume_falls_back_past_a_damaged_checkpoint_with_a_warning(void **state)
+{
+    Fixture *fx = *state;
+    Err err = { 0 };
+    char *log = NULL, dir[160], **paths;
+    size_t n;
+    train_ok(fx, "ref", NULL, 0);
+    const char *three[] = { "--set", "train.epochs=3" };
+    train_ok(fx, "run", three, 2);
+    snprintf(dir, sizeof dir, "%s/run/" CKPT_SUBDIR, fx->dir);
+    assert_int_equal(ckpt_list(dir, &paths, &n, &err), 0);
+    char newest[200];
+    snprintf(newest, sizeof newest, "%s", paths[0]);
+    ckpt_list_free(paths, n);
+    flip_byte(newest, data_offset(newest, "/model/W1") + 3);
+    const char *args[] = { "--resume", "--set", "train.epochs=4" };
+    assert_int_equal(train_cli(fx, "run", args, 3, NULL, &log, &err), 0);
+    assert_contains(log, "checksum mismatch");
+    assert_contains(log, ".damaged; trying the previous checkpoint");
+    assert_contains(log, newest);
+    free(log);
+    char damaged[220];
+    snprintf(damaged, sizeof damaged, "%s.damaged", newest);
+    assert_int_equal(access(damaged, F_OK), 0);
+    assert_same_run(fx, "run", "ref", "resumed past a damaged checkpoint");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +848,12 @@ int main(void)
         T(test_config_check_accepts_safe_keys_and_names_the_others),
         T(test_list_is_newest_first_and_prune_keeps_the_newest),
         T(test_inspect_lists_every_piece_and_reports_damage),
+        T(test_runs_resumed_from_their_checkpoint_files_end_bit_identical),
+        T(test_a_run_stopped_by_a_request_resumes_to_the_same_end),
+        T(test_a_resume_with_more_epochs_equals_a_longer_run),
+        T(test_a_resume_refuses_a_changed_model_naming_the_key_unless_forced),
+        T(test_a_new_run_into_a_used_run_dir_is_refused_unless_forced),
+        T(test_a_resume_falls_back_past_a_damaged_checkpoint_with_a_warning),
 #undef T
     };
     if (H5open() < 0)
