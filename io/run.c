@@ -387,8 +387,10 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
         from_dir = 1;
         snprintf(dir, sizeof dir, "%s/" CKPT_SUBDIR, target);
         rc = ckpt_list(dir, &paths, &n, err);
-        if (rc == 0 && n == 0) /* RUN/checkpoints itself */
+        if (rc == 0 && n == 0) { /* RUN/checkpoints itself */
+            ckpt_list_free(paths, n);
             rc = ckpt_list(target, &paths, &n, err);
+        }
         if (rc == 0 && n == 0)
             rc = err_set(err, E_STATE, "%s: no checkpoint to resume from; start the run without --resume",
                          target);

@@ -77,7 +77,7 @@ static void assert_contains(const char *s, const char *part)
 /* ---- a checkpoint's pieces, filled with seeded values ------------------ */
 
 static const char *const COLS[] = { "train_loss", "val_loss", "learning_rate" };
-static const char *const FEATS[] = { "size", "rooms", "fl\xc3\xa4" "che" };
+static const char *const FEATS[] = { "size", "rooms", ("fl\xc3\xa4" "che") };
 
 typedef struct Pieces {
     Net net;
