@@ -1468,17 +1468,31 @@ done:
     return rc;
 }
 
-/* A writer's temporary file (atomic.h: NAME.tmp-<pid>) whose writer is gone. */
+/* A writer's temporary file (atomic.h: NAME.h5.tmp-<pid>) whose writer is gone. */
 static int stale_tmp(const char *name)
 {
     const char *t = strstr(name, ".h5.tmp-");
-    if (strncmp(name, "ckpt-", 5) != 0 || !t)
+    if (!t)
         return 0;
     char *end;
     long pid = strtol(t + 8, &end, 10);
     if (*end || pid <= 0 || pid == (long)getpid())
         return 0;
     return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+void ckpt_remove_stale_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *de; d && (de = readdir(d));) {
+        if (!stale_tmp(de->d_name))
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        (void)unlink(p); /* a dead writer's leftover: best effort */
+    }
+    if (d)
+        closedir(d);
 }
 
 int ckpt_prune(const char *dir, int keep, Err *err)
@@ -1492,16 +1506,8 @@ int ckpt_prune(const char *dir, int keep, Err *err)
             rc = err_set(err, E_IO, "%s: cannot remove an old checkpoint: %s", paths[i], strerror(e));
         }
     ckpt_list_free(paths, n);
-    DIR *d = rc == 0 ? opendir(dir) : NULL;
-    for (struct dirent *de; d && (de = readdir(d));) {
-        if (!stale_tmp(de->d_name))
-            continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        (void)unlink(p); /* someone else's leftover: best effort */
-    }
-    if (d)
-        closedir(d);
+    if (rc == 0)
+        ckpt_remove_stale_tmp(dir);
     return rc;
 }
 

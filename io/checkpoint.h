@@ -115,6 +115,10 @@ void ckpt_list_free(char **paths, size_t n);
  * temporary files of writers that no longer run. E_IO naming a file. */
 int ckpt_prune(const char *dir, int keep, Err *err);
 
+/* Removes the temporary files (NAME.h5.tmp-<pid>, atomic.h) in dir whose
+ * writer no longer runs, as a killed run leaves them. Best effort. */
+void ckpt_remove_stale_tmp(const char *dir);
+
 /* Removes the checkpoints of dir newer than state st (an abandoned
  * continuation of a resumed run); *removed gets their number. E_IO. */
 int ckpt_remove_newer(const char *dir, const TrainState *st, int *removed, Err *err);

@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,17 @@ static int check_data(RunCtx *ctx, const Ckpt *c, const char *path, Err *err)
     return 0;
 }
 
+/* 1 when file lies in directory dir (both existing; compared resolved). */
+static int same_dir(const char *file, const char *dir)
+{
+    char a[PATH_MAX], b[PATH_MAX], f[PATH_MAX];
+    snprintf(f, sizeof f, "%s", file);
+    char *slash = strrchr(f, '/');
+    if (slash)
+        *slash = '\0';
+    return realpath(slash ? f : ".", a) && realpath(dir, b) && strcmp(a, b) == 0;
+}
+
 /* --resume: the newest good checkpoint of the run dir (or the one named)
  * into the run's objects and *st. Damaged checkpoints are renamed
  * *.damaged with a warning, and the previous one is tried. Checkpoints
@@ -431,6 +443,10 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
         fprintf(a->progress, "housenet: warning: --force: the config differs from the checkpoint's: %s\n",
                 diff.msg);
     }
+    /* A checkpoint from elsewhere continues into this run dir: the same
+     * rule as a new run protects what the dir holds. */
+    if (!same_dir(paths[i], ctx->ckpt_dir) && (rc = claim_run_dir(ctx, err)))
+        goto done;
     if ((rc = ckpt_load(paths[i], &c, err)) || (rc = check_data(ctx, &c, paths[i], err)))
         goto done;
     ctx->best.epoch = c.best.epoch;
@@ -491,6 +507,7 @@ int run_train(const RunArgs *a, Err *err)
     if ((rc = a->resume ? resume(&ctx, &st, err) : claim_run_dir(&ctx, err)) ||
         (rc = mkdir_p(ctx.run_dir, err)) || (rc = mkdir_p(ctx.ckpt_dir, err)))
         goto done;
+    ckpt_remove_stale_tmp(ctx.run_dir); /* a killed run's model.h5.tmp-<pid> ... */
     ctx.tty = isatty(fileno(a->progress));
     ctx.y_scale = s.sp.norm.y_scale;
     if (!a->quiet) {
@@ -550,6 +567,8 @@ done:
 int run_explain(const RunArgs *a, Err *err)
 {
     Session s;
+    if (a->resume || a->force)
+        return err_set(err, E_USAGE, "explain takes no --resume or --force");
     int rc = session_open(a, &s, err);
     if (!rc) {
         const char *names[CFG_MAX_FEATURES + 1];

@@ -79,13 +79,13 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # machine; the run is then finished at a few epochs past where the kills
 # left it (epochs may change on resume) and compared with a run of that
 # many epochs that was never interrupted. Kills fall in the first
-# (start-up + 120) ms of each process, start-up being the time a run of 0
+# (start-up + 80) ms of each process, start-up being the time a run of 0
 # epochs takes here (about 30 ms in release, much more under sanitizers):
 # some before the first checkpoint, most during training and writes.
 t0=$(now_ms)
 train calib 1 --set train.epochs=0 >/dev/null 2>&1
 startup=$(( $(now_ms) - t0 ))
-span=$((startup + 120))
+span=$((startup + 80))
 echo "# start-up ${startup} ms: kills within ${span} ms of each start"
 x=$SEED
 kills=0
@@ -160,6 +160,8 @@ if train kill 2 $resume --set "train.epochs=$end" >/dev/null 2>kill.err && msg=$
 else
   bad "killed run: $msg $(cat kill.err)"
 fi
+if ls kill kill/checkpoints | grep -q tmp; then bad "temporary files left: $(ls kill kill/checkpoints)"
+else ok "no temporary file of a killed writer is left"; fi
 if train sig 1 --resume --set "train.epochs=$end" --set run.checkpoint_every_steps=0 --set run.checkpoint_every=0 \
      >/dev/null 2>sig.err && msg=$(same_run ref sig 2>&1); then
   ok "resumed after SIGINT and SIGTERM: bit-identical to the uninterrupted run"

@@ -67,6 +67,13 @@ if [ $rc -eq 2 ] && grep -q "already holds a run (model.h5, best.h5, curves.h5, 
 else
   bad "new run into a used dir: status $rc, $(cat err.txt)"
 fi
+train re000000-s000000030 --resume ref/checkpoints/ckpt-e000001-s000000060.h5 >/dev/null 2>err.txt
+rc=$?
+if [ $rc -eq 2 ] && grep -q "re000000-s000000030 already holds a run" err.txt; then
+  ok "resuming another run's checkpoint into a used run dir is refused (exit 2)"
+else
+  bad "foreign checkpoint into a used dir: status $rc, $(cat err.txt)"
+fi
 "$BIN" train "$CONFIG" --set run.dir=ref --resume nowhere >/dev/null 2>err.txt
 rc=$?
 if [ $rc -eq 2 ] && grep -q "resume nowhere: No such file or directory" err.txt; then
