@@ -937,10 +937,18 @@ static int save_train_part(Writer *w, const Ckpt *c, double *scratch)
     TRY(w_group(w, "/state", 0));
     for (int i = 0; i < nf; i++) {
         const char *p = (const char *)c->st + fields[i].offset;
-        if (fields[i].type == TSF_I64)
+        switch (fields[i].type) {
+        case TSF_I64:
             TRY(w_attr_i64(w, "/state", fields[i].name, *(const int64_t *)p));
-        else
+            break;
+        case TSF_F64:
             TRY(w_attr_f64(w, "/state", fields[i].name, *(const double *)p));
+            break;
+        default:
+            rc = err_set(w->err, E_STATE, "%s: TrainState field %s has a type checkpoints do "
+                         "not know [io/checkpoint.c:%d]", w->path, fields[i].name, __LINE__);
+            goto done;
+        }
     }
 
     TRY(w_group(w, "/optim", 0));
@@ -1068,6 +1076,9 @@ static int load_state(hid_t f, Ckpt *c, const char *path, Err *err)
     TRY(need_obj(f, "/state", path, err));
     for (int i = 0; i < nf; i++) {
         char *p = (char *)c->st + fields[i].offset;
+        if (fields[i].type != TSF_I64 && fields[i].type != TSF_F64)
+            FAIL(E_STATE, "%s: TrainState field %s has a type checkpoints do not know "
+                 "[io/checkpoint.c:%d]", path, fields[i].name, __LINE__);
         int i64 = fields[i].type == TSF_I64;
         TRY(r_attr(f, "/state", fields[i].name, i64 ? H5T_INTEGER : H5T_FLOAT,
                    i64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, 1, p, path, err));

@@ -494,6 +494,9 @@ int run_train(const RunArgs *a, Err *err)
         rc = err_set(err, E_NOMEM, "out of memory");
         goto done;
     }
+    /* Until an epoch has a validation loss (best.epoch -1) checkpoints
+     * carry the initial parameters as the best. */
+    memcpy(ctx.best.params, s.net.params, s.net.nparams * sizeof(double));
     ctx.data = ckpt_data_id(&s.sp);
     run_dir_of(c, ctx.run_dir, sizeof ctx.run_dir);
     snprintf(ctx.ckpt_dir, sizeof ctx.ckpt_dir, "%s/" CKPT_SUBDIR, ctx.run_dir);
