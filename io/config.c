@@ -34,7 +34,9 @@ typedef struct KeyDef {
 #define F(field) offsetof(Config, field), sizeof(((Config *)0)->field)
 
 static const KeyDef KEYS[] = {
-    { "data", "path", T_PATH, F(data_path), "", 0, 0, NULL, 0,
+    /* path may change on resume (the same file seen from another directory):
+     * the data are compared by fingerprint instead. */
+    { "data", "path", T_PATH, F(data_path), "", 0, 0, NULL, 1,
       "CSV file with a header row, or HDF5 file (.h5, .hdf5) holding a table (relative to the config file)" },
     { "data", "table", T_STR, F(data_table), "", 0, 0, NULL, 0,
       "HDF5 only: the group of 1-D datasets, or the 2-D dataset with a columns attribute, holding the table; "
@@ -83,6 +85,12 @@ static const KeyDef KEYS[] = {
       "output directory (default runs/<config file name without .ini>)" },
     { "run", "flush_seconds", T_DOUBLE, F(flush_seconds), "1", 0, 1e9, NULL, 1,
       "curves.h5 is rewritten at most this often while training, and always at the end" },
+    { "run", "checkpoint_every", T_INT, F(checkpoint_every), "10", 0, 1e9, NULL, 1,
+      "epochs between checkpoints in RUN/checkpoints (0 = none; the start and the end always get one)" },
+    { "run", "checkpoint_every_steps", T_INT, F(checkpoint_every_steps), "0", 0, 1e9, NULL, 1,
+      "optimizer steps between checkpoints, mid-epoch too (0 = none)" },
+    { "run", "keep_checkpoints", T_INT, F(keep_checkpoints), "3", 1, 1e6, NULL, 1,
+      "periodic checkpoints kept; older ones are removed once a newer one is safely written" },
 };
 #define NKEYS ((int)(sizeof KEYS / sizeof KEYS[0]))
 

@@ -52,6 +52,9 @@ typedef struct Config {
     /* [run] */
     char run_dir[CFG_PATH_MAX];       /* "" = runs/<config file stem> */
     double flush_seconds;
+    int checkpoint_every;             /* epochs between checkpoints, 0 = none */
+    int checkpoint_every_steps;       /* steps between checkpoints, 0 = none */
+    int keep_checkpoints;             /* periodic checkpoints kept in RUN/checkpoints */
 
     /* [init] (explicit initial parameters): text per weight layer, owned */
     char *init_W[NET_MAX_LAYERS];

@@ -4,6 +4,8 @@
  * h5table.c; this file opens no file itself. */
 #include "datacmd.h"
 
+#include "checkpoint.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,8 +131,8 @@ static const struct {
     const char *format;
     InspectFn fn;
 } OWN_FORMATS[] = {
-    {"housenet-model", NULL},
-    {"housenet-checkpoint", NULL},
+    {"housenet-model", ckpt_describe},
+    {"housenet-checkpoint", ckpt_describe},
 };
 
 static int name_width(const char *const *names, int n)

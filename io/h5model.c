@@ -205,6 +205,7 @@ static int write_dset(hid_t file, const char *obj, hid_t ftype, hid_t mtype, int
     const hsize_t maxdims[1] = {H5S_UNLIMITED};
     const hsize_t chunk[1] = {CURVES_CHUNK};
     hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    hid_t dxpl = H5I_INVALID_HID;
     int rc = 0;
     hsize_t npoints = 1;
     for (int i = 0; i < rank; i++)
@@ -216,9 +217,15 @@ static int write_dset(hid_t file, const char *obj, hid_t ftype, hid_t mtype, int
     if (extendible)
         CHECK_H5(H5Pset_chunk(dcpl, 1, chunk));
     CHECK_H5(d = H5Dcreate2(file, obj, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    /* The default transfer callocs a 1 MiB conversion buffer per write:
+     * most of the cost of saving a small model. Larger writes are
+     * converted in pieces of this size. */
+    CHECK_H5(dxpl = H5Pcreate(H5P_DATASET_XFER));
+    CHECK_H5(H5Pset_buffer(dxpl, 64 * 1024, NULL, NULL));
     if (npoints)
-        CHECK_H5(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+        CHECK_H5(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, dxpl, buf));
 done:
+    CLOSE_H5(dxpl, H5Pclose);
     CLOSE_H5(d, H5Dclose);
     CLOSE_H5(dcpl, H5Pclose);
     CLOSE_H5(sp, H5Sclose);

@@ -1,9 +1,12 @@
 /* run: config -> data -> network -> trainer -> files (see run.h). */
 #include "run.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +15,7 @@
 #endif
 
 #include "atomic.h"
+#include "checkpoint.h"
 #include "curves.h"
 #include "explain.h"
 #include "h5model.h"
@@ -22,9 +26,12 @@
 int run_parse_args(int argc, char **argv, RunArgs *a, Err *err)
 {
     FILE *progress = a->progress, *out = a->out;
+    volatile sig_atomic_t *stop = a->stop;
+    const char *second = NULL; /* a positional after CONFIG: --resume's argument */
     memset(a, 0, sizeof *a);
     a->progress = progress;
     a->out = out;
+    a->stop = stop;
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "--set") || !strncmp(s, "--set=", 6)) {
@@ -36,16 +43,30 @@ int run_parse_args(int argc, char **argv, RunArgs *a, Err *err)
             a->sets[a->nsets++] = v;
         } else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
             a->quiet = 1;
+        } else if (!strcmp(s, "--resume")) {
+            a->resume = 1;
+        } else if (!strncmp(s, "--resume=", 9) && s[9]) {
+            a->resume = 1;
+            a->resume_from = s + 9;
+        } else if (!strcmp(s, "--force")) {
+            a->force = 1;
         } else if (s[0] == '-' && s[1]) {
             return err_set(err, E_USAGE, "unknown option %.40s; see housenet help", s);
         } else if (!a->config) {
             a->config = s;
+        } else if (!second) {
+            second = s;
         } else {
             return err_set(err, E_USAGE, "unexpected argument %.80s; see housenet help", s);
         }
     }
     if (!a->config)
         return err_set(err, E_USAGE, "missing CONFIG; e.g. housenet train configs/ames.ini");
+    if (second && (!a->resume || a->resume_from))
+        return err_set(err, E_USAGE, "unexpected argument %.80s; a run directory or checkpoint "
+                       "goes after --resume", second);
+    if (second)
+        a->resume_from = second;
     return 0;
 }
 
@@ -74,50 +95,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* What the hooks of one run share. */
-typedef struct RunCtx {
-    const Config *cfg;
-    const RunArgs *args;
-    Curves curves;
-    char curves_path[CFG_PATH_MAX + 32];
-    double last_flush;
-    int tty;
-    double y_scale;
-} RunCtx;
-
-static const char *const CURVE_COLS[] = { "train_loss", "val_loss", "learning_rate", "samples_per_s",
-                                          "wall_time_s" };
-#define NCURVE_COLS ((int)(sizeof CURVE_COLS / sizeof CURVE_COLS[0]))
-
-static int on_epoch(void *p, const Net *net, const Optim *opt, const TrainState *st,
-                    const EpochStats *s, Err *err)
-{
-    (void)net;
-    (void)opt;
-    (void)st;
-    RunCtx *ctx = p;
-    double vals[NCURVE_COLS] = { s->train_loss, s->val_loss, s->lr, s->samples_per_s, s->seconds };
-    int rc = curves_push(&ctx->curves, s->epoch, vals, err);
-    if (rc)
-        return rc;
-    double t = now_s();
-    int last = s->epoch >= ctx->cfg->epochs;
-    if (last || t - ctx->last_flush >= ctx->cfg->flush_seconds) {
-        if ((rc = h5_curves_save(ctx->curves_path, &ctx->curves, err)))
-            return rc;
-        ctx->last_flush = t;
-    }
-    if (!ctx->args->quiet) {
-        FILE *f = ctx->args->progress;
-        double rmse = isnan(s->val_loss) ? NAN : sqrt(2.0 * s->val_loss) * ctx->y_scale;
-        fprintf(f, "%sepoch %lld/%d  train_loss %.6g  val_loss %.6g  val_rmse %.6g  %.3g samples/s%s",
-                ctx->tty ? "\r" : "", (long long)s->epoch, ctx->cfg->epochs, s->train_loss, s->val_loss,
-                rmse, s->samples_per_s, ctx->tty && !last ? "   " : "\n");
-        fflush(f);
-    }
-    return 0;
 }
 
 /* The pieces every command that trains or explains needs. */
@@ -153,8 +130,9 @@ static void run_dir_of(const Config *c, char *dir, size_t cap)
         snprintf(dir, cap, "runs/%s", c->stem);
 }
 
-/* model.h5 of a finished run; the model borrows the session's pieces. */
-static int save_model(const Session *s, const char *path, Err *err)
+/* A model file (model.h5, best.h5) of the session with net's parameters;
+ * the model borrows the session's pieces. */
+static int save_model(const Session *s, const Net *net, const char *path, Err *err)
 {
     char *text = cfg_text_new(&s->cfg);
     if (!text)
@@ -163,7 +141,7 @@ static int save_model(const Session *s, const char *path, Err *err)
     for (int f = 0; f < s->cfg.nfeat; f++)
         names[f] = s->cfg.feature_names[f];
     Model m = { 0 };
-    m.net = s->net;
+    m.net = *net;
     m.norm = s->sp.norm;
     m.data = s->sp.record;
     m.nfeat = s->cfg.nfeat;
@@ -172,6 +150,321 @@ static int save_model(const Session *s, const char *path, Err *err)
     m.config_text = text;
     int rc = h5_model_save(path, &m, err);
     free(text);
+    return rc;
+}
+
+#define RUN_PATH_MAX (CFG_PATH_MAX + 64)
+
+/* What the hooks of one run share. The hooks get the objects run_train
+ * hands to train_run, which ctx also holds as net and opt. */
+typedef struct RunCtx {
+    const Config *cfg;
+    const RunArgs *args;
+    const Session *s;
+    Net *net;
+    Optim *opt;
+    Curves curves;
+    char run_dir[CFG_PATH_MAX];
+    char ckpt_dir[RUN_PATH_MAX];
+    char curves_path[RUN_PATH_MAX];
+    char best_path[RUN_PATH_MAX];
+    char ckpt_path[RUN_PATH_MAX];     /* the newest checkpoint written or resumed from */
+    char *config_text;                /* owned: the resolved config */
+    CkptDataId data;
+    CkptBest best;                    /* params owned */
+    int best_dirty;                   /* best.h5 is behind best */
+    int64_t saved_epoch, saved_step;  /* state of ckpt_path; -1 for none */
+    double last_flush;
+    int tty;
+    double y_scale;
+} RunCtx;
+
+static const char *const CURVE_COLS[] = { "train_loss", "val_loss", "learning_rate", "samples_per_s",
+                                          "wall_time_s" };
+#define NCURVE_COLS ((int)(sizeof CURVE_COLS / sizeof CURVE_COLS[0]))
+
+/* best.h5 from the best parameters, when it is behind them. */
+static int save_best(RunCtx *ctx, Err *err)
+{
+    if (!ctx->best_dirty)
+        return 0;
+    Net net = *ctx->net;
+    net.params = ctx->best.params;
+    int rc = save_model(ctx->s, &net, ctx->best_path, err);
+    if (rc == 0)
+        ctx->best_dirty = 0;
+    return rc;
+}
+
+/* best.h5 if behind, then the checkpoint of state st, then pruning to
+ * [run] keep_checkpoints. A state already saved is not written again. */
+static int save_checkpoint(RunCtx *ctx, const TrainState *st, Err *err)
+{
+    if (st->epoch == ctx->saved_epoch && st->step == ctx->saved_step)
+        return 0;
+    const char *names[CFG_MAX_FEATURES];
+    for (int f = 0; f < ctx->cfg->nfeat; f++)
+        names[f] = ctx->cfg->feature_names[f];
+    TrainState now = *st;
+    Ckpt c = { .net = ctx->net, .opt = ctx->opt, .st = &now, .curves = &ctx->curves,
+               .best = ctx->best, .norm = ctx->s->sp.norm, .feat_names = names,
+               .target_name = ctx->cfg->target, .config_text = ctx->config_text,
+               .data = ctx->data };
+    char path[RUN_PATH_MAX];
+    int rc;
+    if ((rc = save_best(ctx, err)) || (rc = ckpt_name(ctx->run_dir, st, path, sizeof path, err)) ||
+        (rc = ckpt_save(path, &c, err)) ||
+        (rc = ckpt_prune(ctx->ckpt_dir, ctx->cfg->keep_checkpoints, err)))
+        return rc;
+    snprintf(ctx->ckpt_path, sizeof ctx->ckpt_path, "%s", path);
+    ctx->saved_epoch = st->epoch;
+    ctx->saved_step = st->step;
+    return 0;
+}
+
+static const char *signal_name(int signo, char *buf, size_t cap)
+{
+    if (signo == SIGINT)
+        return "SIGINT";
+    if (signo == SIGTERM)
+        return "SIGTERM";
+    snprintf(buf, cap, "signal %d", signo);
+    return buf;
+}
+
+static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *st, double loss,
+                   Err *err)
+{
+    (void)net;
+    (void)opt;
+    (void)loss;
+    RunCtx *ctx = p;
+    int every = ctx->cfg->checkpoint_every_steps;
+    int stop = ctx->args->stop ? (int)*ctx->args->stop : 0;
+    int rc;
+    if (((every > 0 && st->step % every == 0) || stop) && (rc = save_checkpoint(ctx, st, err)))
+        return rc;
+    if (stop) {
+        char buf[32];
+        return err_set(err, E_STOP,
+                       "stopped by %s after step %lld (epoch %lld, step %lld of it); checkpoint %s; "
+                       "continue with the same command and --resume",
+                       signal_name(stop, buf, sizeof buf), (long long)st->step, (long long)st->epoch + 1,
+                       (long long)st->epoch_step, ctx->ckpt_path);
+    }
+    return 0;
+}
+
+static int on_epoch(void *p, const Net *net, const Optim *opt, const TrainState *st,
+                    const EpochStats *s, Err *err)
+{
+    (void)opt;
+    RunCtx *ctx = p;
+    double vals[NCURVE_COLS] = { s->train_loss, s->val_loss, s->lr, s->samples_per_s, s->seconds };
+    int rc = curves_push(&ctx->curves, s->epoch, vals, err);
+    if (rc)
+        return rc;
+    if (isfinite(s->val_loss) && (ctx->best.epoch < 0 || s->val_loss < ctx->best.val_loss)) {
+        memcpy(ctx->best.params, net->params, net->nparams * sizeof(double));
+        ctx->best.epoch = s->epoch;
+        ctx->best.val_loss = s->val_loss;
+        ctx->best_dirty = 1;
+    }
+    double t = now_s();
+    int last = s->epoch >= ctx->cfg->epochs;
+    if (last || t - ctx->last_flush >= ctx->cfg->flush_seconds) {
+        if ((rc = h5_curves_save(ctx->curves_path, &ctx->curves, err)))
+            return rc;
+        ctx->last_flush = t;
+    }
+    /* Never at epoch 0: its row is logged by train_run on every fresh start. */
+    int every = ctx->cfg->checkpoint_every;
+    if (every > 0 && s->epoch > 0 && s->epoch % every == 0 && (rc = save_checkpoint(ctx, st, err)))
+        return rc;
+    if (!ctx->args->quiet) {
+        FILE *f = ctx->args->progress;
+        double rmse = isnan(s->val_loss) ? NAN : sqrt(2.0 * s->val_loss) * ctx->y_scale;
+        fprintf(f, "%sepoch %lld/%d  train_loss %.6g  val_loss %.6g  val_rmse %.6g  %.3g samples/s%s",
+                ctx->tty ? "\r" : "", (long long)s->epoch, ctx->cfg->epochs, s->train_loss, s->val_loss,
+                rmse, s->samples_per_s, ctx->tty && !last ? "   " : "\n");
+        fflush(f);
+    }
+    return 0;
+}
+
+/* A fresh run must not silently replace another run's files: E_USAGE
+ * naming them, or with --force, their removal. */
+static int claim_run_dir(RunCtx *ctx, Err *err)
+{
+    static const char *const FILES[] = { "model.h5", "best.h5", "curves.h5" };
+    char found[256] = "", p[RUN_PATH_MAX];
+    char **ckpts = NULL;
+    size_t nckpts = 0, used = 0;
+    int rc = ckpt_list(ctx->ckpt_dir, &ckpts, &nckpts, err);
+    ckpt_list_free(ckpts, nckpts);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", ctx->run_dir, FILES[i]);
+        if (access(p, F_OK) == 0)
+            used += (size_t)snprintf(found + used, sizeof found - used, "%s%s", used ? ", " : "", FILES[i]);
+    }
+    if (nckpts)
+        snprintf(found + used, sizeof found - used, "%s%zu checkpoint%s", used ? ", " : "", nckpts,
+                 nckpts == 1 ? "" : "s");
+    if (!found[0])
+        return 0;
+    if (!ctx->args->force)
+        return err_set(err, E_USAGE,
+                       "%s already holds a run (%s); continue it with --resume, set [run] dir to a "
+                       "new directory, or pass --force to replace it",
+                       ctx->run_dir, found);
+    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", ctx->run_dir, FILES[i]);
+        if (unlink(p) < 0 && errno != ENOENT) {
+            int e = errno;
+            return err_set(err, E_IO, "%s: cannot remove it for --force: %s", p, strerror(e));
+        }
+    }
+    if ((rc = ckpt_prune(ctx->ckpt_dir, 0, err)))
+        return rc;
+    fprintf(ctx->args->progress, "housenet: --force: removed the earlier run's files from %s (%s)\n",
+            ctx->run_dir, found);
+    return 0;
+}
+
+/* Checks, after the config, that the checkpoint was made from these data,
+ * split and normalisation: E_STATE, or warnings with --force. */
+static int check_data(RunCtx *ctx, const Ckpt *c, const char *path, Err *err)
+{
+    const CkptDataId *was = &c->data, *is = &ctx->data;
+    const Norm *a = &c->norm, *b = &ctx->s->sp.norm;
+    size_t nin = (size_t)b->nin;
+    Err e = { 0 };
+    if (was->fingerprint != is->fingerprint || was->rows_read != is->rows_read)
+        err_set(&e, E_STATE,
+                "%s: [data] path: %s holds other data than the checkpoint's run (%llu rows, "
+                "fingerprint 0x%016llx; the checkpoint's: %llu rows, 0x%016llx)",
+                path, ctx->cfg->data_path, (unsigned long long)is->rows_read,
+                (unsigned long long)is->fingerprint, (unsigned long long)was->rows_read,
+                (unsigned long long)was->fingerprint);
+    else if (memcmp(was->rows, is->rows, sizeof was->rows) ||
+             memcmp(was->split_hash, is->split_hash, sizeof was->split_hash) || a->nin != b->nin ||
+             a->kind != b->kind || a->target_kind != b->target_kind ||
+             memcmp(a->x_shift, b->x_shift, nin * sizeof(double)) ||
+             memcmp(a->x_scale, b->x_scale, nin * sizeof(double)) ||
+             memcmp(&a->y_shift, &b->y_shift, sizeof a->y_shift) ||
+             memcmp(&a->y_scale, &b->y_scale, sizeof a->y_scale))
+        err_set(&e, E_STATE,
+                "%s: the split or the normalisation differs from the checkpoint's although the "
+                "config and the data agree (made by another housenet version?)", path);
+    if (!e.code)
+        return 0;
+    if (!ctx->args->force)
+        return err_set(err, e.code, "%.900s; pass --force to continue anyway", e.msg);
+    fprintf(ctx->args->progress, "housenet: warning: --force: %s\n", e.msg);
+    return 0;
+}
+
+/* 1 when file lies in directory dir (both existing; compared resolved). */
+static int same_dir(const char *file, const char *dir)
+{
+    char a[PATH_MAX], b[PATH_MAX], f[PATH_MAX];
+    snprintf(f, sizeof f, "%s", file);
+    char *slash = strrchr(f, '/');
+    if (slash)
+        *slash = '\0';
+    return realpath(slash ? f : ".", a) && realpath(dir, b) && strcmp(a, b) == 0;
+}
+
+/* --resume: the newest good checkpoint of the run dir (or the one named)
+ * into the run's objects and *st. Damaged checkpoints are renamed
+ * *.damaged with a warning, and the previous one is tried. Checkpoints
+ * newer than the one resumed from belong to an abandoned continuation and
+ * are removed. */
+static int resume(RunCtx *ctx, TrainState *st, Err *err)
+{
+    const RunArgs *a = ctx->args;
+    const char *target = a->resume_from ? a->resume_from : ctx->run_dir;
+    Ckpt c = { .net = ctx->net, .opt = ctx->opt, .st = st, .curves = &ctx->curves, .best = ctx->best };
+    char **paths = NULL, *saved = NULL, dir[RUN_PATH_MAX];
+    size_t n = 0, i = 0;
+    int rc = 0, from_dir = 0, removed = 0;
+    struct stat sb;
+    if (stat(target, &sb) < 0) {
+        int e = errno;
+        return err_set(err, E_USAGE, "--resume %s: %s; name a run directory or a checkpoint", target,
+                       strerror(e));
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        from_dir = 1;
+        snprintf(dir, sizeof dir, "%s/" CKPT_SUBDIR, target);
+        rc = ckpt_list(dir, &paths, &n, err);
+        if (rc == 0 && n == 0) { /* RUN/checkpoints itself */
+            ckpt_list_free(paths, n);
+            rc = ckpt_list(target, &paths, &n, err);
+        }
+        if (rc == 0 && n == 0)
+            rc = err_set(err, E_STATE, "%s: no checkpoint to resume from; start the run without --resume",
+                         target);
+    } else if (!(paths = calloc(2, sizeof *paths)) || !(paths[0] = strdup(target))) {
+        rc = err_set(err, E_NOMEM, "out of memory");
+    } else {
+        n = 1;
+    }
+    if (rc)
+        goto done;
+    for (i = 0; i < n; i++) {
+        Err e = { 0 };
+        if (ckpt_read_config(paths[i], &saved, &e) == 0)
+            break;
+        if (!from_dir) {
+            *err = e;
+            rc = e.code;
+            goto done;
+        }
+        char damaged[RUN_PATH_MAX + 16];
+        snprintf(damaged, sizeof damaged, "%s.damaged", paths[i]);
+        int moved = e.code == E_PARSE && rename(paths[i], damaged) == 0;
+        fprintf(a->progress, "housenet: warning: %s%s%s; trying the previous checkpoint\n", e.msg,
+                moved ? "; renamed to " : "", moved ? damaged : "");
+    }
+    if (i == n) {
+        rc = err_set(err, E_STATE, "%s: none of its %zu checkpoints can be read; start the run "
+                     "without --resume", target, n);
+        goto done;
+    }
+    Err diff = { 0 };
+    if (ckpt_config_check(saved, ctx->config_text, &diff)) {
+        if (!a->force) {
+            rc = err_set(err, E_STATE, "%s: the config differs from the checkpoint's: %.700s; undo "
+                         "the change or pass --force", paths[i], diff.msg);
+            goto done;
+        }
+        fprintf(a->progress, "housenet: warning: --force: the config differs from the checkpoint's: %s\n",
+                diff.msg);
+    }
+    /* A checkpoint from elsewhere continues into this run dir: the same
+     * rule as a new run protects what the dir holds. */
+    if (!same_dir(paths[i], ctx->ckpt_dir) && (rc = claim_run_dir(ctx, err)))
+        goto done;
+    if ((rc = ckpt_load(paths[i], &c, err)) || (rc = check_data(ctx, &c, paths[i], err)))
+        goto done;
+    ctx->best.epoch = c.best.epoch;
+    ctx->best.val_loss = c.best.val_loss;
+    ctx->best_dirty = c.best.epoch >= 0; /* best.h5 may be missing or ahead of it */
+    snprintf(ctx->ckpt_path, sizeof ctx->ckpt_path, "%s", paths[i]);
+    ctx->saved_epoch = st->epoch;
+    ctx->saved_step = st->step;
+    if ((rc = ckpt_remove_newer(ctx->ckpt_dir, st, &removed, err)))
+        goto done;
+    if (removed)
+        fprintf(a->progress, "housenet: warning: removed %d checkpoint%s newer than %s\n", removed,
+                removed == 1 ? "" : "s", paths[i]);
+done:
+    ckpt_release(&c);
+    free(saved);
+    ckpt_list_free(paths, n);
     return rc;
 }
 
@@ -190,26 +483,56 @@ int run_train(const RunArgs *a, Err *err)
     if ((rc = trainer_init(&tr, &s.net, bs, threads, s.sp.train.n, err)) ||
         (rc = optim_init(&opt, OPT_SGD, s.net.nparams, err)))
         goto done;
-    char run_dir[CFG_PATH_MAX];
-    run_dir_of(c, run_dir, sizeof run_dir);
-    if ((rc = mkdir_p(run_dir, err)))
-        goto done;
     ctx.cfg = c;
     ctx.args = a;
-    ctx.tty = isatty(fileno(a->progress));
-    ctx.y_scale = s.sp.norm.y_scale;
-    ctx.last_flush = now_s();
-    snprintf(ctx.curves_path, sizeof ctx.curves_path, "%s/curves.h5", run_dir);
+    ctx.s = &s;
+    ctx.net = &s.net;
+    ctx.opt = &opt;
+    ctx.saved_epoch = ctx.saved_step = -1;
+    ctx.best = (CkptBest){ -1, NAN, malloc(s.net.nparams * sizeof(double)) };
+    ctx.config_text = cfg_text_new(c);
+    if (!ctx.best.params || !ctx.config_text) {
+        rc = err_set(err, E_NOMEM, "out of memory");
+        goto done;
+    }
+    /* Until an epoch has a validation loss (best.epoch -1) checkpoints
+     * carry the initial parameters as the best. */
+    memcpy(ctx.best.params, s.net.params, s.net.nparams * sizeof(double));
+    ctx.data = ckpt_data_id(&s.sp);
+    run_dir_of(c, ctx.run_dir, sizeof ctx.run_dir);
+    snprintf(ctx.ckpt_dir, sizeof ctx.ckpt_dir, "%s/" CKPT_SUBDIR, ctx.run_dir);
+    snprintf(ctx.curves_path, sizeof ctx.curves_path, "%s/curves.h5", ctx.run_dir);
+    snprintf(ctx.best_path, sizeof ctx.best_path, "%s/best.h5", ctx.run_dir);
     if ((rc = curves_init(&ctx.curves, CURVE_COLS, NCURVE_COLS, err)))
         goto done;
-    if (!a->quiet)
+    TrainOpts o = { c->epochs, bs, c->learning_rate, c->seed, threads, c->shuffle };
+    TrainState st = train_state_start(&o);
+    /* Both read the run dir and may refuse; nothing is written before. */
+    if ((rc = a->resume ? resume(&ctx, &st, err) : claim_run_dir(&ctx, err)) ||
+        (rc = mkdir_p(ctx.run_dir, err)) || (rc = mkdir_p(ctx.ckpt_dir, err)))
+        goto done;
+    ckpt_remove_stale_tmp(ctx.run_dir); /* a killed run's model.h5.tmp-<pid> ... */
+    ctx.tty = isatty(fileno(a->progress));
+    ctx.y_scale = s.sp.norm.y_scale;
+    if (!a->quiet) {
         fprintf(a->progress, "housenet: %zu rows from %s (%zu train, %zu validation, %zu test), %zu parameters, %d thread%s\n",
                 s.sp.rows_read, c->data_path, s.sp.train.n, s.sp.val.n, s.sp.test.n, s.net.nparams, threads,
                 threads == 1 ? "" : "s");
-    TrainOpts o = { c->epochs, bs, c->learning_rate, c->seed, threads, c->shuffle };
-    TrainState st = train_state_start(&o);
+        if (a->resume)
+            fprintf(a->progress, "housenet: resuming from %s: epoch %lld done, step %lld (%lld into epoch %lld)\n",
+                    ctx.ckpt_path, (long long)st.epoch, (long long)st.step, (long long)st.epoch_step,
+                    (long long)st.epoch + 1);
+    }
+    if (a->resume && st.epoch > c->epochs)
+        fprintf(a->progress, "housenet: warning: the checkpoint is at epoch %lld, past [train] epochs = %d; "
+                "nothing to train\n", (long long)st.epoch, c->epochs);
+    /* A resumed run's curves.h5 loses at once any row past the checkpoint;
+     * a fresh run starts with a checkpoint of its initial state. */
+    if ((rc = a->resume ? h5_curves_save(ctx.curves_path, &ctx.curves, err) : save_checkpoint(&ctx, &st, err)))
+        goto done;
+    ctx.last_flush = now_s();
     TrainData td = train_data_memory(&s.sp.train);
-    TrainHooks hooks = { &ctx, NULL, on_epoch };
+    TrainHooks hooks = { &ctx, on_step, on_epoch };
     double t0 = now_s();
     rc = train_run(&tr, &s.net, &opt, &td, s.sp.val.n ? &s.sp.val : NULL, &o, &st, &hooks, err);
     if (rc) {
@@ -219,19 +542,25 @@ int run_train(const RunArgs *a, Err *err)
         goto done;
     }
     double secs = now_s() - t0;
-    char model_path[CFG_PATH_MAX + 32];
-    snprintf(model_path, sizeof model_path, "%s/model.h5", run_dir);
-    if ((rc = save_model(&s, model_path, err)))
+    char model_path[RUN_PATH_MAX];
+    snprintf(model_path, sizeof model_path, "%s/model.h5", ctx.run_dir);
+    if ((rc = save_checkpoint(&ctx, &st, err)) || (rc = save_best(&ctx, err)) ||
+        (rc = save_model(&s, &s.net, model_path, err)))
         goto done;
     size_t last = ctx.curves.n - 1;
     double train = ctx.curves.cols[curves_col(&ctx.curves, "train_loss")][last];
     double val = ctx.curves.cols[curves_col(&ctx.curves, "val_loss")][last];
-    fprintf(a->out, "model %s\ncurves %s\nepochs %lld  steps %lld  seconds %.3f\n", model_path,
-            ctx.curves_path, (long long)st.epoch, (long long)st.step, secs);
+    fprintf(a->out, "model %s\ncurves %s\ncheckpoint %s\nepochs %lld  steps %lld  seconds %.3f\n",
+            model_path, ctx.curves_path, ctx.ckpt_path, (long long)st.epoch, (long long)st.step, secs);
+    if (ctx.best.epoch >= 0)
+        fprintf(a->out, "best %s  (epoch %lld, val_loss %.9g)\n", ctx.best_path, (long long)ctx.best.epoch,
+                ctx.best.val_loss);
     fprintf(a->out, "train_loss %.9g  val_loss %.9g  (normalised units)\n", train, val);
     if (!isnan(val))
         fprintf(a->out, "val_rmse %.9g  (%s units)\n", sqrt(2.0 * val) * s.sp.norm.y_scale, c->target);
 done:
+    free(ctx.best.params);
+    free(ctx.config_text);
     curves_free(&ctx.curves);
     optim_free(&opt);
     trainer_free(&tr);
@@ -242,6 +571,8 @@ done:
 int run_explain(const RunArgs *a, Err *err)
 {
     Session s;
+    if (a->resume || a->force)
+        return err_set(err, E_USAGE, "explain takes no --resume or --force");
     int rc = session_open(a, &s, err);
     if (!rc) {
         const char *names[CFG_MAX_FEATURES + 1];

@@ -7,6 +7,7 @@
 #ifndef HOUSENET_RUN_H
 #define HOUSENET_RUN_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -21,11 +22,19 @@ typedef struct RunArgs {
     const char *sets[RUN_MAX_SETS];     /* section.key=value overrides, in order */
     int nsets;
     int quiet;                          /* no progress output */
+    int resume;                         /* --resume: continue from a checkpoint */
+    const char *resume_from;            /* its RUN_DIR or CKPT argument; NULL: the config's run dir */
+    int force;                          /* --force: resume despite config changes, or
+                                           replace an earlier run in the run dir */
+    volatile sig_atomic_t *stop;        /* when it becomes nonzero (a signal number), training
+                                           stops after the current step with a checkpoint and
+                                           E_STOP; may be NULL. Set by main's signal handler. */
     FILE *progress;                     /* progress lines (stderr) */
     FILE *out;                          /* results (stdout) */
 } RunArgs;
 
-/* Parses `CONFIG [--set s.k=v]... [--quiet]` into *a (argv is borrowed).
+/* Parses `CONFIG [--set s.k=v]... [--quiet] [--resume [RUN_DIR|CKPT]]
+ * [--force]` into *a (argv is borrowed; stop, progress and out are kept).
  * E_USAGE with a hint on a bad argument. */
 int run_parse_args(int argc, char **argv, RunArgs *a, Err *err);
 
@@ -35,7 +44,16 @@ int run_load_config(const RunArgs *a, Config *c, Err *err);
 /* Worker threads for [train] threads (0 = all cores). */
 int run_threads(int threads);
 
-/* `housenet train`: trains and writes RUN/model.h5 and RUN/curves.h5. */
+/* `housenet train`: trains and writes RUN/model.h5, RUN/curves.h5,
+ * RUN/best.h5 (lowest validation loss) and checkpoints in RUN/checkpoints/
+ * (at the start, every [run] checkpoint_every epochs and
+ * checkpoint_every_steps steps, on a stop request, and at the end).
+ * Refuses (E_USAGE) to start afresh in a run dir that holds another run's
+ * files unless a->force. With a->resume, continues from the newest good
+ * checkpoint (damaged ones are renamed *.damaged with a warning), refusing
+ * (E_STATE, naming the keys) a config or data change that would alter the
+ * result unless a->force. E_STOP after a stop request, with the
+ * checkpoint's path in the message. */
 int run_train(const RunArgs *a, Err *err);
 
 /* `housenet explain`: one explained step on the first training row. */

@@ -2,6 +2,7 @@
  * as one line on stderr and owns the only exit status: 0 success, 1 a run
  * failed (bad data, I/O, divergence), 2 bad usage or config, 130/143 a run
  * stopped by SIGINT/SIGTERM. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,22 +15,50 @@
 static const char USAGE[] =
     "usage: housenet COMMAND [ARGS]\n"
     "\n"
-    "  train CONFIG [--set section.key=value]... [--quiet]\n"
-    "        train a network as CONFIG says; writes RUN/model.h5 and RUN/curves.h5\n"
+    "  train CONFIG [--set section.key=value]... [--quiet] [--resume [RUN_DIR|CKPT]] [--force]\n"
+    "        train a network as CONFIG says; writes RUN/model.h5, RUN/curves.h5, RUN/best.h5\n"
+    "        and RUN/checkpoints/; --resume continues from the newest good checkpoint;\n"
+    "        --force resumes despite a changed config, or replaces an earlier run\n"
     "  explain CONFIG [--set section.key=value]...\n"
     "        one forward and backward pass on the first training row, term by term\n"
     "  inspect FILE [--table NAME] [--delimiter C] [--na-values LIST]\n"
-    "        rows of a CSV file or HDF5 table; per column its type, missing count, min, mean, max\n"
+    "        rows of a CSV file or HDF5 table; per column its type, missing count, min, mean, max;\n"
+    "        or what a model or checkpoint file holds (checkpoints: checksum verified)\n"
     "  convert IN.csv OUT.h5 [--table NAME] [--delimiter C] [--na-values LIST] [--quiet]\n"
     "        the numeric columns of a CSV file as an HDF5 table (one dataset per column), streaming\n"
     "  help [config]\n"
     "        this text, or every config key with its default\n"
     "  --version\n";
 
+/* The signal that asked training to stop, 0 before one arrives. The only
+ * mutable global: a signal handler can reach nothing else. run.c polls it
+ * after every step (RunArgs.stop). */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int signo)
+{
+    stop_signal = signo;
+}
+
+/* SIGINT and SIGTERM finish the current step, then stop with a
+ * checkpoint. SA_RESETHAND: a second one kills at once. */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static int exit_code(int rc)
 {
     if (rc == 0)
         return 0;
+    if (rc == E_STOP)
+        return 128 + (stop_signal ? stop_signal : SIGINT);
     return rc == E_CONFIG || rc == E_USAGE ? 2 : 1;
 }
 
@@ -37,7 +66,7 @@ static int exit_code(int rc)
 static int run_command(int (*fn)(const RunArgs *, Err *), int argc, char **argv)
 {
     Err err = { 0 };
-    RunArgs a = { .progress = stderr, .out = stdout };
+    RunArgs a = { .progress = stderr, .out = stdout, .stop = &stop_signal };
     int rc = run_parse_args(argc, argv, &a, &err);
     if (!rc)
         rc = fn(&a, &err);
@@ -47,6 +76,7 @@ static int run_command(int (*fn)(const RunArgs *, Err *), int argc, char **argv)
     return exit_code(rc);
 }
 
+/* `housenet inspect FILE`: checkpoint and model files (checkpoint.h). */
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -54,8 +84,10 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "train"))
+    if (!strcmp(cmd, "train")) {
+        catch_stop_signals();
         return run_command(run_train, argc - 2, argv + 2);
+    }
     if (!strcmp(cmd, "explain"))
         return run_command(run_explain, argc - 2, argv + 2);
     if (!strcmp(cmd, "inspect"))

@@ -1,0 +1,1547 @@
+/* checkpoint: checkpoint files, their checksum, a run's checkpoint
+ * directory and `inspect` (see checkpoint.h). Owns the checkpoint layout;
+ * does not own model.h5/curves.h5 (h5model.c), the crash-safe replacement
+ * (atomic.c) nor when checkpoints are written (run.c).
+ *
+ * Layout (all numbers little-endian; strings variable-length UTF-8):
+ *   /          attrs format = "housenet-checkpoint", version = 1 (int32),
+ *                    checksum (uint64, see below)
+ *   /model     as in model.h5: attrs layers, activations; W<l>, b<l>
+ *   /norm      as in model.h5: attrs kind, target_kind, y_shift, y_scale,
+ *              target_name; x_shift, x_scale, feature_names
+ *   /config    string scalar: the resolved config text
+ *   /state     one scalar attr per TrainState field (int64 or float64)
+ *   /optim     attrs kind (string), t (int64); state float64 (nbufs, nparams)
+ *   /curves    epoch int64 (n); one float64 (n) per column, creation order
+ *   /best      attrs epoch (int64, -1 = none), val_loss; params float64 (nparams)
+ *   /data      attrs fingerprint (uint64), rows_read (int64),
+ *              rows (int64, 3), split_hash (uint64, 3): train, val, test
+ * Flat arrays (optim/state rows, best/params) use the params layout: for
+ * l = 1..L, W<l> row-major then b<l>.
+ *
+ * Checksum: 64-bit FNV-1a over the whole content in a fixed order, so that
+ * any changed byte of data is caught even where HDF5 still reads the file.
+ * Objects are visited depth first, links in name order, starting at "/";
+ * for each: its absolute path and a NUL, then each attribute in name order
+ * (name, NUL, values), then a dataset's values. Values are the stored bytes
+ * of numbers, and each string's UTF-8 bytes followed by a NUL. The root's
+ * checksum attribute itself is left out. One walker (walk_obj) computes it
+ * when saving, when loading and for `inspect`, which also prints as it walks.
+ *
+ * The file is built in memory with the core driver and written with
+ * atomic_write_file(), as h5model.c does and for the same reasons (see its
+ * header). h5model.c's helpers are private to it; the small writer and
+ * readers here take a context instead, and add the walker. */
+#include "checkpoint.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "config.h"
+#include "rng.h"
+
+#define OBJ_MAX 256        /* longest object path we build or walk */
+#define WALK_MAX_DEPTH 16  /* ours are 2 deep; a damaged file must not recurse forever */
+#define MEM_FILE_INCREMENT (64 * 1024)
+#define MODEL_FORMAT_NAME "housenet-model"
+/* HDF5 callocs a conversion buffer of 1 MiB for every H5Dread/H5Dwrite by
+ * default: with our small datasets that memset was most of a checkpoint's
+ * cost. Larger transfers are converted in pieces of this size. */
+#define XFER_BUF_BYTES (64 * 1024)
+
+/* ---- error plumbing (as in h5model.c) ---------------------------------- */
+
+#define WHY_MAX 160
+
+static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char *why = data;
+    if (n == 0 && e->desc) {
+        snprintf(why, WHY_MAX, "%s", e->desc);
+        for (char *c = why; *c; c++)
+            if ((unsigned char)*c < ' ')
+                *c = ' ';
+    }
+    return 0;
+}
+
+/* `path: where: H5Xxx failed (hdf5 says) [io/checkpoint.c:line]`; must run
+ * right after the failing call. */
+static int h5_fail(Err *err, const char *path, const char *where, const char *call, int line)
+{
+    char why[WHY_MAX] = "";
+    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, why);
+    const char *end = call + strcspn(call, "(");
+    const char *fn = end;
+    while (fn > call && (isalnum((unsigned char)fn[-1]) || fn[-1] == '_'))
+        fn--;
+    return err_set(err, E_HDF5, "%s: %s%s%.*s failed%s%s%s [io/checkpoint.c:%d]", path, where,
+                   where[0] ? ": " : "", (int)(end - fn), fn, why[0] ? " (" : "", why,
+                   why[0] ? ")" : "", line);
+}
+
+/* Use sites have `int rc`, `const char *path`, `where`, `Err *err`, `done:`. */
+#define CHECK_H5(call)                                                  \
+    do {                                                                \
+        if ((call) < 0) {                                               \
+            rc = h5_fail(err, path, where, #call, __LINE__);            \
+            goto done;                                                  \
+        }                                                               \
+    } while (0)
+
+#define CLOSE_H5(id, closefn)                                           \
+    do {                                                                \
+        if ((id) >= 0 && closefn(id) < 0 && rc == 0)                    \
+            rc = h5_fail(err, path, where, #closefn "(", __LINE__);     \
+        (id) = H5I_INVALID_HID;                                         \
+    } while (0)
+
+#define FAIL(...)                                                       \
+    do {                                                                \
+        rc = err_set(err, __VA_ARGS__);                                 \
+        goto done;                                                      \
+    } while (0)
+
+#define TRY(expr)                                                       \
+    do {                                                                \
+        if ((rc = (expr)) != 0)                                         \
+            goto done;                                                  \
+    } while (0)
+
+/* A dataset transfer property list with the small conversion buffer. */
+static hid_t xfer_new(void)
+{
+    hid_t p = H5Pcreate(H5P_DATASET_XFER);
+    if (p >= 0 && H5Pset_buffer(p, XFER_BUF_BYTES, NULL, NULL) < 0) {
+        H5Pclose(p);
+        p = H5I_INVALID_HID;
+    }
+    return p;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* An in-memory file being built, with the types and property lists every
+ * object shares. Times are not tracked, so equal content gives equal bytes. */
+typedef struct Writer {
+    hid_t f;
+    hid_t str;       /* variable-length UTF-8 string */
+    hid_t gcpl;      /* groups */
+    hid_t gcpl_ord;  /* groups whose links keep creation order (/curves) */
+    hid_t dcpl;      /* datasets */
+    hid_t dxpl;      /* transfers */
+    const char *path;
+    Err *err;
+} Writer;
+
+static void writer_close(Writer *w, int *rcp)
+{
+    int rc = *rcp;
+    const char *path = w->path, *where = "";
+    Err *err = w->err;
+    CLOSE_H5(w->dxpl, H5Pclose);
+    CLOSE_H5(w->dcpl, H5Pclose);
+    CLOSE_H5(w->gcpl_ord, H5Pclose);
+    CLOSE_H5(w->gcpl, H5Pclose);
+    CLOSE_H5(w->str, H5Tclose);
+    CLOSE_H5(w->f, H5Fclose);
+    *rcp = rc;
+}
+
+static int writer_open(Writer *w, const char *path, Err *err)
+{
+    const char *where = "";
+    hid_t fapl = H5I_INVALID_HID;
+    int rc = 0;
+    w->f = w->str = w->gcpl = w->gcpl_ord = w->dcpl = w->dxpl = H5I_INVALID_HID;
+    w->path = path;
+    w->err = err;
+    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+    CHECK_H5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+    CHECK_H5(H5Pset_fapl_core(fapl, MEM_FILE_INCREMENT, 0));
+    CHECK_H5(w->f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+    CHECK_H5(w->str = H5Tcopy(H5T_C_S1));
+    CHECK_H5(H5Tset_size(w->str, H5T_VARIABLE));
+    CHECK_H5(H5Tset_cset(w->str, H5T_CSET_UTF8));
+    CHECK_H5(w->gcpl = H5Pcreate(H5P_GROUP_CREATE));
+    CHECK_H5(H5Pset_obj_track_times(w->gcpl, 0));
+    CHECK_H5(w->gcpl_ord = H5Pcopy(w->gcpl));
+    CHECK_H5(H5Pset_link_creation_order(w->gcpl_ord, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED));
+    CHECK_H5(w->dcpl = H5Pcreate(H5P_DATASET_CREATE));
+    CHECK_H5(H5Pset_obj_track_times(w->dcpl, 0));
+    CHECK_H5(w->dxpl = xfer_new());
+done:
+    CLOSE_H5(fapl, H5Pclose);
+    if (rc)
+        writer_close(w, &rc);
+    return rc;
+}
+
+static int w_group(Writer *w, const char *obj, int ordered)
+{
+    const char *path = w->path, *where = obj;
+    Err *err = w->err;
+    hid_t g = H5I_INVALID_HID;
+    int rc = 0;
+    CHECK_H5(g = H5Gcreate2(w->f, obj, H5P_DEFAULT, ordered ? w->gcpl_ord : w->gcpl, H5P_DEFAULT));
+done:
+    CLOSE_H5(g, H5Gclose);
+    return rc;
+}
+
+/* Attribute obj@name: a scalar when n == 0, else n values of mtype at buf
+ * (strings: an array of char *, ftype = mtype = w->str). */
+static int w_attr(Writer *w, const char *obj, const char *name, hid_t ftype, hid_t mtype,
+                  hsize_t n, const void *buf)
+{
+    char where[OBJ_MAX + 64];
+    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
+    const char *path = w->path;
+    Err *err = w->err;
+    hid_t o = H5I_INVALID_HID, sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    int rc = 0;
+    CHECK_H5(o = H5Oopen(w->f, obj, H5P_DEFAULT));
+    CHECK_H5(sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR));
+    CHECK_H5(a = H5Acreate2(o, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT));
+    CHECK_H5(H5Awrite(a, mtype, buf));
+done:
+    CLOSE_H5(a, H5Aclose);
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(o, H5Oclose);
+    return rc;
+}
+
+static int w_attr_str(Writer *w, const char *obj, const char *name, const char *s)
+{
+    return w_attr(w, obj, name, w->str, w->str, 0, &s);
+}
+
+static int w_attr_i64(Writer *w, const char *obj, const char *name, int64_t v)
+{
+    return w_attr(w, obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 0, &v);
+}
+
+static int w_attr_f64(Writer *w, const char *obj, const char *name, double v)
+{
+    return w_attr(w, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &v);
+}
+
+/* Contiguous dataset obj of rank 0 (scalar), 1 or 2; buf in mtype. */
+static int w_dset(Writer *w, const char *obj, hid_t ftype, hid_t mtype, int rank,
+                  const hsize_t *dims, const void *buf)
+{
+    const char *path = w->path, *where = obj;
+    Err *err = w->err;
+    hid_t sp = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    hsize_t npoints = 1;
+    int rc = 0;
+    for (int i = 0; i < rank; i++)
+        npoints *= dims[i];
+    CHECK_H5(sp = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR));
+    CHECK_H5(d = H5Dcreate2(w->f, obj, ftype, sp, H5P_DEFAULT, w->dcpl, H5P_DEFAULT));
+    if (npoints)
+        CHECK_H5(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, w->dxpl, buf));
+done:
+    CLOSE_H5(d, H5Dclose);
+    CLOSE_H5(sp, H5Sclose);
+    return rc;
+}
+
+static int w_dset_f64(Writer *w, const char *obj, int rank, const hsize_t *dims, const double *buf)
+{
+    return w_dset(w, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rank, dims, buf);
+}
+
+/* The file's bytes into a new buffer (see h5model.c mem_file_image: the
+ * flush is needed, and the default superblock keeps the image valid). */
+static int writer_image(Writer *w, void **buf, size_t *n)
+{
+    const char *path = w->path, *where = "";
+    Err *err = w->err;
+    ssize_t size;
+    void *b = NULL;
+    int rc = 0;
+    CHECK_H5(H5Fflush(w->f, H5F_SCOPE_GLOBAL));
+    CHECK_H5(size = H5Fget_file_image(w->f, NULL, 0));
+    if (!(b = malloc(size ? (size_t)size : 1)))
+        FAIL(E_NOMEM, "%s: out of memory for a %zd-byte checkpoint image", path, size);
+    CHECK_H5(H5Fget_file_image(w->f, b, (size_t)size));
+    *buf = b;
+    *n = (size_t)size;
+    b = NULL;
+done:
+    free(b);
+    return rc;
+}
+
+/* ---- the walker: checksum and listing ----------------------------------- */
+
+typedef struct Walk {
+    hid_t f;
+    const char *path;   /* the file, for messages */
+    Err *err;
+    uint64_t hash;
+    FILE *out;          /* listing for `inspect`, or NULL */
+    char *config;       /* /config text seen by the listing (owned), printed last */
+    hid_t dxpl;         /* transfers */
+} Walk;
+
+static void hash_bytes(Walk *k, const void *p, size_t n)
+{
+    k->hash = rng_fnv1a(k->hash, p, n);
+}
+
+static void hash_str(Walk *k, const char *s)
+{
+    hash_bytes(k, s, strlen(s) + 1);
+}
+
+static const char *type_name(H5T_class_t cls, size_t size, H5T_sign_t sign, char *buf, size_t cap)
+{
+    if (cls == H5T_FLOAT)
+        snprintf(buf, cap, "float%zu", 8 * size);
+    else if (cls == H5T_INTEGER)
+        snprintf(buf, cap, "%sint%zu", sign == H5T_SGN_NONE ? "u" : "", 8 * size);
+    else if (cls == H5T_STRING)
+        snprintf(buf, cap, "string");
+    else
+        snprintf(buf, cap, "other");
+    return buf;
+}
+
+/* Indices of the values to print: all when few, else the head and the tail. */
+#define SHOW_ALL 8
+#define SHOW_HEAD 4
+#define SHOW_TAIL 2
+static int shown(size_t i, size_t n)
+{
+    return n <= SHOW_ALL || i < SHOW_HEAD || i >= n - SHOW_TAIL;
+}
+
+static void print_sep(FILE *out, size_t i, size_t n)
+{
+    if (i == 0)
+        return;
+    fputs(n > SHOW_ALL && i == n - SHOW_TAIL ? ", ..., " : ", ", out);
+}
+
+/* Prints the numbers of id (an attribute or dataset of class cls) converted
+ * for reading; unsigned 64-bit values are hashes in our files: hex. */
+static int print_numbers(Walk *k, hid_t id, int is_attr, H5T_class_t cls, H5T_sign_t sign,
+                         size_t size, size_t n, const char *where)
+{
+    const char *path = k->path;
+    Err *err = k->err;
+    int rc = 0;
+    hid_t mt = cls == H5T_FLOAT ? H5T_NATIVE_DOUBLE
+             : sign == H5T_SGN_NONE ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG;
+    void *buf = malloc(n * 8);
+    if (!buf)
+        FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    CHECK_H5(is_attr ? H5Aread(id, mt, buf) : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, buf));
+    fputs(n > 1 ? "[" : "", k->out);
+    for (size_t i = 0; i < n; i++) {
+        if (!shown(i, n))
+            continue;
+        print_sep(k->out, i, n);
+        if (cls == H5T_FLOAT)
+            fprintf(k->out, "%.10g", ((double *)buf)[i]);
+        else if (sign == H5T_SGN_NONE && size == 8)
+            fprintf(k->out, "0x%016llx", ((unsigned long long *)buf)[i]);
+        else if (sign == H5T_SGN_NONE)
+            fprintf(k->out, "%llu", ((unsigned long long *)buf)[i]);
+        else
+            fprintf(k->out, "%lld", ((long long *)buf)[i]);
+    }
+    fputs(n > 1 ? "]" : "", k->out);
+done:
+    free(buf);
+    return rc;
+}
+
+static void print_string(Walk *k, const char *s, const char *where)
+{
+    if (strlen(s) > 60 || strchr(s, '\n')) {
+        fprintf(k->out, "(%zu characters%s)", strlen(s),
+                strcmp(where, "/config") == 0 ? ", printed below" : "");
+        if (strcmp(where, "/config") == 0 && !k->config)
+            k->config = strdup(s);
+    } else {
+        fprintf(k->out, "\"%s\"", s);
+    }
+}
+
+/* Folds the values of id (attribute or dataset) into the hash: numbers as
+ * stored, strings with a NUL each; prints them too when listing. */
+static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
+{
+    const char *path = k->path;
+    Err *err = k->err;
+    hid_t t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    char **vl = NULL, *fixed = NULL, tname[32];
+    void *raw = NULL;
+    size_t size = 0, n = 0;
+    hssize_t npoints;
+    hsize_t dims[H5S_MAX_RANK];
+    H5T_class_t cls;
+    H5T_sign_t sign = H5T_SGN_NONE;
+    htri_t is_vl = 0;
+    int rc = 0, rank, reclaim = 0;
+
+    CHECK_H5(t = is_attr ? H5Aget_type(id) : H5Dget_type(id));
+    CHECK_H5(sp = is_attr ? H5Aget_space(id) : H5Dget_space(id));
+    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
+    CHECK_H5(rank = H5Sget_simple_extent_dims(sp, dims, NULL));
+    CHECK_H5(cls = H5Tget_class(t));
+    if (!(size = H5Tget_size(t)))
+        FAIL(E_PARSE, "%s: %s: type of size 0", path, where);
+    if (cls == H5T_INTEGER)
+        CHECK_H5(sign = H5Tget_sign(t));
+    n = (size_t)npoints;
+    if (k->out) {
+        if (!is_attr) {
+            fprintf(k->out, "%s (", type_name(cls, size, sign, tname, sizeof tname));
+            for (int i = 0; i < rank; i++)
+                fprintf(k->out, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
+            fprintf(k->out, "%s)%s", rank == 1 ? "," : "", n ? " = " : "");
+        }
+    }
+    if (n == 0)
+        goto done;
+    if (cls == H5T_STRING) {
+        H5T_cset_t cset;
+        CHECK_H5(is_vl = H5Tis_variable_str(t));
+        CHECK_H5(cset = H5Tget_cset(t));
+        CHECK_H5(mt = H5Tcopy(H5T_C_S1));
+        CHECK_H5(H5Tset_cset(mt, cset));
+        if (is_vl) {
+            CHECK_H5(H5Tset_size(mt, H5T_VARIABLE));
+            if (!(vl = calloc(n, sizeof *vl)))
+                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+            CHECK_H5(is_attr ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, vl));
+            reclaim = 1;
+        } else {
+            CHECK_H5(H5Tset_size(mt, size + 1));
+            CHECK_H5(H5Tset_strpad(mt, H5T_STR_NULLTERM));
+            if (!(fixed = calloc(n, size + 1)))
+                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+            CHECK_H5(is_attr ? H5Aread(id, mt, fixed)
+                             : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, fixed));
+        }
+        if (k->out && n > 1)
+            fputs("[", k->out);
+        for (size_t i = 0; i < n; i++) {
+            const char *s = is_vl ? (vl[i] ? vl[i] : "") : fixed + i * (size + 1);
+            hash_str(k, s);
+            if (k->out && shown(i, n)) {
+                print_sep(k->out, i, n);
+                print_string(k, s, where);
+            }
+        }
+        if (k->out && n > 1)
+            fputs("]", k->out);
+    } else {
+        /* The file's own type as the memory type: the stored bytes, unconverted. */
+        if (!(raw = malloc(n * size)))
+            FAIL(E_NOMEM, "%s: %s: out of memory for %zu values", path, where, n);
+        CHECK_H5(is_attr ? H5Aread(id, t, raw) : H5Dread(id, t, H5S_ALL, H5S_ALL, k->dxpl, raw));
+        hash_bytes(k, raw, n * size);
+        if (k->out && (cls == H5T_FLOAT || cls == H5T_INTEGER) && size <= 8)
+            TRY(print_numbers(k, id, is_attr, cls, sign, size, n, where));
+        else if (k->out)
+            fprintf(k->out, "(%zu values of %zu bytes)", n, size);
+    }
+done:
+    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
+        rc = h5_fail(err, path, where, "H5Dvlen_reclaim(", __LINE__);
+    free(vl);
+    free(fixed);
+    free(raw);
+    CLOSE_H5(mt, H5Tclose);
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(t, H5Tclose);
+    return rc;
+}
+
+/* The attributes of object o (path opath) in name order; the root's
+ * checksum is not part of the content. */
+static int walk_attrs(Walk *k, hid_t o, const char *opath)
+{
+    const char *path = k->path, *where = opath;
+    Err *err = k->err;
+    hid_t a = H5I_INVALID_HID;
+    H5O_info_t info;
+    char name[OBJ_MAX], awhere[2 * OBJ_MAX];
+    int rc = 0;
+    CHECK_H5(H5Oget_info2(o, &info, H5O_INFO_NUM_ATTRS));
+    for (hsize_t i = 0; i < info.num_attrs; i++) {
+        ssize_t len;
+        CHECK_H5(a = H5Aopen_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT));
+        CHECK_H5(len = H5Aget_name(a, sizeof name, name));
+        if ((size_t)len >= sizeof name)
+            FAIL(E_PARSE, "%s: %s: attribute name longer than %zu bytes", path, opath, sizeof name - 1);
+        if (!(strcmp(opath, "/") == 0 && strcmp(name, "checksum") == 0)) {
+            snprintf(awhere, sizeof awhere, "%s attribute \"%s\"", opath, name);
+            hash_str(k, name);
+            if (k->out)
+                fprintf(k->out, "    @%s = ", name);
+            TRY(walk_values(k, a, 1, awhere));
+            if (k->out)
+                fputs("\n", k->out);
+        }
+        CLOSE_H5(a, H5Aclose);
+    }
+done:
+    CLOSE_H5(a, H5Aclose);
+    return rc;
+}
+
+/* Object opath, its attributes, its values, then its links (depth first). */
+static int walk_obj(Walk *k, const char *opath, int depth)
+{
+    const char *path = k->path, *where = opath;
+    Err *err = k->err;
+    hid_t o = H5I_INVALID_HID;
+    H5I_type_t type;
+    H5G_info_t info;
+    char name[OBJ_MAX], child[OBJ_MAX];
+    int rc = 0;
+    if (depth > WALK_MAX_DEPTH)
+        FAIL(E_PARSE, "%s: %s: groups nested deeper than %d", path, opath, WALK_MAX_DEPTH);
+    CHECK_H5(o = H5Oopen(k->f, opath, H5P_DEFAULT));
+    CHECK_H5(type = H5Iget_type(o));
+    hash_str(k, opath);
+    if (k->out)
+        fprintf(k->out, "  %-28s %s", opath, type == H5I_GROUP ? "group" : "");
+    if (type == H5I_DATASET)
+        TRY(walk_values(k, o, 0, opath));
+    if (k->out)
+        fputs("\n", k->out);
+    TRY(walk_attrs(k, o, opath));
+    if (type != H5I_GROUP)
+        goto done;
+    CHECK_H5(H5Gget_info(o, &info));
+    for (hsize_t i = 0; i < info.nlinks; i++) {
+        ssize_t len;
+        CHECK_H5(len = H5Lget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
+                                         H5P_DEFAULT));
+        int w = snprintf(child, sizeof child, "%s/%s", strcmp(opath, "/") ? opath : "", name);
+        if ((size_t)len >= sizeof name || w < 0 || (size_t)w >= sizeof child)
+            FAIL(E_PARSE, "%s: %s: a link name is too long", path, opath);
+        TRY(walk_obj(k, child, depth + 1));
+    }
+done:
+    CLOSE_H5(o, H5Oclose);
+    return rc;
+}
+
+/* The content checksum of open file f. */
+static int content_hash(hid_t f, const char *path, uint64_t *out, Err *err)
+{
+    const char *where = "";
+    Walk k = { f, path, err, RNG_FNV_INIT, NULL, NULL, H5I_INVALID_HID };
+    int rc = 0;
+    CHECK_H5(k.dxpl = xfer_new());
+    TRY(walk_obj(&k, "/", 0));
+done:
+    CLOSE_H5(k.dxpl, H5Pclose);
+    free(k.config);
+    *out = k.hash;
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* E_PARSE naming the first missing link of obj (an absolute path). */
+static int need_obj(hid_t f, const char *obj, const char *path, Err *err)
+{
+    const char *where = obj;
+    char prefix[OBJ_MAX];
+    htri_t ok;
+    int rc = 0;
+    size_t len = strlen(obj);
+    if (len >= sizeof prefix)
+        FAIL(E_PARSE, "%s: %s: path too long", path, obj);
+    for (size_t i = 1; i <= len; i++) {
+        if (obj[i] != '/' && obj[i] != '\0')
+            continue;
+        memcpy(prefix, obj, i);
+        prefix[i] = '\0';
+        CHECK_H5(ok = H5Lexists(f, prefix, H5P_DEFAULT));
+        if (!ok)
+            FAIL(E_PARSE, "%s: %s: missing (not a complete housenet checkpoint)", path, prefix);
+    }
+done:
+    return rc;
+}
+
+/* Numeric attribute obj@name of class cls holding exactly n values (n = 1:
+ * a scalar or one value) into buf as mtype. */
+static int r_attr(hid_t f, const char *obj, const char *name, H5T_class_t cls, hid_t mtype,
+                  size_t n, void *buf, const char *path, Err *err)
+{
+    char where[OBJ_MAX + 64];
+    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
+    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    H5T_class_t got;
+    hssize_t npoints;
+    htri_t exists;
+    int rc = 0;
+    TRY(need_obj(f, obj, path, err));
+    CHECK_H5(exists = H5Aexists_by_name(f, obj, name, H5P_DEFAULT));
+    if (!exists)
+        FAIL(E_PARSE, "%s: %s: missing", path, where);
+    CHECK_H5(a = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT));
+    CHECK_H5(t = H5Aget_type(a));
+    CHECK_H5(got = H5Tget_class(t));
+    CHECK_H5(sp = H5Aget_space(a));
+    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
+    if (got != cls || (size_t)npoints != n)
+        FAIL(E_PARSE, "%s: %s: %lld %s values, expected %zu %s", path, where, (long long)npoints,
+             got == H5T_FLOAT ? "float" : got == H5T_INTEGER ? "integer" : "non-numeric", n,
+             cls == H5T_FLOAT ? "float" : "integer");
+    CHECK_H5(H5Aread(a, mtype, buf));
+done:
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(t, H5Tclose);
+    CLOSE_H5(a, H5Aclose);
+    return rc;
+}
+
+/* Every string of attribute (name != NULL) or dataset obj into *out, a new
+ * array of *n new strings (variable-length strings; ours are). */
+static int r_strings(hid_t f, const char *obj, const char *name, char ***out, size_t *n,
+                     const char *path, Err *err)
+{
+    char where[OBJ_MAX + 64];
+    if (name)
+        snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
+    else
+        snprintf(where, sizeof where, "%s", obj);
+    hid_t id = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    hid_t dxpl = H5I_INVALID_HID;
+    char **vl = NULL, **s = NULL;
+    hssize_t npoints;
+    htri_t ok;
+    size_t count = 0;
+    int rc = 0, reclaim = 0;
+    TRY(need_obj(f, obj, path, err));
+    if (name) {
+        CHECK_H5(ok = H5Aexists_by_name(f, obj, name, H5P_DEFAULT));
+        if (!ok)
+            FAIL(E_PARSE, "%s: %s: missing", path, where);
+        CHECK_H5(id = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT));
+        CHECK_H5(t = H5Aget_type(id));
+        CHECK_H5(sp = H5Aget_space(id));
+    } else {
+        CHECK_H5(id = H5Dopen2(f, obj, H5P_DEFAULT));
+        CHECK_H5(t = H5Dget_type(id));
+        CHECK_H5(sp = H5Dget_space(id));
+    }
+    CHECK_H5(ok = H5Tis_variable_str(t));
+    if (!ok)
+        FAIL(E_PARSE, "%s: %s: expected variable-length strings", path, where);
+    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
+    count = (size_t)npoints;
+    CHECK_H5(mt = H5Tcopy(t));
+    if (!(vl = calloc(count + 1, sizeof *vl)) || !(s = calloc(count + 1, sizeof *s)))
+        FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    CHECK_H5(dxpl = xfer_new());
+    if (count)
+        CHECK_H5(name ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, dxpl, vl));
+    reclaim = 1;
+    for (size_t i = 0; i < count; i++)
+        if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
+            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    *out = s;
+    *n = count;
+    s = NULL;
+done:
+    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
+        rc = h5_fail(err, path, where, "H5Dvlen_reclaim(", __LINE__);
+    for (size_t i = 0; s && i < count; i++)
+        free(s[i]);
+    free(s);
+    free(vl);
+    CLOSE_H5(dxpl, H5Pclose);
+    CLOSE_H5(mt, H5Tclose);
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(t, H5Tclose);
+    if (id >= 0) {
+        if (name)
+            CLOSE_H5(id, H5Aclose);
+        else
+            CLOSE_H5(id, H5Dclose);
+    }
+    return rc;
+}
+
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+/* A single string (attribute or dataset) into *out, a new string. */
+static int r_string(hid_t f, const char *obj, const char *name, char **out, const char *path, Err *err)
+{
+    char **s = NULL;
+    size_t n = 0;
+    int rc = r_strings(f, obj, name, &s, &n, path, err);
+    if (rc == 0 && n != 1)
+        rc = err_set(err, E_PARSE, "%s: %s%s%s: %zu strings, expected 1", path, obj,
+                     name ? " attribute " : "", name ? name : "", n);
+    if (rc == 0) {
+        *out = s[0];
+        s[0] = NULL;
+    }
+    free_strings(s, n);
+    return rc;
+}
+
+/* "(3, 2)", "(5,)" or "()" as numpy prints shapes. */
+static const char *fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims)
+{
+    size_t k = (size_t)snprintf(buf, cap, "(");
+    for (int i = 0; i < rank && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
+    if (k < cap)
+        snprintf(buf + k, cap - k, rank == 1 ? ",)" : ")");
+    return buf;
+}
+
+/* Numeric dataset obj of class cls and shape dims[0..rank) into buf as
+ * mtype. A wrong shape is E_STATE: the file is sound, but not this run's. */
+static int r_dset(hid_t f, const char *obj, H5T_class_t cls, hid_t mtype, int rank,
+                  const hsize_t *dims, void *buf, const char *path, Err *err)
+{
+    const char *where = obj;
+    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
+    hsize_t got[H5S_MAX_RANK];
+    char s1[96], s2[96];
+    H5T_class_t gotcls;
+    hsize_t npoints = 1;
+    int rc = 0, gotrank;
+    TRY(need_obj(f, obj, path, err));
+    CHECK_H5(d = H5Dopen2(f, obj, H5P_DEFAULT));
+    CHECK_H5(t = H5Dget_type(d));
+    CHECK_H5(gotcls = H5Tget_class(t));
+    if (gotcls != cls)
+        FAIL(E_PARSE, "%s: %s: expected %s values", path, obj, cls == H5T_FLOAT ? "float" : "integer");
+    CHECK_H5(sp = H5Dget_space(d));
+    CHECK_H5(gotrank = H5Sget_simple_extent_dims(sp, got, NULL));
+    if (gotrank != rank || (rank && memcmp(got, dims, (size_t)rank * sizeof *dims) != 0))
+        FAIL(E_STATE, "%s: %s: shape %s does not fit this run's %s", path, obj,
+             fmt_shape(s1, sizeof s1, gotrank, got), fmt_shape(s2, sizeof s2, rank, dims));
+    for (int i = 0; i < rank; i++)
+        npoints *= dims[i];
+    CHECK_H5(dxpl = xfer_new());
+    if (npoints)
+        CHECK_H5(H5Dread(d, mtype, H5S_ALL, H5S_ALL, dxpl, buf));
+done:
+    CLOSE_H5(dxpl, H5Pclose);
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(t, H5Tclose);
+    CLOSE_H5(d, H5Dclose);
+    return rc;
+}
+
+/* Opens path read-only and checks the root format and version; *format
+ * (optional) gets a new copy of the format string. E_IO when path cannot
+ * be opened; E_PARSE when it is not HDF5 (a truncated file is reported
+ * here by HDF5), has no format, or want != NULL and the format differs. */
+static int open_file(const char *path, const char *want, int max_version, hid_t *out,
+                     char **format, Err *err)
+{
+    const char *where = "";
+    hid_t f = H5I_INVALID_HID;
+    struct stat st;
+    char *got = NULL;
+    long long version = 0;
+    htri_t ok;
+    int rc = 0;
+
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    close(fd);
+    if (S_ISDIR(st.st_mode))
+        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(EISDIR));
+    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+    CHECK_H5(ok = H5Fis_hdf5(path));
+    if (!ok)
+        FAIL(E_PARSE, "%s: not an HDF5 file (expected a housenet checkpoint)", path);
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        /* A truncated file opens no further than this. */
+        char why[WHY_MAX] = "";
+        (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, why);
+        FAIL(E_PARSE, "%s: damaged: HDF5 cannot open it (%s)", path, why);
+    }
+    where = "/";
+    CHECK_H5(ok = H5Aexists(f, "format"));
+    if (!ok)
+        FAIL(E_PARSE, "%s: not a housenet file (no format attribute)", path);
+    TRY(r_string(f, "/", "format", &got, path, err));
+    if (want && strcmp(got, want) != 0)
+        FAIL(E_PARSE, "%s: not a %s file (format attribute is \"%.40s\")", path, want, got);
+    TRY(r_attr(f, "/", "version", H5T_INTEGER, H5T_NATIVE_LLONG, 1, &version, path, err));
+    if (version < 1 || version > max_version)
+        FAIL(E_PARSE, "%s: %s version %lld; this housenet reads 1 to %d", path, got, version,
+             max_version);
+    *out = f;
+    f = H5I_INVALID_HID;
+    if (format) {
+        *format = got;
+        got = NULL;
+    }
+done:
+    free(got);
+    CLOSE_H5(f, H5Fclose);
+    return rc;
+}
+
+/* Recomputes the content checksum of open checkpoint f and compares it
+ * with the stored one; *stored and *computed (optional) get both. */
+static int check_sum(hid_t f, const char *path, uint64_t *stored, uint64_t *computed, Err *err)
+{
+    uint64_t want = 0, got = 0;
+    int rc = r_attr(f, "/", "checksum", H5T_INTEGER, H5T_NATIVE_UINT64, 1, &want, path, err);
+    if (rc == 0)
+        rc = content_hash(f, path, &got, err);
+    if (rc == E_HDF5) {
+        /* Damage HDF5 notices while reading (a cut-off object, a bad header). */
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len, "; the file is damaged");
+        rc = err->code = E_PARSE;
+    }
+    if (stored)
+        *stored = want;
+    if (computed)
+        *computed = got;
+    if (rc == 0 && want != got)
+        rc = err_set(err, E_PARSE,
+                     "%s: damaged: checksum mismatch (stored 0x%016llx, content 0x%016llx)", path,
+                     (unsigned long long)want, (unsigned long long)got);
+    return rc;
+}
+
+/* ---- save --------------------------------------------------------------- */
+
+static int all_finite(const double *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!isfinite(v[k]))
+            return 0;
+    return 1;
+}
+
+static int ckpt_check(const Ckpt *c, const char *path, Err *err)
+{
+    const Net *net = c->net;
+    const Optim *o = c->opt;
+    const char *fail = NULL;
+    if (!net || !net->params || net->nlayers < 1 || net->nlayers > NET_MAX_LAYERS || !o || !c->st ||
+        !c->curves || !c->best.params || !c->config_text || !c->feat_names || !c->target_name)
+        fail = "a member is missing";
+    else if (o->n != net->nparams || o->nbufs < 0 || o->nbufs > OPTIM_MAX_BUFS)
+        fail = "optimizer does not fit the parameters";
+    else if (c->norm.nin != net->width[0] || !c->norm.x_shift || !c->norm.x_scale)
+        fail = "normalisation does not fit the inputs";
+    else if (c->curves->ncols < 0 || c->curves->ncols > CURVES_MAX_COLS)
+        fail = "bad curve column count";
+    for (int b = 0; !fail && b < o->nbufs; b++)
+        if (!o->buf[b])
+            fail = "an optimizer buffer is missing";
+    for (int j = 0; !fail && j < c->curves->ncols; j++) {
+        const char *s = c->curves->names[j];
+        if (!s || !s[0] || strchr(s, '/') || !strcmp(s, "epoch") || strlen(s) > OBJ_MAX - 16)
+            fail = "bad curve column name";
+    }
+    for (int i = 0; !fail && i < net->width[0]; i++)
+        if (!c->feat_names[i])
+            fail = "a feature name is missing";
+    if (fail)
+        return err_set(err, E_STATE, "%s: cannot save an inconsistent checkpoint: %s [io/checkpoint.c:%d]",
+                       path, fail, __LINE__);
+    if (!all_finite(net->params, net->nparams))
+        return err_set(err, E_NUMERIC, "%s: not written: the parameters hold a non-finite value "
+                       "(epoch %lld, step %lld)", path, (long long)c->st->epoch, (long long)c->st->step);
+    for (int b = 0; b < o->nbufs; b++)
+        if (!all_finite(o->buf[b], o->n))
+            return err_set(err, E_NUMERIC, "%s: not written: optimizer state buffer %d holds a "
+                           "non-finite value (step %lld)", path, b, (long long)c->st->step);
+    return 0;
+}
+
+static int save_model_part(Writer *w, const Ckpt *c)
+{
+    const Net *net = c->net;
+    const Norm *nm = &c->norm;
+    const char *acts[NET_MAX_LAYERS];
+    const char *kinds[2] = { norm_name(nm->kind), norm_name(nm->target_kind) };
+    hsize_t nl1 = (hsize_t)net->nlayers + 1, nin = (hsize_t)net->width[0];
+    char obj[OBJ_MAX];
+    int rc = 0;
+    for (int l = 0; l < net->nlayers; l++)
+        acts[l] = act_name(net->act[l]);
+    TRY(w_group(w, "/model", 0));
+    TRY(w_attr(w, "/model", "layers", H5T_STD_I32LE, H5T_NATIVE_INT, nl1, net->width));
+    TRY(w_attr(w, "/model", "activations", w->str, w->str, (hsize_t)net->nlayers, acts));
+    for (int l = 0; l < net->nlayers; l++) {
+        hsize_t dims[2] = { (hsize_t)net->width[l + 1], (hsize_t)net->width[l] };
+        snprintf(obj, sizeof obj, "/model/W%d", l + 1);
+        TRY(w_dset_f64(w, obj, 2, dims, net_W(net, net->params, l)));
+        snprintf(obj, sizeof obj, "/model/b%d", l + 1);
+        TRY(w_dset_f64(w, obj, 1, dims, net_b(net, net->params, l)));
+    }
+    TRY(w_group(w, "/norm", 0));
+    TRY(w_attr_str(w, "/norm", "kind", kinds[0]));
+    TRY(w_attr_str(w, "/norm", "target_kind", kinds[1]));
+    TRY(w_attr_f64(w, "/norm", "y_shift", nm->y_shift));
+    TRY(w_attr_f64(w, "/norm", "y_scale", nm->y_scale));
+    TRY(w_attr_str(w, "/norm", "target_name", c->target_name));
+    TRY(w_dset_f64(w, "/norm/x_shift", 1, &nin, nm->x_shift));
+    TRY(w_dset_f64(w, "/norm/x_scale", 1, &nin, nm->x_scale));
+    TRY(w_dset(w, "/norm/feature_names", w->str, w->str, 1, &nin, c->feat_names));
+    TRY(w_dset(w, "/config", w->str, w->str, 0, NULL, &c->config_text));
+done:
+    return rc;
+}
+
+static int save_train_part(Writer *w, const Ckpt *c, double *scratch)
+{
+    const Optim *o = c->opt;
+    const Curves *cv = c->curves;
+    const CkptDataId *d = &c->data;
+    int nf, rc = 0;
+    const TrainStateField *fields = train_state_fields(&nf);
+    char obj[OBJ_MAX];
+
+    TRY(w_group(w, "/state", 0));
+    for (int i = 0; i < nf; i++) {
+        const char *p = (const char *)c->st + fields[i].offset;
+        switch (fields[i].type) {
+        case TSF_I64:
+            TRY(w_attr_i64(w, "/state", fields[i].name, *(const int64_t *)p));
+            break;
+        case TSF_F64:
+            TRY(w_attr_f64(w, "/state", fields[i].name, *(const double *)p));
+            break;
+        default:
+            rc = err_set(w->err, E_STATE, "%s: TrainState field %s has a type checkpoints do "
+                         "not know [io/checkpoint.c:%d]", w->path, fields[i].name, __LINE__);
+            goto done;
+        }
+    }
+
+    TRY(w_group(w, "/optim", 0));
+    TRY(w_attr_str(w, "/optim", "kind", optim_name(o->kind)));
+    TRY(w_attr_i64(w, "/optim", "t", o->t));
+    for (int b = 0; b < o->nbufs; b++)
+        memcpy(scratch + (size_t)b * o->n, o->buf[b], o->n * sizeof(double));
+    hsize_t odims[2] = { (hsize_t)o->nbufs, (hsize_t)o->n };
+    TRY(w_dset_f64(w, "/optim/state", 2, odims, scratch));
+
+    hsize_t n = (hsize_t)cv->n;
+    TRY(w_group(w, "/curves", 1));
+    TRY(w_dset(w, "/curves/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &n, cv->epoch));
+    for (int j = 0; j < cv->ncols; j++) {
+        snprintf(obj, sizeof obj, "/curves/%s", cv->names[j]);
+        TRY(w_dset_f64(w, obj, 1, &n, cv->cols[j]));
+    }
+
+    hsize_t np = (hsize_t)c->net->nparams;
+    TRY(w_group(w, "/best", 0));
+    TRY(w_attr_i64(w, "/best", "epoch", c->best.epoch));
+    TRY(w_attr_f64(w, "/best", "val_loss", c->best.val_loss));
+    TRY(w_dset_f64(w, "/best/params", 1, &np, c->best.params));
+
+    TRY(w_group(w, "/data", 0));
+    TRY(w_attr(w, "/data", "fingerprint", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->fingerprint));
+    TRY(w_attr(w, "/data", "rows_read", H5T_STD_I64LE, H5T_NATIVE_UINT64, 0, &d->rows_read));
+    TRY(w_attr(w, "/data", "rows", H5T_STD_I64LE, H5T_NATIVE_UINT64, 3, d->rows));
+    TRY(w_attr(w, "/data", "split_hash", H5T_STD_U64LE, H5T_NATIVE_UINT64, 3, d->split_hash));
+done:
+    return rc;
+}
+
+int ckpt_save(const char *path, const Ckpt *c, Err *err)
+{
+    Writer w = { H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID,
+                 H5I_INVALID_HID, H5I_INVALID_HID, path, err };
+    void *img = NULL;
+    double *scratch = NULL;
+    size_t n = 0;
+    uint64_t sum = 0;
+    int rc = ckpt_check(c, path, err);
+    if (rc)
+        return rc;
+    size_t nscratch = (size_t)c->opt->nbufs * c->opt->n;
+    if (!(scratch = malloc((nscratch ? nscratch : 1) * sizeof(double))))
+        return err_set(err, E_NOMEM, "%s: out of memory for the optimizer state", path);
+    TRY(writer_open(&w, path, err));
+    int version = CKPT_VERSION;
+    TRY(w_attr_str(&w, "/", "format", CKPT_FORMAT));
+    TRY(w_attr(&w, "/", "version", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &version));
+    TRY(save_model_part(&w, c));
+    TRY(save_train_part(&w, c, scratch));
+    TRY(content_hash(w.f, path, &sum, err));
+    TRY(w_attr(&w, "/", "checksum", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &sum));
+    TRY(writer_image(&w, &img, &n));
+    writer_close(&w, &rc);
+    if (rc == 0)
+        rc = atomic_write_file(path, img, n, err);
+done:
+    writer_close(&w, &rc);
+    free(img);
+    free(scratch);
+    return rc;
+}
+
+/* ---- load --------------------------------------------------------------- */
+
+static int load_model_part(hid_t f, Ckpt *c, const char *path, Err *err)
+{
+    const Net *net = c->net;
+    int w[NET_MAX_LAYERS + 1];
+    char **acts = NULL, obj[OBJ_MAX];
+    size_t nacts = 0;
+    int rc = 0;
+    TRY(need_obj(f, "/model", path, err));
+    TRY(r_attr(f, "/model", "layers", H5T_INTEGER, H5T_NATIVE_INT, (size_t)net->nlayers + 1, w, path, err));
+    if (memcmp(w, net->width, ((size_t)net->nlayers + 1) * sizeof *w) != 0)
+        FAIL(E_STATE, "%s: /model: another network shape than this run's [model] hidden", path);
+    TRY(r_strings(f, "/model", "activations", &acts, &nacts, path, err));
+    for (int l = 0; l < net->nlayers; l++)
+        if (nacts != (size_t)net->nlayers || strcmp(acts[l], act_name(net->act[l])) != 0)
+            FAIL(E_STATE, "%s: /model: activations differ from this run's [model] activation", path);
+    for (int l = 0; l < net->nlayers; l++) {
+        hsize_t dims[2] = { (hsize_t)net->width[l + 1], (hsize_t)net->width[l] };
+        snprintf(obj, sizeof obj, "/model/W%d", l + 1);
+        TRY(r_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, net_W(net, net->params, l), path, err));
+        snprintf(obj, sizeof obj, "/model/b%d", l + 1);
+        TRY(r_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, net_b(net, net->params, l), path, err));
+    }
+done:
+    free_strings(acts, nacts);
+    return rc;
+}
+
+static int load_norm(hid_t f, Ckpt *c, const char *path, Err *err)
+{
+    int nin = c->net->width[0];
+    hsize_t dims[1] = { (hsize_t)nin };
+    char *kind = NULL, *tkind = NULL;
+    int rc = norm_alloc(&c->norm, nin, err);
+    if (rc)
+        return rc;
+    TRY(r_string(f, "/norm", "kind", &kind, path, err));
+    TRY(r_string(f, "/norm", "target_kind", &tkind, path, err));
+    if (norm_parse(kind, &c->norm.kind) || norm_parse(tkind, &c->norm.target_kind))
+        FAIL(E_PARSE, "%s: /norm: unknown normalisation \"%.32s\" / \"%.32s\"", path, kind, tkind);
+    TRY(r_attr(f, "/norm", "y_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, &c->norm.y_shift, path, err));
+    TRY(r_attr(f, "/norm", "y_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, &c->norm.y_scale, path, err));
+    TRY(r_dset(f, "/norm/x_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, c->norm.x_shift, path, err));
+    TRY(r_dset(f, "/norm/x_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, c->norm.x_scale, path, err));
+done:
+    free(kind);
+    free(tkind);
+    return rc;
+}
+
+static int load_state(hid_t f, Ckpt *c, const char *path, Err *err)
+{
+    const char *where = "/state";
+    hid_t g = H5I_INVALID_HID;
+    H5O_info_t info;
+    int nf, rc = 0;
+    const TrainStateField *fields = train_state_fields(&nf);
+    TRY(need_obj(f, "/state", path, err));
+    for (int i = 0; i < nf; i++) {
+        char *p = (char *)c->st + fields[i].offset;
+        if (fields[i].type != TSF_I64 && fields[i].type != TSF_F64)
+            FAIL(E_STATE, "%s: TrainState field %s has a type checkpoints do not know "
+                 "[io/checkpoint.c:%d]", path, fields[i].name, __LINE__);
+        int i64 = fields[i].type == TSF_I64;
+        TRY(r_attr(f, "/state", fields[i].name, i64 ? H5T_INTEGER : H5T_FLOAT,
+                   i64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, 1, p, path, err));
+    }
+    CHECK_H5(g = H5Gopen2(f, "/state", H5P_DEFAULT));
+    CHECK_H5(H5Oget_info2(g, &info, H5O_INFO_NUM_ATTRS));
+    if (info.num_attrs != (hsize_t)nf)
+        FAIL(E_STATE, "%s: /state: %llu fields, this housenet keeps %d: the checkpoint holds state "
+             "it cannot restore", path, (unsigned long long)info.num_attrs, nf);
+done:
+    CLOSE_H5(g, H5Gclose);
+    return rc;
+}
+
+static int load_optim(hid_t f, Ckpt *c, const char *path, Err *err)
+{
+    Optim *o = c->opt;
+    char *kind = NULL;
+    double *scratch = NULL;
+    int rc = 0;
+    TRY(r_string(f, "/optim", "kind", &kind, path, err));
+    if (strcmp(kind, optim_name(o->kind)) != 0)
+        FAIL(E_STATE, "%s: /optim: optimizer \"%.32s\", this run uses \"%s\"", path, kind, optim_name(o->kind));
+    if (o->n != c->net->nparams)
+        FAIL(E_STATE, "%s: /optim: the run's optimizer does not fit its parameters [io/checkpoint.c:%d]",
+             path, __LINE__);
+    TRY(r_attr(f, "/optim", "t", H5T_INTEGER, H5T_NATIVE_INT64, 1, &o->t, path, err));
+    size_t ns = (size_t)o->nbufs * o->n;
+    if (!(scratch = malloc((ns ? ns : 1) * sizeof(double))))
+        FAIL(E_NOMEM, "%s: out of memory for the optimizer state", path);
+    hsize_t dims[2] = { (hsize_t)o->nbufs, (hsize_t)o->n };
+    TRY(r_dset(f, "/optim/state", H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, scratch, path, err));
+    for (int b = 0; b < o->nbufs; b++)
+        memcpy(o->buf[b], scratch + (size_t)b * o->n, o->n * sizeof(double));
+done:
+    free(kind);
+    free(scratch);
+    return rc;
+}
+
+static int load_curves(hid_t f, Ckpt *c, const char *path, Err *err)
+{
+    const char *where = "/curves";
+    Curves *cv = c->curves;
+    hid_t d = H5I_INVALID_HID, sp = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    H5G_info_t info;
+    hsize_t dims[H5S_MAX_RANK];
+    char obj[OBJ_MAX];
+    int rc = 0, rank;
+    TRY(need_obj(f, "/curves/epoch", path, err));
+    CHECK_H5(g = H5Gopen2(f, "/curves", H5P_DEFAULT));
+    CHECK_H5(H5Gget_info(g, &info));
+    if (info.nlinks != (hsize_t)cv->ncols + 1)
+        FAIL(E_STATE, "%s: /curves: %llu columns, this housenet logs %d", path,
+             (unsigned long long)info.nlinks - 1, cv->ncols);
+    CHECK_H5(d = H5Dopen2(f, "/curves/epoch", H5P_DEFAULT));
+    CHECK_H5(sp = H5Dget_space(d));
+    CHECK_H5(rank = H5Sget_simple_extent_dims(sp, dims, NULL));
+    if (rank != 1)
+        FAIL(E_PARSE, "%s: /curves/epoch: rank %d, expected 1", path, rank);
+    TRY(curves_reserve(cv, (size_t)dims[0], err));
+    TRY(r_dset(f, "/curves/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, cv->epoch, path, err));
+    for (int j = 0; j < cv->ncols; j++) {
+        snprintf(obj, sizeof obj, "/curves/%s", cv->names[j]);
+        TRY(r_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, cv->cols[j], path, err));
+    }
+    cv->n = (size_t)dims[0];
+done:
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(d, H5Dclose);
+    CLOSE_H5(g, H5Gclose);
+    return rc;
+}
+
+static int load_rest(hid_t f, Ckpt *c, const char *path, Err *err)
+{
+    CkptDataId *d = &c->data;
+    hsize_t np = (hsize_t)c->net->nparams;
+    int rc = 0;
+    TRY(r_attr(f, "/best", "epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, &c->best.epoch, path, err));
+    TRY(r_attr(f, "/best", "val_loss", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, &c->best.val_loss, path, err));
+    TRY(r_dset(f, "/best/params", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, &np, c->best.params, path, err));
+    TRY(r_attr(f, "/data", "fingerprint", H5T_INTEGER, H5T_NATIVE_UINT64, 1, &d->fingerprint, path, err));
+    TRY(r_attr(f, "/data", "rows_read", H5T_INTEGER, H5T_NATIVE_UINT64, 1, &d->rows_read, path, err));
+    TRY(r_attr(f, "/data", "rows", H5T_INTEGER, H5T_NATIVE_UINT64, 3, d->rows, path, err));
+    TRY(r_attr(f, "/data", "split_hash", H5T_INTEGER, H5T_NATIVE_UINT64, 3, d->split_hash, path, err));
+    TRY(r_string(f, "/config", NULL, &c->config_text, path, err));
+done:
+    return rc;
+}
+
+int ckpt_load(const char *path, Ckpt *c, Err *err)
+{
+    const char *where = "";
+    hid_t f = H5I_INVALID_HID;
+    int rc = 0;
+    memset(&c->norm, 0, sizeof c->norm);
+    c->config_text = NULL;
+    TRY(open_file(path, CKPT_FORMAT, CKPT_VERSION, &f, NULL, err));
+    TRY(check_sum(f, path, NULL, NULL, err));
+    TRY(load_model_part(f, c, path, err));
+    TRY(load_norm(f, c, path, err));
+    TRY(load_state(f, c, path, err));
+    TRY(load_optim(f, c, path, err));
+    TRY(load_curves(f, c, path, err));
+    TRY(load_rest(f, c, path, err));
+done:
+    CLOSE_H5(f, H5Fclose);
+    if (rc)
+        ckpt_release(c);
+    return rc;
+}
+
+void ckpt_release(Ckpt *c)
+{
+    if (!c)
+        return;
+    norm_free(&c->norm);
+    free(c->config_text);
+    c->config_text = NULL;
+}
+
+int ckpt_verify(const char *path, Err *err)
+{
+    const char *where = "";
+    hid_t f = H5I_INVALID_HID;
+    int rc = 0;
+    TRY(open_file(path, CKPT_FORMAT, CKPT_VERSION, &f, NULL, err));
+    TRY(check_sum(f, path, NULL, NULL, err));
+done:
+    CLOSE_H5(f, H5Fclose);
+    return rc;
+}
+
+int ckpt_read_config(const char *path, char **text, Err *err)
+{
+    const char *where = "";
+    hid_t f = H5I_INVALID_HID;
+    int rc = 0;
+    *text = NULL;
+    TRY(open_file(path, CKPT_FORMAT, CKPT_VERSION, &f, NULL, err));
+    TRY(check_sum(f, path, NULL, NULL, err));
+    TRY(r_string(f, "/config", NULL, text, path, err));
+done:
+    CLOSE_H5(f, H5Fclose);
+    return rc;
+}
+
+/* ---- describe ------------------------------------------------------------ */
+
+int ckpt_can_describe(const char *path)
+{
+    Err e = { 0 };
+    hid_t f = H5I_INVALID_HID;
+    char *format = NULL;
+    int ok = 0;
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return 0;
+    H5E_BEGIN_TRY {
+        if (H5Fis_hdf5(path) > 0 && open_file(path, NULL, 1 << 30, &f, &format, &e) == 0)
+            ok = !strcmp(format, CKPT_FORMAT) || !strcmp(format, MODEL_FORMAT_NAME);
+        if (f >= 0)
+            H5Fclose(f);
+    } H5E_END_TRY;
+    free(format);
+    return ok;
+}
+
+int ckpt_describe(const char *path, FILE *out, Err *err)
+{
+    const char *where = "";
+    hid_t f = H5I_INVALID_HID;
+    char *format = NULL;
+    long long version = 0;
+    uint64_t stored = 0, computed = 0;
+    Walk k = { H5I_INVALID_HID, path, err, RNG_FNV_INIT, out, NULL, H5I_INVALID_HID };
+    int rc = 0, damaged = 0;
+    Err sum_err = { 0 };
+    TRY(open_file(path, NULL, 1 << 30, &f, &format, err));
+    TRY(r_attr(f, "/", "version", H5T_INTEGER, H5T_NATIVE_LLONG, 1, &version, path, err));
+    fprintf(out, "%s: %s version %lld\n", path, format, version);
+    if (!strcmp(format, CKPT_FORMAT)) {
+        damaged = check_sum(f, path, &stored, &computed, &sum_err) != 0;
+        if (!damaged)
+            fprintf(out, "checksum 0x%016llx: ok\n", (unsigned long long)stored);
+        else
+            fprintf(out, "checksum: %s\n", sum_err.msg);
+    }
+    k.f = f;
+    CHECK_H5(k.dxpl = xfer_new());
+    TRY(walk_obj(&k, "/", 0));
+    if (k.config)
+        fprintf(out, "/config:\n%s%s", k.config, k.config[strlen(k.config) - 1] == '\n' ? "" : "\n");
+    if (damaged) {
+        *err = sum_err;
+        rc = sum_err.code;
+    }
+done:
+    CLOSE_H5(k.dxpl, H5Pclose);
+    free(k.config);
+    free(format);
+    CLOSE_H5(f, H5Fclose);
+    return rc;
+}
+
+/* ---- identity of the data and of the config ------------------------------ */
+
+static uint64_t dataset_hash(const Dataset *d)
+{
+    uint64_t h = rng_fnv1a(RNG_FNV_INIT, d->x, d->n * (size_t)d->nin * sizeof(double));
+    return rng_fnv1a(h, d->y, d->n * sizeof(double));
+}
+
+CkptDataId ckpt_data_id(const Splits *sp)
+{
+    CkptDataId id = { sp->fingerprint, sp->rows_read, { sp->train.n, sp->val.n, sp->test.n },
+                      { dataset_hash(&sp->train), dataset_hash(&sp->val), dataset_hash(&sp->test) } };
+    return id;
+}
+
+#define CFG_MAX_ENTRIES 256
+
+typedef struct CfgEntry {
+    const char *section, *key, *value;
+} CfgEntry;
+
+/* Splits cfg_text_new() text (modified in place) into entries. */
+static size_t cfg_entries(char *text, CfgEntry *e, size_t cap)
+{
+    const char *section = "";
+    size_t n = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        char *eq = strstr(line, " = ");
+        if (line[0] == '[' && line[strlen(line) - 1] == ']') {
+            line[strlen(line) - 1] = '\0';
+            section = line + 1;
+        } else if (eq && n < cap) {
+            *eq = '\0';
+            e[n++] = (CfgEntry){ section, line, eq + 3 };
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+static const CfgEntry *cfg_find(const CfgEntry *e, size_t n, const CfgEntry *want)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(e[i].section, want->section) && !strcmp(e[i].key, want->key))
+            return &e[i];
+    return NULL;
+}
+
+int ckpt_config_check(const char *saved, const char *now, Err *err)
+{
+    CfgEntry *a = NULL, *b = NULL;
+    char *ta = strdup(saved ? saved : ""), *tb = strdup(now ? now : "");
+    char msg[ERR_MSG_MAX] = "";
+    size_t used = 0, bad = 0;
+    int rc = 0;
+    a = calloc(CFG_MAX_ENTRIES, sizeof *a);
+    b = calloc(CFG_MAX_ENTRIES, sizeof *b);
+    if (!ta || !tb || !a || !b) {
+        rc = err_set(err, E_NOMEM, "out of memory comparing configs");
+        goto done;
+    }
+    size_t na = cfg_entries(ta, a, CFG_MAX_ENTRIES), nb = cfg_entries(tb, b, CFG_MAX_ENTRIES);
+    /* Every key of either side: first the checkpoint's, then keys only the
+     * current config has. */
+    for (size_t i = 0; i < na + nb; i++) {
+        const CfgEntry *x = i < na ? &a[i] : &b[i - na];
+        if (i >= na && cfg_find(a, na, x))
+            continue;
+        const CfgEntry *was = i < na ? x : NULL;
+        const CfgEntry *is = cfg_find(b, nb, x);
+        if (was && is && !strcmp(was->value, is->value))
+            continue;
+        if (cfg_key_is_resume_safe(x->section, x->key))
+            continue;
+        bad++;
+        if (used < sizeof msg - 200) {
+            int w = snprintf(msg + used, sizeof msg - used, "%s[%s] %s: checkpoint %s%.60s%s, now %s%.60s%s",
+                             bad > 1 ? "; " : "", x->section, x->key, was ? "\"" : "", was ? was->value : "(unset)",
+                             was ? "\"" : "", is ? "\"" : "", is ? is->value : "(unset)", is ? "\"" : "");
+            used += w > 0 ? (size_t)w : 0;
+        }
+    }
+    if (bad)
+        rc = err_set(err, E_STATE, "%.900s", msg);
+done:
+    free(ta);
+    free(tb);
+    free(a);
+    free(b);
+    return rc;
+}
+
+/* ---- a run's checkpoint directory ---------------------------------------- */
+
+int ckpt_name(const char *run_dir, const TrainState *st, char *out, size_t cap, Err *err)
+{
+    int n = snprintf(out, cap, "%s/" CKPT_SUBDIR "/ckpt-e%06lld-s%09lld.h5", run_dir,
+                     (long long)st->epoch, (long long)st->step);
+    if (n < 0 || (size_t)n >= cap)
+        return err_set(err, E_IO, "%s: run directory name too long for a checkpoint path", run_dir);
+    return 0;
+}
+
+/* Parses "ckpt-e<epoch>-s<step>.h5" exactly; 0 on success. */
+static int parse_name(const char *name, long long *epoch, long long *step)
+{
+    int end = -1;
+    if (sscanf(name, "ckpt-e%lld-s%lld.h5%n", epoch, step, &end) != 2 || end < 0)
+        return -1;
+    return name[end] == '\0' && isdigit((unsigned char)name[6]) ? 0 : -1;
+}
+
+typedef struct Found {
+    long long epoch, step;
+    char *path;
+} Found;
+
+static int newest_first(const void *x, const void *y)
+{
+    const Found *a = x, *b = y;
+    if (a->epoch != b->epoch)
+        return a->epoch < b->epoch ? 1 : -1;
+    if (a->step != b->step)
+        return a->step < b->step ? 1 : -1;
+    return 0;
+}
+
+void ckpt_list_free(char **paths, size_t n)
+{
+    free_strings(paths, n);
+}
+
+int ckpt_list(const char *dir, char ***paths, size_t *n, Err *err)
+{
+    Found *found = NULL;
+    char **out = NULL;
+    size_t count = 0, cap = 0;
+    int rc = 0;
+    *paths = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        int e = errno;
+        if (e == ENOENT)
+            return 0;
+        return err_set(err, E_IO, "%s: cannot list checkpoints: %s", dir, strerror(e));
+    }
+    for (struct dirent *de; (de = readdir(d));) {
+        long long ep, st;
+        if (parse_name(de->d_name, &ep, &st))
+            continue;
+        if (count == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            Found *g = realloc(found, nc * sizeof *g);
+            if (!g) {
+                rc = err_set(err, E_NOMEM, "%s: out of memory listing checkpoints", dir);
+                goto done;
+            }
+            found = g;
+            cap = nc;
+        }
+        size_t len = strlen(dir) + strlen(de->d_name) + 2;
+        found[count].epoch = ep;
+        found[count].step = st;
+        if (!(found[count].path = malloc(len))) {
+            rc = err_set(err, E_NOMEM, "%s: out of memory listing checkpoints", dir);
+            goto done;
+        }
+        snprintf(found[count].path, len, "%s/%s", dir, de->d_name);
+        count++;
+    }
+    if (count)
+        qsort(found, count, sizeof *found, newest_first);
+    if (!(out = calloc(count + 1, sizeof *out))) {
+        rc = err_set(err, E_NOMEM, "%s: out of memory listing checkpoints", dir);
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        out[i] = found[i].path;
+        found[i].path = NULL;
+    }
+    *paths = out;
+    *n = count;
+done:
+    for (size_t i = 0; i < count; i++)
+        free(found[i].path);
+    free(found);
+    closedir(d);
+    return rc;
+}
+
+/* A writer's temporary file (atomic.h: NAME.h5.tmp-<pid>) whose writer is gone. */
+static int stale_tmp(const char *name)
+{
+    const char *t = strstr(name, ".h5.tmp-");
+    if (!t)
+        return 0;
+    char *end;
+    long pid = strtol(t + 8, &end, 10);
+    if (*end || pid <= 0 || pid == (long)getpid())
+        return 0;
+    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+void ckpt_remove_stale_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *de; d && (de = readdir(d));) {
+        if (!stale_tmp(de->d_name))
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        (void)unlink(p); /* a dead writer's leftover: best effort */
+    }
+    if (d)
+        closedir(d);
+}
+
+int ckpt_prune(const char *dir, int keep, Err *err)
+{
+    char **paths = NULL;
+    size_t n = 0;
+    int rc = ckpt_list(dir, &paths, &n, err);
+    for (size_t i = (size_t)(keep > 0 ? keep : 0); rc == 0 && i < n; i++)
+        if (unlink(paths[i]) < 0 && errno != ENOENT) {
+            int e = errno;
+            rc = err_set(err, E_IO, "%s: cannot remove an old checkpoint: %s", paths[i], strerror(e));
+        }
+    ckpt_list_free(paths, n);
+    if (rc == 0)
+        ckpt_remove_stale_tmp(dir);
+    return rc;
+}
+
+int ckpt_remove_newer(const char *dir, const TrainState *st, int *removed, Err *err)
+{
+    char **paths = NULL;
+    size_t n = 0;
+    *removed = 0;
+    int rc = ckpt_list(dir, &paths, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *base = strrchr(paths[i], '/');
+        long long epoch, step;
+        if (parse_name(base ? base + 1 : paths[i], &epoch, &step) != 0)
+            continue;
+        if (epoch < st->epoch || (epoch == st->epoch && step <= st->step))
+            break; /* newest first: the rest are older */
+        if (unlink(paths[i]) < 0 && errno != ENOENT) {
+            int e = errno;
+            rc = err_set(err, E_IO, "%s: cannot remove: %s", paths[i], strerror(e));
+        } else {
+            (*removed)++;
+        }
+    }
+    ckpt_list_free(paths, n);
+    return rc;
+}
