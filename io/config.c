@@ -14,6 +14,8 @@
 
 #include <ini.h>
 
+#include "sched.h"
+
 typedef enum { T_INT, T_U64, T_DOUBLE, T_BOOL, T_STR, T_PATH, T_ENUM, T_LIST, T_INTLIST } KeyType;
 
 typedef struct KeyDef {
@@ -74,12 +76,58 @@ static const KeyDef KEYS[] = {
       "worker threads, 0 = all cores (results do not depend on it)" },
     { "train", "shuffle", T_BOOL, F(shuffle), "true", 0, 0, NULL, 0,
       "visit the training rows in a fresh seeded order every epoch" },
+    /* choices in the order of OptimKind (src/optim.h) */
+    { "train", "optimizer", T_ENUM, F(optimizer), "sgd", 0, 0, "sgd|momentum|nesterov|adam", 0,
+      "update rule: sgd (p -= lr g), momentum, nesterov (both with [train] momentum) or adam (beta1, beta2, eps)" },
+    { "train", "momentum", T_DOUBLE, F(momentum), "0.9", 0, 0.999999, NULL, 0,
+      "momentum and nesterov: decay of the velocity v = momentum v + g" },
+    { "train", "beta1", T_DOUBLE, F(beta1), "0.9", 0, 0.999999, NULL, 0,
+      "adam: decay of the mean of the gradients" },
+    { "train", "beta2", T_DOUBLE, F(beta2), "0.999", 0, 0.999999999, NULL, 0,
+      "adam: decay of the mean of the squared gradients" },
+    { "train", "eps", T_DOUBLE, F(eps), "1e-8", 0, 1, NULL, 0,
+      "adam: added to the root of the squared-gradient mean" },
+    { "train", "weight_decay", T_DOUBLE, F(weight_decay), "0", 0, 1e3, NULL, 0,
+      "decoupled weight decay: every step multiplies the parameters by 1 - learning_rate * weight_decay (0 = off)" },
+    /* choices in the order of SchedKind (src/sched.h) */
+    { "train", "lr_schedule", T_ENUM, F(lr_schedule), "constant", 0, 0, "constant|step|cosine|plateau", 0,
+      "learning rate by epoch: constant, step (x gamma every step_size epochs), cosine (down to min_lr at the last epoch) "
+      "or plateau (x plateau_factor after plateau_patience epochs without a better validation loss)" },
+    { "train", "warmup_epochs", T_INT, F(warmup_epochs), "0", 0, 1e9, NULL, 0,
+      "raise the learning rate linearly, step by step, from almost 0 over this many epochs (0 = off)" },
+    { "train", "step_size", T_INT, F(step_size), "30", 1, 1e9, NULL, 0,
+      "lr_schedule = step: epochs between reductions" },
+    { "train", "gamma", T_DOUBLE, F(gamma), "0.1", 0, 1, NULL, 0,
+      "lr_schedule = step: factor of each reduction" },
+    { "train", "min_lr", T_DOUBLE, F(min_lr), "0", 0, 1e9, NULL, 0,
+      "cosine: the learning rate of the last epoch; plateau: no reduction below it" },
+    { "train", "plateau_factor", T_DOUBLE, F(plateau_factor), "0.5", 1e-6, 0.999999, NULL, 0,
+      "lr_schedule = plateau: factor of each reduction" },
+    { "train", "plateau_patience", T_INT, F(plateau_patience), "10", 1, 1e9, NULL, 0,
+      "lr_schedule = plateau: epochs without a better validation loss before a reduction" },
+    { "train", "clip_norm", T_DOUBLE, F(clip_norm), "0", 0, 1e9, NULL, 0,
+      "scale a gradient whose global L2 norm is above this down to it (0 = off)" },
+    { "train", "patience", T_INT, F(patience), "0", 0, 1e9, NULL, 1,
+      "early stopping: stop after this many epochs without a better validation loss (0 = off)" },
+    { "train", "min_delta", T_DOUBLE, F(min_delta), "0", 0, 1e9, NULL, 1,
+      "a validation loss is better only when it is below the best by more than this (early stopping, plateau)" },
+    { "train", "restore_best", T_BOOL, F(restore_best), "true", 0, 0, NULL, 1,
+      "end the run with the parameters of the epoch with the lowest validation loss (needs validation rows)" },
+    { "train", "divergence_retries", T_INT, F(divergence_retries), "3", 0, 100, NULL, 1,
+      "on a non-finite loss or gradient, roll back to the start of the epoch and lower the learning rate, "
+      "at most this many times; then stop" },
+    { "train", "divergence_factor", T_DOUBLE, F(divergence_factor), "0.1", 1e-6, 0.999999, NULL, 1,
+      "each divergence rollback multiplies the learning rate by this" },
     { "run", "dir", T_PATH, F(run_dir), "", 0, 0, NULL, 1,
       "output directory (default runs/<config file name without .ini>)" },
     { "run", "flush_seconds", T_DOUBLE, F(flush_seconds), "1", 0, 1e9, NULL, 1,
       "curves.h5 is rewritten at most this often while training, and always at the end" },
+    { "run", "log_every_steps", T_INT, F(log_every_steps), "0", 0, 1e9, NULL, 1,
+      "also log the training loss of every n-th step in curves.h5 (/steps; 0 = off)" },
 };
 #define NKEYS ((int)(sizeof KEYS / sizeof KEYS[0]))
+_Static_assert(sizeof KEYS / sizeof KEYS[0] <= sizeof ((Config *)0)->key_line / sizeof(int),
+               "Config.key_line needs a slot per key");
 
 static const char *const SECTIONS[] = { "data", "model", "train", "run", "init" };
 #define NSECTIONS ((int)(sizeof SECTIONS / sizeof SECTIONS[0]))
@@ -478,7 +526,8 @@ void cfg_defaults(Config *c)
 
 typedef struct LoadCtx {
     Config *c;
-    FILE *f;
+    FILE *f;             /* the file, or NULL to read text */
+    const char *text;    /* cfg_load_text: what is left to read */
     int line;            /* lines read so far = the line inih is handling */
     const char *path;
     char base_dir[CFG_PATH_MAX];
@@ -486,10 +535,23 @@ typedef struct LoadCtx {
     int failed;
 } LoadCtx;
 
+/* One line (as fgets would) from the file or the text. */
 static char *reader(char *str, int num, void *stream)
 {
     LoadCtx *ctx = stream;
-    char *r = fgets(str, num, ctx->f);
+    char *r = NULL;
+    if (ctx->f) {
+        r = fgets(str, num, ctx->f);
+    } else if (*ctx->text && num > 1) {
+        size_t len = strcspn(ctx->text, "\n");
+        len += ctx->text[len] == '\n';
+        if (len > (size_t)num - 1)
+            len = (size_t)num - 1;
+        memcpy(str, ctx->text, len);
+        str[len] = '\0';
+        ctx->text += len;
+        r = str;
+    }
     if (r)
         ctx->line++;
     return r;
@@ -538,6 +600,19 @@ int cfg_load(Config *c, const char *path, Err *err)
                        path, r);
     if (r < 0)
         return err_set(err, E_IO, "%s: cannot read config", path);
+    return 0;
+}
+
+int cfg_load_text(Config *c, const char *text, const char *origin, Err *err)
+{
+    LoadCtx ctx = { .c = c, .text = text, .path = origin, .err = err };
+    copy_str(c->source, sizeof c->source, origin);
+    copy_str(c->stem, sizeof c->stem, "model");
+    int r = ini_parse_stream(reader, &ctx, handler, &ctx);
+    if (ctx.failed)
+        return err->code;
+    if (r != 0)
+        return err_set(err, E_CONFIG, "%s:%d: syntax error in the stored config", origin, r);
     return 0;
 }
 
@@ -598,6 +673,15 @@ int cfg_finish(Config *c, Err *err)
     if (c->learning_rate <= 0)
         return err_set(err, E_CONFIG, "%s: [train] learning_rate must be above 0",
                        where_key(c, "train", "learning_rate", w, sizeof w));
+    if (c->validation_fraction <= 0 && c->patience > 0)
+        return err_set(err, E_CONFIG, "%s: [train] patience needs validation rows; set [data] validation_fraction above 0 or patience = 0",
+                       where_key(c, "train", "patience", w, sizeof w));
+    if (c->validation_fraction <= 0 && c->lr_schedule == SCHED_PLATEAU)
+        return err_set(err, E_CONFIG, "%s: [train] lr_schedule = plateau needs validation rows; set [data] validation_fraction above 0",
+                       where_key(c, "train", "lr_schedule", w, sizeof w));
+    if (c->lr_schedule == SCHED_COSINE && c->min_lr > c->learning_rate)
+        return err_set(err, E_CONFIG, "%s: [train] min_lr = %g is above learning_rate = %g; the cosine schedule falls from learning_rate to min_lr",
+                       where_key(c, "train", "min_lr", w, sizeof w), c->min_lr, c->learning_rate);
     int nl = c->nhidden + 1;
     for (int l = 0; l < NET_MAX_LAYERS; l++) {
         int given = c->init_W[l] || c->init_b[l];

@@ -69,6 +69,30 @@ int run_threads(int threads)
 #endif
 }
 
+TrainOpts run_train_opts(const Config *c, int bs, int threads)
+{
+    TrainOpts o = {
+        .epochs = c->epochs, .batch_size = bs, .lr = c->learning_rate, .seed = c->seed,
+        .threads = threads, .shuffle = c->shuffle,
+        .sched = { .kind = (SchedKind)c->lr_schedule, .warmup_epochs = c->warmup_epochs,
+                   .step_size = c->step_size, .gamma = c->gamma, .min_lr = c->min_lr,
+                   .plateau_factor = c->plateau_factor, .plateau_patience = c->plateau_patience },
+        .clip_norm = c->clip_norm, .patience = c->patience, .min_delta = c->min_delta,
+        .restore_best = c->restore_best, .divergence_retries = c->divergence_retries,
+        .divergence_factor = c->divergence_factor,
+    };
+    return o;
+}
+
+int run_optim_init(const Config *c, size_t n, Optim *opt, Err *err)
+{
+    int rc = optim_init(opt, (OptimKind)c->optimizer, n, err);
+    if (rc == 0)
+        opt->hp = (OptimHyper){ .momentum = c->momentum, .beta1 = c->beta1, .beta2 = c->beta2,
+                                .eps = c->eps, .weight_decay = c->weight_decay };
+    return rc;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -187,7 +211,7 @@ int run_train(const RunArgs *a, Err *err)
     int threads = run_threads(c->threads);
     int bs = c->batch_size < (int)s.sp.train.n ? c->batch_size : (int)s.sp.train.n;
     if ((rc = trainer_init(&tr, &s.net, bs, threads, s.sp.train.n, err)) ||
-        (rc = optim_init(&opt, OPT_SGD, s.net.nparams, err)))
+        (rc = run_optim_init(c, s.net.nparams, &opt, err)))
         goto done;
     char run_dir[CFG_PATH_MAX];
     run_dir_of(c, run_dir, sizeof run_dir);
@@ -205,10 +229,10 @@ int run_train(const RunArgs *a, Err *err)
         fprintf(a->progress, "housenet: %zu rows from %s (%zu train, %zu validation, %zu test), %zu parameters, %d thread%s\n",
                 s.sp.rows_read, c->data_path, s.sp.train.n, s.sp.val.n, s.sp.test.n, s.net.nparams, threads,
                 threads == 1 ? "" : "s");
-    TrainOpts o = { c->epochs, bs, c->learning_rate, c->seed, threads, c->shuffle };
+    TrainOpts o = run_train_opts(c, bs, threads);
     TrainState st = train_state_start(&o);
     TrainData td = train_data_memory(&s.sp.train);
-    TrainHooks hooks = { &ctx, NULL, on_epoch };
+    TrainHooks hooks = { .ctx = &ctx, .on_epoch = on_epoch };
     double t0 = now_s();
     rc = train_run(&tr, &s.net, &opt, &td, s.sp.val.n ? &s.sp.val : NULL, &o, &st, &hooks, err);
     if (rc) {

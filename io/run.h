@@ -13,6 +13,8 @@
 #include "err.h"
 #include "loader.h"
 #include "net.h"
+#include "optim.h"
+#include "train.h"
 
 #define RUN_MAX_SETS 64
 
@@ -34,6 +36,12 @@ int run_load_config(const RunArgs *a, Config *c, Err *err);
 
 /* Worker threads for [train] threads (0 = all cores). */
 int run_threads(int threads);
+
+/* The trainer's options as c says, for batches of bs rows on `threads`
+ * workers (bs: [train] batch_size, at most the training rows). */
+TrainOpts run_train_opts(const Config *c, int bs, int threads);
+/* The optimizer c names, for n parameters, with c's hyperparameters. */
+int run_optim_init(const Config *c, size_t n, Optim *opt, Err *err);
 
 /* `housenet train`: trains and writes RUN/model.h5 and RUN/curves.h5. */
 int run_train(const RunArgs *a, Err *err);
