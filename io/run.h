@@ -23,11 +23,12 @@ typedef struct RunArgs {
     const char *sets[RUN_MAX_SETS];     /* section.key=value overrides, in order */
     int nsets;
     int quiet;                          /* no progress output */
+    int dry_run;                        /* train: print what would run, train and write nothing */
     FILE *progress;                     /* progress lines (stderr) */
     FILE *out;                          /* results (stdout) */
 } RunArgs;
 
-/* Parses `CONFIG [--set s.k=v]... [--quiet]` into *a (argv is borrowed).
+/* Parses `CONFIG [--set s.k=v]... [--quiet] [--dry-run]` into *a (argv is borrowed).
  * E_USAGE with a hint on a bad argument. */
 int run_parse_args(int argc, char **argv, RunArgs *a, Err *err);
 
@@ -43,7 +44,10 @@ TrainOpts run_train_opts(const Config *c, int bs, int threads);
 /* The optimizer c names, for n parameters, with c's hyperparameters. */
 int run_optim_init(const Config *c, size_t n, Optim *opt, Err *err);
 
-/* `housenet train`: trains and writes RUN/model.h5 and RUN/curves.h5. */
+/* `housenet train`: trains and writes RUN/model.h5 and RUN/curves.h5,
+ * progress on a->progress, a summary (best epoch, validation and test
+ * metrics in target units, time) on a->out. With a->dry_run: the resolved
+ * config, a data summary and the memory the run needs, and nothing else. */
 int run_train(const RunArgs *a, Err *err);
 
 /* `housenet explain`: one explained step on the first training row. */
