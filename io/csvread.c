@@ -1005,3 +1005,19 @@ void csv_inspect_free(CsvColumnInfo **cols, int *ncols)
     if (ncols)
         *ncols = 0;
 }
+
+int csv_parse_number(const char *s, size_t len, double *out)
+{
+    const char *p = s, *e = s + len;
+    csv_trim(&p, &e);
+    if (p == e)
+        return -1;
+    /* csv_number needs a byte after the cell that cannot continue a number */
+    char buf[128];
+    size_t n = (size_t)(e - p);
+    if (n >= sizeof buf)
+        return -1; /* no number of ours is that long */
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return csv_number(buf, n, 0, out);
+}
