@@ -263,6 +263,8 @@ static int split_list(const char *v, char items[][256], int max_items, size_t it
         if (comma)
             *comma = '\0';
         const char *item = trim(p);
+        if (!*item && !comma && *count > 0)
+            return 0; /* "a, b," : a trailing comma, as a list continued on the next line leaves */
         if (!*item) {
             snprintf(why, wcap, "empty item in the list; write items separated by single commas");
             return -1;
@@ -524,37 +526,107 @@ void cfg_defaults(Config *c)
         set_key(c, k, KEYS[k].def, "", why, sizeof why);
 }
 
+/* inih reads lines of at most this many bytes (INI_MAX_LINE of the
+ * Debian build); a longer value continues on indented lines. */
+#define CFG_LINE_MAX 200
+
 typedef struct LoadCtx {
     Config *c;
     FILE *f;             /* the file, or NULL to read text */
     const char *text;    /* cfg_load_text: what is left to read */
     int line;            /* lines read so far = the line inih is handling */
+    int indented;        /* that line starts with a space or tab: inih continues the last value */
+    char last_section[64], last_name[64]; /* the key the last value went to */
     const char *path;
     char base_dir[CFG_PATH_MAX];
     Err *err;
     int failed;
 } LoadCtx;
 
-/* One line (as fgets would) from the file or the text. */
+/* One line (as fgets would) from the file or the text. A line that does
+ * not fit inih's buffer stops the parse with an error: inih would read its
+ * tail as a line of its own. */
 static char *reader(char *str, int num, void *stream)
 {
     LoadCtx *ctx = stream;
     char *r = NULL;
+    int more = 0; /* the line goes on past num - 1 bytes */
+    if (ctx->failed)
+        return NULL;
     if (ctx->f) {
         r = fgets(str, num, ctx->f);
+        size_t len = r ? strlen(r) : 0;
+        if (r && len == (size_t)num - 1 && r[len - 1] != '\n') {
+            int ch = fgetc(ctx->f);
+            more = ch != EOF;
+            if (more)
+                ungetc(ch, ctx->f);
+        }
     } else if (*ctx->text && num > 1) {
         size_t len = strcspn(ctx->text, "\n");
         len += ctx->text[len] == '\n';
-        if (len > (size_t)num - 1)
+        if (len > (size_t)num - 1) {
             len = (size_t)num - 1;
+            more = 1;
+        }
         memcpy(str, ctx->text, len);
         str[len] = '\0';
         ctx->text += len;
         r = str;
     }
-    if (r)
-        ctx->line++;
+    if (!r)
+        return NULL;
+    ctx->line++;
+    if (more) {
+        err_set(ctx->err, E_CONFIG, "%s:%d: line longer than %d characters; a long list goes on over indented "
+                                    "lines below its key", ctx->path, ctx->line, num - 2);
+        ctx->failed = 1;
+        return NULL;
+    }
+    ctx->indented = str[0] == ' ' || str[0] == '\t';
     return r;
+}
+
+/* An indented line went on with the value of the last key: lists (and
+ * [init] values) take it as more items; any other key is an error. */
+static int continue_value(LoadCtx *ctx, const char *section, const char *name, const char *value,
+                          const char *where)
+{
+    Config *c = ctx->c;
+    char *joined = NULL;
+    int rc = 0;
+    if (!strcmp(section, "init")) {
+        int layer, is_bias;
+        if (init_key(name, &layer, &is_bias))
+            return err_set(ctx->err, E_CONFIG, "%s: [init] %.40s: unknown key", where, name);
+        char **slot = is_bias ? &c->init_b[layer] : &c->init_W[layer];
+        size_t n = strlen(*slot) + strlen(value) + 3;
+        if (!(joined = malloc(n)))
+            return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
+        snprintf(joined, n, "%s, %s", *slot, value);
+        free(*slot);
+        *slot = joined;
+        return 0;
+    }
+    int k = find_key(section, name);
+    if (k < 0 || (KEYS[k].type != T_LIST && KEYS[k].type != T_INTLIST))
+        return err_set(ctx->err, E_CONFIG, "%s: [%s] %s: this indented line continues its value; only lists "
+                                           "(features, na_values, hidden) go on over several lines",
+                       where, section, name);
+    const char *cur = (const char *)c + KEYS[k].offset;
+    size_t n = strlen(cur) + strlen(value) + 3;
+    if (n > KEYS[k].size)
+        return err_set(ctx->err, E_CONFIG, "%s: [%s] %s: the list is longer than %zu characters", where, section,
+                       name, KEYS[k].size - 1);
+    if (!(joined = malloc(n)))
+        return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
+    size_t len = strlen(cur);
+    while (len > 0 && (cur[len - 1] == ' ' || cur[len - 1] == ','))
+        len--; /* "a, b," + "c" -> "a, b, c" */
+    snprintf(joined, n, "%.*s, %s", (int)len, cur, value);
+    rc = assign(c, section, name, joined, ctx->base_dir, where, 0, ctx->err);
+    free(joined);
+    return rc;
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -570,8 +642,15 @@ static int handler(void *user, const char *section, const char *name, const char
         ctx->failed = 1;
         return 1;
     }
-    if (assign(ctx->c, section, name, value, ctx->base_dir, where, ctx->line, ctx->err))
+    int rc;
+    if (ctx->indented && !strcmp(section, ctx->last_section) && !strcmp(name, ctx->last_name))
+        rc = continue_value(ctx, section, name, value, where);
+    else
+        rc = assign(ctx->c, section, name, value, ctx->base_dir, where, ctx->line, ctx->err);
+    if (rc)
         ctx->failed = 1;
+    copy_str(ctx->last_section, sizeof ctx->last_section, section);
+    copy_str(ctx->last_name, sizeof ctx->last_name, name);
     return 1;
 }
 
@@ -798,6 +877,28 @@ static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
     }
 }
 
+/* "name = value\n", a long comma list broken after a comma onto indented
+ * lines so that every line fits CFG_LINE_MAX (the text is read back). */
+static int put_value(Sbuf *b, const char *name, const char *val, int is_list)
+{
+    if (!is_list)
+        return sb_printf(b, "%s = %s\n", name, val);
+    int bad = sb_printf(b, "%s = ", name);
+    size_t col = strlen(name) + 3;
+    const char *p = val;
+    while (*p) {
+        size_t item = strcspn(p, ",");
+        if (col + item > CFG_LINE_MAX - 40 && p != val) {
+            bad |= sb_printf(b, "\n   ");
+            col = 3;
+        }
+        bad |= sb_printf(b, "%.*s%s", (int)item, p, p[item] ? "," : "");
+        col += item + 1;
+        p += item + (p[item] ? 1 : 0);
+    }
+    return bad | sb_printf(b, "\n");
+}
+
 char *cfg_text_new(const Config *c)
 {
     Sbuf b = { 0 };
@@ -810,15 +911,18 @@ char *cfg_text_new(const Config *c)
             bad |= sb_printf(&b, "%s[%s]\n", k ? "\n" : "", cur);
         }
         value_text(c, &KEYS[k], val, sizeof val);
-        bad |= sb_printf(&b, "%s = %s\n", KEYS[k].name, val);
+        bad |= put_value(&b, KEYS[k].name, val, KEYS[k].type == T_LIST || KEYS[k].type == T_INTLIST);
     }
     if (c->init == INIT_EXPLICIT) {
         bad |= sb_printf(&b, "\n[init]\n");
         for (int l = 0; l < NET_MAX_LAYERS; l++) {
+            char key[8];
+            snprintf(key, sizeof key, "W%d", l + 1);
             if (c->init_W[l])
-                bad |= sb_printf(&b, "W%d = %s\n", l + 1, c->init_W[l]);
+                bad |= put_value(&b, key, c->init_W[l], 1);
+            key[0] = 'b';
             if (c->init_b[l])
-                bad |= sb_printf(&b, "b%d = %s\n", l + 1, c->init_b[l]);
+                bad |= put_value(&b, key, c->init_b[l], 1);
         }
     }
     if (bad) {

@@ -80,7 +80,7 @@ else
 fi
 
 # 5. curves: the step log and the CSV export.
-if "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=3 --set run.dir=steps --set run.log_every_steps=10 \
+if "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=3 --set train.batch_size=32 --set run.dir=steps --set run.log_every_steps=10 \
      --quiet >out.txt 2>err.txt &&
    "$BIN" curves export steps/curves.h5 --csv >curves.csv 2>err.txt &&
    "$BIN" curves export steps/curves.h5 --csv --steps >steps.csv 2>>err.txt; then
