@@ -94,6 +94,23 @@ else
   bad "curves export failed: $(cat err.txt)"
 fi
 
+# 5b. The plot tools write PNGs (skipped where their packages are missing).
+png() { [ "$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
+if $PY -c 'import h5py, matplotlib' 2>/dev/null; then
+  if $PY "$SRC/tools/plot_loss.py" steps/curves.h5 -o plot.png >/dev/null 2>err.txt && png plot.png; then
+    ok "tools/plot_loss.py writes a PNG"
+  else bad "tools/plot_loss.py: $(cat err.txt)"; fi
+else
+  echo "skip - tools/plot_loss.py: no h5py or matplotlib"
+fi
+if command -v gnuplot >/dev/null 2>&1; then
+  if gnuplot -e "in='curves.csv'; out='plot_gp.png'" "$SRC/tools/plot_loss.gp" 2>err.txt && png plot_gp.png; then
+    ok "tools/plot_loss.gp writes a PNG"
+  else bad "tools/plot_loss.gp: $(cat err.txt)"; fi
+else
+  echo "skip - tools/plot_loss.gp: no gnuplot"
+fi
+
 # 6. --dry-run prints the config, the data and the memory, and writes nothing.
 if "$BIN" train "$SRC/configs/ames.ini" --dry-run --set run.dir=dry >dry.txt 2>err.txt &&
    grep -q '^optimizer = ' dry.txt && grep -q 'Gr_Liv_Area *feature' dry.txt && grep -q '^# memory' dry.txt &&
