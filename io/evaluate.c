@@ -95,6 +95,12 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
     /* The training rows: the split to evaluate on, and what the baselines fit. */
     Err lerr = { 0 };
     int lrc = loader_load(c, &sp, &lerr);
+    if (lrc == E_IO) { /* the stored path is relative to where the model was trained */
+        size_t len = strlen(lerr.msg);
+        snprintf(lerr.msg + len, sizeof lerr.msg - len,
+                 " (the data path stored in %s, relative to where it was trained: run from there, or pass "
+                 "DATA.csv)", model_path);
+    }
     if (!lrc)
         lrc = eval_check_split(model_path, m, c, &sp, &lerr);
     if (!data_path) {

@@ -66,6 +66,16 @@ else
   bad "ames train failed: $(cat err.txt)"
 fi
 
+# 3b. Without --quiet and off a terminal: one progress line per epoch on
+# stderr, a summary with test metrics in target units on stdout.
+if "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=lines >out.txt 2>err.txt &&
+   [ "$(grep -c '^epoch [0-2]/2  train_loss .* val_rmse .* samples/s' err.txt)" -eq 3 ] &&
+   grep -q '^best_epoch ' out.txt && grep -q '^test_rmse .* (Sale_Price units, 440 rows)' out.txt; then
+  ok "progress lines on stderr, summary on stdout"
+else
+  bad "progress/summary: $(cat err.txt out.txt)"
+fi
+
 # 4. evaluate and predict against an independent numpy recomputation.
 if $PY "$SRC/tests/check_evaluate.py" "$BIN" ames/model.h5 "$WORK" >check.txt 2>&1; then
   ok "evaluate and predict match numpy"
