@@ -178,6 +178,17 @@ done:
     return rc;
 }
 
+int csv_parse_delimiter(const char *s, const char *opt, char *out, Err *err)
+{
+    if (!strcmp(s, "tab") || !strcmp(s, "\\t"))
+        *out = '\t';
+    else if (strlen(s) == 1 && s[0] != '"' && s[0] != '\r' && s[0] != '\n')
+        *out = s[0];
+    else
+        return err_set(err, E_USAGE, "%s: expected one character or tab, got \"%.20s\"", opt, s);
+    return 0;
+}
+
 void csv_write_cell(FILE *f, const char *s, size_t len, char delim)
 {
     int quote = len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');

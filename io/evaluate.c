@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "csvread.h"
+#include "csvrows.h"
 #include "h5model.h"
 #include "infer.h"
 #include "ols.h"
@@ -45,7 +46,7 @@ int eval_check_split(const char *model_path, const Model *m, const Config *c, co
 
 /* Reads the model's feature and target columns of path into d (raw, with
  * rows holding a missing cell dropped when the config allows missing cells). */
-static int read_rows(const char *path, const Config *c, Dataset *d, size_t *dropped, Err *err)
+static int read_rows(const char *path, char delim, const Config *c, Dataset *d, size_t *dropped, Err *err)
 {
     const char *names[CFG_MAX_FEATURES + 1], *na[64];
     Table t = { 0 };
@@ -54,7 +55,7 @@ static int read_rows(const char *path, const Config *c, Dataset *d, size_t *drop
     names[c->nfeat] = c->target;
     for (int i = 0; i < c->nna; i++)
         na[i] = c->na_list[i];
-    CsvOptions opt = { .delimiter = c->delimiter[0], .na_values = na, .n_na_values = c->nna,
+    CsvOptions opt = { .delimiter = delim, .na_values = na, .n_na_values = c->nna,
                        .allow_missing = c->missing != MISSING_ERROR };
     int rc = csv_read_columns(path, names, c->nfeat + 1, &opt, &t, err);
     if (!rc)
@@ -80,8 +81,8 @@ static int read_rows(const char *path, const Config *c, Dataset *d, size_t *drop
     return 0;
 }
 
-int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, FILE *msg,
-             EvalResult *r, Err *err)
+int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, char delim,
+             FILE *msg, EvalResult *r, Err *err)
 {
     Splits sp = { 0 };
     Dataset own = { 0 };
@@ -118,7 +119,7 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
         snprintf(r->source, sizeof r->source, "the test split of %s", c->data_path);
     } else {
         size_t dropped = 0;
-        if ((rc = read_rows(data_path, c, &own, &dropped, err)))
+        if ((rc = read_rows(data_path, delim, c, &own, &dropped, err)))
             goto done;
         if (dropped && msg)
             fprintf(msg, "housenet: warning: %s: %zu rows with a missing cell skipped\n", data_path, dropped);
@@ -258,8 +259,16 @@ int eval_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
 {
     const char *model_path = NULL, *data_path = NULL;
     int json = 0;
+    char delim = ',';
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
+        if (!strcmp(s, "--delimiter") || !strcmp(s, "-d")) {
+            int rc = i + 1 < argc ? csv_parse_delimiter(argv[++i], s, &delim, err)
+                                  : err_set(err, E_USAGE, "%s needs a character, e.g. %s ';'", s, s);
+            if (rc)
+                return rc;
+            continue;
+        }
         if (!strcmp(s, "--model") || !strncmp(s, "--model=", 8)) {
             model_path = s[7] == '=' ? s + 8 : (i + 1 < argc ? argv[++i] : NULL);
             if (!model_path)
@@ -268,7 +277,7 @@ int eval_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
             json = 1;
         } else if (s[0] == '-' && s[1]) {
             return err_set(err, E_USAGE, "evaluate: unknown option %.40s; usage: housenet evaluate --model "
-                                         "RUN/model.h5 [DATA.csv] [--json]", s);
+                                         "RUN/model.h5 [DATA.csv] [--json] [--delimiter C]", s);
         } else if (!data_path) {
             data_path = s;
         } else {
@@ -289,7 +298,7 @@ int eval_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
     if (!rc)
         rc = cfg_finish(&c, err);
     if (!rc)
-        rc = eval_run(model_path, &m, &c, data_path, msg, &r, err);
+        rc = eval_run(model_path, &m, &c, data_path, delim, msg, &r, err);
     if (!rc) {
         if (json)
             print_json(out, &r, model_path, m.target_name);

@@ -1,4 +1,5 @@
-/* evaluate: `housenet evaluate --model RUN/model.h5 [DATA.csv] [--json]`.
+/* evaluate: `housenet evaluate --model RUN/model.h5 [DATA.csv] [--json]
+ * [--delimiter C]` (DATA's delimiter, default ',').
  * Measures a saved model in the target's own units (RMSE, MAE, MAPE, R^2)
  * beside two baselines fitted on the same training rows: the training
  * mean, and ordinary least squares on the same features. Without DATA.csv
@@ -36,8 +37,9 @@ int eval_main(int argc, char **argv, FILE *out, FILE *msg, Err *err);
 int eval_check_split(const char *model_path, const Model *m, const Config *c, const Splits *sp, Err *err);
 
 /* The metrics of model m (read from model_path, with its stored config c)
- * on data_path, or on its test split when data_path is NULL. */
-int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, FILE *msg,
-             EvalResult *r, Err *err);
+ * on data_path (fields separated by delim; missing cells as c says), or on
+ * its test split when data_path is NULL. */
+int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, char delim,
+             FILE *msg, EvalResult *r, Err *err);
 
 #endif

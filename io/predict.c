@@ -135,8 +135,16 @@ static void warn_far(const Pred *p, FILE *msg)
 int predict_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
 {
     const char *model_path = NULL, *in_path = NULL, *out_path = NULL;
+    char delim = ',';
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
+        if (!strcmp(s, "--delimiter") || !strcmp(s, "-d")) {
+            int rc = i + 1 < argc ? csv_parse_delimiter(argv[++i], s, &delim, err)
+                                  : err_set(err, E_USAGE, "%s needs a character, e.g. %s ';'", s, s);
+            if (rc)
+                return rc;
+            continue;
+        }
         if (!strcmp(s, "--model") || !strncmp(s, "--model=", 8)) {
             model_path = s[7] == '=' ? s + 8 : (i + 1 < argc ? argv[++i] : NULL);
             if (!model_path)
@@ -146,7 +154,7 @@ int predict_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
                 return err_set(err, E_USAGE, "%s needs a file name", s);
         } else if (s[0] == '-' && s[1]) {
             return err_set(err, E_USAGE, "predict: unknown option %.40s; usage: housenet predict --model "
-                                         "RUN/model.h5 INPUT.csv [-o OUT.csv]", s);
+                                         "RUN/model.h5 INPUT.csv [-o OUT.csv] [--delimiter C]", s);
         } else if (!in_path) {
             in_path = s;
         } else {
@@ -158,7 +166,7 @@ int predict_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
 
     Model m = { 0 };
     Config c;
-    Pred p = { .path = in_path, .m = &m, .out = out };
+    Pred p = { .path = in_path, .m = &m, .out = out, .delim = delim };
     char tmp[PATH_MAX] = "";
     cfg_defaults(&c);
     char origin[CFG_PATH_MAX + 16];
@@ -168,7 +176,7 @@ int predict_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
         rc = cfg_load_text(&c, m.config_text, origin, err);
     if (rc)
         goto done;
-    p.delim = c.delimiter[0] ? c.delimiter[0] : ',';
+    p.delim = delim;
     snprintf(p.out_name, sizeof p.out_name, "predicted_%s", m.target_name);
     p.col = calloc((size_t)m.nfeat, sizeof *p.col);
     p.x = calloc((size_t)m.nfeat, sizeof *p.x);

@@ -1,4 +1,5 @@
-/* predict: `housenet predict --model RUN/model.h5 INPUT.csv [-o OUT.csv]`.
+/* predict: `housenet predict --model RUN/model.h5 INPUT.csv [-o OUT.csv]
+ * [--delimiter C]` (default ',', also for the output).
  * Takes the model's feature columns by name from any CSV, applies the
  * stored normalisation, and writes every input row back with one more
  * column, predicted_<target>, in the target's own units (dollars for a

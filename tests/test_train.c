@@ -220,6 +220,7 @@ static void test_parameters_are_bit_identical_for_1_2_3_and_8_threads(void **sta
         { "32", "2", NULL },
         { "300", "2", NULL },
         { "1000", "16,8", NULL },
+        { "32", "2", "train.optimizer=sgd" }, /* the cases above use the config's optimizer */
         { "32", "2", "train.optimizer=momentum" },
         { "300", "16,8", "train.optimizer=nesterov" },
         { "100", "16,8", "train.optimizer=adam" },
