@@ -69,7 +69,7 @@ static const KeyDef KEYS[] = {
     { "train", "batch_size", T_INT, F(batch_size), "32", 1, 1 << 24, NULL, 0,
       "rows per gradient step (the loss is averaged over the batch)" },
     { "train", "learning_rate", T_DOUBLE, F(learning_rate), "0.01", 0, 1e9, NULL, 0,
-      "gradient descent step size" },
+      "step size of the updates (lr_schedule and warmup_epochs scale it by epoch and step)" },
     { "train", "seed", T_U64, F(seed), "1", 0, 0, NULL, 0,
       "seed of the initialisation, the split and the shuffles" },
     { "train", "threads", T_INT, F(threads), "0", 0, 4096, NULL, 1,
@@ -83,7 +83,7 @@ static const KeyDef KEYS[] = {
       "momentum and nesterov: decay of the velocity v = momentum v + g" },
     { "train", "beta1", T_DOUBLE, F(beta1), "0.9", 0, 0.999999, NULL, 0,
       "adam: decay of the mean of the gradients" },
-    { "train", "beta2", T_DOUBLE, F(beta2), "0.999", 0, 0.999999999, NULL, 0,
+    { "train", "beta2", T_DOUBLE, F(beta2), "0.999", 0, 0.99999, NULL, 0,
       "adam: decay of the mean of the squared gradients" },
     { "train", "eps", T_DOUBLE, F(eps), "1e-8", 0, 1, NULL, 0,
       "adam: added to the root of the squared-gradient mean" },
@@ -114,8 +114,8 @@ static const KeyDef KEYS[] = {
     { "train", "restore_best", T_BOOL, F(restore_best), "true", 0, 0, NULL, 1,
       "end the run with the parameters of the epoch with the lowest validation loss (needs validation rows)" },
     { "train", "divergence_retries", T_INT, F(divergence_retries), "3", 0, 100, NULL, 1,
-      "on a non-finite loss or gradient, roll back to the start of the epoch and lower the learning rate, "
-      "at most this many times; then stop" },
+      "on a non-finite loss, gradient or parameter, or a loss 10^4 times the initial one, roll back to the "
+      "start of the epoch and lower the learning rate, at most this many times; then stop" },
     { "train", "divergence_factor", T_DOUBLE, F(divergence_factor), "0.1", 1e-6, 0.999999, NULL, 1,
       "each divergence rollback multiplies the learning rate by this" },
     { "run", "dir", T_PATH, F(run_dir), "", 0, 0, NULL, 1,

@@ -43,6 +43,7 @@ typedef struct Log {
     char msgs[32][256];
     int64_t event_step[32];
     double val[512];          /* validation loss after each epoch, from 0 */
+    double lr[512];           /* the rate of each epoch's last step (epoch 0: the first step's) */
     double *params[512];      /* owned copies of the parameters after each epoch */
     int64_t nepochs;
 } Log;
@@ -56,6 +57,7 @@ static int log_epoch(void *ctx, const Net *net, const Optim *opt, const TrainSta
     Log *l = ctx;
     assert_true(s->epoch < 512);
     l->val[s->epoch] = s->val_loss;
+    l->lr[s->epoch] = s->lr;
     free(l->params[s->epoch]);
     l->params[s->epoch] = malloc(net->nparams * sizeof(double));
     memcpy(l->params[s->epoch], net->params, net->nparams * sizeof(double));
@@ -434,6 +436,34 @@ static void test_plateau_halves_the_rate_after_patience_flat_epochs(void **state
     cfg_free(&c);
 }
 
+static void test_schedule_and_warmup_set_each_steps_rate(void **state)
+{
+    (void)state;
+    const char *sp[] = { "train.epochs=5", "train.learning_rate=0.01", "train.lr_schedule=step",
+                         "train.step_size=2", "train.gamma=0.5", "train.warmup_epochs=2" };
+    Config c;
+    Splits s;
+    Net net;
+    Err err = { 0 };
+    Log log = { 0 };
+    load(SOURCE_DIR "/configs/ames.ini", sp, 6, &c, &s, &net);
+    if (train_logged(&c, &s, &net, 1, NULL, &log, &err))
+        fail_msg("%s", err.msg);
+    double spe = (double)train_steps_per_epoch(s.train.n, c.batch_size); /* 2050 rows / 64 = 33 */
+    assert_close(spe, 33, 0);
+    /* warm-up over 66 steps: step k at (k + 1) / 66; then x 0.5 every 2 epochs */
+    assert_close(log.lr[0], 0.01 / 66, 1e-18);
+    assert_close(log.lr[1], 0.01 * 33 / 66, 1e-18);
+    assert_close(log.lr[2], 0.01, 1e-18);
+    assert_close(log.lr[3], 0.005, 1e-18);
+    assert_close(log.lr[4], 0.005, 1e-18);
+    assert_close(log.lr[5], 0.0025, 1e-18);
+    log_free(&log);
+    net_free(&net);
+    splits_free(&s);
+    cfg_free(&c);
+}
+
 static void test_clipping_bounds_the_step_of_sgd(void **state)
 {
     (void)state;
@@ -548,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_early_stopping_ends_on_the_best_epochs_parameters),
         cmocka_unit_test(test_early_stopping_without_improvement_restores_the_initial_parameters),
         cmocka_unit_test(test_plateau_halves_the_rate_after_patience_flat_epochs),
+        cmocka_unit_test(test_schedule_and_warmup_set_each_steps_rate),
         cmocka_unit_test(test_clipping_bounds_the_step_of_sgd),
         cmocka_unit_test(test_a_run_continued_from_its_state_mid_epoch_is_bit_identical),
     };
