@@ -482,7 +482,8 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
                 size_t m = n - b0 < bs ? n - b0 : bs;
                 st->lr = sched_lr(&o->sched, o->lr, st->lr_scale, epoch, o->epochs, st->step, spe);
                 double loss = trainer_grad(t, net, &view, t->perm + b0, m);
-                double gnorm = l2_norm(t->grad, net->nparams); /* inf or NaN when any element is */
+                /* inf or NaN when an element is, or when the squares overflow (diverged too) */
+                double gnorm = l2_norm(t->grad, net->nparams);
                 int bad = !isfinite(loss) || !isfinite(gnorm);
                 if (!bad) {
                     if (o->clip_norm > 0 && gnorm > o->clip_norm) {
