@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "h5table.h"
+#include "sched.h"
 
 typedef enum { T_INT, T_U64, T_DOUBLE, T_BOOL, T_STR, T_PATH, T_ENUM, T_LIST, T_INTLIST } KeyType;
 
@@ -74,13 +75,55 @@ static const KeyDef KEYS[] = {
     { "train", "batch_size", T_INT, F(batch_size), "32", 1, 1 << 24, NULL, 0,
       "rows per gradient step (the loss is averaged over the batch)" },
     { "train", "learning_rate", T_DOUBLE, F(learning_rate), "0.01", 0, 1e9, NULL, 0,
-      "gradient descent step size" },
+      "step size of the updates (lr_schedule and warmup_epochs scale it by epoch and step)" },
     { "train", "seed", T_U64, F(seed), "1", 0, 0, NULL, 0,
       "seed of the initialisation, the split and the shuffles" },
     { "train", "threads", T_INT, F(threads), "0", 0, 4096, NULL, 1,
       "worker threads, 0 = all cores (results do not depend on it)" },
     { "train", "shuffle", T_BOOL, F(shuffle), "true", 0, 0, NULL, 0,
       "visit the training rows in a fresh seeded order every epoch" },
+    /* choices in the order of OptimKind (src/optim.h) */
+    { "train", "optimizer", T_ENUM, F(optimizer), "sgd", 0, 0, "sgd|momentum|nesterov|adam", 0,
+      "update rule: sgd (p -= lr g), momentum, nesterov (both with [train] momentum) or adam (beta1, beta2, eps)" },
+    { "train", "momentum", T_DOUBLE, F(momentum), "0.9", 0, 0.999999, NULL, 0,
+      "momentum and nesterov: decay of the velocity v = momentum v + g" },
+    { "train", "beta1", T_DOUBLE, F(beta1), "0.9", 0, 0.999999, NULL, 0,
+      "adam: decay of the mean of the gradients" },
+    { "train", "beta2", T_DOUBLE, F(beta2), "0.999", 0, 0.99999, NULL, 0,
+      "adam: decay of the mean of the squared gradients" },
+    { "train", "eps", T_DOUBLE, F(eps), "1e-8", 0, 1, NULL, 0,
+      "adam: added to the root of the squared-gradient mean" },
+    { "train", "weight_decay", T_DOUBLE, F(weight_decay), "0", 0, 1e3, NULL, 0,
+      "decoupled weight decay: every step multiplies the parameters by 1 - learning_rate * weight_decay (0 = off)" },
+    /* choices in the order of SchedKind (src/sched.h) */
+    { "train", "lr_schedule", T_ENUM, F(lr_schedule), "constant", 0, 0, "constant|step|cosine|plateau", 0,
+      "learning rate by epoch: constant, step (x gamma every step_size epochs), cosine (down to min_lr at the last epoch) "
+      "or plateau (x plateau_factor after plateau_patience epochs without a better validation loss)" },
+    { "train", "warmup_epochs", T_INT, F(warmup_epochs), "0", 0, 1e9, NULL, 0,
+      "raise the learning rate linearly, step by step, from almost 0 over this many epochs (0 = off)" },
+    { "train", "step_size", T_INT, F(step_size), "30", 1, 1e9, NULL, 0,
+      "lr_schedule = step: epochs between reductions" },
+    { "train", "gamma", T_DOUBLE, F(gamma), "0.1", 0, 1, NULL, 0,
+      "lr_schedule = step: factor of each reduction" },
+    { "train", "min_lr", T_DOUBLE, F(min_lr), "0", 0, 1e9, NULL, 0,
+      "cosine: the learning rate of the last epoch; plateau: no reduction below it" },
+    { "train", "plateau_factor", T_DOUBLE, F(plateau_factor), "0.5", 1e-6, 0.999999, NULL, 0,
+      "lr_schedule = plateau: factor of each reduction" },
+    { "train", "plateau_patience", T_INT, F(plateau_patience), "10", 1, 1e9, NULL, 0,
+      "lr_schedule = plateau: epochs without a better validation loss before a reduction" },
+    { "train", "clip_norm", T_DOUBLE, F(clip_norm), "0", 0, 1e9, NULL, 0,
+      "scale a gradient whose global L2 norm is above this down to it (0 = off)" },
+    { "train", "patience", T_INT, F(patience), "0", 0, 1e9, NULL, 1,
+      "early stopping: stop after this many epochs without a better validation loss (0 = off)" },
+    { "train", "min_delta", T_DOUBLE, F(min_delta), "0", 0, 1e9, NULL, 1,
+      "a validation loss is better only when it is below the best by more than this (early stopping, plateau)" },
+    { "train", "restore_best", T_BOOL, F(restore_best), "true", 0, 0, NULL, 1,
+      "end the run with the parameters of the epoch with the lowest validation loss (needs validation rows)" },
+    { "train", "divergence_retries", T_INT, F(divergence_retries), "3", 0, 100, NULL, 1,
+      "on a non-finite loss, gradient or parameter, or a loss 10^4 times the initial one, roll back to the "
+      "start of the epoch and lower the learning rate, at most this many times; then stop" },
+    { "train", "divergence_factor", T_DOUBLE, F(divergence_factor), "0.1", 1e-6, 0.999999, NULL, 1,
+      "each divergence rollback multiplies the learning rate by this" },
     { "run", "dir", T_PATH, F(run_dir), "", 0, 0, NULL, 1,
       "output directory (default runs/<config file name without .ini>)" },
     { "run", "flush_seconds", T_DOUBLE, F(flush_seconds), "1", 0, 1e9, NULL, 1,
@@ -91,8 +134,12 @@ static const KeyDef KEYS[] = {
       "optimizer steps between checkpoints, mid-epoch too (0 = none)" },
     { "run", "keep_checkpoints", T_INT, F(keep_checkpoints), "3", 1, 1e6, NULL, 1,
       "periodic checkpoints kept; older ones are removed once a newer one is safely written" },
+    { "run", "log_every_steps", T_INT, F(log_every_steps), "0", 0, 1e9, NULL, 1,
+      "also log the training loss of every n-th step in curves.h5 (/steps; 0 = off)" },
 };
 #define NKEYS ((int)(sizeof KEYS / sizeof KEYS[0]))
+_Static_assert(sizeof KEYS / sizeof KEYS[0] <= sizeof ((Config *)0)->key_line / sizeof(int),
+               "Config.key_line needs a slot per key");
 
 static const char *const SECTIONS[] = { "data", "model", "train", "run", "init" };
 #define NSECTIONS ((int)(sizeof SECTIONS / sizeof SECTIONS[0]))
@@ -228,6 +275,8 @@ static int split_list(const char *v, char items[][256], int max_items, size_t it
         if (comma)
             *comma = '\0';
         const char *item = trim(p);
+        if (!*item && !comma && *count > 0)
+            return 0; /* "a, b," : a trailing comma, as a list continued on the next line leaves */
         if (!*item) {
             snprintf(why, wcap, "empty item in the list; write items separated by single commas");
             return -1;
@@ -489,23 +538,107 @@ void cfg_defaults(Config *c)
         set_key(c, k, KEYS[k].def, "", why, sizeof why);
 }
 
+/* inih reads lines of at most this many bytes (INI_MAX_LINE of the
+ * Debian build); a longer value continues on indented lines. */
+#define CFG_LINE_MAX 200
+
 typedef struct LoadCtx {
     Config *c;
-    FILE *f;
+    FILE *f;             /* the file, or NULL to read text */
+    const char *text;    /* cfg_load_text: what is left to read */
     int line;            /* lines read so far = the line inih is handling */
+    int indented;        /* that line starts with a space or tab: inih continues the last value */
+    char last_section[64], last_name[64]; /* the key the last value went to */
     const char *path;
     char base_dir[CFG_PATH_MAX];
     Err *err;
     int failed;
 } LoadCtx;
 
+/* One line (as fgets would) from the file or the text. A line that does
+ * not fit inih's buffer stops the parse with an error: inih would read its
+ * tail as a line of its own. */
 static char *reader(char *str, int num, void *stream)
 {
     LoadCtx *ctx = stream;
-    char *r = fgets(str, num, ctx->f);
-    if (r)
-        ctx->line++;
+    char *r = NULL;
+    int more = 0; /* the line goes on past num - 1 bytes */
+    if (ctx->failed)
+        return NULL;
+    if (ctx->f) {
+        r = fgets(str, num, ctx->f);
+        size_t len = r ? strlen(r) : 0;
+        if (r && len == (size_t)num - 1 && r[len - 1] != '\n') {
+            int ch = fgetc(ctx->f);
+            more = ch != EOF;
+            if (more)
+                ungetc(ch, ctx->f);
+        }
+    } else if (*ctx->text && num > 1) {
+        size_t len = strcspn(ctx->text, "\n");
+        len += ctx->text[len] == '\n';
+        if (len > (size_t)num - 1) {
+            len = (size_t)num - 1;
+            more = 1;
+        }
+        memcpy(str, ctx->text, len);
+        str[len] = '\0';
+        ctx->text += len;
+        r = str;
+    }
+    if (!r)
+        return NULL;
+    ctx->line++;
+    if (more) {
+        err_set(ctx->err, E_CONFIG, "%s:%d: line longer than %d characters; a long list goes on over indented "
+                                    "lines below its key", ctx->path, ctx->line, num - 2);
+        ctx->failed = 1;
+        return NULL;
+    }
+    ctx->indented = str[0] == ' ' || str[0] == '\t';
     return r;
+}
+
+/* An indented line went on with the value of the last key: lists (and
+ * [init] values) take it as more items; any other key is an error. */
+static int continue_value(LoadCtx *ctx, const char *section, const char *name, const char *value,
+                          const char *where)
+{
+    Config *c = ctx->c;
+    char *joined = NULL;
+    int rc = 0;
+    if (!strcmp(section, "init")) {
+        int layer, is_bias;
+        if (init_key(name, &layer, &is_bias))
+            return err_set(ctx->err, E_CONFIG, "%s: [init] %.40s: unknown key", where, name);
+        char **slot = is_bias ? &c->init_b[layer] : &c->init_W[layer];
+        size_t n = strlen(*slot) + strlen(value) + 3;
+        if (!(joined = malloc(n)))
+            return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
+        snprintf(joined, n, "%s, %s", *slot, value);
+        free(*slot);
+        *slot = joined;
+        return 0;
+    }
+    int k = find_key(section, name);
+    if (k < 0 || (KEYS[k].type != T_LIST && KEYS[k].type != T_INTLIST))
+        return err_set(ctx->err, E_CONFIG, "%s: [%s] %s: this indented line continues its value; only lists "
+                                           "(features, na_values, hidden) go on over several lines",
+                       where, section, name);
+    const char *cur = (const char *)c + KEYS[k].offset;
+    size_t n = strlen(cur) + strlen(value) + 3;
+    if (n > KEYS[k].size)
+        return err_set(ctx->err, E_CONFIG, "%s: [%s] %s: the list is longer than %zu characters", where, section,
+                       name, KEYS[k].size - 1);
+    if (!(joined = malloc(n)))
+        return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
+    size_t len = strlen(cur);
+    while (len > 0 && (cur[len - 1] == ' ' || cur[len - 1] == ','))
+        len--; /* "a, b," + "c" -> "a, b, c" */
+    snprintf(joined, n, "%.*s, %s", (int)len, cur, value);
+    rc = assign(c, section, name, joined, ctx->base_dir, where, 0, ctx->err);
+    free(joined);
+    return rc;
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -521,8 +654,15 @@ static int handler(void *user, const char *section, const char *name, const char
         ctx->failed = 1;
         return 1;
     }
-    if (assign(ctx->c, section, name, value, ctx->base_dir, where, ctx->line, ctx->err))
+    int rc;
+    if (ctx->indented && !strcmp(section, ctx->last_section) && !strcmp(name, ctx->last_name))
+        rc = continue_value(ctx, section, name, value, where);
+    else
+        rc = assign(ctx->c, section, name, value, ctx->base_dir, where, ctx->line, ctx->err);
+    if (rc)
         ctx->failed = 1;
+    copy_str(ctx->last_section, sizeof ctx->last_section, section);
+    copy_str(ctx->last_name, sizeof ctx->last_name, name);
     return 1;
 }
 
@@ -551,6 +691,19 @@ int cfg_load(Config *c, const char *path, Err *err)
                        path, r);
     if (r < 0)
         return err_set(err, E_IO, "%s: cannot read config", path);
+    return 0;
+}
+
+int cfg_load_text(Config *c, const char *text, const char *origin, Err *err)
+{
+    LoadCtx ctx = { .c = c, .text = text, .path = origin, .err = err };
+    copy_str(c->source, sizeof c->source, origin);
+    copy_str(c->stem, sizeof c->stem, "model");
+    int r = ini_parse_stream(reader, &ctx, handler, &ctx);
+    if (ctx.failed)
+        return err->code;
+    if (r != 0)
+        return err_set(err, E_CONFIG, "%s:%d: syntax error in the stored config", origin, r);
     return 0;
 }
 
@@ -614,6 +767,15 @@ int cfg_finish(Config *c, Err *err)
     if (c->learning_rate <= 0)
         return err_set(err, E_CONFIG, "%s: [train] learning_rate must be above 0",
                        where_key(c, "train", "learning_rate", w, sizeof w));
+    if (c->validation_fraction <= 0 && c->patience > 0)
+        return err_set(err, E_CONFIG, "%s: [train] patience needs validation rows; set [data] validation_fraction above 0 or patience = 0",
+                       where_key(c, "train", "patience", w, sizeof w));
+    if (c->validation_fraction <= 0 && c->lr_schedule == SCHED_PLATEAU)
+        return err_set(err, E_CONFIG, "%s: [train] lr_schedule = plateau needs validation rows; set [data] validation_fraction above 0",
+                       where_key(c, "train", "lr_schedule", w, sizeof w));
+    if (c->lr_schedule == SCHED_COSINE && c->min_lr > c->learning_rate)
+        return err_set(err, E_CONFIG, "%s: [train] min_lr = %g is above learning_rate = %g; the cosine schedule falls from learning_rate to min_lr",
+                       where_key(c, "train", "min_lr", w, sizeof w), c->min_lr, c->learning_rate);
     int nl = c->nhidden + 1;
     for (int l = 0; l < NET_MAX_LAYERS; l++) {
         int given = c->init_W[l] || c->init_b[l];
@@ -715,9 +877,16 @@ static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
     case T_U64:
         snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field);
         break;
-    case T_DOUBLE:
-        snprintf(buf, cap, "%.17g", *(const double *)field);
+    case T_DOUBLE: {
+        /* The shortest text that reads back as the same double. */
+        double v = *(const double *)field;
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, cap, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
         break;
+    }
     case T_ENUM:
         enum_name(kd->choices, *(const int *)field, buf, cap);
         break;
@@ -728,6 +897,28 @@ static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
             snprintf(buf, cap, "%s", field);
         break;
     }
+}
+
+/* "name = value\n", a long comma list broken after a comma onto indented
+ * lines so that every line fits CFG_LINE_MAX (the text is read back). */
+static int put_value(Sbuf *b, const char *name, const char *val, int is_list)
+{
+    if (!is_list)
+        return sb_printf(b, "%s = %s\n", name, val);
+    int bad = sb_printf(b, "%s = ", name);
+    size_t col = strlen(name) + 3;
+    const char *p = val;
+    while (*p) {
+        size_t item = strcspn(p, ",");
+        if (col + item > CFG_LINE_MAX - 40 && p != val) {
+            bad |= sb_printf(b, "\n   ");
+            col = 3;
+        }
+        bad |= sb_printf(b, "%.*s%s", (int)item, p, p[item] ? "," : "");
+        col += item + 1;
+        p += item + (p[item] ? 1 : 0);
+    }
+    return bad | sb_printf(b, "\n");
 }
 
 char *cfg_text_new(const Config *c)
@@ -742,15 +933,18 @@ char *cfg_text_new(const Config *c)
             bad |= sb_printf(&b, "%s[%s]\n", k ? "\n" : "", cur);
         }
         value_text(c, &KEYS[k], val, sizeof val);
-        bad |= sb_printf(&b, "%s = %s\n", KEYS[k].name, val);
+        bad |= put_value(&b, KEYS[k].name, val, KEYS[k].type == T_LIST || KEYS[k].type == T_INTLIST);
     }
     if (c->init == INIT_EXPLICIT) {
         bad |= sb_printf(&b, "\n[init]\n");
         for (int l = 0; l < NET_MAX_LAYERS; l++) {
+            char key[8];
+            snprintf(key, sizeof key, "W%d", l + 1);
             if (c->init_W[l])
-                bad |= sb_printf(&b, "W%d = %s\n", l + 1, c->init_W[l]);
+                bad |= put_value(&b, key, c->init_W[l], 1);
+            key[0] = 'b';
             if (c->init_b[l])
-                bad |= sb_printf(&b, "b%d = %s\n", l + 1, c->init_b[l]);
+                bad |= put_value(&b, key, c->init_b[l], 1);
         }
     }
     if (bad) {

@@ -49,12 +49,30 @@ typedef struct Config {
     uint64_t seed;
     int threads;                      /* 0 = all cores */
     int shuffle;
+    int optimizer;                    /* OptimKind */
+    double momentum;
+    double beta1, beta2, eps;
+    double weight_decay;
+    int lr_schedule;                  /* SchedKind */
+    int warmup_epochs;
+    int step_size;
+    double gamma;
+    double min_lr;
+    double plateau_factor;
+    int plateau_patience;
+    double clip_norm;                 /* 0 = off */
+    int patience;                     /* early stopping; 0 = off */
+    double min_delta;
+    int restore_best;
+    int divergence_retries;
+    double divergence_factor;
     /* [run] */
     char run_dir[CFG_PATH_MAX];       /* "" = runs/<config file stem> */
     double flush_seconds;
     int checkpoint_every;             /* epochs between checkpoints, 0 = none */
     int checkpoint_every_steps;       /* steps between checkpoints, 0 = none */
     int keep_checkpoints;             /* periodic checkpoints kept in RUN/checkpoints */
+    int log_every_steps;              /* 0 = no per-step log */
 
     /* [init] (explicit initial parameters): text per weight layer, owned */
     char *init_W[NET_MAX_LAYERS];
@@ -71,7 +89,7 @@ typedef struct Config {
     char na_list[64][64];
     char source[CFG_PATH_MAX];        /* the config file as given, "" for none */
     char stem[256];                   /* its name without directory and extension */
-    int key_line[64];                 /* line of each KEYS[] entry in the file, 0 if unset */
+    int key_line[128];                /* line of each KEYS[] entry in the file, 0 if unset */
 } Config;
 
 /* Fills every key with its default. */
@@ -79,6 +97,10 @@ void cfg_defaults(Config *c);
 /* Reads path over the defaults. Errors (E_CONFIG, E_IO) read
  * `path:line: [section] key: what is wrong; how to fix`. */
 int cfg_load(Config *c, const char *path, Err *err);
+/* Reads INI text (e.g. the resolved config stored in a model file) over
+ * the defaults; origin names it in messages ("model.h5:/config"). Paths
+ * are taken as written. Errors as cfg_load. */
+int cfg_load_text(Config *c, const char *text, const char *origin, Err *err);
 /* Applies one `section.key=value` override (from --set). */
 int cfg_set(Config *c, const char *assignment, Err *err);
 /* Checks what single keys cannot: required keys, the split fractions'

@@ -1124,3 +1124,19 @@ void csv_stream_missing(const CsvStream *s, size_t *missing)
     for (int c = 0; c < r->nwant; c++)
         missing[c] = r->missing[r->sel[r->src[c]]];
 }
+
+int csv_parse_number(const char *s, size_t len, double *out)
+{
+    const char *p = s, *e = s + len;
+    csv_trim(&p, &e);
+    if (p == e)
+        return -1;
+    /* csv_number needs a byte after the cell that cannot continue a number */
+    char buf[128];
+    size_t n = (size_t)(e - p);
+    if (n >= sizeof buf)
+        return -1; /* no number of ours is that long */
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return csv_number(buf, n, 0, out);
+}

@@ -27,6 +27,12 @@
  *   /curves                group, links tracked in creation order (= column order)
  *   /curves/epoch           int64 (n), chunked 1024, max shape unlimited
  *   /curves/<column>        float64 (n), chunked 1024, max shape unlimited
+ *   /steps/step, epoch      int64 (nsteps): the step log ([run] log_every_steps)
+ *   /steps/loss, learning_rate  float64 (nsteps)
+ *   /events/epoch, step     int64 (nevents)
+ *   /events/kind, message   string (nevents)
+ *   (/steps and /events were added without a version change: a file
+ *   without them reads as having no step rows and no events)
  *
  * Every HDF5 call goes through CHECK_H5 (or CLOSE_H5 under `done:`); HDF5's
  * own printing of its error stack is turned off, and the innermost entry of
@@ -1029,6 +1035,45 @@ static int curves_check(const Curves *c, const char *path, Err *err)
     return 0;
 }
 
+/* /steps and /events of c into f (str: a string type). */
+static int write_steps_events(hid_t f, const Curves *c, hid_t str, const char *path, Err *err)
+{
+    hsize_t ns = (hsize_t)c->nsteps, ne = (hsize_t)c->nevents;
+    int64_t *ev_epoch = NULL, *ev_step = NULL;
+    const char **kinds = NULL, **msgs = NULL;
+    int rc = 0;
+    TRY(make_group(f, "/steps", 1, path, err));
+    TRY(write_dset(f, "/steps/step", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ns, 1, c->step_no, path, err));
+    TRY(write_dset(f, "/steps/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ns, 1, c->step_epoch, path, err));
+    TRY(write_dset(f, "/steps/loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &ns, 1, c->step_loss, path, err));
+    TRY(write_dset(f, "/steps/learning_rate", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &ns, 1, c->step_lr, path,
+                   err));
+    size_t n = c->nevents ? c->nevents : 1;
+    ev_epoch = malloc(n * sizeof *ev_epoch);
+    ev_step = malloc(n * sizeof *ev_step);
+    kinds = malloc(n * sizeof *kinds);
+    msgs = malloc(n * sizeof *msgs);
+    if (!ev_epoch || !ev_step || !kinds || !msgs)
+        FAIL(E_NOMEM, "%s: /events: out of memory", path);
+    for (size_t i = 0; i < c->nevents; i++) {
+        ev_epoch[i] = c->events[i].epoch;
+        ev_step[i] = c->events[i].step;
+        kinds[i] = c->events[i].kind;
+        msgs[i] = c->events[i].msg;
+    }
+    TRY(make_group(f, "/events", 1, path, err));
+    TRY(write_dset(f, "/events/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ne, 1, ev_epoch, path, err));
+    TRY(write_dset(f, "/events/step", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ne, 1, ev_step, path, err));
+    TRY(write_dset(f, "/events/kind", str, str, 1, &ne, 1, kinds, path, err));
+    TRY(write_dset(f, "/events/message", str, str, 1, &ne, 1, msgs, path, err));
+done:
+    free(ev_epoch);
+    free(ev_step);
+    free(kinds);
+    free(msgs);
+    return rc;
+}
+
 /* curves.h5 as bytes: *img (caller frees) of *n bytes. */
 static int curves_image(const char *path, const Curves *c, void **img, size_t *size, Err *err)
 {
@@ -1049,6 +1094,7 @@ static int curves_image(const char *path, const Curves *c, void **img, size_t *s
         TRY(write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, 1, c->cols[j], path,
                        err));
     }
+    TRY(write_steps_events(f, c, str, path, err));
     TRY(mem_file_image(f, img, size, path, err));
 done:
     CLOSE_H5(str, H5Tclose);
@@ -1111,6 +1157,76 @@ done:
     return rc;
 }
 
+/* 1 when the link /name exists in f, 0 when not. */
+static int has_link(hid_t f, const char *name, int *out, const char *path, Err *err)
+{
+    const char *where = name;
+    htri_t e;
+    int rc = 0;
+    CHECK_H5(e = H5Lexists(f, name, H5P_DEFAULT));
+    *out = e > 0;
+done:
+    return rc;
+}
+
+/* /steps and /events, when present, into t (its epoch rows are read). */
+static int read_steps_events(hid_t f, Curves *t, const char *path, Err *err)
+{
+    hsize_t dims[H5S_MAX_RANK];
+    hid_t d = H5I_INVALID_HID;
+    const char *where = "/events";
+    char **kinds = NULL, **msgs = NULL;
+    int64_t *ev_epoch = NULL, *ev_step = NULL;
+    size_t nk = 0, nm = 0;
+    int rc = 0, rank = 0, present = 0;
+
+    TRY(has_link(f, "/steps", &present, path, err));
+    if (present) {
+        TRY(dset_shape(f, "/steps/step", &rank, dims, path, err));
+        if (rank != 1)
+            FAIL(E_PARSE, "%s: /steps/step: rank %d, expected 1", path, rank);
+        size_t n = (size_t)dims[0];
+        TRY(curves_reserve_steps(t, n ? n : 1, err));
+        TRY(read_dset(f, "/steps/step", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/steps/step", t->step_no, path, err));
+        TRY(read_dset(f, "/steps/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/steps/step", t->step_epoch, path,
+                      err));
+        TRY(read_dset(f, "/steps/loss", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, "/steps/step", t->step_loss, path,
+                      err));
+        TRY(read_dset(f, "/steps/learning_rate", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, "/steps/step", t->step_lr,
+                      path, err));
+        t->nsteps = n;
+    }
+    TRY(has_link(f, "/events", &present, path, err));
+    if (!present)
+        goto done;
+    TRY(dset_shape(f, "/events/epoch", &rank, dims, path, err));
+    if (rank != 1)
+        FAIL(E_PARSE, "%s: /events/epoch: rank %d, expected 1", path, rank);
+    size_t n = (size_t)dims[0];
+    ev_epoch = malloc((n ? n : 1) * sizeof *ev_epoch);
+    ev_step = malloc((n ? n : 1) * sizeof *ev_step);
+    if (!ev_epoch || !ev_step)
+        FAIL(E_NOMEM, "%s: /events: out of memory", path);
+    TRY(read_dset(f, "/events/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/events/epoch", ev_epoch, path, err));
+    TRY(read_dset(f, "/events/step", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/events/epoch", ev_step, path, err));
+    TRY(open_obj(f, "/events/kind", H5I_DATASET, &d, path, err));
+    TRY(read_strings(d, "/events/kind", &kinds, &nk, path, err));
+    CLOSE_H5(d, H5Oclose);
+    TRY(open_obj(f, "/events/message", H5I_DATASET, &d, path, err));
+    TRY(read_strings(d, "/events/message", &msgs, &nm, path, err));
+    if (nk != n || nm != n)
+        FAIL(E_PARSE, "%s: /events: kind has %zu and message %zu strings, epoch has %zu", path, nk, nm, n);
+    for (size_t i = 0; i < n; i++)
+        TRY(curves_push_event(t, ev_epoch[i], ev_step[i], kinds[i], msgs[i], err));
+done:
+    free_strings(kinds, nk);
+    free_strings(msgs, nm);
+    free(ev_epoch);
+    free(ev_step);
+    CLOSE_H5(d, H5Oclose);
+    return rc;
+}
+
 int h5_curves_load(const char *path, Curves *c, Err *err)
 {
     const char *where = "/curves";
@@ -1144,6 +1260,7 @@ int h5_curves_load(const char *path, Curves *c, Err *err)
                       t.cols[j], path, err));
     }
     t.n = (size_t)dims[0];
+    TRY(read_steps_events(f, &t, path, err));
 done:
     for (int j = 0; j < ncols; j++)
         free(names[j]);

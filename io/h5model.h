@@ -29,12 +29,15 @@ int h5_model_save(const char *path, const Model *m, Err *err);
  * as double; strings may be fixed or variable length. */
 int h5_model_load(const char *path, Model *m, Err *err);
 /* Writes the whole log to path atomically: /curves/epoch (int64) and one
- * float64 1-D dataset per column, /curves/<name>, in column order. Column
+ * float64 1-D dataset per column, /curves/<name>, in column order; the
+ * step rows under /steps and the events under /events (always, empty
+ * when there are none; README.md has the layout). Column
  * names must be unique, non-empty, without '/', and not "." or "epoch"
  * (else E_STATE). Other failures as h5_model_save. */
 int h5_curves_save(const char *path, const Curves *c, Err *err);
 /* Reads a curves file (caller frees with curves_free; *c is zeroed on
- * failure). The names are owned by *c (owned_names). Columns come in
+ * failure), with its step rows and events when the file has them. The
+ * names are owned by *c (owned_names). Columns come in
  * creation order when /curves tracks it (ours do), else in name order;
  * every column must have the length of /curves/epoch. Failures as
  * h5_model_load; more than CURVES_MAX_COLS columns is E_PARSE. */

@@ -19,8 +19,10 @@
 #include "curves.h"
 #include "explain.h"
 #include "h5model.h"
+#include "metrics.h"
 #include "model.h"
 #include "optim.h"
+#include "progress.h"
 #include "train.h"
 
 int run_parse_args(int argc, char **argv, RunArgs *a, Err *err)
@@ -43,6 +45,8 @@ int run_parse_args(int argc, char **argv, RunArgs *a, Err *err)
             a->sets[a->nsets++] = v;
         } else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
             a->quiet = 1;
+        } else if (!strcmp(s, "--dry-run")) {
+            a->dry_run = 1;
         } else if (!strcmp(s, "--resume")) {
             a->resume = 1;
         } else if (!strncmp(s, "--resume=", 9) && s[9]) {
@@ -88,6 +92,30 @@ int run_threads(int threads)
     (void)threads;
     return 1;
 #endif
+}
+
+TrainOpts run_train_opts(const Config *c, int bs, int threads)
+{
+    TrainOpts o = {
+        .epochs = c->epochs, .batch_size = bs, .lr = c->learning_rate, .seed = c->seed,
+        .threads = threads, .shuffle = c->shuffle,
+        .sched = { .kind = (SchedKind)c->lr_schedule, .warmup_epochs = c->warmup_epochs,
+                   .step_size = c->step_size, .gamma = c->gamma, .min_lr = c->min_lr,
+                   .plateau_factor = c->plateau_factor, .plateau_patience = c->plateau_patience },
+        .clip_norm = c->clip_norm, .patience = c->patience, .min_delta = c->min_delta,
+        .restore_best = c->restore_best, .divergence_retries = c->divergence_retries,
+        .divergence_factor = c->divergence_factor,
+    };
+    return o;
+}
+
+int run_optim_init(const Config *c, size_t n, Optim *opt, Err *err)
+{
+    int rc = optim_init(opt, (OptimKind)c->optimizer, n, err);
+    if (rc == 0)
+        opt->hp = (OptimHyper){ .momentum = c->momentum, .beta1 = c->beta1, .beta2 = c->beta2,
+                                .eps = c->eps, .weight_decay = c->weight_decay };
+    return rc;
 }
 
 static double now_s(void)
@@ -175,13 +203,34 @@ typedef struct RunCtx {
     int best_dirty;                   /* best.h5 is behind best */
     int64_t saved_epoch, saved_step;  /* state of ckpt_path; -1 for none */
     double last_flush;
-    int tty;
-    double y_scale;
+    Progress progress;
+    Trainer *tr;                      /* for predictions between steps */
+    const Dataset *val;               /* NULL without validation rows */
+    double *pred;                     /* owned, (max(validation rows, test rows)) */
+    const Norm *norm;
 } RunCtx;
 
+/* Column order of /curves; new columns go at the end. */
 static const char *const CURVE_COLS[] = { "train_loss", "val_loss", "learning_rate", "samples_per_s",
-                                          "wall_time_s" };
+                                          "wall_time_s", "grad_norm", "val_rmse", "val_mae" };
 #define NCURVE_COLS ((int)(sizeof CURVE_COLS / sizeof CURVE_COLS[0]))
+
+/* Metrics of the network on d (normalised rows) in data units. */
+static void eval_set(RunCtx *ctx, const Net *net, const Dataset *d, Metrics *m)
+{
+    trainer_predict(ctx->tr, net, d, ctx->pred);
+    metrics_compute(d->y, ctx->pred, d->n, ctx->norm->y_scale, ctx->norm->y_shift, m);
+}
+
+/* Rewrites curves.h5 when flush_seconds have passed since the last time, or now when force. */
+static int flush_curves(RunCtx *ctx, int force, Err *err)
+{
+    double t = now_s();
+    if (!force && t - ctx->last_flush < ctx->cfg->flush_seconds)
+        return 0;
+    ctx->last_flush = t;
+    return h5_curves_save(ctx->curves_path, &ctx->curves, err);
+}
 
 /* best.h5 from the best parameters, when it is behind them. */
 static int save_best(RunCtx *ctx, Err *err)
@@ -196,11 +245,25 @@ static int save_best(RunCtx *ctx, Err *err)
     return rc;
 }
 
-/* best.h5 if behind, then the checkpoint of state st, then pruning to
- * [run] keep_checkpoints. A state already saved is not written again. */
-static int save_checkpoint(RunCtx *ctx, const TrainState *st, Err *err)
+/* The best epoch's parameters, as the trainer's early-stopping rule sees
+ * them: after an epoch that set st->best_epoch. */
+static void note_best(RunCtx *ctx, const Net *net, const TrainState *st)
 {
-    if (st->epoch == ctx->saved_epoch && st->step == ctx->saved_step)
+    if (st->best_epoch < 0 || st->best_epoch == ctx->best.epoch || st->best_epoch != st->epoch)
+        return;
+    memcpy(ctx->best.params, net->params, net->nparams * sizeof(double));
+    ctx->best.epoch = st->best_epoch;
+    ctx->best.val_loss = st->best_val;
+    ctx->best_dirty = 1;
+}
+
+/* best.h5 if behind, then the checkpoint of state st, then pruning to
+ * [run] keep_checkpoints. A state already saved is not written again
+ * unless force (the end of a run: early stopping and the restore of the
+ * best parameters change the state after its last epoch). */
+static int save_checkpoint(RunCtx *ctx, const TrainState *st, int force, Err *err)
+{
+    if (!force && st->epoch == ctx->saved_epoch && st->step == ctx->saved_step)
         return 0;
     const char *names[CFG_MAX_FEATURES];
     for (int f = 0; f < ctx->cfg->nfeat; f++)
@@ -237,12 +300,16 @@ static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *
 {
     (void)net;
     (void)opt;
-    (void)loss;
     RunCtx *ctx = p;
+    int log = ctx->cfg->log_every_steps;
+    int rc;
+    if (log > 0 && st->step % log == 0 &&
+        (rc = curves_push_step(&ctx->curves, st->step, st->epoch + 1, loss, st->lr, err)))
+        return rc;
+    progress_step(&ctx->progress, st, loss);
     int every = ctx->cfg->checkpoint_every_steps;
     int stop = ctx->args->stop ? (int)*ctx->args->stop : 0;
-    int rc;
-    if (((every > 0 && st->step % every == 0) || stop) && (rc = save_checkpoint(ctx, st, err)))
+    if (((every > 0 && st->step % every == 0) || stop) && (rc = save_checkpoint(ctx, st, 0, err)))
         return rc;
     if (stop) {
         char buf[32];
@@ -260,36 +327,42 @@ static int on_epoch(void *p, const Net *net, const Optim *opt, const TrainState 
 {
     (void)opt;
     RunCtx *ctx = p;
-    double vals[NCURVE_COLS] = { s->train_loss, s->val_loss, s->lr, s->samples_per_s, s->seconds };
+    Metrics m = { .rmse = NAN, .mae = NAN, .mape = NAN, .r2 = NAN };
+    if (ctx->val)
+        eval_set(ctx, net, ctx->val, &m);
+    double vals[NCURVE_COLS] = { s->train_loss, s->val_loss, s->lr, s->samples_per_s, s->seconds,
+                                 s->grad_norm, m.rmse, m.mae };
     int rc = curves_push(&ctx->curves, s->epoch, vals, err);
     if (rc)
         return rc;
-    if (isfinite(s->val_loss) && (ctx->best.epoch < 0 || s->val_loss < ctx->best.val_loss)) {
-        memcpy(ctx->best.params, net->params, net->nparams * sizeof(double));
-        ctx->best.epoch = s->epoch;
-        ctx->best.val_loss = s->val_loss;
-        ctx->best_dirty = 1;
-    }
-    double t = now_s();
-    int last = s->epoch >= ctx->cfg->epochs;
-    if (last || t - ctx->last_flush >= ctx->cfg->flush_seconds) {
-        if ((rc = h5_curves_save(ctx->curves_path, &ctx->curves, err)))
-            return rc;
-        ctx->last_flush = t;
-    }
+    note_best(ctx, net, st);
+    progress_epoch(&ctx->progress, s, m.rmse, m.mae);
+    if ((rc = flush_curves(ctx, s->epoch >= ctx->cfg->epochs, err)))
+        return rc;
     /* Never at epoch 0: its row is logged by train_run on every fresh start. */
     int every = ctx->cfg->checkpoint_every;
-    if (every > 0 && s->epoch > 0 && s->epoch % every == 0 && (rc = save_checkpoint(ctx, st, err)))
+    if (every > 0 && s->epoch > 0 && s->epoch % every == 0 && (rc = save_checkpoint(ctx, st, 0, err)))
         return rc;
-    if (!ctx->args->quiet) {
-        FILE *f = ctx->args->progress;
-        double rmse = isnan(s->val_loss) ? NAN : sqrt(2.0 * s->val_loss) * ctx->y_scale;
-        fprintf(f, "%sepoch %lld/%d  train_loss %.6g  val_loss %.6g  val_rmse %.6g  %.3g samples/s%s",
-                ctx->tty ? "\r" : "", (long long)s->epoch, ctx->cfg->epochs, s->train_loss, s->val_loss,
-                rmse, s->samples_per_s, ctx->tty && !last ? "   " : "\n");
-        fflush(f);
-    }
     return 0;
+}
+
+static int on_event(void *p, const TrainState *st, const char *kind, const char *msg, Err *err)
+{
+    RunCtx *ctx = p;
+    int rc;
+    if (!strcmp(kind, "rollback")) {
+        /* The run went back to st: steps past it never happened, and no
+         * checkpoint may claim them. */
+        int removed = 0;
+        curves_truncate_steps(&ctx->curves, st->step);
+        if ((rc = ckpt_remove_newer(ctx->ckpt_dir, st, &removed, err)))
+            return rc;
+        if (ctx->saved_step > st->step)
+            ctx->saved_epoch = ctx->saved_step = -1;
+    }
+    progress_event(&ctx->progress, kind, msg);
+    rc = curves_push_event(&ctx->curves, st->epoch, st->step, kind, msg, err);
+    return rc ? rc : flush_curves(ctx, 1, err);
 }
 
 /* A fresh run must not silently replace another run's files: E_USAGE
@@ -468,6 +541,116 @@ done:
     return rc;
 }
 
+/* "12.3 MiB" */
+static const char *fmt_bytes(char *buf, size_t cap, double b)
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    int u = 0;
+    while (b >= 1024 && u < 4) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+    return buf;
+}
+
+/* One row of the --dry-run data table: column k (nin = the target) of the
+ * training rows, in data units. */
+static void summary_row(FILE *out, const Splits *sp, int k, const char *name, size_t missing)
+{
+    const Dataset *d = &sp->train;
+    int is_y = k == d->nin;
+    double scale = is_y ? sp->norm.y_scale : sp->norm.x_scale[k];
+    double shift = is_y ? sp->norm.y_shift : sp->norm.x_shift[k];
+    double sum = 0.0, lo = INFINITY, hi = -INFINITY;
+    for (size_t r = 0; r < d->n; r++) {
+        double v = (is_y ? d->y[r] : d->x[r * (size_t)d->nin + (size_t)k]) * scale + shift;
+        sum += v;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    double mean = sum / (double)d->n, ss = 0.0;
+    for (size_t r = 0; r < d->n; r++) {
+        double v = (is_y ? d->y[r] : d->x[r * (size_t)d->nin + (size_t)k]) * scale + shift - mean;
+        ss += v * v;
+    }
+    fprintf(out, "  %-24.24s %-7s %14.6g %14.6g %14.6g %14.6g %8zu\n", name, is_y ? "target" : "feature",
+            mean, sqrt(ss / (double)d->n), lo, hi, missing);
+}
+
+/* --dry-run: the resolved config, the data and the memory the run would
+ * use; nothing is trained or written. */
+static int dry_run(const RunArgs *a, const Session *s, int threads, int bs, Err *err)
+{
+    const Config *c = &s->cfg;
+    const Splits *sp = &s->sp;
+    FILE *out = a->out;
+    char *text = cfg_text_new(c);
+    if (!text)
+        return err_set(err, E_NOMEM, "out of memory");
+    fprintf(out, "# resolved config (%s)\n%s\n", a->config, text);
+    free(text);
+    fprintf(out, "# data\n%s: %zu rows read, %zu dropped, %zu cells filled; %zu training, %zu validation, "
+                 "%zu test rows\n", c->data_path, sp->rows_read, sp->rows_dropped, sp->cells_filled,
+            sp->train.n, sp->val.n, sp->test.n);
+    fprintf(out, "  %-24s %-7s %14s %14s %14s %14s %8s   (training rows, data units)\n", "column", "role", "mean",
+            "sd", "min", "max", "missing");
+    for (int f = 0; f < c->nfeat; f++)
+        summary_row(out, sp, f, c->feature_names[f], sp->missing[f]);
+    summary_row(out, sp, c->nfeat, c->target, sp->missing[c->nfeat]);
+
+    const Net *net = &s->net;
+    double d8 = sizeof(double);
+    double data = (double)(sp->train.n + sp->val.n + sp->test.n) * (c->nfeat + 1) * d8;
+    double params = (double)net->nparams * d8;
+    double optim = (double)optim_nbufs((OptimKind)c->optimizer) * params;
+    double trainer = (double)trainer_bytes(net, bs, threads, sp->train.n);
+    int64_t steps = train_steps_per_epoch(sp->train.n, bs) * c->epochs;
+    double curves = (double)(c->epochs + 1) * (NCURVE_COLS + 1) * d8 +
+                    (c->log_every_steps ? (double)(steps / c->log_every_steps + 1) * 4 * d8 : 0.0);
+    double pred = (double)(sp->val.n > sp->test.n ? sp->val.n : sp->test.n) * d8;
+    char b[7][32];
+    fprintf(out, "# memory\nabout %s: data %s, parameters %s (%zu), optimizer %s state %s, trainer buffers %s "
+                 "(batch %d, %d thread%s), curves %s, predictions %s\n",
+            fmt_bytes(b[0], sizeof b[0], data + params + optim + trainer + curves + pred),
+            fmt_bytes(b[1], sizeof b[1], data), fmt_bytes(b[2], sizeof b[2], params), net->nparams,
+            optim_name((OptimKind)c->optimizer), fmt_bytes(b[3], sizeof b[3], optim),
+            fmt_bytes(b[4], sizeof b[4], trainer), bs, threads, threads == 1 ? "" : "s",
+            fmt_bytes(b[5], sizeof b[5], curves), fmt_bytes(b[6], sizeof b[6], pred));
+    fprintf(out, "%lld steps (%lld per epoch); nothing trained, nothing written (--dry-run)\n", (long long)steps,
+            (long long)train_steps_per_epoch(sp->train.n, bs));
+    return 0;
+}
+
+/* The results of a finished run on stdout. */
+static void summary(FILE *out, RunCtx *ctx, const Session *s, const TrainState *st, const char *model_path,
+                    double secs)
+{
+    const Config *c = &s->cfg;
+    fprintf(out, "model %s\ncurves %s\n", model_path, ctx->curves_path);
+    fprintf(out, "epochs %lld  steps %lld  seconds %.3f%s\n", (long long)st->epoch, (long long)st->step, secs,
+            st->stopped ? "  (stopped early)" : "");
+    size_t last = ctx->curves.n - 1;
+    fprintf(out, "train_loss %.9g  val_loss %.9g  (normalised units, epoch %lld)\n",
+            ctx->curves.cols[curves_col(&ctx->curves, "train_loss")][last],
+            ctx->curves.cols[curves_col(&ctx->curves, "val_loss")][last], (long long)st->epoch);
+    if (st->best_epoch >= 0)
+        fprintf(out, "best_epoch %lld  val_loss %.9g%s\n", (long long)st->best_epoch, st->best_val,
+                c->restore_best ? "  (the saved parameters)" : "");
+    if (st->divergences)
+        fprintf(out, "rollbacks %lld  (learning rate x %g)\n", (long long)st->divergences, st->lr_scale);
+    const Dataset *sets[2] = { &s->sp.val, &s->sp.test };
+    const char *names[2] = { "val", "test" };
+    for (int i = 0; i < 2; i++) {
+        if (!sets[i]->n)
+            continue;
+        Metrics m;
+        eval_set(ctx, &s->net, sets[i], &m);
+        fprintf(out, "%s_rmse %.9g  %s_mae %.9g  %s_r2 %.6f  (%s units, %zu rows)\n", names[i], m.rmse, names[i],
+                m.mae, names[i], m.r2, c->target, m.rows);
+    }
+}
+
 int run_train(const RunArgs *a, Err *err)
 {
     Session s;
@@ -480,14 +663,26 @@ int run_train(const RunArgs *a, Err *err)
     const Config *c = &s.cfg;
     int threads = run_threads(c->threads);
     int bs = c->batch_size < (int)s.sp.train.n ? c->batch_size : (int)s.sp.train.n;
+    if (a->dry_run) {
+        rc = dry_run(a, &s, threads, bs, err);
+        goto done;
+    }
+    size_t npred = s.sp.val.n > s.sp.test.n ? s.sp.val.n : s.sp.test.n;
+    if (!(ctx.pred = malloc((npred ? npred : 1) * sizeof(double)))) {
+        rc = err_set(err, E_NOMEM, "out of memory for %zu predictions", npred);
+        goto done;
+    }
     if ((rc = trainer_init(&tr, &s.net, bs, threads, s.sp.train.n, err)) ||
-        (rc = optim_init(&opt, OPT_SGD, s.net.nparams, err)))
+        (rc = run_optim_init(c, s.net.nparams, &opt, err)))
         goto done;
     ctx.cfg = c;
     ctx.args = a;
     ctx.s = &s;
     ctx.net = &s.net;
     ctx.opt = &opt;
+    ctx.tr = &tr;
+    ctx.val = s.sp.val.n ? &s.sp.val : NULL;
+    ctx.norm = &s.sp.norm;
     ctx.saved_epoch = ctx.saved_step = -1;
     ctx.best = (CkptBest){ -1, NAN, malloc(s.net.nparams * sizeof(double)) };
     ctx.config_text = cfg_text_new(c);
@@ -505,19 +700,18 @@ int run_train(const RunArgs *a, Err *err)
     snprintf(ctx.best_path, sizeof ctx.best_path, "%s/best.h5", ctx.run_dir);
     if ((rc = curves_init(&ctx.curves, CURVE_COLS, NCURVE_COLS, err)))
         goto done;
-    TrainOpts o = { c->epochs, bs, c->learning_rate, c->seed, threads, c->shuffle };
+    TrainOpts o = run_train_opts(c, bs, threads);
     TrainState st = train_state_start(&o);
     /* Both read the run dir and may refuse; nothing is written before. */
     if ((rc = a->resume ? resume(&ctx, &st, err) : claim_run_dir(&ctx, err)) ||
         (rc = mkdir_p(ctx.run_dir, err)) || (rc = mkdir_p(ctx.ckpt_dir, err)))
         goto done;
     ckpt_remove_stale_tmp(ctx.run_dir); /* a killed run's model.h5.tmp-<pid> ... */
-    ctx.tty = isatty(fileno(a->progress));
-    ctx.y_scale = s.sp.norm.y_scale;
     if (!a->quiet) {
-        fprintf(a->progress, "housenet: %zu rows from %s (%zu train, %zu validation, %zu test), %zu parameters, %d thread%s\n",
-                s.sp.rows_read, c->data_path, s.sp.train.n, s.sp.val.n, s.sp.test.n, s.net.nparams, threads,
-                threads == 1 ? "" : "s");
+        fprintf(a->progress, "housenet: %zu rows from %s (%zu train, %zu validation, %zu test), %zu parameters, "
+                             "%s, %d thread%s\n",
+                s.sp.rows_read, c->data_path, s.sp.train.n, s.sp.val.n, s.sp.test.n, s.net.nparams,
+                optim_name(opt.kind), threads, threads == 1 ? "" : "s");
         if (a->resume)
             fprintf(a->progress, "housenet: resuming from %s: epoch %lld done, step %lld (%lld into epoch %lld)\n",
                     ctx.ckpt_path, (long long)st.epoch, (long long)st.step, (long long)st.epoch_step,
@@ -528,13 +722,23 @@ int run_train(const RunArgs *a, Err *err)
                 "nothing to train\n", (long long)st.epoch, c->epochs);
     /* A resumed run's curves.h5 loses at once any row past the checkpoint;
      * a fresh run starts with a checkpoint of its initial state. */
-    if ((rc = a->resume ? h5_curves_save(ctx.curves_path, &ctx.curves, err) : save_checkpoint(&ctx, &st, err)))
+    if ((rc = a->resume ? h5_curves_save(ctx.curves_path, &ctx.curves, err)
+                        : save_checkpoint(&ctx, &st, 0, err)))
         goto done;
+    /* The trainer restores the best epoch's parameters at the end of a run
+     * (restore_best): after a resume it needs them from the checkpoint. */
+    if (ctx.best.epoch >= 0 && ctx.best.epoch == st.best_epoch) {
+        memcpy(tr.best, ctx.best.params, s.net.nparams * sizeof(double));
+        tr.best_held = ctx.best.epoch;
+    }
     ctx.last_flush = now_s();
     TrainData td = train_data_memory(&s.sp.train);
-    TrainHooks hooks = { &ctx, on_step, on_epoch };
+    progress_init(&ctx.progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
+                  train_steps_per_epoch(s.sp.train.n, bs), s.sp.train.n, st.epoch, c->target);
+    TrainHooks hooks = { .ctx = &ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
     double t0 = now_s();
-    rc = train_run(&tr, &s.net, &opt, &td, s.sp.val.n ? &s.sp.val : NULL, &o, &st, &hooks, err);
+    rc = train_run(&tr, &s.net, &opt, &td, ctx.val, &o, &st, &hooks, err);
+    progress_end(&ctx.progress);
     if (rc) {
         /* Keep what was logged: the curves up to the failure are still good. */
         Err e2 = { 0 };
@@ -544,21 +748,15 @@ int run_train(const RunArgs *a, Err *err)
     double secs = now_s() - t0;
     char model_path[RUN_PATH_MAX];
     snprintf(model_path, sizeof model_path, "%s/model.h5", ctx.run_dir);
-    if ((rc = save_checkpoint(&ctx, &st, err)) || (rc = save_best(&ctx, err)) ||
-        (rc = save_model(&s, &s.net, model_path, err)))
+    if ((rc = save_checkpoint(&ctx, &st, 1, err)) || (rc = save_best(&ctx, err)) ||
+        (rc = save_model(&s, &s.net, model_path, err)) || (rc = flush_curves(&ctx, 1, err)))
         goto done;
-    size_t last = ctx.curves.n - 1;
-    double train = ctx.curves.cols[curves_col(&ctx.curves, "train_loss")][last];
-    double val = ctx.curves.cols[curves_col(&ctx.curves, "val_loss")][last];
-    fprintf(a->out, "model %s\ncurves %s\ncheckpoint %s\nepochs %lld  steps %lld  seconds %.3f\n",
-            model_path, ctx.curves_path, ctx.ckpt_path, (long long)st.epoch, (long long)st.step, secs);
+    summary(a->out, &ctx, &s, &st, model_path, secs);
+    fprintf(a->out, "checkpoint %s\n", ctx.ckpt_path);
     if (ctx.best.epoch >= 0)
-        fprintf(a->out, "best %s  (epoch %lld, val_loss %.9g)\n", ctx.best_path, (long long)ctx.best.epoch,
-                ctx.best.val_loss);
-    fprintf(a->out, "train_loss %.9g  val_loss %.9g  (normalised units)\n", train, val);
-    if (!isnan(val))
-        fprintf(a->out, "val_rmse %.9g  (%s units)\n", sqrt(2.0 * val) * s.sp.norm.y_scale, c->target);
+        fprintf(a->out, "best %s\n", ctx.best_path);
 done:
+    free(ctx.pred);
     free(ctx.best.params);
     free(ctx.config_text);
     curves_free(&ctx.curves);

@@ -14,6 +14,8 @@
 #include "err.h"
 #include "loader.h"
 #include "net.h"
+#include "optim.h"
+#include "train.h"
 
 #define RUN_MAX_SETS 64
 
@@ -29,11 +31,12 @@ typedef struct RunArgs {
     volatile sig_atomic_t *stop;        /* when it becomes nonzero (a signal number), training
                                            stops after the current step with a checkpoint and
                                            E_STOP; may be NULL. Set by main's signal handler. */
+    int dry_run;                        /* train: print what would run, train and write nothing */
     FILE *progress;                     /* progress lines (stderr) */
     FILE *out;                          /* results (stdout) */
 } RunArgs;
 
-/* Parses `CONFIG [--set s.k=v]... [--quiet] [--resume [RUN_DIR|CKPT]]
+/* Parses `CONFIG [--set s.k=v]... [--quiet] [--dry-run] [--resume [RUN_DIR|CKPT]]
  * [--force]` into *a (argv is borrowed; stop, progress and out are kept).
  * E_USAGE with a hint on a bad argument. */
 int run_parse_args(int argc, char **argv, RunArgs *a, Err *err);
@@ -44,10 +47,19 @@ int run_load_config(const RunArgs *a, Config *c, Err *err);
 /* Worker threads for [train] threads (0 = all cores). */
 int run_threads(int threads);
 
+/* The trainer's options as c says, for batches of bs rows on `threads`
+ * workers (bs: [train] batch_size, at most the training rows). */
+TrainOpts run_train_opts(const Config *c, int bs, int threads);
+/* The optimizer c names, for n parameters, with c's hyperparameters. */
+int run_optim_init(const Config *c, size_t n, Optim *opt, Err *err);
+
 /* `housenet train`: trains and writes RUN/model.h5, RUN/curves.h5,
  * RUN/best.h5 (lowest validation loss) and checkpoints in RUN/checkpoints/
  * (at the start, every [run] checkpoint_every epochs and
- * checkpoint_every_steps steps, on a stop request, and at the end).
+ * checkpoint_every_steps steps, on a stop request, and at the end);
+ * progress on a->progress, a summary (best epoch, validation and test
+ * metrics in target units, time) on a->out. With a->dry_run: the resolved
+ * config, a data summary and the memory the run needs, and nothing else.
  * Refuses (E_USAGE) to start afresh in a run dir that holds another run's
  * files unless a->force. With a->resume, continues from the newest good
  * checkpoint (damaged ones are renamed *.damaged with a warning), refusing

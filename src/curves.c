@@ -60,6 +60,77 @@ int curves_push(Curves *c, int64_t epoch, const double *vals, Err *err)
     return 0;
 }
 
+int curves_reserve_steps(Curves *c, size_t cap, Err *err)
+{
+    if (cap <= c->steps_cap)
+        return 0;
+    /* As in curves_reserve, each array is replaced as soon as it has grown. */
+    int64_t *a = realloc(c->step_no, cap * sizeof *a);
+    if (!a)
+        goto nomem;
+    c->step_no = a;
+    if (!(a = realloc(c->step_epoch, cap * sizeof *a)))
+        goto nomem;
+    c->step_epoch = a;
+    double *v = realloc(c->step_loss, cap * sizeof *v);
+    if (!v)
+        goto nomem;
+    c->step_loss = v;
+    if (!(v = realloc(c->step_lr, cap * sizeof *v)))
+        goto nomem;
+    c->step_lr = v;
+    c->steps_cap = cap;
+    return 0;
+nomem:
+    return err_set(err, E_NOMEM, "curves: out of memory for %zu step rows", cap);
+}
+
+int curves_push_step(Curves *c, int64_t step, int64_t epoch, double loss, double lr, Err *err)
+{
+    if (c->nsteps == c->steps_cap) {
+        int rc = curves_reserve_steps(c, c->steps_cap ? 2 * c->steps_cap : CURVES_INITIAL_CAP, err);
+        if (rc)
+            return rc;
+    }
+    c->step_no[c->nsteps] = step;
+    c->step_epoch[c->nsteps] = epoch;
+    c->step_loss[c->nsteps] = loss;
+    c->step_lr[c->nsteps] = lr;
+    c->nsteps++;
+    return 0;
+}
+
+void curves_truncate_steps(Curves *c, int64_t step)
+{
+    while (c->nsteps > 0 && c->step_no[c->nsteps - 1] > step)
+        c->nsteps--;
+}
+
+int curves_push_event(Curves *c, int64_t epoch, int64_t step, const char *kind, const char *msg,
+                      Err *err)
+{
+    if (c->nevents == c->events_cap) {
+        size_t cap = c->events_cap ? 2 * c->events_cap : 16;
+        CurvesEvent *e = realloc(c->events, cap * sizeof *e);
+        if (!e)
+            return err_set(err, E_NOMEM, "curves: out of memory for %zu events", cap);
+        c->events = e;
+        c->events_cap = cap;
+    }
+    CurvesEvent *e = &c->events[c->nevents];
+    e->epoch = epoch;
+    e->step = step;
+    e->kind = strdup(kind);
+    e->msg = strdup(msg);
+    if (!e->kind || !e->msg) {
+        free(e->kind);
+        free(e->msg);
+        return err_set(err, E_NOMEM, "curves: out of memory for an event");
+    }
+    c->nevents++;
+    return 0;
+}
+
 void curves_truncate(Curves *c, size_t keep)
 {
     if (keep < c->n)
@@ -83,5 +154,14 @@ void curves_free(Curves *c)
         free(c->cols[j]);
         free(c->owned_names[j]);
     }
+    free(c->step_no);
+    free(c->step_epoch);
+    free(c->step_loss);
+    free(c->step_lr);
+    for (size_t i = 0; i < c->nevents; i++) {
+        free(c->events[i].kind);
+        free(c->events[i].msg);
+    }
+    free(c->events);
     memset(c, 0, sizeof *c);
 }

@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "curvescmd.h"
 #include "datacmd.h"
+#include "evaluate.h"
+#include "predict.h"
 #include "run.h"
 
 #define HOUSENET_VERSION "0.1.0"
@@ -19,8 +22,17 @@ static const char USAGE[] =
     "        train a network as CONFIG says; writes RUN/model.h5, RUN/curves.h5, RUN/best.h5\n"
     "        and RUN/checkpoints/; --resume continues from the newest good checkpoint;\n"
     "        --force resumes despite a changed config, or replaces an earlier run\n"
+    "  train CONFIG --dry-run\n"
+    "        print the resolved config, a data summary and the memory needed; train nothing\n"
     "  explain CONFIG [--set section.key=value]...\n"
     "        one forward and backward pass on the first training row, term by term\n"
+    "  evaluate --model RUN/model.h5 [DATA.csv] [--json] [--delimiter C]\n"
+    "        RMSE, MAE, MAPE and R^2 in the target's units beside the training mean and\n"
+    "        least squares; default rows: the model's own test split\n"
+    "  predict --model RUN/model.h5 INPUT.csv [-o OUT.csv] [--delimiter C]\n"
+    "        INPUT's rows with a predicted_<target> column in the target's units\n"
+    "  curves export RUN/curves.h5 --csv [--steps | --events] [-o OUT.csv]\n"
+    "        the loss curves (or the step log, or the events) as CSV, for gnuplot\n"
     "  inspect FILE [--table NAME] [--delimiter C] [--na-values LIST]\n"
     "        rows of a CSV file or HDF5 table; per column its type, missing count, min, mean, max;\n"
     "        or what a model or checkpoint file holds (checkpoints: checksum verified)\n"
@@ -76,7 +88,17 @@ static int run_command(int (*fn)(const RunArgs *, Err *), int argc, char **argv)
     return exit_code(rc);
 }
 
-/* `housenet inspect FILE`: checkpoint and model files (checkpoint.h). */
+/* Runs a command that parses its own arguments; prints the error, if any. */
+static int tool_command(int (*fn)(int, char **, FILE *, FILE *, Err *), int argc, char **argv)
+{
+    Err err = { 0 };
+    int rc = fn(argc, argv, stdout, stderr, &err);
+    fflush(stdout);
+    if (rc)
+        fprintf(stderr, "housenet: %s\n", err.msg);
+    return exit_code(rc);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -94,6 +116,12 @@ int main(int argc, char **argv)
         return cmd_inspect(argc - 2, argv + 2);
     if (!strcmp(cmd, "convert"))
         return cmd_convert(argc - 2, argv + 2);
+    if (!strcmp(cmd, "evaluate"))
+        return tool_command(eval_main, argc - 2, argv + 2);
+    if (!strcmp(cmd, "predict"))
+        return tool_command(predict_main, argc - 2, argv + 2);
+    if (!strcmp(cmd, "curves"))
+        return tool_command(curves_cmd_main, argc - 2, argv + 2);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         if (argc > 2 && !strcmp(argv[2], "config"))
             cfg_help(stdout);
@@ -105,6 +133,7 @@ int main(int argc, char **argv)
         printf("housenet %s\n", HOUSENET_VERSION);
         return 0;
     }
-    fprintf(stderr, "housenet: unknown command \"%.40s\"; commands are train, explain, inspect, convert, help\n", cmd);
+    fprintf(stderr, "housenet: unknown command \"%.40s\"; commands are train, explain, evaluate, predict, "
+                    "curves, inspect, convert, help\n", cmd);
     return 2;
 }

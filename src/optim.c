@@ -1,22 +1,45 @@
-/* optim: update rules (see optim.h). */
+/* optim: update rules (see optim.h). Each rule is one flat loop over the
+ * parameters in index order, so an update never depends on the thread count. */
 #include "optim.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const OPTIM_NAMES[] = { "sgd" };
+static const char *const OPTIM_NAMES[] = { "sgd", "momentum", "nesterov", "adam" };
+static const int OPTIM_BUFS[] = { 0, 1, 1, 2 };
+#define NKINDS ((int)(sizeof OPTIM_NAMES / sizeof OPTIM_NAMES[0]))
 
 const char *optim_name(OptimKind k)
 {
-    return (unsigned)k < sizeof OPTIM_NAMES / sizeof OPTIM_NAMES[0] ? OPTIM_NAMES[k] : "?";
+    return (unsigned)k < (unsigned)NKINDS ? OPTIM_NAMES[k] : "?";
+}
+
+int optim_parse(const char *name, OptimKind *out)
+{
+    for (int k = 0; k < NKINDS; k++)
+        if (strcmp(name, OPTIM_NAMES[k]) == 0) {
+            *out = (OptimKind)k;
+            return 0;
+        }
+    return E_CONFIG;
+}
+
+int optim_nbufs(OptimKind k)
+{
+    return (unsigned)k < (unsigned)NKINDS ? OPTIM_BUFS[k] : 0;
 }
 
 int optim_init(Optim *o, OptimKind kind, size_t n, Err *err)
 {
     memset(o, 0, sizeof *o);
+    if ((unsigned)kind >= (unsigned)NKINDS)
+        return err_set(err, E_CONFIG, "unknown optimizer %d; optimizers are sgd, momentum, nesterov, adam",
+                       (int)kind);
     o->kind = kind;
     o->n = n;
-    o->nbufs = 0; /* plain SGD keeps no state */
+    o->nbufs = OPTIM_BUFS[kind];
+    o->hp = (OptimHyper){ .momentum = 0.9, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.0 };
     for (int b = 0; b < o->nbufs; b++) {
         o->buf[b] = calloc(n ? n : 1, sizeof(double));
         if (!o->buf[b]) {
@@ -38,11 +61,41 @@ void optim_free(Optim *o)
 
 void optim_step(Optim *o, double *params, const double *grad, double lr)
 {
+    const size_t n = o->n;
+    const OptimHyper *h = &o->hp;
+    if (h->weight_decay != 0.0) {
+        const double keep = 1.0 - lr * h->weight_decay;
+        for (size_t k = 0; k < n; k++)
+            params[k] *= keep;
+    }
+    double *v = o->buf[0], *s = o->buf[1];
     switch (o->kind) {
     case OPT_SGD:
-        for (size_t k = 0; k < o->n; k++)
+        for (size_t k = 0; k < n; k++)
             params[k] -= lr * grad[k];
         break;
+    case OPT_MOMENTUM:
+        for (size_t k = 0; k < n; k++) {
+            v[k] = h->momentum * v[k] + grad[k];
+            params[k] -= lr * v[k];
+        }
+        break;
+    case OPT_NESTEROV:
+        for (size_t k = 0; k < n; k++) {
+            v[k] = h->momentum * v[k] + grad[k];
+            params[k] -= lr * (grad[k] + h->momentum * v[k]);
+        }
+        break;
+    case OPT_ADAM: {
+        const double t = (double)(o->t + 1);
+        const double c1 = 1.0 - pow(h->beta1, t), c2 = 1.0 - pow(h->beta2, t);
+        for (size_t k = 0; k < n; k++) {
+            v[k] = h->beta1 * v[k] + (1.0 - h->beta1) * grad[k];
+            s[k] = h->beta2 * s[k] + (1.0 - h->beta2) * grad[k] * grad[k];
+            params[k] -= lr * (v[k] / c1) / (sqrt(s[k] / c2) + h->eps);
+        }
+        break;
+    }
     }
     o->t++;
 }

@@ -7,7 +7,9 @@
 #include "train.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +19,7 @@
 #endif
 
 #include "rng.h"
+#include "sched.h"
 
 int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t nrows, Err *err)
 {
@@ -40,7 +43,11 @@ int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t 
     size_t perm_len = nrows < TRAIN_CHUNK ? nrows : TRAIN_CHUNK;
     t->perm = malloc((perm_len ? perm_len : 1) * sizeof(size_t));
     t->chunks = malloc((t->nchunks ? t->nchunks : 1) * sizeof(size_t));
-    if (!t->slots || !t->slot_loss || !t->grad || !t->ybuf || !t->work || !t->perm || !t->chunks)
+    t->snap = calloc((1 + OPTIM_MAX_BUFS) * net->nparams, sizeof(double));
+    t->best = calloc(net->nparams, sizeof(double));
+    t->best_held = -1;
+    if (!t->slots || !t->slot_loss || !t->grad || !t->ybuf || !t->work || !t->perm || !t->chunks ||
+        !t->snap || !t->best)
         goto nomem;
     for (int k = 0; k < threads; k++)
         if (network_init(&t->work[k], net, TRAIN_BLOCK, err))
@@ -66,7 +73,35 @@ void trainer_free(Trainer *t)
     free(t->ybuf);
     free(t->perm);
     free(t->chunks);
+    free(t->snap);
+    free(t->best);
     memset(t, 0, sizeof *t);
+}
+
+size_t trainer_bytes(const Net *net, int batch_cap, int threads, size_t nrows)
+{
+    /* Keep in step with trainer_init and network_init. */
+    size_t np = net->nparams, nb = (size_t)(batch_cap + TRAIN_BLOCK - 1) / TRAIN_BLOCK;
+    size_t nt = (size_t)(threads < 1 ? 1 : threads), nout = (size_t)net->width[net->nlayers];
+    size_t widths = 0, maxw = 0;
+    for (int l = 0; l <= net->nlayers; l++) {
+        widths += (size_t)net->width[l];
+        maxw = (size_t)net->width[l] > maxw ? (size_t)net->width[l] : maxw;
+    }
+    size_t work = (size_t)TRAIN_BLOCK * (widths + 2 * maxw) * sizeof(double);
+    size_t nchunks = (nrows + TRAIN_CHUNK - 1) / TRAIN_CHUNK;
+    size_t perm = nrows < TRAIN_CHUNK ? nrows : TRAIN_CHUNK;
+    return (nb * np + nb + np + (1 + OPTIM_MAX_BUFS) * np + np) * sizeof(double) +
+           nt * TRAIN_BLOCK * nout * sizeof(double) + nt * (sizeof(NetWork) + work) +
+           (perm + nchunks) * sizeof(size_t);
+}
+
+int64_t train_steps_per_epoch(size_t nrows, int batch_size)
+{
+    if (batch_size < 1)
+        return 0;
+    size_t bs = (size_t)batch_size, full = nrows / TRAIN_CHUNK, rest = nrows % TRAIN_CHUNK;
+    return (int64_t)(full * ((TRAIN_CHUNK + bs - 1) / bs) + (rest + bs - 1) / bs);
 }
 
 static int thread_id(void)
@@ -239,19 +274,21 @@ static const TrainStateField STATE_FIELDS[] = {
     { "epoch_loss_sum", offsetof(TrainState, epoch_loss_sum), TSF_F64 },
     { "epoch_seconds", offsetof(TrainState, epoch_seconds), TSF_F64 },
     { "lr", offsetof(TrainState, lr), TSF_F64 },
+    { "lr_scale", offsetof(TrainState, lr_scale), TSF_F64 },
+    { "grad_norm_sum", offsetof(TrainState, grad_norm_sum), TSF_F64 },
+    { "best_val", offsetof(TrainState, best_val), TSF_F64 },
+    { "best_epoch", offsetof(TrainState, best_epoch), TSF_I64 },
+    { "bad_epochs", offsetof(TrainState, bad_epochs), TSF_I64 },
+    { "plateau_wait", offsetof(TrainState, plateau_wait), TSF_I64 },
+    { "divergences", offsetof(TrainState, divergences), TSF_I64 },
+    { "stopped", offsetof(TrainState, stopped), TSF_I64 },
+    { "start_loss", offsetof(TrainState, start_loss), TSF_F64 },
 };
 
 const TrainStateField *train_state_fields(int *count)
 {
     *count = (int)(sizeof STATE_FIELDS / sizeof STATE_FIELDS[0]);
     return STATE_FIELDS;
-}
-
-TrainState train_state_start(const TrainOpts *o)
-{
-    TrainState st = { 0 };
-    st.lr = o->lr;
-    return st;
 }
 
 static double now_s(void)
@@ -285,6 +322,113 @@ static int data_loss(Trainer *t, const Net *net, const TrainData *td, double *ou
     return 0;
 }
 
+/* L2 norm of g (n), summed in index order. */
+static double l2_norm(const double *g, size_t n)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < n; k++)
+        s += g[k] * g[k];
+    return sqrt(s);
+}
+
+static void snapshot_take(Trainer *t, const Net *net, const Optim *opt, const TrainState *st)
+{
+    const size_t np = net->nparams;
+    memcpy(t->snap, net->params, np * sizeof(double));
+    for (int b = 0; b < opt->nbufs; b++)
+        memcpy(t->snap + (size_t)(1 + b) * np, opt->buf[b], np * sizeof(double));
+    t->snap_t = opt->t;
+    t->snap_state = *st;
+}
+
+static void snapshot_restore(const Trainer *t, Net *net, Optim *opt, TrainState *st)
+{
+    const size_t np = net->nparams;
+    memcpy(net->params, t->snap, np * sizeof(double));
+    for (int b = 0; b < opt->nbufs; b++)
+        memcpy(opt->buf[b], t->snap + (size_t)(1 + b) * np, np * sizeof(double));
+    opt->t = t->snap_t;
+    *st = t->snap_state;
+}
+
+/* Formats the message and hands the event to the hook (if any). */
+__attribute__((format(printf, 5, 6)))
+static int event(const TrainHooks *h, const TrainState *st, Err *err, const char *kind, const char *fmt, ...)
+{
+    if (!h->on_event)
+        return 0;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return h->on_event(h->ctx, st, kind, msg, err);
+}
+
+/* Epoch `epoch` went wrong (what says how): back to the snapshot with a
+ * lower rate, or stop with E_NUMERIC. */
+static int diverged(Trainer *t, Net *net, Optim *opt, const TrainOpts *o, TrainState *st,
+                    const TrainHooks *h, int64_t epoch, const char *what, Err *err)
+{
+    const double at_lr = st->lr;
+    snapshot_restore(t, net, opt, st);
+    if (st->divergences < o->divergence_retries) {
+        st->divergences++;
+        st->lr_scale *= o->divergence_factor;
+        t->snap_state = *st; /* a second rollback keeps the lower rate */
+        return event(h, st, err, "rollback",
+                     "epoch %lld: %s at learning rate %g; rolled back to step %lld, learning rate x %g "
+                     "(rollback %lld of %d)", (long long)epoch, what, at_lr, (long long)st->step,
+                     o->divergence_factor, (long long)st->divergences, o->divergence_retries);
+    }
+    Err ignored = { 0 }; /* the divergence is the error to report */
+    event(h, st, &ignored, "diverged", "epoch %lld: %s at learning rate %g; stopped", (long long)epoch, what,
+          at_lr);
+    return err_set(err, E_NUMERIC,
+                   "training diverged at epoch %lld (%s, learning rate %g) after %lld rollback%s; "
+                   "parameters kept from the last good point (epoch %lld, step %lld); lower [train] "
+                   "learning_rate (now %g) or set [train] clip_norm",
+                   (long long)epoch, what, at_lr, (long long)st->divergences,
+                   st->divergences == 1 ? "" : "s", (long long)st->epoch, (long long)st->step, o->lr);
+}
+
+/* After epoch st->epoch's validation loss: best epoch, early-stopping and
+ * plateau counters. Returns 1 when the loss is a new best. */
+static int track_best(Trainer *t, const Net *net, const TrainOpts *o, TrainState *st, double val)
+{
+    if (isnan(val))
+        return 0;
+    if (st->best_epoch < 0 || val < st->best_val - o->min_delta) {
+        st->best_val = val;
+        st->best_epoch = st->epoch;
+        st->bad_epochs = 0;
+        st->plateau_wait = 0;
+        if (o->restore_best) {
+            memcpy(t->best, net->params, net->nparams * sizeof(double));
+            t->best_held = st->epoch;
+        }
+        return 1;
+    }
+    st->bad_epochs++;
+    st->plateau_wait++;
+    return 0;
+}
+
+/* The run is over (last epoch or early stop): the best parameters back. */
+static int finish(Trainer *t, Net *net, const TrainOpts *o, TrainState *st, const TrainHooks *h,
+                  Err *err)
+{
+    if (!o->restore_best || st->best_epoch < 0 || st->best_epoch == st->epoch)
+        return 0;
+    if (t->best_held != st->best_epoch)
+        return event(h, st, err, "restore_best",
+                     "the parameters of the best epoch %lld were not kept across a resume; the last "
+                     "epoch's are kept", (long long)st->best_epoch);
+    memcpy(net->params, t->best, net->nparams * sizeof(double));
+    return event(h, st, err, "restore_best", "parameters of epoch %lld restored (validation loss %.6g)",
+                 (long long)st->best_epoch, st->best_val);
+}
+
 int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Dataset *val,
               const TrainOpts *o, TrainState *st, const TrainHooks *hooks, Err *err)
 {
@@ -296,20 +440,32 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
     if (train->nrows != t->nrows)
         return err_set(err, E_STATE, "trainer sized for %zu rows, data has %zu [src/train.c:%d]",
                        t->nrows, train->nrows, __LINE__);
+    if (o->divergence_retries > 0 && !(o->divergence_factor > 0 && o->divergence_factor < 1))
+        return err_set(err, E_CONFIG, "divergence_factor must be between 0 and 1, got %g",
+                       o->divergence_factor);
+    const int64_t spe = train_steps_per_epoch(train->nrows, o->batch_size);
     int rc;
-    if (st->epoch == 0 && st->epoch_step == 0 && hooks->on_epoch) {
-        EpochStats s0 = { 0, 0.0, val ? trainer_loss(t, net, val) : NAN, st->lr, 0.0, 0.0 };
-        if ((rc = data_loss(t, net, train, &s0.train_loss, err)) ||
-            (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s0, err)))
+    snapshot_take(t, net, opt, st);
+    if (st->epoch == 0 && st->epoch_step == 0) {
+        double lr0 = sched_lr(&o->sched, o->lr, st->lr_scale, 1, o->epochs, 0, spe);
+        EpochStats s0 = { 0, 0.0, val ? trainer_loss(t, net, val) : NAN, lr0, 0.0, 0.0, NAN };
+        if ((rc = data_loss(t, net, train, &s0.train_loss, err)))
+            return rc;
+        st->start_loss = isfinite(s0.train_loss) ? s0.train_loss : 0.0;
+        track_best(t, net, o, st, s0.val_loss);
+        if (hooks->on_epoch && (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s0, err)))
             return rc;
     }
     const size_t bs = (size_t)o->batch_size;
-    while (st->epoch < o->epochs) {
+    while (!st->stopped && st->epoch < o->epochs) {
         const int64_t epoch = st->epoch + 1;
+        if (st->epoch_step == 0)
+            snapshot_take(t, net, opt, st);
         double t0 = now_s() - st->epoch_seconds;
         int64_t skip = st->epoch_step; /* batches of this epoch already done */
+        int rolled_back = 0;
         trainer_epoch_order(t, o, epoch);
-        for (size_t ci = 0; ci < t->nchunks; ci++) {
+        for (size_t ci = 0; ci < t->nchunks && !rolled_back; ci++) {
             size_t c = t->chunks[ci];
             size_t first = c * TRAIN_CHUNK;
             size_t n = train->nrows - first < TRAIN_CHUNK ? train->nrows - first : TRAIN_CHUNK;
@@ -324,32 +480,94 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
             trainer_chunk_order(t, o, epoch, c, n);
             for (size_t b0 = (size_t)skip * bs; b0 < n; b0 += bs) {
                 size_t m = n - b0 < bs ? n - b0 : bs;
+                st->lr = sched_lr(&o->sched, o->lr, st->lr_scale, epoch, o->epochs, st->step, spe);
                 double loss = trainer_grad(t, net, &view, t->perm + b0, m);
-                if (!isfinite(loss) || !all_finite(t->grad, net->nparams))
-                    return err_set(err, E_NUMERIC,
-                                   "training diverged at epoch %lld step %lld (loss %g): parameters kept "
-                                   "from the step before; lower [train] learning_rate (now %g)",
-                                   (long long)epoch, (long long)st->step + 1, loss, st->lr);
-                optim_step(opt, net->params, t->grad, st->lr);
+                /* inf or NaN when an element is, or when the squares overflow (diverged too) */
+                double gnorm = l2_norm(t->grad, net->nparams);
+                int bad = !isfinite(loss) || !isfinite(gnorm);
+                if (!bad) {
+                    if (o->clip_norm > 0 && gnorm > o->clip_norm) {
+                        const double f = o->clip_norm / gnorm;
+                        for (size_t k = 0; k < net->nparams; k++)
+                            t->grad[k] *= f;
+                    }
+                    optim_step(opt, net->params, t->grad, st->lr);
+                    bad = !all_finite(net->params, net->nparams);
+                }
+                if (bad) {
+                    char what[96];
+                    snprintf(what, sizeof what, "non-finite value at step %lld (loss %g)",
+                             (long long)st->step + 1, loss);
+                    if ((rc = diverged(t, net, opt, o, st, hooks, epoch, what, err)))
+                        return rc;
+                    rolled_back = 1;
+                    break;
+                }
                 st->step++;
                 st->epoch_step++;
                 st->epoch_loss_sum += loss * (double)m;
+                st->grad_norm_sum += gnorm;
                 st->epoch_seconds = now_s() - t0;
                 if (hooks->on_step && (rc = hooks->on_step(hooks->ctx, net, opt, st, loss, err)))
                     return rc;
             }
             skip = 0;
         }
+        double mean_loss = st->epoch_loss_sum / (double)train->nrows;
+        if (!rolled_back && st->start_loss > 0 && !(mean_loss <= TRAIN_BLOWUP * st->start_loss)) {
+            char what[96];
+            snprintf(what, sizeof what, "mean training loss %g, over %g x the initial %g", mean_loss,
+                     TRAIN_BLOWUP, st->start_loss);
+            if ((rc = diverged(t, net, opt, o, st, hooks, epoch, what, err)))
+                return rc;
+            rolled_back = 1;
+        }
+        if (rolled_back)
+            continue; /* the epoch again from the snapshot, at the lower rate */
         double dt = now_s() - t0;
-        EpochStats s = { epoch, st->epoch_loss_sum / (double)train->nrows,
+        EpochStats s = { epoch, mean_loss,
                          val ? trainer_loss(t, net, val) : NAN, st->lr, dt,
-                         dt > 0 ? (double)train->nrows / dt : 0.0 };
+                         dt > 0 ? (double)train->nrows / dt : 0.0,
+                         st->epoch_step ? st->grad_norm_sum / (double)st->epoch_step : NAN };
         st->epoch = epoch;
         st->epoch_step = 0;
         st->epoch_loss_sum = 0.0;
         st->epoch_seconds = 0.0;
+        st->grad_norm_sum = 0.0;
+        int better = track_best(t, net, o, st, s.val_loss);
+        if (o->sched.kind == SCHED_PLATEAU && val && !better && o->sched.plateau_patience > 0 &&
+            st->plateau_wait >= o->sched.plateau_patience) {
+            double before = st->lr_scale;
+            st->lr_scale = sched_plateau_reduce(&o->sched, o->lr, st->lr_scale);
+            st->plateau_wait = 0;
+            if (st->lr_scale != before &&
+                (rc = event(hooks, st, err, "lr_reduced",
+                            "validation loss flat for %d epochs (best %.6g at epoch %lld); learning rate "
+                            "%g -> %g", o->sched.plateau_patience, st->best_val,
+                            (long long)st->best_epoch, o->lr * before, o->lr * st->lr_scale)))
+                return rc;
+        }
         if (hooks->on_epoch && (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s, err)))
+            return rc;
+        if (o->patience > 0 && val && st->bad_epochs >= o->patience) {
+            st->stopped = 1;
+            if ((rc = event(hooks, st, err, "early_stop",
+                            "no validation loss below %.6g - %g for %d epochs (best at epoch %lld)",
+                            st->best_val, o->min_delta, o->patience, (long long)st->best_epoch)))
+                return rc;
+        }
+        if ((st->stopped || st->epoch == o->epochs) && (rc = finish(t, net, o, st, hooks, err)))
             return rc;
     }
     return 0;
+}
+
+TrainState train_state_start(const TrainOpts *o)
+{
+    TrainState st = { 0 };
+    st.lr = o->lr;
+    st.lr_scale = 1.0;
+    st.best_val = INFINITY;
+    st.best_epoch = -1;
+    return st;
 }

@@ -15,9 +15,16 @@
 #include "err.h"
 #include "net.h"
 #include "optim.h"
+#include "sched.h"
 
 /* Rows per block. A constant: it must never depend on the thread count. */
 #define TRAIN_BLOCK 64
+
+/* An epoch whose mean training loss is above this many times the loss
+ * before training has diverged as surely as one with a non-finite value:
+ * its parameters are finite but useless, and must not become the point a
+ * later rollback returns to. */
+#define TRAIN_BLOWUP 1e4
 
 /* Rows per chunk. An epoch visits the chunks of the training rows in a
  * seeded order and the rows of each chunk in a seeded order; batches never
@@ -26,13 +33,22 @@
  * cache-sized chunk at a time. Fixed: results depend on it. */
 #define TRAIN_CHUNK 65536
 
+/* The fields after `shuffle` are all off when zero, so a TrainOpts that
+ * names only the first six is plain mini-batch training at a constant rate. */
 typedef struct TrainOpts {
     int epochs;          /* epochs to reach (the run ends after epoch `epochs`) */
     int batch_size;      /* rows per step; the last batch of a chunk may be smaller */
-    double lr;           /* learning rate */
+    double lr;           /* base learning rate */
     uint64_t seed;       /* shuffle seed */
     int threads;         /* worker threads, >= 1 */
     int shuffle;         /* 1: a fresh seeded order every epoch */
+    Sched sched;         /* learning-rate schedule and warm-up (zeroed: constant) */
+    double clip_norm;    /* > 0: a gradient whose global L2 norm is above it is scaled down to it */
+    int patience;        /* > 0: stop after this many epochs without a better validation loss */
+    double min_delta;    /* a validation loss counts as better when below best - min_delta */
+    int restore_best;    /* 1: the run ends with the parameters of its best validation epoch */
+    int divergence_retries;   /* rollbacks allowed before a divergence stops the run */
+    double divergence_factor; /* each rollback multiplies the learning rate by this, in (0, 1) */
 } TrainOpts;
 
 /* Where training stands. With the parameters and the optimizer state this
@@ -45,7 +61,16 @@ typedef struct TrainState {
     int64_t epoch_step;      /* steps taken in the unfinished epoch (0 at a boundary) */
     double epoch_loss_sum;   /* sum of the row losses of those steps */
     double epoch_seconds;    /* wall time spent in the unfinished epoch */
-    double lr;               /* learning rate of the next step */
+    double lr;               /* learning rate of the latest step (before the first: o->lr) */
+    double lr_scale;         /* product of the rate reductions so far (plateau, divergence) */
+    double grad_norm_sum;    /* sum of the unfinished epoch's gradient norms (before clipping) */
+    double best_val;         /* lowest validation loss so far (+inf before any) */
+    int64_t best_epoch;      /* the epoch that reached it, -1 before any */
+    int64_t bad_epochs;      /* epochs since best_epoch (early stopping) */
+    int64_t plateau_wait;    /* epochs since the best or the last plateau reduction */
+    int64_t divergences;     /* rollbacks taken */
+    int64_t stopped;         /* 1: early stopping ended the run */
+    double start_loss;       /* training loss before the first step (0: not measured) */
 } TrainState;
 
 /* Every TrainState field, for checkpoints: a new field of TrainState gets a
@@ -67,6 +92,8 @@ typedef struct EpochStats {
     double lr;
     double seconds;      /* wall time of the epoch */
     double samples_per_s;
+    double grad_norm;    /* mean over the epoch's steps of the gradient's L2 norm before
+                            clipping (epoch 0: NaN) */
 } EpochStats;
 
 /* Training rows, reached a chunk at a time. chunk() makes rows
@@ -82,14 +109,23 @@ typedef struct TrainData {
 /* A TrainData over a Dataset held in memory (no copy; d must outlive it). */
 TrainData train_data_memory(const Dataset *d);
 
-/* Called after each step and each epoch. Return 0 to go on, or a negative
- * code with err set to stop (E_STOP for a requested stop). Either may be NULL. */
+/* Called after each step and each epoch, and for each event. Return 0 to go
+ * on, or a negative code with err set to stop (E_STOP for a requested
+ * stop). Any may be NULL. Events (kind, then a one-line message):
+ *   rollback      a non-finite loss, gradient or parameter; the parameters,
+ *                 optimizer and state went back to the last good point
+ *                 (st is that point) and the rate was lowered
+ *   diverged      the same with no retry left: the run stops with E_NUMERIC
+ *   lr_reduced    the plateau schedule lowered the rate
+ *   early_stop    patience epochs without a better validation loss
+ *   restore_best  the run ended on its best epoch's parameters (or could not) */
 typedef struct TrainHooks {
     void *ctx;
     int (*on_step)(void *ctx, const Net *net, const Optim *opt, const TrainState *st,
                    double batch_loss, Err *err);
     int (*on_epoch)(void *ctx, const Net *net, const Optim *opt, const TrainState *st,
                     const EpochStats *s, Err *err);
+    int (*on_event)(void *ctx, const TrainState *st, const char *kind, const char *msg, Err *err);
 } TrainHooks;
 
 typedef struct Trainer {
@@ -106,11 +142,27 @@ typedef struct Trainer {
     size_t *chunks;      /* owned, (nchunks): the epoch's chunk order */
     size_t nrows;        /* training rows */
     size_t nchunks;
+    /* The last good point, for rolling back after a divergence: params,
+     * then OPTIM_MAX_BUFS optimizer buffers, all (nparams); taken when
+     * train_run starts and at every epoch start. */
+    double *snap;        /* owned, ((1 + OPTIM_MAX_BUFS) * nparams) */
+    int64_t snap_t;      /* optimizer updates at the snapshot */
+    TrainState snap_state;
+    /* The parameters of the best validation epoch (with restore_best).
+     * best_held is the epoch they belong to, -1 when none: a resumed run
+     * holds them only if the caller restored this buffer too. */
+    double *best;        /* owned, (nparams) */
+    int64_t best_held;
 } Trainer;
 
 /* Sizes every buffer up front: the training step allocates nothing.
  * nrows is the number of training rows. */
 int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t nrows, Err *err);
+/* Bytes trainer_init allocates for these sizes (with the network's block
+ * workspaces), for --dry-run. */
+size_t trainer_bytes(const Net *net, int batch_cap, int threads, size_t nrows);
+/* Optimizer steps in one epoch of nrows rows at batch_size. */
+int64_t train_steps_per_epoch(size_t nrows, int batch_size);
 void trainer_free(Trainer *t);
 
 /* Gradient of the mean loss over rows idx[0..n) of d into t->grad (n <=
@@ -129,16 +181,25 @@ void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch);
 /* The row order inside chunk c (of n rows) of that epoch, into t->perm. */
 void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c, size_t n);
 
-/* Runs from *st to the end of epoch o->epochs: finishes the epoch in
- * progress (skipping its first st->epoch_step batches), then whole epochs.
- * Calls hooks after every step and epoch (and the epoch hook once for
- * epoch 0 when starting from scratch). The optimizer applies each update
- * at st->lr. A non-finite loss or gradient stops the run with E_NUMERIC
- * before the update, leaving params and *st at the last good step. */
+/* Runs from *st to the end of epoch o->epochs, or until early stopping:
+ * finishes the epoch in progress (skipping its first st->epoch_step
+ * batches), then whole epochs. Calls hooks after every step and epoch (and
+ * the epoch hook once for epoch 0 when starting from scratch). Each step's
+ * rate is sched_lr() of o->sched at st->lr_scale; the gradient is clipped
+ * to o->clip_norm. With validation rows, the best epoch is tracked in *st;
+ * with o->restore_best the run ends on its parameters.
+ * Divergence: a non-finite loss, gradient or updated parameter never
+ * stays in params, and an epoch whose mean training loss is above
+ * TRAIN_BLOWUP x st->start_loss is not kept. Up to o->divergence_retries times, params, optimizer
+ * and *st go back to the snapshot (the epoch start, or where this call
+ * began) and st->lr_scale is multiplied by o->divergence_factor; after
+ * that the run stops with E_NUMERIC and params, optimizer and *st at the
+ * snapshot. Returns 0 when done (st->stopped = 1 after an early stop). */
 int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Dataset *val,
               const TrainOpts *o, TrainState *st, const TrainHooks *hooks, Err *err);
 
-/* A fresh state for o: epoch 0, step 0, learning rate o->lr. */
+/* A fresh state for o: epoch 0, step 0, no best epoch, lr_scale 1,
+ * learning rate o->lr. */
 TrainState train_state_start(const TrainOpts *o);
 
 #endif

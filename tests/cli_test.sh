@@ -69,7 +69,79 @@ else
   bad "ames train failed: $(cat err.txt)"
 fi
 
-# 4. Bad input: one line on stderr, exit status, nothing written.
+# 3b. Without --quiet and off a terminal: one progress line per epoch on
+# stderr, a summary with test metrics in target units on stdout.
+if "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=lines >out.txt 2>err.txt &&
+   [ "$(grep -c '^epoch [0-2]/2  train_loss .* val_rmse .* samples/s' err.txt)" -eq 3 ] &&
+   grep -q '^best_epoch ' out.txt && grep -q '^test_rmse .* (Sale_Price units, 440 rows)' out.txt; then
+  ok "progress lines on stderr, summary on stdout"
+else
+  bad "progress/summary: $(cat err.txt out.txt)"
+fi
+
+# 4. evaluate and predict against an independent numpy recomputation.
+if $PY "$SRC/tests/check_evaluate.py" "$BIN" ames/model.h5 "$WORK" >check.txt 2>&1; then
+  ok "evaluate and predict match numpy"
+else
+  bad "evaluate/predict vs numpy: $(cat check.txt)"
+fi
+"$BIN" evaluate --model ames/model.h5 >eval.txt 2>err.txt
+if grep -q "^model  " eval.txt && grep -q "baseline: least squares" eval.txt && [ ! -s err.txt ]; then
+  ok "evaluate prints the model and both baselines"
+else
+  bad "evaluate text: $(cat eval.txt err.txt)"
+fi
+
+# 5. curves: the step log and the CSV export.
+if "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=3 --set train.batch_size=32 --set run.dir=steps --set run.log_every_steps=10 \
+     --quiet >out.txt 2>err.txt &&
+   "$BIN" curves export steps/curves.h5 --csv >curves.csv 2>err.txt &&
+   "$BIN" curves export steps/curves.h5 --csv --steps >steps.csv 2>>err.txt; then
+  if head -1 curves.csv | grep -q '^epoch,train_loss,val_loss,learning_rate,' && [ "$(wc -l <curves.csv)" -eq 5 ] &&
+     head -1 steps.csv | grep -q '^step,epoch,loss,learning_rate$' && [ "$(wc -l <steps.csv)" -eq 20 ]; then
+    ok "curves export: 4 epoch rows, 19 step rows (every 10th of 195 steps)"
+  else
+    bad "curves export: $(head -3 curves.csv steps.csv)"
+  fi
+else
+  bad "curves export failed: $(cat err.txt)"
+fi
+
+# 5b. The plot tools write PNGs (skipped where their packages are missing).
+png() { [ "$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
+if $PY -c 'import h5py, matplotlib' 2>/dev/null; then
+  if $PY "$SRC/tools/plot_loss.py" steps/curves.h5 -o plot.png >/dev/null 2>err.txt && png plot.png; then
+    ok "tools/plot_loss.py writes a PNG"
+  else bad "tools/plot_loss.py: $(cat err.txt)"; fi
+else
+  echo "skip - tools/plot_loss.py: no h5py or matplotlib"
+fi
+if command -v gnuplot >/dev/null 2>&1; then
+  if gnuplot -e "in='curves.csv'; out='plot_gp.png'" "$SRC/tools/plot_loss.gp" 2>err.txt && png plot_gp.png; then
+    ok "tools/plot_loss.gp writes a PNG"
+  else bad "tools/plot_loss.gp: $(cat err.txt)"; fi
+else
+  echo "skip - tools/plot_loss.gp: no gnuplot"
+fi
+
+# 6. --dry-run prints the config, the data and the memory, and writes nothing.
+if "$BIN" train "$SRC/configs/ames.ini" --dry-run --set run.dir=dry >dry.txt 2>err.txt &&
+   grep -q '^optimizer = ' dry.txt && grep -q 'Gr_Liv_Area *feature' dry.txt && grep -q '^# memory' dry.txt &&
+   [ ! -e dry ]; then
+  ok "train --dry-run"
+else
+  bad "train --dry-run: $(cat dry.txt err.txt)"
+fi
+
+# 7. help config documents every key of a resolved config.
+"$BIN" help config >help.txt
+missing=""
+for key in $(grep -o '^[a-z_0-9]* =' dry.txt | cut -d' ' -f1); do
+  grep -q "^  $key " help.txt || missing="$missing $key"
+done
+if [ -z "$missing" ]; then ok "help config documents every key"; else bad "help config lacks:$missing"; fi
+
+# 8. Bad input: one line on stderr, exit status, nothing written.
 expect_error() { # name status pattern command...
   name=$1; status=$2; pattern=$3; shift 3
   "$@" >out.txt 2>err.txt
@@ -88,6 +160,14 @@ printf '[data]\npath = nowhere.csv\nfeatures = a\ntarget = b\n[run]\ndir = shoul
 expect_error "missing data file -> status 1" 1 'nowhere.csv' "$BIN" train missing.ini
 if [ -e shouldnotexist ]; then bad "run dir created for a failed load"; else ok "no run dir for a failed load"; fi
 expect_error "unknown command -> status 2" 2 'unknown command' "$BIN" frobnicate
+printf 'Gr_Liv_Area,rooms\n1500,6\n' >nofeature.csv
+expect_error "predict without a feature column -> status 1" 1 'nofeature.csv:1: no column "TotRms_AbvGrd"' \
+  "$BIN" predict --model ames/model.h5 nofeature.csv -o shouldnotexist.csv
+if [ -e shouldnotexist.csv ] || ls | grep -q 'shouldnotexist.csv.tmp'; then bad "predict left a file"; else ok "failed predict writes nothing"; fi
+expect_error "evaluate without --model -> status 2" 2 'missing --model' "$BIN" evaluate
+printf '[data]\npath = x.csv\nfeatures = a\ntarget = b\n[train]\noptimiser = adam\n' >typo2.ini
+expect_error "misspelt new key -> did you mean" 2 'unknown key "optimiser" in [train] (did you mean "optimizer"?)' \
+  "$BIN" train typo2.ini
 
 # 5. inspect on a small CSV: rows and, per column, type, missing, min, mean, max.
 cat >want.txt <<WANT

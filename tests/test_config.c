@@ -216,6 +216,55 @@ static void test_config_resolved_text_reads_back_the_same(void **state)
     cfg_free(&b);
 }
 
+static void test_config_lists_continue_on_indented_lines_and_read_back(void **state)
+{
+    (void)state;
+    Config c, back;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    /* 40 features: far more than one 200-byte line holds */
+    char text[4096] = "[data]\npath = h.csv\ntarget = price\nfeatures = f0,";
+    for (int i = 1; i < 40; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s feature_number_%d,", i % 8 ? "" : "\n   ", i);
+    strcat(text, "\n[train]\nepochs = 3\n");
+    const char *p = write_file("long.ini", text);
+    if (cfg_load(&c, p, &err) || cfg_finish(&c, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(c.nfeat, 40);
+    assert_string_equal(c.feature_names[39], "feature_number_39");
+    char *resolved = cfg_text_new(&c);
+    assert_non_null(resolved);
+    for (const char *line = resolved; *line; line += strcspn(line, "\n") + 1)
+        assert_true(strcspn(line, "\n") < 200); /* inih reads it back */
+    cfg_defaults(&back);
+    if (cfg_load_text(&back, resolved, "resolved", &err) || cfg_finish(&back, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(back.nfeat, 40);
+    assert_memory_equal(back.feature_names, c.feature_names, sizeof c.feature_names);
+    free(resolved);
+    cfg_free(&back);
+    cfg_free(&c);
+}
+
+static void test_config_long_line_and_continued_scalar_are_errors(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    char text[512] = "[data]\nfeatures = ";
+    for (int i = 0; i < 30; i++)
+        strcat(text, "abcdefgh, ");
+    strcat(text, "z\n");
+    cfg_defaults(&c);
+    assert_int_equal(cfg_load(&c, write_file("toolong.ini", text), &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "toolong.ini:2: line longer than"));
+    cfg_free(&c);
+    cfg_defaults(&c);
+    assert_int_equal(cfg_load(&c, write_file("cont.ini", "[data]\ntarget = a\n  b\n"), &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "cont.ini:3: [data] target: this indented line continues its value"));
+    cfg_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +276,8 @@ int main(void)
         cmocka_unit_test(test_config_checks_required_keys_and_init_shape),
         cmocka_unit_test(test_config_table_key_is_for_hdf5_files_only),
         cmocka_unit_test(test_config_resolved_text_reads_back_the_same),
+        cmocka_unit_test(test_config_lists_continue_on_indented_lines_and_read_back),
+        cmocka_unit_test(test_config_long_line_and_continued_scalar_are_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -716,6 +716,83 @@ static void test_curves_empty_log_round_trips(void **state)
     assert_no_open_ids();
 }
 
+static void test_curves_step_rows_and_events_round_trip(void **state)
+{
+    const Fixture *fx = *state;
+    static const char *const names[] = {"train_loss"};
+    Curves c, back;
+    Err err = {0};
+    assert_int_equal(curves_init(&c, names, 1, &err), 0);
+    for (int64_t s = 1; s <= 300; s++)
+        assert_int_equal(curves_push_step(&c, s, 1 + s / 100, 1.0 / (double)s, 0.01, &err), 0);
+    curves_truncate_steps(&c, 250); /* a rollback to step 250 */
+    assert_int_equal(c.nsteps, 250);
+    assert_int_equal(curves_push_event(&c, 2, 250, "rollback", "epoch 3: non-finite, \"quoted\", \u00e9", &err), 0);
+    assert_int_equal(curves_push_event(&c, 3, 300, "early_stop", "no better loss", &err), 0);
+    if (h5_curves_save(fx->curves, &c, &err))
+        fail_msg("save: %s", err.msg);
+    if (h5_curves_load(fx->curves, &back, &err))
+        fail_msg("load: %s", err.msg);
+    assert_int_equal(back.nsteps, 250);
+    assert_memory_equal(back.step_no, c.step_no, 250 * sizeof(int64_t));
+    assert_memory_equal(back.step_epoch, c.step_epoch, 250 * sizeof(int64_t));
+    assert_memory_equal(back.step_loss, c.step_loss, 250 * sizeof(double));
+    assert_memory_equal(back.step_lr, c.step_lr, 250 * sizeof(double));
+    assert_int_equal(back.nevents, 2);
+    assert_int_equal(back.events[0].epoch, 2);
+    assert_int_equal(back.events[0].step, 250);
+    assert_string_equal(back.events[0].kind, "rollback");
+    assert_string_equal(back.events[0].msg, c.events[0].msg);
+    assert_string_equal(back.events[1].kind, "early_stop");
+    curves_free(&c);
+    curves_free(&back);
+    assert_no_open_ids();
+}
+
+/* A curves file written before /steps and /events existed still loads. */
+static void test_curves_file_without_steps_or_events_loads_empty(void **state)
+{
+    const Fixture *fx = *state;
+    hid_t f = H5Fcreate(fx->curves, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t str = H5Tcopy(H5T_C_S1);
+    H5Tset_size(str, H5T_VARIABLE);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    const char *fmt = "housenet-curves";
+    int version = 1;
+    hid_t a = H5Acreate2(f, "format", str, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, str, &fmt);
+    H5Aclose(a);
+    a = H5Acreate2(f, "version", H5T_NATIVE_INT, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT, &version);
+    H5Aclose(a);
+    hid_t g = H5Gcreate2(f, "curves", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t n = 2;
+    hid_t sp1 = H5Screate_simple(1, &n, NULL);
+    int64_t e[2] = {0, 1};
+    double v[2] = {0.5, 0.25};
+    hid_t d = H5Dcreate2(g, "epoch", H5T_STD_I64LE, sp1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, e);
+    H5Dclose(d);
+    d = H5Dcreate2(g, "train_loss", H5T_IEEE_F64LE, sp1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    H5Dclose(d);
+    H5Sclose(sp1);
+    H5Gclose(g);
+    H5Sclose(sp);
+    H5Tclose(str);
+    H5Fclose(f);
+    Curves back;
+    Err err = {0};
+    if (h5_curves_load(fx->curves, &back, &err))
+        fail_msg("load: %s", err.msg);
+    assert_int_equal(back.n, 2);
+    assert_int_equal(back.nsteps, 0);
+    assert_int_equal(back.nevents, 0);
+    curves_free(&back);
+    assert_no_open_ids();
+}
+
 static void test_curves_save_rejects_a_bad_column_name(void **state)
 {
     const Fixture *fx = *state;
@@ -870,6 +947,8 @@ int main(void)
         T(test_curves_push_grows_and_truncate_keeps_a_prefix),
         T(test_curves_round_trip_keeps_column_order_and_values),
         T(test_curves_empty_log_round_trips),
+        T(test_curves_step_rows_and_events_round_trip),
+        T(test_curves_file_without_steps_or_events_loads_empty),
         T(test_curves_save_rejects_a_bad_column_name),
         T(test_curves_load_of_a_model_file_is_rejected),
         T(test_atomic_tmp_name_and_mkdir_p),

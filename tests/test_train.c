@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "optim.h"
+#include "run.h"
 #include "loader.h"
 #include "rng.h"
 #include "train.h"
@@ -34,23 +36,83 @@ static void load(const char *config, const char *const *sets, int nsets, Config 
         fail_msg("%s", err.msg);
 }
 
-/* Trains net on s's rows from scratch with plain SGD; returns train_run's code. */
-static int train(const Config *c, Splits *s, Net *net, int threads, Err *err)
+/* What a run looked like from its hooks. */
+typedef struct Log {
+    int nevents;
+    char kinds[32][16];
+    char msgs[32][256];
+    int64_t event_step[32];
+    double val[512];          /* validation loss after each epoch, from 0 */
+    double lr[512];           /* the rate of each epoch's last step (epoch 0: the first step's) */
+    double *params[512];      /* owned copies of the parameters after each epoch */
+    int64_t nepochs;
+} Log;
+
+static int log_epoch(void *ctx, const Net *net, const Optim *opt, const TrainState *st,
+                     const EpochStats *s, Err *err)
+{
+    (void)opt;
+    (void)st;
+    (void)err;
+    Log *l = ctx;
+    assert_true(s->epoch < 512);
+    l->val[s->epoch] = s->val_loss;
+    l->lr[s->epoch] = s->lr;
+    free(l->params[s->epoch]);
+    l->params[s->epoch] = malloc(net->nparams * sizeof(double));
+    memcpy(l->params[s->epoch], net->params, net->nparams * sizeof(double));
+    l->nepochs = s->epoch + 1;
+    return 0;
+}
+
+static int log_event(void *ctx, const TrainState *st, const char *kind, const char *msg, Err *err)
+{
+    (void)err;
+    Log *l = ctx;
+    if (l->nevents < 32) {
+        snprintf(l->kinds[l->nevents], sizeof l->kinds[0], "%s", kind);
+        snprintf(l->msgs[l->nevents], sizeof l->msgs[0], "%s", msg);
+        l->event_step[l->nevents] = st->step;
+        l->nevents++;
+    }
+    return 0;
+}
+
+static void log_free(Log *l)
+{
+    for (int i = 0; i < 512; i++)
+        free(l->params[i]);
+    memset(l, 0, sizeof *l);
+}
+
+/* Trains net on s's rows from scratch as c says; returns train_run's code,
+ * leaves the final state in *out and the hooks' view in *log (either may
+ * be NULL). */
+static int train_logged(const Config *c, Splits *s, Net *net, int threads, TrainState *out, Log *log,
+                        Err *err)
 {
     Trainer t;
     Optim opt;
     int bs = c->batch_size < (int)s->train.n ? c->batch_size : (int)s->train.n;
     assert_int_equal(trainer_init(&t, net, bs, threads, s->train.n, err), 0);
-    assert_int_equal(optim_init(&opt, OPT_SGD, net->nparams, err), 0);
-    TrainOpts o = { c->epochs, bs, c->learning_rate, c->seed, threads, c->shuffle };
+    assert_int_equal(run_optim_init(c, net->nparams, &opt, err), 0);
+    TrainOpts o = run_train_opts(c, bs, threads);
     TrainState st = train_state_start(&o);
     TrainData td = train_data_memory(&s->train);
-    int rc = train_run(&t, net, &opt, &td, s->val.n ? &s->val : NULL, &o, &st, NULL, err);
-    if (rc == 0)
+    TrainHooks hooks = { .ctx = log, .on_epoch = log ? log_epoch : NULL, .on_event = log ? log_event : NULL };
+    int rc = train_run(&t, net, &opt, &td, s->val.n ? &s->val : NULL, &o, &st, &hooks, err);
+    if (rc == 0 && !st.stopped)
         assert_int_equal(st.epoch, c->epochs);
+    if (out)
+        *out = st;
     optim_free(&opt);
     trainer_free(&t);
     return rc;
+}
+
+static int train(const Config *c, Splits *s, Net *net, int threads, Err *err)
+{
+    return train_logged(c, s, net, threads, NULL, NULL, err);
 }
 
 static void test_training_the_seed_config_gives_the_worked_example_update(void **state)
@@ -123,20 +185,24 @@ static void test_batch_gradient_is_the_mean_of_row_gradients(void **state)
     net_free(&net);
 }
 
-/* Parameters after a few epochs on Ames with `threads` workers. */
-static double *ames_params(int threads, const char *batch, const char *hidden, size_t *np)
+/* Parameters after a few epochs on Ames with `threads` workers; extra is
+ * one more --set (or NULL). */
+static double *ames_params(int threads, const char *batch, const char *hidden, const char *extra, size_t *np)
 {
     char sets[3][64];
     snprintf(sets[0], sizeof sets[0], "train.batch_size=%s", batch);
     snprintf(sets[1], sizeof sets[1], "model.hidden=%s", hidden);
     snprintf(sets[2], sizeof sets[2], "train.epochs=3");
-    const char *sp[] = { sets[0], sets[1], sets[2] };
+    const char *sp[] = { sets[0], sets[1], sets[2], extra };
     Config c;
     Splits s;
     Net net;
     Err err = { 0 };
-    load(SOURCE_DIR "/configs/ames.ini", sp, 3, &c, &s, &net);
-    assert_int_equal(train(&c, &s, &net, threads, &err), 0);
+    load(SOURCE_DIR "/configs/ames.ini", sp, extra ? 4 : 3, &c, &s, &net);
+    TrainState st;
+    assert_int_equal(train_logged(&c, &s, &net, threads, &st, NULL, &err), 0);
+    if (extra && strstr(extra, "learning_rate=30"))
+        assert_true(st.divergences > 0); /* the case exists to cover rollbacks */
     double *p = malloc(net.nparams * sizeof(double));
     memcpy(p, net.params, net.nparams * sizeof(double));
     *np = net.nparams;
@@ -146,19 +212,35 @@ static double *ames_params(int threads, const char *batch, const char *hidden, s
     return p;
 }
 
+/* Every case runs with 1, 2, 3 and 8 threads; `extra` picks the optimizer
+ * or a feature that changes the update (clipping, decay, schedule,
+ * divergence rollbacks). */
 static void test_parameters_are_bit_identical_for_1_2_3_and_8_threads(void **state)
 {
     (void)state;
-    const char *cases[][2] = { { "32", "2" }, { "300", "2" }, { "1000", "16,8" } };
+    static const struct { const char *batch, *hidden, *extra; } cases[] = {
+        { "32", "2", NULL },
+        { "300", "2", NULL },
+        { "1000", "16,8", NULL },
+        { "32", "2", "train.optimizer=sgd" }, /* the cases above use the config's optimizer */
+        { "32", "2", "train.optimizer=momentum" },
+        { "300", "16,8", "train.optimizer=nesterov" },
+        { "100", "16,8", "train.optimizer=adam" },
+        { "64", "8", "train.clip_norm=0.05" },
+        { "64", "8", "train.weight_decay=0.01" },
+        { "64", "8", "train.lr_schedule=cosine" },
+        { "200", "8", "train.learning_rate=30" }, /* diverges and rolls back */
+    };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         size_t n1, nk;
-        double *p1 = ames_params(1, cases[c][0], cases[c][1], &n1);
+        double *p1 = ames_params(1, cases[c].batch, cases[c].hidden, cases[c].extra, &n1);
         const int threads[] = { 2, 3, 8 };
         for (int i = 0; i < 3; i++) {
-            double *pk = ames_params(threads[i], cases[c][0], cases[c][1], &nk);
+            double *pk = ames_params(threads[i], cases[c].batch, cases[c].hidden, cases[c].extra, &nk);
             assert_int_equal(n1, nk);
             if (memcmp(p1, pk, n1 * sizeof(double)) != 0)
-                fail_msg("batch %s hidden %s: %d threads differ from 1 thread", cases[c][0], cases[c][1], threads[i]);
+                fail_msg("batch %s hidden %s %s: %d threads differ from 1 thread", cases[c].batch,
+                         cases[c].hidden, cases[c].extra ? cases[c].extra : "", threads[i]);
             free(pk);
         }
         free(p1);
@@ -190,16 +272,216 @@ static void test_training_lowers_the_validation_loss_on_ames(void **state)
 static void test_divergence_stops_before_the_update(void **state)
 {
     (void)state;
-    const char *sp[] = { "train.learning_rate=1e9", "train.epochs=5" };
+    const char *sp[] = { "train.learning_rate=1e9", "train.epochs=5", "train.divergence_retries=0" };
     Config c;
     Splits s;
     Net net;
     Err err = { 0 };
-    load(SOURCE_DIR "/configs/ames.ini", sp, 2, &c, &s, &net);
+    load(SOURCE_DIR "/configs/ames.ini", sp, 3, &c, &s, &net);
     assert_int_equal(train(&c, &s, &net, 1, &err), E_NUMERIC);
     assert_non_null(strstr(err.msg, "lower [train] learning_rate"));
     for (size_t k = 0; k < net.nparams; k++)
         assert_true(isfinite(net.params[k]));
+    net_free(&net);
+    splits_free(&s);
+    cfg_free(&c);
+}
+
+static int count_events(const Log *l, const char *kind)
+{
+    int n = 0;
+    for (int i = 0; i < l->nevents; i++)
+        n += strcmp(l->kinds[i], kind) == 0;
+    return n;
+}
+
+static void test_divergence_at_a_huge_rate_rolls_back_then_stops_with_finite_parameters(void **state)
+{
+    (void)state;
+    const char *sp[] = { "train.learning_rate=1e6", "train.epochs=5", "train.divergence_retries=3",
+                         "train.divergence_factor=0.1" };
+    Config c;
+    Splits s;
+    Net net;
+    Err err = { 0 };
+    Log log = { 0 };
+    TrainState st;
+    load(SOURCE_DIR "/configs/ames.ini", sp, 4, &c, &s, &net);
+    assert_int_equal(train_logged(&c, &s, &net, 2, &st, &log, &err), E_NUMERIC);
+    assert_non_null(strstr(err.msg, "training diverged at epoch"));
+    assert_non_null(strstr(err.msg, "after 3 rollbacks"));
+    assert_non_null(strstr(err.msg, "lower [train] learning_rate"));
+    assert_int_equal(count_events(&log, "rollback"), 3);
+    assert_int_equal(count_events(&log, "diverged"), 1);
+    assert_int_equal(st.divergences, 3);
+    assert_close(st.lr_scale, 1e-3, 1e-18);
+    for (size_t k = 0; k < net.nparams; k++)
+        assert_true(isfinite(net.params[k]));
+    log_free(&log);
+    net_free(&net);
+    splits_free(&s);
+    cfg_free(&c);
+}
+
+static void test_divergence_rollback_lowers_the_rate_and_training_recovers(void **state)
+{
+    (void)state;
+    const char *sp[] = { "train.learning_rate=30", "train.epochs=5", "train.divergence_retries=3",
+                         "train.divergence_factor=0.1", "model.hidden=8" };
+    Config c;
+    Splits s;
+    Net net;
+    Err err = { 0 };
+    Log log = { 0 };
+    TrainState st;
+    load(SOURCE_DIR "/configs/ames.ini", sp, 5, &c, &s, &net);
+    if (train_logged(&c, &s, &net, 2, &st, &log, &err))
+        fail_msg("%s", err.msg);
+    assert_true(st.divergences >= 1 && st.divergences <= 3);
+    assert_int_equal(count_events(&log, "rollback"), st.divergences);
+    assert_close(st.lr_scale, pow(0.1, (double)st.divergences), 1e-15);
+    assert_non_null(strstr(log.msgs[0], "rolled back to step"));
+    /* every logged epoch is finite and the run ends better than it began */
+    for (int64_t e = 0; e < log.nepochs; e++)
+        assert_true(isfinite(log.val[e]));
+    assert_true(log.val[st.best_epoch] < log.val[0]);
+    log_free(&log);
+    net_free(&net);
+    splits_free(&s);
+    cfg_free(&c);
+}
+
+static void test_early_stopping_ends_on_the_best_epochs_parameters(void **state)
+{
+    (void)state;
+    /* a rate high enough that the validation loss stops improving early */
+    const char *sp[] = { "train.learning_rate=0.5", "train.batch_size=8", "train.epochs=200",
+                         "train.patience=4", "train.restore_best=true" };
+    Config c;
+    Splits s;
+    Net net;
+    Err err = { 0 };
+    Log log = { 0 };
+    TrainState st;
+    load(SOURCE_DIR "/configs/ames.ini", sp, 5, &c, &s, &net);
+    if (train_logged(&c, &s, &net, 2, &st, &log, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(st.stopped, 1);
+    assert_true(st.epoch < 200);
+    assert_int_equal(st.epoch - st.best_epoch, 4);
+    assert_int_equal(count_events(&log, "early_stop"), 1);
+    /* the best epoch is the first with the lowest validation loss */
+    for (int64_t e = 0; e < log.nepochs; e++)
+        assert_true(log.val[e] >= log.val[st.best_epoch]);
+    for (int64_t e = 0; e < st.best_epoch; e++)
+        assert_true(log.val[e] > log.val[st.best_epoch]);
+    assert_true(log.val[st.best_epoch] == st.best_val);
+    if (memcmp(net.params, log.params[st.best_epoch], net.nparams * sizeof(double)) != 0)
+        fail_msg("parameters differ from those of the best epoch %lld", (long long)st.best_epoch);
+    assert_int_equal(count_events(&log, "restore_best"), 1);
+    log_free(&log);
+    net_free(&net);
+    splits_free(&s);
+    cfg_free(&c);
+}
+
+static void test_early_stopping_without_improvement_restores_the_initial_parameters(void **state)
+{
+    (void)state;
+    /* no epoch beats the initial loss by min_delta */
+    const char *sp[] = { "train.epochs=50", "train.patience=3", "train.min_delta=10" };
+    Config c;
+    Splits s;
+    Net net;
+    Err err = { 0 };
+    Log log = { 0 };
+    TrainState st;
+    load(SOURCE_DIR "/configs/ames.ini", sp, 3, &c, &s, &net);
+    double *init = malloc(net.nparams * sizeof(double));
+    memcpy(init, net.params, net.nparams * sizeof(double));
+    if (train_logged(&c, &s, &net, 1, &st, &log, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(st.stopped, 1);
+    assert_int_equal(st.epoch, 3);
+    assert_int_equal(st.best_epoch, 0);
+    assert_memory_equal(net.params, init, net.nparams * sizeof(double));
+    free(init);
+    log_free(&log);
+    net_free(&net);
+    splits_free(&s);
+    cfg_free(&c);
+}
+
+static void test_plateau_halves_the_rate_after_patience_flat_epochs(void **state)
+{
+    (void)state;
+    const char *sp[] = { "train.epochs=6", "train.learning_rate=1e-9", "train.lr_schedule=plateau",
+                         "train.plateau_patience=2", "train.plateau_factor=0.5", "train.min_delta=10",
+                         "train.min_lr=0" };
+    Config c;
+    Splits s;
+    Net net;
+    Err err = { 0 };
+    Log log = { 0 };
+    TrainState st;
+    load(SOURCE_DIR "/configs/ames.ini", sp, 7, &c, &s, &net);
+    if (train_logged(&c, &s, &net, 1, &st, &log, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(count_events(&log, "lr_reduced"), 3); /* after epochs 2, 4 and 6 */
+    assert_close(st.lr_scale, 0.125, 0);
+    assert_non_null(strstr(log.msgs[0], "learning rate 1e-09 -> 5e-10"));
+    log_free(&log);
+    net_free(&net);
+    splits_free(&s);
+    cfg_free(&c);
+}
+
+static void test_schedule_and_warmup_set_each_steps_rate(void **state)
+{
+    (void)state;
+    const char *sp[] = { "train.epochs=5", "train.learning_rate=0.01", "train.lr_schedule=step",
+                         "train.step_size=2", "train.gamma=0.5", "train.warmup_epochs=2" };
+    Config c;
+    Splits s;
+    Net net;
+    Err err = { 0 };
+    Log log = { 0 };
+    load(SOURCE_DIR "/configs/ames.ini", sp, 6, &c, &s, &net);
+    if (train_logged(&c, &s, &net, 1, NULL, &log, &err))
+        fail_msg("%s", err.msg);
+    double spe = (double)train_steps_per_epoch(s.train.n, c.batch_size); /* 2050 rows / 64 = 33 */
+    assert_close(spe, 33, 0);
+    /* warm-up over 66 steps: step k at (k + 1) / 66; then x 0.5 every 2 epochs */
+    assert_close(log.lr[0], 0.01 / 66, 1e-18);
+    assert_close(log.lr[1], 0.01 * 33 / 66, 1e-18);
+    assert_close(log.lr[2], 0.01, 1e-18);
+    assert_close(log.lr[3], 0.005, 1e-18);
+    assert_close(log.lr[4], 0.005, 1e-18);
+    assert_close(log.lr[5], 0.0025, 1e-18);
+    log_free(&log);
+    net_free(&net);
+    splits_free(&s);
+    cfg_free(&c);
+}
+
+static void test_clipping_bounds_the_step_of_sgd(void **state)
+{
+    (void)state;
+    /* one step on the worked example's row: |dL/dp| is about 1.3, clipped to 0.1 */
+    const char *sp[] = { "train.clip_norm=0.1" };
+    Config c;
+    Splits s;
+    Net net;
+    Err err = { 0 };
+    load(SOURCE_DIR "/configs/seed_example.ini", sp, 1, &c, &s, &net);
+    double before[9];
+    assert_int_equal(net.nparams, 9);
+    memcpy(before, net.params, sizeof before);
+    assert_int_equal(train(&c, &s, &net, 1, &err), 0);
+    double d2 = 0.0;
+    for (int k = 0; k < 9; k++)
+        d2 += (net.params[k] - before[k]) * (net.params[k] - before[k]);
+    assert_close(sqrt(d2), 0.2 * 0.1, 1e-15); /* learning rate x clip_norm */
     net_free(&net);
     splits_free(&s);
     cfg_free(&c);
@@ -242,13 +524,13 @@ static void run_synthetic(const Dataset *d, int64_t stop, int threads, double *o
     net_init_xavier(&net, 9);
     Trainer t;
     Optim opt;
-    TrainOpts o = { 2, 1000, 0.05, 77, threads, 1 };
+    TrainOpts o = { .epochs = 2, .batch_size = 1000, .lr = 0.05, .seed = 77, .threads = threads, .shuffle = 1 };
     assert_int_equal(trainer_init(&t, &net, o.batch_size, threads, d->n, &err), 0);
     assert_int_equal(optim_init(&opt, OPT_SGD, net.nparams, &err), 0);
     TrainState st = train_state_start(&o);
     TrainData td = train_data_memory(d);
     StopAt at = { stop };
-    TrainHooks hooks = { &at, stop_at_step, NULL };
+    TrainHooks hooks = { .ctx = &at, .on_step = stop_at_step };
     int rc = train_run(&t, &net, &opt, &td, NULL, &o, &st, &hooks, &err);
     if (stop) {
         assert_int_equal(rc, E_STOP);
@@ -291,6 +573,13 @@ int main(void)
         cmocka_unit_test(test_parameters_are_bit_identical_for_1_2_3_and_8_threads),
         cmocka_unit_test(test_training_lowers_the_validation_loss_on_ames),
         cmocka_unit_test(test_divergence_stops_before_the_update),
+        cmocka_unit_test(test_divergence_at_a_huge_rate_rolls_back_then_stops_with_finite_parameters),
+        cmocka_unit_test(test_divergence_rollback_lowers_the_rate_and_training_recovers),
+        cmocka_unit_test(test_early_stopping_ends_on_the_best_epochs_parameters),
+        cmocka_unit_test(test_early_stopping_without_improvement_restores_the_initial_parameters),
+        cmocka_unit_test(test_plateau_halves_the_rate_after_patience_flat_epochs),
+        cmocka_unit_test(test_schedule_and_warmup_set_each_steps_rate),
+        cmocka_unit_test(test_clipping_bounds_the_step_of_sgd),
         cmocka_unit_test(test_a_run_continued_from_its_state_mid_epoch_is_bit_identical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

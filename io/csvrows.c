@@ -1,0 +1,208 @@
+/* csvrows: records of text cells through libcsv (see csvrows.h).
+ * Owns the per-record cell buffer, physical line counting and the quoting
+ * of cells on output. Line counting follows csvread.c: with CSV_REPALL_NL
+ * every CR and LF outside quotes ends a record (blank lines are records of
+ * no cells), CRLF counts once, and line breaks inside quoted cells count. */
+#define _DEFAULT_SOURCE /* newlocale, uselocale */
+#include "csvrows.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROWS_CHUNK (1 << 16)
+#define ROWS_OPTIONS (CSV_APPEND_NULL | CSV_REPALL_NL)
+
+typedef struct RowReader {
+    const char *path;
+    CsvRowFn fn;
+    void *ctx;
+    Err *err;
+    int code;           /* nonzero: stop */
+    /* the record being read: cell i is text + off[i], len[i] bytes */
+    char *text;
+    size_t text_len, text_cap;
+    size_t *off, *len;
+    int ncells, cells_cap;
+    char **cells;       /* pointers handed to fn, (cells_cap) */
+    size_t record;      /* records handed to fn so far */
+    size_t line;        /* physical line of the next byte */
+    size_t rec_line;    /* line where the current record started */
+    int pending_cr;
+} RowReader;
+
+static size_t breaks(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == '\n' || (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n'));
+    return n;
+}
+
+static void on_field(void *data, size_t len, void *ud)
+{
+    RowReader *r = ud;
+    if (r->code)
+        return;
+    r->pending_cr = 0;
+    if (r->ncells == 0)
+        r->rec_line = r->line;
+    r->line += breaks(data, len);
+    if (r->ncells == r->cells_cap) {
+        int cap = r->cells_cap ? 2 * r->cells_cap : 32;
+        size_t *o = realloc(r->off, (size_t)cap * sizeof *o);
+        if (o)
+            r->off = o;
+        size_t *l = o ? realloc(r->len, (size_t)cap * sizeof *l) : NULL;
+        if (l)
+            r->len = l;
+        char **c = l ? realloc(r->cells, (size_t)cap * sizeof *c) : NULL;
+        if (!c) {
+            r->code = err_set(r->err, E_NOMEM, "%.256s: out of memory for a record of %d cells", r->path, cap);
+            return;
+        }
+        r->cells = c;
+        r->cells_cap = cap;
+    }
+    if (r->text_len + len + 1 > r->text_cap) {
+        size_t cap = (r->text_cap ? 2 * r->text_cap : 4096) + len + 1;
+        char *t = realloc(r->text, cap);
+        if (!t) {
+            r->code = err_set(r->err, E_NOMEM, "%.256s: out of memory for a record", r->path);
+            return;
+        }
+        r->text = t;
+        r->text_cap = cap;
+    }
+    memcpy(r->text + r->text_len, data, len);
+    r->text[r->text_len + len] = '\0';
+    r->off[r->ncells] = r->text_len;
+    r->len[r->ncells] = len;
+    r->text_len += len + 1;
+    r->ncells++;
+}
+
+static void on_record(int c, void *ud)
+{
+    RowReader *r = ud;
+    if (r->code)
+        return;
+    if (r->ncells > 0) {
+        for (int i = 0; i < r->ncells; i++)
+            r->cells[i] = r->text + r->off[i];
+        int rc = r->fn(r->ctx, r->record++, r->rec_line, r->ncells, r->cells, r->len, r->err);
+        if (rc)
+            r->code = rc;
+    }
+    r->ncells = 0;
+    r->text_len = 0;
+    if (c == '\n') {
+        if (!r->pending_cr)
+            r->line++;
+        r->pending_cr = 0;
+    } else if (c == '\r') {
+        r->line++;
+        r->pending_cr = 1;
+    }
+}
+
+int csv_rows_read(const char *path, char delim, CsvRowFn fn, void *ctx, Err *err)
+{
+    RowReader r = { .path = path, .fn = fn, .ctx = ctx, .err = err, .line = 1, .rec_line = 1 };
+    struct csv_parser cp;
+    int cp_live = 0, rc = 0, is_stdin = !strcmp(path, "-");
+    FILE *f = NULL;
+    char *buf = NULL;
+    locale_t cloc = (locale_t)0, old = (locale_t)0;
+    unsigned char d = delim ? (unsigned char)delim : ',';
+    if (d == '"' || d == '\r' || d == '\n')
+        return err_set(err, E_CONFIG, "%.256s: the delimiter '%c' cannot be used; use ',', ';' or a tab", path,
+                       d == '"' ? '"' : '?');
+    f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return err_set(err, E_IO, "%.256s: cannot open: %s", path, strerror(e));
+    }
+    if (!(buf = malloc(ROWS_CHUNK)) || csv_init(&cp, ROWS_OPTIONS) != 0) {
+        rc = err_set(err, E_NOMEM, "%.256s: out of memory for the read buffer", path);
+        goto done;
+    }
+    cp_live = 1;
+    csv_set_delim(&cp, d);
+    if ((cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) == (locale_t)0) {
+        rc = err_set(err, E_NOMEM, "%.256s: cannot create the C locale", path);
+        goto done;
+    }
+    old = uselocale(cloc);
+    int first = 1;
+    size_t n;
+    while (!r.code && (n = fread(buf, 1, ROWS_CHUNK, f)) > 0) {
+        char *p = buf;
+        if (first && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 byte-order mark */
+            p += 3;
+            n -= 3;
+        }
+        first = 0;
+        if (csv_parse(&cp, p, n, on_field, on_record, &r) != n && !r.code)
+            r.code = err_set(err, E_NOMEM, "%.256s: %s", path, csv_strerror(csv_error(&cp)));
+    }
+    if (!r.code && ferror(f)) {
+        int e = errno;
+        r.code = err_set(err, E_IO, "%.256s: read error: %s", path, strerror(e));
+    }
+    if (!r.code) {
+        csv_set_opts(&cp, ROWS_OPTIONS | CSV_STRICT | CSV_STRICT_FINI);
+        if (csv_fini(&cp, on_field, on_record, &r) != 0 && !r.code)
+            r.code = err_set(err, E_PARSE, "%.256s:%zu:%d: a quoted field is not closed; a '\"' inside a quoted "
+                                           "value must be doubled (\"\")", path, r.line, r.ncells + 1);
+    }
+    if (!r.code && r.record == 0)
+        r.code = err_set(err, E_PARSE, "%.256s: file is empty; expected a header row", path);
+    rc = r.code;
+done:
+    if (cloc != (locale_t)0) {
+        uselocale(old);
+        freelocale(cloc);
+    }
+    if (cp_live)
+        csv_free(&cp);
+    free(buf);
+    free(r.text);
+    free(r.off);
+    free(r.len);
+    free(r.cells);
+    if (f && !is_stdin)
+        fclose(f);
+    return rc;
+}
+
+int csv_parse_delimiter(const char *s, const char *opt, char *out, Err *err)
+{
+    if (!strcmp(s, "tab") || !strcmp(s, "\\t"))
+        *out = '\t';
+    else if (strlen(s) == 1 && s[0] != '"' && s[0] != '\r' && s[0] != '\n')
+        *out = s[0];
+    else
+        return err_set(err, E_USAGE, "%s: expected one character or tab, got \"%.20s\"", opt, s);
+    return 0;
+}
+
+void csv_write_cell(FILE *f, const char *s, size_t len, char delim)
+{
+    int quote = len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == delim || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!quote) {
+        fwrite(s, 1, len, f);
+        return;
+    }
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', f);
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}

@@ -1,0 +1,311 @@
+/* evaluate: the model against the truth and two baselines, in data units
+ * (see evaluate.h). Owns the command line of `housenet evaluate`, the
+ * re-derivation of the test split, the baselines and the text and JSON
+ * output. Does not own the metrics (src/metrics.c), the least squares fit
+ * (src/ols.c) or reading files (h5model.c, loader.c, csvread.c). */
+#include "evaluate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvread.h"
+#include "csvrows.h"
+#include "h5model.h"
+#include "infer.h"
+#include "ols.h"
+
+int eval_check_split(const char *model_path, const Model *m, const Config *c, const Splits *sp, Err *err)
+{
+    if (m->nfeat != c->nfeat)
+        return err_set(err, E_STATE, "%s: the model reads %d features, its stored config lists %d",
+                       model_path, m->nfeat, c->nfeat);
+    for (int f = 0; f < c->nfeat; f++)
+        if (strcmp(m->feat_names[f], c->feature_names[f]))
+            return err_set(err, E_STATE, "%s: feature %d is \"%.60s\" in the model, \"%.60s\" in its stored config",
+                           model_path, f + 1, m->feat_names[f], c->feature_names[f]);
+    const Norm *a = &m->norm, *b = &sp->norm;
+    const char *what = NULL;
+    int which = -1;
+    for (int f = 0; f < c->nfeat && !what; f++)
+        if (a->x_shift[f] != b->x_shift[f] || a->x_scale[f] != b->x_scale[f]) {
+            what = "feature";
+            which = f;
+        }
+    if (!what && (a->y_shift != b->y_shift || a->y_scale != b->y_scale || a->kind != b->kind ||
+                  a->target_kind != b->target_kind))
+        what = "target";
+    if (what)
+        return err_set(err, E_STATE,
+                       "%s: %s no longer holds the rows the model was trained on (the training rows' statistics "
+                       "of %s \"%.60s\" differ), so its test split cannot be re-derived; pass the rows to "
+                       "evaluate as DATA.csv",
+                       model_path, c->data_path, what, which >= 0 ? c->feature_names[which] : c->target);
+    return 0;
+}
+
+/* Reads the model's feature and target columns of path into d (raw, with
+ * rows holding a missing cell dropped when the config allows missing cells). */
+static int read_rows(const char *path, char delim, const Config *c, Dataset *d, size_t *dropped, Err *err)
+{
+    const char *names[CFG_MAX_FEATURES + 1], *na[64];
+    Table t = { 0 };
+    for (int f = 0; f < c->nfeat; f++)
+        names[f] = c->feature_names[f];
+    names[c->nfeat] = c->target;
+    for (int i = 0; i < c->nna; i++)
+        na[i] = c->na_list[i];
+    CsvOptions opt = { .delimiter = delim, .na_values = na, .n_na_values = c->nna,
+                       .allow_missing = c->missing != MISSING_ERROR };
+    int rc = csv_read_columns(path, names, c->nfeat + 1, &opt, &t, err);
+    if (!rc)
+        rc = data_from_table(&t, names, c->nfeat, c->target, d, err);
+    table_free(&t);
+    if (rc)
+        return rc;
+    size_t k = 0, nin = (size_t)d->nin;
+    for (size_t r = 0; r < d->n; r++) {
+        int bad = isnan(d->y[r]);
+        for (size_t f = 0; f < nin && !bad; f++)
+            bad = isnan(d->x[r * nin + f]);
+        if (bad)
+            continue;
+        memmove(d->x + k * nin, d->x + r * nin, nin * sizeof(double));
+        d->y[k++] = d->y[r];
+    }
+    *dropped = d->n - k;
+    d->n = k;
+    if (k == 0)
+        return err_set(err, E_DATA, "%s: no row with every column of the model (%s and the features)", path,
+                       c->target);
+    return 0;
+}
+
+int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, char delim,
+             FILE *msg, EvalResult *r, Err *err)
+{
+    Splits sp = { 0 };
+    Dataset own = { 0 };
+    Infer inf = { 0 };
+    Ols ols = { 0 };
+    double *h = NULL, *y = NULL, *base = NULL, *ytrain = NULL;
+    const Dataset *d;
+    int rc;
+    memset(r, 0, sizeof *r);
+
+    /* The training rows: the split to evaluate on, and what the baselines fit. */
+    Err lerr = { 0 };
+    int lrc = loader_load(c, &sp, &lerr);
+    if (lrc == E_IO) { /* the stored path is relative to where the model was trained */
+        size_t len = strlen(lerr.msg);
+        snprintf(lerr.msg + len, sizeof lerr.msg - len,
+                 " (the data path stored in %s, relative to where it was trained: run from there, or pass "
+                 "DATA.csv)", model_path);
+    }
+    if (!lrc)
+        lrc = eval_check_split(model_path, m, c, &sp, &lerr);
+    if (!data_path) {
+        if ((rc = lrc)) {
+            *err = lerr;
+            goto done;
+        }
+        if (sp.test.n == 0) {
+            rc = err_set(err, E_USAGE, "%s: the model's config has test_fraction = 0, so there is no test split; "
+                                       "name the rows to evaluate on: housenet evaluate --model %s DATA.csv",
+                         model_path, model_path);
+            goto done;
+        }
+        d = &sp.test; /* normalised by the refitted Norm, equal to the stored one (checked) */
+        snprintf(r->source, sizeof r->source, "the test split of %s", c->data_path);
+    } else {
+        size_t dropped = 0;
+        if ((rc = read_rows(data_path, delim, c, &own, &dropped, err)))
+            goto done;
+        if (dropped && msg)
+            fprintf(msg, "housenet: warning: %s: %zu rows with a missing cell skipped\n", data_path, dropped);
+        norm_apply(&m->norm, &own);
+        d = &own;
+        snprintf(r->source, sizeof r->source, "%s", data_path);
+        if (lrc && msg)
+            fprintf(msg, "housenet: warning: no baselines: the training data cannot be re-read (%s)\n", lerr.msg);
+    }
+    r->have_baselines = lrc == 0;
+
+    h = malloc(d->n * sizeof(double));
+    if (!h) {
+        rc = err_set(err, E_NOMEM, "out of memory for %zu predictions", d->n);
+        goto done;
+    }
+    if ((rc = infer_init(&inf, &m->net, err)))
+        goto done;
+    infer_rows(&inf, d->x, d->n, h);
+    metrics_compute(d->y, h, d->n, m->norm.y_scale, m->norm.y_shift, &r->model);
+    if (!r->have_baselines)
+        goto done;
+
+    /* Baselines in data units: y and the training targets de-normalised. */
+    y = malloc(d->n * sizeof(double));
+    base = malloc(d->n * sizeof(double));
+    ytrain = malloc(sp.train.n * sizeof(double));
+    if (!y || !base || !ytrain) {
+        rc = err_set(err, E_NOMEM, "out of memory for the baselines");
+        goto done;
+    }
+    for (size_t i = 0; i < d->n; i++)
+        y[i] = norm_target_back(&m->norm, d->y[i]);
+    double sum = 0.0;
+    for (size_t i = 0; i < sp.train.n; i++) {
+        ytrain[i] = norm_target_back(&m->norm, sp.train.y[i]);
+        sum += ytrain[i];
+    }
+    for (size_t i = 0; i < d->n; i++)
+        base[i] = sum / (double)sp.train.n;
+    metrics_compute(y, base, d->n, 1.0, 0.0, &r->mean);
+    /* OLS on the same (normalised, hence affinely mapped) features: the fit
+     * standardises them again, and a linear model does not see the difference. */
+    if ((rc = ols_fit(&ols, sp.train.x, ytrain, sp.train.n, sp.train.nin, err)))
+        goto done;
+    ols_predict(&ols, d->x, d->n, base);
+    metrics_compute(y, base, d->n, 1.0, 0.0, &r->ols);
+done:
+    ols_free(&ols);
+    infer_free(&inf);
+    free(h);
+    free(y);
+    free(base);
+    free(ytrain);
+    data_free(&own);
+    splits_free(&sp);
+    return rc;
+}
+
+/* A JSON number, or null for NaN and infinities. */
+static void json_num(FILE *out, const char *key, double v, const char *sep)
+{
+    if (isfinite(v))
+        fprintf(out, "\"%s\": %.17g%s", key, v, sep);
+    else
+        fprintf(out, "\"%s\": null%s", key, sep);
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void json_metrics(FILE *out, const Metrics *m)
+{
+    fputc('{', out);
+    json_num(out, "rmse", m->rmse, ", ");
+    json_num(out, "mae", m->mae, ", ");
+    json_num(out, "mape", m->mape, ", ");
+    json_num(out, "r2", m->r2, ", ");
+    fprintf(out, "\"rows\": %zu}", m->rows);
+}
+
+static void print_json(FILE *out, const EvalResult *r, const char *model_path, const char *target)
+{
+    fputc('{', out);
+    json_num(out, "rmse", r->model.rmse, ", ");
+    json_num(out, "mae", r->model.mae, ", ");
+    json_num(out, "mape", r->model.mape, ", ");
+    json_num(out, "r2", r->model.r2, ", ");
+    fprintf(out, "\"rows\": %zu, \"model\": ", r->model.rows);
+    json_str(out, model_path);
+    fputs(", \"data\": ", out);
+    json_str(out, r->source);
+    fputs(", \"target\": ", out);
+    json_str(out, target);
+    fputs(", \"baselines\": ", out);
+    if (r->have_baselines) {
+        fputs("{\"mean\": ", out);
+        json_metrics(out, &r->mean);
+        fputs(", \"ols\": ", out);
+        json_metrics(out, &r->ols);
+        fputc('}', out);
+    } else {
+        fputs("null", out);
+    }
+    fputs("}\n", out);
+}
+
+static void print_row(FILE *out, const char *name, const Metrics *m)
+{
+    fprintf(out, "%-28s %14.2f %14.2f %10.2f %10.4f\n", name, m->rmse, m->mae, m->mape, m->r2);
+}
+
+static void print_text(FILE *out, const EvalResult *r, const char *model_path, const char *target)
+{
+    fprintf(out, "%s on %s: %zu rows, %s in its own units\n", model_path, r->source, r->model.rows, target);
+    fprintf(out, "%-28s %14s %14s %10s %10s\n", "", "rmse", "mae", "mape %", "r2");
+    print_row(out, "model", &r->model);
+    if (r->have_baselines) {
+        print_row(out, "baseline: training mean", &r->mean);
+        print_row(out, "baseline: least squares", &r->ols);
+    }
+}
+
+int eval_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
+{
+    const char *model_path = NULL, *data_path = NULL;
+    int json = 0;
+    char delim = ',';
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--delimiter") || !strcmp(s, "-d")) {
+            int rc = i + 1 < argc ? csv_parse_delimiter(argv[++i], s, &delim, err)
+                                  : err_set(err, E_USAGE, "%s needs a character, e.g. %s ';'", s, s);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (!strcmp(s, "--model") || !strncmp(s, "--model=", 8)) {
+            model_path = s[7] == '=' ? s + 8 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!model_path)
+                return err_set(err, E_USAGE, "--model needs a path, e.g. --model runs/ames/model.h5");
+        } else if (!strcmp(s, "--json")) {
+            json = 1;
+        } else if (s[0] == '-' && s[1]) {
+            return err_set(err, E_USAGE, "evaluate: unknown option %.40s; usage: housenet evaluate --model "
+                                         "RUN/model.h5 [DATA.csv] [--json] [--delimiter C]", s);
+        } else if (!data_path) {
+            data_path = s;
+        } else {
+            return err_set(err, E_USAGE, "evaluate: unexpected argument %.80s; one DATA file at most", s);
+        }
+    }
+    if (!model_path)
+        return err_set(err, E_USAGE, "evaluate: missing --model; e.g. housenet evaluate --model runs/ames/model.h5");
+    Model m = { 0 };
+    Config c;
+    EvalResult r;
+    cfg_defaults(&c);
+    char origin[CFG_PATH_MAX + 16];
+    snprintf(origin, sizeof origin, "%s:/config", model_path);
+    int rc = h5_model_load(model_path, &m, err);
+    if (!rc)
+        rc = cfg_load_text(&c, m.config_text, origin, err);
+    if (!rc)
+        rc = cfg_finish(&c, err);
+    if (!rc)
+        rc = eval_run(model_path, &m, &c, data_path, delim, msg, &r, err);
+    if (!rc) {
+        if (json)
+            print_json(out, &r, model_path, m.target_name);
+        else
+            print_text(out, &r, model_path, m.target_name);
+    }
+    cfg_free(&c);
+    model_free(&m);
+    return rc;
+}

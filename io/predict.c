@@ -1,0 +1,227 @@
+/* predict: model features in, the input rows plus a prediction out (see
+ * predict.h). Owns the command line, the column mapping, the range check
+ * and the output file. Rows stream through: one record is read, predicted
+ * and written at a time. */
+#include "predict.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "config.h"
+#include "csvread.h"
+#include "csvrows.h"
+#include "h5model.h"
+#include "infer.h"
+#include "model.h"
+
+/* An input is "far outside" the training data: beyond this many sd of the
+ * training mean (zscore), or outside [min - range, max + range] (minmax). */
+#define FAR_SD 5.0
+
+typedef struct Pred {
+    const char *path;        /* the input, for messages */
+    const Model *m;
+    Infer inf;
+    FILE *out;
+    char delim;
+    int ncols;               /* cells per record (the header's count) */
+    int *col;                /* owned, (nfeat): input column of each feature */
+    double *x;               /* owned, (nfeat): the row's normalised features */
+    char out_name[300];      /* predicted_<target> */
+    size_t rows;
+    size_t *far;             /* owned, (nfeat): rows far outside, per feature */
+    size_t *far_line;        /* owned, (nfeat): the first such row's line */
+} Pred;
+
+/* Header: find each feature; the output gets one more column. */
+static int on_header(Pred *p, size_t line, int ncells, char *const *cells, const size_t *lens, Err *err)
+{
+    const Model *m = p->m;
+    p->ncols = ncells;
+    for (int f = 0; f < m->nfeat; f++) {
+        p->col[f] = -1;
+        for (int c = 0; c < ncells; c++) {
+            const char *s = cells[c], *e = s + lens[c];
+            while (s < e && (*s == ' ' || *s == '\t'))
+                s++;
+            while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if ((size_t)(e - s) == strlen(m->feat_names[f]) && !memcmp(s, m->feat_names[f], (size_t)(e - s))) {
+                p->col[f] = c;
+                break;
+            }
+        }
+        if (p->col[f] < 0)
+            return err_set(err, E_PARSE, "%.256s:%zu: no column \"%.60s\", which the model reads; its features "
+                                         "are %s%s%s (a header row names the columns)",
+                           p->path, line, m->feat_names[f], m->feat_names[0], m->nfeat > 1 ? ", " : "",
+                           m->nfeat > 1 ? m->feat_names[1] : "");
+    }
+    for (int c = 0; c < ncells; c++)
+        if (!strcmp(cells[c], p->out_name))
+            return err_set(err, E_PARSE, "%.256s:%zu:%d: the input already has a column \"%s\"; rename or drop it",
+                           p->path, line, c + 1, p->out_name);
+    for (int c = 0; c < ncells; c++) {
+        csv_write_cell(p->out, cells[c], lens[c], p->delim);
+        fputc(p->delim, p->out);
+    }
+    csv_write_cell(p->out, p->out_name, strlen(p->out_name), p->delim);
+    fputc('\n', p->out);
+    return 0;
+}
+
+static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const *cells, const size_t *lens,
+                  Err *err)
+{
+    Pred *p = ctx;
+    const Model *m = p->m;
+    if (record == 0)
+        return on_header(p, line, ncells, cells, lens, err);
+    if (ncells != p->ncols)
+        return err_set(err, E_PARSE, "%.256s:%zu: row has %d field%s, the header has %d; a value that holds the "
+                                     "delimiter must be quoted", p->path, line, ncells, ncells == 1 ? "" : "s",
+                       p->ncols);
+    const Norm *nm = &m->norm;
+    for (int f = 0; f < m->nfeat; f++) {
+        int c = p->col[f];
+        double v;
+        int rc = csv_parse_number(cells[c], lens[c], &v);
+        if (rc)
+            return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %s \"%.32s\"", p->path, line, c + 1,
+                           m->feat_names[f], rc == -2 ? "number out of range:" : "expected a number, got",
+                           cells[c]);
+        double z = (v - nm->x_shift[f]) / nm->x_scale[f];
+        int far = nm->kind == NORM_ZSCORE ? fabs(z) > FAR_SD : nm->kind == NORM_MINMAX ? z < -1.0 || z > 2.0 : 0;
+        if (far && p->far[f]++ == 0)
+            p->far_line[f] = line;
+        p->x[f] = z;
+    }
+    double h;
+    infer_rows(&p->inf, p->x, 1, &h);
+    for (int c = 0; c < ncells; c++) {
+        csv_write_cell(p->out, cells[c], lens[c], p->delim);
+        fputc(p->delim, p->out);
+    }
+    fprintf(p->out, "%.10g\n", norm_target_back(nm, h));
+    p->rows++;
+    return ferror(p->out) ? err_set(err, E_IO, "cannot write the predictions") : 0;
+}
+
+/* One warning line per column with inputs far outside the training data. */
+static void warn_far(const Pred *p, FILE *msg)
+{
+    const Norm *nm = &p->m->norm;
+    for (int f = 0; f < p->m->nfeat && msg; f++) {
+        if (!p->far[f])
+            continue;
+        if (nm->kind == NORM_ZSCORE)
+            fprintf(msg, "housenet: warning: %s: column \"%s\": %zu of %zu rows are more than %g sd from the "
+                         "training mean (%g, sd %g), first at line %zu; their predictions are extrapolations\n",
+                    p->path, p->m->feat_names[f], p->far[f], p->rows, FAR_SD, nm->x_shift[f], nm->x_scale[f],
+                    p->far_line[f]);
+        else
+            fprintf(msg, "housenet: warning: %s: column \"%s\": %zu of %zu rows are outside [min - range, max + "
+                         "range] = [%g, %g] of the training data, first at line %zu; their predictions are "
+                         "extrapolations\n",
+                    p->path, p->m->feat_names[f], p->far[f], p->rows, nm->x_shift[f] - nm->x_scale[f],
+                    nm->x_shift[f] + 2 * nm->x_scale[f], p->far_line[f]);
+    }
+}
+
+int predict_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
+{
+    const char *model_path = NULL, *in_path = NULL, *out_path = NULL;
+    char delim = ',';
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--delimiter") || !strcmp(s, "-d")) {
+            int rc = i + 1 < argc ? csv_parse_delimiter(argv[++i], s, &delim, err)
+                                  : err_set(err, E_USAGE, "%s needs a character, e.g. %s ';'", s, s);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (!strcmp(s, "--model") || !strncmp(s, "--model=", 8)) {
+            model_path = s[7] == '=' ? s + 8 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!model_path)
+                return err_set(err, E_USAGE, "--model needs a path, e.g. --model runs/ames/model.h5");
+        } else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
+            if (!(out_path = i + 1 < argc ? argv[++i] : NULL))
+                return err_set(err, E_USAGE, "%s needs a file name", s);
+        } else if (s[0] == '-' && s[1]) {
+            return err_set(err, E_USAGE, "predict: unknown option %.40s; usage: housenet predict --model "
+                                         "RUN/model.h5 INPUT.csv [-o OUT.csv] [--delimiter C]", s);
+        } else if (!in_path) {
+            in_path = s;
+        } else {
+            return err_set(err, E_USAGE, "predict: unexpected argument %.80s; one INPUT file", s);
+        }
+    }
+    if (!model_path || !in_path)
+        return err_set(err, E_USAGE, "predict: usage: housenet predict --model RUN/model.h5 INPUT.csv [-o OUT.csv]");
+
+    Model m = { 0 };
+    Config c;
+    Pred p = { .path = in_path, .m = &m, .out = out, .delim = delim };
+    char tmp[PATH_MAX] = "";
+    cfg_defaults(&c);
+    char origin[CFG_PATH_MAX + 16];
+    snprintf(origin, sizeof origin, "%s:/config", model_path);
+    int rc = h5_model_load(model_path, &m, err);
+    if (!rc)
+        rc = cfg_load_text(&c, m.config_text, origin, err);
+    if (rc)
+        goto done;
+    p.delim = delim;
+    snprintf(p.out_name, sizeof p.out_name, "predicted_%s", m.target_name);
+    p.col = calloc((size_t)m.nfeat, sizeof *p.col);
+    p.x = calloc((size_t)m.nfeat, sizeof *p.x);
+    p.far = calloc((size_t)m.nfeat, sizeof *p.far);
+    p.far_line = calloc((size_t)m.nfeat, sizeof *p.far_line);
+    if (!p.col || !p.x || !p.far || !p.far_line) {
+        rc = err_set(err, E_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = infer_init(&p.inf, &m.net, err)))
+        goto done;
+    if (out_path) {
+        if ((rc = atomic_tmp_name(out_path, tmp, sizeof tmp, err)))
+            goto done;
+        if (!(p.out = fopen(tmp, "w"))) {
+            int e = errno;
+            rc = err_set(err, E_IO, "%s: cannot create %s: %s", out_path, tmp, strerror(e));
+            tmp[0] = '\0';
+            goto done;
+        }
+    }
+    rc = csv_rows_read(in_path, p.delim, on_row, &p, err);
+    if (out_path) {
+        int bad = ferror(p.out);
+        if (fclose(p.out) != 0 || bad) {
+            if (!rc)
+                rc = err_set(err, E_IO, "%s: cannot write %s", out_path, tmp);
+        }
+        p.out = NULL;
+        if (!rc)
+            rc = atomic_commit(tmp, out_path, err);
+        else
+            atomic_abort(tmp);
+    } else {
+        fflush(out);
+    }
+    if (!rc)
+        warn_far(&p, msg);
+done:
+    infer_free(&p.inf);
+    free(p.col);
+    free(p.x);
+    free(p.far);
+    free(p.far_line);
+    cfg_free(&c);
+    model_free(&m);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/* metrics: RMSE, MAE, MAPE and R^2 (see metrics.h). */
+#include "metrics.h"
+
+#include <math.h>
+
+void metrics_compute(const double *y, const double *h, size_t n, double scale, double shift, Metrics *m)
+{
+    m->rows = n;
+    m->rmse = m->mae = m->mape = m->r2 = NAN;
+    if (n == 0)
+        return;
+    double sse = 0.0, sae = 0.0, sape = 0.0, sy = 0.0;
+    size_t nape = 0;
+    for (size_t i = 0; i < n; i++) {
+        double yi = y[i] * scale + shift, hi = h[i] * scale + shift, e = yi - hi;
+        sse += e * e;
+        sae += fabs(e);
+        sy += yi;
+        if (yi != 0.0) {
+            sape += fabs(e) / fabs(yi);
+            nape++;
+        }
+    }
+    double mean = sy / (double)n, sst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = y[i] * scale + shift - mean;
+        sst += d * d;
+    }
+    m->rmse = sqrt(sse / (double)n);
+    m->mae = sae / (double)n;
+    m->mape = nape ? 100.0 * sape / (double)nape : NAN;
+    m->r2 = sst > 0.0 ? 1.0 - sse / sst : NAN;
+}

@@ -1,0 +1,22 @@
+/* metrics: how far predictions are from the truth, in the units users
+ * care about (dollars for a price). Pure functions over arrays; knows
+ * nothing of networks or files. */
+#ifndef HOUSENET_METRICS_H
+#define HOUSENET_METRICS_H
+
+#include <stddef.h>
+
+typedef struct Metrics {
+    double rmse;   /* sqrt(mean (y - h)^2) */
+    double mae;    /* mean |y - h| */
+    double mape;   /* mean |y - h| / |y| in percent, over the rows with y != 0 (NaN if none) */
+    double r2;     /* 1 - sum (y - h)^2 / sum (y - mean y)^2 (NaN when y is constant) */
+    size_t rows;
+} Metrics;
+
+/* Metrics of predictions h against targets y (n each). Both are mapped to
+ * data units as v * scale + shift first (scale 1, shift 0 when they are in
+ * data units already). Sums run in row order. n = 0 gives NaNs. */
+void metrics_compute(const double *y, const double *h, size_t n, double scale, double shift, Metrics *m);
+
+#endif
