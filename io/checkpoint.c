@@ -1295,7 +1295,7 @@ static uint64_t dataset_hash(const Dataset *d)
 
 CkptDataId ckpt_data_id(const Splits *sp)
 {
-    CkptDataId id = { sp->fingerprint, sp->rows_read, { sp->train.n, sp->val.n, sp->test.n },
+    CkptDataId id = { sp->fingerprint, sp->rows_read, { sp->ntrain, sp->val.n, sp->test.n },
                       { dataset_hash(&sp->train), dataset_hash(&sp->val), dataset_hash(&sp->test) } };
     return id;
 }

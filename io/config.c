@@ -60,6 +60,9 @@ static const KeyDef KEYS[] = {
       "comma list of cell texts that mean missing, besides an empty cell (e.g. NA, N/A, ?)" },
     { "data", "missing", T_ENUM, F(missing), "error", 0, 0, "error|drop|mean", 0,
       "missing cells: error, drop the row, or fill with the training rows' mean" },
+    { "data", "stream", T_BOOL, F(stream), "false", 0, 0, NULL, 0,
+      "HDF5 only: train a chunk of rows at a time, never holding the training rows in memory "
+      "(the split is then a per-row hashed draw; see README, Training from HDF5 streams)" },
     { "model", "hidden", T_INTLIST, F(hidden), "2", 0, NET_MAX_LAYERS - 1, NULL, 0,
       "comma list of hidden layer widths, e.g. 2 or 64,64 (empty: linear regression)" },
     { "model", "activation", T_ENUM, F(activation), "sigmoid", 0, 0, "sigmoid|tanh|relu|linear", 0,
@@ -750,6 +753,10 @@ int cfg_finish(Config *c, Err *err)
     if (c->data_table[0] && !h5_table_path_is_hdf5(c->data_path))
         return err_set(err, E_CONFIG, "%s: [data] table applies to HDF5 files (.h5, .hdf5), and %.256s is not one; "
                        "remove it", where_key(c, "data", "table", w, sizeof w), c->data_path);
+    if (c->stream && !h5_table_path_is_hdf5(c->data_path))
+        return err_set(err, E_CONFIG, "%s: [data] stream applies to HDF5 files (.h5, .hdf5), and %.256s is not one; "
+                       "convert it with housenet convert, or set stream = false",
+                       where_key(c, "data", "stream", w, sizeof w), c->data_path);
     if (c->nfeat < 1)
         return err_set(err, E_CONFIG, "%s: [data] features is missing; list the input columns, e.g. features = Gr_Liv_Area, TotRms_AbvGrd",
                        where_key(c, "data", "features", w, sizeof w));

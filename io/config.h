@@ -36,6 +36,7 @@ typedef struct Config {
     char delimiter[8];                /* one character; "tab" or "\t" for tab */
     char na_values[CFG_TEXT_MAX];     /* comma list */
     int missing;                      /* MISSING_* */
+    int stream;                       /* 1: train from an HDF5 table a chunk at a time (io/stream.h) */
     /* [model] */
     char hidden[256];                 /* comma list as written */
     int activation;                   /* Activation */

@@ -260,6 +260,10 @@ int loader_load(const Config *c, Splits *s, Err *err)
     size_t *rowid = NULL;
     unsigned char *part = NULL;
     int rc;
+    if (c->stream)
+        return err_set(err, E_STATE, "%s: [data] stream = true: the data are read a chunk at a time "
+                       "(io/stream.h), not loaded; a streamed model's test rows are not recorded, so "
+                       "pass a data file to evaluate", c->data_path);
     if ((rc = load_rows(c, s, &all, &rowid, err)))
         goto done;
     if (!(part = malloc(all.n))) {
@@ -273,6 +277,7 @@ int loader_load(const Config *c, Splits *s, Err *err)
     if ((rc = build_sets(c, &all, part, NULL, s, err)))
         goto done;
     rc = fill_record(c, part, rowid, all.n, s, err);
+    s->ntrain = s->train.n;
 done:
     data_free(&all);
     free(rowid);
@@ -303,6 +308,9 @@ int loader_load_for_model(const Config *c, const Model *m, Splits *s, Err *err)
     size_t *rowid = NULL;
     unsigned char *filepart = NULL, *part = NULL;
     int rc;
+    if (c->stream)
+        return err_set(err, E_STATE, "%s: the model was trained streaming ([data] stream = true), and its test "
+                       "rows are not recorded; pass a data file to evaluate", c->data_path);
     if (!d->has_split)
         return err_set(err, E_STATE, "%s: the model has no /split record (it was saved before housenet recorded "
                        "its split); evaluate with an explicit file, or retrain", c->data_path);
@@ -351,6 +359,7 @@ int loader_load_for_model(const Config *c, const Model *m, Splits *s, Err *err)
     if ((rc = build_sets(c, &all, part, &m->norm, s, err)))
         goto done;
     rc = fill_record(c, part, rowid, all.n, s, err);
+    s->ntrain = s->train.n;
     if (rc == 0) { /* the split is the model's, whatever c says */
         s->record.seed = d->seed;
         s->record.validation_fraction = d->validation_fraction;

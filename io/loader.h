@@ -20,6 +20,7 @@
 
 typedef struct Splits {
     Dataset train, val, test;  /* normalised */
+    size_t ntrain;             /* training rows: train.n, or the rows streamed ([data] stream, io/stream.h) */
     Norm norm;
     size_t rows_read;          /* data rows in the file */
     size_t rows_dropped;       /* removed by missing = drop (or a missing target) */
@@ -35,6 +36,7 @@ typedef struct Splits {
  * data rows of the file) and the missing-value counts: a run hands it to
  * the Model it saves (m.data = s->record, borrowed like m.norm). */
 int loader_load(const Config *c, Splits *s, Err *err);
+/* (E_STATE when c->stream: streamed data are loaded by stream_load, io/stream.h.) */
 void splits_free(Splits *s);
 
 /* The split a model was trained with, re-derived from the data file c

@@ -23,6 +23,7 @@
 #include "model.h"
 #include "optim.h"
 #include "progress.h"
+#include "stream.h"
 #include "train.h"
 
 int run_parse_args(int argc, char **argv, RunArgs *a, Err *err)
@@ -130,10 +131,13 @@ typedef struct Session {
     Config cfg;
     Splits sp;
     Net net;
+    StreamTrain *stream;   /* [data] stream: the training rows, read a chunk at a time */
+    StreamCounts counts;   /* with stream: the rows the split drew */
 } Session;
 
 static void session_free(Session *s)
 {
+    stream_free(&s->stream);
     net_free(&s->net);
     splits_free(&s->sp);
     cfg_free(&s->cfg);
@@ -144,7 +148,8 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
     memset(s, 0, sizeof *s);
     int rc = run_load_config(a, &s->cfg, err);
     if (!rc)
-        rc = loader_load(&s->cfg, &s->sp, err);
+        rc = s->cfg.stream ? stream_load(&s->cfg, &s->sp, &s->stream, &s->counts, err)
+                           : loader_load(&s->cfg, &s->sp, err);
     if (!rc)
         rc = loader_build_net(&s->cfg, s->cfg.nfeat, &s->net, err);
     return rc;
@@ -590,6 +595,15 @@ static int dry_run(const RunArgs *a, const Session *s, int threads, int bs, Err 
         return err_set(err, E_NOMEM, "out of memory");
     fprintf(out, "# resolved config (%s)\n%s\n", a->config, text);
     free(text);
+    if (s->stream) {
+        fprintf(out, "# data\n%s: %zu rows read, %zu dropped, %zu cells filled; streamed: %zu training, "
+                     "%zu validation (%zu kept), %zu test rows\n", c->data_path, sp->rows_read, sp->rows_dropped,
+                sp->cells_filled, sp->ntrain, s->counts.nval, sp->val.n, s->counts.ntest);
+        fprintf(out, "%lld steps (%lld per epoch); nothing trained, nothing written (--dry-run)\n",
+                (long long)train_steps_per_epoch(sp->ntrain, bs) * c->epochs,
+                (long long)train_steps_per_epoch(sp->ntrain, bs));
+        return 0;
+    }
     fprintf(out, "# data\n%s: %zu rows read, %zu dropped, %zu cells filled; %zu training, %zu validation, "
                  "%zu test rows\n", c->data_path, sp->rows_read, sp->rows_dropped, sp->cells_filled,
             sp->train.n, sp->val.n, sp->test.n);
@@ -662,7 +676,8 @@ int run_train(const RunArgs *a, Err *err)
         goto done;
     const Config *c = &s.cfg;
     int threads = run_threads(c->threads);
-    int bs = c->batch_size < (int)s.sp.train.n ? c->batch_size : (int)s.sp.train.n;
+    size_t ntrain = s.sp.ntrain;
+    int bs = (size_t)c->batch_size < ntrain ? c->batch_size : (int)ntrain;
     if (a->dry_run) {
         rc = dry_run(a, &s, threads, bs, err);
         goto done;
@@ -672,7 +687,7 @@ int run_train(const RunArgs *a, Err *err)
         rc = err_set(err, E_NOMEM, "out of memory for %zu predictions", npred);
         goto done;
     }
-    if ((rc = trainer_init(&tr, &s.net, bs, threads, s.sp.train.n, err)) ||
+    if ((rc = trainer_init(&tr, &s.net, bs, threads, ntrain, err)) ||
         (rc = run_optim_init(c, s.net.nparams, &opt, err)))
         goto done;
     ctx.cfg = c;
@@ -708,10 +723,19 @@ int run_train(const RunArgs *a, Err *err)
         goto done;
     ckpt_remove_stale_tmp(ctx.run_dir); /* a killed run's model.h5.tmp-<pid> ... */
     if (!a->quiet) {
-        fprintf(a->progress, "housenet: %zu rows from %s (%zu train, %zu validation, %zu test), %zu parameters, "
-                             "%s, %d thread%s\n",
-                s.sp.rows_read, c->data_path, s.sp.train.n, s.sp.val.n, s.sp.test.n, s.net.nparams,
-                optim_name(opt.kind), threads, threads == 1 ? "" : "s");
+        if (s.stream)
+            fprintf(a->progress, "housenet: %zu rows from %s streamed (%zu train, %zu validation, %zu test; "
+                                 "hashed split), %zu parameters, %s, %d thread%s\n",
+                    s.sp.rows_read, c->data_path, ntrain, s.counts.nval, s.counts.ntest, s.net.nparams,
+                    optim_name(opt.kind), threads, threads == 1 ? "" : "s");
+        else
+            fprintf(a->progress, "housenet: %zu rows from %s (%zu train, %zu validation, %zu test), %zu parameters, "
+                                 "%s, %d thread%s\n",
+                    s.sp.rows_read, c->data_path, s.sp.train.n, s.sp.val.n, s.sp.test.n, s.net.nparams,
+                    optim_name(opt.kind), threads, threads == 1 ? "" : "s");
+        if (s.stream && s.counts.nval > s.sp.val.n)
+            fprintf(a->progress, "housenet: warning: validation uses the first %zu of the %zu validation rows "
+                                 "(the cap of a streamed run)\n", s.sp.val.n, s.counts.nval);
         if (a->resume)
             fprintf(a->progress, "housenet: resuming from %s: epoch %lld done, step %lld (%lld into epoch %lld)\n",
                     ctx.ckpt_path, (long long)st.epoch, (long long)st.step, (long long)st.epoch_step,
@@ -732,9 +756,9 @@ int run_train(const RunArgs *a, Err *err)
         tr.best_held = ctx.best.epoch;
     }
     ctx.last_flush = now_s();
-    TrainData td = train_data_memory(&s.sp.train);
+    TrainData td = s.stream ? stream_train_data(s.stream) : train_data_memory(&s.sp.train);
     progress_init(&ctx.progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
-                  train_steps_per_epoch(s.sp.train.n, bs), s.sp.train.n, st.epoch, c->target);
+                  train_steps_per_epoch(ntrain, bs), ntrain, st.epoch, c->target);
     TrainHooks hooks = { .ctx = &ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
     double t0 = now_s();
     rc = train_run(&tr, &s.net, &opt, &td, ctx.val, &o, &st, &hooks, err);
@@ -772,6 +796,8 @@ int run_explain(const RunArgs *a, Err *err)
     if (a->resume || a->force)
         return err_set(err, E_USAGE, "explain takes no --resume or --force");
     int rc = session_open(a, &s, err);
+    if (!rc && s.stream)
+        rc = err_set(err, E_USAGE, "explain works on data in memory; run it with --set data.stream=false");
     if (!rc) {
         const char *names[CFG_MAX_FEATURES + 1];
         for (int f = 0; f < s.cfg.nfeat; f++)

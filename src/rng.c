@@ -25,6 +25,14 @@ double rng_uniform(Rng *r)
     return (double)(rng_u64(r) >> 11) * 0x1.0p-53;
 }
 
+double rng_hash_uniform(uint64_t seed, uint64_t stream, uint64_t counter)
+{
+    Rng r = rng_stream(seed, stream);
+    /* Two rounds: counter + 1 keeps counter 0 away from the stream's state. */
+    uint64_t z = mix64(mix64(r.s ^ mix64((counter + 1) * 0x9e3779b97f4a7c15ULL)));
+    return (double)(z >> 11) * 0x1.0p-53;
+}
+
 uint64_t rng_below(Rng *r, uint64_t n)
 {
     /* Lemire's multiply-shift with rejection of the biased low zone. */

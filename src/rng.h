@@ -20,6 +20,10 @@ uint64_t rng_u64(Rng *r);
 double rng_uniform(Rng *r);
 /* Uniform integer in [0, n), unbiased; n > 0. */
 uint64_t rng_below(Rng *r, uint64_t n);
+/* Uniform in [0, 1) with 53 bits from a counter-based hash of (seed,
+ * stream, counter): no state, so draw `counter` can be made in any order
+ * (the streamed split draws one per file row). */
+double rng_hash_uniform(uint64_t seed, uint64_t stream, uint64_t counter);
 /* Fisher-Yates shuffle of idx[0..n). */
 void rng_shuffle(Rng *r, size_t *idx, size_t n);
 /* 64-bit FNV-1a over bytes, continuing from h (start with RNG_FNV_INIT). */
