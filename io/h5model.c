@@ -16,6 +16,8 @@
  *   /config                 string scalar: the resolved config text
  *   /split (optional)      attrs seed, rows_read, fingerprint (uint64), validation_fraction,
  *                                test_fraction (float64)
+ *                                split = "hash" (string) when the split is [data] stream's per-row
+ *                                hashed draw: the row lists are then empty (io/stream.h)
  *   /split/val_rows, test_rows  uint64 (n): data rows of the file (from 0), ascending
  *   /data (optional)       attrs missing_policy (string: error|drop|mean), rows_dropped,
  *                                cells_filled (uint64)
@@ -687,11 +689,14 @@ static int model_check(const Model *m, const char *path, Err *err)
 }
 
 /* /split: how the rows were split, and the file they came from. */
-static int write_split(hid_t f, const DataRecord *d, const char *path, Err *err)
+static int write_split(hid_t f, const DataRecord *d, hid_t str, const char *path, Err *err)
 {
     hsize_t nv = (hsize_t)d->nval, nt = (hsize_t)d->ntest;
+    const char *hash = "hash";
     int rc = 0;
     TRY(make_group(f, "/split", 0, path, err));
+    if (d->hashed)
+        TRY(write_attr(f, "/split", "split", str, str, 0, &hash, path, err));
     TRY(write_attr(f, "/split", "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->seed, path, err));
     TRY(write_attr(f, "/split", "validation_fraction", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
                    &d->validation_fraction, path, err));
@@ -776,7 +781,7 @@ static int model_image(const char *path, const Model *m, void **img, size_t *n, 
 
     TRY(write_dset(f, "/config", str, str, 0, NULL, 0, &m->config_text, path, err));
     if (m->data.has_split)
-        TRY(write_split(f, &m->data, path, err));
+        TRY(write_split(f, &m->data, str, path, err));
     if (m->data.has_data)
         TRY(write_data(f, &m->data, str, path, err));
     TRY(mem_file_image(f, img, n, path, err));
@@ -957,6 +962,15 @@ static int read_record(hid_t f, Model *m, const char *path, Err *err)
         TRY(read_rows(f, "/split/val_rows", d->rows_read, &d->val_rows, &d->nval, path, err));
         TRY(read_rows(f, "/split/test_rows", d->rows_read, &d->test_rows, &d->ntest, path, err));
         d->has_split = 1;
+        CHECK_H5(has = H5Aexists_by_name(f, "/split", "split", H5P_DEFAULT));
+        if (has) {
+            TRY(read_str_attr(f, "/split", "split", &policy, path, err));
+            d->hashed = strcmp(policy, "hash") == 0;
+            if (!d->hashed)
+                FAIL(E_PARSE, "%s: /split attribute \"split\": \"%.20s\", expected hash", path, policy);
+            free(policy);
+            policy = NULL;
+        }
     }
     CHECK_H5(has = H5Lexists(f, "/data", H5P_DEFAULT));
     if (has) {

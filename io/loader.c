@@ -308,7 +308,7 @@ int loader_load_for_model(const Config *c, const Model *m, Splits *s, Err *err)
     size_t *rowid = NULL;
     unsigned char *filepart = NULL, *part = NULL;
     int rc;
-    if (c->stream)
+    if (c->stream || d->hashed)
         return err_set(err, E_STATE, "%s: the model was trained streaming ([data] stream = true), and its test "
                        "rows are not recorded; pass a data file to evaluate", c->data_path);
     if (!d->has_split)

@@ -374,12 +374,16 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
     st->norm.y_scale = s->norm.y_scale;
     for (size_t r = 0; r < s->val.n; r++)
         prepare_row(st, s->val.x + r * (size_t)nin, s->val.y[r], s->val.x + r * (size_t)nin, &s->val.y[r]);
-    /* The record: no row lists (the split is re-drawn from the seed). */
+    /* The record: hashed, no row lists (the split is re-drawn from the seed). */
     DataRecord *d = &s->record;
-    if (!(d->missing = malloc((size_t)ncol * sizeof *d->missing))) {
+    d->val_rows = malloc(sizeof *d->val_rows);
+    d->test_rows = malloc(sizeof *d->test_rows);
+    if (!(d->missing = malloc((size_t)ncol * sizeof *d->missing)) || !d->val_rows || !d->test_rows) {
         rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
         goto done;
     }
+    d->has_split = 1;
+    d->hashed = 1;
     d->seed = c->seed;
     d->validation_fraction = c->validation_fraction;
     d->test_fraction = c->test_fraction;

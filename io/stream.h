@@ -43,8 +43,10 @@ int stream_part(uint64_t seed, double val_frac, double test_frac, uint64_t row);
 
 /* The first pass over c->data_path (c->stream set, an HDF5 table): fills
  * s as loader_load does -- except that s->train and s->test stay empty,
- * s->ntrain counts the training rows, the fingerprint is stream_fingerprint's
- * and s->record has no row lists (has_split 0) -- and opens *out for
+ * s->ntrain counts the training rows, the fingerprint is FNV-1a over the
+ * per-column FNV-1a hashes (features, then the target; each column's
+ * little-endian float64 values in file order), and s->record is marked
+ * hashed, with no row lists -- and opens *out for
  * reading the training rows. Errors as loader_load (a missing value under
  * missing = error names the column and the row). *out is the caller's
  * (stream_free); on failure it is NULL and s is zeroed. */

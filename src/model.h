@@ -25,6 +25,8 @@ typedef struct DataRecord {
     size_t nval, ntest;
     uint64_t *val_rows;          /* owned, (nval): the validation rows, ascending */
     uint64_t *test_rows;         /* owned, (ntest): the test rows, ascending */
+    int hashed;                  /* 1: [data] stream's per-row hashed split (io/stream.h);
+                                    no row lists (nval = ntest = 0), /split attribute split = "hash" */
     int has_data;
     char missing_policy[8];      /* "error", "drop" or "mean" */
     uint64_t rows_dropped;       /* rows left out for a missing value */

@@ -230,7 +230,8 @@ static void test_stream_chunks_are_the_training_rows_and_stats_match_norm_fit(vo
     assert_int_equal(s.val.n, val.n);
     assert_memory_equal(s.val.x, val.x, val.n * 2 * sizeof(double));
     assert_memory_equal(s.val.y, val.y, val.n * sizeof(double));
-    assert_int_equal(s.record.has_split, 0);
+    assert_int_equal(s.record.hashed, 1);
+    assert_int_equal(s.record.nval + s.record.ntest, 0);
     assert_int_equal(s.record.rows_read, NROWS);
     assert_true(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) > 0); /* the stream holds the file open */
     norm_free(&want);
