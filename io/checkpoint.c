@@ -1360,6 +1360,10 @@ int ckpt_config_check(const char *saved, const char *now, Err *err)
         const CfgEntry *is = cfg_find(b, nb, x);
         if (was && is && !strcmp(was->value, is->value))
             continue;
+        /* a key added after the checkpoint was written, left at its default */
+        const char *def = cfg_key_default(x->section, x->key);
+        if (!was && is && def && !strcmp(is->value, def))
+            continue;
         if (cfg_key_is_resume_safe(x->section, x->key))
             continue;
         bad++;

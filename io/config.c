@@ -1008,3 +1008,9 @@ int cfg_key_is_resume_safe(const char *section, const char *name)
     int k = find_key(section, name);
     return k >= 0 && KEYS[k].resume_safe;
 }
+
+const char *cfg_key_default(const char *section, const char *name)
+{
+    int k = find_key(section, name);
+    return k >= 0 ? KEYS[k].def : NULL;
+}

@@ -122,5 +122,8 @@ void cfg_free(Config *c);
 /* Names of keys whose change makes a checkpoint incompatible are listed in
  * the table too: returns 1 when `section.key` may change on resume. */
 int cfg_key_is_resume_safe(const char *section, const char *name);
+/* The default of `section.key` as cfg_text_new() writes it; NULL for an
+ * unknown key. A key newer than a checkpoint compares equal at its default. */
+const char *cfg_key_default(const char *section, const char *name);
 
 #endif

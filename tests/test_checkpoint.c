@@ -499,6 +499,19 @@ static void test_config_check_accepts_safe_keys_and_names_the_others(void **stat
     assert_contains(err.msg, "[init] W1: checkpoint (unset), now \"1\"");
 }
 
+static void test_config_check_accepts_a_newer_key_at_its_default(void **state)
+{
+    (void)state;
+    Err err = { 0 };
+    const char *saved = "[data]\npath = a.h5\nfeatures = x, y\n";
+    const char *now = "[data]\npath = a.h5\nfeatures = x, y\nstream = false\n";
+    if (ckpt_config_check(saved, now, &err))
+        fail_msg("a key at its default refused: %s", err.msg);
+    const char *streamed = "[data]\npath = a.h5\nfeatures = x, y\nstream = true\n";
+    assert_int_equal(ckpt_config_check(saved, streamed, &err), E_STATE);
+    assert_contains(err.msg, "[data] stream: checkpoint (unset), now \"true\"");
+}
+
 static void touch(const char *dir, const char *name)
 {
     char p[256];
@@ -846,6 +859,7 @@ int main(void)
         T(test_a_checkpoint_of_another_network_does_not_load),
         T(test_a_failed_write_keeps_the_previous_checkpoint),
         T(test_config_check_accepts_safe_keys_and_names_the_others),
+        T(test_config_check_accepts_a_newer_key_at_its_default),
         T(test_list_is_newest_first_and_prune_keeps_the_newest),
         T(test_inspect_lists_every_piece_and_reports_damage),
         T(test_runs_resumed_from_their_checkpoint_files_end_bit_identical),
