@@ -3,7 +3,8 @@
  * (train_run), on the peers' synthetic data set in memory.
  *
  *   bench_train run ARCH BATCH THREADS [ROWS [ORDER]]
- *       ARCH 2-2-1 | 2-64-64-1 (sigmoid hidden, linear output); BATCH 0 =
+ *       ARCH 2-H1-...-Hk-1, e.g. 2-2-1 or 2-64-64-1 (sigmoid hidden
+ *       layers, linear output; the data has 2 features); BATCH 0 =
  *       full batch; ROWS default 65536; ORDER `run` (default: train_run,
  *       whose row order is a fresh permutation of all rows every epoch) or
  *       `chunk` (the same trainer_grad + sgd_update loop, with the row order
@@ -177,10 +178,17 @@ static double bench_epochs(Trainer *t, Net *net, const Dataset *d, int batch, in
 
 static int bench_run(const char *arch, int batch, int threads, size_t rows, int chunked)
 {
-    int h221[] = { 2 }, h64[] = { 64, 64 };
-    int wide = strcmp(arch, "2-64-64-1") == 0;
-    if (!wide && strcmp(arch, "2-2-1") != 0) {
-        fprintf(stderr, "bench_train: unknown ARCH %s (2-2-1 or 2-64-64-1)\n", arch);
+    int w[NET_MAX_LAYERS + 1], nw = 0;
+    for (const char *p = arch; nw <= NET_MAX_LAYERS && *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 4096 || (*end && *end != '-'))
+            break;
+        w[nw++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (nw < 2 || w[0] != 2 || w[nw - 1] != 1 || arch[strlen(arch) - 1] == '-') {
+        fprintf(stderr, "bench_train: bad ARCH %s (2-H1-...-1, e.g. 2-2-1 or 2-64-64-1)\n", arch);
         return 2;
     }
     if (batch <= 0 || (size_t)batch > rows)
@@ -191,7 +199,7 @@ static int bench_run(const char *arch, int batch, int threads, size_t rows, int 
     Trainer t = { 0 };
     size_t nchunks = (rows + BENCH_CHUNK - 1) / BENCH_CHUNK;
     size_t *chunk = malloc(BENCH_CHUNK * sizeof *chunk), *corder = malloc(nchunks * sizeof *corder);
-    if (!chunk || !corder || net_init(&net, 2, wide ? h64 : h221, wide ? 2 : 1, 1, ACT_SIGMOID, ACT_LINEAR, &err) ||
+    if (!chunk || !corder || net_init(&net, 2, w + 1, nw - 2, 1, ACT_SIGMOID, ACT_LINEAR, &err) ||
         data_alloc(&d, rows, 2, &err) || trainer_init(&t, &net, batch, threads, rows, &err)) {
         fprintf(stderr, "bench_train: %s\n", err.msg[0] ? err.msg : "out of memory");
         return 1;
