@@ -1,6 +1,10 @@
 /* net: parameter layout, initialisation and the block kernels (see net.h).
  * Shapes: x and activations are (n, width) row-major, W_l is
- * (width[l+1], width[l]) with row i holding the weights into unit i. */
+ * (width[l+1], width[l]) with row i holding the weights into unit i.
+ * The layers run one at a time over the whole block through kern.h's
+ * matrix kernels; the 2-2-1 sigmoid/linear network has a fused kernel of
+ * its own (grad221). Neither knows of threads: a block's result depends
+ * only on its arguments. */
 #include "net.h"
 
 #include <math.h>
