@@ -38,6 +38,7 @@ typedef struct NetWork {
     double *buf;                          /* owned: one allocation */
     double *a[NET_MAX_LAYERS + 1];        /* a[l]: (cap, width[l]); a[0] is free for the caller's gathered inputs */
     double *delta[2];                     /* (cap, max width) each */
+    double *scratch;                      /* (max width[l] * width[l+1]): a transposed weight matrix */
 } NetWork;
 
 /* Name <-> value for activations ("sigmoid", "tanh", "relu", "linear").
@@ -80,5 +81,18 @@ double net_backward_block(const Net *net, const double *params, const double *x,
 /* Summed loss sum_i 1/2 (y_i - h_i)^2 of the block; forward only. */
 double net_loss_block(const Net *net, const double *params, const double *x,
                       const double *y, int n, NetWork *w);
+
+/* net_forward_block then net_backward_block in one call -- adds the summed
+ * gradient into grad (+=, the caller zeroes), returns the summed loss --
+ * through the fastest kernel for the network: the 2-2-1 sigmoid/linear
+ * network runs fused, 8 samples a vector, with nothing stored in w (whose
+ * contents are then unspecified); any other takes the two calls. The two
+ * routes agree to rounding (tested to 1e-12), and either result
+ * depends only on the arguments. */
+double net_grad_block(const Net *net, const double *params, const double *x,
+                      const double *y, int n, NetWork *w, double *grad);
+
+/* Which kernel net_grad_block uses for net: "fused-2-2-1" or "layered". */
+const char *net_block_kernel(const Net *net);
 
 #endif

@@ -1,6 +1,8 @@
-/* Tests of src/net.c: the worked example to 1e-12, finite-difference
- * gradient checks over several architectures and activations, and seeded
- * initialisation. */
+/* Tests of src/net.c and src/kern.c: the worked example to 1e-12,
+ * finite-difference gradient checks over several architectures and
+ * activations, seeded initialisation, the vector exp and the blocked matrix
+ * kernels against plain loops, the fused 2-2-1 kernel against the layered
+ * one, and trainer_grad's bit-identity across thread counts with each. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern.h"
 #include "net.h"
 #include "rng.h"
+#include "train.h"
 
 /* The 2-2-1 network of ../shared/seed/worked_example.md. */
 static void worked_net(Net *net)
@@ -93,17 +97,18 @@ static void test_worked_example_gradients_and_update_match_the_text(void **state
     net_free(&net);
 }
 
-/* Central differences of the summed block loss against the backward pass. */
-static void check_gradient(int nin, const int *hidden, int nhidden, Activation act, Activation out_act)
+/* Central differences of the summed loss of an N-sample block against the
+ * backward pass. */
+static void check_gradient_n(int nin, const int *hidden, int nhidden, Activation act, Activation out_act, int N)
 {
     Net net;
     NetWork w;
     Err err = { 0 };
     assert_int_equal(net_init(&net, nin, hidden, nhidden, 1, act, out_act, &err), 0);
     net_init_uniform(&net, 7, 0.8);
-    enum { N = 5 };
     assert_int_equal(network_init(&w, &net, N, &err), 0);
-    double x[N * 16], y[N];
+    double x[16 * 16], y[16];
+    assert_true(N <= 16 && nin <= 16);
     Rng r = rng_stream(3, 99);
     for (int k = 0; k < N * nin; k++)
         x[k] = 2.0 * rng_uniform(&r) - 1.0;
@@ -133,6 +138,11 @@ static void check_gradient(int nin, const int *hidden, int nhidden, Activation a
     net_free(&net);
 }
 
+static void check_gradient(int nin, const int *hidden, int nhidden, Activation act, Activation out_act)
+{
+    check_gradient_n(nin, hidden, nhidden, act, out_act, 5);
+}
+
 static void test_backward_matches_finite_differences_for_every_activation(void **state)
 {
     (void)state;
@@ -143,6 +153,263 @@ static void test_backward_matches_finite_differences_for_every_activation(void *
     check_gradient(2, h2, 2, ACT_RELU, ACT_LINEAR);
     check_gradient(5, h1, 1, ACT_LINEAR, ACT_TANH);
     check_gradient(3, NULL, 0, ACT_SIGMOID, ACT_LINEAR); /* no hidden layer */
+}
+
+/* Units in the last place between got and want (want finite, nonzero). */
+static double ulps(double got, double want)
+{
+    return fabs(got - want) / (nextafter(fabs(want), INFINITY) - fabs(want));
+}
+
+static void test_vector_exp_is_within_two_ulp_of_libm(void **state)
+{
+    (void)state;
+    enum { N = 20011 }; /* not a multiple of 8 or 32: the tail runs too */
+    double *x = malloc(N * sizeof(double)), *e = malloc(N * sizeof(double));
+    Rng r = rng_stream(5, 1);
+    for (int i = 0; i < N; i++)
+        x[i] = i < N / 2 ? -708.0 + 1417.0 * rng_uniform(&r) : 8.0 * (rng_uniform(&r) - 0.5);
+    kern_exp(e, x, N);
+    double worst = 0.0;
+    for (int i = 0; i < N; i++) {
+        double u = ulps(e[i], exp(x[i]));
+        worst = u > worst ? u : worst;
+    }
+    if (worst > 2.0)
+        fail_msg("kern_exp is %g ulp from exp()", worst);
+    const double odd[] = { NAN, -INFINITY, INFINITY, -1000.0, 0.0, -0.0, 1e-300 };
+    double out[7];
+    kern_exp(out, odd, 7);
+    assert_true(isnan(out[0]));
+    assert_true(out[1] > 0.0 && out[1] < 1e-307 && out[3] == out[1]);
+    assert_true(isfinite(out[2]) && out[2] > 1e307);
+    assert_true(out[4] == 1.0 && out[5] == 1.0 && out[6] == 1.0);
+    free(x);
+    free(e);
+}
+
+static void test_vector_sigmoid_matches_the_formula(void **state)
+{
+    (void)state;
+    double v[45], want[45];
+    for (int i = 0; i < 45; i++) {
+        v[i] = -40.0 + 2.0 * i;
+        want[i] = 1.0 / (1.0 + exp(-v[i]));
+    }
+    kern_sigmoid(v, 45);
+    for (int i = 0; i < 45; i++)
+        if (ulps(v[i], want[i]) > 3.0)
+            fail_msg("sigmoid(%g) = %.17g, want %.17g", -40.0 + 2.0 * i, v[i], want[i]);
+    double big[2] = { -1e6, 1e6 };
+    kern_sigmoid(big, 2);
+    assert_true(big[0] >= 0.0 && big[0] < 1e-300 && big[1] == 1.0);
+}
+
+/* C = base + A B by plain loops, A(i, p) = a[i sa + p sp]. */
+static void gemm_ref(int m, int n, int k, const double *a, ptrdiff_t sa, ptrdiff_t sp, const double *b,
+                     ptrdiff_t ldb, double *c, ptrdiff_t ldc, const double *bias, int add)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = add ? c[i * ldc + j] : bias ? bias[j] : 0.0;
+            for (int p = 0; p < k; p++)
+                s += a[i * sa + p * sp] * b[p * ldb + j];
+            c[i * ldc + j] = s;
+        }
+}
+
+static void fill(double *v, size_t n, Rng *r)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = 2.0 * rng_uniform(r) - 1.0;
+}
+
+static void test_blocked_matrix_kernels_match_plain_loops(void **state)
+{
+    (void)state;
+    const int ms[] = { 1, 3, 4, 5, 13 }, ns[] = { 1, 7, 8, 9, 24, 33, 64, 70 }, ks[] = { 1, 2, 7, 8, 64 };
+    enum { MAXM = 13, MAXN = 70, MAXK = 64, LD = 80 };
+    double *a = malloc(MAXM * MAXK * sizeof(double)), *b = malloc(MAXK * LD * sizeof(double));
+    double *bt = malloc(LD * MAXK * sizeof(double)), *bias = malloc(MAXN * sizeof(double));
+    double *c = malloc(MAXM * LD * sizeof(double)), *want = malloc(MAXM * LD * sizeof(double));
+    double *t = malloc(LD * MAXM * sizeof(double));
+    Rng r = rng_stream(9, 4);
+    for (size_t im = 0; im < sizeof ms / sizeof ms[0]; im++)
+        for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
+            for (size_t ik = 0; ik < sizeof ks / sizeof ks[0]; ik++)
+                for (int mode = 0; mode < 6; mode++) {
+                    int m = ms[im], n = ns[in], k = ks[ik], add = mode % 3 == 2, trans = mode >= 3;
+                    const double *bi = mode % 3 == 1 ? bias : NULL;
+                    /* A (m, k) row-major, or stored transposed (k, m) as the weight gradient reads it */
+                    ptrdiff_t sa = trans ? 1 : k, sp = trans ? m : 1;
+                    fill(a, (size_t)m * k, &r);
+                    fill(b, (size_t)k * LD, &r);
+                    fill(bias, MAXN, &r);
+                    fill(c, (size_t)m * LD, &r);
+                    memcpy(want, c, (size_t)m * LD * sizeof(double));
+                    gemm_ref(m, n, k, a, sa, sp, b, LD, want, LD, bi, add);
+                    kern_gemm(m, n, k, a, sa, sp, b, LD, c, LD, bi, add);
+                    for (int i = 0; i < m * LD; i++)
+                        if (fabs(c[i] - want[i]) > 1e-12)
+                            fail_msg("kern_gemm m %d n %d k %d mode %d: C[%d] = %.17g, want %.17g", m, n, k, mode, i,
+                                     c[i], want[i]);
+                    if (trans)
+                        continue;
+                    /* the same product through dot products: Bt = B^T */
+                    kern_transpose(k, n, b, LD, bt, MAXK);
+                    for (int p = 0; p < k; p++)
+                        for (int j = 0; j < n; j++)
+                            assert_true(bt[j * MAXK + p] == b[p * LD + j]);
+                    fill(c, (size_t)m * LD, &r);
+                    memcpy(want, c, (size_t)m * LD * sizeof(double));
+                    gemm_ref(m, n, k, a, sa, sp, b, LD, want, LD, bi, add);
+                    kern_gemm_dot(m, n, k, a, k, bt, MAXK, c, LD, bi, add);
+                    for (int i = 0; i < m * LD; i++)
+                        if (fabs(c[i] - want[i]) > 1e-12)
+                            fail_msg("kern_gemm_dot m %d n %d k %d mode %d: C[%d] = %.17g, want %.17g", m, n, k,
+                                     mode, i, c[i], want[i]);
+                }
+    free(a);
+    free(b);
+    free(bt);
+    free(bias);
+    free(c);
+    free(want);
+    free(t);
+}
+
+/* Gradient and loss of n samples through net_grad_block, and by
+ * net_forward_block + net_backward_block one sample at a time (the
+ * narrow kernels), compared to 1e-12. */
+static void check_block_against_rows(Net *net, int n, uint64_t seed)
+{
+    Err err = { 0 };
+    NetWork wb, w1;
+    assert_int_equal(network_init(&wb, net, n, &err), 0);
+    assert_int_equal(network_init(&w1, net, 1, &err), 0);
+    const int nin = net->width[0];
+    double *x = malloc((size_t)n * nin * sizeof(double)), *y = malloc((size_t)n * sizeof(double));
+    double *g = calloc(net->nparams, sizeof(double)), *want = calloc(net->nparams, sizeof(double));
+    Rng r = rng_stream(seed, 7);
+    fill(x, (size_t)n * nin, &r);
+    fill(y, (size_t)n, &r);
+    double loss = net_grad_block(net, net->params, x, y, n, &wb, g), lwant = 0.0;
+    for (int s = 0; s < n; s++) {
+        net_forward_block(net, net->params, x + (size_t)s * nin, 1, &w1);
+        lwant += net_backward_block(net, net->params, x + (size_t)s * nin, y + s, 1, &w1, want);
+    }
+    assert_close(loss, lwant, 1e-12);
+    for (size_t k = 0; k < net->nparams; k++)
+        if (fabs(g[k] - want[k]) > 1e-12)
+            fail_msg("%s kernel, %d samples: gradient[%zu] = %.17g, per-sample sum %.17g", net_block_kernel(net), n,
+                     k, g[k], want[k]);
+    free(x);
+    free(y);
+    free(g);
+    free(want);
+    network_free(&wb);
+    network_free(&w1);
+}
+
+static void test_fused_221_kernel_matches_the_layered_one(void **state)
+{
+    (void)state;
+    Net net;
+    Err err = { 0 };
+    int hidden[] = { 2 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    assert_string_equal(net_block_kernel(&net), "fused-2-2-1");
+    const int ns[] = { 1, 5, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 200 };
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        net_init_uniform(&net, 3 + i, 1.5);
+        check_block_against_rows(&net, ns[i], 11 + i);
+    }
+    /* the worked example through the fused kernel */
+    net_free(&net);
+    worked_net(&net);
+    NetWork w;
+    assert_int_equal(network_init(&w, &net, 1, &err), 0);
+    double g[9] = { 0 };
+    assert_close(net_grad_block(&net, net.params, X, &Y, 1, &w, g), 0.684560968098116, 1e-12);
+    assert_close(g[0], -0.028054429959988973, 1e-12);
+    assert_close(g[3], -0.037723156306063925, 1e-12);
+    assert_close(g[5], 0.05715629743343018, 1e-12);
+    assert_close(g[7], 0.496227150405306, 1e-12);
+    assert_close(g[8], 1.1700948406843916, 1e-12);
+    network_free(&w);
+    net_free(&net);
+}
+
+static void test_blocked_layers_match_per_sample_passes(void **state)
+{
+    (void)state;
+    struct { int nin, nh, h[2]; Activation act; int n; } cases[] = {
+        { 2, 2, { 64, 64 }, ACT_SIGMOID, 64 }, { 2, 2, { 64, 64 }, ACT_SIGMOID, 3 },
+        { 3, 2, { 12, 9 }, ACT_TANH, 13 },     { 9, 2, { 40, 8 }, ACT_RELU, 37 },
+        { 2, 1, { 33, 0 }, ACT_SIGMOID, 64 },  { 5, 1, { 2, 0 }, ACT_SIGMOID, 20 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Net net;
+        Err err = { 0 };
+        assert_int_equal(net_init(&net, cases[i].nin, cases[i].h, cases[i].nh, 1, cases[i].act, ACT_LINEAR, &err), 0);
+        assert_string_equal(net_block_kernel(&net), "layered");
+        net_init_xavier(&net, 21 + i);
+        for (int l = 0; l < net.nlayers; l++) /* nonzero biases */
+            for (int u = 0; u < net.width[l + 1]; u++)
+                net_b(&net, net.params, l)[u] = 0.1 * (u % 5) - 0.2;
+        check_block_against_rows(&net, cases[i].n, 40 + i);
+        net_free(&net);
+    }
+}
+
+static void test_wide_layers_match_finite_differences(void **state)
+{
+    (void)state;
+    int h[] = { 12, 9 };
+    check_gradient_n(3, h, 2, ACT_SIGMOID, ACT_LINEAR, 13);
+    check_gradient_n(3, h, 2, ACT_RELU, ACT_SIGMOID, 13);
+}
+
+/* t.grad and the loss of one step for `threads` workers. */
+static double *step_grad(const Net *net, const Dataset *d, int threads, double *loss)
+{
+    Trainer t;
+    Err err = { 0 };
+    assert_int_equal(trainer_init(&t, net, (int)d->n, threads, d->n, &err), 0);
+    *loss = trainer_grad(&t, net, d, t.perm, d->n);
+    double *g = malloc(net->nparams * sizeof(double));
+    memcpy(g, t.grad, net->nparams * sizeof(double));
+    trainer_free(&t);
+    return g;
+}
+
+/* Batches large enough that threads_for wakes every thread asked for. */
+static void test_trainer_grad_is_bit_identical_for_1_2_and_3_threads_with_each_kernel(void **state)
+{
+    (void)state;
+    struct { int nh, h[2]; size_t n; } cases[] = { { 1, { 2, 0 }, 65536 + 37 }, { 2, { 64, 64 }, 999 } };
+    for (size_t c = 0; c < 2; c++) {
+        Net net;
+        Dataset d;
+        Err err = { 0 };
+        assert_int_equal(net_init(&net, 2, cases[c].h, cases[c].nh, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+        net_init_xavier(&net, 8);
+        assert_int_equal(data_alloc(&d, cases[c].n, 2, &err), 0);
+        Rng r = rng_stream(2, 3);
+        fill(d.x, 2 * d.n, &r);
+        fill(d.y, d.n, &r);
+        double l1, lk;
+        double *g1 = step_grad(&net, &d, 1, &l1);
+        for (int threads = 2; threads <= 3; threads++) {
+            double *gk = step_grad(&net, &d, threads, &lk);
+            if (memcmp(g1, gk, net.nparams * sizeof(double)) != 0 || memcmp(&l1, &lk, sizeof l1) != 0)
+                fail_msg("%s kernel: %d threads differ from 1", net_block_kernel(&net), threads);
+            free(gk);
+        }
+        free(g1);
+        data_free(&d);
+        net_free(&net);
+    }
 }
 
 static void test_one_step_lowers_the_loss(void **state)
@@ -208,6 +475,13 @@ int main(void)
         cmocka_unit_test(test_worked_example_forward_values_match_the_text),
         cmocka_unit_test(test_worked_example_gradients_and_update_match_the_text),
         cmocka_unit_test(test_backward_matches_finite_differences_for_every_activation),
+        cmocka_unit_test(test_wide_layers_match_finite_differences),
+        cmocka_unit_test(test_vector_exp_is_within_two_ulp_of_libm),
+        cmocka_unit_test(test_vector_sigmoid_matches_the_formula),
+        cmocka_unit_test(test_blocked_matrix_kernels_match_plain_loops),
+        cmocka_unit_test(test_fused_221_kernel_matches_the_layered_one),
+        cmocka_unit_test(test_blocked_layers_match_per_sample_passes),
+        cmocka_unit_test(test_trainer_grad_is_bit_identical_for_1_2_and_3_threads_with_each_kernel),
         cmocka_unit_test(test_one_step_lowers_the_loss),
         cmocka_unit_test(test_xavier_init_is_seeded_and_bounded),
         cmocka_unit_test(test_net_init_rejects_a_bad_shape),

@@ -1,0 +1,155 @@
+/* kern: dense kernels on row-major double arrays -- an exp that vectorises,
+ * the logistic function over an array, and the small matrix products of a
+ * network layer over a block of samples. Pure: no allocation, no threads,
+ * no knowledge of networks (net.c owns the layers).
+ *
+ * Vectors are GCC/Clang vector extensions of 8 doubles (one AVX-512
+ * register; the compiler splits them on narrower machines), so the same
+ * source builds with or without -march=native and without intrinsics.
+ * Every kernel is deterministic: a result depends only on the inputs and
+ * the shapes, never on alignment, the thread count or the other rows. */
+#ifndef HOUSENET_KERN_H
+#define HOUSENET_KERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+/* Every function taking or returning a vector is static inline, so no
+ * vector crosses a translation unit and the note that its calling
+ * convention differs with and without AVX-512 does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+/* Always inlined, never cloned: a clone would pass vectors after all. */
+#define KERN_INLINE static inline __attribute__((always_inline))
+
+typedef double KernV8 __attribute__((vector_size(64)));
+typedef int64_t KernI8 __attribute__((vector_size(64)));
+
+KERN_INLINE KernV8 kern_splat(double d) { return (KernV8){ d, d, d, d, d, d, d, d }; }
+KERN_INLINE KernV8 kern_load(const double *p) { KernV8 v; memcpy(&v, p, sizeof v); return v; }
+KERN_INLINE void kern_store(double *p, KernV8 v) { memcpy(p, &v, sizeof v); }
+/* Lane-wise m ? a : b for a mask m of all-ones / all-zeros lanes. */
+KERN_INLINE KernV8 kern_select(KernI8 m, KernV8 a, KernV8 b) { return (KernV8)((m & (KernI8)a) | (~m & (KernI8)b)); }
+/* Sum of the 8 lanes, in a fixed order. */
+KERN_INLINE double kern_hsum(KernV8 v)
+{
+    return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+}
+
+/* max(lo, min(hi, x)) lane by lane; NaN stays NaN. */
+KERN_INLINE KernV8 kern_clamp8(KernV8 x, double lo, double hi)
+{
+#ifdef __AVX512F__
+    /* vmaxpd/vminpd return their second operand when either is NaN. */
+    __m512d v = _mm512_max_pd(_mm512_set1_pd(lo), (__m512d)x);
+    return (KernV8)_mm512_min_pd(_mm512_set1_pd(hi), v);
+#else
+    x = kern_select((KernI8)(x < kern_splat(lo)), kern_splat(lo), x);
+    return kern_select((KernI8)(x > kern_splat(hi)), kern_splat(hi), x);
+#endif
+}
+
+/* exp(x) lane by lane for the m vectors v[0..m), in place: within 2 ulp
+ * of the exact value for x in [-708, 709]; arguments outside are clamped
+ * to that range (so exp(-inf) is 3.3e-308, not 0, and exp(+inf) is
+ * 8.2e307); NaN stays NaN.
+ * Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, the degree-13 Taylor
+ * polynomial of exp(r) (truncation error below 5e-18) evaluated by
+ * Estrin's scheme, then 2^k as an exponent field. Every step runs over the
+ * m vectors before the next one: with m a constant the independent chains
+ * interleave and the polynomial's latency hides behind the other vectors'
+ * work. */
+KERN_INLINE void kern_expn(KernV8 *v, int m)
+{
+    const KernV8 shift = kern_splat(0x1.8p52); /* adding it rounds to an integer in the low bits */
+    KernV8 r[8], n[8], r2[8], r4[8], r8[8], q0[8], q1[8], q2[8], q3[8];
+    KernI8 k[8];
+    for (int j = 0; j < m; j++) {
+        KernV8 x = kern_clamp8(v[j], -708.0, 709.0);
+        KernV8 t = x * kern_splat(0x1.71547652b82fep0) + shift;
+        n[j] = t - shift;
+        k[j] = (KernI8)t - (KernI8)shift;
+        r[j] = x - n[j] * kern_splat(0x1.62e42fee00000p-1); /* ln2, high part: n * it is exact */
+    }
+    for (int j = 0; j < m; j++)
+        r[j] = r[j] - n[j] * kern_splat(0x1.a39ef35793c76p-33); /* ln2, low part */
+    for (int j = 0; j < m; j++)
+        r2[j] = r[j] * r[j];
+    for (int j = 0; j < m; j++) {
+        /* exp(r) - 1 = r + r^2 (1/2 + r/6) + r^4 (...) + r^8 (...): the 1 is added last, in one rounding */
+        q0[j] = kern_splat(1.0 / 2) + r[j] * kern_splat(1.0 / 6);
+        q1[j] = kern_splat(1.0 / 24) + r[j] * kern_splat(1.0 / 120);
+        q2[j] = kern_splat(1.0 / 720) + r[j] * kern_splat(1.0 / 5040);
+        q3[j] = kern_splat(1.0 / 40320) + r[j] * kern_splat(1.0 / 362880);
+    }
+    for (int j = 0; j < m; j++) {
+        r4[j] = r2[j] * r2[j];
+        q1[j] = q1[j] + q2[j] * r2[j];
+        q2[j] = (kern_splat(1.0 / 3628800) + r[j] * kern_splat(1.0 / 39916800)) +
+                (kern_splat(1.0 / 479001600) + r[j] * kern_splat(1.0 / 6227020800.0)) * r2[j];
+        q0[j] = r[j] + q0[j] * r2[j];
+    }
+    for (int j = 0; j < m; j++) {
+        r8[j] = r4[j] * r4[j];
+        q0[j] = q0[j] + q1[j] * r4[j];
+        q3[j] = q3[j] + q2[j] * r2[j];
+    }
+    for (int j = 0; j < m; j++) {
+        KernV8 p = kern_splat(1.0) + (q0[j] + q3[j] * r8[j]);
+        v[j] = p * (KernV8)((k[j] + 1023) << 52);
+    }
+}
+
+KERN_INLINE KernV8 kern_exp8(KernV8 x)
+{
+    kern_expn(&x, 1);
+    return x;
+}
+
+/* The logistic function 1 / (1 + exp(-z)) lane by lane for v[0..m), in place. */
+KERN_INLINE void kern_sigmoidn(KernV8 *v, int m)
+{
+    for (int j = 0; j < m; j++)
+        v[j] = -v[j];
+    kern_expn(v, m);
+    for (int j = 0; j < m; j++)
+        v[j] = kern_splat(1.0) / (kern_splat(1.0) + v[j]);
+}
+
+KERN_INLINE KernV8 kern_sigmoid8(KernV8 z)
+{
+    kern_sigmoidn(&z, 1);
+    return z;
+}
+
+/* out[i] = exp(in[i]) (kern_exp8) for i < n; out may be in. */
+void kern_exp(double *out, const double *in, size_t n);
+/* v[i] = 1 / (1 + exp(-v[i])) for i < n, in place. */
+void kern_sigmoid(double *v, size_t n);
+
+/* C = base + A B, the shape of every layer product:
+ *   C (m, n), row stride ldc;  A(i, p) = a[i * sa + p * sp] for p < k (any strides);
+ *   B (k, n), row stride ldb, contiguous along n;
+ *   base = C itself when add, else the row vector bias (n) when not NULL, else 0.
+ * Each C(i, j) is base + A(i,0) B(0,j) + A(i,1) B(1,j) + ..., added in order of p.
+ * Register tiles of 4 rows x 32 columns, vectorised along n; columns past
+ * the last multiple of 8 are done one at a time. C must not overlap A or B. */
+void kern_gemm(int m, int n, int k, const double *a, ptrdiff_t sa, ptrdiff_t sp,
+               const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc, const double *bias, int add);
+
+/* C = base + A Bt^T with both operands contiguous along k (dot products):
+ *   C (m, n), row stride ldc;  A (m, k), row stride lda;  Bt (n, k), row stride ldbt;
+ *   base as for kern_gemm. Each dot product is summed in 8 lanes (p mod 8)
+ * then across them (kern_hsum), the last k mod 8 terms one by one. For
+ * narrow products (n < 8, or few rows) where kern_gemm cannot fill a vector. */
+void kern_gemm_dot(int m, int n, int k, const double *a, ptrdiff_t lda, const double *bt, ptrdiff_t ldbt,
+                   double *c, ptrdiff_t ldc, const double *bias, int add);
+
+/* T (n, m), row stride ldt, = the transpose of S (m, n), row stride lds. */
+void kern_transpose(int m, int n, const double *s, ptrdiff_t lds, double *t, ptrdiff_t ldt);
+
+#endif

@@ -1,0 +1,276 @@
+/* bench_train: the driver behind tools/bench. Times housenet's training loop
+ * as a user runs it: trainer_grad + sgd_update over freshly shuffled epochs
+ * (train_run), on the peers' synthetic data set in memory.
+ *
+ *   bench_train run ARCH BATCH THREADS [ROWS [ORDER]]
+ *       ARCH 2-H1-...-Hk-1, e.g. 2-2-1 or 2-64-64-1 (sigmoid hidden
+ *       layers, linear output; the data has 2 features); BATCH 0 =
+ *       full batch; ROWS default 65536; ORDER `run` (default: train_run,
+ *       whose row order is a fresh permutation of all rows every epoch) or
+ *       `chunk` (the same trainer_grad + sgd_update loop, with the row order
+ *       of the planned chunk scheme: a seeded permutation of chunks of 65536
+ *       rows, a shuffle within each chunk, batches never straddling chunks).
+ *       Prints one line: `housenet arch=.. batch=.. threads=.. rows=..
+ *       order=.. kernel=.. epochs=.. samples_per_s=.. final_loss=..
+ *       other_cpu=..` (median of REPS runs of whole epochs, each run lasting
+ *       about TARGET seconds; other_cpu is the CPU, in cores, that other
+ *       programs used meanwhile: above ~0.1 the figure is suspect).
+ *   bench_train data N PATH
+ *       writes the data set as raw float64 x1[N] x2[N] y[N] for the Python
+ *       peers.
+ *
+ * Data (the peers' generator): x1, x2, noise ~ N(0,1) from splitmix64 +
+ * Box-Muller (seed 12345, four uniforms a row), x1 and x2 standardised,
+ * y = 0.6 x1 + 0.3 x2 + 0.1 sin(3 x1) + 0.05 noise.
+ * Environment: TARGET (seconds a run lasts, default 1), REPS (default 3),
+ * LR (default 0.1). */
+#define _DEFAULT_SOURCE /* M_PI, clock_gettime */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rng.h"
+#include "train.h"
+
+enum { BENCH_CHUNK = 65536 };
+
+static double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds used by every process on the machine (/proc/stat, all cores;
+ * NAN where unavailable) and by this one: their difference over a run is
+ * the load other programs put on the machine meanwhile. */
+static double bench_cpu_all(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = { 0 };
+    int ok = f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                         &v[5], &v[6], &v[7]) == 8;
+    if (f)
+        fclose(f);
+    /* user nice system idle iowait irq softirq steal: busy = all but idle, iowait */
+    return ok ? (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK) : NAN;
+}
+
+static double bench_cpu_self(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+static uint64_t bench_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* uniform in (0, 1) */
+static double bench_u01(uint64_t *s) { return ((double)(bench_next(s) >> 11) + 0.5) * 0x1.0p-53; }
+
+/* x (n, 2) row-major, y (n): the peers' data set, row for row. */
+static void bench_data(size_t n, double *x, double *y)
+{
+    uint64_t s = 12345;
+    double m1 = 0, m2 = 0, v1 = 0, v2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double g[4];
+        for (int k = 0; k < 4; k += 2) {
+            double u1 = bench_u01(&s), u2 = bench_u01(&s);
+            double r = sqrt(-2.0 * log(u1));
+            g[k] = r * cos(2 * M_PI * u2);
+            g[k + 1] = r * sin(2 * M_PI * u2);
+        }
+        x[2 * i] = g[0];
+        x[2 * i + 1] = g[1];
+        y[i] = g[2]; /* the noise, until x is standardised */
+        m1 += g[0];
+        m2 += g[1];
+    }
+    m1 /= (double)n;
+    m2 /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        v1 += (x[2 * i] - m1) * (x[2 * i] - m1);
+        v2 += (x[2 * i + 1] - m2) * (x[2 * i + 1] - m2);
+    }
+    double s1 = sqrt(v1 / (double)n), s2 = sqrt(v2 / (double)n);
+    for (size_t i = 0; i < n; i++) {
+        double x1 = (x[2 * i] - m1) / s1, x2 = (x[2 * i + 1] - m2) / s2;
+        x[2 * i] = x1;
+        x[2 * i + 1] = x2;
+        y[i] = 0.6 * x1 + 0.3 * x2 + 0.1 * sin(3 * x1) + 0.05 * y[i];
+    }
+}
+
+static int bench_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double env_or(const char *name, double dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? atof(v) : dflt;
+}
+
+/* One epoch in the chunk scheme's row order, through trainer_grad and
+ * sgd_update; chunk (BENCH_CHUNK) is the within-chunk order buffer. */
+static int bench_chunk_epoch(Trainer *t, Net *net, const Dataset *d, size_t bs, double lr, uint64_t seed,
+                             int64_t epoch, size_t *chunk, size_t *corder, size_t nchunks)
+{
+    Rng r = rng_stream(seed, RNG_STREAM_SHUFFLE + (uint64_t)epoch);
+    for (size_t c = 0; c < nchunks; c++)
+        corder[c] = c;
+    rng_shuffle(&r, corder, nchunks);
+    for (size_t c = 0; c < nchunks; c++) {
+        size_t base = corder[c] * BENCH_CHUNK;
+        size_t len = d->n - base < BENCH_CHUNK ? d->n - base : BENCH_CHUNK;
+        for (size_t k = 0; k < len; k++)
+            chunk[k] = base + k;
+        rng_shuffle(&r, chunk, len);
+        for (size_t first = 0; first < len; first += bs) {
+            size_t m = len - first < bs ? len - first : bs;
+            double loss = trainer_grad(t, net, d, chunk + first, m);
+            if (!isfinite(loss))
+                return -1;
+            sgd_update(net->params, t->grad, net->nparams, lr);
+        }
+    }
+    return 0;
+}
+
+/* Trains a fresh network for `epochs` epochs; returns the seconds taken. */
+static double bench_epochs(Trainer *t, Net *net, const Dataset *d, int batch, int threads, int chunked,
+                           int64_t epochs, size_t *chunk, size_t *corder, size_t nchunks)
+{
+    const double lr = env_or("LR", 0.1);
+    net_init_xavier(net, 1);
+    TrainOpts o = { (int)epochs, batch, lr, 7, threads, 1 };
+    TrainState st = { 0, 0 };
+    Err err = { 0 };
+    double t0 = bench_now();
+    if (chunked) {
+        for (int64_t e = 1; e <= epochs; e++)
+            if (bench_chunk_epoch(t, net, d, (size_t)batch, lr, 7, e, chunk, corder, nchunks)) {
+                fprintf(stderr, "bench_train: training diverged\n");
+                exit(1);
+            }
+    } else if (train_run(t, net, d, NULL, &o, &st, NULL, NULL, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        exit(1);
+    }
+    return bench_now() - t0;
+}
+
+static int bench_run(const char *arch, int batch, int threads, size_t rows, int chunked)
+{
+    int w[NET_MAX_LAYERS + 1], nw = 0;
+    for (const char *p = arch; nw <= NET_MAX_LAYERS && *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 4096 || (*end && *end != '-'))
+            break;
+        w[nw++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (nw < 2 || w[0] != 2 || w[nw - 1] != 1 || arch[strlen(arch) - 1] == '-') {
+        fprintf(stderr, "bench_train: bad ARCH %s (2-H1-...-1, e.g. 2-2-1 or 2-64-64-1)\n", arch);
+        return 2;
+    }
+    if (batch <= 0 || (size_t)batch > rows)
+        batch = (int)rows;
+    Err err = { 0 };
+    Net net = { 0 };
+    Dataset d = { 0 };
+    Trainer t = { 0 };
+    size_t nchunks = (rows + BENCH_CHUNK - 1) / BENCH_CHUNK;
+    size_t *chunk = malloc(BENCH_CHUNK * sizeof *chunk), *corder = malloc(nchunks * sizeof *corder);
+    if (!chunk || !corder || net_init(&net, 2, w + 1, nw - 2, 1, ACT_SIGMOID, ACT_LINEAR, &err) ||
+        data_alloc(&d, rows, 2, &err) || trainer_init(&t, &net, batch, threads, rows, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg[0] ? err.msg : "out of memory");
+        return 1;
+    }
+    bench_data(rows, d.x, d.y);
+
+    /* Calibrate: whole epochs until 0.2 s, then runs of about TARGET s. */
+    const double target = env_or("TARGET", 1.0);
+    int reps = (int)env_or("REPS", 3);
+    reps = reps < 1 ? 1 : reps > 15 ? 15 : reps;
+    int64_t ep = 1;
+    double el;
+    while ((el = bench_epochs(&t, &net, &d, batch, threads, chunked, ep, chunk, corder, nchunks)) < 0.2)
+        ep *= 2;
+    int64_t epochs = (int64_t)(target / (el / (double)ep) + 0.5);
+    epochs = epochs < 1 ? 1 : epochs;
+    double sps[15];
+    double all0 = bench_cpu_all(), self0 = bench_cpu_self(), wall0 = bench_now();
+    for (int r = 0; r < reps; r++)
+        sps[r] = (double)rows * (double)epochs /
+                 bench_epochs(&t, &net, &d, batch, threads, chunked, epochs, chunk, corder, nchunks);
+    double other = (bench_cpu_all() - all0 - (bench_cpu_self() - self0)) / (bench_now() - wall0);
+    qsort(sps, (size_t)reps, sizeof sps[0], bench_cmp);
+    double loss = trainer_loss(&t, &net, &d);
+    printf("housenet arch=%s batch=%d threads=%d rows=%zu order=%s kernel=%s epochs=%lld samples_per_s=%.4g "
+           "final_loss=%.6g other_cpu=%.2f\n",
+           arch, batch, threads, rows, chunked ? "chunk" : "run", net_block_kernel(&net), (long long)epochs,
+           sps[reps / 2], loss, other < 0 ? 0.0 : other);
+    trainer_free(&t);
+    data_free(&d);
+    net_free(&net);
+    free(chunk);
+    free(corder);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "data") == 0) {
+        size_t n = (size_t)atoll(argv[2]);
+        double *x = malloc(2 * n * sizeof *x), *y = malloc(n * sizeof *y), *col = malloc(n * sizeof *col);
+        FILE *f = fopen(argv[3], "wb");
+        if (!x || !y || !col || !f) {
+            perror(argv[3]);
+            return 1;
+        }
+        bench_data(n, x, y);
+        for (int c = 0; c < 2; c++) {
+            for (size_t i = 0; i < n; i++)
+                col[i] = x[2 * i + (size_t)c];
+            fwrite(col, sizeof *col, n, f);
+        }
+        fwrite(y, sizeof *y, n, f);
+        if (ferror(f) | fclose(f)) {
+            perror(argv[3]);
+            return 1;
+        }
+        free(x);
+        free(y);
+        free(col);
+        return 0;
+    }
+    if (argc >= 5 && argc <= 7 && strcmp(argv[1], "run") == 0) {
+        size_t rows = argc >= 6 ? (size_t)atoll(argv[5]) : 65536;
+        int chunked = argc == 7 && strcmp(argv[6], "chunk") == 0;
+        if (rows < 1) {
+            fprintf(stderr, "bench_train: ROWS must be at least 1\n");
+            return 2;
+        }
+        return bench_run(argv[2], atoi(argv[3]), atoi(argv[4]), rows, chunked);
+    }
+    fprintf(stderr, "usage: bench_train run ARCH BATCH THREADS [ROWS [run|chunk]] | bench_train data N PATH\n");
+    return 2;
+}
