@@ -376,7 +376,11 @@ static double *step_grad(const Net *net, const Dataset *d, int threads, double *
     Trainer t;
     Err err = { 0 };
     assert_int_equal(trainer_init(&t, net, (int)d->n, threads, d->n, &err), 0);
-    *loss = trainer_grad(&t, net, d, t.perm, d->n);
+    size_t *idx = malloc(d->n * sizeof *idx);
+    for (size_t i = 0; i < d->n; i++)
+        idx[i] = i;
+    *loss = trainer_grad(&t, net, d, idx, d->n);
+    free(idx);
     double *g = malloc(net->nparams * sizeof(double));
     memcpy(g, t.grad, net->nparams * sizeof(double));
     trainer_free(&t);

@@ -1,15 +1,14 @@
 /* bench_train: the driver behind tools/bench. Times housenet's training loop
- * as a user runs it: trainer_grad + sgd_update over freshly shuffled epochs
- * (train_run), on the peers' synthetic data set in memory.
+ * as a user runs it: train_run (trainer_grad + the SGD update) over freshly
+ * shuffled epochs, on the peers' synthetic data set in memory.
  *
  *   bench_train run ARCH BATCH THREADS [ROWS [ORDER]]
  *       ARCH 2-H1-...-Hk-1, e.g. 2-2-1 or 2-64-64-1 (sigmoid hidden
  *       layers, linear output; the data has 2 features); BATCH 0 =
- *       full batch; ROWS default 65536; ORDER `run` (default: train_run,
- *       whose row order is a fresh permutation of all rows every epoch) or
- *       `chunk` (the same trainer_grad + sgd_update loop, with the row order
- *       of the planned chunk scheme: a seeded permutation of chunks of 65536
- *       rows, a shuffle within each chunk, batches never straddling chunks).
+ *       full batch; ROWS default 65536; ORDER is accepted for older
+ *       scripts and ignored: train_run's order is always the chunk scheme
+ *       (a seeded permutation of chunks of 65536 rows, a shuffle within
+ *       each chunk, batches never straddling chunks).
  *       Prints one line: `housenet arch=.. batch=.. threads=.. rows=..
  *       order=.. kernel=.. epochs=.. samples_per_s=.. final_loss=..
  *       other_cpu=..` (median of REPS runs of whole epochs, each run lasting
@@ -35,10 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "optim.h"
 #include "rng.h"
 #include "train.h"
 
-enum { BENCH_CHUNK = 65536 };
 
 static double bench_now(void)
 {
@@ -127,56 +126,34 @@ static double env_or(const char *name, double dflt)
     return v && *v ? atof(v) : dflt;
 }
 
-/* One epoch in the chunk scheme's row order, through trainer_grad and
- * sgd_update; chunk (BENCH_CHUNK) is the within-chunk order buffer. */
-static int bench_chunk_epoch(Trainer *t, Net *net, const Dataset *d, size_t bs, double lr, uint64_t seed,
-                             int64_t epoch, size_t *chunk, size_t *corder, size_t nchunks)
-{
-    Rng r = rng_stream(seed, RNG_STREAM_SHUFFLE + (uint64_t)epoch);
-    for (size_t c = 0; c < nchunks; c++)
-        corder[c] = c;
-    rng_shuffle(&r, corder, nchunks);
-    for (size_t c = 0; c < nchunks; c++) {
-        size_t base = corder[c] * BENCH_CHUNK;
-        size_t len = d->n - base < BENCH_CHUNK ? d->n - base : BENCH_CHUNK;
-        for (size_t k = 0; k < len; k++)
-            chunk[k] = base + k;
-        rng_shuffle(&r, chunk, len);
-        for (size_t first = 0; first < len; first += bs) {
-            size_t m = len - first < bs ? len - first : bs;
-            double loss = trainer_grad(t, net, d, chunk + first, m);
-            if (!isfinite(loss))
-                return -1;
-            sgd_update(net->params, t->grad, net->nparams, lr);
-        }
-    }
-    return 0;
-}
-
-/* Trains a fresh network for `epochs` epochs; returns the seconds taken. */
-static double bench_epochs(Trainer *t, Net *net, const Dataset *d, int batch, int threads, int chunked,
-                           int64_t epochs, size_t *chunk, size_t *corder, size_t nchunks)
+/* Trains a fresh network for `epochs` epochs through train_run (the chunk
+ * order: a permutation of chunks of TRAIN_CHUNK rows, a shuffle within
+ * each); returns the seconds taken. */
+static double bench_epochs(Trainer *t, Net *net, const Dataset *d, int batch, int threads, int64_t epochs)
 {
     const double lr = env_or("LR", 0.1);
     net_init_xavier(net, 1);
-    TrainOpts o = { (int)epochs, batch, lr, 7, threads, 1 };
-    TrainState st = { 0, 0 };
+    TrainOpts o = { .epochs = (int)epochs, .batch_size = batch, .lr = lr, .seed = 7, .threads = threads,
+                    .shuffle = 1 };
+    TrainState st = train_state_start(&o);
+    TrainData td = train_data_memory(d);
+    Optim opt;
     Err err = { 0 };
-    double t0 = bench_now();
-    if (chunked) {
-        for (int64_t e = 1; e <= epochs; e++)
-            if (bench_chunk_epoch(t, net, d, (size_t)batch, lr, 7, e, chunk, corder, nchunks)) {
-                fprintf(stderr, "bench_train: training diverged\n");
-                exit(1);
-            }
-    } else if (train_run(t, net, d, NULL, &o, &st, NULL, NULL, &err)) {
+    if (optim_init(&opt, OPT_SGD, net->nparams, &err)) {
         fprintf(stderr, "bench_train: %s\n", err.msg);
         exit(1);
     }
-    return bench_now() - t0;
+    double t0 = bench_now();
+    if (train_run(t, net, &opt, &td, NULL, &o, &st, NULL, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        exit(1);
+    }
+    double secs = bench_now() - t0;
+    optim_free(&opt);
+    return secs;
 }
 
-static int bench_run(const char *arch, int batch, int threads, size_t rows, int chunked)
+static int bench_run(const char *arch, int batch, int threads, size_t rows)
 {
     int w[NET_MAX_LAYERS + 1], nw = 0;
     for (const char *p = arch; nw <= NET_MAX_LAYERS && *p;) {
@@ -197,9 +174,7 @@ static int bench_run(const char *arch, int batch, int threads, size_t rows, int 
     Net net = { 0 };
     Dataset d = { 0 };
     Trainer t = { 0 };
-    size_t nchunks = (rows + BENCH_CHUNK - 1) / BENCH_CHUNK;
-    size_t *chunk = malloc(BENCH_CHUNK * sizeof *chunk), *corder = malloc(nchunks * sizeof *corder);
-    if (!chunk || !corder || net_init(&net, 2, w + 1, nw - 2, 1, ACT_SIGMOID, ACT_LINEAR, &err) ||
+    if (net_init(&net, 2, w + 1, nw - 2, 1, ACT_SIGMOID, ACT_LINEAR, &err) ||
         data_alloc(&d, rows, 2, &err) || trainer_init(&t, &net, batch, threads, rows, &err)) {
         fprintf(stderr, "bench_train: %s\n", err.msg[0] ? err.msg : "out of memory");
         return 1;
@@ -212,7 +187,7 @@ static int bench_run(const char *arch, int batch, int threads, size_t rows, int 
     reps = reps < 1 ? 1 : reps > 15 ? 15 : reps;
     int64_t ep = 1;
     double el;
-    while ((el = bench_epochs(&t, &net, &d, batch, threads, chunked, ep, chunk, corder, nchunks)) < 0.2)
+    while ((el = bench_epochs(&t, &net, &d, batch, threads, ep)) < 0.2)
         ep *= 2;
     int64_t epochs = (int64_t)(target / (el / (double)ep) + 0.5);
     epochs = epochs < 1 ? 1 : epochs;
@@ -220,19 +195,17 @@ static int bench_run(const char *arch, int batch, int threads, size_t rows, int 
     double all0 = bench_cpu_all(), self0 = bench_cpu_self(), wall0 = bench_now();
     for (int r = 0; r < reps; r++)
         sps[r] = (double)rows * (double)epochs /
-                 bench_epochs(&t, &net, &d, batch, threads, chunked, epochs, chunk, corder, nchunks);
+                 bench_epochs(&t, &net, &d, batch, threads, epochs);
     double other = (bench_cpu_all() - all0 - (bench_cpu_self() - self0)) / (bench_now() - wall0);
     qsort(sps, (size_t)reps, sizeof sps[0], bench_cmp);
     double loss = trainer_loss(&t, &net, &d);
     printf("housenet arch=%s batch=%d threads=%d rows=%zu order=%s kernel=%s epochs=%lld samples_per_s=%.4g "
            "final_loss=%.6g other_cpu=%.2f\n",
-           arch, batch, threads, rows, chunked ? "chunk" : "run", net_block_kernel(&net), (long long)epochs,
+           arch, batch, threads, rows, "chunk", net_block_kernel(&net), (long long)epochs,
            sps[reps / 2], loss, other < 0 ? 0.0 : other);
     trainer_free(&t);
     data_free(&d);
     net_free(&net);
-    free(chunk);
-    free(corder);
     return 0;
 }
 
@@ -264,12 +237,11 @@ int main(int argc, char **argv)
     }
     if (argc >= 5 && argc <= 7 && strcmp(argv[1], "run") == 0) {
         size_t rows = argc >= 6 ? (size_t)atoll(argv[5]) : 65536;
-        int chunked = argc == 7 && strcmp(argv[6], "chunk") == 0;
         if (rows < 1) {
             fprintf(stderr, "bench_train: ROWS must be at least 1\n");
             return 2;
         }
-        return bench_run(argv[2], atoi(argv[3]), atoi(argv[4]), rows, chunked);
+        return bench_run(argv[2], atoi(argv[3]), atoi(argv[4]), rows);
     }
     fprintf(stderr, "usage: bench_train run ARCH BATCH THREADS [ROWS [run|chunk]] | bench_train data N PATH\n");
     return 2;

@@ -1,12 +1,16 @@
 #!/bin/sh
-# Installs every Debian package that the build, the tests and the tools need
-# (the last line: the peers that tools/bench compares against).
+# Installs every Debian package that the build, the tests and the tools need.
+#   sh tools/setup.sh          build, tests, plots
+#   sh tools/setup.sh --bench  also the peers tools/bench compares against
+#                              (FANN, PyTorch, scikit-learn: large, benchmarks only)
 # Idempotent; run as root (or with sudo available) on Debian 12.
 set -eu
 PKGS="build-essential cmake pkg-config clang libomp-14-dev \
 libhdf5-dev hdf5-tools libcsv-dev libcmocka-dev libinih-dev \
-python3 python3-numpy python3-h5py python3-matplotlib python3-pandas gnuplot-nox \
-libfann-dev python3-torch python3-sklearn"
+python3 python3-numpy python3-h5py python3-matplotlib python3-pandas gnuplot-nox"
+if [ "${1:-}" = "--bench" ]; then
+  PKGS="$PKGS libfann-dev python3-torch python3-sklearn"
+fi
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
