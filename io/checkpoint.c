@@ -655,25 +655,13 @@ static int open_file(const char *path, const char *want, int max_version, hid_t 
 {
     const char *where = "";
     hid_t f = H5I_INVALID_HID;
-    struct stat st;
     char *got = NULL;
     long long version = 0;
     htri_t ok;
-    int rc = 0;
+    int rc = 0, is_h5;
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(e));
-    }
-    close(fd);
-    if (S_ISDIR(st.st_mode))
-        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(EISDIR));
-    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(ok = H5Fis_hdf5(path));
-    if (!ok)
+    TRY(h5u_probe(path, H5U_PATH_PREC, &is_h5, err));
+    if (!is_h5)
         FAIL(E_PARSE, "%s: not an HDF5 file (expected a housenet checkpoint)", path);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {

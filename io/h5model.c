@@ -51,15 +51,10 @@
 #define H5U_PATH_PREC -1
 #include "h5util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include "atomic.h"
 
@@ -436,27 +431,13 @@ static int open_checked(const char *path, const char *format, int max_version, c
 {
     const char *where = ""; /* the file itself until it is open */
     hid_t f = H5I_INVALID_HID;
-    struct stat st;
     char *got = NULL;
     long long version = 0;
     size_t n;
-    htri_t is_h5, has_format;
-    int rc = 0;
+    htri_t has_format;
+    int rc = 0, is_h5;
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(e));
-    }
-    close(fd);
-    if (S_ISDIR(st.st_mode))
-        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(EISDIR));
-
-    /* HDF5 would print its error stack on stderr; errors are values here. */
-    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(is_h5 = H5Fis_hdf5(path));
+    TRY(h5u_probe(path, H5U_PATH_PREC, &is_h5, err));
     if (!is_h5)
         FAIL(E_PARSE, "%s: not an HDF5 file (expected a housenet %s file)", path, kind);
     CHECK_H5(f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));

@@ -75,21 +75,8 @@ static void close_quietly(hid_t id)
 static int open_file(const char *path, hid_t *out, Err *err)
 {
     const char *where = "";
-    struct stat st;
-    htri_t is_h5;
-    int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return err_set(err, E_IO, "%.256s: cannot open: %s", path, strerror(e));
-    }
-    close(fd);
-    if (S_ISDIR(st.st_mode))
-        return err_set(err, E_IO, "%.256s: cannot open: %s", path, strerror(EISDIR));
-    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(is_h5 = H5Fis_hdf5(path));
+    int rc = 0, is_h5;
+    TRY(h5u_probe(path, H5U_PATH_PREC, &is_h5, err));
     if (!is_h5)
         FAIL(E_PARSE, "%.256s: not an HDF5 file", path);
     CHECK_H5(*out = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));

@@ -6,9 +6,13 @@
 #include "h5util.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MEM_FILE_INCREMENT (64 * 1024) /* core driver growth step, bytes */
 #define OBJ_MAX 256 /* longest object path the writers build (h5model.c, checkpoint.c) */
@@ -98,6 +102,29 @@ int h5u_mem_image(hid_t f, const char *what, void **buf, size_t *n, const char *
     b = NULL;
 done:
     free(b);
+    return rc;
+}
+
+int h5u_probe(const char *path, int path_prec, int *is_h5, Err *err)
+{
+    const char *where = "";
+    struct stat st;
+    htri_t ok;
+    int rc = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return err_set(err, E_IO, "%.*s: cannot open: %s", path_prec, path, strerror(e));
+    }
+    close(fd);
+    if (S_ISDIR(st.st_mode))
+        return err_set(err, E_IO, "%.*s: cannot open: %s", path_prec, path, strerror(EISDIR));
+    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+    CHECK_H5(ok = H5Fis_hdf5(path));
+    *is_h5 = ok > 0;
+done:
     return rc;
 }
 

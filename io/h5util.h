@@ -96,6 +96,13 @@ int h5u_mem_create(const char *path, hid_t *out, Err *err);
  * checksum in the image (HDFGroup/hdf5#5489); v0 has none. */
 int h5u_mem_image(hid_t f, const char *what, void **buf, size_t *n, const char *path, Err *err);
 
+/* Before opening path read-only: checks it can be opened (E_IO with
+ * strerror, also for a directory), turns HDF5's printing of its error stack
+ * off, and sets *is_h5 to whether it is an HDF5 file (the caller words the
+ * message when it is not). path is printed at precision path_prec (-1: all
+ * of it). */
+int h5u_probe(const char *path, int path_prec, int *is_h5, Err *err);
+
 /* "(3, 2)", "(5,)" or "()" as numpy prints shapes, into buf (cap bytes,
  * truncated if short); returns buf. */
 const char *h5u_fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims);
