@@ -1,8 +1,12 @@
-/* Helpers shared by the cmocka tests. Include after <cmocka.h>. */
+/* Helpers shared by the cmocka tests. Include after <cmocka.h>.
+ * tu_rm_tree exists only in files that define _GNU_SOURCE before their
+ * first include: glibc declares nftw under it. */
 #ifndef HOUSENET_TESTUTIL_H
 #define HOUSENET_TESTUTIL_H
 
 #include <math.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 /* Fails with both values when |a - b| > tol. */
 #define assert_close(a, b, tol) \
@@ -11,5 +15,34 @@
         if (!(fabs(a_ - b_) <= (tol))) \
             fail_msg("%s = %.17g, expected %.17g (tolerance %g)", #a, a_, b_, (double)(tol)); \
     } while (0)
+
+#ifdef _GNU_SOURCE
+#include <ftw.h>
+
+static inline int tu_rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+/* Removes dir and everything below it (a fixture's temporary directory),
+ * not following links. Best effort: a teardown has nothing to report. */
+static inline void tu_rm_tree(const char *dir)
+{
+    nftw(dir, tu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+#endif
+
+/* Writes text to a new file at path (replacing it); fails the test when
+ * it cannot. */
+static inline void tu_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
 
 #endif
