@@ -71,27 +71,10 @@ static void assert_no_open_ids(void)
     assert_int_equal(h5_open_objects(), 0);
 }
 
-static void assert_msg(const Err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void assert_msg(const Err *e, const char *fmt, ...)
-{
-    char want[ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(want, sizeof want, fmt, ap);
-    va_end(ap);
-    assert_string_equal(e->msg, want);
-}
-
 static void assert_contains(const char *s, const char *part)
 {
     if (!strstr(s, part))
         fail_msg("\"%s\" does not contain \"%s\"", s, part);
-}
-
-static void assert_same_double(double got, double want)
-{
-    if (memcmp(&got, &want, sizeof got) != 0)
-        fail_msg("got %.17g (%a), want %.17g (%a)", got, got, want, want);
 }
 
 /* Entries of dir other than "." and "..". */

@@ -59,23 +59,6 @@ static int teardown(void **state)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static void assert_msg(const Err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void assert_msg(const Err *e, const char *fmt, ...)
-{
-    char want[ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(want, sizeof want, fmt, ap);
-    va_end(ap);
-    assert_string_equal(e->msg, want);
-}
-
-static void assert_same_double(double got, double want)
-{
-    if (memcmp(&got, &want, sizeof got) != 0)
-        fail_msg("got %.17g (%a), want %.17g (%a)", got, got, want, want);
-}
-
 static void assert_same_dataset(const Dataset *a, const Dataset *b)
 {
     assert_int_equal(a->n, b->n);

@@ -5,8 +5,12 @@
 #define HOUSENET_TESTUTIL_H
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+
+#include "err.h"
 
 /* Fails with both values when |a - b| > tol. */
 #define assert_close(a, b, tol) \
@@ -15,6 +19,26 @@
         if (!(fabs(a_ - b_) <= (tol))) \
             fail_msg("%s = %.17g, expected %.17g (tolerance %g)", #a, a_, b_, (double)(tol)); \
     } while (0)
+
+/* Fails unless e->msg is exactly the printf-formatted fmt. */
+static inline void assert_msg(const Err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void assert_msg(const Err *e, const char *fmt, ...)
+{
+    char want[ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof want, fmt, ap);
+    va_end(ap);
+    assert_string_equal(e->msg, want);
+}
+
+/* Fails unless got and want are the same double bit for bit (NaN payloads
+ * and the sign of zero included). */
+static inline void assert_same_double(double got, double want)
+{
+    if (memcmp(&got, &want, sizeof got) != 0)
+        fail_msg("got %.17g (%a), want %.17g (%a)", got, got, want, want);
+}
 
 #ifdef _GNU_SOURCE
 #include <ftw.h>
