@@ -537,11 +537,11 @@ static int r_strings(hid_t f, const char *obj, const char *name, char ***out, si
         snprintf(where, sizeof where, "%s", obj);
     hid_t id = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
     hid_t dxpl = H5I_INVALID_HID;
-    char **vl = NULL, **s = NULL;
+    char **s = NULL;
     hssize_t npoints;
     htri_t ok;
     size_t count = 0;
-    int rc = 0, reclaim = 0;
+    int rc = 0;
     TRY(need_obj(f, obj, path, err));
     if (name) {
         CHECK_H5(ok = H5Aexists_by_name(f, obj, name, H5P_DEFAULT));
@@ -561,25 +561,17 @@ static int r_strings(hid_t f, const char *obj, const char *name, char ***out, si
     CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
     count = (size_t)npoints;
     CHECK_H5(mt = H5Tcopy(t));
-    if (!(vl = calloc(count + 1, sizeof *vl)) || !(s = calloc(count + 1, sizeof *s)))
+    if (!(s = calloc(count + 1, sizeof *s)))
         FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
     CHECK_H5(dxpl = xfer_new());
-    if (count)
-        CHECK_H5(name ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, dxpl, vl));
-    reclaim = 1;
-    for (size_t i = 0; i < count; i++)
-        if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
-            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    TRY(h5u_read_vl_strings(id, name != NULL, mt, sp, dxpl, count, s, where, path, err));
     *out = s;
     *n = count;
     s = NULL;
 done:
-    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
-        rc = h5u_fail(err, H5U_SRC, H5U_PATH_PREC, path, where, "H5Dvlen_reclaim(", __LINE__);
     for (size_t i = 0; s && i < count; i++)
         free(s[i]);
     free(s);
-    free(vl);
     CLOSE_H5(dxpl, H5Pclose);
     CLOSE_H5(mt, H5Tclose);
     CLOSE_H5(sp, H5Sclose);

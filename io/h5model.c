@@ -227,9 +227,9 @@ static int read_strings(hid_t id, const char *where, char ***out, size_t *n, con
                         Err *err)
 {
     hid_t t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    char **vl = NULL, *fixed = NULL, **s = NULL;
+    char *fixed = NULL, **s = NULL;
     size_t count = 0;
-    int rc = 0, reclaim = 0, rank;
+    int rc = 0, rank;
     H5I_type_t kind;
     H5T_class_t cls;
     H5T_cset_t cset;
@@ -260,16 +260,8 @@ static int read_strings(hid_t id, const char *where, char ***out, size_t *n, con
     CHECK_H5(H5Tset_cset(mt, cset));
     if (is_vl) {
         CHECK_H5(H5Tset_size(mt, H5T_VARIABLE));
-        vl = calloc(count + 1, sizeof *vl);
-        if (!vl)
-            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-        if (count)
-            CHECK_H5(kind == H5I_ATTR ? H5Aread(id, mt, vl)
-                                     : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, vl));
-        reclaim = 1;
-        for (size_t i = 0; i < count; i++)
-            if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
-                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+        TRY(h5u_read_vl_strings(id, kind == H5I_ATTR, mt, sp, H5P_DEFAULT, count, s, where, path,
+                                err));
     } else {
         ssize_t size;
         CHECK_H5(size = type_size(t));
@@ -290,12 +282,9 @@ static int read_strings(hid_t id, const char *where, char ***out, size_t *n, con
     *n = count;
     s = NULL;
 done:
-    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
-        rc = h5u_fail(err, H5U_SRC, H5U_PATH_PREC, path, where, "H5Dvlen_reclaim(", __LINE__);
     for (size_t i = 0; s && i < count; i++)
         free(s[i]);
     free(s);
-    free(vl);
     free(fixed);
     CLOSE_H5(mt, H5Tclose);
     CLOSE_H5(sp, H5Sclose);

@@ -128,6 +128,26 @@ done:
     return rc;
 }
 
+int h5u_read_vl_strings(hid_t id, int is_attr, hid_t mt, hid_t sp, hid_t dxpl, size_t count,
+                        char **s, const char *where, const char *path, Err *err)
+{
+    char **vl = NULL;
+    int rc = 0, reclaim = 0;
+    if (!(vl = calloc(count + 1, sizeof *vl)))
+        FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    if (count)
+        CHECK_H5(is_attr ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, dxpl, vl));
+    reclaim = 1;
+    for (size_t i = 0; i < count; i++)
+        if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
+            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+done:
+    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
+        rc = h5u_fail(err, H5U_SRC, H5U_PATH_PREC, path, where, "H5Dvlen_reclaim(", __LINE__);
+    free(vl);
+    return rc;
+}
+
 const char *h5u_fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims)
 {
     size_t k = (size_t)snprintf(buf, cap, "(");

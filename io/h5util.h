@@ -103,6 +103,14 @@ int h5u_mem_image(hid_t f, const char *what, void **buf, size_t *n, const char *
  * of it). */
 int h5u_probe(const char *path, int path_prec, int *is_h5, Err *err);
 
+/* The count variable-length strings of attribute (is_attr) or dataset id
+ * into s[0..count) as new strings (the caller owns and frees them, also on
+ * failure; s has room for count). mt is the memory string type (variable
+ * length), sp the object's dataspace, dxpl the transfer list for a dataset.
+ * HDF5's own copies are reclaimed here. Messages name `where`. */
+int h5u_read_vl_strings(hid_t id, int is_attr, hid_t mt, hid_t sp, hid_t dxpl, size_t count,
+                        char **s, const char *where, const char *path, Err *err);
+
 /* "(3, 2)", "(5,)" or "()" as numpy prints shapes, into buf (cap bytes,
  * truncated if short); returns buf. */
 const char *h5u_fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims);
