@@ -472,22 +472,14 @@ done:
 /* E_PARSE naming the first missing link of obj (an absolute path). */
 static int need_obj(hid_t f, const char *obj, const char *path, Err *err)
 {
-    const char *where = obj;
     char prefix[OBJ_MAX];
-    htri_t ok;
     int rc = 0;
     size_t len = strlen(obj);
     if (len >= sizeof prefix)
         FAIL(E_PARSE, "%s: %s: path too long", path, obj);
-    for (size_t i = 1; i <= len; i++) {
-        if (obj[i] != '/' && obj[i] != '\0')
-            continue;
-        memcpy(prefix, obj, i);
-        prefix[i] = '\0';
-        CHECK_H5(ok = H5Lexists(f, prefix, H5P_DEFAULT));
-        if (!ok)
-            FAIL(E_PARSE, "%s: %s: missing (not a complete housenet checkpoint)", path, prefix);
-    }
+    TRY(h5u_first_missing(f, obj, prefix, path, err));
+    if (prefix[0])
+        FAIL(E_PARSE, "%s: %s: missing (not a complete housenet checkpoint)", path, prefix);
 done:
     return rc;
 }

@@ -178,23 +178,15 @@ static int open_obj(hid_t file, const char *obj, H5I_type_t type, hid_t *out, co
     char prefix[OBJ_MAX];
     hid_t o = H5I_INVALID_HID;
     H5I_type_t got;
-    htri_t exists;
     int rc = 0;
     size_t len = strlen(obj);
     if (len >= sizeof prefix)
         FAIL(E_HDF5, "%s: %s: object path too long [io/h5model.c:%d]", path, obj, __LINE__);
 
-    /* H5Lexists fails rather than answering 0 when a parent is missing. */
-    for (size_t i = 1; i <= len; i++) {
-        if (obj[i] != '/' && obj[i] != '\0')
-            continue;
-        memcpy(prefix, obj, i);
-        prefix[i] = '\0';
-        CHECK_H5(exists = H5Lexists(file, prefix, H5P_DEFAULT));
-        if (!exists)
-            FAIL(E_PARSE, "%s: %s: not found (expected a %s)", path, prefix,
-                 i == len ? kind : "group");
-    }
+    TRY(h5u_first_missing(file, obj, prefix, path, err));
+    if (prefix[0])
+        FAIL(E_PARSE, "%s: %s: not found (expected a %s)", path, prefix,
+             strlen(prefix) == len ? kind : "group");
     CHECK_H5(o = H5Oopen(file, obj, H5P_DEFAULT));
     CHECK_H5(got = H5Iget_type(o));
     if (got != type)

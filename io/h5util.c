@@ -128,6 +128,27 @@ done:
     return rc;
 }
 
+int h5u_first_missing(hid_t file, const char *obj, char *missing, const char *path, Err *err)
+{
+    const char *where = obj;
+    size_t len = strlen(obj);
+    htri_t ok;
+    int rc = 0;
+    missing[0] = '\0';
+    for (size_t i = 1; i <= len; i++) {
+        if (obj[i] != '/' && obj[i] != '\0')
+            continue;
+        memcpy(missing, obj, i);
+        missing[i] = '\0';
+        CHECK_H5(ok = H5Lexists(file, missing, H5P_DEFAULT));
+        if (!ok)
+            return 0;
+    }
+    missing[0] = '\0';
+done:
+    return rc;
+}
+
 int h5u_read_vl_strings(hid_t id, int is_attr, hid_t mt, hid_t sp, hid_t dxpl, size_t count,
                         char **s, const char *where, const char *path, Err *err)
 {

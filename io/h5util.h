@@ -103,6 +103,12 @@ int h5u_mem_image(hid_t f, const char *what, void **buf, size_t *n, const char *
  * of it). */
 int h5u_probe(const char *path, int path_prec, int *is_h5, Err *err);
 
+/* The first link of obj (an absolute path) that does not exist in file,
+ * as a path, into missing (room for strlen(obj) + 1 bytes); "" when obj
+ * exists. Walks obj's prefixes because H5Lexists fails, rather than
+ * answering 0, when a parent is missing. HDF5 failures name obj. */
+int h5u_first_missing(hid_t file, const char *obj, char *missing, const char *path, Err *err);
+
 /* The count variable-length strings of attribute (is_attr) or dataset id
  * into s[0..count) as new strings (the caller owns and frees them, also on
  * failure; s has room for count). mt is the memory string type (variable
