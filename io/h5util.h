@@ -1,10 +1,11 @@
 /* h5util: the HDF5 plumbing shared by io/h5model.c, io/checkpoint.c and
  * io/h5table.c. Owns turning a failed HDF5 call into an Err (with the
  * innermost entry of HDF5's error stack), the one check macro, and the few
- * helpers whose code was the same in those files: writing an attribute,
- * building a file in memory and taking its image, listing a shape, freeing
- * a string array. Does not own any file layout, nor any message other than
- * the HDF5-failure one.
+ * helpers whose code was the same in those files: checking a file before
+ * opening it, building a file in memory and taking its image, writing an
+ * attribute, finding a missing link, reading variable-length strings,
+ * listing a shape, freeing a string array. Does not own any file layout;
+ * the messages that say what a file lacks stay with the callers.
  *
  * Only io/ includes this header (no hid_t leaves io/). A file that uses the
  * macros defines, before including it:
