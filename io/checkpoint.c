@@ -30,9 +30,14 @@
  *
  * The file is built in memory with the core driver and written with
  * atomic_write_file(), as h5model.c does and for the same reasons (see its
- * header). h5model.c's helpers are private to it; the small writer and
- * readers here take a context instead, and add the walker. */
+ * header). The HDF5 plumbing (CHECK_H5, the in-memory file and its image,
+ * attribute writing) is io/h5util.c's; the small writer and readers here
+ * take a context, and add the walker. */
 #include "checkpoint.h"
+
+#define H5U_SRC "io/checkpoint.c"
+#define H5U_PATH_PREC -1
+#include "h5util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -53,71 +58,13 @@
 
 #define OBJ_MAX 256        /* longest object path we build or walk */
 #define WALK_MAX_DEPTH 16  /* ours are 2 deep; a damaged file must not recurse forever */
-#define MEM_FILE_INCREMENT (64 * 1024)
 #define MODEL_FORMAT_NAME "housenet-model"
 /* HDF5 callocs a conversion buffer of 1 MiB for every H5Dread/H5Dwrite by
  * default: with our small datasets that memset was most of a checkpoint's
  * cost. Larger transfers are converted in pieces of this size. */
 #define XFER_BUF_BYTES (64 * 1024)
 
-/* ---- error plumbing (as in h5model.c) ---------------------------------- */
-
-#define WHY_MAX 160
-
-static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
-{
-    char *why = data;
-    if (n == 0 && e->desc) {
-        snprintf(why, WHY_MAX, "%s", e->desc);
-        for (char *c = why; *c; c++)
-            if ((unsigned char)*c < ' ')
-                *c = ' ';
-    }
-    return 0;
-}
-
-/* `path: where: H5Xxx failed (hdf5 says) [io/checkpoint.c:line]`; must run
- * right after the failing call. */
-static int h5_fail(Err *err, const char *path, const char *where, const char *call, int line)
-{
-    char why[WHY_MAX] = "";
-    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, why);
-    const char *end = call + strcspn(call, "(");
-    const char *fn = end;
-    while (fn > call && (isalnum((unsigned char)fn[-1]) || fn[-1] == '_'))
-        fn--;
-    return err_set(err, E_HDF5, "%s: %s%s%.*s failed%s%s%s [io/checkpoint.c:%d]", path, where,
-                   where[0] ? ": " : "", (int)(end - fn), fn, why[0] ? " (" : "", why,
-                   why[0] ? ")" : "", line);
-}
-
-/* Use sites have `int rc`, `const char *path`, `where`, `Err *err`, `done:`. */
-#define CHECK_H5(call)                                                  \
-    do {                                                                \
-        if ((call) < 0) {                                               \
-            rc = h5_fail(err, path, where, #call, __LINE__);            \
-            goto done;                                                  \
-        }                                                               \
-    } while (0)
-
-#define CLOSE_H5(id, closefn)                                           \
-    do {                                                                \
-        if ((id) >= 0 && closefn(id) < 0 && rc == 0)                    \
-            rc = h5_fail(err, path, where, #closefn "(", __LINE__);     \
-        (id) = H5I_INVALID_HID;                                         \
-    } while (0)
-
-#define FAIL(...)                                                       \
-    do {                                                                \
-        rc = err_set(err, __VA_ARGS__);                                 \
-        goto done;                                                      \
-    } while (0)
-
-#define TRY(expr)                                                       \
-    do {                                                                \
-        if ((rc = (expr)) != 0)                                         \
-            goto done;                                                  \
-    } while (0)
+/* ---- small helpers ------------------------------------------------------ */
 
 /* A dataset transfer property list with the small conversion buffer. */
 static hid_t xfer_new(void)
@@ -162,15 +109,11 @@ static void writer_close(Writer *w, int *rcp)
 static int writer_open(Writer *w, const char *path, Err *err)
 {
     const char *where = "";
-    hid_t fapl = H5I_INVALID_HID;
     int rc = 0;
     w->f = w->str = w->gcpl = w->gcpl_ord = w->dcpl = w->dxpl = H5I_INVALID_HID;
     w->path = path;
     w->err = err;
-    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(fapl = H5Pcreate(H5P_FILE_ACCESS));
-    CHECK_H5(H5Pset_fapl_core(fapl, MEM_FILE_INCREMENT, 0));
-    CHECK_H5(w->f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+    TRY(h5u_mem_create(path, &w->f, err));
     CHECK_H5(w->str = H5Tcopy(H5T_C_S1));
     CHECK_H5(H5Tset_size(w->str, H5T_VARIABLE));
     CHECK_H5(H5Tset_cset(w->str, H5T_CSET_UTF8));
@@ -182,7 +125,6 @@ static int writer_open(Writer *w, const char *path, Err *err)
     CHECK_H5(H5Pset_obj_track_times(w->dcpl, 0));
     CHECK_H5(w->dxpl = xfer_new());
 done:
-    CLOSE_H5(fapl, H5Pclose);
     if (rc)
         writer_close(w, &rc);
     return rc;
@@ -205,21 +147,7 @@ done:
 static int w_attr(Writer *w, const char *obj, const char *name, hid_t ftype, hid_t mtype,
                   hsize_t n, const void *buf)
 {
-    char where[OBJ_MAX + 64];
-    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
-    const char *path = w->path;
-    Err *err = w->err;
-    hid_t o = H5I_INVALID_HID, sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
-    int rc = 0;
-    CHECK_H5(o = H5Oopen(w->f, obj, H5P_DEFAULT));
-    CHECK_H5(sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR));
-    CHECK_H5(a = H5Acreate2(o, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT));
-    CHECK_H5(H5Awrite(a, mtype, buf));
-done:
-    CLOSE_H5(a, H5Aclose);
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(o, H5Oclose);
-    return rc;
+    return h5u_write_attr(w->f, obj, name, ftype, mtype, n, buf, w->path, w->err);
 }
 
 static int w_attr_str(Writer *w, const char *obj, const char *name, const char *s)
@@ -261,28 +189,6 @@ done:
 static int w_dset_f64(Writer *w, const char *obj, int rank, const hsize_t *dims, const double *buf)
 {
     return w_dset(w, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rank, dims, buf);
-}
-
-/* The file's bytes into a new buffer (see h5model.c mem_file_image: the
- * flush is needed, and the default superblock keeps the image valid). */
-static int writer_image(Writer *w, void **buf, size_t *n)
-{
-    const char *path = w->path, *where = "";
-    Err *err = w->err;
-    ssize_t size;
-    void *b = NULL;
-    int rc = 0;
-    CHECK_H5(H5Fflush(w->f, H5F_SCOPE_GLOBAL));
-    CHECK_H5(size = H5Fget_file_image(w->f, NULL, 0));
-    if (!(b = malloc(size ? (size_t)size : 1)))
-        FAIL(E_NOMEM, "%s: out of memory for a %zd-byte checkpoint image", path, size);
-    CHECK_H5(H5Fget_file_image(w->f, b, (size_t)size));
-    *buf = b;
-    *n = (size_t)size;
-    b = NULL;
-done:
-    free(b);
-    return rc;
 }
 
 /* ---- the walker: checksum and listing ----------------------------------- */
@@ -464,7 +370,7 @@ static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
     }
 done:
     if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
-        rc = h5_fail(err, path, where, "H5Dvlen_reclaim(", __LINE__);
+        rc = h5u_fail(err, H5U_SRC, H5U_PATH_PREC, path, where, "H5Dvlen_reclaim(", __LINE__);
     free(vl);
     free(fixed);
     free(raw);
@@ -566,22 +472,14 @@ done:
 /* E_PARSE naming the first missing link of obj (an absolute path). */
 static int need_obj(hid_t f, const char *obj, const char *path, Err *err)
 {
-    const char *where = obj;
     char prefix[OBJ_MAX];
-    htri_t ok;
     int rc = 0;
     size_t len = strlen(obj);
     if (len >= sizeof prefix)
         FAIL(E_PARSE, "%s: %s: path too long", path, obj);
-    for (size_t i = 1; i <= len; i++) {
-        if (obj[i] != '/' && obj[i] != '\0')
-            continue;
-        memcpy(prefix, obj, i);
-        prefix[i] = '\0';
-        CHECK_H5(ok = H5Lexists(f, prefix, H5P_DEFAULT));
-        if (!ok)
-            FAIL(E_PARSE, "%s: %s: missing (not a complete housenet checkpoint)", path, prefix);
-    }
+    TRY(h5u_first_missing(f, obj, prefix, path, err));
+    if (prefix[0])
+        FAIL(E_PARSE, "%s: %s: missing (not a complete housenet checkpoint)", path, prefix);
 done:
     return rc;
 }
@@ -631,11 +529,11 @@ static int r_strings(hid_t f, const char *obj, const char *name, char ***out, si
         snprintf(where, sizeof where, "%s", obj);
     hid_t id = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
     hid_t dxpl = H5I_INVALID_HID;
-    char **vl = NULL, **s = NULL;
+    char **s = NULL;
     hssize_t npoints;
     htri_t ok;
     size_t count = 0;
-    int rc = 0, reclaim = 0;
+    int rc = 0;
     TRY(need_obj(f, obj, path, err));
     if (name) {
         CHECK_H5(ok = H5Aexists_by_name(f, obj, name, H5P_DEFAULT));
@@ -655,25 +553,17 @@ static int r_strings(hid_t f, const char *obj, const char *name, char ***out, si
     CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
     count = (size_t)npoints;
     CHECK_H5(mt = H5Tcopy(t));
-    if (!(vl = calloc(count + 1, sizeof *vl)) || !(s = calloc(count + 1, sizeof *s)))
+    if (!(s = calloc(count + 1, sizeof *s)))
         FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
     CHECK_H5(dxpl = xfer_new());
-    if (count)
-        CHECK_H5(name ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, dxpl, vl));
-    reclaim = 1;
-    for (size_t i = 0; i < count; i++)
-        if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
-            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    TRY(h5u_read_vl_strings(id, name != NULL, mt, sp, dxpl, count, s, where, path, err));
     *out = s;
     *n = count;
     s = NULL;
 done:
-    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
-        rc = h5_fail(err, path, where, "H5Dvlen_reclaim(", __LINE__);
     for (size_t i = 0; s && i < count; i++)
         free(s[i]);
     free(s);
-    free(vl);
     CLOSE_H5(dxpl, H5Pclose);
     CLOSE_H5(mt, H5Tclose);
     CLOSE_H5(sp, H5Sclose);
@@ -685,13 +575,6 @@ done:
             CLOSE_H5(id, H5Dclose);
     }
     return rc;
-}
-
-static void free_strings(char **s, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++)
-        free(s[i]);
-    free(s);
 }
 
 /* A single string (attribute or dataset) into *out, a new string. */
@@ -707,19 +590,8 @@ static int r_string(hid_t f, const char *obj, const char *name, char **out, cons
         *out = s[0];
         s[0] = NULL;
     }
-    free_strings(s, n);
+    h5u_free_strings(s, n);
     return rc;
-}
-
-/* "(3, 2)", "(5,)" or "()" as numpy prints shapes. */
-static const char *fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims)
-{
-    size_t k = (size_t)snprintf(buf, cap, "(");
-    for (int i = 0; i < rank && k < cap; i++)
-        k += (size_t)snprintf(buf + k, cap - k, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
-    if (k < cap)
-        snprintf(buf + k, cap - k, rank == 1 ? ",)" : ")");
-    return buf;
 }
 
 /* Numeric dataset obj of class cls and shape dims[0..rank) into buf as
@@ -744,7 +616,7 @@ static int r_dset(hid_t f, const char *obj, H5T_class_t cls, hid_t mtype, int ra
     CHECK_H5(gotrank = H5Sget_simple_extent_dims(sp, got, NULL));
     if (gotrank != rank || (rank && memcmp(got, dims, (size_t)rank * sizeof *dims) != 0))
         FAIL(E_STATE, "%s: %s: shape %s does not fit this run's %s", path, obj,
-             fmt_shape(s1, sizeof s1, gotrank, got), fmt_shape(s2, sizeof s2, rank, dims));
+             h5u_fmt_shape(s1, sizeof s1, gotrank, got), h5u_fmt_shape(s2, sizeof s2, rank, dims));
     for (int i = 0; i < rank; i++)
         npoints *= dims[i];
     CHECK_H5(dxpl = xfer_new());
@@ -767,31 +639,19 @@ static int open_file(const char *path, const char *want, int max_version, hid_t 
 {
     const char *where = "";
     hid_t f = H5I_INVALID_HID;
-    struct stat st;
     char *got = NULL;
     long long version = 0;
     htri_t ok;
-    int rc = 0;
+    int rc = 0, is_h5;
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(e));
-    }
-    close(fd);
-    if (S_ISDIR(st.st_mode))
-        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(EISDIR));
-    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(ok = H5Fis_hdf5(path));
-    if (!ok)
+    TRY(h5u_probe(path, H5U_PATH_PREC, &is_h5, err));
+    if (!is_h5)
         FAIL(E_PARSE, "%s: not an HDF5 file (expected a housenet checkpoint)", path);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
         /* A truncated file opens no further than this. */
-        char why[WHY_MAX] = "";
-        (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, why);
+        char why[H5U_WHY_MAX];
+        h5u_why(why);
         FAIL(E_PARSE, "%s: damaged: HDF5 cannot open it (%s)", path, why);
     }
     where = "/";
@@ -1004,7 +864,7 @@ int ckpt_save(const char *path, const Ckpt *c, Err *err)
     TRY(save_train_part(&w, c, scratch));
     TRY(content_hash(w.f, path, &sum, err));
     TRY(w_attr(&w, "/", "checksum", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &sum));
-    TRY(writer_image(&w, &img, &n));
+    TRY(h5u_mem_image(w.f, "checkpoint", &img, &n, path, err));
     writer_close(&w, &rc);
     if (rc == 0)
         rc = atomic_write_file(path, img, n, err);
@@ -1040,7 +900,7 @@ static int load_model_part(hid_t f, Ckpt *c, const char *path, Err *err)
         TRY(r_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, net_b(net, net->params, l), path, err));
     }
 done:
-    free_strings(acts, nacts);
+    h5u_free_strings(acts, nacts);
     return rc;
 }
 
@@ -1421,7 +1281,7 @@ static int newest_first(const void *x, const void *y)
 
 void ckpt_list_free(char **paths, size_t n)
 {
-    free_strings(paths, n);
+    h5u_free_strings(paths, n);
 }
 
 int ckpt_list(const char *dir, char ***paths, size_t *n, Err *err)

@@ -36,9 +36,9 @@
  *   (/steps and /events were added without a version change: a file
  *   without them reads as having no step rows and no events)
  *
- * Every HDF5 call goes through CHECK_H5 (or CLOSE_H5 under `done:`); HDF5's
- * own printing of its error stack is turned off, and the innermost entry of
- * that stack is put into our message instead.
+ * Every HDF5 call goes through CHECK_H5 (or CLOSE_H5 under `done:`; both in
+ * io/h5util.h); HDF5's own printing of its error stack is turned off, and the
+ * innermost entry of that stack is put into our message instead.
  *
  * Files are built in memory (the core driver, no backing store) and their
  * image is written by atomic_write_file(), so HDF5 does no disk I/O when
@@ -47,90 +47,21 @@
  * the file half closed (leaked, and a crash in H5_term_library at exit). */
 #include "h5model.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
+#define H5U_SRC "io/h5model.c"
+#define H5U_PATH_PREC -1
+#include "h5util.h"
+
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include "atomic.h"
 
 #define CURVES_CHUNK 1024
 #define OBJ_MAX 256 /* longest object path we build ("/curves/<name>") */
 
-/* ---- error plumbing --------------------------------------------------- */
-
-#define WHY_MAX 160
-
-/* The innermost (first, walking upward) entry of the stack, on one line:
- * some descriptions embed ctime() output and its newline. */
-static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
-{
-    char *why = data;
-    if (n == 0 && e->desc) {
-        snprintf(why, WHY_MAX, "%s", e->desc);
-        for (char *c = why; *c; c++)
-            if ((unsigned char)*c < ' ')
-                *c = ' ';
-    }
-    return 0;
-}
-
-/* Records a failed HDF5 call: `path: where: H5Xxx failed (hdf5 says) [io/h5model.c:line]`
- * (no `where: ` when where is ""). Must run right after the failing call,
- * before another HDF5 call clears the error stack. */
-static int h5_fail(Err *err, const char *path, const char *where, const char *call, int line)
-{
-    char why[WHY_MAX] = "";
-    /* Not checked: we are already reporting a failure, and an empty `why`
-     * is the only consequence of this one failing too. */
-    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, why);
-    /* The function name is the identifier just before the first '('. */
-    const char *end = call + strcspn(call, "(");
-    const char *fn = end;
-    while (fn > call && (isalnum((unsigned char)fn[-1]) || fn[-1] == '_'))
-        fn--;
-    int fnlen = (int)(end - fn);
-    return err_set(err, E_HDF5, "%s: %s%s%.*s failed%s%s%s [io/h5model.c:%d]", path, where,
-                   where[0] ? ": " : "", fnlen, fn, why[0] ? " (" : "", why, why[0] ? ")" : "",
-                   line);
-}
-
-/* Each use site has `int rc`, `const char *path`, `where` (the HDF5 object
- * being handled, for the message), `Err *err` and a `done:` label. */
-#define CHECK_H5(call)                                                  \
-    do {                                                                \
-        if ((call) < 0) {                                               \
-            rc = h5_fail(err, path, where, #call, __LINE__);            \
-            goto done;                                                  \
-        }                                                               \
-    } while (0)
-
-/* Under `done:`: closes id if open. A close that fails after everything
- * else succeeded is an error too: it is where HDF5 flushes. */
-#define CLOSE_H5(id, closefn)                                           \
-    do {                                                                \
-        if ((id) >= 0 && closefn(id) < 0 && rc == 0)                    \
-            rc = h5_fail(err, path, where, #closefn "(", __LINE__);     \
-        (id) = H5I_INVALID_HID;                                         \
-    } while (0)
-
-#define FAIL(...)                                                       \
-    do {                                                                \
-        rc = err_set(err, __VA_ARGS__);                                 \
-        goto done;                                                      \
-    } while (0)
-
-#define TRY(expr)                                                       \
-    do {                                                                \
-        if ((rc = (expr)) != 0)                                         \
-            goto done;                                                  \
-    } while (0)
+/* ---- small helpers ------------------------------------------------------ */
 
 /* H5Tget_size signals failure with 0; this maps it to the < 0 of every
  * other call so that CHECK_H5 applies. */
@@ -152,18 +83,6 @@ static const char *class_name(H5T_class_t c)
     }
 }
 
-/* "(3, 2)", "(5,)" or "()" as numpy prints shapes. */
-static const char *fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims)
-{
-    size_t k = (size_t)snprintf(buf, cap, "(");
-    for (int i = 0; i < rank && k < cap; i++)
-        k += (size_t)snprintf(buf + k, cap - k, "%s%llu", i ? ", " : "",
-                              (unsigned long long)dims[i]);
-    if (k < cap)
-        snprintf(buf + k, cap - k, rank == 1 ? ",)" : ")");
-    return buf;
-}
-
 /* ---- writing ------------------------------------------------------------ */
 
 /* A new variable-length UTF-8 string type (h5py reads it as str). */
@@ -179,26 +98,6 @@ static int str_type_new(hid_t *out, const char *path, Err *err)
     t = H5I_INVALID_HID;
 done:
     CLOSE_H5(t, H5Tclose);
-    return rc;
-}
-
-/* Attribute obj@name: a scalar when n == 0, else n values; buf in mtype
- * (for strings: an array of char *, ftype = mtype = str_type_new()). */
-static int write_attr(hid_t file, const char *obj, const char *name, hid_t ftype, hid_t mtype,
-                      hsize_t n, const void *buf, const char *path, Err *err)
-{
-    char where[OBJ_MAX + 64];
-    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
-    hid_t o = H5I_INVALID_HID, sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
-    int rc = 0;
-    CHECK_H5(o = H5Oopen(file, obj, H5P_DEFAULT));
-    CHECK_H5(sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR));
-    CHECK_H5(a = H5Acreate2(o, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT));
-    CHECK_H5(H5Awrite(a, mtype, buf));
-done:
-    CLOSE_H5(a, H5Aclose);
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(o, H5Oclose);
     return rc;
 }
 
@@ -260,55 +159,10 @@ done:
 static int write_header(hid_t file, const char *format, int version, hid_t str, const char *path,
                         Err *err)
 {
-    int rc = write_attr(file, "/", "format", str, str, 0, &format, path, err);
+    int rc = h5u_write_attr(file, "/", "format", str, str, 0, &format, path, err);
     if (rc == 0)
-        rc = write_attr(file, "/", "version", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &version, path,
+        rc = h5u_write_attr(file, "/", "version", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &version, path,
                         err);
-    return rc;
-}
-
-#define MEM_FILE_INCREMENT (64 * 1024) /* core driver growth step, bytes */
-
-/* A new empty HDF5 file that lives in memory only: path is HDF5's name
- * for it, nothing is created on disk. */
-static int mem_file_create(const char *path, hid_t *out, Err *err)
-{
-    const char *where = "";
-    hid_t fapl = H5I_INVALID_HID;
-    int rc = 0;
-    /* HDF5 would print its error stack on stderr; errors are values here. */
-    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(fapl = H5Pcreate(H5P_FILE_ACCESS));
-    CHECK_H5(H5Pset_fapl_core(fapl, MEM_FILE_INCREMENT, 0));
-    CHECK_H5(*out = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
-done:
-    CLOSE_H5(fapl, H5Pclose);
-    return rc;
-}
-
-/* The bytes of the in-memory file f into a new buffer *buf of *n bytes;
- * the caller frees it. Every object of f other than f itself must be
- * closed. H5Fget_file_image (1.10) does not flush the metadata cache: the
- * image misses object headers ("bad object header version number") unless
- * the file is flushed first. The default libver bounds are kept: with a
- * v2/v3 superblock, HDF5 < 2.0 leaves a wrong superblock checksum in the
- * image (HDFGroup/hdf5#5489); ours is v0, which has none. */
-static int mem_file_image(hid_t f, void **buf, size_t *n, const char *path, Err *err)
-{
-    const char *where = "";
-    ssize_t size;
-    void *b = NULL;
-    int rc = 0;
-    CHECK_H5(H5Fflush(f, H5F_SCOPE_GLOBAL));
-    CHECK_H5(size = H5Fget_file_image(f, NULL, 0));
-    if (!(b = malloc(size ? (size_t)size : 1)))
-        FAIL(E_NOMEM, "%s: out of memory for a %zd-byte file image", path, size);
-    CHECK_H5(H5Fget_file_image(f, b, (size_t)size));
-    *buf = b;
-    *n = (size_t)size;
-    b = NULL;
-done:
-    free(b);
     return rc;
 }
 
@@ -324,23 +178,15 @@ static int open_obj(hid_t file, const char *obj, H5I_type_t type, hid_t *out, co
     char prefix[OBJ_MAX];
     hid_t o = H5I_INVALID_HID;
     H5I_type_t got;
-    htri_t exists;
     int rc = 0;
     size_t len = strlen(obj);
     if (len >= sizeof prefix)
         FAIL(E_HDF5, "%s: %s: object path too long [io/h5model.c:%d]", path, obj, __LINE__);
 
-    /* H5Lexists fails rather than answering 0 when a parent is missing. */
-    for (size_t i = 1; i <= len; i++) {
-        if (obj[i] != '/' && obj[i] != '\0')
-            continue;
-        memcpy(prefix, obj, i);
-        prefix[i] = '\0';
-        CHECK_H5(exists = H5Lexists(file, prefix, H5P_DEFAULT));
-        if (!exists)
-            FAIL(E_PARSE, "%s: %s: not found (expected a %s)", path, prefix,
-                 i == len ? kind : "group");
-    }
+    TRY(h5u_first_missing(file, obj, prefix, path, err));
+    if (prefix[0])
+        FAIL(E_PARSE, "%s: %s: not found (expected a %s)", path, prefix,
+             strlen(prefix) == len ? kind : "group");
     CHECK_H5(o = H5Oopen(file, obj, H5P_DEFAULT));
     CHECK_H5(got = H5Iget_type(o));
     if (got != type)
@@ -373,9 +219,9 @@ static int read_strings(hid_t id, const char *where, char ***out, size_t *n, con
                         Err *err)
 {
     hid_t t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    char **vl = NULL, *fixed = NULL, **s = NULL;
+    char *fixed = NULL, **s = NULL;
     size_t count = 0;
-    int rc = 0, reclaim = 0, rank;
+    int rc = 0, rank;
     H5I_type_t kind;
     H5T_class_t cls;
     H5T_cset_t cset;
@@ -406,16 +252,8 @@ static int read_strings(hid_t id, const char *where, char ***out, size_t *n, con
     CHECK_H5(H5Tset_cset(mt, cset));
     if (is_vl) {
         CHECK_H5(H5Tset_size(mt, H5T_VARIABLE));
-        vl = calloc(count + 1, sizeof *vl);
-        if (!vl)
-            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-        if (count)
-            CHECK_H5(kind == H5I_ATTR ? H5Aread(id, mt, vl)
-                                     : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, vl));
-        reclaim = 1;
-        for (size_t i = 0; i < count; i++)
-            if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
-                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+        TRY(h5u_read_vl_strings(id, kind == H5I_ATTR, mt, sp, H5P_DEFAULT, count, s, where, path,
+                                err));
     } else {
         ssize_t size;
         CHECK_H5(size = type_size(t));
@@ -436,24 +274,14 @@ static int read_strings(hid_t id, const char *where, char ***out, size_t *n, con
     *n = count;
     s = NULL;
 done:
-    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
-        rc = h5_fail(err, path, where, "H5Dvlen_reclaim(", __LINE__);
     for (size_t i = 0; s && i < count; i++)
         free(s[i]);
     free(s);
-    free(vl);
     free(fixed);
     CLOSE_H5(mt, H5Tclose);
     CLOSE_H5(sp, H5Sclose);
     CLOSE_H5(t, H5Tclose);
     return rc;
-}
-
-static void free_strings(char **s, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++)
-        free(s[i]);
-    free(s);
 }
 
 /* A string attribute or dataset holding exactly want strings (want 0: a
@@ -464,7 +292,7 @@ static int read_n_strings(hid_t id, const char *where, size_t want, char ***out,
     size_t n = 0;
     int rc = read_strings(id, where, out, &n, path, err);
     if (rc == 0 && n != (want ? want : 1)) {
-        free_strings(*out, n);
+        h5u_free_strings(*out, n);
         *out = NULL;
         rc = err_set(err, E_PARSE, "%s: %s: %zu strings, expected %zu", path, where, n,
                      want ? want : 1);
@@ -563,7 +391,7 @@ static int read_dset(hid_t file, const char *obj, H5T_class_t cls, hid_t mtype, 
     CHECK_H5(gotrank = H5Sget_simple_extent_dims(sp, got, NULL));
     if (gotrank != rank || memcmp(got, dims, (size_t)rank * sizeof *dims) != 0)
         FAIL(E_PARSE, "%s: %s: shape %s, expected %s from %s", path, obj,
-             fmt_shape(s1, sizeof s1, gotrank, got), fmt_shape(s2, sizeof s2, rank, dims), from);
+             h5u_fmt_shape(s1, sizeof s1, gotrank, got), h5u_fmt_shape(s2, sizeof s2, rank, dims), from);
     for (int i = 0; i < rank; i++)
         npoints *= dims[i];
     if (buf && npoints)
@@ -584,27 +412,13 @@ static int open_checked(const char *path, const char *format, int max_version, c
 {
     const char *where = ""; /* the file itself until it is open */
     hid_t f = H5I_INVALID_HID;
-    struct stat st;
     char *got = NULL;
     long long version = 0;
     size_t n;
-    htri_t is_h5, has_format;
-    int rc = 0;
+    htri_t has_format;
+    int rc = 0, is_h5;
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(e));
-    }
-    close(fd);
-    if (S_ISDIR(st.st_mode))
-        return err_set(err, E_IO, "%s: cannot open: %s", path, strerror(EISDIR));
-
-    /* HDF5 would print its error stack on stderr; errors are values here. */
-    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(is_h5 = H5Fis_hdf5(path));
+    TRY(h5u_probe(path, H5U_PATH_PREC, &is_h5, err));
     if (!is_h5)
         FAIL(E_PARSE, "%s: not an HDF5 file (expected a housenet %s file)", path, kind);
     CHECK_H5(f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
@@ -696,15 +510,15 @@ static int write_split(hid_t f, const DataRecord *d, hid_t str, const char *path
     int rc = 0;
     TRY(make_group(f, "/split", 0, path, err));
     if (d->hashed)
-        TRY(write_attr(f, "/split", "split", str, str, 0, &hash, path, err));
-    TRY(write_attr(f, "/split", "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->seed, path, err));
-    TRY(write_attr(f, "/split", "validation_fraction", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+        TRY(h5u_write_attr(f, "/split", "split", str, str, 0, &hash, path, err));
+    TRY(h5u_write_attr(f, "/split", "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->seed, path, err));
+    TRY(h5u_write_attr(f, "/split", "validation_fraction", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
                    &d->validation_fraction, path, err));
-    TRY(write_attr(f, "/split", "test_fraction", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+    TRY(h5u_write_attr(f, "/split", "test_fraction", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
                    &d->test_fraction, path, err));
-    TRY(write_attr(f, "/split", "rows_read", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->rows_read,
+    TRY(h5u_write_attr(f, "/split", "rows_read", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->rows_read,
                    path, err));
-    TRY(write_attr(f, "/split", "fingerprint", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
+    TRY(h5u_write_attr(f, "/split", "fingerprint", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
                    &d->fingerprint, path, err));
     TRY(write_dset(f, "/split/val_rows", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nv, 0, d->val_rows,
                    path, err));
@@ -721,10 +535,10 @@ static int write_data(hid_t f, const DataRecord *d, hid_t str, const char *path,
     const char *policy = d->missing_policy;
     int rc = 0;
     TRY(make_group(f, "/data", 0, path, err));
-    TRY(write_attr(f, "/data", "missing_policy", str, str, 0, &policy, path, err));
-    TRY(write_attr(f, "/data", "rows_dropped", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
+    TRY(h5u_write_attr(f, "/data", "missing_policy", str, str, 0, &policy, path, err));
+    TRY(h5u_write_attr(f, "/data", "rows_dropped", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
                    &d->rows_dropped, path, err));
-    TRY(write_attr(f, "/data", "cells_filled", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
+    TRY(h5u_write_attr(f, "/data", "cells_filled", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
                    &d->cells_filled, path, err));
     TRY(write_dset(f, "/data/missing", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nc, 0, d->missing,
                    path, err));
@@ -745,16 +559,16 @@ static int model_image(const char *path, const Model *m, void **img, size_t *n, 
     char obj[OBJ_MAX];
     int rc = 0;
 
-    TRY(mem_file_create(path, &f, err));
+    TRY(h5u_mem_create(path, &f, err));
     TRY(str_type_new(&str, path, err));
     TRY(write_header(f, MODEL_FORMAT, MODEL_VERSION, str, path, err));
 
     TRY(make_group(f, "/model", 0, path, err));
     for (int l = 0; l < net->nlayers; l++)
         acts[l] = act_name(net->act[l]);
-    TRY(write_attr(f, "/model", "layers", H5T_STD_I32LE, H5T_NATIVE_INT, nlayers1, net->width,
+    TRY(h5u_write_attr(f, "/model", "layers", H5T_STD_I32LE, H5T_NATIVE_INT, nlayers1, net->width,
                    path, err));
-    TRY(write_attr(f, "/model", "activations", str, str, (hsize_t)net->nlayers, acts, path, err));
+    TRY(h5u_write_attr(f, "/model", "activations", str, str, (hsize_t)net->nlayers, acts, path, err));
     for (int l = 0; l < net->nlayers; l++) {
         hsize_t dims[2] = {(hsize_t)net->width[l + 1], (hsize_t)net->width[l]};
         snprintf(obj, sizeof obj, "/model/W%d", l + 1);
@@ -766,13 +580,13 @@ static int model_image(const char *path, const Model *m, void **img, size_t *n, 
     }
 
     TRY(make_group(f, "/norm", 0, path, err));
-    TRY(write_attr(f, "/norm", "kind", str, str, 0, &kinds[0], path, err));
-    TRY(write_attr(f, "/norm", "target_kind", str, str, 0, &kinds[1], path, err));
-    TRY(write_attr(f, "/norm", "y_shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &nm->y_shift,
+    TRY(h5u_write_attr(f, "/norm", "kind", str, str, 0, &kinds[0], path, err));
+    TRY(h5u_write_attr(f, "/norm", "target_kind", str, str, 0, &kinds[1], path, err));
+    TRY(h5u_write_attr(f, "/norm", "y_shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &nm->y_shift,
                    path, err));
-    TRY(write_attr(f, "/norm", "y_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &nm->y_scale,
+    TRY(h5u_write_attr(f, "/norm", "y_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &nm->y_scale,
                    path, err));
-    TRY(write_attr(f, "/norm", "target_name", str, str, 0, &m->target_name, path, err));
+    TRY(h5u_write_attr(f, "/norm", "target_name", str, str, 0, &m->target_name, path, err));
     TRY(write_dset(f, "/norm/x_shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
                    nm->x_shift, path, err));
     TRY(write_dset(f, "/norm/x_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
@@ -784,7 +598,7 @@ static int model_image(const char *path, const Model *m, void **img, size_t *n, 
         TRY(write_split(f, &m->data, str, path, err));
     if (m->data.has_data)
         TRY(write_data(f, &m->data, str, path, err));
-    TRY(mem_file_image(f, img, n, path, err));
+    TRY(h5u_mem_image(f, "file", img, n, path, err));
 done:
     CLOSE_H5(str, H5Tclose);
     CLOSE_H5(f, H5Fclose);
@@ -868,7 +682,7 @@ static int read_net(hid_t f, Net *net, const char *path, Err *err)
         }
     }
 done:
-    free_strings(names, names ? (size_t)nl : 0);
+    h5u_free_strings(names, names ? (size_t)nl : 0);
     CLOSE_H5(a, H5Aclose);
     CLOSE_H5(g, H5Oclose);
     return rc;
@@ -1097,7 +911,7 @@ static int curves_image(const char *path, const Curves *c, void **img, size_t *s
     char obj[OBJ_MAX];
     int rc = 0;
 
-    TRY(mem_file_create(path, &f, err));
+    TRY(h5u_mem_create(path, &f, err));
     TRY(str_type_new(&str, path, err));
     TRY(write_header(f, CURVES_FORMAT, CURVES_VERSION, str, path, err));
     TRY(make_group(f, "/curves", 1, path, err));
@@ -1109,7 +923,7 @@ static int curves_image(const char *path, const Curves *c, void **img, size_t *s
                        err));
     }
     TRY(write_steps_events(f, c, str, path, err));
-    TRY(mem_file_image(f, img, size, path, err));
+    TRY(h5u_mem_image(f, "file", img, size, path, err));
 done:
     CLOSE_H5(str, H5Tclose);
     CLOSE_H5(f, H5Fclose);
@@ -1233,8 +1047,8 @@ static int read_steps_events(hid_t f, Curves *t, const char *path, Err *err)
     for (size_t i = 0; i < n; i++)
         TRY(curves_push_event(t, ev_epoch[i], ev_step[i], kinds[i], msgs[i], err));
 done:
-    free_strings(kinds, nk);
-    free_strings(msgs, nm);
+    h5u_free_strings(kinds, nk);
+    h5u_free_strings(msgs, nm);
     free(ev_epoch);
     free(ev_step);
     CLOSE_H5(d, H5Oclose);

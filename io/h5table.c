@@ -6,10 +6,8 @@
  *
  * Conventions as in io/h5model.c: HDF5's printing of its error stack is
  * off; every call goes through CHECK_H5 (or CLOSE_H5 under the one `done:`
- * label); ids start at H5I_INVALID_HID; a failed call's message carries the
- * innermost entry of HDF5's stack. The plumbing below is a copy of
- * h5model.c's, kept apart while the checkpoint work changes that file: the
- * two belong in one io/h5util.c.
+ * label; both from io/h5util.h); ids start at H5I_INVALID_HID; a failed
+ * call's message carries the innermost entry of HDF5's stack.
  *
  * Reading is by hyperslab: rows r0..r0+n of one column go straight into a
  * contiguous buffer (the Table's column, or the stream's column buffer,
@@ -17,6 +15,10 @@
  * memory selection several times slower). Only 64-bit integers go through a
  * scratch buffer, to check that each value has an exact double. */
 #include "h5table.h"
+
+#define H5U_SRC "io/h5table.c"
+#define H5U_PATH_PREC 256
+#include "h5util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,70 +37,9 @@
 
 #define OBJ_MAX 512        /* longest object path we handle */
 #define WHERE_MAX (OBJ_MAX + 96)
-#define WHY_MAX 160
 #define CANDIDATES_MAX 24  /* tables listed in a "no table" message */
 
-/* ---- error plumbing (as io/h5model.c) ------------------------------------- */
-
-/* The innermost entry of HDF5's error stack, on one line. */
-static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
-{
-    char *why = data;
-    if (n == 0 && e->desc) {
-        snprintf(why, WHY_MAX, "%s", e->desc);
-        for (char *c = why; *c; c++)
-            if ((unsigned char)*c < ' ')
-                *c = ' ';
-    }
-    return 0;
-}
-
-/* `path: where: H5Xxx failed (hdf5 says) [io/h5table.c:line]`; must run
- * right after the failing call, before another call clears the stack. */
-static int h5_fail(Err *err, const char *path, const char *where, const char *call, int line)
-{
-    char why[WHY_MAX] = "";
-    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, why); /* only the message suffers */
-    const char *end = call + strcspn(call, "(");
-    const char *fn = end;
-    while (fn > call && (fn[-1] == '_' || (fn[-1] >= '0' && fn[-1] <= '9') ||
-                         ((fn[-1] | 0x20) >= 'a' && (fn[-1] | 0x20) <= 'z')))
-        fn--;
-    return err_set(err, E_HDF5, "%.256s: %s%s%.*s failed%s%s%s [io/h5table.c:%d]", path, where,
-                   where[0] ? ": " : "", (int)(end - fn), fn, why[0] ? " (" : "", why,
-                   why[0] ? ")" : "", line);
-}
-
-/* Each use site has `int rc`, `const char *path`, `where`, `Err *err` and
- * a `done:` label. */
-#define CHECK_H5(call)                                                  \
-    do {                                                                \
-        if ((call) < 0) {                                               \
-            rc = h5_fail(err, path, where, #call, __LINE__);            \
-            goto done;                                                  \
-        }                                                               \
-    } while (0)
-
-/* Under `done:`: closes id if open; a failed close is an error only when
- * everything else succeeded (it is where HDF5 flushes). */
-#define CLOSE_H5(id, closefn)                                           \
-    do {                                                                \
-        if ((id) >= 0 && closefn(id) < 0 && rc == 0)                    \
-            rc = h5_fail(err, path, where, #closefn "(", __LINE__);     \
-        (id) = H5I_INVALID_HID;                                         \
-    } while (0)
-
-#define FAIL(...)                                                       \
-    do {                                                                \
-        rc = err_set(err, __VA_ARGS__);                                 \
-        goto done;                                                      \
-    } while (0)
-
-#define TRY(expr)                                                       \
-    do {                                                                \
-        if ((rc = (expr)) != 0)                                         \
-            goto done;                                                  \
-    } while (0)
+/* ---- small helpers ------------------------------------------------------ */
 
 #define NOMEM() FAIL(E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", path, __LINE__)
 
@@ -134,33 +75,13 @@ static void close_quietly(hid_t id)
 static int open_file(const char *path, hid_t *out, Err *err)
 {
     const char *where = "";
-    struct stat st;
-    htri_t is_h5;
-    int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return err_set(err, E_IO, "%.256s: cannot open: %s", path, strerror(e));
-    }
-    close(fd);
-    if (S_ISDIR(st.st_mode))
-        return err_set(err, E_IO, "%.256s: cannot open: %s", path, strerror(EISDIR));
-    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(is_h5 = H5Fis_hdf5(path));
+    int rc = 0, is_h5;
+    TRY(h5u_probe(path, H5U_PATH_PREC, &is_h5, err));
     if (!is_h5)
         FAIL(E_PARSE, "%.256s: not an HDF5 file", path);
     CHECK_H5(*out = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
 done:
     return rc;
-}
-
-static void free_strings(char **s, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++)
-        free(s[i]);
-    free(s);
 }
 
 /* Attribute obj@name holding strings (fixed or variable length, scalar or
@@ -224,8 +145,8 @@ static int read_attr_strings(hid_t obj, const char *objname, const char *name, c
     s = NULL;
 done:
     if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
-        rc = h5_fail(err, path, where, "H5Dvlen_reclaim(", __LINE__);
-    free_strings(s, count);
+        rc = h5u_fail(err, H5U_SRC, H5U_PATH_PREC, path, where, "H5Dvlen_reclaim(", __LINE__);
+    h5u_free_strings(s, count);
     free(vl);
     free(fixed);
     CLOSE_H5(mt, H5Tclose);
@@ -450,7 +371,7 @@ static int matrix_columns(Tab *t, Err *err)
         memcpy(t->cols[j].type, proto.type, sizeof proto.type);
     }
 done:
-    free_strings(names, n);
+    h5u_free_strings(names, n);
     CLOSE_H5(ty, H5Tclose);
     CLOSE_H5(sp, H5Sclose);
     return rc;
@@ -628,7 +549,7 @@ static int tab_open(const char *path, const char *table, Tab *t, Err *err)
         FAIL(E_PARSE, "%.256s: %s is a named datatype, not a table", path, t->obj);
     }
 done:
-    free_strings(deflt, ndeflt);
+    h5u_free_strings(deflt, ndeflt);
     CLOSE_H5(sp, H5Sclose);
     CLOSE_H5(o, H5Oclose);
     if (rc == 0 && t->nrows == 0)
@@ -922,7 +843,7 @@ int h5_file_format(const char *path, char *out, size_t cap, Err *err)
     if (n >= 1 && cap)
         snprintf(out, cap, "%s", s[0]);
 done:
-    free_strings(s, n);
+    h5u_free_strings(s, n);
     CLOSE_H5(ty, H5Tclose);
     CLOSE_H5(a, H5Aclose);
     CLOSE_H5(f, H5Fclose);

@@ -38,14 +38,6 @@ typedef struct Fixture {
     char path[128];
 } Fixture;
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     Fixture *fx = calloc(1, sizeof *fx);
@@ -62,7 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *fx = *state;
-    nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_tree(fx->dir);
     free(fx);
     /* No test may leave an HDF5 file, group, dataset or attribute open. */
     return h5_open_objects() == 0 ? 0 : -1;

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <dirent.h>
 #include <float.h>
 #include <locale.h>
@@ -86,28 +88,11 @@ static const char *fx_text(Fx *fx, const char *name, const char *content)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static void assert_same_double(double got, double want)
-{
-    if (memcmp(&got, &want, sizeof got) != 0)
-        fail_msg("got %.17g (%a), want %.17g (%a)", got, got, want, want);
-}
-
 static void assert_table_zeroed(const Table *t)
 {
     Table z;
     memset(&z, 0, sizeof z);
     assert_memory_equal(t, &z, sizeof z);
-}
-
-static void assert_msg(const Err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void assert_msg(const Err *e, const char *fmt, ...)
-{
-    char want[ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(want, sizeof want, fmt, ap);
-    va_end(ap);
-    assert_string_equal(e->msg, want);
 }
 
 /* Streams path (csv_stream_*) in batches of `batch` rows and checks the

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -33,14 +35,6 @@ typedef struct Fixture {
 } Fixture;
 
 /* ---- fixtures --------------------------------------------------------- */
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static int group_setup(void **state)
 {
@@ -67,7 +61,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *fx = *state;
-    nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_tree(fx->dir);
     free(fx);
     return 0;
 }
@@ -274,14 +268,6 @@ static void replace_dataset(const char *path, const char *obj, int rank, const h
         assert_true(H5Sclose(sp) >= 0);
     }
     assert_true(H5Fclose(f) >= 0);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    assert_true(fputs(text, fp) >= 0);
-    assert_int_equal(fclose(fp), 0);
 }
 
 /* ---- model tests ------------------------------------------------------ */
@@ -493,7 +479,7 @@ static void test_model_load_of_a_non_hdf5_file_names_the_path(void **state)
     Model m;
     Err err = {0};
     char want[256];
-    write_file(fx->model, "longitude,latitude\n1,2\n");
+    tu_write_text(fx->model, "longitude,latitude\n1,2\n");
     assert_int_equal(h5_model_load(fx->model, &m, &err), E_PARSE);
     snprintf(want, sizeof want, "%s: not an HDF5 file (expected a housenet model file)",
              fx->model);
@@ -618,7 +604,7 @@ static void test_model_save_whose_rename_fails_removes_the_tmp_file(void **state
     Err err = {0};
     assert_int_equal(mkdir(fx->model, 0777), 0);
     snprintf(inner, sizeof inner, "%s/keep", fx->model);
-    write_file(inner, "x");
+    tu_write_text(inner, "x");
     make_model(&m, 2, hidden, 1, acts, 0);
     assert_int_equal(h5_model_save(fx->model, &m, &err), E_IO);
     assert_contains(err.msg, fx->model);
@@ -847,7 +833,7 @@ static void test_atomic_tmp_name_and_mkdir_p(void **state)
     assert_int_equal(stat(dir, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
     snprintf(file, sizeof file, "%s/a/f", fx->dir);
-    write_file(file, "x");
+    tu_write_text(file, "x");
     snprintf(dir, sizeof dir, "%s/a/f/g", fx->dir);
     assert_int_equal(mkdir_p(dir, &err), E_IO);
     assert_contains(err.msg, file);
@@ -915,7 +901,7 @@ static void test_h5py_reads_model_and_curves(void **state)
     }
     assert_int_equal(h5_curves_save(fx->curves, &c, &err), 0);
     snprintf(script, sizeof script, "%s/check.py", fx->dir);
-    write_file(script, h5py_check);
+    tu_write_text(script, h5py_check);
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %s", script, fx->model, fx->curves);
     assert_int_equal(system(cmd), 0);
     model_free(&m);

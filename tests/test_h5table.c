@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <dirent.h>
 #include <ftw.h>
 #include <hdf5.h>
@@ -34,14 +36,6 @@ typedef struct Fx {
 } Fx;
 
 /* ---- fixtures ------------------------------------------------------------- */
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static int group_setup(void **state)
 {
@@ -67,7 +61,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fx *fx = *state;
-    nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_tree(fx->dir);
     free(fx);
     return 0;
 }
@@ -77,27 +71,10 @@ static void assert_no_open_ids(void)
     assert_int_equal(h5_open_objects(), 0);
 }
 
-static void assert_msg(const Err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void assert_msg(const Err *e, const char *fmt, ...)
-{
-    char want[ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(want, sizeof want, fmt, ap);
-    va_end(ap);
-    assert_string_equal(e->msg, want);
-}
-
 static void assert_contains(const char *s, const char *part)
 {
     if (!strstr(s, part))
         fail_msg("\"%s\" does not contain \"%s\"", s, part);
-}
-
-static void assert_same_double(double got, double want)
-{
-    if (memcmp(&got, &want, sizeof got) != 0)
-        fail_msg("got %.17g (%a), want %.17g (%a)", got, got, want, want);
 }
 
 /* Entries of dir other than "." and "..". */
@@ -111,14 +88,6 @@ static int count_entries(const char *dir)
         n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
     closedir(d);
     return n;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
 }
 
 /* ---- writing fixtures with the HDF5 API -------------------------------------- */
@@ -590,7 +559,7 @@ static void test_h5table_reports_files_it_cannot_read(void **state)
     Err e = {0};
     assert_int_equal(h5_table_read(fx->path, "", names, 1, 1, &t, &e), E_IO);
     assert_msg(&e, "%s: cannot open: No such file or directory", fx->path);
-    write_text(fx->path, "x,y\n1,2\n");
+    tu_write_text(fx->path, "x,y\n1,2\n");
     assert_int_equal(h5_table_read(fx->path, "", names, 1, 1, &t, &e), E_PARSE);
     assert_msg(&e, "%s: not an HDF5 file", fx->path);
     char format[32] = "?";
@@ -859,7 +828,7 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
     assert_int_equal(count_entries(fx->dir), 1); /* the CSV alone */
 
     /* an existing output survives a failed conversion untouched */
-    write_text(fx->out, "previous");
+    tu_write_text(fx->out, "previous");
     assert_int_equal(datacmd_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_PARSE);
     datacmd_report_free(&rep);
     f = fopen(fx->out, "r");
@@ -870,7 +839,7 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
     assert_int_equal(count_entries(fx->dir), 2);
 
     /* a CSV with nothing numeric, and an HDF5 input */
-    write_text(fx->csv, "a,b\nx,y\n");
+    tu_write_text(fx->csv, "a,b\nx,y\n");
     assert_int_equal(datacmd_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_DATA);
     assert_contains(e.msg, "no numeric column to convert");
     datacmd_report_free(&rep);
@@ -883,7 +852,7 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
 static void test_convert_commit_failure_removes_the_temporary_file(void **state)
 {
     Fx *fx = *state;
-    write_text(fx->csv, "a,b\n1,2\n3,4\n");
+    tu_write_text(fx->csv, "a,b\n1,2\n3,4\n");
     assert_int_equal(mkdir(fx->out, 0755), 0); /* rename onto a directory fails */
     ConvertReport rep;
     Err e = {0};
@@ -919,7 +888,7 @@ static void test_h5py_reads_convert_output_and_writes_both_layouts(void **state)
     Fx *fx = *state;
     if (system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0)
         skip();
-    write_text(fx->csv, "a,b\n1.5,2\n3,\n");
+    tu_write_text(fx->csv, "a,b\n1.5,2\n3,\n");
     ConvertReport rep;
     Err e = {0};
     assert_int_equal(datacmd_convert(fx->csv, fx->out, NULL, NULL, &rep, &e), 0);
@@ -928,7 +897,7 @@ static void test_h5py_reads_convert_output_and_writes_both_layouts(void **state)
     snprintf(script, sizeof script, "%s/check.py", fx->dir);
     snprintf(cols, sizeof cols, "%s/cols.h5", fx->dir);
     snprintf(mat, sizeof mat, "%s/mat.h5", fx->dir);
-    write_text(script, h5py_script);
+    tu_write_text(script, h5py_script);
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %s %s", script, fx->out, cols, mat);
     assert_int_equal(system(cmd), 0);
     const char *names[] = {"Sale_Price", "Gr_Liv_Area"};

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <ftw.h>
 #include <inttypes.h>
 #include <math.h>
@@ -32,14 +34,6 @@ typedef struct Fx {
     char model[160];
 } Fx;
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     Fx *fx = calloc(1, sizeof *fx);
@@ -58,37 +52,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fx *fx = *state;
-    nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_tree(fx->dir);
     free(fx);
     return 0;
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
-}
-
-static void assert_msg(const Err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void assert_msg(const Err *e, const char *fmt, ...)
-{
-    char want[ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(want, sizeof want, fmt, ap);
-    va_end(ap);
-    assert_string_equal(e->msg, want);
-}
-
-static void assert_same_double(double got, double want)
-{
-    if (memcmp(&got, &want, sizeof got) != 0)
-        fail_msg("got %.17g (%a), want %.17g (%a)", got, got, want, want);
-}
 
 static void assert_same_dataset(const Dataset *a, const Dataset *b)
 {
@@ -168,7 +137,7 @@ static int in_rows(uint64_t r, const uint64_t *rows, size_t n)
 static void test_loader_missing_error_names_file_line_and_column(void **state)
 {
     Fx *fx = *state;
-    write_text(fx->csv, "a,b,y\n1,2,3\n4,,6\n7,8,9\n");
+    tu_write_text(fx->csv, "a,b,y\n1,2,3\n4,,6\n7,8,9\n");
     Config c;
     Splits s;
     Err e = {0};
@@ -292,7 +261,7 @@ static void test_loader_needs_two_usable_rows_when_a_split_is_requested(void **s
 static void test_loader_constant_column_is_an_error_naming_it(void **state)
 {
     Fx *fx = *state;
-    write_text(fx->csv, "a,b,y\n5,1,10\n5,2,11\n5,3,12\n5,4,13\n5,5,14\n");
+    tu_write_text(fx->csv, "a,b,y\n5,1,10\n5,2,11\n5,3,12\n5,4,13\n5,5,14\n");
     Config c;
     Splits s;
     Err e = {0};
@@ -303,7 +272,7 @@ static void test_loader_constant_column_is_an_error_naming_it(void **state)
         assert_msg(&e, "%s: feature \"a\" is constant on the training rows (value 5); drop it or use "
                    "normalize = none", fx->csv);
     }
-    write_text(fx->csv, "a,b,y\n1,1,7\n2,2,7\n3,3,7\n4,4,7\n5,5,7\n");
+    tu_write_text(fx->csv, "a,b,y\n1,1,7\n2,2,7\n3,3,7\n4,4,7\n5,5,7\n");
     make_cfg(&c, fx->csv, "a,b", "y", NULL);
     assert_int_equal(loader_load(&c, &s, &e), E_DATA);
     assert_msg(&e, "%s: target \"y\" is constant on the training rows (value 7); drop it or use normalize = none",
@@ -471,7 +440,7 @@ static void test_loader_errors_lead_with_the_data_file(void **state)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const char *path = cases[k].text ? fx->csv : nofile;
         if (cases[k].text)
-            write_text(fx->csv, cases[k].text);
+            tu_write_text(fx->csv, cases[k].text);
         make_cfg(&c, path, cases[k].features, "y", cases[k].set[0], cases[k].set[0] ? cases[k].set[1] : NULL, NULL);
         int rc = loader_load(&c, &s, &e);
         if (rc != cases[k].code)
@@ -596,7 +565,7 @@ static void test_loader_rederives_the_split_of_a_saved_model(void **state)
 static void test_loader_detects_a_changed_data_file(void **state)
 {
     Fx *fx = *state;
-    write_text(fx->csv, "a,y\n1,10\n2,20\n3,30\n4,40\n5,50\n");
+    tu_write_text(fx->csv, "a,y\n1,10\n2,20\n3,30\n4,40\n5,50\n");
     Config c;
     Splits s, again;
     Model m;
@@ -608,7 +577,7 @@ static void test_loader_detects_a_changed_data_file(void **state)
     uint64_t was = s.fingerprint;
     splits_free(&s);
 
-    write_text(fx->csv, "a,y\n1,10\n2,20\n3,30.5\n4,40\n5,50\n"); /* one value */
+    tu_write_text(fx->csv, "a,y\n1,10\n2,20\n3,30.5\n4,40\n5,50\n"); /* one value */
     assert_int_equal(loader_load(&c, &s, &e), 0);
     uint64_t now = s.fingerprint;
     splits_free(&s);
@@ -618,11 +587,11 @@ static void test_loader_detects_a_changed_data_file(void **state)
                "); evaluate on it with an explicit file, or retrain", fx->csv, now, was);
     assert_null(again.train.x);
 
-    write_text(fx->csv, "a,y\n1,10\n2,20\n3,30\n4,40\n5,50\n6,60\n"); /* one more row */
+    tu_write_text(fx->csv, "a,y\n1,10\n2,20\n3,30\n4,40\n5,50\n6,60\n"); /* one more row */
     assert_int_equal(loader_load_for_model(&c, &m, &again, &e), E_STATE);
     assert_non_null(strstr(e.msg, " changed since the model was trained (6 rows, model has 5; fingerprint "));
 
-    write_text(fx->csv, "a,y\n1,10\n2,20\n3,30\n4,40\n5,50\n"); /* back as it was */
+    tu_write_text(fx->csv, "a,y\n1,10\n2,20\n3,30\n4,40\n5,50\n"); /* back as it was */
     assert_int_equal(loader_load_for_model(&c, &m, &again, &e), 0);
     splits_free(&again);
 

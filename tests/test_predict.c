@@ -28,14 +28,6 @@ typedef struct Fx {
     char model[128];
 } Fx;
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 /* model.h5: size, rooms -> 1 linear unit, y = 100 + 50 (2 z_size - z_rooms + 1)
  * with z_size = (size - 1000) / 500 and z_rooms = (rooms - 5) / 2. */
 static int setup(void **state)
@@ -73,7 +65,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fx *fx = *state;
-    nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_tree(fx->dir);
     free(fx);
     return 0;
 }

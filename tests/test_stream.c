@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <ftw.h>
 #include <hdf5.h>
 #include <math.h>
@@ -36,14 +38,6 @@ typedef struct Fx {
     double *cols;   /* (3, NROWS): a, b, y as written */
 } Fx;
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     Fx *fx = calloc(1, sizeof *fx);
@@ -60,7 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fx *fx = *state;
-    nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rm_tree(fx->dir);
     free(fx->cols);
     free(fx);
     return 0;
@@ -140,7 +134,7 @@ static void reference(const Fx *fx, const Config *c, int which, Dataset *out)
     out->n = k;
 }
 
-static void assert_close(double got, double want, double rel)
+static void assert_rel_close(double got, double want, double rel)
 {
     if (!(fabs(got - want) <= rel * fabs(want)))
         fail_msg("got %.17g, want %.17g (relative tolerance %g)", got, want, rel);
@@ -150,11 +144,11 @@ static void assert_norm_close(const Norm *got, const Norm *want)
 {
     assert_int_equal(got->kind, want->kind);
     for (int f = 0; f < want->nin; f++) {
-        assert_close(got->x_shift[f], want->x_shift[f], 1e-12);
-        assert_close(got->x_scale[f], want->x_scale[f], 1e-12);
+        assert_rel_close(got->x_shift[f], want->x_shift[f], 1e-12);
+        assert_rel_close(got->x_scale[f], want->x_scale[f], 1e-12);
     }
-    assert_close(got->y_shift, want->y_shift, 1e-12);
-    assert_close(got->y_scale, want->y_scale, 1e-12);
+    assert_rel_close(got->y_shift, want->y_shift, 1e-12);
+    assert_rel_close(got->y_scale, want->y_scale, 1e-12);
 }
 
 /* Every training row through chunk() in pieces of `piece` rows equals the

@@ -1,8 +1,16 @@
-/* Helpers shared by the cmocka tests. Include after <cmocka.h>. */
+/* Helpers shared by the cmocka tests. Include after <cmocka.h>.
+ * tu_rm_tree exists only in files that define _GNU_SOURCE before their
+ * first include: glibc declares nftw under it. */
 #ifndef HOUSENET_TESTUTIL_H
 #define HOUSENET_TESTUTIL_H
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "err.h"
 
 /* Fails with both values when |a - b| > tol. */
 #define assert_close(a, b, tol) \
@@ -11,5 +19,54 @@
         if (!(fabs(a_ - b_) <= (tol))) \
             fail_msg("%s = %.17g, expected %.17g (tolerance %g)", #a, a_, b_, (double)(tol)); \
     } while (0)
+
+/* Fails unless e->msg is exactly the printf-formatted fmt. */
+static inline void assert_msg(const Err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void assert_msg(const Err *e, const char *fmt, ...)
+{
+    char want[ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof want, fmt, ap);
+    va_end(ap);
+    assert_string_equal(e->msg, want);
+}
+
+/* Fails unless got and want are the same double bit for bit (NaN payloads
+ * and the sign of zero included). */
+static inline void assert_same_double(double got, double want)
+{
+    if (memcmp(&got, &want, sizeof got) != 0)
+        fail_msg("got %.17g (%a), want %.17g (%a)", got, got, want, want);
+}
+
+#ifdef _GNU_SOURCE
+#include <ftw.h>
+
+static inline int tu_rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+/* Removes dir and everything below it (a fixture's temporary directory),
+ * not following links. Best effort: a teardown has nothing to report. */
+static inline void tu_rm_tree(const char *dir)
+{
+    nftw(dir, tu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+#endif
+
+/* Writes text to a new file at path (replacing it); fails the test when
+ * it cannot. */
+static inline void tu_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
 
 #endif

@@ -1,0 +1,188 @@
+/* h5util: HDF5 plumbing shared by the io/ files that use HDF5 (see
+ * h5util.h). Owns the failure message and the helpers listed there; knows
+ * no file layout. */
+#define H5U_SRC "io/h5util.c"
+#define H5U_PATH_PREC -1
+#include "h5util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MEM_FILE_INCREMENT (64 * 1024) /* core driver growth step, bytes */
+#define OBJ_MAX 256 /* longest object path the writers build (h5model.c, checkpoint.c) */
+
+/* The innermost (first, walking upward) entry of the stack, on one line:
+ * some descriptions embed ctime() output and its newline. */
+static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char *why = data;
+    if (n == 0 && e->desc) {
+        snprintf(why, H5U_WHY_MAX, "%s", e->desc);
+        for (char *c = why; *c; c++)
+            if ((unsigned char)*c < ' ')
+                *c = ' ';
+    }
+    return 0;
+}
+
+void h5u_why(char *why)
+{
+    why[0] = '\0';
+    /* Not checked: we are already reporting a failure, and an empty `why`
+     * is the only consequence of this one failing too. */
+    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, why);
+}
+
+int h5u_fail(Err *err, const char *src, int path_prec, const char *path, const char *where,
+             const char *call, int line)
+{
+    char why[H5U_WHY_MAX];
+    h5u_why(why);
+    const char *end = call + strcspn(call, "(");
+    const char *fn = end;
+    while (fn > call && (isalnum((unsigned char)fn[-1]) || fn[-1] == '_'))
+        fn--;
+    return err_set(err, E_HDF5, "%.*s: %s%s%.*s failed%s%s%s [%s:%d]", path_prec, path, where,
+                   where[0] ? ": " : "", (int)(end - fn), fn, why[0] ? " (" : "", why,
+                   why[0] ? ")" : "", src, line);
+}
+
+int h5u_write_attr(hid_t file, const char *obj, const char *name, hid_t ftype, hid_t mtype,
+                   hsize_t n, const void *buf, const char *path, Err *err)
+{
+    char where[OBJ_MAX + 64];
+    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
+    hid_t o = H5I_INVALID_HID, sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    int rc = 0;
+    CHECK_H5(o = H5Oopen(file, obj, H5P_DEFAULT));
+    CHECK_H5(sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR));
+    CHECK_H5(a = H5Acreate2(o, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT));
+    CHECK_H5(H5Awrite(a, mtype, buf));
+done:
+    CLOSE_H5(a, H5Aclose);
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(o, H5Oclose);
+    return rc;
+}
+
+int h5u_mem_create(const char *path, hid_t *out, Err *err)
+{
+    const char *where = "";
+    hid_t fapl = H5I_INVALID_HID;
+    int rc = 0;
+    /* HDF5 would print its error stack on stderr; errors are values here. */
+    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+    CHECK_H5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+    CHECK_H5(H5Pset_fapl_core(fapl, MEM_FILE_INCREMENT, 0));
+    CHECK_H5(*out = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+done:
+    CLOSE_H5(fapl, H5Pclose);
+    return rc;
+}
+
+int h5u_mem_image(hid_t f, const char *what, void **buf, size_t *n, const char *path, Err *err)
+{
+    const char *where = "";
+    ssize_t size;
+    void *b = NULL;
+    int rc = 0;
+    CHECK_H5(H5Fflush(f, H5F_SCOPE_GLOBAL));
+    CHECK_H5(size = H5Fget_file_image(f, NULL, 0));
+    if (!(b = malloc(size ? (size_t)size : 1)))
+        FAIL(E_NOMEM, "%s: out of memory for a %zd-byte %s image", path, size, what);
+    CHECK_H5(H5Fget_file_image(f, b, (size_t)size));
+    *buf = b;
+    *n = (size_t)size;
+    b = NULL;
+done:
+    free(b);
+    return rc;
+}
+
+int h5u_probe(const char *path, int path_prec, int *is_h5, Err *err)
+{
+    const char *where = "";
+    struct stat st;
+    htri_t ok;
+    int rc = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return err_set(err, E_IO, "%.*s: cannot open: %s", path_prec, path, strerror(e));
+    }
+    close(fd);
+    if (S_ISDIR(st.st_mode))
+        return err_set(err, E_IO, "%.*s: cannot open: %s", path_prec, path, strerror(EISDIR));
+    CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+    CHECK_H5(ok = H5Fis_hdf5(path));
+    *is_h5 = ok > 0;
+done:
+    return rc;
+}
+
+int h5u_first_missing(hid_t file, const char *obj, char *missing, const char *path, Err *err)
+{
+    const char *where = obj;
+    size_t len = strlen(obj);
+    htri_t ok;
+    int rc = 0;
+    missing[0] = '\0';
+    for (size_t i = 1; i <= len; i++) {
+        if (obj[i] != '/' && obj[i] != '\0')
+            continue;
+        memcpy(missing, obj, i);
+        missing[i] = '\0';
+        CHECK_H5(ok = H5Lexists(file, missing, H5P_DEFAULT));
+        if (!ok)
+            return 0;
+    }
+    missing[0] = '\0';
+done:
+    return rc;
+}
+
+int h5u_read_vl_strings(hid_t id, int is_attr, hid_t mt, hid_t sp, hid_t dxpl, size_t count,
+                        char **s, const char *where, const char *path, Err *err)
+{
+    char **vl = NULL;
+    int rc = 0, reclaim = 0;
+    if (!(vl = calloc(count + 1, sizeof *vl)))
+        FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    if (count)
+        CHECK_H5(is_attr ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, dxpl, vl));
+    reclaim = 1;
+    for (size_t i = 0; i < count; i++)
+        if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
+            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+done:
+    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
+        rc = h5u_fail(err, H5U_SRC, H5U_PATH_PREC, path, where, "H5Dvlen_reclaim(", __LINE__);
+    free(vl);
+    return rc;
+}
+
+const char *h5u_fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims)
+{
+    size_t k = (size_t)snprintf(buf, cap, "(");
+    for (int i = 0; i < rank && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%llu", i ? ", " : "",
+                              (unsigned long long)dims[i]);
+    if (k < cap)
+        snprintf(buf + k, cap - k, rank == 1 ? ",)" : ")");
+    return buf;
+}
+
+void h5u_free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
