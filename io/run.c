@@ -263,12 +263,10 @@ static void note_best(RunCtx *ctx, const Net *net, const TrainState *st)
 }
 
 /* best.h5 if behind, then the checkpoint of state st, then pruning to
- * [run] keep_checkpoints. A state already saved is not written again
- * unless force (the end of a run: early stopping and the restore of the
- * best parameters change the state after its last epoch). */
-static int save_checkpoint(RunCtx *ctx, const TrainState *st, int force, Err *err)
+ * [run] keep_checkpoints. A state already saved is not written again. */
+static int save_checkpoint(RunCtx *ctx, const TrainState *st, Err *err)
 {
-    if (!force && st->epoch == ctx->saved_epoch && st->step == ctx->saved_step)
+    if (st->epoch == ctx->saved_epoch && st->step == ctx->saved_step)
         return 0;
     const char *names[CFG_MAX_FEATURES];
     for (int f = 0; f < ctx->cfg->nfeat; f++)
@@ -314,7 +312,7 @@ static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *
     progress_step(&ctx->progress, st, loss);
     int every = ctx->cfg->checkpoint_every_steps;
     int stop = ctx->args->stop ? (int)*ctx->args->stop : 0;
-    if (((every > 0 && st->step % every == 0) || stop) && (rc = save_checkpoint(ctx, st, 0, err)))
+    if (((every > 0 && st->step % every == 0) || stop) && (rc = save_checkpoint(ctx, st, err)))
         return rc;
     if (stop) {
         char buf[32];
@@ -344,9 +342,14 @@ static int on_epoch(void *p, const Net *net, const Optim *opt, const TrainState 
     progress_epoch(&ctx->progress, s, m.rmse, m.mae);
     if ((rc = flush_curves(ctx, s->epoch >= ctx->cfg->epochs, err)))
         return rc;
-    /* Never at epoch 0: its row is logged by train_run on every fresh start. */
+    /* Never at epoch 0: its row is logged by train_run on every fresh start.
+     * Always at the last epoch (epochs reached, or early stopping about to
+     * end the run): before the trainer puts the best parameters back, so
+     * that a resume with more epochs continues from the last epoch's. */
     int every = ctx->cfg->checkpoint_every;
-    if (every > 0 && s->epoch > 0 && s->epoch % every == 0 && (rc = save_checkpoint(ctx, st, 0, err)))
+    int last = s->epoch >= ctx->cfg->epochs ||
+               (ctx->cfg->patience > 0 && ctx->val && st->bad_epochs >= ctx->cfg->patience);
+    if (s->epoch > 0 && ((every > 0 && s->epoch % every == 0) || last) && (rc = save_checkpoint(ctx, st, err)))
         return rc;
     return 0;
 }
@@ -747,7 +750,7 @@ int run_train(const RunArgs *a, Err *err)
     /* A resumed run's curves.h5 loses at once any row past the checkpoint;
      * a fresh run starts with a checkpoint of its initial state. */
     if ((rc = a->resume ? h5_curves_save(ctx.curves_path, &ctx.curves, err)
-                        : save_checkpoint(&ctx, &st, 0, err)))
+                        : save_checkpoint(&ctx, &st, err)))
         goto done;
     /* The trainer restores the best epoch's parameters at the end of a run
      * (restore_best): after a resume it needs them from the checkpoint. */
@@ -772,7 +775,7 @@ int run_train(const RunArgs *a, Err *err)
     double secs = now_s() - t0;
     char model_path[RUN_PATH_MAX];
     snprintf(model_path, sizeof model_path, "%s/model.h5", ctx.run_dir);
-    if ((rc = save_checkpoint(&ctx, &st, 1, err)) || (rc = save_best(&ctx, err)) ||
+    if ((rc = save_checkpoint(&ctx, &st, err)) || (rc = save_best(&ctx, err)) ||
         (rc = save_model(&s, &s.net, model_path, err)) || (rc = flush_curves(&ctx, 1, err)))
         goto done;
     summary(a->out, &ctx, &s, &st, model_path, secs);

@@ -517,6 +517,26 @@ static int finish(Trainer *t, Net *net, const TrainOpts *o, TrainState *st, cons
                  (long long)st->best_epoch, st->best_val);
 }
 
+/* After an epoch's hook: early stopping, and at the end of the run the
+ * best parameters back. A checkpoint written by the hook holds the state
+ * before this decision, so a run resumed from it decides the same way at
+ * its start (train_run) and ends exactly as the uninterrupted run. */
+static int epoch_end(Trainer *t, Net *net, const TrainOpts *o, const Dataset *val, TrainState *st,
+                     const TrainHooks *hooks, Err *err)
+{
+    int rc;
+    if (!st->stopped && o->patience > 0 && val && st->bad_epochs >= o->patience) {
+        st->stopped = 1;
+        if ((rc = event(hooks, st, err, "early_stop",
+                        "no validation loss below %.6g - %g for %d epochs (best at epoch %lld)",
+                        st->best_val, o->min_delta, o->patience, (long long)st->best_epoch)))
+            return rc;
+    }
+    if (st->stopped || st->epoch == o->epochs)
+        return finish(t, net, o, st, hooks, err);
+    return 0;
+}
+
 int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Dataset *val,
               const TrainOpts *o, TrainState *st, const TrainHooks *hooks, Err *err)
 {
@@ -543,6 +563,9 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
         track_best(t, net, o, st, s0.val_loss);
         if (hooks->on_epoch && (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s0, err)))
             return rc;
+    } else if (st->epoch_step == 0 && !st->stopped && (rc = epoch_end(t, net, o, val, st, hooks, err))) {
+        /* resumed at an epoch boundary: the decision that followed that epoch */
+        return rc;
     }
     const size_t bs = (size_t)o->batch_size;
     while (!st->stopped && st->epoch < o->epochs) {
@@ -637,14 +660,7 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
         }
         if (hooks->on_epoch && (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s, err)))
             return rc;
-        if (o->patience > 0 && val && st->bad_epochs >= o->patience) {
-            st->stopped = 1;
-            if ((rc = event(hooks, st, err, "early_stop",
-                            "no validation loss below %.6g - %g for %d epochs (best at epoch %lld)",
-                            st->best_val, o->min_delta, o->patience, (long long)st->best_epoch)))
-                return rc;
-        }
-        if ((st->stopped || st->epoch == o->epochs) && (rc = finish(t, net, o, st, hooks, err)))
+        if ((rc = epoch_end(t, net, o, val, st, hooks, err)))
             return rc;
     }
     return 0;

@@ -159,5 +159,46 @@ else
   bad "inspect of a config: status $rc, $(cat err.txt)"
 fi
 
+# 7. Early stopping with the best parameters restored: a run ended at a
+# smaller [train] epochs (its final checkpoint is taken before the restore)
+# and resumed with the full count stops at the same epoch with the same
+# parameters as a run that was never cut; resuming a finished run changes
+# nothing.
+ES="--set model.hidden=4 --set train.batch_size=50 --set train.patience=3 --set train.restore_best=true"
+# shellcheck disable=SC2086
+"$BIN" train "$CONFIG" $ES --set train.epochs=200 --set run.dir=es_ref --quiet >es_ref.txt 2>err.txt ||
+  bad "early-stopping reference: $(cat err.txt)"
+if grep -q "stopped early" es_ref.txt; then
+  # Cut one epoch before the stop: the best epoch lies behind, so the cut
+  # run's end restores older parameters than its last epoch's.
+  cut=$(( $(sed -n 's/^epochs \([0-9]*\) .*/\1/p' es_ref.txt) - 1 ))
+  # shellcheck disable=SC2086
+  if "$BIN" train "$CONFIG" $ES --set train.epochs=$cut --set run.dir=es_cut --quiet >/dev/null 2>err.txt &&
+     "$BIN" train "$CONFIG" $ES --set train.epochs=200 --set run.dir=es_cut --resume --quiet >/dev/null 2>>err.txt &&
+     msg=$(same_params es_ref es_cut 2>&1) &&
+     msg=$($PY - es_ref/curves.h5 es_cut/curves.h5 <<'PYEOF' 2>&1
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
+    for k in ("epoch", "train_loss", "val_loss"):
+        if a["curves"][k][()].tobytes() != b["curves"][k][()].tobytes():
+            sys.exit("curves/%s differs" % k)
+PYEOF
+); then
+    ok "early stop after a resume: same curves, same stop, same restored parameters"
+  else
+    bad "early stop after a resume: ${msg:-} $(cat err.txt)"
+  fi
+  cp es_ref/model.h5 es_ref_model.h5
+  # shellcheck disable=SC2086
+  if "$BIN" train "$CONFIG" $ES --set train.epochs=200 --set run.dir=es_ref --resume --quiet >/dev/null 2>err.txt &&
+     mkdir -p es_copy && cp es_ref_model.h5 es_copy/model.h5 && msg=$(same_params es_copy es_ref 2>&1); then
+    ok "resuming an early-stopped run changes nothing"
+  else
+    bad "resume of an early-stopped run: ${msg:-} $(cat err.txt)"
+  fi
+else
+  bad "the early-stopping reference did not stop early: $(cat es_ref.txt)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
