@@ -217,6 +217,23 @@ done:
     return rc;
 }
 
+void loader_record_header(const Config *c, const Splits *s, DataRecord *d)
+{
+    d->has_split = 1;
+    d->seed = c->seed;
+    d->validation_fraction = c->validation_fraction;
+    d->test_fraction = c->test_fraction;
+    d->rows_read = s->rows_read;
+    d->fingerprint = s->fingerprint;
+    d->has_data = 1;
+    snprintf(d->missing_policy, sizeof d->missing_policy, "%s", MISSING_NAMES[c->missing]);
+    d->rows_dropped = s->rows_dropped;
+    d->cells_filled = s->cells_filled;
+    d->ncols = c->nfeat + 1;
+    for (int k = 0; k <= c->nfeat; k++)
+        d->missing[k] = s->missing[k];
+}
+
 /* s->record from what loading found: rows are the file rows (rowid) of
  * the validation and test parts, ascending since rowid is. */
 static int fill_record(const Config *c, const unsigned char *part, const size_t *rowid, size_t n, Splits *s,
@@ -237,19 +254,7 @@ static int fill_record(const Config *c, const unsigned char *part, const size_t 
         else if (part[r] == DATA_PART_TEST)
             d->test_rows[d->ntest++] = rowid[r];
     }
-    d->has_split = 1;
-    d->seed = c->seed;
-    d->validation_fraction = c->validation_fraction;
-    d->test_fraction = c->test_fraction;
-    d->rows_read = s->rows_read;
-    d->fingerprint = s->fingerprint;
-    d->has_data = 1;
-    snprintf(d->missing_policy, sizeof d->missing_policy, "%s", MISSING_NAMES[c->missing]);
-    d->rows_dropped = s->rows_dropped;
-    d->cells_filled = s->cells_filled;
-    d->ncols = c->nfeat + 1;
-    for (int k = 0; k <= c->nfeat; k++)
-        d->missing[k] = s->missing[k];
+    loader_record_header(c, s, d);
     return 0;
 }
 

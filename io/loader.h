@@ -39,6 +39,11 @@ int loader_load(const Config *c, Splits *s, Err *err);
 /* (E_STATE when c->stream: streamed data are loaded by stream_load, io/stream.h.) */
 void splits_free(Splits *s);
 
+/* Everything of d but the row lists, from the config and what loading
+ * found: seed, fractions, rows read, fingerprint and the missing-value
+ * counts. d->missing must hold nfeat + 1 values. */
+void loader_record_header(const Config *c, const Splits *s, DataRecord *d);
+
 /* The split a model was trained with, re-derived from the data file c
  * names (c: the model's resolved config, or one naming the same columns).
  * The file must be the one the model saw: its rows_read and fingerprint

@@ -13,8 +13,6 @@
 #include "h5table.h"
 #include "rng.h"
 
-static const char *const MISSING_NAMES[] = { "error", "drop", "mean" };
-
 struct StreamTrain {
     H5Stream *h5;
     const char *path;     /* borrowed from the config */
@@ -382,20 +380,8 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
         rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
         goto done;
     }
-    d->has_split = 1;
+    loader_record_header(c, s, d);
     d->hashed = 1;
-    d->seed = c->seed;
-    d->validation_fraction = c->validation_fraction;
-    d->test_fraction = c->test_fraction;
-    d->rows_read = s->rows_read;
-    d->fingerprint = s->fingerprint;
-    d->has_data = 1;
-    snprintf(d->missing_policy, sizeof d->missing_policy, "%s", MISSING_NAMES[c->missing]);
-    d->rows_dropped = s->rows_dropped;
-    d->cells_filled = s->cells_filled;
-    d->ncols = ncol;
-    for (int k = 0; k < ncol; k++)
-        d->missing[k] = s->missing[k];
 done:
     free(keep);
     if (rc) {
