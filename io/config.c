@@ -60,6 +60,10 @@ static const KeyDef KEYS[] = {
       "comma list of cell texts that mean missing, besides an empty cell (e.g. NA, N/A, ?)" },
     { "data", "missing", T_ENUM, F(missing), "error", 0, 0, "error|drop|mean", 0,
       "missing cells: error, drop the row, or fill with the training rows' mean" },
+    { "data", "filter", T_LIST, F(filter), "", 0, CFG_MAX_FILTERS, NULL, 0,
+      "comma list of conditions a row must meet to be used at all (training, validation and test), each "
+      "`column op number` with op one of < <= > >= == !=, e.g. Gr_Liv_Area <= 4000; a row with a missing "
+      "value in the column fails; empty = every row" },
     { "data", "stream", T_BOOL, F(stream), "false", 0, 0, NULL, 0,
       "HDF5 only: train a chunk of rows at a time, never holding the training rows in memory "
       "(the split is then a per-row hashed draw; see README, Training from HDF5 streams)" },
@@ -263,6 +267,36 @@ static const char *enum_name(const char *choices, int idx, char *buf, size_t cap
     return "?";
 }
 
+/* [data] filter: each item `column op number`. */
+static int parse_filter(Config *c, char items[][256], int n, char *why, size_t wcap)
+{
+    for (int i = 0; i < n; i++) {
+        char *item = items[i], *p = item;
+        CmpOp op = CMP_LT;
+        size_t len = 0;
+        while (*p && !(len = cmp_parse(p, &op)))
+            p++;
+        char *end = NULL;
+        const char *num = p + len;
+        double v = len ? strtod(num, &end) : NAN;
+        while (end && isspace((unsigned char)*end))
+            end++;
+        size_t col = (size_t)(p - item);
+        while (col > 0 && isspace((unsigned char)item[col - 1]))
+            col--;
+        if (!len || col == 0 || end == num || !end || *end || !isfinite(v)) {
+            snprintf(why, wcap, "condition \"%.60s\" is not `column op number` (op one of < <= > >= == !=), "
+                     "e.g. Gr_Liv_Area <= 4000", item);
+            return -1;
+        }
+        snprintf(c->filter_cond[i].column, sizeof c->filter_cond[i].column, "%.*s", (int)col, item);
+        c->filter_cond[i].op = op;
+        c->filter_cond[i].value = v;
+    }
+    c->nfilter = n;
+    return 0;
+}
+
 /* Splits a comma list into trimmed items; empty items are an error. */
 static int split_list(const char *v, char items[][256], int max_items, size_t item_cap,
                       int *count, char *why, size_t wcap)
@@ -428,6 +462,8 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
                 c->nfeat = n;
                 memcpy(c->feature_names, items, (size_t)n * sizeof items[0]);
             }
+        } else if (!rc && field == c->filter) {
+            rc = parse_filter(c, items, n, why, wcap);
         } else if (!rc) {
             c->nna = n;
             for (int i = 0; i < n; i++)
@@ -744,6 +780,14 @@ static const char *where_key(const Config *c, const char *section, const char *n
     return buf;
 }
 
+int cfg_column(const Config *c, const char *name)
+{
+    for (int f = 0; f < c->nfeat; f++)
+        if (!strcmp(c->feature_names[f], name))
+            return f;
+    return strcmp(c->target, name) == 0 ? c->nfeat : -1;
+}
+
 int cfg_finish(Config *c, Err *err)
 {
     char w[CFG_PATH_MAX + 32];
@@ -767,6 +811,11 @@ int cfg_finish(Config *c, Err *err)
         if (!strcmp(c->feature_names[f], c->target))
             return err_set(err, E_CONFIG, "%s: [data] features: \"%.60s\" is also the target; remove it from features",
                            where_key(c, "data", "features", w, sizeof w), c->target);
+    for (int i = 0; c->stream && i < c->nfilter; i++)
+        if (cfg_column(c, c->filter_cond[i].column) < 0)
+            return err_set(err, E_CONFIG, "%s: [data] filter: \"%.60s\" is neither a feature nor the target; with "
+                           "stream = true a filter can only test those columns",
+                           where_key(c, "data", "filter", w, sizeof w), c->filter_cond[i].column);
     if (c->validation_fraction + c->test_fraction >= 0.95)
         return err_set(err, E_CONFIG, "%s: [data] validation_fraction + test_fraction = %g leaves too few training rows; keep the sum below 0.95",
                        where_key(c, "data", "validation_fraction", w, sizeof w),

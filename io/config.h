@@ -11,12 +11,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "data.h"
 #include "err.h"
 #include "net.h"
 
 #define CFG_PATH_MAX 1024
 #define CFG_TEXT_MAX 4096
 #define CFG_MAX_FEATURES 256
+#define CFG_MAX_FILTERS 16
 
 enum { INIT_XAVIER = 0, INIT_UNIFORM = 1, INIT_EXPLICIT = 2 };
 enum { MISSING_ERROR = 0, MISSING_DROP = 1, MISSING_MEAN = 2 };
@@ -37,6 +39,7 @@ typedef struct Config {
     char na_values[CFG_TEXT_MAX];     /* comma list */
     int missing;                      /* MISSING_* */
     int stream;                       /* 1: train from an HDF5 table a chunk at a time (io/stream.h) */
+    char filter[CFG_TEXT_MAX];        /* comma list of row conditions as written */
     /* [model] */
     char hidden[256];                 /* comma list as written */
     int activation;                   /* Activation */
@@ -88,6 +91,12 @@ typedef struct Config {
     int hidden_widths[NET_MAX_LAYERS];
     int nna;
     char na_list[64][64];
+    int nfilter;                      /* [data] filter, parsed: a row is used when all hold */
+    struct {
+        char column[256];
+        CmpOp op;
+        double value;
+    } filter_cond[CFG_MAX_FILTERS];
     char source[CFG_PATH_MAX];        /* the config file as given, "" for none */
     char stem[256];                   /* its name without directory and extension */
     int key_line[128];                /* line of each KEYS[] entry in the file, 0 if unset */
@@ -114,6 +123,9 @@ char *cfg_text_new(const Config *c);
  * into out (count doubles). E_CONFIG naming the key and line on a wrong
  * count or a bad number. */
 int cfg_init_values(const Config *c, int layer, int is_bias, double *out, size_t count, Err *err);
+/* The index of column name among the features (0..nfeat-1), nfeat for
+ * the target, -1 for neither. */
+int cfg_column(const Config *c, const char *name);
 /* Writes the documentation of every key (generated from the table). */
 void cfg_help(FILE *out);
 /* Releases [init] texts; leaves *c zeroed. */

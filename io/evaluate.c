@@ -44,40 +44,33 @@ int eval_check_split(const char *model_path, const Model *m, const Config *c, co
     return 0;
 }
 
-/* Reads the model's feature and target columns of path into d (raw, with
- * rows holding a missing cell dropped when the config allows missing cells). */
-static int read_rows(const char *path, char delim, const Config *c, Dataset *d, size_t *dropped, Err *err)
+/* Reads the model's feature and target columns of path into d (raw): the
+ * rows the model's [data] filter keeps (*filtered counts the others), with
+ * rows holding a missing cell dropped (*dropped) when the config allows
+ * missing cells. */
+static int read_rows(const char *path, char delim, const Config *c, Dataset *d, size_t *filtered,
+                     size_t *dropped, Err *err)
 {
-    const char *names[CFG_MAX_FEATURES + 1], *na[64];
+    const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS], *na[64];
     Table t = { 0 };
-    for (int f = 0; f < c->nfeat; f++)
-        names[f] = c->feature_names[f];
-    names[c->nfeat] = c->target;
+    int ncols = loader_columns(c, names);
     for (int i = 0; i < c->nna; i++)
         na[i] = c->na_list[i];
     CsvOptions opt = { .delimiter = delim, .na_values = na, .n_na_values = c->nna,
                        .allow_missing = c->missing != MISSING_ERROR };
-    int rc = csv_read_columns(path, names, c->nfeat + 1, &opt, &t, err);
+    int rc = csv_read_columns(path, names, ncols, &opt, &t, err);
     if (!rc)
         rc = data_from_table(&t, names, c->nfeat, c->target, d, err);
+    if (!rc)
+        rc = loader_filter(c, &t, d, NULL, filtered, path, err);
     table_free(&t);
     if (rc)
         return rc;
-    size_t k = 0, nin = (size_t)d->nin;
-    for (size_t r = 0; r < d->n; r++) {
-        int bad = isnan(d->y[r]);
-        for (size_t f = 0; f < nin && !bad; f++)
-            bad = isnan(d->x[r * nin + f]);
-        if (bad)
-            continue;
-        memmove(d->x + k * nin, d->x + r * nin, nin * sizeof(double));
-        d->y[k++] = d->y[r];
-    }
-    *dropped = d->n - k;
-    d->n = k;
-    if (k == 0)
-        return err_set(err, E_DATA, "%s: no row with every column of the model (%s and the features)", path,
-                       c->target);
+    if ((*dropped = loader_drop_missing(d, NULL, 1)) == (size_t)-1)
+        return err_set(err, E_NOMEM, "%s: out of memory", path);
+    if (d->n == 0)
+        return err_set(err, E_DATA, "%s: no row with every column of the model (%s and the features)%s", path,
+                       c->target, *filtered ? " that passes the model's [data] filter" : "");
     return 0;
 }
 
@@ -118,9 +111,12 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
         d = &sp.test; /* normalised by the refitted Norm, equal to the stored one (checked) */
         snprintf(r->source, sizeof r->source, "the test split of %s", c->data_path);
     } else {
-        size_t dropped = 0;
-        if ((rc = read_rows(data_path, delim, c, &own, &dropped, err)))
+        size_t dropped = 0, filtered = 0;
+        if ((rc = read_rows(data_path, delim, c, &own, &filtered, &dropped, err)))
             goto done;
+        if (filtered && msg)
+            fprintf(msg, "housenet: %s: %zu rows outside the model's [data] filter (%s) left out\n", data_path,
+                    filtered, c->filter);
         if (dropped && msg)
             fprintf(msg, "housenet: warning: %s: %zu rows with a missing cell skipped\n", data_path, dropped);
         norm_apply(&m->norm, &own);

@@ -20,7 +20,8 @@
  *                                hashed draw: the row lists are then empty (io/stream.h)
  *   /split/val_rows, test_rows  uint64 (n): data rows of the file (from 0), ascending
  *   /data (optional)       attrs missing_policy (string: error|drop|mean), rows_dropped,
- *                                cells_filled (uint64)
+ *                                cells_filled, rows_filtered (uint64; rows left out by
+ *                                [data] filter, absent in older files: 0)
  *   /data/missing           uint64 (width[0] + 1): missing cells per feature, then the target
  * A file without /split or /data (written before they existed) loads with
  * Model.data.has_split / has_data = 0.
@@ -540,6 +541,8 @@ static int write_data(hid_t f, const DataRecord *d, hid_t str, const char *path,
                    &d->rows_dropped, path, err));
     TRY(h5u_write_attr(f, "/data", "cells_filled", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
                    &d->cells_filled, path, err));
+    TRY(h5u_write_attr(f, "/data", "rows_filtered", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
+                   &d->rows_filtered, path, err));
     TRY(write_dset(f, "/data/missing", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nc, 0, d->missing,
                    path, err));
 done:
@@ -798,6 +801,10 @@ static int read_record(hid_t f, Model *m, const char *path, Err *err)
                           &d->rows_dropped, 1, &n, path, err));
         TRY(read_num_attr(f, "/data", "cells_filled", H5T_INTEGER, H5T_NATIVE_UINT64,
                           &d->cells_filled, 1, &n, path, err));
+        CHECK_H5(has = H5Aexists_by_name(f, "/data", "rows_filtered", H5P_DEFAULT));
+        if (has)
+            TRY(read_num_attr(f, "/data", "rows_filtered", H5T_INTEGER, H5T_NATIVE_UINT64,
+                              &d->rows_filtered, 1, &n, path, err));
         if (!(d->missing = malloc((size_t)dims[0] * sizeof *d->missing)))
             FAIL(E_NOMEM, "%s: /data/missing: out of memory", path);
         TRY(read_dset(f, "/data/missing", H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims,

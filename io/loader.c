@@ -48,29 +48,65 @@ uint64_t loader_fingerprint(const Table *t)
 #endif
 }
 
-/* Removes rows of d that hold a NaN (any column when all_cols, else only
- * the target), keeping rowid[] (the file row of each row of d) in step;
- * returns how many went. */
-static size_t drop_rows(Dataset *d, size_t *rowid, int all_cols)
+size_t loader_drop_missing(Dataset *d, size_t *rowid, int all_cols)
 {
-    size_t k = 0, nin = (size_t)d->nin;
+    unsigned char *keep = malloc(d->n ? d->n : 1);
+    if (!keep)
+        return (size_t)-1;
+    size_t nin = (size_t)d->nin;
     for (size_t r = 0; r < d->n; r++) {
         const double *x = d->x + r * nin;
         int bad = isnan(d->y[r]);
         for (size_t f = 0; f < nin && all_cols && !bad; f++)
             bad = isnan(x[f]);
-        if (bad)
-            continue;
-        if (k != r) {
-            memmove(d->x + k * nin, x, nin * sizeof(double));
-            d->y[k] = d->y[r];
-            rowid[k] = rowid[r];
-        }
-        k++;
+        keep[r] = !bad;
     }
-    size_t gone = d->n - k;
-    d->n = k;
+    size_t gone = data_keep_rows(d, rowid, keep);
+    free(keep);
     return gone;
+}
+
+int loader_columns(const Config *c, const char **names)
+{
+    int n = 0;
+    for (int f = 0; f < c->nfeat; f++)
+        names[n++] = c->feature_names[f];
+    names[n++] = c->target;
+    for (int i = 0; i < c->nfilter; i++) {
+        const char *col = c->filter_cond[i].column;
+        int seen = cfg_column(c, col) >= 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(c->filter_cond[j].column, col) == 0;
+        if (!seen)
+            names[n++] = col;
+    }
+    return n;
+}
+
+int loader_filter(const Config *c, const Table *t, Dataset *d, size_t *rowid, size_t *gone, const char *path,
+                  Err *err)
+{
+    *gone = 0;
+    if (c->nfilter == 0)
+        return 0;
+    unsigned char *keep = malloc(d->n ? d->n : 1);
+    if (!keep)
+        return err_set(err, E_NOMEM, "%s: out of memory", path);
+    memset(keep, 1, d->n);
+    for (int i = 0; i < c->nfilter; i++) {
+        int col = table_find(t, c->filter_cond[i].column);
+        if (col < 0) {
+            free(keep);
+            return err_set(err, E_STATE, "%s: [data] filter column \"%.60s\" was not read [io/loader.c:%d]", path,
+                           c->filter_cond[i].column, __LINE__);
+        }
+        const double *v = table_col(t, col);
+        for (size_t r = 0; r < d->n; r++)
+            keep[r] &= (unsigned char)cmp_holds(c->filter_cond[i].op, v[r], c->filter_cond[i].value);
+    }
+    *gone = data_keep_rows(d, rowid, keep);
+    free(keep);
+    return 0;
 }
 
 /* Fills NaN features of d with means[]; returns the number filled. */
@@ -86,33 +122,32 @@ static size_t fill_means(Dataset *d, const double *means)
     return filled;
 }
 
-/* The selected columns (features, then the target) of the data file. */
-static int read_table(const Config *c, const char *const *names, Table *t, Err *err)
+/* The columns names[0..n) (loader_columns) of the data file. */
+static int read_table(const Config *c, const char *const *names, int n, Table *t, Err *err)
 {
     int allow = c->missing != MISSING_ERROR;
     if (h5_table_path_is_hdf5(c->data_path))
-        return h5_table_read(c->data_path, c->data_table, names, c->nfeat + 1, allow, t, err);
+        return h5_table_read(c->data_path, c->data_table, names, n, allow, t, err);
     const char *na[64];
     for (int i = 0; i < c->nna; i++)
         na[i] = c->na_list[i];
     CsvOptions opt = { .delimiter = c->delimiter[0], .na_values = na, .n_na_values = c->nna,
                        .allow_missing = allow };
-    return csv_read_columns(c->data_path, names, c->nfeat + 1, &opt, t, err);
+    return csv_read_columns(c->data_path, names, n, &opt, t, err);
 }
 
-/* Reads the file into *all (every row that the missing policy keeps) and
- * *rowid (each row's data row in the file; the caller frees it); sets
- * rows_read, the missing counts, the fingerprint and rows_dropped. */
+/* Reads the file into *all (every row that the filter and the missing
+ * policy keep) and *rowid (each row's data row in the file; the caller
+ * frees it); sets rows_read, the missing counts, the fingerprint,
+ * rows_filtered and rows_dropped. */
 static int load_rows(const Config *c, Splits *s, Dataset *all, size_t **rowid, Err *err)
 {
     Table t = { 0 };
-    const char *names[CFG_MAX_FEATURES + 1];
+    const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
     int rc;
     *rowid = NULL;
-    for (int f = 0; f < c->nfeat; f++)
-        names[f] = c->feature_names[f];
-    names[c->nfeat] = c->target;
-    if ((rc = read_table(c, names, &t, err)))
+    int ncols = loader_columns(c, names);
+    if ((rc = read_table(c, names, ncols, &t, err)))
         goto done;
     s->rows_read = t.nrows;
     for (int k = 0; k <= c->nfeat; k++)
@@ -128,14 +163,27 @@ static int load_rows(const Config *c, Splits *s, Dataset *all, size_t **rowid, E
     }
     for (size_t r = 0; r < t.nrows; r++)
         (*rowid)[r] = r;
+    if ((rc = loader_filter(c, &t, all, *rowid, &s->rows_filtered, c->data_path, err)))
+        goto done;
     /* drop: any missing cell removes the row; mean: only a missing target does. */
-    s->rows_dropped = drop_rows(all, *rowid, c->missing == MISSING_DROP);
+    s->rows_dropped = loader_drop_missing(all, *rowid, c->missing == MISSING_DROP);
+    if (s->rows_dropped == (size_t)-1) {
+        rc = err_set(err, E_NOMEM, "%s: out of memory for %zu rows", c->data_path, t.nrows);
+        goto done;
+    }
     /* One row is enough only without a split (the worked example). */
     size_t need = c->validation_fraction > 0 || c->test_fraction > 0 ? 2 : 1;
-    if (all->n < need)
-        rc = err_set(err, E_DATA, "%s: %zu usable rows (of %zu read); at least %zu are needed%s",
-                     c->data_path, all->n, s->rows_read, need,
-                     s->rows_dropped ? " (rows with missing values were dropped)" : "");
+    if (all->n < need) {
+        char why[128] = "", f[48] = "", d[48] = "";
+        if (s->rows_filtered)
+            snprintf(f, sizeof f, "%zu left out by [data] filter", s->rows_filtered);
+        if (s->rows_dropped)
+            snprintf(d, sizeof d, "%zu dropped for missing values", s->rows_dropped);
+        if (f[0] || d[0])
+            snprintf(why, sizeof why, " (%s%s%s)", f, f[0] && d[0] ? ", " : "", d);
+        rc = err_set(err, E_DATA, "%s: %zu usable rows (of %zu read); at least %zu are needed%s", c->data_path,
+                     all->n, s->rows_read, need, why);
+    }
 done:
     table_free(&t);
     if (rc) {
@@ -228,6 +276,7 @@ void loader_record_header(const Config *c, const Splits *s, DataRecord *d)
     d->has_data = 1;
     snprintf(d->missing_policy, sizeof d->missing_policy, "%s", MISSING_NAMES[c->missing]);
     d->rows_dropped = s->rows_dropped;
+    d->rows_filtered = s->rows_filtered;
     d->cells_filled = s->cells_filled;
     d->ncols = c->nfeat + 1;
     for (int k = 0; k <= c->nfeat; k++)

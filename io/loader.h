@@ -23,6 +23,7 @@ typedef struct Splits {
     size_t ntrain;             /* training rows: train.n, or the rows streamed ([data] stream, io/stream.h) */
     Norm norm;
     size_t rows_read;          /* data rows in the file */
+    size_t rows_filtered;      /* left out by [data] filter */
     size_t rows_dropped;       /* removed by missing = drop (or a missing target) */
     size_t cells_filled;       /* filled by missing = mean */
     size_t missing[CFG_MAX_FEATURES + 1]; /* missing cells per feature, then the target */
@@ -60,8 +61,25 @@ int loader_load_for_model(const Config *c, const Model *m, Splits *s, Err *err);
  * read -- features in config order, then the target, column by column,
  * each value a little-endian float64 with missing values as the canonical
  * quiet NaN -- so that a CSV file and its `housenet convert`ed HDF5 table
- * have the same fingerprint. t holds the columns in that order. */
+ * have the same fingerprint. t holds the columns in that order, followed
+ * by the columns only [data] filter names (loader_columns). */
 uint64_t loader_fingerprint(const Table *t);
+
+/* The columns c reads from a data file: its features, its target, then
+ * the columns that only [data] filter names (each once); returns their
+ * count (at most CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS). */
+int loader_columns(const Config *c, const char **names);
+
+/* Removes the rows of d (built from t row for row) that fail c's [data]
+ * filter, moving rowid[] (when not NULL) along; *gone = how many went.
+ * A missing value fails its condition. Errors lead with path. */
+int loader_filter(const Config *c, const Table *t, Dataset *d, size_t *rowid, size_t *gone, const char *path,
+                  Err *err);
+
+/* Removes the rows of d that hold a NaN (in any column when all_cols,
+ * else in the target), moving rowid[] (when not NULL) along; returns how
+ * many went, or (size_t)-1 when out of memory. */
+size_t loader_drop_missing(Dataset *d, size_t *rowid, int all_cols);
 
 /* The network the config describes, with its initial parameters
  * (xavier or uniform from the seed, or the [init] values). */

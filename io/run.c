@@ -599,16 +599,17 @@ static int dry_run(const RunArgs *a, const Session *s, int threads, int bs, Err 
     fprintf(out, "# resolved config (%s)\n%s\n", a->config, text);
     free(text);
     if (s->stream) {
-        fprintf(out, "# data\n%s: %zu rows read, %zu dropped, %zu cells filled; streamed: %zu training, "
-                     "%zu validation (%zu kept), %zu test rows\n", c->data_path, sp->rows_read, sp->rows_dropped,
-                sp->cells_filled, sp->ntrain, s->counts.nval, sp->val.n, s->counts.ntest);
+        fprintf(out, "# data\n%s: %zu rows read, %zu left out by the filter, %zu dropped, %zu cells filled; "
+                     "streamed: %zu training, %zu validation (%zu kept), %zu test rows\n", c->data_path,
+                sp->rows_read, sp->rows_filtered, sp->rows_dropped, sp->cells_filled, sp->ntrain, s->counts.nval, sp->val.n, s->counts.ntest);
         fprintf(out, "%lld steps (%lld per epoch); nothing trained, nothing written (--dry-run)\n",
                 (long long)train_steps_per_epoch(sp->ntrain, bs) * c->epochs,
                 (long long)train_steps_per_epoch(sp->ntrain, bs));
         return 0;
     }
-    fprintf(out, "# data\n%s: %zu rows read, %zu dropped, %zu cells filled; %zu training, %zu validation, "
-                 "%zu test rows\n", c->data_path, sp->rows_read, sp->rows_dropped, sp->cells_filled,
+    fprintf(out, "# data\n%s: %zu rows read, %zu left out by the filter, %zu dropped, %zu cells filled; "
+                 "%zu training, %zu validation, %zu test rows\n", c->data_path, sp->rows_read, sp->rows_filtered,
+            sp->rows_dropped, sp->cells_filled,
             sp->train.n, sp->val.n, sp->test.n);
     fprintf(out, "  %-24s %-7s %14s %14s %14s %14s %8s   (training rows, data units)\n", "column", "role", "mean",
             "sd", "min", "max", "missing");
@@ -736,6 +737,9 @@ int run_train(const RunArgs *a, Err *err)
                                  "%s, %d thread%s\n",
                     s.sp.rows_read, c->data_path, s.sp.train.n, s.sp.val.n, s.sp.test.n, s.net.nparams,
                     optim_name(opt.kind), threads, threads == 1 ? "" : "s");
+        if (s.sp.rows_filtered)
+            fprintf(a->progress, "housenet: %zu of the %zu rows left out by [data] filter (%s)\n",
+                    s.sp.rows_filtered, s.sp.rows_read, c->filter);
         if (s.stream && s.counts.nval > s.sp.val.n)
             fprintf(a->progress, "housenet: warning: validation uses the first %zu of the %zu validation rows "
                                  "(the cap of a streamed run)\n", s.sp.val.n, s.counts.nval);

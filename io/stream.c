@@ -3,7 +3,8 @@
  * training rows in the blocks ahead of block b, so training row t lies in
  * the block b with before[b] <= t < before[b + 1]. Which rows of a block
  * are training rows is decided again on every read, from the row's values
- * (missing policy) and its number (split): nothing per row is stored. */
+ * ([data] filter, missing policy) and its number (split): nothing per row
+ * is stored. */
 #include "stream.h"
 
 #include <math.h>
@@ -20,6 +21,10 @@ struct StreamTrain {
     int missing;          /* MISSING_* */
     uint64_t seed;
     double val_frac, test_frac;
+    int nfilter;          /* [data] filter: column (feature index, nin = target), op, value */
+    int fcol[CFG_MAX_FILTERS];
+    CmpOp fop[CFG_MAX_FILTERS];
+    double fval[CFG_MAX_FILTERS];
     size_t rows;          /* file rows */
     size_t nblocks;
     size_t ntrain;
@@ -40,16 +45,21 @@ int stream_part(uint64_t seed, double val_frac, double test_frac, uint64_t row)
     return DATA_PART_TRAIN;
 }
 
-/* -1: the row is dropped (a missing target, or any missing cell under
- * missing = drop); else its part. x is (nin), y one value. */
+/* ROW_FILTERED: the row fails [data] filter; ROW_DROPPED: a missing
+ * target, or any missing cell under missing = drop; else its part. x is
+ * (nin), y one value. */
+enum { ROW_FILTERED = -2, ROW_DROPPED = -1 };
 static int row_part(const StreamTrain *st, const double *x, double y, size_t row)
 {
+    for (int i = 0; i < st->nfilter; i++)
+        if (!cmp_holds(st->fop[i], st->fcol[i] < st->nin ? x[st->fcol[i]] : y, st->fval[i]))
+            return ROW_FILTERED;
     if (isnan(y))
-        return -1;
+        return ROW_DROPPED;
     if (st->missing == MISSING_DROP)
         for (int f = 0; f < st->nin; f++)
             if (isnan(x[f]))
-                return -1;
+                return ROW_DROPPED;
     return stream_part(st->seed, st->val_frac, st->test_frac, row);
 }
 
@@ -253,6 +263,12 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
     st->seed = c->seed;
     st->val_frac = c->validation_fraction;
     st->test_frac = c->test_fraction;
+    st->nfilter = c->nfilter;
+    for (int i = 0; i < c->nfilter; i++) {
+        st->fcol[i] = cfg_column(c, c->filter_cond[i].column); /* >= 0: checked by cfg_finish */
+        st->fop[i] = c->filter_cond[i].op;
+        st->fval[i] = c->filter_cond[i].value;
+    }
     if ((rc = h5_stream_open(c->data_path, c->data_table, names, ncol, TRAIN_CHUNK, &st->h5, err)))
         goto done;
     st->rows = h5_stream_rows(st->h5);
@@ -294,7 +310,10 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
             int part = row_part(st, x, y, r0 + i);
             keep[i] = part == DATA_PART_TRAIN;
             if (part < 0) {
-                s->rows_dropped++;
+                if (part == ROW_FILTERED)
+                    s->rows_filtered++;
+                else
+                    s->rows_dropped++;
                 continue;
             }
             s->cells_filled += nanx;
@@ -333,8 +352,8 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
     for (int k = 0; k < ncol; k++)
         s->fingerprint = rng_fnv1a(s->fingerprint, &colhash[k], sizeof colhash[k]);
     if (st->ntrain == 0) {
-        rc = err_set(err, E_DATA, "%s: no training rows (of %zu read, %zu dropped for missing values)",
-                     c->data_path, s->rows_read, s->rows_dropped);
+        rc = err_set(err, E_DATA, "%s: no training rows (of %zu read, %zu left out by [data] filter, %zu "
+                     "dropped for missing values)", c->data_path, s->rows_read, s->rows_filtered, s->rows_dropped);
         goto done;
     }
     /* The fill values, then the normalisation. */

@@ -49,25 +49,70 @@ void data_free(Dataset *d)
     memset(d, 0, sizeof *d);
 }
 
-static int find_col(const Table *t, const char *name)
+static const char *const CMP_NAMES[] = { "<", "<=", ">", ">=", "==", "!=" };
+
+const char *cmp_name(CmpOp op)
 {
-    for (int c = 0; c < t->ncols; c++)
-        if (strcmp(t->names[c], name) == 0)
-            return c;
-    return -1;
+    return op >= CMP_LT && op <= CMP_NE ? CMP_NAMES[op] : "?";
+}
+
+size_t cmp_parse(const char *s, CmpOp *op)
+{
+    /* two-character operators first, so that "<=" is not read as "<" */
+    static const CmpOp order[] = { CMP_LE, CMP_GE, CMP_EQ, CMP_NE, CMP_LT, CMP_GT };
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        size_t len = strlen(CMP_NAMES[order[i]]);
+        if (strncmp(s, CMP_NAMES[order[i]], len) == 0) {
+            *op = order[i];
+            return len;
+        }
+    }
+    return 0;
+}
+
+int cmp_holds(CmpOp op, double a, double b)
+{
+    switch (op) {
+    case CMP_LT: return a < b;
+    case CMP_LE: return a <= b;
+    case CMP_GT: return a > b;
+    case CMP_GE: return a >= b;
+    case CMP_EQ: return a == b;
+    case CMP_NE: return !isnan(a) && a != b;
+    }
+    return 0;
+}
+
+size_t data_keep_rows(Dataset *d, size_t *rowid, const unsigned char *keep)
+{
+    size_t k = 0, nin = (size_t)d->nin;
+    for (size_t r = 0; r < d->n; r++) {
+        if (!keep[r])
+            continue;
+        if (k != r) {
+            memmove(d->x + k * nin, d->x + r * nin, nin * sizeof(double));
+            d->y[k] = d->y[r];
+            if (rowid)
+                rowid[k] = rowid[r];
+        }
+        k++;
+    }
+    size_t gone = d->n - k;
+    d->n = k;
+    return gone;
 }
 
 int data_from_table(const Table *t, const char *const *feats, int nfeat,
                     const char *target, Dataset *out, Err *err)
 {
-    int tc = find_col(t, target);
+    int tc = table_find(t, target);
     if (tc < 0)
         return err_set(err, E_DATA, "target column \"%.64s\" was not read", target);
     int rc = data_alloc(out, t->nrows, nfeat, err);
     if (rc)
         return rc;
     for (int f = 0; f < nfeat; f++) {
-        int c = find_col(t, feats[f]);
+        int c = table_find(t, feats[f]);
         if (c < 0) {
             data_free(out);
             return err_set(err, E_DATA, "feature column \"%.64s\" was not read", feats[f]);

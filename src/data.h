@@ -31,8 +31,23 @@ typedef struct Norm {
     double y_scale;
 } Norm;
 
+/* A comparison of a row filter ([data] filter): value op constant. */
+typedef enum CmpOp { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE } CmpOp;
+
+/* The operator's text ("<", "<=", ...). */
+const char *cmp_name(CmpOp op);
+/* Parses the operator at the start of s ("<=" before "<"); returns its
+ * length, or 0 when s does not start with one. */
+size_t cmp_parse(const char *s, CmpOp *op);
+/* Whether a op b holds; never for a NaN (a missing value). */
+int cmp_holds(CmpOp op, double a, double b);
+
 const char *norm_name(NormKind k);
 int norm_parse(const char *name, NormKind *out);
+
+/* Keeps the rows r of d with keep[r] != 0, in order, moving rowid[] (when
+ * not NULL) along; returns how many rows went. */
+size_t data_keep_rows(Dataset *d, size_t *rowid, const unsigned char *keep);
 
 /* Builds a Dataset from a table: features = the columns named in feats (in
  * that order), target = the column named target. Fails with E_DATA naming

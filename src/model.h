@@ -30,6 +30,7 @@ typedef struct DataRecord {
     int has_data;
     char missing_policy[8];      /* "error", "drop" or "mean" */
     uint64_t rows_dropped;       /* rows left out for a missing value */
+    uint64_t rows_filtered;      /* rows left out by [data] filter */
     uint64_t cells_filled;       /* cells filled by missing = mean */
     int ncols;                   /* features + 1 */
     uint64_t *missing;           /* owned, (ncols): missing cells per feature, then the target */

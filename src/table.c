@@ -1,4 +1,4 @@
-/* table: freeing (see table.h). */
+/* table: lookup and freeing (see table.h). */
 #include "table.h"
 
 #include <stdlib.h>
@@ -14,4 +14,12 @@ void table_free(Table *t)
     free(t->cols);
     free(t->missing);
     memset(t, 0, sizeof *t);
+}
+
+int table_find(const Table *t, const char *name)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (strcmp(t->names[c], name) == 0)
+            return c;
+    return -1;
 }

@@ -17,6 +17,8 @@ typedef struct Table {
 
 static inline double *table_col(const Table *t, int c) { return t->cols + (size_t)c * t->nrows; }
 
+/* The index of the column called name, -1 when there is none. */
+int table_find(const Table *t, const char *name);
 /* NULL-safe; leaves *t zeroed. */
 void table_free(Table *t);
 

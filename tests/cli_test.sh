@@ -92,6 +92,21 @@ else
   bad "evaluate text: $(cat eval.txt err.txt)"
 fi
 
+# 4b. [data] filter: the rows it leaves out are reported by train, --dry-run
+# and evaluate, and evaluate on another file applies the model's filter.
+F='data.filter=Gr_Liv_Area <= 4000'
+if "$BIN" train "$SRC/configs/ames.ini" --set "$F" --set train.epochs=2 --set run.dir=filtered >out.txt 2>err.txt &&
+   grep -q '^housenet: 5 of the 2930 rows left out by \[data\] filter (Gr_Liv_Area <= 4000)$' err.txt &&
+   "$BIN" train "$SRC/configs/ames.ini" --set "$F" --dry-run >dry.txt 2>err.txt &&
+   grep -q ': 2930 rows read, 5 left out by the filter, 0 dropped, 0 cells filled; 2047 training' dry.txt &&
+   "$BIN" evaluate --model filtered/model.h5 "$SRC/datasets/ames_housing.csv" --json >eval.json 2>err.txt &&
+   grep -q "ames_housing.csv: 5 rows outside the model's \[data\] filter (Gr_Liv_Area <= 4000) left out" err.txt &&
+   $PY -c 'import json,sys; sys.exit(json.load(open("eval.json"))["rows"] != 2925)'; then
+  ok "filter: 5 Ames rows left out in train, --dry-run and evaluate of a file"
+else
+  bad "filter: $(cat err.txt dry.txt eval.json 2>/dev/null | head -20)"
+fi
+
 # 5. curves: the step log and the CSV export.
 if "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=3 --set train.batch_size=32 --set run.dir=steps --set run.log_every_steps=10 \
      --quiet >out.txt 2>err.txt &&

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,45 @@ static void test_config_reports_bad_value_with_line(void **state)
     assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
     assert_non_null(strstr(err.msg, ":2: [model] activation: \"softmax\" is not one of sigmoid|tanh|relu|linear"));
     cfg_free(&c);
+}
+
+static void test_config_reads_filter_conditions_and_rejects_bad_ones(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    const char *p = write_file("filter.ini", "[data]\nfilter = Gr_Liv_Area <= 4000, Year_Built>1950 ,x!=-2.5e1\n");
+    if (cfg_load(&c, p, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(c.nfilter, 3);
+    assert_string_equal(c.filter_cond[0].column, "Gr_Liv_Area");
+    assert_int_equal(c.filter_cond[0].op, CMP_LE);
+    assert_true(c.filter_cond[0].value == 4000.0);
+    assert_string_equal(c.filter_cond[1].column, "Year_Built");
+    assert_int_equal(c.filter_cond[1].op, CMP_GT);
+    assert_string_equal(c.filter_cond[2].column, "x");
+    assert_int_equal(c.filter_cond[2].op, CMP_NE);
+    assert_true(c.filter_cond[2].value == -25.0);
+    /* a missing value (NaN) fails every condition, != included */
+    assert_false(cmp_holds(CMP_NE, NAN, 1.0));
+    assert_false(cmp_holds(CMP_LE, NAN, 1.0));
+    assert_true(cmp_holds(CMP_EQ, 2.0, 2.0) && cmp_holds(CMP_GE, 2.0, 2.0) && !cmp_holds(CMP_LT, 2.0, 2.0));
+    cfg_free(&c);
+
+    static const char *const bad[] = { "Gr_Liv_Area 4000", "<= 4000", "a <= big", "a <= 1 2", "a <= inf" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "[data]\n\nfilter = %s\n", bad[i]);
+        cfg_defaults(&c);
+        p = write_file("badfilter.ini", text);
+        assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+        char want[160];
+        snprintf(want, sizeof want, ":3: [data] filter: condition \"%s\" is not `column op number`", bad[i]);
+        if (!strstr(err.msg, want))
+            fail_msg("got: %s", err.msg);
+        cfg_free(&c);
+    }
 }
 
 static void test_config_reports_unknown_section_duplicate_and_syntax(void **state)
@@ -271,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_config_fills_defaults_and_reads_values),
         cmocka_unit_test(test_config_reports_unknown_key_with_line_and_suggestion),
         cmocka_unit_test(test_config_reports_bad_value_with_line),
+        cmocka_unit_test(test_config_reads_filter_conditions_and_rejects_bad_ones),
         cmocka_unit_test(test_config_reports_unknown_section_duplicate_and_syntax),
         cmocka_unit_test(test_config_set_overrides_and_checks_keys),
         cmocka_unit_test(test_config_checks_required_keys_and_init_shape),

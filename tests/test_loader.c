@@ -246,7 +246,7 @@ static void test_loader_needs_two_usable_rows_when_a_split_is_requested(void **s
     Err e = {0};
     make_cfg(&c, fx->csv, "a,b", "y", "data.missing=drop", NULL);
     assert_int_equal(loader_load(&c, &s, &e), E_DATA);
-    assert_msg(&e, "%s: 1 usable rows (of 3 read); at least 2 are needed (rows with missing values were dropped)",
+    assert_msg(&e, "%s: 1 usable rows (of 3 read); at least 2 are needed (2 dropped for missing values)",
                fx->csv);
     /* without a split one row is enough (the worked example) */
     make_cfg(&c, fx->csv, "a,b", "y", "data.missing=drop", "data.validation_fraction=0", "data.normalize=none",
@@ -602,6 +602,73 @@ static void test_loader_detects_a_changed_data_file(void **state)
     model_free(&m);
 }
 
+/* ---- [data] filter ------------------------------------------------------------------ */
+
+static void test_loader_filter_keeps_the_rows_that_meet_every_condition(void **state)
+{
+    Fx *fx = *state;
+    /* w is read for the filter only; row 7's w is missing, which fails its condition */
+    tu_write_text(fx->csv, "a,b,y,w\n1,2,3,1\n2,4,6,2\n3,6,9,0\n4,8,12,1\n5,10,15,2\n6,12,18,0\n"
+                           "7,14,21,\n8,16,24,2\n9,18,27,0\n10,20,30,1\n");
+    Config c;
+    Splits s;
+    Err e = {0};
+    make_cfg(&c, fx->csv, "a,b", "y", "data.filter=a <= 7, w != 0", "data.missing=mean",
+             "data.validation_fraction=0", "data.normalize=none", NULL);
+    assert_int_equal(c.nfilter, 2);
+    if (loader_load(&c, &s, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(s.rows_read, 10);
+    assert_int_equal(s.rows_filtered, 6); /* rows a = 3, 6, 7 (missing w), 8, 9, 10 */
+    assert_int_equal(s.rows_dropped, 0);
+    assert_int_equal(s.missing[0] + s.missing[1] + s.missing[2], 0); /* w's missing cell is not a feature's */
+    static const double want_a[] = { 1, 2, 4, 5 };
+    assert_int_equal(s.train.n, 4);
+    for (size_t k = 0; k < 4; k++) {
+        assert_same_double(s.train.x[2 * k], want_a[k]);
+        assert_same_double(s.train.x[2 * k + 1], 2 * want_a[k]);
+        assert_same_double(s.train.y[k], 3 * want_a[k]);
+    }
+    assert_true(s.record.rows_filtered == 6);
+    splits_free(&s);
+
+    /* a filter that leaves too few rows says so */
+    make_cfg(&c, fx->csv, "a,b", "y", "data.filter=a > 9", "data.missing=mean", NULL);
+    assert_int_equal(loader_load(&c, &s, &e), E_DATA);
+    assert_msg(&e, "%s: 1 usable rows (of 10 read); at least 2 are needed (9 left out by [data] filter)", fx->csv);
+}
+
+static void test_loader_filter_applies_before_the_split_and_its_record(void **state)
+{
+    Fx *fx = *state;
+    enum { N = 60 };
+    write_rows(fx->csv, N, NULL, NULL);
+    Config c;
+    Splits s, again;
+    Model m;
+    Err e = {0};
+    make_cfg(&c, fx->csv, "a,b", "y", "data.filter=a > 10", "data.test_fraction=0.2", "train.seed=5", NULL);
+    if (loader_load(&c, &s, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(s.rows_filtered, 10); /* file rows 0..9: a = 1..10 */
+    assert_int_equal(s.train.n + s.val.n + s.test.n, N - 10);
+    for (size_t i = 0; i < s.record.nval; i++)
+        assert_true(s.record.val_rows[i] >= 10);
+    for (size_t i = 0; i < s.record.ntest; i++)
+        assert_true(s.record.test_rows[i] >= 10);
+    save_model(fx, &c, &s);
+    assert_int_equal(h5_model_load(fx->model, &m, &e), 0);
+    assert_true(m.data.rows_filtered == 10);
+    if (loader_load_for_model(&c, &m, &again, &e))
+        fail_msg("%s", e.msg);
+    assert_same_dataset(&s.test, &again.test);
+    assert_same_dataset(&s.val, &again.val);
+    assert_same_dataset(&s.train, &again.train);
+    splits_free(&again);
+    splits_free(&s);
+    model_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -618,6 +685,8 @@ int main(void)
         T(test_loader_reads_an_hdf5_table_as_it_reads_the_csv),
         T(test_loader_rederives_the_split_of_a_saved_model),
         T(test_loader_detects_a_changed_data_file),
+        T(test_loader_filter_keeps_the_rows_that_meet_every_condition),
+        T(test_loader_filter_applies_before_the_split_and_its_record),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

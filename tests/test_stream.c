@@ -105,9 +105,21 @@ static void make_cfg(Config *c, const char *path, ...)
         fail_msg("%s", e.msg);
 }
 
-/* The reference: every row of part `which` that c's missing policy keeps,
- * in file order, filled with the training rows' means (missing = mean),
- * not normalised. Computed from the whole table held in memory. */
+/* Whether row i of the table meets c's [data] filter. */
+static int passes(const Fx *fx, const Config *c, size_t i)
+{
+    for (int k = 0; k < c->nfilter; k++) {
+        int col = cfg_column(c, c->filter_cond[k].column); /* a, b, y: table columns 0, 1, 2 */
+        if (!cmp_holds(c->filter_cond[k].op, fx->cols[(size_t)col * NROWS + i], c->filter_cond[k].value))
+            return 0;
+    }
+    return 1;
+}
+
+/* The reference: every row of part `which` that c's filter and missing
+ * policy keep, in file order, filled with the training rows' means
+ * (missing = mean), not normalised. Computed from the whole table held in
+ * memory. */
 static void reference(const Fx *fx, const Config *c, int which, Dataset *out)
 {
     const double *a = fx->cols, *b = a + NROWS, *y = b + NROWS;
@@ -116,14 +128,14 @@ static void reference(const Fx *fx, const Config *c, int which, Dataset *out)
     double sum = 0.0;
     size_t n = 0, k = 0;
     for (size_t i = 0; i < NROWS; i++)
-        if (!isnan(a[i]) && !isnan(y[i]) &&
+        if (!isnan(a[i]) && !isnan(y[i]) && passes(fx, c, i) &&
             stream_part(c->seed, c->validation_fraction, c->test_fraction, i) == DATA_PART_TRAIN) {
             sum += a[i];
             n++;
         }
     double mean_a = sum / (double)n;
     for (size_t i = 0; i < NROWS; i++) {
-        if (isnan(y[i]) || (c->missing == MISSING_DROP && isnan(a[i])))
+        if (!passes(fx, c, i) || isnan(y[i]) || (c->missing == MISSING_DROP && isnan(a[i])))
             continue;
         if (stream_part(c->seed, c->validation_fraction, c->test_fraction, i) != which)
             continue;
@@ -153,6 +165,16 @@ static void assert_norm_close(const Norm *got, const Norm *want)
 
 /* Every training row through chunk() in pieces of `piece` rows equals the
  * reference normalised with the stream's statistics, bit for bit. */
+/* stream_load of c, failing the test on an error. */
+static StreamTrain *load(const Config *c, Splits *s, StreamCounts *cnt)
+{
+    StreamTrain *st = NULL;
+    Err e = { 0 };
+    if (stream_load(c, s, &st, cnt, &e))
+        fail_msg("%s", e.msg);
+    return st;
+}
+
 static void assert_chunks_match(TrainData *td, Dataset *ref, const Norm *nm, size_t piece)
 {
     Err e = { 0 };
@@ -272,11 +294,9 @@ static void test_stream_missing_drop_skips_rows_and_counts_them(void **state)
     Config c;
     make_cfg(&c, fx->h5, "data.missing=drop", NULL);
     Splits s;
-    StreamTrain *st = NULL;
     StreamCounts cnt;
     Err e = { 0 };
-    if (stream_load(&c, &s, &st, &cnt, &e))
-        fail_msg("%s", e.msg);
+    StreamTrain *st = load(&c, &s, &cnt);
     size_t miss_a = 0, miss_y = 0, either = 0;
     for (size_t i = 0; i < NROWS; i++) {
         miss_a += i % 97 == 5;
@@ -299,6 +319,46 @@ static void test_stream_missing_drop_skips_rows_and_counts_them(void **state)
     data_free(&ref);
     stream_free(&st);
     splits_free(&s);
+    cfg_free(&c);
+}
+
+static void test_stream_filter_skips_rows_and_counts_them(void **state)
+{
+    Fx *fx = *state;
+    write_table(fx, 0, 0);
+    Config c;
+    make_cfg(&c, fx->h5, "data.filter=a < 200, b >= -20", NULL);
+    Splits s;
+    StreamCounts cnt;
+    Err e = { 0 };
+    StreamTrain *st = load(&c, &s, &cnt);
+    size_t out = 0;
+    for (size_t i = 0; i < NROWS; i++)
+        out += !passes(fx, &c, i);
+    assert_true(out > NROWS / 4 && out < NROWS); /* the filter does something, and leaves rows */
+    assert_int_equal(s.rows_filtered, out);
+    assert_int_equal(s.rows_dropped, 0);
+    assert_int_equal(cnt.ntrain + cnt.nval + cnt.ntest, NROWS - out);
+    Dataset ref = { 0 };
+    reference(fx, &c, DATA_PART_TRAIN, &ref);
+    TrainData td = stream_train_data(st);
+    assert_chunks_match(&td, &ref, &s.norm, 30000);
+    data_free(&ref);
+    stream_free(&st);
+    splits_free(&s);
+    cfg_free(&c);
+
+    /* a filter on another column than the features and the target */
+    cfg_defaults(&c);
+    char a[400];
+    snprintf(a, sizeof a, "data.path=%s", fx->h5);
+    assert_int_equal(cfg_set(&c, a, &e), 0);
+    assert_int_equal(cfg_set(&c, "data.features=a", &e), 0);
+    assert_int_equal(cfg_set(&c, "data.target=y", &e), 0);
+    assert_int_equal(cfg_set(&c, "data.stream=true", &e), 0);
+    assert_int_equal(cfg_set(&c, "data.filter=b > 0", &e), 0);
+    assert_int_equal(cfg_finish(&c, &e), E_CONFIG);
+    assert_non_null(strstr(e.msg, "[data] filter: \"b\" is neither a feature nor the target; with stream = true"));
     cfg_free(&c);
 }
 
@@ -427,6 +487,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stream_minmax_stats_match_norm_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_missing_drop_skips_rows_and_counts_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_filter_skips_rows_and_counts_them, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_missing_mean_fills_with_the_training_rows_mean, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_missing_error_names_the_column_and_row, setup, teardown),
         cmocka_unit_test(test_stream_key_needs_an_hdf5_path),
