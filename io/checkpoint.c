@@ -14,6 +14,9 @@
  *   /optim     attrs kind (string), t (int64); state float64 (nbufs, nparams)
  *   /curves    epoch int64 (n); one float64 (n) per column, creation order
  *   /best      attrs epoch (int64, -1 = none), val_loss; params float64 (nparams)
+ *   /rollback  (mid-epoch checkpoints only) as /state, one attr per TrainState
+ *              field, plus t (int64); values float64 (1 + nbufs, nparams):
+ *              the params, then the optimizer buffers, at the epoch's start
  *   /data      attrs fingerprint (uint64), rows_read (int64),
  *              rows (int64, 3), split_hash (uint64, 3): train, val, test
  * Flat arrays (optim/state rows, best/params) use the params layout: for
@@ -747,6 +750,12 @@ static int ckpt_check(const Ckpt *c, const char *path, Err *err)
         if (!all_finite(o->buf[b], o->n))
             return err_set(err, E_NUMERIC, "%s: not written: optimizer state buffer %d holds a "
                            "non-finite value (step %lld)", path, b, (long long)c->st->step);
+    if (c->roll.held && !c->roll.vals)
+        return err_set(err, E_STATE, "%s: cannot save an inconsistent checkpoint: the rollback point is "
+                       "missing [io/checkpoint.c:%d]", path, __LINE__);
+    if (c->roll.held && !all_finite(c->roll.vals, (size_t)(1 + o->nbufs) * o->n))
+        return err_set(err, E_NUMERIC, "%s: not written: the rollback point holds a non-finite value "
+                       "(step %lld)", path, (long long)c->st->step);
     return 0;
 }
 
@@ -785,24 +794,20 @@ done:
     return rc;
 }
 
-static int save_train_part(Writer *w, const Ckpt *c, double *scratch)
+/* Group obj with one attribute per TrainState field of *st. */
+static int save_state(Writer *w, const char *obj, const TrainState *st)
 {
-    const Optim *o = c->opt;
-    const Curves *cv = c->curves;
-    const CkptDataId *d = &c->data;
     int nf, rc = 0;
     const TrainStateField *fields = train_state_fields(&nf);
-    char obj[OBJ_MAX];
-
-    TRY(w_group(w, "/state", 0));
+    TRY(w_group(w, obj, 0));
     for (int i = 0; i < nf; i++) {
-        const char *p = (const char *)c->st + fields[i].offset;
+        const char *p = (const char *)st + fields[i].offset;
         switch (fields[i].type) {
         case TSF_I64:
-            TRY(w_attr_i64(w, "/state", fields[i].name, *(const int64_t *)p));
+            TRY(w_attr_i64(w, obj, fields[i].name, *(const int64_t *)p));
             break;
         case TSF_F64:
-            TRY(w_attr_f64(w, "/state", fields[i].name, *(const double *)p));
+            TRY(w_attr_f64(w, obj, fields[i].name, *(const double *)p));
             break;
         default:
             rc = err_set(w->err, E_STATE, "%s: TrainState field %s has a type checkpoints do "
@@ -810,6 +815,19 @@ static int save_train_part(Writer *w, const Ckpt *c, double *scratch)
             goto done;
         }
     }
+done:
+    return rc;
+}
+
+static int save_train_part(Writer *w, const Ckpt *c, double *scratch)
+{
+    const Optim *o = c->opt;
+    const Curves *cv = c->curves;
+    const CkptDataId *d = &c->data;
+    int rc = 0;
+    char obj[OBJ_MAX];
+
+    TRY(save_state(w, "/state", c->st));
 
     TRY(w_group(w, "/optim", 0));
     TRY(w_attr_str(w, "/optim", "kind", optim_name(o->kind)));
@@ -819,7 +837,7 @@ static int save_train_part(Writer *w, const Ckpt *c, double *scratch)
     hsize_t odims[2] = { (hsize_t)o->nbufs, (hsize_t)o->n };
     TRY(w_dset_f64(w, "/optim/state", 2, odims, scratch));
 
-    hsize_t n = (hsize_t)cv->n;
+    hsize_t n = (hsize_t)cv->n, np = (hsize_t)c->net->nparams;
     TRY(w_group(w, "/curves", 1));
     TRY(w_dset(w, "/curves/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &n, cv->epoch));
     for (int j = 0; j < cv->ncols; j++) {
@@ -827,11 +845,17 @@ static int save_train_part(Writer *w, const Ckpt *c, double *scratch)
         TRY(w_dset_f64(w, obj, 1, &n, cv->cols[j]));
     }
 
-    hsize_t np = (hsize_t)c->net->nparams;
     TRY(w_group(w, "/best", 0));
     TRY(w_attr_i64(w, "/best", "epoch", c->best.epoch));
     TRY(w_attr_f64(w, "/best", "val_loss", c->best.val_loss));
     TRY(w_dset_f64(w, "/best/params", 1, &np, c->best.params));
+
+    if (c->roll.held) {
+        hsize_t rdims[2] = { (hsize_t)(1 + o->nbufs), np };
+        TRY(save_state(w, "/rollback", &c->roll.st));
+        TRY(w_attr_i64(w, "/rollback", "t", c->roll.t));
+        TRY(w_dset_f64(w, "/rollback/values", 2, rdims, c->roll.vals));
+    }
 
     TRY(w_group(w, "/data", 0));
     TRY(w_attr(w, "/data", "fingerprint", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->fingerprint));
@@ -926,30 +950,51 @@ done:
     return rc;
 }
 
-static int load_state(hid_t f, Ckpt *c, const char *path, Err *err)
+/* The TrainState fields of group obj into *st; extra attributes beyond
+ * the fields (obj's own, such as /rollback's t) number `extra`. */
+static int load_state(hid_t f, const char *obj, int extra, TrainState *st, const char *path, Err *err)
 {
-    const char *where = "/state";
+    const char *where = obj;
     hid_t g = H5I_INVALID_HID;
     H5O_info_t info;
     int nf, rc = 0;
     const TrainStateField *fields = train_state_fields(&nf);
-    TRY(need_obj(f, "/state", path, err));
+    TRY(need_obj(f, obj, path, err));
     for (int i = 0; i < nf; i++) {
-        char *p = (char *)c->st + fields[i].offset;
+        char *p = (char *)st + fields[i].offset;
         if (fields[i].type != TSF_I64 && fields[i].type != TSF_F64)
             FAIL(E_STATE, "%s: TrainState field %s has a type checkpoints do not know "
                  "[io/checkpoint.c:%d]", path, fields[i].name, __LINE__);
         int i64 = fields[i].type == TSF_I64;
-        TRY(r_attr(f, "/state", fields[i].name, i64 ? H5T_INTEGER : H5T_FLOAT,
+        TRY(r_attr(f, obj, fields[i].name, i64 ? H5T_INTEGER : H5T_FLOAT,
                    i64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, 1, p, path, err));
     }
-    CHECK_H5(g = H5Gopen2(f, "/state", H5P_DEFAULT));
+    CHECK_H5(g = H5Gopen2(f, obj, H5P_DEFAULT));
     CHECK_H5(H5Oget_info2(g, &info, H5O_INFO_NUM_ATTRS));
-    if (info.num_attrs != (hsize_t)nf)
-        FAIL(E_STATE, "%s: /state: %llu fields, this housenet keeps %d: the checkpoint holds state "
-             "it cannot restore", path, (unsigned long long)info.num_attrs, nf);
+    if (info.num_attrs != (hsize_t)(nf + extra))
+        FAIL(E_STATE, "%s: %s: %llu fields, this housenet keeps %d: the checkpoint holds state "
+             "it cannot restore", path, obj, (unsigned long long)info.num_attrs - (unsigned long long)extra, nf);
 done:
     CLOSE_H5(g, H5Gclose);
+    return rc;
+}
+
+/* /rollback, when the file has one and the caller gave room for it. */
+static int load_rollback(hid_t f, Ckpt *c, const char *path, Err *err)
+{
+    const char *where = "/rollback";
+    htri_t has;
+    int rc = 0;
+    c->roll.held = 0;
+    CHECK_H5(has = H5Lexists(f, "/rollback", H5P_DEFAULT));
+    if (!has || !c->roll.vals)
+        return 0;
+    hsize_t dims[2] = { (hsize_t)(1 + c->opt->nbufs), (hsize_t)c->net->nparams };
+    TRY(load_state(f, "/rollback", 1, &c->roll.st, path, err));
+    TRY(r_attr(f, "/rollback", "t", H5T_INTEGER, H5T_NATIVE_INT64, 1, &c->roll.t, path, err));
+    TRY(r_dset(f, "/rollback/values", H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, c->roll.vals, path, err));
+    c->roll.held = 1;
+done:
     return rc;
 }
 
@@ -1041,10 +1086,11 @@ int ckpt_load(const char *path, Ckpt *c, Err *err)
     TRY(check_sum(f, path, NULL, NULL, err));
     TRY(load_model_part(f, c, path, err));
     TRY(load_norm(f, c, path, err));
-    TRY(load_state(f, c, path, err));
+    TRY(load_state(f, "/state", 0, c->st, path, err));
     TRY(load_optim(f, c, path, err));
     TRY(load_curves(f, c, path, err));
     TRY(load_rest(f, c, path, err));
+    TRY(load_rollback(f, c, path, err));
 done:
     CLOSE_H5(f, H5Fclose);
     if (rc)

@@ -8,8 +8,9 @@
  * A checkpoint holds everything a run needs to continue bit for bit: the
  * parameters, the optimizer (kind, t, every state buffer), the TrainState
  * (every field of train_state_fields(), so new fields need no change here),
- * the curves so far, the best parameters so far, the normalisation, the
- * resolved config and an identity of the training data. There is no RNG
+ * the curves so far, the best parameters so far, the point a divergence
+ * rolls back to (mid-epoch checkpoints), the normalisation, the resolved
+ * config and an identity of the training data. There is no RNG
  * state: epoch e's row order is drawn from (seed, e) alone, so the seed in
  * the config and the TrainState suffice. No hid_t leaves this module. */
 #ifndef HOUSENET_CHECKPOINT_H
@@ -49,6 +50,17 @@ typedef struct CkptBest {
     double *params;           /* (nparams), the params layout */
 } CkptBest;
 
+/* Where a divergence later in the epoch rolls back to (Trainer.snap): the
+ * epoch's start, after any rollback within it. Only a checkpoint taken
+ * mid-epoch (st->epoch_step > 0) holds one. */
+typedef struct CkptRollback {
+    int held;                 /* save: write it; load: 1 when the file has one */
+    TrainState st;
+    int64_t t;                /* optimizer updates */
+    double *vals;             /* (1 + opt->nbufs) x nparams: params, then the optimizer buffers;
+                                 borrowed (load: the caller's room) */
+} CkptRollback;
+
 /* Everything a checkpoint holds. ckpt_save reads every member (all
  * borrowed). ckpt_load writes into the caller's objects, which must have
  * the run's shapes already (from its config): net->params, opt->t and its
@@ -66,6 +78,7 @@ typedef struct Ckpt {
     const char *target_name;        /* save only */
     char *config_text;              /* the resolved config (cfg_text_new) */
     CkptDataId data;
+    CkptRollback roll;              /* load: roll.vals needs room; NULL skips it */
 } Ckpt;
 
 /* Writes c to path atomically (atomic.h): built in memory, checksummed,

@@ -275,7 +275,8 @@ static int save_checkpoint(RunCtx *ctx, const TrainState *st, Err *err)
     Ckpt c = { .net = ctx->net, .opt = ctx->opt, .st = &now, .curves = &ctx->curves,
                .best = ctx->best, .norm = ctx->s->sp.norm, .feat_names = names,
                .target_name = ctx->cfg->target, .config_text = ctx->config_text,
-               .data = ctx->data };
+               .data = ctx->data,
+               .roll = { st->epoch_step > 0, ctx->tr->snap_state, ctx->tr->snap_t, ctx->tr->snap } };
     char path[RUN_PATH_MAX];
     int rc;
     if ((rc = save_best(ctx, err)) || (rc = ckpt_name(ctx->run_dir, st, path, sizeof path, err)) ||
@@ -467,7 +468,8 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
 {
     const RunArgs *a = ctx->args;
     const char *target = a->resume_from ? a->resume_from : ctx->run_dir;
-    Ckpt c = { .net = ctx->net, .opt = ctx->opt, .st = st, .curves = &ctx->curves, .best = ctx->best };
+    Ckpt c = { .net = ctx->net, .opt = ctx->opt, .st = st, .curves = &ctx->curves, .best = ctx->best,
+               .roll = { .vals = ctx->tr->snap } };
     char **paths = NULL, *saved = NULL, dir[RUN_PATH_MAX];
     size_t n = 0, i = 0;
     int rc = 0, from_dir = 0, removed = 0;
@@ -534,6 +536,11 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
     ctx->best.epoch = c.best.epoch;
     ctx->best.val_loss = c.best.val_loss;
     ctx->best_dirty = c.best.epoch >= 0; /* best.h5 may be missing or ahead of it */
+    if (c.roll.held) { /* stopped mid-epoch: a divergence later in it goes back to the epoch's start */
+        ctx->tr->snap_state = c.roll.st;
+        ctx->tr->snap_t = c.roll.t;
+        ctx->tr->snap_held = 1;
+    }
     snprintf(ctx->ckpt_path, sizeof ctx->ckpt_path, "%s", paths[i]);
     ctx->saved_epoch = st->epoch;
     ctx->saved_step = st->step;

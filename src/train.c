@@ -553,7 +553,9 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
                        o->divergence_factor);
     const int64_t spe = train_steps_per_epoch(train->nrows, o->batch_size);
     int rc;
-    snapshot_take(t, net, opt, st);
+    if (!t->snap_held || st->epoch_step == 0)
+        snapshot_take(t, net, opt, st);
+    t->snap_held = 0;
     if (st->epoch == 0 && st->epoch_step == 0) {
         double lr0 = sched_lr(&o->sched, o->lr, st->lr_scale, 1, o->epochs, 0, spe);
         EpochStats s0 = { 0, 0.0, val ? trainer_loss(t, net, val) : NAN, lr0, 0.0, 0.0, NAN };

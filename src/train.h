@@ -143,11 +143,15 @@ typedef struct Trainer {
     size_t nrows;        /* training rows */
     size_t nchunks;
     /* The last good point, for rolling back after a divergence: params,
-     * then OPTIM_MAX_BUFS optimizer buffers, all (nparams); taken when
-     * train_run starts and at every epoch start. */
+     * then OPTIM_MAX_BUFS optimizer buffers, all (nparams); taken at every
+     * epoch start, and when train_run starts unless snap_held. A run
+     * stopped mid-epoch keeps it in its checkpoint (the epoch's start);
+     * the caller that restores it there sets snap_held, so that a resumed
+     * run rolls back to where the uninterrupted one would. */
     double *snap;        /* owned, ((1 + OPTIM_MAX_BUFS) * nparams) */
     int64_t snap_t;      /* optimizer updates at the snapshot */
     TrainState snap_state;
+    int snap_held;       /* 1: snap holds the resumed epoch's start (train_run clears it) */
     /* The parameters of the best validation epoch (with restore_best).
      * best_held is the epoch they belong to, -1 when none: a resumed run
      * holds them only if the caller restored this buffer too. */
@@ -191,8 +195,8 @@ void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c
  * Divergence: a non-finite loss, gradient or updated parameter never
  * stays in params, and an epoch whose mean training loss is above
  * TRAIN_BLOWUP x st->start_loss is not kept. Up to o->divergence_retries times, params, optimizer
- * and *st go back to the snapshot (the epoch start, or where this call
- * began) and st->lr_scale is multiplied by o->divergence_factor; after
+ * and *st go back to the snapshot (the epoch start; where this call began
+ * when it began mid-epoch without t->snap_held) and st->lr_scale is multiplied by o->divergence_factor; after
  * that the run stops with E_NUMERIC and params, optimizer and *st at the
  * snapshot. Returns 0 when done (st->stopped = 1 after an early stop). */
 int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Dataset *val,

@@ -11,6 +11,9 @@
 #  3. A checkpoint write that fails (file size limit, as on a full disk):
 #     the run exits 1 naming the file and the reason, the previous
 #     checkpoint is intact, and resuming later ends bit-identical.
+#  4. A run stopped inside an epoch that later rolls back after a
+#     divergence: resumed, it rolls back to the same point and ends
+#     bit-identical.
 # usage: kill_test.sh HOUSENET SOURCE_DIR [SEED]
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -196,6 +199,47 @@ if train wf 2 --resume >/dev/null 2>wf.err && msg=$(same_run wref wf 2>&1); then
 else
   bad "resume after the failed write: $msg $(cat wf.err)"
 fi
+
+# ---- 4. a run stopped mid-epoch, before a divergence rollback -------------
+# With a rate that warms up to 4, the mean training loss of epoch 6 blows
+# up and the run rolls back to the end of epoch 5 at a tenth of the rate.
+# A run allowed no rollback stops there, leaving checkpoints from inside
+# epoch 6; resumed from each with rollbacks allowed, it must roll back to
+# the same point (the epoch's start, which the checkpoint keeps) and end
+# as the run that was never interrupted, events included.
+SETS="--set model.hidden=16,16 --set train.optimizer=sgd --set train.learning_rate=4
+      --set train.warmup_epochs=10 --set train.epochs=12 --set run.checkpoint_every_steps=10
+      --set run.checkpoint_every=1 --set run.keep_checkpoints=100 --set train.divergence_retries=5"
+train dref 2 >/dev/null 2>dref.err || bad "rollback reference run: $(cat dref.err)"
+train dcut 1 --set train.divergence_retries=0 >/dev/null 2>dcut.err
+status=$?
+mids=$(ls dcut/checkpoints | sed -n 's/^\(ckpt-e000005-s0*\(1[7-9][0-9]\)\.h5\)$/\1/p')
+if [ $status -eq 1 ] && grep -q "training diverged at epoch 6" dcut.err && [ -n "$mids" ]; then
+  ok "a run allowed no rollback stops at epoch 6, leaving checkpoints inside it"
+else
+  bad "rollback cut: status $status, checkpoints $(ls dcut/checkpoints | tr '\n' ' '), $(cat dcut.err)"
+fi
+same_events() { # REF DIR
+  $PY - "$1" "$2" <<'PYEOF'
+import sys, h5py
+a, b = (h5py.File(d + "/curves.h5", "r")["events"] for d in sys.argv[1:3])
+for k in ("epoch", "step", "kind"):
+    if list(a[k][()]) != list(b[k][()]):
+        sys.exit("events/%s: %s, expected %s" % (k, list(b[k][()]), list(a[k][()])))
+if b"rollback" not in list(a["kind"][()]):
+    sys.exit("the reference run did not roll back: %s" % list(a["kind"][()]))
+PYEOF
+}
+for m in $mids; do
+  rm -rf dres
+  cp -r dcut dres
+  if train dres 2 --resume "dres/checkpoints/$m" >/dev/null 2>dres.err && msg=$(same_run dref dres 2>&1) &&
+     msg=$(same_events dref dres 2>&1); then
+    ok "resumed from $m (inside the epoch that rolls back): bit-identical, the same rollback"
+  else
+    bad "resume from $m before a rollback: $msg $(cat dres.err)"
+  fi
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -243,6 +243,51 @@ static void test_a_checkpoint_round_trips_every_piece_bit_for_bit(void **state)
     pieces_free(&p);
 }
 
+static void test_a_mid_epoch_rollback_point_round_trips_and_is_absent_otherwise(void **state)
+{
+    Fixture *fx = *state;
+    const int hidden[] = { 3 };
+    Pieces p, q;
+    Err err = { 0 };
+    pieces_make(&p, hidden, 1, 2, 5, 13);
+    size_t n = 3 * p.net.nparams; /* params and two optimizer buffers */
+    double *vals = malloc(n * sizeof(double)), *room = calloc(n, sizeof(double));
+    assert_true(vals && room);
+    for (size_t k = 0; k < n; k++)
+        vals[k] = 0.5 + (double)k / 7.0;
+    TrainState at = p.st;
+    at.epoch_step = 0;
+    at.lr_scale = 0.25;
+    p.c.roll = (CkptRollback){ 1, at, 777, vals };
+    save_ok(fx->path, &p);
+    pieces_blank_like(&q, &p);
+    q.c.roll.vals = room;
+    if (ckpt_load(fx->path, &q.c, &err))
+        fail_msg("load: %s", err.msg);
+    assert_int_equal(q.c.roll.held, 1);
+    assert_int_equal(q.c.roll.t, 777);
+    assert_memory_equal(&q.c.roll.st, &at, sizeof at);
+    assert_memory_equal(room, vals, n * sizeof(double));
+    blank_free(&q);
+
+    p.c.roll.held = 0; /* an epoch-boundary checkpoint has none */
+    save_ok(fx->path, &p);
+    pieces_blank_like(&q, &p);
+    q.c.roll.vals = room;
+    q.c.roll.held = 1;
+    assert_int_equal(ckpt_load(fx->path, &q.c, &err), 0);
+    assert_int_equal(q.c.roll.held, 0);
+    blank_free(&q);
+
+    vals[4] = NAN; /* never written with a non-finite value */
+    p.c.roll.held = 1;
+    assert_int_equal(ckpt_save(fx->path, &p.c, &err), E_NUMERIC);
+    assert_non_null(strstr(err.msg, "the rollback point holds a non-finite value"));
+    free(vals);
+    free(room);
+    pieces_free(&p);
+}
+
 static void test_equal_content_gives_a_byte_identical_file(void **state)
 {
     Fixture *fx = *state;
@@ -842,6 +887,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_a_checkpoint_round_trips_every_piece_bit_for_bit),
+        T(test_a_mid_epoch_rollback_point_round_trips_and_is_absent_otherwise),
         T(test_equal_content_gives_a_byte_identical_file),
         T(test_state_is_saved_field_by_field_from_the_field_table),
         T(test_a_flipped_byte_in_any_dataset_is_caught_by_the_checksum),
