@@ -14,6 +14,7 @@
 
 #include <ini.h>
 
+#include "csvread.h"
 #include "h5table.h"
 #include "sched.h"
 
@@ -413,13 +414,13 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
             snprintf(why, wcap, "value is longer than %zu characters", kd->size - 1);
             return -1;
         }
+        char d;
         if (field == c->delimiter) {
-            if (!strcmp(v, "tab") || !strcmp(v, "\\t"))
-                v = "\t";
-            if (strlen(v) != 1 || *v == '"' || *v == '\n' || *v == '\r') {
-                snprintf(why, wcap, "expected one character (e.g. , or ; or tab), got \"%.20s\"", v);
+            if (csv_delimiter_parse(v, &d)) {
+                snprintf(why, wcap, "expected " CSV_DELIMITER_RULE ", got \"%.20s\"", v);
                 return -1;
             }
+            v = d == '\t' ? "\t" : v;
         }
         copy_str(field, kd->size, v);
         return 0;

@@ -699,6 +699,21 @@ typedef struct CsvInput {
     int done;                   /* eof and the end of input has been handled */
 } CsvInput;
 
+int csv_delimiter_ok(char c)
+{
+    return c != '"' && c != '\r' && c != '\n' && c != '\0' && !csv_isdigit(c) && !strchr(".+-eE", c);
+}
+
+int csv_delimiter_parse(const char *s, char *out)
+{
+    if (!strcmp(s, "tab") || !strcmp(s, "\\t"))
+        s = "\t";
+    if (strlen(s) != 1 || !csv_delimiter_ok(s[0]))
+        return -1;
+    *out = s[0];
+    return 0;
+}
+
 /* Checks the delimiter, opens the file and sets up the tokenizers. On
  * failure everything opened is closed again (csv_input_close is safe). */
 static int csv_input_open(CsvReader *r, CsvInput *in)
@@ -706,9 +721,9 @@ static int csv_input_open(CsvReader *r, CsvInput *in)
     memset(in, 0, sizeof *in);
     in->cloc = (locale_t)0;
     unsigned char d = r->opt && r->opt->delimiter ? (unsigned char)r->opt->delimiter : ',';
-    if (d == '"' || d == '\r' || d == '\n' || csv_isdigit((char)d) || strchr(".+-eE", d))
-        return csv_fail(r, err_set(r->err, E_CONFIG, "%.256s: the delimiter '%c' cannot be used; use ',', ';' or a tab",
-                                   r->path, d == '\r' || d == '\n' ? '?' : d));
+    if (!csv_delimiter_ok((char)d))
+        return csv_fail(r, err_set(r->err, E_CONFIG, "%.256s: the delimiter '%c' cannot be used; use "
+                                   CSV_DELIMITER_RULE, r->path, d == '\r' || d == '\n' ? '?' : d));
     r->delim = d;
     r->line = 1;
     r->rec_line = 1;

@@ -96,4 +96,13 @@ void csv_inspect_free(CsvColumnInfo **cols, int *ncols);
  * csv_rows_read's callbacks are. */
 int csv_parse_number(const char *s, size_t len, double *out);
 
+/* The delimiter rule, for the readers, the config and the command line:
+ * any one character but a quote, CR, LF, a digit or one of . + - e E
+ * (those are parts of numbers). CSV_DELIMITER_RULE words it for messages. */
+#define CSV_DELIMITER_RULE "one character (e.g. , or ; or tab) other than a quote, a digit, . + - e or E"
+int csv_delimiter_ok(char c);
+/* A delimiter as written: one character csv_delimiter_ok accepts, or
+ * "tab" or "\t" for a tab. Returns 0 with *out, -1 when s is not one. */
+int csv_delimiter_parse(const char *s, char *out);
+
 #endif

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvread.h"
+
 #define ROWS_CHUNK (1 << 16)
 #define ROWS_OPTIONS (CSV_APPEND_NULL | CSV_REPALL_NL)
 
@@ -117,9 +119,9 @@ int csv_rows_read(const char *path, char delim, CsvRowFn fn, void *ctx, Err *err
     char *buf = NULL;
     locale_t cloc = (locale_t)0, old = (locale_t)0;
     unsigned char d = delim ? (unsigned char)delim : ',';
-    if (d == '"' || d == '\r' || d == '\n')
-        return err_set(err, E_CONFIG, "%.256s: the delimiter '%c' cannot be used; use ',', ';' or a tab", path,
-                       d == '"' ? '"' : '?');
+    if (!csv_delimiter_ok((char)d))
+        return err_set(err, E_CONFIG, "%.256s: the delimiter '%c' cannot be used; use " CSV_DELIMITER_RULE, path,
+                       d == '\r' || d == '\n' ? '?' : d);
     f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) {
         int e = errno;
@@ -180,12 +182,8 @@ done:
 
 int csv_parse_delimiter(const char *s, const char *opt, char *out, Err *err)
 {
-    if (!strcmp(s, "tab") || !strcmp(s, "\\t"))
-        *out = '\t';
-    else if (strlen(s) == 1 && s[0] != '"' && s[0] != '\r' && s[0] != '\n')
-        *out = s[0];
-    else
-        return err_set(err, E_USAGE, "%s: expected one character or tab, got \"%.20s\"", opt, s);
+    if (csv_delimiter_parse(s, out))
+        return err_set(err, E_USAGE, "%s \"%.20s\": expected " CSV_DELIMITER_RULE, opt, s);
     return 0;
 }
 

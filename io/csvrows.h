@@ -25,7 +25,7 @@ typedef int (*CsvRowFn)(void *ctx, size_t record, size_t line, int ncells, char 
  * E_CONFIG (an unusable delimiter), E_NOMEM, or fn's code. */
 int csv_rows_read(const char *path, char delim, CsvRowFn fn, void *ctx, Err *err);
 
-/* A delimiter given on the command line: one character, or "tab".
+/* A delimiter given on the command line (csv_delimiter_parse).
  * Returns 0 with *out, or E_USAGE with a message naming opt. */
 int csv_parse_delimiter(const char *s, const char *opt, char *out, Err *err);
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliargs.h"
+#include "csvrows.h"
 #include "h5table.h"
 
 #define NA_MAX 64
@@ -36,21 +38,6 @@ static int fail(const Err *err)
     return exit_status(err->code);
 }
 
-/* The value of option argv[*i] (`--opt value` or `--opt=value`). */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    return *i + 1 < argc ? argv[++*i] : NULL;
-}
-
-static int opt_is(const char *a, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
-}
-
 /* Parses [--table NAME] [--delimiter C] [--na-values LIST] [--quiet] and up
  * to npos positional arguments (exactly npos required). usage is the
  * command's one-line synopsis for messages. */
@@ -60,20 +47,18 @@ static int parse_args(int argc, char **argv, int npos, int allow_quiet, const ch
     memset(a, 0, sizeof *a);
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i], *v;
-        if (opt_is(s, "--table")) {
-            if (!(v = opt_value(argc, argv, &i, "--table")) || !v[0])
+        if (cli_opt_is(s, "--table")) {
+            if (!(v = cli_opt_value(argc, argv, &i, "--table")) || !v[0])
                 return err_set(err, E_USAGE, "--table needs a name; usage: %s", usage);
             a->table = v;
-        } else if (opt_is(s, "--delimiter")) {
-            if (!(v = opt_value(argc, argv, &i, "--delimiter")))
+        } else if (cli_opt_is(s, "--delimiter")) {
+            if (!(v = cli_opt_value(argc, argv, &i, "--delimiter")))
                 return err_set(err, E_USAGE, "--delimiter needs a character; usage: %s", usage);
-            if (!strcmp(v, "tab") || !strcmp(v, "\\t"))
-                v = "\t";
-            if (strlen(v) != 1)
-                return err_set(err, E_USAGE, "--delimiter \"%.20s\": expected one character (e.g. , or ; or tab)", v);
-            a->delimiter = v[0];
-        } else if (opt_is(s, "--na-values")) {
-            if (!(v = opt_value(argc, argv, &i, "--na-values")))
+            int rc = csv_parse_delimiter(v, "--delimiter", &a->delimiter, err);
+            if (rc)
+                return rc;
+        } else if (cli_opt_is(s, "--na-values")) {
+            if (!(v = cli_opt_value(argc, argv, &i, "--na-values")))
                 return err_set(err, E_USAGE, "--na-values needs a comma list, e.g. --na-values NA,?");
             if (strlen(v) >= sizeof a->na_buf)
                 return err_set(err, E_USAGE, "--na-values: the list is longer than %zu characters",

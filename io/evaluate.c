@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliargs.h"
 #include "csvread.h"
 #include "csvrows.h"
-#include "h5model.h"
 #include "infer.h"
 #include "ols.h"
 
@@ -258,18 +258,12 @@ int eval_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
     char delim = ',';
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
-        if (!strcmp(s, "--delimiter") || !strcmp(s, "-d")) {
-            int rc = i + 1 < argc ? csv_parse_delimiter(argv[++i], s, &delim, err)
-                                  : err_set(err, E_USAGE, "%s needs a character, e.g. %s ';'", s, s);
-            if (rc)
-                return rc;
+        int taken, rc = cli_model_option(argc, argv, &i, &model_path, &delim, &taken, err);
+        if (rc)
+            return rc;
+        if (taken)
             continue;
-        }
-        if (!strcmp(s, "--model") || !strncmp(s, "--model=", 8)) {
-            model_path = s[7] == '=' ? s + 8 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!model_path)
-                return err_set(err, E_USAGE, "--model needs a path, e.g. --model runs/ames/model.h5");
-        } else if (!strcmp(s, "--json")) {
+        if (!strcmp(s, "--json")) {
             json = 1;
         } else if (s[0] == '-' && s[1]) {
             return err_set(err, E_USAGE, "evaluate: unknown option %.40s; usage: housenet evaluate --model "
@@ -285,14 +279,7 @@ int eval_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
     Model m = { 0 };
     Config c;
     EvalResult r;
-    cfg_defaults(&c);
-    char origin[CFG_PATH_MAX + 16];
-    snprintf(origin, sizeof origin, "%s:/config", model_path);
-    int rc = h5_model_load(model_path, &m, err);
-    if (!rc)
-        rc = cfg_load_text(&c, m.config_text, origin, err);
-    if (!rc)
-        rc = cfg_finish(&c, err);
+    int rc = loader_open_model(model_path, &m, &c, err);
     if (!rc)
         rc = eval_run(model_path, &m, &c, data_path, delim, msg, &r, err);
     if (!rc) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "csvread.h"
+#include "h5model.h"
 #include "h5table.h"
 #include "rng.h"
 
@@ -449,5 +450,22 @@ int loader_build_net(const Config *c, int ninputs, Net *net, Err *err)
     }
     if (rc)
         net_free(net);
+    return rc;
+}
+
+int loader_open_model(const char *path, Model *m, Config *c, Err *err)
+{
+    char origin[CFG_PATH_MAX + 16];
+    snprintf(origin, sizeof origin, "%s:/config", path);
+    cfg_defaults(c);
+    int rc = h5_model_load(path, m, err);
+    if (!rc)
+        rc = cfg_load_text(c, m->config_text, origin, err);
+    if (!rc)
+        rc = cfg_finish(c, err);
+    if (rc) {
+        cfg_free(c);
+        model_free(m);
+    }
     return rc;
 }

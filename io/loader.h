@@ -81,6 +81,12 @@ int loader_filter(const Config *c, const Table *t, Dataset *d, size_t *rowid, si
  * many went, or (size_t)-1 when out of memory. */
 size_t loader_drop_missing(Dataset *d, size_t *rowid, int all_cols);
 
+/* Loads the model file path into *m and its resolved config (the text it
+ * stores, as cfg_load_text and cfg_finish read it) into *c, which it
+ * initialises; errors about the config name `path:/config`. On failure
+ * both are released. */
+int loader_open_model(const char *path, Model *m, Config *c, Err *err);
+
 /* The network the config describes, with its initial parameters
  * (xavier or uniform from the seed, or the [init] values). */
 int loader_build_net(const Config *c, int ninputs, Net *net, Err *err);

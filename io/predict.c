@@ -11,11 +11,12 @@
 #include <string.h>
 
 #include "atomic.h"
+#include "cliargs.h"
 #include "config.h"
 #include "csvread.h"
 #include "csvrows.h"
-#include "h5model.h"
 #include "infer.h"
+#include "loader.h"
 #include "model.h"
 
 /* An input is "far outside" the training data: beyond this many sd of the
@@ -138,18 +139,12 @@ int predict_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
     char delim = ',';
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
-        if (!strcmp(s, "--delimiter") || !strcmp(s, "-d")) {
-            int rc = i + 1 < argc ? csv_parse_delimiter(argv[++i], s, &delim, err)
-                                  : err_set(err, E_USAGE, "%s needs a character, e.g. %s ';'", s, s);
-            if (rc)
-                return rc;
+        int taken, rc = cli_model_option(argc, argv, &i, &model_path, &delim, &taken, err);
+        if (rc)
+            return rc;
+        if (taken)
             continue;
-        }
-        if (!strcmp(s, "--model") || !strncmp(s, "--model=", 8)) {
-            model_path = s[7] == '=' ? s + 8 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!model_path)
-                return err_set(err, E_USAGE, "--model needs a path, e.g. --model runs/ames/model.h5");
-        } else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
+        if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
             if (!(out_path = i + 1 < argc ? argv[++i] : NULL))
                 return err_set(err, E_USAGE, "%s needs a file name", s);
         } else if (s[0] == '-' && s[1]) {
@@ -168,12 +163,7 @@ int predict_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
     Config c;
     Pred p = { .path = in_path, .m = &m, .out = out, .delim = delim };
     char tmp[PATH_MAX] = "";
-    cfg_defaults(&c);
-    char origin[CFG_PATH_MAX + 16];
-    snprintf(origin, sizeof origin, "%s:/config", model_path);
-    int rc = h5_model_load(model_path, &m, err);
-    if (!rc)
-        rc = cfg_load_text(&c, m.config_text, origin, err);
+    int rc = loader_open_model(model_path, &m, &c, err);
     if (rc)
         goto done;
     p.delim = delim;

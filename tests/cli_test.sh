@@ -171,6 +171,14 @@ expect_error() { # name status pattern command...
 printf '[data]\npath = x.csv\n[train]\nlearnig_rate = 0.1\n' >typo.ini
 expect_error "unknown key -> status 2 with file:line" 2 'typo.ini:4: unknown key "learnig_rate" in [train] (did you mean "learning_rate"?)' \
   "$BIN" train typo.ini
+# One delimiter rule for the config, every command and the readers.
+RULE='other than a quote, a digit, . + - e or E'
+expect_error "a digit as --delimiter of evaluate -> the rule" 2 "-d \"5\": expected one character (e.g. , or ; or tab) $RULE" \
+  "$BIN" evaluate --model ames/model.h5 -d 5
+expect_error "a minus as [data] delimiter -> the rule, naming the key" 2 "[data] delimiter: expected one character (e.g. , or ; or tab) $RULE, got \"-\"" \
+  "$BIN" train "$SRC/configs/ames.ini" --set data.delimiter=- --dry-run
+expect_error "two characters as --delimiter of inspect -> the rule" 2 "--delimiter \"ab\": expected one character" \
+  "$BIN" inspect "$SRC/datasets/ames_housing.csv" --delimiter=ab
 printf '[data]\npath = nowhere.csv\nfeatures = a\ntarget = b\n[run]\ndir = shouldnotexist\n' >missing.ini
 expect_error "missing data file -> status 1" 1 'nowhere.csv' "$BIN" train missing.ini
 if [ -e shouldnotexist ]; then bad "run dir created for a failed load"; else ok "no run dir for a failed load"; fi
