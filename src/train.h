@@ -27,11 +27,20 @@
 #define TRAIN_BLOWUP 1e4
 
 /* Rows per chunk. An epoch visits the chunks of the training rows in a
- * seeded order and the rows of each chunk in a seeded order; batches never
+ * seeded order and the units of each chunk in a seeded order; batches never
  * straddle two chunks. So a chunk is all the data a step needs at once (data
  * larger than memory streams chunk by chunk), and the shuffle touches one
  * cache-sized chunk at a time. Fixed: results depend on it. */
 #define TRAIN_CHUNK 65536
+
+/* Rows per unit of the epoch order: an epoch shuffles the units of
+ * TRAIN_UNIT consecutive rows of a chunk (the last unit of a chunk may be
+ * shorter), not single rows, and a unit's rows stay together and in order.
+ * Drawing the order and fetching the rows then cost per unit rather than
+ * per row, and a unit is read as one run of memory. It is a good shuffle
+ * because the rows are stored in a random order to begin with
+ * (train_rows_permute). Fixed: results depend on it. */
+#define TRAIN_UNIT 16
 
 /* The fields after `shuffle` are all off when zero, so a TrainOpts that
  * names only the first six is plain mini-batch training at a constant rate. */
@@ -139,6 +148,7 @@ typedef struct Trainer {
     double *ybuf;        /* owned, (threads, TRAIN_BLOCK * noutputs) gathered targets */
     NetWork *work;       /* owned, (threads) workspaces of TRAIN_BLOCK rows */
     size_t *perm;        /* owned, (TRAIN_CHUNK): the order of rows in a chunk */
+    size_t *units;       /* owned, (TRAIN_CHUNK / TRAIN_UNIT): the order of its units */
     size_t *chunks;      /* owned, (nchunks): the epoch's chunk order */
     size_t nrows;        /* training rows */
     size_t nchunks;
@@ -178,8 +188,16 @@ void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out);
 
 /* The order of epoch `epoch` (1-based): t->chunks gets the chunk order. */
 void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch);
-/* The row order inside chunk c (of n rows) of that epoch, into t->perm. */
+/* The row order inside chunk c (of n rows) of that epoch, into t->perm:
+ * the chunk's units of TRAIN_UNIT rows in a seeded order (t->units), each
+ * unit's rows in order. Without o->shuffle, rows 0..n in order. */
 void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c, size_t n);
+
+/* Puts the rows of d in a random order drawn from seed alone (in place,
+ * x and y together), so that the unit order of an epoch is a good shuffle
+ * whatever order the rows came in. For training rows held in memory, once,
+ * before the first train_run. */
+void train_rows_permute(Dataset *d, uint64_t seed);
 
 /* Runs from *st to the end of epoch o->epochs, or until early stopping:
  * finishes the epoch in progress (skipping its first st->epoch_step

@@ -565,6 +565,108 @@ static void test_a_run_continued_from_its_state_mid_epoch_is_bit_identical(void 
     data_free(&d);
 }
 
+static void test_chunk_order_is_whole_units_in_order_drawn_from_seed_epoch_and_chunk(void **state)
+{
+    (void)state;
+    Err err = { 0 };
+    Net net;
+    int hidden[] = { 2 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    enum { N = 40 * TRAIN_UNIT + 7 }; /* the last unit short */
+    const size_t n = N;
+    Trainer t;
+    assert_int_equal(trainer_init(&t, &net, 32, 1, n, &err), 0);
+    TrainOpts o = { .epochs = 1, .batch_size = 32, .lr = 0.1, .seed = 3, .threads = 1, .shuffle = 1 };
+    size_t first[N], seen[N];
+    trainer_chunk_order(&t, &o, 2, 0, n);
+    memcpy(first, t.perm, sizeof first);
+    memset(seen, 0, sizeof seen);
+    size_t moved = 0;
+    for (size_t s = 0; s < n; s++) {
+        assert_true(first[s] < n);
+        seen[first[s]]++;
+        /* a unit starts at a multiple of TRAIN_UNIT; its rows follow in order */
+        if (first[s] % TRAIN_UNIT)
+            assert_true(s > 0 && first[s] == first[s - 1] + 1);
+        moved += first[s] != s;
+    }
+    for (size_t r = 0; r < n; r++)
+        assert_int_equal(seen[r], 1);
+    assert_true(moved > n / 2);
+    trainer_chunk_order(&t, &o, 2, 0, n); /* the same again: nothing else feeds it */
+    assert_memory_equal(first, t.perm, sizeof first);
+    trainer_chunk_order(&t, &o, 3, 0, n);
+    assert_memory_not_equal(first, t.perm, sizeof first);
+    o.shuffle = 0;
+    trainer_chunk_order(&t, &o, 2, 0, n);
+    for (size_t s = 0; s < n; s++)
+        assert_int_equal(t.perm[s], s);
+    trainer_free(&t);
+    net_free(&net);
+}
+
+static void test_rows_permute_keeps_each_target_with_its_features_and_depends_on_the_seed(void **state)
+{
+    (void)state;
+    Dataset a, b;
+    const size_t n = 1003;
+    synthetic(&a, n);
+    synthetic(&b, n);
+    for (size_t i = 0; i < n; i++) /* a target that names its row */
+        a.y[i] = b.y[i] = a.x[2 * i] * 3 + a.x[2 * i + 1];
+    train_rows_permute(&a, 11);
+    train_rows_permute(&b, 11);
+    assert_memory_equal(a.x, b.x, n * 2 * sizeof(double));
+    assert_memory_equal(a.y, b.y, n * sizeof(double));
+    size_t moved = 0;
+    Dataset c;
+    synthetic(&c, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(a.y[i] == a.x[2 * i] * 3 + a.x[2 * i + 1]);
+        moved += a.x[2 * i] != c.x[2 * i];
+    }
+    assert_true(moved > n / 2);
+    train_rows_permute(&c, 12);
+    assert_memory_not_equal(a.x, c.x, n * 2 * sizeof(double));
+    data_free(&a);
+    data_free(&b);
+    data_free(&c);
+}
+
+/* One full-batch step over a shuffled chunk with a short last unit: the
+ * rows fetched unit by unit are all the rows, each once. */
+static void test_a_full_batch_step_does_not_depend_on_the_row_order(void **state)
+{
+    (void)state;
+    Dataset d;
+    const size_t n = 70 * TRAIN_UNIT + 9;
+    synthetic(&d, n);
+    double p[2][13];
+    for (int shuffle = 0; shuffle < 2; shuffle++) {
+        Err err = { 0 };
+        Net net;
+        int hidden[] = { 3 };
+        assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+        net_init_xavier(&net, 9);
+        Trainer t;
+        Optim opt;
+        TrainOpts o = { .epochs = 1, .batch_size = (int)n, .lr = 0.5, .seed = 5, .threads = 1, .shuffle = shuffle };
+        assert_int_equal(trainer_init(&t, &net, o.batch_size, 1, n, &err), 0);
+        assert_int_equal(optim_init(&opt, OPT_SGD, net.nparams, &err), 0);
+        TrainState st = train_state_start(&o);
+        TrainData td = train_data_memory(&d);
+        assert_int_equal(train_run(&t, &net, &opt, &td, NULL, &o, &st, NULL, &err), 0);
+        assert_int_equal(st.step, 1);
+        memcpy(p[shuffle], net.params, sizeof p[0]);
+        optim_free(&opt);
+        trainer_free(&t);
+        net_free(&net);
+    }
+    for (int k = 0; k < 13; k++)
+        assert_true(fabs(p[0][k] - p[1][k]) < 1e-12);
+    data_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +683,9 @@ int main(void)
         cmocka_unit_test(test_schedule_and_warmup_set_each_steps_rate),
         cmocka_unit_test(test_clipping_bounds_the_step_of_sgd),
         cmocka_unit_test(test_a_run_continued_from_its_state_mid_epoch_is_bit_identical),
+        cmocka_unit_test(test_chunk_order_is_whole_units_in_order_drawn_from_seed_epoch_and_chunk),
+        cmocka_unit_test(test_rows_permute_keeps_each_target_with_its_features_and_depends_on_the_seed),
+        cmocka_unit_test(test_a_full_batch_step_does_not_depend_on_the_row_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
