@@ -79,7 +79,8 @@ typedef struct TrainState {
     int64_t plateau_wait;    /* epochs since the best or the last plateau reduction */
     int64_t divergences;     /* rollbacks taken */
     int64_t stopped;         /* 1: early stopping ended the run */
-    double start_loss;       /* training loss before the first step (0: not measured) */
+    double start_loss;       /* training loss before the first step, over the first chunk
+                                (0: not measured) */
 } TrainState;
 
 /* Every TrainState field, for checkpoints: a new field of TrainState gets a
@@ -96,7 +97,8 @@ const TrainStateField *train_state_fields(int *count);
 /* What the epoch hook sees after every epoch (epoch 0: before training). */
 typedef struct EpochStats {
     int64_t epoch;
-    double train_loss;   /* mean 1/2 (y - h)^2 over the epoch's steps (epoch 0: full pass) */
+    double train_loss;   /* mean 1/2 (y - h)^2 over the epoch's steps (epoch 0: over the
+                            first chunk, see train_run) */
     double val_loss;     /* mean over the validation rows after the epoch; NaN without them */
     double lr;
     double seconds;      /* wall time of the epoch */

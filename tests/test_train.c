@@ -633,6 +633,35 @@ static void test_rows_permute_keeps_each_target_with_its_features_and_depends_on
     data_free(&c);
 }
 
+/* One epoch of a 2-3-1 network (seed-9 Xavier start, SGD, seed 5) on d;
+ * params (13) and *st as it ends, *loss0 the loss of the first chunk's
+ * rows before it. */
+static void one_epoch(const Dataset *d, int batch, double lr, int shuffle, double *params, TrainState *st,
+                      double *loss0)
+{
+    Err err = { 0 };
+    Net net;
+    int hidden[] = { 3 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    net_init_xavier(&net, 9);
+    Trainer t;
+    Optim opt;
+    TrainOpts o = { .epochs = 1, .batch_size = batch, .lr = lr, .seed = 5, .threads = 1, .shuffle = shuffle };
+    assert_int_equal(trainer_init(&t, &net, batch, 1, d->n, &err), 0);
+    assert_int_equal(optim_init(&opt, OPT_SGD, net.nparams, &err), 0);
+    Dataset first = *d;
+    first.n = d->n < TRAIN_CHUNK ? d->n : TRAIN_CHUNK;
+    *loss0 = trainer_loss(&t, &net, &first);
+    *st = train_state_start(&o);
+    TrainData td = train_data_memory(d);
+    assert_int_equal(train_run(&t, &net, &opt, &td, NULL, &o, st, NULL, &err), 0);
+    assert_int_equal(net.nparams, 13);
+    memcpy(params, net.params, 13 * sizeof(double));
+    optim_free(&opt);
+    trainer_free(&t);
+    net_free(&net);
+}
+
 /* One full-batch step over a shuffled chunk with a short last unit: the
  * rows fetched unit by unit are all the rows, each once. */
 static void test_a_full_batch_step_does_not_depend_on_the_row_order(void **state)
@@ -641,29 +670,26 @@ static void test_a_full_batch_step_does_not_depend_on_the_row_order(void **state
     Dataset d;
     const size_t n = 70 * TRAIN_UNIT + 9;
     synthetic(&d, n);
-    double p[2][13];
+    double p[2][13], loss0;
+    TrainState st;
     for (int shuffle = 0; shuffle < 2; shuffle++) {
-        Err err = { 0 };
-        Net net;
-        int hidden[] = { 3 };
-        assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
-        net_init_xavier(&net, 9);
-        Trainer t;
-        Optim opt;
-        TrainOpts o = { .epochs = 1, .batch_size = (int)n, .lr = 0.5, .seed = 5, .threads = 1, .shuffle = shuffle };
-        assert_int_equal(trainer_init(&t, &net, o.batch_size, 1, n, &err), 0);
-        assert_int_equal(optim_init(&opt, OPT_SGD, net.nparams, &err), 0);
-        TrainState st = train_state_start(&o);
-        TrainData td = train_data_memory(&d);
-        assert_int_equal(train_run(&t, &net, &opt, &td, NULL, &o, &st, NULL, &err), 0);
+        one_epoch(&d, (int)n, 0.5, shuffle, p[shuffle], &st, &loss0);
         assert_int_equal(st.step, 1);
-        memcpy(p[shuffle], net.params, sizeof p[0]);
-        optim_free(&opt);
-        trainer_free(&t);
-        net_free(&net);
     }
     for (int k = 0; k < 13; k++)
         assert_true(fabs(p[0][k] - p[1][k]) < 1e-12);
+    data_free(&d);
+}
+
+static void test_the_start_loss_is_the_first_chunks_loss_before_training(void **state)
+{
+    (void)state;
+    Dataset d;
+    synthetic(&d, TRAIN_CHUNK + 300);
+    double p[13], loss0;
+    TrainState st;
+    one_epoch(&d, 512, 0.05, 1, p, &st, &loss0);
+    assert_true(st.start_loss == loss0);
     data_free(&d);
 }
 
@@ -686,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_chunk_order_is_whole_units_in_order_drawn_from_seed_epoch_and_chunk),
         cmocka_unit_test(test_rows_permute_keeps_each_target_with_its_features_and_depends_on_the_seed),
         cmocka_unit_test(test_a_full_batch_step_does_not_depend_on_the_row_order),
+        cmocka_unit_test(test_the_start_loss_is_the_first_chunks_loss_before_training),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
