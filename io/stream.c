@@ -115,6 +115,9 @@ static int stream_chunk(void *ctx, size_t first, size_t n, Dataset *view, Err *e
     view->nin = st->nin;
     view->x = st->x;
     view->y = st->y;
+    /* A file's rows may come sorted: the epoch's order of units of rows
+     * is a good shuffle only over rows in a random order (train.h). */
+    train_rows_permute(view, st->seed, 1 + first / TRAIN_CHUNK);
     return 0;
 }
 

@@ -380,7 +380,7 @@ void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c
     }
 }
 
-void train_rows_permute(Dataset *d, uint64_t seed)
+void train_rows_permute(Dataset *d, uint64_t seed, uint64_t part)
 {
     /* Fisher-Yates on the rows themselves. On data beyond the caches each
      * swap waits for two rows from memory; the draws do not depend on the
@@ -389,7 +389,7 @@ void train_rows_permute(Dataset *d, uint64_t seed)
     enum { AHEAD = 32 };
     const size_t nin = (size_t)d->nin;
     size_t j[AHEAD];
-    Rng r = rng_stream(seed, RNG_STREAM_ROWS);
+    Rng r = rng_stream(seed, RNG_STREAM_ROWS + (part << 32));
     for (size_t i = d->n; i > 1;) {
         const size_t m = i - 1 < AHEAD ? i - 1 : AHEAD;
         for (size_t k = 0; k < m; k++) {

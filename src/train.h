@@ -195,11 +195,12 @@ void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch);
  * unit's rows in order. Without o->shuffle, rows 0..n in order. */
 void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c, size_t n);
 
-/* Puts the rows of d in a random order drawn from seed alone (in place,
- * x and y together), so that the unit order of an epoch is a good shuffle
- * whatever order the rows came in. For training rows held in memory, once,
- * before the first train_run. */
-void train_rows_permute(Dataset *d, uint64_t seed);
+/* Puts the rows of d in a random order drawn from (seed, part) alone (in
+ * place, x and y together), so that the unit order of an epoch is a good
+ * shuffle whatever order the rows came in. For training rows held in
+ * memory, once before the first train_run (part 0); a source that reads
+ * chunks from a file does it to each chunk c it reads (part 1 + c). */
+void train_rows_permute(Dataset *d, uint64_t seed, uint64_t part);
 
 /* Runs from *st to the end of epoch o->epochs, or until early stopping:
  * finishes the epoch in progress (skipping its first st->epoch_step

@@ -151,21 +151,34 @@ static void assert_norm_close(const Norm *got, const Norm *want)
     assert_rel_close(got->y_scale, want->y_scale, 1e-12);
 }
 
+/* Rows [first, first + n) of ref as chunk() hands them out: in the order
+ * train_rows_permute draws for (seed, 1 + their chunk). want is the caller's. */
+static void as_handed_out(const Dataset *ref, size_t first, size_t n, uint64_t seed, Dataset *want)
+{
+    Err e = { 0 };
+    assert_int_equal(data_alloc(want, n, 2, &e), 0);
+    memcpy(want->x, ref->x + 2 * first, 2 * n * sizeof(double));
+    memcpy(want->y, ref->y + first, n * sizeof(double));
+    train_rows_permute(want, seed, 1 + first / TRAIN_CHUNK);
+}
+
 /* Every training row through chunk() in pieces of `piece` rows equals the
  * reference normalised with the stream's statistics, bit for bit. */
-static void assert_chunks_match(TrainData *td, Dataset *ref, const Norm *nm, size_t piece)
+static void assert_chunks_match(TrainData *td, Dataset *ref, const Norm *nm, size_t piece, uint64_t seed)
 {
     Err e = { 0 };
     norm_apply(nm, ref);
     assert_int_equal(td->nrows, ref->n);
     for (size_t first = 0; first < ref->n; first += piece) {
         size_t n = ref->n - first < piece ? ref->n - first : piece;
-        Dataset v;
+        Dataset v, want;
         if (td->chunk(td->ctx, first, n, &v, &e))
             fail_msg("%s", e.msg);
         assert_int_equal(v.n, n);
-        assert_memory_equal(v.x, ref->x + 2 * first, 2 * n * sizeof(double));
-        assert_memory_equal(v.y, ref->y + first, n * sizeof(double));
+        as_handed_out(ref, first, n, seed, &want);
+        assert_memory_equal(v.x, want.x, 2 * n * sizeof(double));
+        assert_memory_equal(v.y, want.y, n * sizeof(double));
+        data_free(&want);
     }
 }
 
@@ -211,13 +224,16 @@ static void test_stream_chunks_are_the_training_rows_and_stats_match_norm_fit(vo
     assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK);
+    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, c.seed);
     /* pieces that start and end inside file blocks, and a read backwards */
     Dataset v;
     assert_int_equal(td.chunk(td.ctx, ref.n - 1, 1, &v, &e), 0);
     assert_memory_equal(v.y, &ref.y[ref.n - 1], sizeof(double));
     assert_int_equal(td.chunk(td.ctx, 70001, 65536, &v, &e), 0);
-    assert_memory_equal(v.x, ref.x + 2 * 70001, 2 * 65536 * sizeof(double));
+    Dataset piece;
+    as_handed_out(&ref, 70001, 65536, c.seed, &piece);
+    assert_memory_equal(v.x, piece.x, 2 * 65536 * sizeof(double));
+    data_free(&piece);
     assert_int_equal(td.chunk(td.ctx, ref.n, 1, &v, &e), E_STATE);
     /* the validation rows, normalised with the training statistics */
     norm_apply(&s.norm, &val);
@@ -257,7 +273,7 @@ static void test_stream_minmax_stats_match_norm_fit(void **state)
     assert_norm_close(&s.norm, &want);
     /* half the rows are validation rows: a chunk spans two file blocks */
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 40000);
+    assert_chunks_match(&td, &ref, &s.norm, 40000, c.seed);
     norm_free(&want);
     data_free(&ref);
     stream_free(&st);
@@ -294,7 +310,7 @@ static void test_stream_missing_drop_skips_rows_and_counts_them(void **state)
     assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 30000);
+    assert_chunks_match(&td, &ref, &s.norm, 30000, c.seed);
     norm_free(&want);
     data_free(&ref);
     stream_free(&st);
@@ -321,7 +337,7 @@ static void test_stream_missing_mean_fills_with_the_training_rows_mean(void **st
     assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK);
+    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, c.seed);
     norm_free(&want);
     data_free(&ref);
     stream_free(&st);

@@ -614,8 +614,8 @@ static void test_rows_permute_keeps_each_target_with_its_features_and_depends_on
     synthetic(&b, n);
     for (size_t i = 0; i < n; i++) /* a target that names its row */
         a.y[i] = b.y[i] = a.x[2 * i] * 3 + a.x[2 * i + 1];
-    train_rows_permute(&a, 11);
-    train_rows_permute(&b, 11);
+    train_rows_permute(&a, 11, 0);
+    train_rows_permute(&b, 11, 0);
     assert_memory_equal(a.x, b.x, n * 2 * sizeof(double));
     assert_memory_equal(a.y, b.y, n * sizeof(double));
     size_t moved = 0;
@@ -626,7 +626,7 @@ static void test_rows_permute_keeps_each_target_with_its_features_and_depends_on
         moved += a.x[2 * i] != c.x[2 * i];
     }
     assert_true(moved > n / 2);
-    train_rows_permute(&c, 12);
+    train_rows_permute(&c, 12, 0);
     assert_memory_not_equal(a.x, c.x, n * 2 * sizeof(double));
     data_free(&a);
     data_free(&b);
