@@ -2,8 +2,9 @@
  * Owns the per-block gradient slots, the per-thread workspaces and the
  * parallel loop -- the only OpenMP region that touches training. A batch is
  * cut into fixed blocks of TRAIN_BLOCK rows; each block's gradient sum goes
- * into its own slot and the slots are added in block order, so parameters
- * are bit-identical whatever the thread count. Knows nothing of files:
+ * into its own slot, the slots are added in fixed groups of TRAIN_GROUP and
+ * the groups in order, so parameters are bit-identical whatever the thread
+ * count. Knows nothing of files:
  * per-epoch results go to a callback. */
 #ifndef HOUSENET_TRAIN_H
 #define HOUSENET_TRAIN_H
@@ -19,6 +20,10 @@
 
 /* Rows per block. A constant: it must never depend on the thread count. */
 #define TRAIN_BLOCK 64
+
+/* Blocks a thread takes at a time and adds up itself (the first level of
+ * the reduction). A constant, like TRAIN_BLOCK. */
+#define TRAIN_GROUP 2
 
 /* An epoch whose mean training loss is above this many times the loss
  * before training has diverged as surely as one with a non-finite value:
@@ -149,8 +154,9 @@ typedef struct Trainer {
     double *grad;        /* owned, (nparams): gradient of the batch's mean loss */
     double *ybuf;        /* owned, (threads, TRAIN_BLOCK * noutputs) gathered targets */
     NetWork *work;       /* owned, (threads) workspaces of TRAIN_BLOCK rows */
-    size_t *perm;        /* owned, (TRAIN_CHUNK): the order of rows in a chunk */
-    size_t *units;       /* owned, (TRAIN_CHUNK / TRAIN_UNIT): the order of its units */
+    size_t *units;       /* owned, (TRAIN_CHUNK / TRAIN_UNIT): the order of a chunk's units */
+    size_t chunk_rows;   /* rows of the chunk units[] orders */
+    size_t short_at;     /* where its last unit, if shorter than TRAIN_UNIT, is in units[] */
     size_t *chunks;      /* owned, (nchunks): the epoch's chunk order */
     size_t nrows;        /* training rows */
     size_t nchunks;
@@ -190,10 +196,13 @@ void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out);
 
 /* The order of epoch `epoch` (1-based): t->chunks gets the chunk order. */
 void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch);
-/* The row order inside chunk c (of n rows) of that epoch, into t->perm:
- * the chunk's units of TRAIN_UNIT rows in a seeded order (t->units), each
- * unit's rows in order. Without o->shuffle, rows 0..n in order. */
+/* The row order inside chunk c (of n rows) of that epoch: the chunk's
+ * units in a seeded order, into t->units[0 .. ceil(n / TRAIN_UNIT)) (unit
+ * u is rows u * TRAIN_UNIT up to (u + 1) * TRAIN_UNIT or n), each unit's
+ * rows in order. Without o->shuffle, the units in order. */
 void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c, size_t n);
+/* Row number `pos` (< n) of that order, for tests. */
+size_t trainer_order_row(const Trainer *t, size_t pos);
 
 /* Puts the rows of d in a random order drawn from (seed, part) alone (in
  * place, x and y together), so that the unit order of an epoch is a good
