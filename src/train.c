@@ -235,63 +235,53 @@ static int threads_for(const Trainer *t, size_t nblocks)
     return useful < (size_t)t->threads ? (int)useful : t->threads;
 }
 
-/* The blocks of one step (see trainer_grad), in groups of TRAIN_GROUP: an
- * orphaned worksharing loop, so inside a parallel region the team splits
- * the groups, and called outside one the calling thread does them all
- * with no OpenMP overhead. A group's thread adds the group's slots into
- * its first slot, in block order; grad_rows adds the groups in order.
- * Nothing waits for the other threads until the region ends: on the VM
- * measured an OpenMP barrier costs 1.5 us, a tenth of a 2-2-1 step at
- * batch 4096. Guided, not static: the thread woken last takes fewer
- * groups (which thread runs a group changes no sum). */
-static void grad_blocks(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t pos, size_t n,
-                        int nblocks)
+/* Group gi of the blocks of one step (see trainer_grad): its blocks into
+ * their slots, then the group's slots added into its first slot, in block
+ * order; grad_rows adds the groups in order. */
+static void grad_group(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t pos, size_t n,
+                       int nblocks, int gi)
 {
     const size_t np = net->nparams;
-    const int ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
     double *slots = t->slots;
     NetWork *w = &t->work[thread_id()];
     double *yb = t->ybuf + (size_t)thread_id() * TRAIN_BLOCK;
-#pragma omp for schedule(guided) nowait
-    for (int gi = 0; gi < ngroups; gi++) {
-        const int b1 = (gi + 1) * TRAIN_GROUP < nblocks ? (gi + 1) * TRAIN_GROUP : nblocks;
-        for (int b = gi * TRAIN_GROUP; b < b1; b++) {
-            size_t first = (size_t)b * TRAIN_BLOCK;
-            int m = (int)(n - first < TRAIN_BLOCK ? n - first : TRAIN_BLOCK);
-            double *g = slots + (size_t)b * np;
-            /* Another core read these slots in the last step, so writing
-             * them costs a cache-line transfer each (~300 ns on a VM here),
-             * and the stores that wait for it stall the block. Ask for block
-             * b + 2's lines now, for writing: with 2 threads this took a 2-2-1
-             * block from 390 to 250 ns (220 ns alone). */
-            if (b + 2 < nblocks) {
-                const char *q = (const char *)(slots + (size_t)(b + 2) * np);
-                for (size_t o = 0; o < np * sizeof(double) + 63; o += 64)
-                    __builtin_prefetch(q + o, 1, 3);
-                __builtin_prefetch(t->slot_loss + b + 2, 1, 3);
-            }
-            memset(g, 0, np * sizeof(double));
-            if (idx)
-                gather(d, idx + first, 0, m, w->a[0], yb);
-            else
-                gather_order(t, d, pos + first, (size_t)m, w->a[0], yb);
-            /* Rows of a large data set come from DRAM in an order no hardware
-             * prefetcher can guess: block b + 2's rows start on their way while
-             * this block computes (the first block also asks for the second).
-             * 33.5 M rows at batch 1024, when the order was one of single rows:
-             * 80 M samples/s without, 130 M with. */
-            const size_t p0 = first + (b ? 2 : 1) * TRAIN_BLOCK;
-            const size_t p1 = first + 3 * TRAIN_BLOCK < n ? first + 3 * TRAIN_BLOCK : n;
-            if (p0 < p1)
-                prefetch_rows(t, d, idx ? idx + p0 : NULL, pos + p0, p1 - p0);
-            t->slot_loss[b] = net_grad_block(net, net->params, w->a[0], yb, m, w, g);
+    const int b1 = (gi + 1) * TRAIN_GROUP < nblocks ? (gi + 1) * TRAIN_GROUP : nblocks;
+    for (int b = gi * TRAIN_GROUP; b < b1; b++) {
+        size_t first = (size_t)b * TRAIN_BLOCK;
+        int m = (int)(n - first < TRAIN_BLOCK ? n - first : TRAIN_BLOCK);
+        double *g = slots + (size_t)b * np;
+        /* Another core read these slots in the last step, so writing
+         * them costs a cache-line transfer each (~300 ns on a VM here),
+         * and the stores that wait for it stall the block. Ask for block
+         * b + 2's lines now, for writing: with 2 threads this took a 2-2-1
+         * block from 390 to 250 ns (220 ns alone). */
+        if (b + 2 < nblocks) {
+            const char *q = (const char *)(slots + (size_t)(b + 2) * np);
+            for (size_t o = 0; o < np * sizeof(double) + 63; o += 64)
+                __builtin_prefetch(q + o, 1, 3);
+            __builtin_prefetch(t->slot_loss + b + 2, 1, 3);
         }
-        double *g0 = slots + (size_t)gi * TRAIN_GROUP * np;
-        for (int b = gi * TRAIN_GROUP + 1; b < b1; b++) {
-            const double *sb = slots + (size_t)b * np;
-            for (size_t k = 0; k < np; k++)
-                g0[k] += sb[k];
-        }
+        memset(g, 0, np * sizeof(double));
+        if (idx)
+            gather(d, idx + first, 0, m, w->a[0], yb);
+        else
+            gather_order(t, d, pos + first, (size_t)m, w->a[0], yb);
+        /* Rows of a large data set come from DRAM in an order no hardware
+         * prefetcher can guess: block b + 2's rows start on their way while
+         * this block computes (the first block also asks for the second).
+         * 33.5 M rows at batch 1024, when the order was one of single rows:
+         * 80 M samples/s without, 130 M with. */
+        const size_t p0 = first + (b ? 2 : 1) * TRAIN_BLOCK;
+        const size_t p1 = first + 3 * TRAIN_BLOCK < n ? first + 3 * TRAIN_BLOCK : n;
+        if (p0 < p1)
+            prefetch_rows(t, d, idx ? idx + p0 : NULL, pos + p0, p1 - p0);
+        t->slot_loss[b] = net_grad_block(net, net->params, w->a[0], yb, m, w, g);
+    }
+    double *g0 = slots + (size_t)gi * TRAIN_GROUP * np;
+    for (int b = gi * TRAIN_GROUP + 1; b < b1; b++) {
+        const double *sb = slots + (size_t)b * np;
+        for (size_t k = 0; k < np; k++)
+            g0[k] += sb[k];
     }
 }
 
@@ -302,11 +292,20 @@ static double grad_rows(Trainer *t, const Net *net, const Dataset *d, const size
     const int nblocks = (int)((n + TRAIN_BLOCK - 1) / TRAIN_BLOCK);
     const int ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
     const int nt = threads_for(t, (size_t)nblocks);
+    /* Nothing waits for the other threads until the region ends: on the VM
+     * measured an OpenMP barrier costs 1.5 us, a tenth of a 2-2-1 step at
+     * batch 4096. Guided, not static: the thread woken last takes fewer
+     * groups (which thread runs a group changes no sum). One thread runs
+     * no OpenMP code at all: an orphaned guided loop costs a call into
+     * the runtime even then (a third of a batch-1 step). */
     if (nt > 1) {
-#pragma omp parallel num_threads(nt) default(none) shared(t, net, d, idx, pos, n, nblocks)
-        grad_blocks(t, net, d, idx, pos, n, nblocks);
+#pragma omp parallel for num_threads(nt) schedule(guided) default(none) \
+    shared(t, net, d, idx, pos, n, nblocks, ngroups)
+        for (int gi = 0; gi < ngroups; gi++)
+            grad_group(t, net, d, idx, pos, n, nblocks, gi);
     } else {
-        grad_blocks(t, net, d, idx, pos, n, nblocks);
+        for (int gi = 0; gi < ngroups; gi++)
+            grad_group(t, net, d, idx, pos, n, nblocks, gi);
     }
     const size_t np = net->nparams;
     const double inv_n = 1.0 / (double)n;
