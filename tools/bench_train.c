@@ -6,12 +6,15 @@
  *       ARCH 2-H1-...-Hk-1, e.g. 2-2-1 or 2-64-64-1 (sigmoid hidden
  *       layers, linear output; the data has 2 features); BATCH 0 =
  *       full batch; ROWS default 65536; ORDER is accepted for older
- *       scripts and ignored: train_run's order is always the chunk scheme
- *       (a seeded permutation of chunks of 65536 rows, a shuffle within
- *       each chunk, batches never straddling chunks).
+ *       scripts and ignored: the rows are put in a seeded random order
+ *       once (train_rows_permute, as `housenet train` does; its seconds
+ *       are printed as permute_s, outside samples_per_s), and train_run's
+ *       order is always the chunk scheme (a seeded order of chunks of
+ *       65536 rows and of the 16-row units of each, batches never
+ *       straddling chunks).
  *       Prints one line: `housenet arch=.. batch=.. threads=.. rows=..
  *       order=.. kernel=.. epochs=.. samples_per_s=.. final_loss=..
- *       other_cpu=..` (median of REPS runs of whole epochs, each run lasting
+ *       other_cpu=.. permute_s=..` (median of REPS runs of whole epochs, each run lasting
  *       about TARGET seconds; other_cpu is the CPU, in cores, that other
  *       programs used meanwhile: above ~0.1 the figure is suspect).
  *   bench_train data N PATH
@@ -127,8 +130,8 @@ static double env_or(const char *name, double dflt)
 }
 
 /* Trains a fresh network for `epochs` epochs through train_run (the chunk
- * order: a permutation of chunks of TRAIN_CHUNK rows, a shuffle within
- * each); returns the seconds taken. */
+ * order: a seeded order of chunks of TRAIN_CHUNK rows and of the units of
+ * TRAIN_UNIT rows of each); returns the seconds taken. */
 static double bench_epochs(Trainer *t, Net *net, const Dataset *d, int batch, int threads, int64_t epochs)
 {
     const double lr = env_or("LR", 0.1);
