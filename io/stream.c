@@ -19,6 +19,7 @@ struct StreamTrain {
     int nin;
     int missing;          /* MISSING_* */
     uint64_t seed;
+    int shuffle;          /* [train] shuffle: chunks handed out in a seeded order */
     double val_frac, test_frac;
     size_t rows;          /* file rows */
     size_t nblocks;
@@ -117,7 +118,8 @@ static int stream_chunk(void *ctx, size_t first, size_t n, Dataset *view, Err *e
     view->y = st->y;
     /* A file's rows may come sorted: the epoch's order of units of rows
      * is a good shuffle only over rows in a random order (train.h). */
-    train_rows_permute(view, st->seed, 1 + first / TRAIN_CHUNK);
+    if (st->shuffle)
+        train_rows_permute(view, st->seed, 1 + first / TRAIN_CHUNK);
     return 0;
 }
 
@@ -254,6 +256,7 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
     st->nin = nin;
     st->missing = c->missing;
     st->seed = c->seed;
+    st->shuffle = c->shuffle;
     st->val_frac = c->validation_fraction;
     st->test_frac = c->test_fraction;
     if ((rc = h5_stream_open(c->data_path, c->data_table, names, ncol, TRAIN_CHUNK, &st->h5, err)))
