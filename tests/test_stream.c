@@ -152,19 +152,21 @@ static void assert_norm_close(const Norm *got, const Norm *want)
 }
 
 /* Rows [first, first + n) of ref as chunk() hands them out: in the order
- * train_rows_permute draws for (seed, 1 + their chunk). want is the caller's. */
-static void as_handed_out(const Dataset *ref, size_t first, size_t n, uint64_t seed, Dataset *want)
+ * train_rows_permute draws for (seed, 1 + their chunk), or in file order
+ * without [train] shuffle. want is the caller's. */
+static void as_handed_out(const Dataset *ref, size_t first, size_t n, const Config *c, Dataset *want)
 {
     Err e = { 0 };
     assert_int_equal(data_alloc(want, n, 2, &e), 0);
     memcpy(want->x, ref->x + 2 * first, 2 * n * sizeof(double));
     memcpy(want->y, ref->y + first, n * sizeof(double));
-    train_rows_permute(want, seed, 1 + first / TRAIN_CHUNK);
+    if (c->shuffle)
+        train_rows_permute(want, c->seed, 1 + first / TRAIN_CHUNK);
 }
 
 /* Every training row through chunk() in pieces of `piece` rows equals the
  * reference normalised with the stream's statistics, bit for bit. */
-static void assert_chunks_match(TrainData *td, Dataset *ref, const Norm *nm, size_t piece, uint64_t seed)
+static void assert_chunks_match(TrainData *td, Dataset *ref, const Norm *nm, size_t piece, const Config *c)
 {
     Err e = { 0 };
     norm_apply(nm, ref);
@@ -175,7 +177,7 @@ static void assert_chunks_match(TrainData *td, Dataset *ref, const Norm *nm, siz
         if (td->chunk(td->ctx, first, n, &v, &e))
             fail_msg("%s", e.msg);
         assert_int_equal(v.n, n);
-        as_handed_out(ref, first, n, seed, &want);
+        as_handed_out(ref, first, n, c, &want);
         assert_memory_equal(v.x, want.x, 2 * n * sizeof(double));
         assert_memory_equal(v.y, want.y, n * sizeof(double));
         data_free(&want);
@@ -224,14 +226,14 @@ static void test_stream_chunks_are_the_training_rows_and_stats_match_norm_fit(vo
     assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, c.seed);
+    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, &c);
     /* pieces that start and end inside file blocks, and a read backwards */
     Dataset v;
     assert_int_equal(td.chunk(td.ctx, ref.n - 1, 1, &v, &e), 0);
     assert_memory_equal(v.y, &ref.y[ref.n - 1], sizeof(double));
     assert_int_equal(td.chunk(td.ctx, 70001, 65536, &v, &e), 0);
     Dataset piece;
-    as_handed_out(&ref, 70001, 65536, c.seed, &piece);
+    as_handed_out(&ref, 70001, 65536, &c, &piece);
     assert_memory_equal(v.x, piece.x, 2 * 65536 * sizeof(double));
     data_free(&piece);
     assert_int_equal(td.chunk(td.ctx, ref.n, 1, &v, &e), E_STATE);
@@ -259,7 +261,9 @@ static void test_stream_minmax_stats_match_norm_fit(void **state)
     Fx *fx = *state;
     write_table(fx, 0, 0);
     Config c;
-    make_cfg(&c, fx->h5, "data.normalize=minmax", "data.validation_fraction=0.5", "train.seed=9", NULL);
+    /* and without shuffling: the rows in file order */
+    make_cfg(&c, fx->h5, "data.normalize=minmax", "data.validation_fraction=0.5", "train.seed=9",
+             "train.shuffle=false", NULL);
     Splits s;
     StreamTrain *st = NULL;
     StreamCounts cnt;
@@ -273,7 +277,7 @@ static void test_stream_minmax_stats_match_norm_fit(void **state)
     assert_norm_close(&s.norm, &want);
     /* half the rows are validation rows: a chunk spans two file blocks */
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 40000, c.seed);
+    assert_chunks_match(&td, &ref, &s.norm, 40000, &c);
     norm_free(&want);
     data_free(&ref);
     stream_free(&st);
@@ -310,7 +314,7 @@ static void test_stream_missing_drop_skips_rows_and_counts_them(void **state)
     assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 30000, c.seed);
+    assert_chunks_match(&td, &ref, &s.norm, 30000, &c);
     norm_free(&want);
     data_free(&ref);
     stream_free(&st);
@@ -337,7 +341,7 @@ static void test_stream_missing_mean_fills_with_the_training_rows_mean(void **st
     assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, c.seed);
+    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, &c);
     norm_free(&want);
     data_free(&ref);
     stream_free(&st);
