@@ -770,6 +770,10 @@ int run_train(const RunArgs *a, Err *err)
         tr.best_held = ctx.best.epoch;
     }
     ctx.last_flush = now_s();
+    /* After ckpt_data_id, which hashes the rows in the loader's order.
+     * Without shuffling the rows stay in file order. */
+    if (!s.stream && c->shuffle)
+        train_rows_permute(&s.sp.train, c->seed, 0);
     TrainData td = s.stream ? stream_train_data(s.stream) : train_data_memory(&s.sp.train);
     progress_init(&ctx.progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
                   train_steps_per_epoch(ntrain, bs), ntrain, st.epoch, c->target);

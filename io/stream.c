@@ -20,6 +20,7 @@ struct StreamTrain {
     int nin;
     int missing;          /* MISSING_* */
     uint64_t seed;
+    int shuffle;          /* [train] shuffle: chunks handed out in a seeded order */
     double val_frac, test_frac;
     int nfilter;          /* [data] filter: column (feature index, nin = target), op, value */
     int fcol[CFG_MAX_FILTERS];
@@ -125,6 +126,10 @@ static int stream_chunk(void *ctx, size_t first, size_t n, Dataset *view, Err *e
     view->nin = st->nin;
     view->x = st->x;
     view->y = st->y;
+    /* A file's rows may come sorted: the epoch's order of units of rows
+     * is a good shuffle only over rows in a random order (train.h). */
+    if (st->shuffle)
+        train_rows_permute(view, st->seed, 1 + first / TRAIN_CHUNK);
     return 0;
 }
 
@@ -261,6 +266,7 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
     st->nin = nin;
     st->missing = c->missing;
     st->seed = c->seed;
+    st->shuffle = c->shuffle;
     st->val_frac = c->validation_fraction;
     st->test_frac = c->test_fraction;
     st->nfilter = c->nfilter;

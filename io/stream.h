@@ -53,8 +53,9 @@ int stream_part(uint64_t seed, double val_frac, double test_frac, uint64_t row);
 int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *counts, Err *err);
 
 /* The training rows as TrainData (chunk(): rows [first, first + n) of the
- * training rows in file order, filled and normalised; valid until the next
- * call). st must outlive it. */
+ * training rows in file order, filled, normalised and, with [train]
+ * shuffle, put in the order train_rows_permute draws for (seed, 1 + first /
+ * TRAIN_CHUNK); valid until the next call). st must outlive it. */
 TrainData stream_train_data(StreamTrain *st);
 
 /* NULL-safe; closes the file and frees *st, leaving it NULL. */

@@ -10,8 +10,10 @@
 
 typedef struct Rng { uint64_t s; } Rng;
 
-/* Stream ids used by the program; a new use takes a new id. */
-enum { RNG_STREAM_INIT = 1, RNG_STREAM_SPLIT = 2, RNG_STREAM_SHUFFLE = 0x100 };
+/* Stream ids used by the program; a new use takes a new id. Some add a
+ * number above bit 32 (ROWS: the part, SHUFFLE: the epoch) and SHUFFLE
+ * also 1 + a chunk below it. */
+enum { RNG_STREAM_INIT = 1, RNG_STREAM_SPLIT = 2, RNG_STREAM_ROWS = 3, RNG_STREAM_SHUFFLE = 0x100 };
 
 /* State for stream `stream` of `seed`. */
 Rng rng_stream(uint64_t seed, uint64_t stream);

@@ -2,8 +2,9 @@
  *
  * Determinism: a batch of n rows is cut into ceil(n / TRAIN_BLOCK) blocks.
  * Whichever thread runs block b, its gradient sum lands in slot b and is
- * computed in row order; the slots are then added in block order. Neither
- * the blocks nor any summation order depend on the thread count. */
+ * computed in row order; the slots of each group of TRAIN_GROUP blocks are
+ * added in block order, then the groups in group order. Neither the blocks,
+ * the groups nor any summation order depend on the thread count. */
 #include "train.h"
 
 #include <math.h>
@@ -41,13 +42,13 @@ int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t 
     t->ybuf = malloc((size_t)threads * TRAIN_BLOCK * (size_t)nout * sizeof(double));
     t->work = calloc((size_t)threads, sizeof(NetWork));
     t->nchunks = (nrows + TRAIN_CHUNK - 1) / TRAIN_CHUNK;
-    size_t perm_len = nrows < TRAIN_CHUNK ? nrows : TRAIN_CHUNK;
-    t->perm = malloc((perm_len ? perm_len : 1) * sizeof(size_t));
+    size_t nunits = ((nrows < TRAIN_CHUNK ? nrows : TRAIN_CHUNK) + TRAIN_UNIT - 1) / TRAIN_UNIT;
+    t->units = malloc((nunits ? nunits : 1) * sizeof(size_t));
     t->chunks = malloc((t->nchunks ? t->nchunks : 1) * sizeof(size_t));
     t->snap = calloc((1 + OPTIM_MAX_BUFS) * net->nparams, sizeof(double));
     t->best = calloc(net->nparams, sizeof(double));
     t->best_held = -1;
-    if (!t->slots || !t->slot_loss || !t->grad || !t->ybuf || !t->work || !t->perm || !t->chunks ||
+    if (!t->slots || !t->slot_loss || !t->grad || !t->ybuf || !t->work || !t->units || !t->chunks ||
         !t->snap || !t->best)
         goto nomem;
     for (int k = 0; k < threads; k++)
@@ -72,7 +73,7 @@ void trainer_free(Trainer *t)
     free(t->slot_loss);
     free(t->grad);
     free(t->ybuf);
-    free(t->perm);
+    free(t->units);
     free(t->chunks);
     free(t->snap);
     free(t->best);
@@ -91,10 +92,10 @@ size_t trainer_bytes(const Net *net, int batch_cap, int threads, size_t nrows)
     }
     size_t work = (size_t)TRAIN_BLOCK * (widths + 2 * maxw) * sizeof(double);
     size_t nchunks = (nrows + TRAIN_CHUNK - 1) / TRAIN_CHUNK;
-    size_t perm = nrows < TRAIN_CHUNK ? nrows : TRAIN_CHUNK;
+    size_t nunits = ((nrows < TRAIN_CHUNK ? nrows : TRAIN_CHUNK) + TRAIN_UNIT - 1) / TRAIN_UNIT;
     return (nb * np + nb + np + (1 + OPTIM_MAX_BUFS) * np + np) * sizeof(double) +
            nt * TRAIN_BLOCK * nout * sizeof(double) + nt * (sizeof(NetWork) + work) +
-           (perm + nchunks) * sizeof(size_t);
+           (nunits + nchunks) * sizeof(size_t);
 }
 
 int64_t train_steps_per_epoch(size_t nrows, int batch_size)
@@ -144,44 +145,112 @@ static void gather(const Dataset *d, const size_t *idx, size_t first, int n, dou
     }
 }
 
-/* Threads worth waking for nblocks blocks. A team costs a few microseconds
- * to wake and join, and every block a second thread takes costs cache-line
- * transfers between cores (its part of the row order, its slot; ~300 ns
- * each on the VM measured). So a second thread joins only when every thread
- * gets at least TRAIN_MIN_WORK of work, counted as 6 flops per parameter and
- * row (forward and the two backward products) plus 64 per row (activations,
- * gathering). Measured, 2 threads over 1 at the margins: 2-16-16-1 at batch
- * 256 (0.27 M a thread) 0.84x, at batch 1024 (1.07 M) 1.2x; 2-64-64-1 at
- * batch 256 1.33x; 2-2-1 at batch 1024 0.43x, at 65536 (3.9 M) 1.08x. Never
- * more than the blocks. Only speed depends on this: the blocks, and so the
- * results, do not. */
+/* The rows at positions pos .. pos + m of the order trainer_chunk_order
+ * made come in runs of consecutive rows (a unit or what is left of one):
+ * the first run's first row into *row, its length (<= m) returned. Units
+ * before the short one (if any) are full, so a position finds its unit by
+ * division. */
+static size_t order_run(const Trainer *t, size_t pos, size_t m, size_t *row)
+{
+    const size_t n = t->chunk_rows, short_len = n % TRAIN_UNIT, ks = t->short_at * TRAIN_UNIT;
+    size_t slot, off;
+    if (pos < ks) {
+        slot = pos / TRAIN_UNIT;
+        off = pos % TRAIN_UNIT;
+    } else if (pos < ks + short_len) {
+        slot = t->short_at;
+        off = pos - ks;
+    } else {
+        slot = (pos - short_len) / TRAIN_UNIT + 1;
+        off = (pos - short_len) % TRAIN_UNIT;
+    }
+    const size_t r0 = t->units[slot] * TRAIN_UNIT, ulen = n - r0 < TRAIN_UNIT ? n - r0 : TRAIN_UNIT;
+    *row = r0 + off;
+    return ulen - off < m ? ulen - off : m;
+}
+
+size_t trainer_order_row(const Trainer *t, size_t pos)
+{
+    size_t row;
+    order_run(t, pos, 1, &row);
+    return row;
+}
+
+/* gather() for the rows at positions pos .. pos + m of the chunk order:
+ * copied run by run, not row by row. */
+static void gather_order(const Trainer *t, const Dataset *d, size_t pos, size_t m, double *x, double *y)
+{
+    const size_t nin = (size_t)d->nin;
+    for (size_t s = 0, r, len; s < m; s += len) {
+        len = order_run(t, pos + s, m - s, &r);
+        const double *sx = d->x + r * nin, *sy = d->y + r;
+        for (size_t k = 0; k < len * nin; k++)
+            x[s * nin + k] = sx[k];
+        for (size_t k = 0; k < len; k++)
+            y[s + k] = sy[k];
+    }
+}
+
+/* Asks for rows idx[0..m) of d, or with idx NULL the rows at positions
+ * pos .. pos + m of the chunk order, a run at a time. */
+static void prefetch_rows(const Trainer *t, const Dataset *d, const size_t *idx, size_t pos, size_t m)
+{
+    const size_t nin = (size_t)d->nin;
+    for (size_t s = 0, r, len; s < m; s += len) {
+        if (idx) {
+            r = idx[s];
+            len = 1;
+        } else {
+            len = order_run(t, pos + s, m - s, &r);
+        }
+        const char *px = (const char *)(d->x + r * nin), *py = (const char *)(d->y + r);
+        for (size_t o = 0; o < len * nin * sizeof(double); o += 64)
+            __builtin_prefetch(px + o, 0, 3);
+        for (size_t o = 0; o < len * sizeof(double); o += 64)
+            __builtin_prefetch(py + o, 0, 3);
+    }
+}
+
+/* Threads worth waking for nblocks blocks. A team costs ~3 us to wake and
+ * join on the VM measured (an empty parallel region), and every block a
+ * second thread takes costs cache-line transfers between cores (its slot;
+ * ~300 ns each). So a second thread joins only when every thread gets at
+ * least TRAIN_MIN_WORK of work, counted as 6 flops per parameter and row
+ * (forward and the two backward products) plus 64 per row (activations,
+ * gathering). Measured, 2 threads over 1: 2-16-16-1 at batch 256 (0.27 M
+ * a thread) 1.37x; 2-64-64-1 at batch 256 1.5x; 2-2-1 at batch 4096
+ * (0.24 M) 1.0x, at 8192 1.16x, at 16384 1.5x, at 65536 1.8x. Never more
+ * than the groups. Only speed depends on this: the blocks and groups, and
+ * so the results, do not. */
 static int threads_for(const Trainer *t, size_t nblocks)
 {
-    enum { TRAIN_MIN_WORK = 1 << 20 };
+    enum { TRAIN_MIN_WORK = 1 << 18 };
     const double block_work = (6.0 * (double)t->nparams + 64.0) * TRAIN_BLOCK;
     size_t per_thread = (size_t)ceil(TRAIN_MIN_WORK / block_work);
     size_t useful = nblocks / (per_thread ? per_thread : 1);
+    const size_t ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
+    useful = useful < ngroups ? useful : ngroups;
     if (useful < 1)
         useful = 1;
     return useful < (size_t)t->threads ? (int)useful : t->threads;
 }
 
-/* The blocks of one step and their reduction (see trainer_grad). Orphaned
- * worksharing loops: inside a parallel region the team splits the blocks
- * and then the parameters; called outside one, the calling thread does all
- * of it with no OpenMP overhead. */
-static void grad_blocks(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t n, int nblocks)
+/* Group gi of the blocks of one step (see trainer_grad): its blocks into
+ * their slots, then the group's slots added into its first slot, in block
+ * order; grad_rows adds the groups in order. */
+static void grad_group(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t pos, size_t n,
+                       int nblocks, int gi)
 {
     const size_t np = net->nparams;
-    double *slots = t->slots, *grad = t->grad;
+    double *slots = t->slots;
     NetWork *w = &t->work[thread_id()];
     double *yb = t->ybuf + (size_t)thread_id() * TRAIN_BLOCK;
-#pragma omp for schedule(static)
-    for (int b = 0; b < nblocks; b++) {
+    const int b1 = (gi + 1) * TRAIN_GROUP < nblocks ? (gi + 1) * TRAIN_GROUP : nblocks;
+    for (int b = gi * TRAIN_GROUP; b < b1; b++) {
         size_t first = (size_t)b * TRAIN_BLOCK;
         int m = (int)(n - first < TRAIN_BLOCK ? n - first : TRAIN_BLOCK);
         double *g = slots + (size_t)b * np;
-        /* Another core read these slots in the last reduction, so writing
+        /* Another core read these slots in the last step, so writing
          * them costs a cache-line transfer each (~300 ns on a VM here),
          * and the stores that wait for it stall the block. Ask for block
          * b + 2's lines now, for writing: with 2 threads this took a 2-2-1
@@ -193,50 +262,71 @@ static void grad_blocks(Trainer *t, const Net *net, const Dataset *d, const size
             __builtin_prefetch(t->slot_loss + b + 2, 1, 3);
         }
         memset(g, 0, np * sizeof(double));
-        gather(d, idx + first, 0, m, w->a[0], yb);
+        if (idx)
+            gather(d, idx + first, 0, m, w->a[0], yb);
+        else
+            gather_order(t, d, pos + first, (size_t)m, w->a[0], yb);
         /* Rows of a large data set come from DRAM in an order no hardware
          * prefetcher can guess: block b + 2's rows start on their way while
          * this block computes (the first block also asks for the second).
-         * 33.5 M rows at batch 1024: 80 M samples/s without, 130 M with. */
-        for (size_t s = first + (b ? 2 : 1) * TRAIN_BLOCK; s < first + 3 * TRAIN_BLOCK && s < n; s++) {
-            __builtin_prefetch(d->x + idx[s] * (size_t)d->nin, 0, 2);
-            __builtin_prefetch(d->y + idx[s], 0, 2);
-        }
+         * 33.5 M rows at batch 1024, when the order was one of single rows:
+         * 80 M samples/s without, 130 M with. */
+        const size_t p0 = first + (b ? 2 : 1) * TRAIN_BLOCK;
+        const size_t p1 = first + 3 * TRAIN_BLOCK < n ? first + 3 * TRAIN_BLOCK : n;
+        if (p0 < p1)
+            prefetch_rows(t, d, idx ? idx + p0 : NULL, pos + p0, p1 - p0);
         t->slot_loss[b] = net_grad_block(net, net->params, w->a[0], yb, m, w, g);
     }
-    /* Slots added in block order, per parameter: any thread may own a
-     * range of k. Ranges of 512 keep the loops over k long enough to
-     * vectorise and the partial sums in L1. */
-    const double inv_n = 1.0 / (double)n;
-    const size_t nranges = (np + 511) / 512;
-#pragma omp for schedule(static)
-    for (size_t c = 0; c < nranges; c++) {
-        const size_t k0 = c * 512, k1 = k0 + 512 < np ? k0 + 512 : np;
-        memcpy(grad + k0, slots + k0, (k1 - k0) * sizeof(double));
-        for (int b = 1; b < nblocks; b++) {
-            const double *sb = slots + (size_t)b * np;
-            for (size_t k = k0; k < k1; k++)
-                grad[k] += sb[k];
-        }
-        for (size_t k = k0; k < k1; k++)
-            grad[k] *= inv_n;
+    double *g0 = slots + (size_t)gi * TRAIN_GROUP * np;
+    for (int b = gi * TRAIN_GROUP + 1; b < b1; b++) {
+        const double *sb = slots + (size_t)b * np;
+        for (size_t k = 0; k < np; k++)
+            g0[k] += sb[k];
     }
 }
 
-double trainer_grad(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t n)
+/* trainer_grad over rows idx[0..n), or with idx NULL over the rows at
+ * positions pos .. pos + n of the chunk order (trainer_chunk_order). */
+static double grad_rows(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t pos, size_t n)
 {
     const int nblocks = (int)((n + TRAIN_BLOCK - 1) / TRAIN_BLOCK);
+    const int ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
     const int nt = threads_for(t, (size_t)nblocks);
+    /* Nothing waits for the other threads until the region ends: on the VM
+     * measured an OpenMP barrier costs 1.5 us, a tenth of a 2-2-1 step at
+     * batch 4096. Guided, not static: the thread woken last takes fewer
+     * groups (which thread runs a group changes no sum). One thread runs
+     * no OpenMP code at all: an orphaned guided loop costs a call into
+     * the runtime even then (a third of a batch-1 step). */
     if (nt > 1) {
-#pragma omp parallel num_threads(nt) default(none) shared(t, net, d, idx, n, nblocks)
-        grad_blocks(t, net, d, idx, n, nblocks);
+#pragma omp parallel for num_threads(nt) schedule(guided) default(none) \
+    shared(t, net, d, idx, pos, n, nblocks, ngroups)
+        for (int gi = 0; gi < ngroups; gi++)
+            grad_group(t, net, d, idx, pos, n, nblocks, gi);
     } else {
-        grad_blocks(t, net, d, idx, n, nblocks);
+        for (int gi = 0; gi < ngroups; gi++)
+            grad_group(t, net, d, idx, pos, n, nblocks, gi);
     }
+    const size_t np = net->nparams;
+    const double inv_n = 1.0 / (double)n;
+    double *grad = t->grad;
+    memcpy(grad, t->slots, np * sizeof(double));
+    for (int gi = 1; gi < ngroups; gi++) {
+        const double *sg = t->slots + (size_t)gi * TRAIN_GROUP * np;
+        for (size_t k = 0; k < np; k++)
+            grad[k] += sg[k];
+    }
+    for (size_t k = 0; k < np; k++)
+        grad[k] *= inv_n;
     double loss = 0.0;
     for (int b = 0; b < nblocks; b++)
         loss += t->slot_loss[b];
     return loss / (double)n;
+}
+
+double trainer_grad(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t n)
+{
+    return grad_rows(t, net, d, idx, 0, n);
 }
 
 /* Forward-only pass over all rows; per-block sums into slot_loss-sized
@@ -310,11 +400,49 @@ void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch)
 
 void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c, size_t n)
 {
-    for (size_t r = 0; r < n; r++)
-        t->perm[r] = r;
+    const size_t nunits = (n + TRAIN_UNIT - 1) / TRAIN_UNIT;
+    for (size_t u = 0; u < nunits; u++)
+        t->units[u] = u;
     if (o->shuffle) {
         Rng r = rng_stream(o->seed, RNG_STREAM_SHUFFLE + ((uint64_t)epoch << 32) + 1 + c);
-        rng_shuffle(&r, t->perm, n);
+        rng_shuffle(&r, t->units, nunits);
+    }
+    t->chunk_rows = n;
+    t->short_at = nunits;
+    if (n % TRAIN_UNIT)
+        for (size_t k = 0; k < nunits; k++)
+            if (t->units[k] == nunits - 1)
+                t->short_at = k;
+}
+
+void train_rows_permute(Dataset *d, uint64_t seed, uint64_t part)
+{
+    /* Fisher-Yates on the rows themselves. On data beyond the caches each
+     * swap waits for two rows from memory; the draws do not depend on the
+     * data, so they are made AHEAD swaps early and those rows are
+     * prefetched meanwhile. */
+    enum { AHEAD = 32 };
+    const size_t nin = (size_t)d->nin;
+    size_t j[AHEAD];
+    Rng r = rng_stream(seed, RNG_STREAM_ROWS + (part << 32));
+    for (size_t i = d->n; i > 1;) {
+        const size_t m = i - 1 < AHEAD ? i - 1 : AHEAD;
+        for (size_t k = 0; k < m; k++) {
+            j[k] = (size_t)rng_below(&r, i - k);
+            __builtin_prefetch(d->x + j[k] * nin, 1, 0);
+            __builtin_prefetch(d->y + j[k], 1, 0);
+        }
+        for (size_t k = 0; k < m; k++, i--) {
+            double *a = d->x + (i - 1) * nin, *b = d->x + j[k] * nin;
+            for (size_t f = 0; f < nin; f++) {
+                const double v = a[f];
+                a[f] = b[f];
+                b[f] = v;
+            }
+            const double v = d->y[i - 1];
+            d->y[i - 1] = d->y[j[k]];
+            d->y[j[k]] = v;
+        }
     }
 }
 
@@ -385,19 +513,18 @@ static int all_finite(const double *v, size_t n)
         t += z[j];
     return isfinite(t);
 }
-/* Full-pass mean loss over the training rows, chunk by chunk, for epoch 0. */
-static int data_loss(Trainer *t, const Net *net, const TrainData *td, double *out, Err *err)
+/* Mean loss over the first chunk of the training rows (all of them up to
+ * TRAIN_CHUNK rows), for epoch 0 and the divergence guard. Not a full
+ * pass: on 33.5 M rows that was a third of a one-epoch run, and the rows
+ * are stored in a random order, so the first chunk is a sample of them. */
+static int start_loss(Trainer *t, const Net *net, const TrainData *td, double *out, Err *err)
 {
-    double sum = 0.0;
-    for (size_t first = 0; first < td->nrows; first += TRAIN_CHUNK) {
-        size_t n = td->nrows - first < TRAIN_CHUNK ? td->nrows - first : TRAIN_CHUNK;
-        Dataset view;
-        int rc = td->chunk(td->ctx, first, n, &view, err);
-        if (rc)
-            return rc;
-        sum += trainer_loss(t, net, &view) * (double)n;
-    }
-    *out = sum / (double)td->nrows;
+    const size_t n = td->nrows < TRAIN_CHUNK ? td->nrows : TRAIN_CHUNK;
+    Dataset view;
+    int rc = td->chunk(td->ctx, 0, n, &view, err);
+    if (rc)
+        return rc;
+    *out = trainer_loss(t, net, &view);
     return 0;
 }
 
@@ -559,7 +686,7 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
     if (st->epoch == 0 && st->epoch_step == 0) {
         double lr0 = sched_lr(&o->sched, o->lr, st->lr_scale, 1, o->epochs, 0, spe);
         EpochStats s0 = { 0, 0.0, val ? trainer_loss(t, net, val) : NAN, lr0, 0.0, 0.0, NAN };
-        if ((rc = data_loss(t, net, train, &s0.train_loss, err)))
+        if ((rc = start_loss(t, net, train, &s0.train_loss, err)))
             return rc;
         st->start_loss = isfinite(s0.train_loss) ? s0.train_loss : 0.0;
         track_best(t, net, o, st, s0.val_loss);
@@ -594,7 +721,7 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
             for (size_t b0 = (size_t)skip * bs; b0 < n; b0 += bs) {
                 size_t m = n - b0 < bs ? n - b0 : bs;
                 st->lr = sched_lr(&o->sched, o->lr, st->lr_scale, epoch, o->epochs, st->step, spe);
-                double loss = trainer_grad(t, net, &view, t->perm + b0, m);
+                double loss = grad_rows(t, net, &view, NULL, b0, m);
                 /* inf or NaN when an element is, or when the squares overflow (diverged too) */
                 double gnorm = l2_norm(t->grad, net->nparams);
                 int bad = !isfinite(loss) || !isfinite(gnorm);
@@ -627,19 +754,27 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
             skip = 0;
         }
         double mean_loss = st->epoch_loss_sum / (double)train->nrows;
-        if (!rolled_back && st->start_loss > 0 && !(mean_loss <= TRAIN_BLOWUP * st->start_loss)) {
-            char what[96];
-            snprintf(what, sizeof what, "mean training loss %g, over %g x the initial %g", mean_loss,
-                     TRAIN_BLOWUP, st->start_loss);
+        double dt = now_s() - t0;
+        double val_loss = !rolled_back && val ? trainer_loss(t, net, val) : NAN;
+        /* An epoch may end on parameters that have blown up while its mean
+         * training loss still looks fine: the validation loss shows it. */
+        if (!rolled_back && st->start_loss > 0 &&
+            (!(mean_loss <= TRAIN_BLOWUP * st->start_loss) ||
+             (val && !(val_loss <= TRAIN_BLOWUP * st->start_loss)))) {
+            char what[128];
+            if (!(mean_loss <= TRAIN_BLOWUP * st->start_loss))
+                snprintf(what, sizeof what, "mean training loss %g, over %g x the initial %g", mean_loss,
+                         TRAIN_BLOWUP, st->start_loss);
+            else
+                snprintf(what, sizeof what, "validation loss %g, over %g x the initial training loss %g",
+                         val_loss, TRAIN_BLOWUP, st->start_loss);
             if ((rc = diverged(t, net, opt, o, st, hooks, epoch, what, err)))
                 return rc;
             rolled_back = 1;
         }
         if (rolled_back)
             continue; /* the epoch again from the snapshot, at the lower rate */
-        double dt = now_s() - t0;
-        EpochStats s = { epoch, mean_loss,
-                         val ? trainer_loss(t, net, val) : NAN, st->lr, dt,
+        EpochStats s = { epoch, mean_loss, val_loss, st->lr, dt,
                          dt > 0 ? (double)train->nrows / dt : 0.0,
                          st->epoch_step ? st->grad_norm_sum / (double)st->epoch_step : NAN };
         st->epoch = epoch;

@@ -2,8 +2,9 @@
  * Owns the per-block gradient slots, the per-thread workspaces and the
  * parallel loop -- the only OpenMP region that touches training. A batch is
  * cut into fixed blocks of TRAIN_BLOCK rows; each block's gradient sum goes
- * into its own slot and the slots are added in block order, so parameters
- * are bit-identical whatever the thread count. Knows nothing of files:
+ * into its own slot, the slots are added in fixed groups of TRAIN_GROUP and
+ * the groups in order, so parameters are bit-identical whatever the thread
+ * count. Knows nothing of files:
  * per-epoch results go to a callback. */
 #ifndef HOUSENET_TRAIN_H
 #define HOUSENET_TRAIN_H
@@ -20,18 +21,32 @@
 /* Rows per block. A constant: it must never depend on the thread count. */
 #define TRAIN_BLOCK 64
 
-/* An epoch whose mean training loss is above this many times the loss
- * before training has diverged as surely as one with a non-finite value:
+/* Blocks a thread takes at a time and adds up itself (the first level of
+ * the reduction). A constant, like TRAIN_BLOCK. */
+#define TRAIN_GROUP 2
+
+/* An epoch whose mean training loss, or whose validation loss at its end,
+ * is above this many times the training loss before training has diverged
+ * as surely as one with a non-finite value:
  * its parameters are finite but useless, and must not become the point a
  * later rollback returns to. */
 #define TRAIN_BLOWUP 1e4
 
 /* Rows per chunk. An epoch visits the chunks of the training rows in a
- * seeded order and the rows of each chunk in a seeded order; batches never
+ * seeded order and the units of each chunk in a seeded order; batches never
  * straddle two chunks. So a chunk is all the data a step needs at once (data
  * larger than memory streams chunk by chunk), and the shuffle touches one
  * cache-sized chunk at a time. Fixed: results depend on it. */
 #define TRAIN_CHUNK 65536
+
+/* Rows per unit of the epoch order: an epoch shuffles the units of
+ * TRAIN_UNIT consecutive rows of a chunk (the last unit of a chunk may be
+ * shorter), not single rows, and a unit's rows stay together and in order.
+ * Drawing the order and fetching the rows then cost per unit rather than
+ * per row, and a unit is read as one run of memory. It is a good shuffle
+ * because the rows are stored in a random order to begin with
+ * (train_rows_permute). Fixed: results depend on it. */
+#define TRAIN_UNIT 16
 
 /* The fields after `shuffle` are all off when zero, so a TrainOpts that
  * names only the first six is plain mini-batch training at a constant rate. */
@@ -70,7 +85,8 @@ typedef struct TrainState {
     int64_t plateau_wait;    /* epochs since the best or the last plateau reduction */
     int64_t divergences;     /* rollbacks taken */
     int64_t stopped;         /* 1: early stopping ended the run */
-    double start_loss;       /* training loss before the first step (0: not measured) */
+    double start_loss;       /* training loss before the first step, over the first chunk
+                                (0: not measured) */
 } TrainState;
 
 /* Every TrainState field, for checkpoints: a new field of TrainState gets a
@@ -87,7 +103,8 @@ const TrainStateField *train_state_fields(int *count);
 /* What the epoch hook sees after every epoch (epoch 0: before training). */
 typedef struct EpochStats {
     int64_t epoch;
-    double train_loss;   /* mean 1/2 (y - h)^2 over the epoch's steps (epoch 0: full pass) */
+    double train_loss;   /* mean 1/2 (y - h)^2 over the epoch's steps (epoch 0: over the
+                            first chunk, see train_run) */
     double val_loss;     /* mean over the validation rows after the epoch; NaN without them */
     double lr;
     double seconds;      /* wall time of the epoch */
@@ -138,7 +155,9 @@ typedef struct Trainer {
     double *grad;        /* owned, (nparams): gradient of the batch's mean loss */
     double *ybuf;        /* owned, (threads, TRAIN_BLOCK * noutputs) gathered targets */
     NetWork *work;       /* owned, (threads) workspaces of TRAIN_BLOCK rows */
-    size_t *perm;        /* owned, (TRAIN_CHUNK): the order of rows in a chunk */
+    size_t *units;       /* owned, (TRAIN_CHUNK / TRAIN_UNIT): the order of a chunk's units */
+    size_t chunk_rows;   /* rows of the chunk units[] orders */
+    size_t short_at;     /* where its last unit, if shorter than TRAIN_UNIT, is in units[] */
     size_t *chunks;      /* owned, (nchunks): the epoch's chunk order */
     size_t nrows;        /* training rows */
     size_t nchunks;
@@ -182,8 +201,20 @@ void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out);
 
 /* The order of epoch `epoch` (1-based): t->chunks gets the chunk order. */
 void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch);
-/* The row order inside chunk c (of n rows) of that epoch, into t->perm. */
+/* The row order inside chunk c (of n rows) of that epoch: the chunk's
+ * units in a seeded order, into t->units[0 .. ceil(n / TRAIN_UNIT)) (unit
+ * u is rows u * TRAIN_UNIT up to (u + 1) * TRAIN_UNIT or n), each unit's
+ * rows in order. Without o->shuffle, the units in order. */
 void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c, size_t n);
+/* Row number `pos` (< n) of that order, for tests. */
+size_t trainer_order_row(const Trainer *t, size_t pos);
+
+/* Puts the rows of d in a random order drawn from (seed, part) alone (in
+ * place, x and y together), so that the unit order of an epoch is a good
+ * shuffle whatever order the rows came in. For training rows held in
+ * memory, once before the first train_run (part 0); a source that reads
+ * chunks from a file does it to each chunk c it reads (part 1 + c). */
+void train_rows_permute(Dataset *d, uint64_t seed, uint64_t part);
 
 /* Runs from *st to the end of epoch o->epochs, or until early stopping:
  * finishes the epoch in progress (skipping its first st->epoch_step
@@ -193,10 +224,11 @@ void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c
  * to o->clip_norm. With validation rows, the best epoch is tracked in *st;
  * with o->restore_best the run ends on its parameters.
  * Divergence: a non-finite loss, gradient or updated parameter never
- * stays in params, and an epoch whose mean training loss is above
- * TRAIN_BLOWUP x st->start_loss is not kept. Up to o->divergence_retries times, params, optimizer
- * and *st go back to the snapshot (the epoch start; where this call began
- * when it began mid-epoch without t->snap_held) and st->lr_scale is multiplied by o->divergence_factor; after
+ * stays in params, and an epoch whose mean training loss or final
+ * validation loss is above TRAIN_BLOWUP x st->start_loss is not kept. Up to
+ * o->divergence_retries times, params, optimizer and *st go back to the
+ * snapshot (the epoch start; where this call began when it began mid-epoch
+ * without t->snap_held) and st->lr_scale is multiplied by o->divergence_factor; after
  * that the run stops with E_NUMERIC and params, optimizer and *st at the
  * snapshot. Returns 0 when done (st->stopped = 1 after an early stop). */
 int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Dataset *val,

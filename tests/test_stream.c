@@ -163,6 +163,19 @@ static void assert_norm_close(const Norm *got, const Norm *want)
     assert_rel_close(got->y_scale, want->y_scale, 1e-12);
 }
 
+/* Rows [first, first + n) of ref as chunk() hands them out: in the order
+ * train_rows_permute draws for (seed, 1 + their chunk), or in file order
+ * without [train] shuffle. want is the caller's. */
+static void as_handed_out(const Dataset *ref, size_t first, size_t n, const Config *c, Dataset *want)
+{
+    Err e = { 0 };
+    assert_int_equal(data_alloc(want, n, 2, &e), 0);
+    memcpy(want->x, ref->x + 2 * first, 2 * n * sizeof(double));
+    memcpy(want->y, ref->y + first, n * sizeof(double));
+    if (c->shuffle)
+        train_rows_permute(want, c->seed, 1 + first / TRAIN_CHUNK);
+}
+
 /* Every training row through chunk() in pieces of `piece` rows equals the
  * reference normalised with the stream's statistics, bit for bit. */
 /* stream_load of c, failing the test on an error. */
@@ -175,19 +188,21 @@ static StreamTrain *load(const Config *c, Splits *s, StreamCounts *cnt)
     return st;
 }
 
-static void assert_chunks_match(TrainData *td, Dataset *ref, const Norm *nm, size_t piece)
+static void assert_chunks_match(TrainData *td, Dataset *ref, const Norm *nm, size_t piece, const Config *c)
 {
     Err e = { 0 };
     norm_apply(nm, ref);
     assert_int_equal(td->nrows, ref->n);
     for (size_t first = 0; first < ref->n; first += piece) {
         size_t n = ref->n - first < piece ? ref->n - first : piece;
-        Dataset v;
+        Dataset v, want;
         if (td->chunk(td->ctx, first, n, &v, &e))
             fail_msg("%s", e.msg);
         assert_int_equal(v.n, n);
-        assert_memory_equal(v.x, ref->x + 2 * first, 2 * n * sizeof(double));
-        assert_memory_equal(v.y, ref->y + first, n * sizeof(double));
+        as_handed_out(ref, first, n, c, &want);
+        assert_memory_equal(v.x, want.x, 2 * n * sizeof(double));
+        assert_memory_equal(v.y, want.y, n * sizeof(double));
+        data_free(&want);
     }
 }
 
@@ -233,13 +248,16 @@ static void test_stream_chunks_are_the_training_rows_and_stats_match_norm_fit(vo
     assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK);
+    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, &c);
     /* pieces that start and end inside file blocks, and a read backwards */
     Dataset v;
     assert_int_equal(td.chunk(td.ctx, ref.n - 1, 1, &v, &e), 0);
     assert_memory_equal(v.y, &ref.y[ref.n - 1], sizeof(double));
     assert_int_equal(td.chunk(td.ctx, 70001, 65536, &v, &e), 0);
-    assert_memory_equal(v.x, ref.x + 2 * 70001, 2 * 65536 * sizeof(double));
+    Dataset piece;
+    as_handed_out(&ref, 70001, 65536, &c, &piece);
+    assert_memory_equal(v.x, piece.x, 2 * 65536 * sizeof(double));
+    data_free(&piece);
     assert_int_equal(td.chunk(td.ctx, ref.n, 1, &v, &e), E_STATE);
     /* the validation rows, normalised with the training statistics */
     norm_apply(&s.norm, &val);
@@ -265,7 +283,9 @@ static void test_stream_minmax_stats_match_norm_fit(void **state)
     Fx *fx = *state;
     write_table(fx, 0, 0);
     Config c;
-    make_cfg(&c, fx->h5, "data.normalize=minmax", "data.validation_fraction=0.5", "train.seed=9", NULL);
+    /* and without shuffling: the rows in file order */
+    make_cfg(&c, fx->h5, "data.normalize=minmax", "data.validation_fraction=0.5", "train.seed=9",
+             "train.shuffle=false", NULL);
     Splits s;
     StreamTrain *st = NULL;
     StreamCounts cnt;
@@ -279,7 +299,7 @@ static void test_stream_minmax_stats_match_norm_fit(void **state)
     assert_norm_close(&s.norm, &want);
     /* half the rows are validation rows: a chunk spans two file blocks */
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 40000);
+    assert_chunks_match(&td, &ref, &s.norm, 40000, &c);
     norm_free(&want);
     data_free(&ref);
     stream_free(&st);
@@ -314,7 +334,7 @@ static void test_stream_missing_drop_skips_rows_and_counts_them(void **state)
     assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 30000);
+    assert_chunks_match(&td, &ref, &s.norm, 30000, &c);
     norm_free(&want);
     data_free(&ref);
     stream_free(&st);
@@ -342,7 +362,7 @@ static void test_stream_filter_skips_rows_and_counts_them(void **state)
     Dataset ref = { 0 };
     reference(fx, &c, DATA_PART_TRAIN, &ref);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 30000);
+    assert_chunks_match(&td, &ref, &s.norm, 30000, &c);
     data_free(&ref);
     stream_free(&st);
     splits_free(&s);
@@ -381,7 +401,7 @@ static void test_stream_missing_mean_fills_with_the_training_rows_mean(void **st
     assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK);
+    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, &c);
     norm_free(&want);
     data_free(&ref);
     stream_free(&st);

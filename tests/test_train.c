@@ -351,6 +351,36 @@ static void test_divergence_rollback_lowers_the_rate_and_training_recovers(void 
     cfg_free(&c);
 }
 
+/* A rate warming up to 4 blows the parameters up within epoch 6 while
+ * that epoch's mean training loss stays under the bound: its validation
+ * loss gives it away, and the epoch is rolled back instead of kept. */
+static void test_an_epoch_ending_on_blown_up_parameters_is_rolled_back_by_its_validation_loss(void **state)
+{
+    (void)state;
+    const char *sp[] = { "train.optimizer=sgd", "train.learning_rate=4", "train.warmup_epochs=10",
+                         "model.hidden=16,16", "train.epochs=8", "train.divergence_retries=5" };
+    Config c;
+    Splits s;
+    Net net;
+    Err err = { 0 };
+    Log log = { 0 };
+    TrainState st;
+    load(SOURCE_DIR "/configs/ames.ini", sp, 6, &c, &s, &net);
+    train_rows_permute(&s.train, c.seed, 0); /* the stored order of housenet train (io/run.c) */
+    if (train_logged(&c, &s, &net, 1, &st, &log, &err))
+        fail_msg("%s", err.msg);
+    int by_val = 0;
+    for (int i = 0; i < log.nevents; i++)
+        by_val += strcmp(log.kinds[i], "rollback") == 0 && strstr(log.msgs[i], ": validation loss ") != NULL;
+    assert_true(by_val >= 1);
+    for (int64_t e = 0; e < log.nepochs; e++) /* no kept epoch ends blown up */
+        assert_true(log.val[e] <= TRAIN_BLOWUP * st.start_loss);
+    log_free(&log);
+    net_free(&net);
+    splits_free(&s);
+    cfg_free(&c);
+}
+
 static void test_early_stopping_ends_on_the_best_epochs_parameters(void **state)
 {
     (void)state;
@@ -565,6 +595,140 @@ static void test_a_run_continued_from_its_state_mid_epoch_is_bit_identical(void 
     data_free(&d);
 }
 
+static void test_chunk_order_is_whole_units_in_order_drawn_from_seed_epoch_and_chunk(void **state)
+{
+    (void)state;
+    Err err = { 0 };
+    Net net;
+    int hidden[] = { 2 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    enum { N = 40 * TRAIN_UNIT + 7 }; /* the last unit short */
+    const size_t n = N;
+    Trainer t;
+    assert_int_equal(trainer_init(&t, &net, 32, 1, n, &err), 0);
+    TrainOpts o = { .epochs = 1, .batch_size = 32, .lr = 0.1, .seed = 3, .threads = 1, .shuffle = 1 };
+    size_t first[N], seen[N], again[N];
+    trainer_chunk_order(&t, &o, 2, 0, n);
+    for (size_t s = 0; s < n; s++)
+        first[s] = trainer_order_row(&t, s);
+    memset(seen, 0, sizeof seen);
+    size_t moved = 0;
+    for (size_t s = 0; s < n; s++) {
+        assert_true(first[s] < n);
+        seen[first[s]]++;
+        /* a unit starts at a multiple of TRAIN_UNIT; its rows follow in order */
+        if (first[s] % TRAIN_UNIT)
+            assert_true(s > 0 && first[s] == first[s - 1] + 1);
+        moved += first[s] != s;
+    }
+    for (size_t r = 0; r < n; r++)
+        assert_int_equal(seen[r], 1);
+    assert_true(moved > n / 2);
+    assert_true(t.short_at < n / TRAIN_UNIT); /* the short unit is not last: positions past it count */
+    trainer_chunk_order(&t, &o, 2, 0, n); /* the same again: nothing else feeds it */
+    for (size_t s = 0; s < n; s++)
+        again[s] = trainer_order_row(&t, s);
+    assert_memory_equal(first, again, sizeof first);
+    trainer_chunk_order(&t, &o, 3, 0, n);
+    for (size_t s = 0; s < n; s++)
+        again[s] = trainer_order_row(&t, s);
+    assert_memory_not_equal(first, again, sizeof first);
+    o.shuffle = 0;
+    trainer_chunk_order(&t, &o, 2, 0, n);
+    for (size_t s = 0; s < n; s++)
+        assert_int_equal(trainer_order_row(&t, s), s);
+    trainer_free(&t);
+    net_free(&net);
+}
+
+static void test_rows_permute_keeps_each_target_with_its_features_and_depends_on_the_seed(void **state)
+{
+    (void)state;
+    Dataset a, b;
+    const size_t n = 1003;
+    synthetic(&a, n);
+    synthetic(&b, n);
+    for (size_t i = 0; i < n; i++) /* a target that names its row */
+        a.y[i] = b.y[i] = a.x[2 * i] * 3 + a.x[2 * i + 1];
+    train_rows_permute(&a, 11, 0);
+    train_rows_permute(&b, 11, 0);
+    assert_memory_equal(a.x, b.x, n * 2 * sizeof(double));
+    assert_memory_equal(a.y, b.y, n * sizeof(double));
+    size_t moved = 0;
+    Dataset c;
+    synthetic(&c, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(a.y[i] == a.x[2 * i] * 3 + a.x[2 * i + 1]);
+        moved += a.x[2 * i] != c.x[2 * i];
+    }
+    assert_true(moved > n / 2);
+    train_rows_permute(&c, 12, 0);
+    assert_memory_not_equal(a.x, c.x, n * 2 * sizeof(double));
+    data_free(&a);
+    data_free(&b);
+    data_free(&c);
+}
+
+/* One epoch of a 2-3-1 network (seed-9 Xavier start, SGD, seed 5) on d;
+ * params (13) and *st as it ends, *loss0 the loss of the first chunk's
+ * rows before it. */
+static void one_epoch(const Dataset *d, int batch, double lr, int shuffle, double *params, TrainState *st,
+                      double *loss0)
+{
+    Err err = { 0 };
+    Net net;
+    int hidden[] = { 3 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    net_init_xavier(&net, 9);
+    Trainer t;
+    Optim opt;
+    TrainOpts o = { .epochs = 1, .batch_size = batch, .lr = lr, .seed = 5, .threads = 1, .shuffle = shuffle };
+    assert_int_equal(trainer_init(&t, &net, batch, 1, d->n, &err), 0);
+    assert_int_equal(optim_init(&opt, OPT_SGD, net.nparams, &err), 0);
+    Dataset first = *d;
+    first.n = d->n < TRAIN_CHUNK ? d->n : TRAIN_CHUNK;
+    *loss0 = trainer_loss(&t, &net, &first);
+    *st = train_state_start(&o);
+    TrainData td = train_data_memory(d);
+    assert_int_equal(train_run(&t, &net, &opt, &td, NULL, &o, st, NULL, &err), 0);
+    assert_int_equal(net.nparams, 13);
+    memcpy(params, net.params, 13 * sizeof(double));
+    optim_free(&opt);
+    trainer_free(&t);
+    net_free(&net);
+}
+
+/* One full-batch step over a shuffled chunk with a short last unit: the
+ * rows fetched unit by unit are all the rows, each once. */
+static void test_a_full_batch_step_does_not_depend_on_the_row_order(void **state)
+{
+    (void)state;
+    Dataset d;
+    const size_t n = 70 * TRAIN_UNIT + 9;
+    synthetic(&d, n);
+    double p[2][13], loss0;
+    TrainState st;
+    for (int shuffle = 0; shuffle < 2; shuffle++) {
+        one_epoch(&d, (int)n, 0.5, shuffle, p[shuffle], &st, &loss0);
+        assert_int_equal(st.step, 1);
+    }
+    for (int k = 0; k < 13; k++)
+        assert_true(fabs(p[0][k] - p[1][k]) < 1e-12);
+    data_free(&d);
+}
+
+static void test_the_start_loss_is_the_first_chunks_loss_before_training(void **state)
+{
+    (void)state;
+    Dataset d;
+    synthetic(&d, TRAIN_CHUNK + 300);
+    double p[13], loss0;
+    TrainState st;
+    one_epoch(&d, 512, 0.05, 1, p, &st, &loss0);
+    assert_true(st.start_loss == loss0);
+    data_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,12 +739,17 @@ int main(void)
         cmocka_unit_test(test_divergence_stops_before_the_update),
         cmocka_unit_test(test_divergence_at_a_huge_rate_rolls_back_then_stops_with_finite_parameters),
         cmocka_unit_test(test_divergence_rollback_lowers_the_rate_and_training_recovers),
+        cmocka_unit_test(test_an_epoch_ending_on_blown_up_parameters_is_rolled_back_by_its_validation_loss),
         cmocka_unit_test(test_early_stopping_ends_on_the_best_epochs_parameters),
         cmocka_unit_test(test_early_stopping_without_improvement_restores_the_initial_parameters),
         cmocka_unit_test(test_plateau_halves_the_rate_after_patience_flat_epochs),
         cmocka_unit_test(test_schedule_and_warmup_set_each_steps_rate),
         cmocka_unit_test(test_clipping_bounds_the_step_of_sgd),
         cmocka_unit_test(test_a_run_continued_from_its_state_mid_epoch_is_bit_identical),
+        cmocka_unit_test(test_chunk_order_is_whole_units_in_order_drawn_from_seed_epoch_and_chunk),
+        cmocka_unit_test(test_rows_permute_keeps_each_target_with_its_features_and_depends_on_the_seed),
+        cmocka_unit_test(test_a_full_batch_step_does_not_depend_on_the_row_order),
+        cmocka_unit_test(test_the_start_loss_is_the_first_chunks_loss_before_training),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
