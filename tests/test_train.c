@@ -110,6 +110,34 @@ static int train_logged(const Config *c, Splits *s, Net *net, int threads, Train
     return rc;
 }
 
+/* An Ames run with the overrides sp[0..n), its rows in the stored order of
+ * housenet train (io/run.c), trained on `threads` threads with its epochs
+ * and events logged. Release with run_free. */
+typedef struct Run {
+    Config c;
+    Splits s;
+    Net net;
+    TrainState st;
+    Log log;
+} Run;
+
+static int run_ames(Run *r, const char *const *sp, int n, int threads, Err *err)
+{
+    memset(r, 0, sizeof *r);
+    load(SOURCE_DIR "/configs/ames.ini", sp, n, &r->c, &r->s, &r->net);
+    if (r->c.shuffle)
+        train_rows_permute(&r->s.train, r->c.seed, 0);
+    return train_logged(&r->c, &r->s, &r->net, threads, &r->st, &r->log, err);
+}
+
+static void run_free(Run *r)
+{
+    log_free(&r->log);
+    net_free(&r->net);
+    splits_free(&r->s);
+    cfg_free(&r->c);
+}
+
 static int train(const Config *c, Splits *s, Net *net, int threads, Err *err)
 {
     return train_logged(c, s, net, threads, NULL, NULL, err);
@@ -359,26 +387,17 @@ static void test_an_epoch_ending_on_blown_up_parameters_is_rolled_back_by_its_va
     (void)state;
     const char *sp[] = { "train.optimizer=sgd", "train.learning_rate=4", "train.warmup_epochs=10",
                          "model.hidden=16,16", "train.epochs=8", "train.divergence_retries=5" };
-    Config c;
-    Splits s;
-    Net net;
+    Run r;
     Err err = { 0 };
-    Log log = { 0 };
-    TrainState st;
-    load(SOURCE_DIR "/configs/ames.ini", sp, 6, &c, &s, &net);
-    train_rows_permute(&s.train, c.seed, 0); /* the stored order of housenet train (io/run.c) */
-    if (train_logged(&c, &s, &net, 1, &st, &log, &err))
+    if (run_ames(&r, sp, 6, 1, &err))
         fail_msg("%s", err.msg);
     int by_val = 0;
-    for (int i = 0; i < log.nevents; i++)
-        by_val += strcmp(log.kinds[i], "rollback") == 0 && strstr(log.msgs[i], ": validation loss ") != NULL;
+    for (int i = 0; i < r.log.nevents; i++)
+        by_val += strcmp(r.log.kinds[i], "rollback") == 0 && strstr(r.log.msgs[i], ": validation loss ") != NULL;
     assert_true(by_val >= 1);
-    for (int64_t e = 0; e < log.nepochs; e++) /* no kept epoch ends blown up */
-        assert_true(log.val[e] <= TRAIN_BLOWUP * st.start_loss);
-    log_free(&log);
-    net_free(&net);
-    splits_free(&s);
-    cfg_free(&c);
+    for (int64_t e = 0; e < r.log.nepochs; e++) /* no kept epoch ends blown up */
+        assert_true(r.log.val[e] <= TRAIN_BLOWUP * r.st.start_loss);
+    run_free(&r);
 }
 
 static void test_early_stopping_ends_on_the_best_epochs_parameters(void **state)
@@ -448,22 +467,14 @@ static void test_plateau_halves_the_rate_after_patience_flat_epochs(void **state
     const char *sp[] = { "train.epochs=6", "train.learning_rate=1e-9", "train.lr_schedule=plateau",
                          "train.plateau_patience=2", "train.plateau_factor=0.5", "train.min_delta=10",
                          "train.min_lr=0" };
-    Config c;
-    Splits s;
-    Net net;
+    Run r;
     Err err = { 0 };
-    Log log = { 0 };
-    TrainState st;
-    load(SOURCE_DIR "/configs/ames.ini", sp, 7, &c, &s, &net);
-    if (train_logged(&c, &s, &net, 1, &st, &log, &err))
+    if (run_ames(&r, sp, 7, 1, &err))
         fail_msg("%s", err.msg);
-    assert_int_equal(count_events(&log, "lr_reduced"), 3); /* after epochs 2, 4 and 6 */
-    assert_close(st.lr_scale, 0.125, 0);
-    assert_non_null(strstr(log.msgs[0], "learning rate 1e-09 -> 5e-10"));
-    log_free(&log);
-    net_free(&net);
-    splits_free(&s);
-    cfg_free(&c);
+    assert_int_equal(count_events(&r.log, "lr_reduced"), 3); /* after epochs 2, 4 and 6 */
+    assert_close(r.st.lr_scale, 0.125, 0);
+    assert_non_null(strstr(r.log.msgs[0], "learning rate 1e-09 -> 5e-10"));
+    run_free(&r);
 }
 
 static void test_schedule_and_warmup_set_each_steps_rate(void **state)
@@ -471,27 +482,21 @@ static void test_schedule_and_warmup_set_each_steps_rate(void **state)
     (void)state;
     const char *sp[] = { "train.epochs=5", "train.learning_rate=0.01", "train.lr_schedule=step",
                          "train.step_size=2", "train.gamma=0.5", "train.warmup_epochs=2" };
-    Config c;
-    Splits s;
-    Net net;
+    Run r;
     Err err = { 0 };
-    Log log = { 0 };
-    load(SOURCE_DIR "/configs/ames.ini", sp, 6, &c, &s, &net);
-    if (train_logged(&c, &s, &net, 1, NULL, &log, &err))
+    if (run_ames(&r, sp, 6, 1, &err))
         fail_msg("%s", err.msg);
-    double spe = (double)train_steps_per_epoch(s.train.n, c.batch_size); /* 2050 rows / 64 = 33 */
+    double spe = (double)train_steps_per_epoch(r.s.train.n, r.c.batch_size); /* 2050 rows / 64 = 33 */
     assert_close(spe, 33, 0);
     /* warm-up over 66 steps: step k at (k + 1) / 66; then x 0.5 every 2 epochs */
-    assert_close(log.lr[0], 0.01 / 66, 1e-18);
-    assert_close(log.lr[1], 0.01 * 33 / 66, 1e-18);
-    assert_close(log.lr[2], 0.01, 1e-18);
-    assert_close(log.lr[3], 0.005, 1e-18);
-    assert_close(log.lr[4], 0.005, 1e-18);
-    assert_close(log.lr[5], 0.0025, 1e-18);
-    log_free(&log);
-    net_free(&net);
-    splits_free(&s);
-    cfg_free(&c);
+    const double *lr = r.log.lr;
+    assert_close(lr[0], 0.01 / 66, 1e-18);
+    assert_close(lr[1], 0.01 * 33 / 66, 1e-18);
+    assert_close(lr[2], 0.01, 1e-18);
+    assert_close(lr[3], 0.005, 1e-18);
+    assert_close(lr[4], 0.005, 1e-18);
+    assert_close(lr[5], 0.0025, 1e-18);
+    run_free(&r);
 }
 
 static void test_clipping_bounds_the_step_of_sgd(void **state)
