@@ -22,7 +22,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROWS=${ROWS:-10000000}
 INMEMORY=${INMEMORY:-1}
 THREADS=${THREADS:-0}
-CC=${CC:-cc}
 HOUSENET=${HOUSENET:-$ROOT/build/release/housenet}
 
 if [ ! -x "$HOUSENET" ]; then
@@ -45,11 +44,9 @@ if [ "$free_kib" -lt "$need_kib" ]; then
   exit 1
 fi
 
-H5FLAGS=$(pkg-config --cflags --libs hdf5)
-# shellcheck disable=SC2086
-"$CC" -std=gnu11 -O2 -I"$ROOT/src" -I"$ROOT/io" "$ROOT/tools/bench_stream.c" "$ROOT/io/h5table.c" \
-  "$ROOT/io/colname.c" "$ROOT/io/atomic.c" "$ROOT/src/err.c" "$ROOT/src/table.c" "$ROOT/src/rng.c" \
-  $H5FLAGS -lm -o "$TMP/bench_stream"
+echo "bench_stream: building (cmake --preset release, target bench_stream)" >&2
+(cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release --target bench_stream >/dev/null)
+cp "$ROOT/build/release/bench_stream" "$TMP/"
 
 t0=$(date +%s)
 "$TMP/bench_stream" "$TMP/t.h5" "$ROWS"
