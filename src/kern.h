@@ -146,6 +146,11 @@ KERN_INLINE KernF16 kern_splatf(float f)
 }
 KERN_INLINE KernF16 kern_loadf(const float *p) { KernF16 v; memcpy(&v, p, sizeof v); return v; }
 KERN_INLINE void kern_storef(float *p, KernF16 v) { memcpy(p, &v, sizeof v); }
+/* Lane-wise m ? a : b for a mask m of all-ones / all-zeros lanes. */
+KERN_INLINE KernF16 kern_selectf(KernJ16 m, KernF16 a, KernF16 b)
+{
+    return (KernF16)((m & (KernJ16)a) | (~m & (KernJ16)b));
+}
 /* Sum of the 16 lanes, in a fixed order. */
 KERN_INLINE float kern_hsumf(KernF16 v)
 {
@@ -169,8 +174,8 @@ KERN_INLINE void kern_expfn(KernF16 *v, int m)
         __m512 c = _mm512_max_ps(_mm512_set1_ps(-87.0f), (__m512)v[j]);
         KernF16 x = (KernF16)_mm512_min_ps(_mm512_set1_ps(88.0f), c);
 #else
-        KernF16 x = v[j] < kern_splatf(-87.0f) ? kern_splatf(-87.0f) : v[j];
-        x = x > kern_splatf(88.0f) ? kern_splatf(88.0f) : x;
+        KernF16 x = kern_selectf((KernJ16)(v[j] < kern_splatf(-87.0f)), kern_splatf(-87.0f), v[j]);
+        x = kern_selectf((KernJ16)(x > kern_splatf(88.0f)), kern_splatf(88.0f), x);
 #endif
         KernF16 t = x * kern_splatf(0x1.715476p0f) + shift;
         n[j] = t - shift;
