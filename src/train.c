@@ -257,9 +257,8 @@ static inline void copy_f32(float *restrict dst, const float *restrict src, size
         kern_storef(dst + k, v);
     }
     for (; k < n; k++) {
-        float v = src[k];
-        __asm__("" : "+x"(v));
-        dst[k] = v;
+        __asm__("" ::: "memory"); /* no memcpy of this loop either */
+        dst[k] = src[k];
     }
 }
 
@@ -323,8 +322,8 @@ static int threads_for(const Trainer *t, size_t nblocks)
 /* Group gi of the blocks of one step (see trainer_grad): its blocks into
  * their slots, then the group's slots added into its first slot, in block
  * order; grad_rows adds the groups in order. In float32 (t->precision,
- * idx NULL) the rows come from t->xf and t->yf from row `first` on (the
- * chunk d views). */
+ * idx NULL) the rows come from t->xf and t->yf, from row chunk_first on
+ * (the chunk d views). */
 static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
                        size_t pos, size_t n, int nblocks, int gi)
 {
