@@ -17,6 +17,7 @@
 #include "csvread.h"
 #include "h5table.h"
 #include "sched.h"
+#include "train.h"
 
 typedef enum { T_INT, T_U64, T_DOUBLE, T_BOOL, T_STR, T_PATH, T_ENUM, T_LIST, T_INTLIST } KeyType;
 
@@ -90,6 +91,10 @@ static const KeyDef KEYS[] = {
       "worker threads, 0 = all cores (results do not depend on it)" },
     { "train", "shuffle", T_BOOL, F(shuffle), "true", 0, 0, NULL, 0,
       "visit the training rows in a fresh seeded order every epoch" },
+    /* choices in the order of TrainPrecision (src/train.h) */
+    { "train", "precision", T_ENUM, F(precision), "float64", 0, 0, "float64|float32", 0,
+      "arithmetic of the training blocks: float64, or float32 (2-2-1 sigmoid/linear networks only, in memory; "
+      "parameters and optimizer stay float64; results differ from float64 by rounding; see README, Float32)" },
     /* choices in the order of OptimKind (src/optim.h) */
     { "train", "optimizer", T_ENUM, F(optimizer), "sgd", 0, 0, "sgd|momentum|nesterov|adam", 0,
       "update rule: sgd (p -= lr g), momentum, nesterov (both with [train] momentum) or adam (beta1, beta2, eps)" },
@@ -833,6 +838,16 @@ int cfg_finish(Config *c, Err *err)
     if (c->lr_schedule == SCHED_COSINE && c->min_lr > c->learning_rate)
         return err_set(err, E_CONFIG, "%s: [train] min_lr = %g is above learning_rate = %g; the cosine schedule falls from learning_rate to min_lr",
                        where_key(c, "train", "min_lr", w, sizeof w), c->min_lr, c->learning_rate);
+    /* The networks net_f32_supported() accepts, and rows held in memory (trainer_use_f32). */
+    if (c->precision == TRAIN_F32 &&
+        (c->nfeat != 2 || c->nhidden != 1 || c->hidden_widths[0] != 2 || c->activation != ACT_SIGMOID ||
+         c->output_activation != ACT_LINEAR))
+        return err_set(err, E_CONFIG, "%s: [train] precision = float32 has a kernel for the 2-2-1 network only (2 "
+                       "features, hidden = 2, sigmoid hidden, linear output); set precision = float64",
+                       where_key(c, "train", "precision", w, sizeof w));
+    if (c->precision == TRAIN_F32 && c->stream)
+        return err_set(err, E_CONFIG, "%s: [train] precision = float32 needs the training rows in memory; set "
+                       "[data] stream = false or precision = float64", where_key(c, "train", "precision", w, sizeof w));
     int nl = c->nhidden + 1;
     for (int l = 0; l < NET_MAX_LAYERS; l++) {
         int given = c->init_W[l] || c->init_b[l];

@@ -53,6 +53,7 @@ typedef struct Config {
     uint64_t seed;
     int threads;                      /* 0 = all cores */
     int shuffle;
+    int precision;                    /* TrainPrecision (src/train.h): 0 float64, 1 float32 */
     int optimizer;                    /* OptimKind */
     double momentum;
     double beta1, beta2, eps;

@@ -629,7 +629,8 @@ static int dry_run(const RunArgs *a, const Session *s, int threads, int bs, Err 
     double data = (double)(sp->train.n + sp->val.n + sp->test.n) * (c->nfeat + 1) * d8;
     double params = (double)net->nparams * d8;
     double optim = (double)optim_nbufs((OptimKind)c->optimizer) * params;
-    double trainer = (double)trainer_bytes(net, bs, threads, sp->train.n);
+    double trainer = (double)trainer_bytes(net, bs, threads, sp->train.n) +
+                     (c->precision == TRAIN_F32 ? (double)trainer_f32_bytes(net, threads, sp->train.n) : 0.0);
     int64_t steps = train_steps_per_epoch(sp->train.n, bs) * c->epochs;
     double curves = (double)(c->epochs + 1) * (NCURVE_COLS + 1) * d8 +
                     (c->log_every_steps ? (double)(steps / c->log_every_steps + 1) * 4 * d8 : 0.0);
@@ -774,6 +775,9 @@ int run_train(const RunArgs *a, Err *err)
      * Without shuffling the rows stay in file order. */
     if (!s.stream && c->shuffle)
         train_rows_permute(&s.sp.train, c->seed, 0);
+    /* The float32 copy after the permutation: the rows in train_run's order. */
+    if (c->precision == TRAIN_F32 && (rc = trainer_use_f32(&tr, &s.net, &s.sp.train, err)))
+        goto done;
     TrainData td = s.stream ? stream_train_data(s.stream) : train_data_memory(&s.sp.train);
     progress_init(&ctx.progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
                   train_steps_per_epoch(ntrain, bs), ntrain, st.epoch, c->target);

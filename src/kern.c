@@ -5,14 +5,6 @@
  * accumulators of the 32 vector registers. */
 #include "kern.h"
 
-/* Keeps v in a register: left alone, GCC folds the B loads into every FMA
- * that uses them (MR loads instead of one), and loads then bound the tile. */
-#if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
-#define KERN_IN_REGISTER(v) __asm__("" : "+v"(v))
-#else
-#define KERN_IN_REGISTER(v) ((void)0)
-#endif
-
 /* 32 elements at a time (four vectors whose chains interleave), then 8,
  * then the tail padded to a vector: every element goes through the same
  * operations wherever it sits. */
@@ -74,6 +66,8 @@ static inline __attribute__((always_inline)) void gemm_tile(int MR, int NV, int 
         KernV8 bv[4];
         for (int v = 0; v < NV; v++) {
             bv[v] = kern_load(bp + 8 * v);
+            /* left alone, GCC folds this load into every FMA that uses
+             * it (MR loads instead of one), and loads then bound the tile */
             KERN_IN_REGISTER(bv[v]);
         }
         for (int i = 0; i < MR; i++) {

@@ -26,6 +26,15 @@
 /* Always inlined, never cloned: a clone would pass vectors after all. */
 #define KERN_INLINE static inline __attribute__((always_inline))
 
+/* Keeps the vector v in a register, opaque to the optimiser: a load the
+ * compiler would fold into each use, or a loop of loads and stores it
+ * would turn into a call to memcpy, stays as written. */
+#if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
+#define KERN_IN_REGISTER(v) __asm__("" : "+v"(v))
+#else
+#define KERN_IN_REGISTER(v) ((void)0)
+#endif
+
 typedef double KernV8 __attribute__((vector_size(64)));
 typedef int64_t KernI8 __attribute__((vector_size(64)));
 
@@ -124,6 +133,79 @@ KERN_INLINE KernV8 kern_sigmoid8(KernV8 z)
 {
     kern_sigmoidn(&z, 1);
     return z;
+}
+
+/* float32 vectors of 16 lanes (one AVX-512 register), for the float32
+ * training mode: twice the samples per instruction of KernV8. */
+typedef float KernF16 __attribute__((vector_size(64)));
+typedef int32_t KernJ16 __attribute__((vector_size(64)));
+
+KERN_INLINE KernF16 kern_splatf(float f)
+{
+    return (KernF16){ f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f };
+}
+KERN_INLINE KernF16 kern_loadf(const float *p) { KernF16 v; memcpy(&v, p, sizeof v); return v; }
+KERN_INLINE void kern_storef(float *p, KernF16 v) { memcpy(p, &v, sizeof v); }
+/* Lane-wise m ? a : b for a mask m of all-ones / all-zeros lanes. */
+KERN_INLINE KernF16 kern_selectf(KernJ16 m, KernF16 a, KernF16 b)
+{
+    return (KernF16)((m & (KernJ16)a) | (~m & (KernJ16)b));
+}
+/* Sum of the 16 lanes, in a fixed order. */
+KERN_INLINE float kern_hsumf(KernF16 v)
+{
+    KernF16 h = v + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    return ((h[0] + h[4]) + (h[2] + h[6])) + ((h[1] + h[5]) + (h[3] + h[7]));
+}
+
+/* expf lane by lane for v[0..m), in place: within 2 ulp of the exact value
+ * for x in [-87, 88] (tests/test_net.c checks it against expf); arguments
+ * outside are clamped to that range; NaN stays NaN. The scheme of
+ * kern_expn in float: x = k ln2 + r, |r| <= ln2/2, then the degree-7
+ * Taylor polynomial of exp(r) (truncation error below 6e-9, a tenth of a
+ * float ulp) by Estrin's scheme, then 2^k as an exponent field. */
+KERN_INLINE void kern_expfn(KernF16 *v, int m)
+{
+    const KernF16 shift = kern_splatf(0x1.8p23f);
+    KernF16 r[8], n[8], r2[8], q0[8], q1[8];
+    KernJ16 k[8];
+    for (int j = 0; j < m; j++) {
+#ifdef __AVX512F__
+        __m512 c = _mm512_max_ps(_mm512_set1_ps(-87.0f), (__m512)v[j]);
+        KernF16 x = (KernF16)_mm512_min_ps(_mm512_set1_ps(88.0f), c);
+#else
+        KernF16 x = kern_selectf((KernJ16)(v[j] < kern_splatf(-87.0f)), kern_splatf(-87.0f), v[j]);
+        x = kern_selectf((KernJ16)(x > kern_splatf(88.0f)), kern_splatf(88.0f), x);
+#endif
+        KernF16 t = x * kern_splatf(0x1.715476p0f) + shift;
+        n[j] = t - shift;
+        k[j] = (KernJ16)t - (KernJ16)shift;
+        r[j] = x - n[j] * kern_splatf(0x1.62e4p-1f);        /* ln2, high part: n * it is exact */
+        r[j] = r[j] - n[j] * kern_splatf(0x1.7f7d1cp-20f); /* ln2, low part */
+    }
+    for (int j = 0; j < m; j++) {
+        r2[j] = r[j] * r[j];
+        q0[j] = kern_splatf(1.0f / 2) + r[j] * kern_splatf(1.0f / 6);
+        q1[j] = kern_splatf(1.0f / 24) + r[j] * kern_splatf(1.0f / 120);
+    }
+    for (int j = 0; j < m; j++) {
+        KernF16 q2 = kern_splatf(1.0f / 720) + r[j] * kern_splatf(1.0f / 5040);
+        KernF16 r4 = r2[j] * r2[j];
+        q0[j] = r[j] + q0[j] * r2[j];
+        q1[j] = q1[j] + q2 * r2[j];
+        v[j] = kern_splatf(1.0f) + (q0[j] + q1[j] * r4);
+        v[j] = v[j] * (KernF16)((k[j] + 127) << 23);
+    }
+}
+
+/* The logistic function in float lane by lane for v[0..m), in place. */
+KERN_INLINE void kern_sigmoidfn(KernF16 *v, int m)
+{
+    for (int j = 0; j < m; j++)
+        v[j] = -v[j];
+    kern_expfn(v, m);
+    for (int j = 0; j < m; j++)
+        v[j] = kern_splatf(1.0f) / (kern_splatf(1.0f) + v[j]);
 }
 
 /* out[i] = exp(in[i]) (kern_exp8) for i < n; out may be in. */

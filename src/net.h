@@ -92,6 +92,19 @@ double net_loss_block(const Net *net, const double *params, const double *x,
 double net_grad_block(const Net *net, const double *params, const double *x,
                       const double *y, int n, NetWork *w, double *grad);
 
+/* 1 when net_grad_block_f32 serves net: the 2-2-1 sigmoid/linear
+ * network, the one with a float32 kernel. */
+int net_f32_supported(const Net *net);
+
+/* net_grad_block in float32 for a network net_f32_supported() accepts:
+ * params (params layout), x (n, 2) and y (n) are float; the forward pass,
+ * the error and the block's gradient sums run in float, and the sums are
+ * added (+=) into grad in double. Returns the summed loss. Within float
+ * rounding of net_grad_block on the same values (tests/test_net.c checks
+ * the tolerance); depends only on the arguments. */
+double net_grad_block_f32(const Net *net, const float *params, const float *x, const float *y, int n,
+                          double *grad);
+
 /* Which kernel net_grad_block uses for net: "fused-2-2-1" or "layered". */
 const char *net_block_kernel(const Net *net);
 

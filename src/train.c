@@ -77,7 +77,54 @@ void trainer_free(Trainer *t)
     free(t->chunks);
     free(t->snap);
     free(t->best);
+    free(t->xf);
+    free(t->yf);
+    free(t->pf);
+    free(t->bf);
     memset(t, 0, sizeof *t);
+}
+
+/* n floats (at least one) on a 64-byte boundary, for free(); NULL when out of memory. */
+static float *aligned_f32(size_t n)
+{
+    size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
+    return aligned_alloc(64, bytes);
+}
+
+int trainer_use_f32(Trainer *t, const Net *net, const Dataset *rows, Err *err)
+{
+    if (!net_f32_supported(net))
+        return err_set(err, E_CONFIG, "[train] precision = float32 has a kernel for the 2-2-1 sigmoid/linear "
+                                      "network only; set precision = float64 for this one");
+    if (rows->n != t->nrows || rows->nin != net->width[0])
+        return err_set(err, E_STATE, "trainer sized for %zu rows of %d, got %zu of %d [src/train.c:%d]", t->nrows,
+                       net->width[0], rows->n, rows->nin, __LINE__);
+    const size_t nin = (size_t)rows->nin, nx = rows->n * nin;
+    /* On 64-byte lines: a unit's rows are then whole vectors that never
+     * straddle two lines (a 2-feature unit is 128 bytes). */
+    float *xf = aligned_f32(nx), *yf = aligned_f32(rows->n), *pf = aligned_f32(t->nparams);
+    float *bf = aligned_f32((size_t)t->threads * TRAIN_BLOCK * (nin + 1));
+    if (!xf || !yf || !pf || !bf) {
+        free(xf);
+        free(yf);
+        free(pf);
+        free(bf);
+        return err_set(err, E_NOMEM, "out of memory for a float32 copy of %zu training rows", rows->n);
+    }
+    for (size_t k = 0; k < nx; k++)
+        xf[k] = (float)rows->x[k];
+    for (size_t k = 0; k < rows->n; k++)
+        yf[k] = (float)rows->y[k];
+    free(t->xf);
+    free(t->yf);
+    free(t->pf);
+    free(t->bf);
+    t->xf = xf;
+    t->yf = yf;
+    t->pf = pf;
+    t->bf = bf;
+    t->precision = TRAIN_F32;
+    return 0;
 }
 
 size_t trainer_bytes(const Net *net, int batch_cap, int threads, size_t nrows)
@@ -96,6 +143,13 @@ size_t trainer_bytes(const Net *net, int batch_cap, int threads, size_t nrows)
     return (nb * np + nb + np + (1 + OPTIM_MAX_BUFS) * np + np) * sizeof(double) +
            nt * TRAIN_BLOCK * nout * sizeof(double) + nt * (sizeof(NetWork) + work) +
            (nunits + nchunks) * sizeof(size_t);
+}
+
+size_t trainer_f32_bytes(const Net *net, int threads, size_t nrows)
+{
+    /* Keep in step with trainer_use_f32 (rounding up to whole lines aside). */
+    const size_t nin = (size_t)net->width[0], nt = (size_t)(threads < 1 ? 1 : threads);
+    return (nrows * (nin + 1) + net->nparams + nt * TRAIN_BLOCK * (nin + 1)) * sizeof(float);
 }
 
 int64_t train_steps_per_epoch(size_t nrows, int batch_size)
@@ -191,11 +245,41 @@ static void gather_order(const Trainer *t, const Dataset *d, size_t pos, size_t 
     }
 }
 
-/* Asks for rows idx[0..m) of d, or with idx NULL the rows at positions
- * pos .. pos + m of the chunk order, a run at a time. */
-static void prefetch_rows(const Trainer *t, const Dataset *d, const size_t *idx, size_t pos, size_t m)
+/* dst[0..n) = src[0..n) in vectors of 16 floats, then one by one: GCC
+ * makes a plain loop a call to memcpy, which per run of 64 to 128 bytes
+ * was a sixth of a float32 2-2-1 step. */
+static inline void copy_f32(float *restrict dst, const float *restrict src, size_t n)
 {
-    const size_t nin = (size_t)d->nin;
+    size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        KernF16 v = kern_loadf(src + k);
+        KERN_IN_REGISTER(v);
+        kern_storef(dst + k, v);
+    }
+    for (; k < n; k++) {
+        __asm__("" ::: "memory"); /* no memcpy of this loop either */
+        dst[k] = src[k];
+    }
+}
+
+/* gather_order() from the float rows x (rows, nin) and y (rows) into float
+ * buffers. */
+static void gather_order_f32(const Trainer *t, const float *x, const float *y, size_t nin, size_t pos, size_t m,
+                             float *xo, float *yo)
+{
+    for (size_t s = 0, r, len; s < m; s += len) {
+        len = order_run(t, pos + s, m - s, &r);
+        copy_f32(xo + s * nin, x + r * nin, len * nin);
+        copy_f32(yo + s, y + r, len);
+    }
+}
+
+/* Asks for rows idx[0..m) of the rows x (rows, nin) and y (rows) of
+ * elements esize bytes wide, or with idx NULL the rows at positions
+ * pos .. pos + m of the chunk order, a run at a time. */
+static void prefetch_rows(const Trainer *t, const void *x, const void *y, size_t nin, size_t esize,
+                          const size_t *idx, size_t pos, size_t m)
+{
     for (size_t s = 0, r, len; s < m; s += len) {
         if (idx) {
             r = idx[s];
@@ -203,10 +287,10 @@ static void prefetch_rows(const Trainer *t, const Dataset *d, const size_t *idx,
         } else {
             len = order_run(t, pos + s, m - s, &r);
         }
-        const char *px = (const char *)(d->x + r * nin), *py = (const char *)(d->y + r);
-        for (size_t o = 0; o < len * nin * sizeof(double); o += 64)
+        const char *px = (const char *)x + r * nin * esize, *py = (const char *)y + r * esize;
+        for (size_t o = 0; o < len * nin * esize; o += 64)
             __builtin_prefetch(px + o, 0, 3);
-        for (size_t o = 0; o < len * sizeof(double); o += 64)
+        for (size_t o = 0; o < len * esize; o += 64)
             __builtin_prefetch(py + o, 0, 3);
     }
 }
@@ -237,10 +321,16 @@ static int threads_for(const Trainer *t, size_t nblocks)
 
 /* Group gi of the blocks of one step (see trainer_grad): its blocks into
  * their slots, then the group's slots added into its first slot, in block
- * order; grad_rows adds the groups in order. */
-static void grad_group(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t pos, size_t n,
-                       int nblocks, int gi)
+ * order; grad_rows adds the groups in order. In float32 (t->precision,
+ * idx NULL) the rows come from t->xf and t->yf, from row chunk_first on
+ * (the chunk d views). */
+static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
+                       size_t pos, size_t n, int nblocks, int gi)
 {
+    const int f32 = t->precision == TRAIN_F32 && !idx;
+    const size_t nin = (size_t)d->nin;
+    const float *xf = f32 ? t->xf + chunk_first * nin : NULL, *yf = f32 ? t->yf + chunk_first : NULL;
+    float *xbf = f32 ? t->bf + (size_t)thread_id() * TRAIN_BLOCK * (nin + 1) : NULL;
     const size_t np = net->nparams;
     double *slots = t->slots;
     NetWork *w = &t->work[thread_id()];
@@ -262,7 +352,9 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, const size_
             __builtin_prefetch(t->slot_loss + b + 2, 1, 3);
         }
         memset(g, 0, np * sizeof(double));
-        if (idx)
+        if (f32)
+            gather_order_f32(t, xf, yf, nin, pos + first, (size_t)m, xbf, xbf + TRAIN_BLOCK * nin);
+        else if (idx)
             gather(d, idx + first, 0, m, w->a[0], yb);
         else
             gather_order(t, d, pos + first, (size_t)m, w->a[0], yb);
@@ -273,9 +365,12 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, const size_
          * 80 M samples/s without, 130 M with. */
         const size_t p0 = first + (b ? 2 : 1) * TRAIN_BLOCK;
         const size_t p1 = first + 3 * TRAIN_BLOCK < n ? first + 3 * TRAIN_BLOCK : n;
-        if (p0 < p1)
-            prefetch_rows(t, d, idx ? idx + p0 : NULL, pos + p0, p1 - p0);
-        t->slot_loss[b] = net_grad_block(net, net->params, w->a[0], yb, m, w, g);
+        if (p0 < p1 && f32)
+            prefetch_rows(t, xf, yf, nin, sizeof(float), NULL, pos + p0, p1 - p0);
+        else if (p0 < p1)
+            prefetch_rows(t, d->x, d->y, nin, sizeof(double), idx ? idx + p0 : NULL, pos + p0, p1 - p0);
+        t->slot_loss[b] = f32 ? net_grad_block_f32(net, t->pf, xbf, xbf + TRAIN_BLOCK * nin, m, g)
+                              : net_grad_block(net, net->params, w->a[0], yb, m, w, g);
     }
     double *g0 = slots + (size_t)gi * TRAIN_GROUP * np;
     for (int b = gi * TRAIN_GROUP + 1; b < b1; b++) {
@@ -286,12 +381,17 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, const size_
 }
 
 /* trainer_grad over rows idx[0..n), or with idx NULL over the rows at
- * positions pos .. pos + n of the chunk order (trainer_chunk_order). */
-static double grad_rows(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t pos, size_t n)
+ * positions pos .. pos + n of the chunk order (trainer_chunk_order) of the
+ * chunk d, which starts at training row chunk_first. */
+static double grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
+                        size_t pos, size_t n)
 {
     const int nblocks = (int)((n + TRAIN_BLOCK - 1) / TRAIN_BLOCK);
     const int ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
     const int nt = threads_for(t, (size_t)nblocks);
+    if (t->precision == TRAIN_F32 && !idx)
+        for (size_t k = 0; k < net->nparams; k++)
+            t->pf[k] = (float)net->params[k];
     /* Nothing waits for the other threads until the region ends: on the VM
      * measured an OpenMP barrier costs 1.5 us, a tenth of a 2-2-1 step at
      * batch 4096. Guided, not static: the thread woken last takes fewer
@@ -300,12 +400,12 @@ static double grad_rows(Trainer *t, const Net *net, const Dataset *d, const size
      * the runtime even then (a third of a batch-1 step). */
     if (nt > 1) {
 #pragma omp parallel for num_threads(nt) schedule(guided) default(none) \
-    shared(t, net, d, idx, pos, n, nblocks, ngroups)
+    shared(t, net, d, chunk_first, idx, pos, n, nblocks, ngroups)
         for (int gi = 0; gi < ngroups; gi++)
-            grad_group(t, net, d, idx, pos, n, nblocks, gi);
+            grad_group(t, net, d, chunk_first, idx, pos, n, nblocks, gi);
     } else {
         for (int gi = 0; gi < ngroups; gi++)
-            grad_group(t, net, d, idx, pos, n, nblocks, gi);
+            grad_group(t, net, d, chunk_first, idx, pos, n, nblocks, gi);
     }
     const size_t np = net->nparams;
     const double inv_n = 1.0 / (double)n;
@@ -326,7 +426,7 @@ static double grad_rows(Trainer *t, const Net *net, const Dataset *d, const size
 
 double trainer_grad(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t n)
 {
-    return grad_rows(t, net, d, idx, 0, n);
+    return grad_rows(t, net, d, 0, idx, 0, n);
 }
 
 /* Forward-only pass over all rows; per-block sums into slot_loss-sized
@@ -721,7 +821,7 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
             for (size_t b0 = (size_t)skip * bs; b0 < n; b0 += bs) {
                 size_t m = n - b0 < bs ? n - b0 : bs;
                 st->lr = sched_lr(&o->sched, o->lr, st->lr_scale, epoch, o->epochs, st->step, spe);
-                double loss = grad_rows(t, net, &view, NULL, b0, m);
+                double loss = grad_rows(t, net, &view, first, NULL, b0, m);
                 /* inf or NaN when an element is, or when the squares overflow (diverged too) */
                 double gnorm = l2_norm(t->grad, net->nparams);
                 int bad = !isfinite(loss) || !isfinite(gnorm);

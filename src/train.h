@@ -145,6 +145,10 @@ typedef struct TrainHooks {
     int (*on_event)(void *ctx, const TrainState *st, const char *kind, const char *msg, Err *err);
 } TrainHooks;
 
+/* The arithmetic of the block kernels. Parameters, optimizer state and
+ * every reduction past a block stay double either way. */
+typedef enum TrainPrecision { TRAIN_F64 = 0, TRAIN_F32 = 1 } TrainPrecision;
+
 typedef struct Trainer {
     size_t nparams;
     int batch_cap;       /* largest batch a step takes */
@@ -176,14 +180,32 @@ typedef struct Trainer {
      * holds them only if the caller restored this buffer too. */
     double *best;        /* owned, (nparams) */
     int64_t best_held;
+    /* float32 mode (trainer_use_f32); all NULL in float64. */
+    TrainPrecision precision;
+    float *xf, *yf;      /* owned, (nrows, nin), (nrows): the training rows in float */
+    float *pf;           /* owned, (nparams): params in float, refreshed every step */
+    float *bf;           /* owned, (threads, TRAIN_BLOCK * (nin + 1)): gathered block rows and targets */
 } Trainer;
 
 /* Sizes every buffer up front: the training step allocates nothing.
  * nrows is the number of training rows. */
 int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t nrows, Err *err);
+/* Switches t to float32 block kernels: keeps a float copy of rows (the
+ * training rows, in the order train_run will see them, so after
+ * train_rows_permute) and float block buffers. From then on train_run
+ * computes each block's gradient in float (net_grad_block_f32) and adds
+ * it into the double slots in block order, so results stay independent of
+ * the thread count; trainer_grad, trainer_loss and trainer_predict stay
+ * double. rows must be the rows train_run's TrainData hands out, held in
+ * memory. Fails with E_CONFIG for a network without a float32 kernel
+ * (net_f32_supported), E_STATE when rows does not match t, E_NOMEM. */
+int trainer_use_f32(Trainer *t, const Net *net, const Dataset *rows, Err *err);
+
 /* Bytes trainer_init allocates for these sizes (with the network's block
  * workspaces), for --dry-run. */
 size_t trainer_bytes(const Net *net, int batch_cap, int threads, size_t nrows);
+/* Bytes trainer_use_f32 adds for these sizes. */
+size_t trainer_f32_bytes(const Net *net, int threads, size_t nrows);
 /* Optimizer steps in one epoch of nrows rows at batch_size. */
 int64_t train_steps_per_epoch(size_t nrows, int batch_size);
 void trainer_free(Trainer *t);

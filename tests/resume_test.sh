@@ -1,7 +1,7 @@
 #!/bin/sh
 # `housenet train --resume` and `housenet inspect` end to end: resuming from
-# checkpoint files (mid-epoch included, another thread count) ends
-# bit-identical to an uninterrupted run; a changed config is refused naming
+# checkpoint files (mid-epoch included, another thread count, float32
+# too) ends bit-identical to an uninterrupted run; a changed config is refused naming
 # the key; a new run into a used run dir is refused; inspect shows a
 # checkpoint and reports damage; and a checkpoint is readable with h5py,
 # whose recomputation of the documented checksum matches.
@@ -48,6 +48,19 @@ for ck in e000000-s000000030 e000001-s000000060 e000002-s000000082 e000002-s0000
     bad "resume from $ck: ${msg:-} $(cat err.txt)"
   fi
 done
+
+# 1b. The same in float32 (the 2-2-1 network): mid-epoch, another thread count.
+F32="--set model.hidden=2 --set train.precision=float32"
+# shellcheck disable=SC2086
+train ref32 $F32 --set train.threads=2 >/dev/null 2>err.txt || bad "float32 reference run: $(cat err.txt)"
+ck=e000001-s000000060
+# shellcheck disable=SC2086
+if train r32 $F32 --set train.threads=1 --resume "ref32/checkpoints/ckpt-$ck.h5" >/dev/null 2>err.txt &&
+   msg=$(same_params ref32 r32 2>&1); then
+  ok "float32: resumed from ckpt-$ck.h5 with 1 thread: parameters bit-identical"
+else
+  bad "float32 resume from $ck: ${msg:-} $(cat err.txt)"
+fi
 
 # 2. A changed key that alters the result is refused, naming it.
 train ref --resume --set train.learning_rate=0.1 >/dev/null 2>err.txt

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "train.h"
 
 static char dir[] = "/tmp/housenet-test-config-XXXXXX";
 
@@ -230,6 +231,36 @@ static void test_config_table_key_is_for_hdf5_files_only(void **state)
     cfg_free(&c);
 }
 
+static void test_config_float32_is_for_the_221_network_held_in_memory(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    assert_int_equal(c.precision, TRAIN_F64);
+    const char *p = write_file("f32.ini", "[data]\npath = houses.h5\nfeatures = a, b\ntarget = price\n"
+                                          "[model]\nhidden = 2\n[train]\nprecision = float32\n");
+    assert_int_equal(cfg_load(&c, p, &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), 0);
+    assert_int_equal(c.precision, TRAIN_F32);
+    assert_int_equal(cfg_set(&c, "model.hidden=16", &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), E_CONFIG);
+    char want[512];
+    snprintf(want, sizeof want, "%s:8: [train] precision = float32 has a kernel for the 2-2-1 network only (2 "
+             "features, hidden = 2, sigmoid hidden, linear output); set precision = float64", p);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(cfg_set(&c, "model.hidden=2", &err), 0);
+    assert_int_equal(cfg_set(&c, "data.stream=true", &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), E_CONFIG);
+    snprintf(want, sizeof want, "%s:8: [train] precision = float32 needs the training rows in memory; set "
+             "[data] stream = false or precision = float64", p);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(cfg_set(&c, "train.precision=float64", &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), 0);
+    assert_int_equal(cfg_set(&c, "train.precision=float16", &err), E_CONFIG);
+    cfg_free(&c);
+}
+
 static void test_config_resolved_text_reads_back_the_same(void **state)
 {
     (void)state;
@@ -316,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_config_set_overrides_and_checks_keys),
         cmocka_unit_test(test_config_checks_required_keys_and_init_shape),
         cmocka_unit_test(test_config_table_key_is_for_hdf5_files_only),
+        cmocka_unit_test(test_config_float32_is_for_the_221_network_held_in_memory),
         cmocka_unit_test(test_config_resolved_text_reads_back_the_same),
         cmocka_unit_test(test_config_lists_continue_on_indented_lines_and_read_back),
         cmocka_unit_test(test_config_long_line_and_continued_scalar_are_errors),

@@ -2,7 +2,9 @@
  * finite-difference gradient checks over several architectures and
  * activations, seeded initialisation, the vector exp and the blocked matrix
  * kernels against plain loops, the fused 2-2-1 kernel against the layered
- * one, and trainer_grad's bit-identity across thread counts with each. */
+ * one, trainer_grad's bit-identity across thread counts with each, and
+ * the float32 exp and 2-2-1 kernel against their float64 counterparts
+ * within a tolerance. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -311,6 +313,17 @@ static void check_block_against_rows(Net *net, int n, uint64_t seed)
     network_free(&w1);
 }
 
+/* The worked example's loss and some of its gradient, from the text, to tol. */
+static void worked_gradient_within(double loss, const double *g, double tol)
+{
+    assert_close(loss, 0.684560968098116, tol);
+    assert_close(g[0], -0.028054429959988973, tol);
+    assert_close(g[3], -0.037723156306063925, tol);
+    assert_close(g[5], 0.05715629743343018, tol);
+    assert_close(g[7], 0.496227150405306, tol);
+    assert_close(g[8], 1.1700948406843916, tol);
+}
+
 static void test_fused_221_kernel_matches_the_layered_one(void **state)
 {
     (void)state;
@@ -330,13 +343,102 @@ static void test_fused_221_kernel_matches_the_layered_one(void **state)
     NetWork w;
     assert_int_equal(network_init(&w, &net, 1, &err), 0);
     double g[9] = { 0 };
-    assert_close(net_grad_block(&net, net.params, X, &Y, 1, &w, g), 0.684560968098116, 1e-12);
-    assert_close(g[0], -0.028054429959988973, 1e-12);
-    assert_close(g[3], -0.037723156306063925, 1e-12);
-    assert_close(g[5], 0.05715629743343018, 1e-12);
-    assert_close(g[7], 0.496227150405306, 1e-12);
-    assert_close(g[8], 1.1700948406843916, 1e-12);
+    worked_gradient_within(net_grad_block(&net, net.params, X, &Y, 1, &w, g), g, 1e-12);
     network_free(&w);
+    net_free(&net);
+}
+
+/* Distance in float ulps of got from want (want rounded to float). */
+static double ulpsf(float got, double want)
+{
+    float w = (float)want;
+    return fabs((double)got - want) / (double)(nextafterf(fabsf(w), INFINITY) - fabsf(w));
+}
+
+static void test_float_exp_is_within_two_ulp_of_the_exact_value(void **state)
+{
+    (void)state;
+    Rng r = rng_stream(6, 1);
+    double worst = 0.0;
+    float worst_at = 0.0f;
+    for (int i = 0; i < 40000; i += 16) {
+        KernF16 v;
+        for (int j = 0; j < 16; j++)
+            v[j] = (float)(i < 20000 ? -87.0 + 175.0 * rng_uniform(&r) : 8.0 * (rng_uniform(&r) - 0.5));
+        KernF16 e = v;
+        kern_expfn(&e, 1);
+        for (int j = 0; j < 16; j++) {
+            double u = ulpsf(e[j], exp((double)v[j]));
+            if (u > worst) {
+                worst = u;
+                worst_at = v[j];
+            }
+        }
+    }
+    if (worst > 2.0)
+        fail_msg("kern_expfn is %g ulp from exp() at %.9g", worst, (double)worst_at);
+    KernF16 odd = { NAN, -INFINITY, INFINITY, -1000.0f, 0.0f, -0.0f, 1e-30f };
+    kern_expfn(&odd, 1);
+    assert_true(isnan(odd[0]));
+    assert_true(odd[1] > 0.0f && odd[1] < 1e-37f && odd[3] == odd[1]);
+    assert_true(isfinite(odd[2]) && odd[2] > 1e38f);
+    assert_true(odd[4] == 1.0f && odd[5] == 1.0f && odd[6] == 1.0f);
+}
+
+/* The float32 tolerance of a block's summed gradient and loss: float
+ * rounding (6e-8 relative) in the forward pass, the exp and the sums of n
+ * terms of order one. */
+#define F32_BLOCK_TOL(n) (1e-5 * (1.0 + (double)(n)))
+
+static void test_float32_block_gradient_is_within_a_tolerance_of_float64(void **state)
+{
+    (void)state;
+    Net net;
+    Err err = { 0 };
+    int hidden[] = { 2 }, wide[] = { 3 };
+    assert_int_equal(net_init(&net, 2, wide, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    assert_false(net_f32_supported(&net));
+    net_free(&net);
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    assert_true(net_f32_supported(&net));
+    const int ns[] = { 1, 5, 15, 16, 17, 33, 63, 64, 65, 200 };
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        const int n = ns[i];
+        net_init_uniform(&net, 30 + i, 1.5);
+        NetWork w;
+        assert_int_equal(network_init(&w, &net, n, &err), 0);
+        double *x = malloc(2 * (size_t)n * sizeof(double)), *y = malloc((size_t)n * sizeof(double));
+        float *xf = malloc(2 * (size_t)n * sizeof(float)), *yf = malloc((size_t)n * sizeof(float)), pf[9];
+        Rng r = rng_stream(40 + i, 7);
+        fill(x, 2 * (size_t)n, &r);
+        fill(y, (size_t)n, &r);
+        for (int k = 0; k < 2 * n; k++)
+            xf[k] = (float)x[k];
+        for (int k = 0; k < n; k++)
+            yf[k] = (float)y[k];
+        for (int k = 0; k < 9; k++)
+            pf[k] = (float)net.params[k];
+        double g[9] = { 0 }, gf[9] = { 0 };
+        double loss = net_grad_block(&net, net.params, x, y, n, &w, g);
+        double lossf = net_grad_block_f32(&net, pf, xf, yf, n, gf);
+        assert_close(lossf, loss, F32_BLOCK_TOL(n));
+        for (int k = 0; k < 9; k++)
+            if (!(fabs(gf[k] - g[k]) <= F32_BLOCK_TOL(n)))
+                fail_msg("%d samples: float32 gradient[%d] = %.9g, float64 %.17g", n, k, gf[k], g[k]);
+        free(x);
+        free(y);
+        free(xf);
+        free(yf);
+        network_free(&w);
+    }
+    net_free(&net);
+    /* the worked example, in float */
+    worked_net(&net);
+    float pf[9], xf[2] = { (float)X[0], (float)X[1] }, yf = (float)Y;
+    for (int k = 0; k < 9; k++)
+        pf[k] = (float)net.params[k];
+    double g[9] = { 0 };
+    worked_gradient_within(net_grad_block_f32(&net, pf, xf, &yf, 1, g), g, 1e-6);
     net_free(&net);
 }
 
@@ -484,6 +586,8 @@ int main(void)
         cmocka_unit_test(test_vector_sigmoid_matches_the_formula),
         cmocka_unit_test(test_blocked_matrix_kernels_match_plain_loops),
         cmocka_unit_test(test_fused_221_kernel_matches_the_layered_one),
+        cmocka_unit_test(test_float_exp_is_within_two_ulp_of_the_exact_value),
+        cmocka_unit_test(test_float32_block_gradient_is_within_a_tolerance_of_float64),
         cmocka_unit_test(test_blocked_layers_match_per_sample_passes),
         cmocka_unit_test(test_trainer_grad_is_bit_identical_for_1_2_and_3_threads_with_each_kernel),
         cmocka_unit_test(test_one_step_lowers_the_loss),

@@ -1,5 +1,6 @@
 /* Tests of src/train.c: the worked example through the trainer, the block
- * reduction, thread invariance on the Ames data, and convergence. */
+ * reduction, thread invariance on the Ames data, convergence, and the
+ * float32 mode against float64. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -95,6 +96,8 @@ static int train_logged(const Config *c, Splits *s, Net *net, int threads, Train
     Optim opt;
     int bs = c->batch_size < (int)s->train.n ? c->batch_size : (int)s->train.n;
     assert_int_equal(trainer_init(&t, net, bs, threads, s->train.n, err), 0);
+    if (c->precision == TRAIN_F32) /* as io/run.c: after any permutation of the rows */
+        assert_int_equal(trainer_use_f32(&t, net, &s->train, err), 0);
     assert_int_equal(run_optim_init(c, net->nparams, &opt, err), 0);
     TrainOpts o = run_train_opts(c, bs, threads);
     TrainState st = train_state_start(&o);
@@ -273,6 +276,49 @@ static void test_parameters_are_bit_identical_for_1_2_3_and_8_threads(void **sta
         }
         free(p1);
     }
+}
+
+/* The tolerance of the float32 mode on configs/ames.ini, relative to the
+ * float64 run's validation loss (README, Float32). */
+#define F32_VAL_RTOL 1e-4
+
+static void test_a_float32_ames_run_ends_within_a_tolerance_of_the_float64_run(void **state)
+{
+    (void)state;
+    const char *sp32[] = { "train.precision=float32" };
+    Run r64, r32;
+    Err err = { 0 };
+    assert_int_equal(run_ames(&r64, NULL, 0, 2, &err), 0);
+    assert_int_equal(run_ames(&r32, sp32, 1, 2, &err), 0);
+    const int64_t last = r64.log.nepochs - 1;
+    assert_int_equal(last, r64.c.epochs);
+    assert_int_equal(r32.log.nepochs - 1, last);
+    assert_close(r32.log.val[last], r64.log.val[last], F32_VAL_RTOL * r64.log.val[last]);
+    assert_close(r32.st.best_val, r64.st.best_val, F32_VAL_RTOL * r64.st.best_val);
+    /* and it learned: the last validation loss well below the initial one */
+    assert_true(r32.log.val[last] < 0.5 * r32.log.val[0]);
+    run_free(&r64);
+    run_free(&r32);
+}
+
+static void test_float32_refuses_a_network_without_a_float32_kernel(void **state)
+{
+    (void)state;
+    Net net;
+    Dataset d;
+    Trainer t;
+    Err err = { 0 };
+    int hidden[] = { 3 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    assert_int_equal(data_alloc(&d, 10, 2, &err), 0);
+    assert_int_equal(trainer_init(&t, &net, 4, 1, 10, &err), 0);
+    assert_int_equal(trainer_use_f32(&t, &net, &d, &err), E_CONFIG);
+    assert_msg(&err, "[train] precision = float32 has a kernel for the 2-2-1 sigmoid/linear network only; set "
+                     "precision = float64 for this one");
+    assert_int_equal(t.precision, TRAIN_F64);
+    trainer_free(&t);
+    data_free(&d);
+    net_free(&net);
 }
 
 static void test_training_lowers_the_validation_loss_on_ames(void **state)
@@ -734,6 +780,60 @@ static void test_the_start_loss_is_the_first_chunks_loss_before_training(void **
     data_free(&d);
 }
 
+/* Parameters (9) of the 2-2-1 network after 2 epochs over d at `batch`
+ * rows a step, in float32 on `threads` threads (float64 when threads is 0:
+ * one thread). */
+static void run_221(const Dataset *d, int batch, int threads, double *out)
+{
+    Err err = { 0 };
+    Net net;
+    Trainer t;
+    Optim opt;
+    int hidden[] = { 2 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    net_init_xavier(&net, 4);
+    TrainOpts o = { .epochs = 2, .batch_size = batch, .lr = 0.2, .seed = 3, .threads = threads ? threads : 1,
+                    .shuffle = 1 };
+    assert_int_equal(trainer_init(&t, &net, batch, o.threads, d->n, &err), 0);
+    if (threads)
+        assert_int_equal(trainer_use_f32(&t, &net, d, &err), 0);
+    assert_int_equal(optim_init(&opt, OPT_SGD, net.nparams, &err), 0);
+    TrainState st = train_state_start(&o);
+    TrainData td = train_data_memory(d);
+    assert_int_equal(train_run(&t, &net, &opt, &td, NULL, &o, &st, NULL, &err), 0);
+    memcpy(out, net.params, 9 * sizeof(double));
+    optim_free(&opt);
+    trainer_free(&t);
+    net_free(&net);
+}
+
+/* Batches large enough that a step takes 2 and 3 threads (threads_for),
+ * over two chunks, the second with a short last batch and unit. */
+static void test_float32_parameters_are_bit_identical_for_1_2_and_3_threads(void **state)
+{
+    (void)state;
+    Dataset d;
+    synthetic(&d, TRAIN_CHUNK + 20000 + 9);
+    const int batches[] = { 8192, 30000 };
+    for (int b = 0; b < 2; b++) {
+        double p1[9], pk[9], p64[9];
+        run_221(&d, batches[b], 1, p1);
+        for (int threads = 2; threads <= 3; threads++) {
+            run_221(&d, batches[b], threads, pk);
+            if (memcmp(p1, pk, sizeof p1) != 0)
+                fail_msg("float32, batch %d: %d threads differ from 1 thread", batches[b], threads);
+        }
+        /* float32 is a computation of its own; after a few hundred steps
+         * its parameters are still within 1e-3 of float64's (1e-4 apart
+         * measured) */
+        run_221(&d, batches[b], 0, p64);
+        assert_true(memcmp(p1, p64, sizeof p1) != 0);
+        for (int k = 0; k < 9; k++)
+            assert_close(p1[k], p64[k], 1e-3);
+    }
+    data_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -741,6 +841,9 @@ int main(void)
         cmocka_unit_test(test_batch_gradient_is_the_mean_of_row_gradients),
         cmocka_unit_test(test_parameters_are_bit_identical_for_1_2_3_and_8_threads),
         cmocka_unit_test(test_training_lowers_the_validation_loss_on_ames),
+        cmocka_unit_test(test_float32_parameters_are_bit_identical_for_1_2_and_3_threads),
+        cmocka_unit_test(test_a_float32_ames_run_ends_within_a_tolerance_of_the_float64_run),
+        cmocka_unit_test(test_float32_refuses_a_network_without_a_float32_kernel),
         cmocka_unit_test(test_divergence_stops_before_the_update),
         cmocka_unit_test(test_divergence_at_a_huge_rate_rolls_back_then_stops_with_finite_parameters),
         cmocka_unit_test(test_divergence_rollback_lowers_the_rate_and_training_recovers),

@@ -25,7 +25,9 @@
  * Box-Muller (seed 12345, four uniforms a row), x1 and x2 standardised,
  * y = 0.6 x1 + 0.3 x2 + 0.1 sin(3 x1) + 0.05 noise.
  * Environment: TARGET (seconds a run lasts, default 1), REPS (default 3),
- * LR (default 0.1). */
+ * LR (default 0.1), PRECISION (float64, the default, or float32: the block
+ * kernels in float, as `[train] precision = float32`; printed as
+ * precision=..). */
 #define _DEFAULT_SOURCE /* M_PI, clock_gettime */
 
 #include <math.h>
@@ -187,6 +189,12 @@ static int bench_run(const char *arch, int batch, int threads, size_t rows)
     double p0 = bench_now();
     train_rows_permute(&d, 7, 0);
     const double permute_s = bench_now() - p0;
+    const char *prec = getenv("PRECISION");
+    prec = prec && *prec ? prec : "float64";
+    if (strcmp(prec, "float32") == 0 ? trainer_use_f32(&t, &net, &d, &err) : strcmp(prec, "float64") != 0) {
+        fprintf(stderr, "bench_train: PRECISION %s: %s\n", prec, err.msg[0] ? err.msg : "float64 or float32");
+        return 2;
+    }
 
     /* Calibrate: whole epochs until 0.2 s, then runs of about TARGET s. */
     const double target = env_or("TARGET", 1.0);
@@ -206,9 +214,9 @@ static int bench_run(const char *arch, int batch, int threads, size_t rows)
     double other = (bench_cpu_all() - all0 - (bench_cpu_self() - self0)) / (bench_now() - wall0);
     qsort(sps, (size_t)reps, sizeof sps[0], bench_cmp);
     double loss = trainer_loss(&t, &net, &d);
-    printf("housenet arch=%s batch=%d threads=%d rows=%zu order=%s kernel=%s epochs=%lld samples_per_s=%.4g "
+    printf("housenet arch=%s batch=%d threads=%d rows=%zu order=%s kernel=%s precision=%s epochs=%lld samples_per_s=%.4g "
            "final_loss=%.6g other_cpu=%.2f permute_s=%.3g\n",
-           arch, batch, threads, rows, "chunk", net_block_kernel(&net), (long long)epochs,
+           arch, batch, threads, rows, "chunk", net_block_kernel(&net), prec, (long long)epochs,
            sps[reps / 2], loss, other < 0 ? 0.0 : other, permute_s);
     trainer_free(&t);
     data_free(&d);
