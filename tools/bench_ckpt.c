@@ -84,7 +84,7 @@ int main(int argc, char **argv)
         }
         double *best = malloc(net.nparams * sizeof(double)), *best2 = malloc(net.nparams * sizeof(double));
         memcpy(best, net.params, net.nparams * sizeof(double));
-        TrainState st = { 200, 13000, 0, 0.0, 0.0, 0.05 }, st2;
+        TrainState st = { .epoch = 200, .step = 13000, .lr = 0.05, .lr_scale = 1.0 }, st2;
         Ckpt c = { .net = &net, .opt = &opt, .st = &st, .curves = &cv, .best = { 110, 0.26, best },
                    .feat_names = feats, .target_name = "Sale_Price",
                    .config_text = "[data]\npath = ames.csv\n[train]\nepochs = 200\n" };
