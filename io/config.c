@@ -93,7 +93,7 @@ static const KeyDef KEYS[] = {
       "visit the training rows in a fresh seeded order every epoch" },
     /* choices in the order of TrainPrecision (src/train.h) */
     { "train", "precision", T_ENUM, F(precision), "float64", 0, 0, "float64|float32", 0,
-      "arithmetic of the training blocks: float64, or float32 (2-2-1 sigmoid/linear networks only, in memory; "
+      "arithmetic of the training blocks: float64, or float32 (any network; rows in memory, not stream; "
       "parameters and optimizer stay float64; results differ from float64 by rounding; see README, Float32)" },
     /* choices in the order of OptimKind (src/optim.h) */
     { "train", "optimizer", T_ENUM, F(optimizer), "sgd", 0, 0, "sgd|momentum|nesterov|adam", 0,
@@ -838,13 +838,7 @@ int cfg_finish(Config *c, Err *err)
     if (c->lr_schedule == SCHED_COSINE && c->min_lr > c->learning_rate)
         return err_set(err, E_CONFIG, "%s: [train] min_lr = %g is above learning_rate = %g; the cosine schedule falls from learning_rate to min_lr",
                        where_key(c, "train", "min_lr", w, sizeof w), c->min_lr, c->learning_rate);
-    /* The networks net_f32_supported() accepts, and rows held in memory (trainer_use_f32). */
-    if (c->precision == TRAIN_F32 &&
-        (c->nfeat != 2 || c->nhidden != 1 || c->hidden_widths[0] != 2 || c->activation != ACT_SIGMOID ||
-         c->output_activation != ACT_LINEAR))
-        return err_set(err, E_CONFIG, "%s: [train] precision = float32 has a kernel for the 2-2-1 network only (2 "
-                       "features, hidden = 2, sigmoid hidden, linear output); set precision = float64",
-                       where_key(c, "train", "precision", w, sizeof w));
+    /* Every network has a float32 kernel (net_f32_supported); the rows must be in memory (trainer_use_f32). */
     if (c->precision == TRAIN_F32 && c->stream)
         return err_set(err, E_CONFIG, "%s: [train] precision = float32 needs the training rows in memory; set "
                        "[data] stream = false or precision = float64", where_key(c, "train", "precision", w, sizeof w));

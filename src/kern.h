@@ -234,4 +234,16 @@ void kern_gemm_dot(int m, int n, int k, const double *a, ptrdiff_t lda, const do
 /* T (n, m), row stride ldt, = the transpose of S (m, n), row stride lds. */
 void kern_transpose(int m, int n, const double *s, ptrdiff_t lds, double *t, ptrdiff_t ldt);
 
+/* kern_sigmoid, kern_gemm, kern_gemm_dot and kern_transpose in float, for
+ * the float32 training mode: the same contracts, vectors of 16 floats
+ * (KernF16) where the double ones have 8 (so the tiles are 4 rows x 64
+ * columns, and kern_gemm_dotf sums in 16 lanes, the last k mod 16 terms one
+ * by one), and the logistic of kern_sigmoidfn. */
+void kern_sigmoidf(float *v, size_t n);
+void kern_gemmf(int m, int n, int k, const float *a, ptrdiff_t sa, ptrdiff_t sp,
+                const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, const float *bias, int add);
+void kern_gemm_dotf(int m, int n, int k, const float *a, ptrdiff_t lda, const float *bt, ptrdiff_t ldbt,
+                    float *c, ptrdiff_t ldc, const float *bias, int add);
+void kern_transposef(int m, int n, const float *s, ptrdiff_t lds, float *t, ptrdiff_t ldt);
+
 #endif

@@ -3,8 +3,9 @@
  * (width[l+1], width[l]) with row i holding the weights into unit i.
  * The layers run one at a time over the whole block through kern.h's
  * matrix kernels; the 2-2-1 sigmoid/linear network has a fused kernel of
- * its own (grad221). Neither knows of threads: a block's result depends
- * only on its arguments. */
+ * its own (grad221). Both exist in double and in float (the float32
+ * training mode), each from one source. Neither knows of threads: a
+ * block's result depends only on its arguments. */
 #include "net.h"
 
 #include <math.h>
@@ -108,18 +109,28 @@ int network_init(NetWork *w, const Net *net, int cap, Err *err)
             maxwt = (size_t)net->width[l] * (size_t)net->width[l + 1];
     }
     total += 2 * (size_t)cap * maxw + maxwt;
-    w->buf = malloc(total * sizeof(double));
+    /* The float views take the double layout's offsets in floats, then a
+     * float gradient of nparams: (total + nparams) floats fit in
+     * total + ceil(nparams / 2) doubles. */
+    w->buf = malloc((total + (net->nparams + 1) / 2) * sizeof(double));
     if (!w->buf)
         return err_set(err, E_NOMEM, "out of memory for a %d-sample workspace", cap);
     w->cap = cap;
     double *p = w->buf;
+    float *pf = (float *)(void *)w->buf;
     for (int l = 0; l <= net->nlayers; l++) {
         w->a[l] = p;
+        w->af[l] = pf;
         p += (size_t)cap * (size_t)net->width[l];
+        pf += (size_t)cap * (size_t)net->width[l];
     }
     w->delta[0] = p;
     w->delta[1] = p + (size_t)cap * maxw;
     w->scratch = p + 2 * (size_t)cap * maxw;
+    w->deltaf[0] = pf;
+    w->deltaf[1] = pf + (size_t)cap * maxw;
+    w->scratchf = pf + 2 * (size_t)cap * maxw;
+    w->gradf = w->scratchf + maxwt;
     return 0;
 }
 
@@ -131,126 +142,46 @@ void network_free(NetWork *w)
     memset(w, 0, sizeof *w);
 }
 
-/* out (n, wo) = act(in (n, wi) W^T + b), a layer at a time over the block.
- * With 8 or more units and 4 or more samples the product is vectorised
- * along the units (W transposed into scratch, (wi, wo) at most); units past
- * the last multiple of 8, and blocks of 1 to 3 samples, use dot products
- * with the rows of W as they are. */
-static void dense_forward(double *restrict out, const double *restrict in, const double *restrict W,
-                          const double *restrict b, int n, int wi, int wo, Activation act, double *restrict scratch)
-{
-    int wo8 = n >= 4 ? wo & ~7 : 0;
-    if (wo8) {
-        kern_transpose(wo8, wi, W, wi, scratch, wo8);
-        kern_gemm(n, wo8, wi, in, wi, 1, scratch, wo8, out, wo, b, 0);
-    }
-    if (wo8 < wo)
-        kern_gemm_dot(n, wo - wo8, wi, in, wi, W + (size_t)wo8 * wi, wi, out + wo8, wo, b + wo8, 0);
-    size_t count = (size_t)n * (size_t)wo;
-    switch (act) {
-    case ACT_SIGMOID:
-        kern_sigmoid(out, count);
-        break;
-    case ACT_TANH:
-        for (size_t k = 0; k < count; k++)
-            out[k] = tanh(out[k]);
-        break;
-    case ACT_RELU:
-        for (size_t k = 0; k < count; k++)
-            out[k] = out[k] > 0.0 ? out[k] : 0.0;
-        break;
-    case ACT_LINEAR:
-        break;
-    }
-}
+/* The layered block kernels in float64 (net_forward_block,
+ * net_backward_block) and float32 (forward_blockf, backward_blockf): one
+ * source, layers.inc, included once per precision. */
+#define NL_T double
+#define NL_W 8
+#define NL_GEMM kern_gemm
+#define NL_GEMM_DOT kern_gemm_dot
+#define NL_TRANSPOSE kern_transpose
+#define NL_SIGMOID kern_sigmoid
+#define NL_TANH tanh
+#define NL_A(w) (w)->a
+#define NL_DELTA(w) (w)->delta
+#define NL_SCRATCH(w) (w)->scratch
+#define NL_SCOPE
+#define NL_DENSE_FORWARD dense_forward
+#define NL_ACT_BACKWARD act_backward
+#define NL_DENSE_BACKWARD dense_backward
+#define NL_LOSS block_loss
+#define NL_FORWARD net_forward_block
+#define NL_BACKWARD net_backward_block
+#include "layers.inc"
 
-/* d (n, w) *= act'(z), written through the activation's output h = act(z). */
-static void act_backward(double *restrict d, const double *restrict h, size_t count, Activation act)
-{
-    switch (act) {
-    case ACT_SIGMOID:
-        for (size_t k = 0; k < count; k++)
-            d[k] *= h[k] * (1.0 - h[k]);
-        break;
-    case ACT_TANH:
-        for (size_t k = 0; k < count; k++)
-            d[k] *= 1.0 - h[k] * h[k];
-        break;
-    case ACT_RELU:
-        for (size_t k = 0; k < count; k++)
-            d[k] = h[k] > 0.0 ? d[k] : 0.0;
-        break;
-    case ACT_LINEAR:
-        break;
-    }
-}
-
-/* Given dz (n, wo) of a dense layer: gW (wo, wi) += dz^T in, gb (wo) += sum dz,
- * and, when din is not NULL, din (n, wi) = dz W. The weight gradient is
- * vectorised along its wider side: with fewer than 8 inputs and 8 or more
- * units it is formed transposed in scratch ((wi, wo)) and added back. */
-static void dense_backward(double *restrict gW, double *restrict gb, double *restrict din,
-                           const double *restrict dz, const double *restrict in,
-                           const double *restrict W, int n, int wi, int wo, double *restrict scratch)
-{
-    for (int s = 0; s < n; s++)
-        for (int i = 0; i < wo; i++)
-            gb[i] += dz[(size_t)s * wo + i];
-    if (wi < 8 && wo >= 8) {
-        kern_gemm(wi, wo, n, in, 1, wi, dz, wo, scratch, wo, NULL, 0);
-        for (int i = 0; i < wo; i++)
-            for (int j = 0; j < wi; j++)
-                gW[(size_t)i * wi + j] += scratch[(size_t)j * wo + i];
-    } else {
-        kern_gemm(wo, wi, n, dz, 1, wo, in, wi, gW, wi, NULL, 1);
-    }
-    if (din)
-        kern_gemm(n, wi, wo, dz, wo, 1, W, wi, din, wi, NULL, 0);
-}
-
-const double *net_forward_block(const Net *net, const double *params,
-                                const double *x, int n, NetWork *w)
-{
-    const double *in = x;
-    for (int l = 0; l < net->nlayers; l++) {
-        dense_forward(w->a[l + 1], in, params + net->off_W[l], params + net->off_b[l],
-                      n, net->width[l], net->width[l + 1], net->act[l], w->scratch);
-        in = w->a[l + 1];
-    }
-    return w->a[net->nlayers];
-}
-
-static double block_loss(const double *h, const double *y, size_t count)
-{
-    double loss = 0.0;
-    for (size_t k = 0; k < count; k++) {
-        double e = y[k] - h[k];
-        loss += 0.5 * e * e;
-    }
-    return loss;
-}
-
-double net_backward_block(const Net *net, const double *params, const double *x,
-                          const double *y, int n, NetWork *w, double *grad)
-{
-    int L = net->nlayers;
-    size_t nout = (size_t)n * (size_t)net->width[L];
-    const double *h = w->a[L];
-    double *d = w->delta[0];
-    /* dL/dh = -(y - h) = h - y */
-    for (size_t k = 0; k < nout; k++)
-        d[k] = h[k] - y[k];
-    double loss = block_loss(h, y, nout);
-    for (int l = L - 1; l >= 0; l--) {
-        int wi = net->width[l], wo = net->width[l + 1];
-        act_backward(d, w->a[l + 1], (size_t)n * (size_t)wo, net->act[l]);
-        double *din = l > 0 ? w->delta[(L - l) & 1] : NULL;
-        dense_backward(grad + net->off_W[l], grad + net->off_b[l], din, d, l > 0 ? w->a[l] : x,
-                       params + net->off_W[l], n, wi, wo, w->scratch);
-        d = din;
-    }
-    return loss;
-}
+#define NL_T float
+#define NL_W 16
+#define NL_GEMM kern_gemmf
+#define NL_GEMM_DOT kern_gemm_dotf
+#define NL_TRANSPOSE kern_transposef
+#define NL_SIGMOID kern_sigmoidf
+#define NL_TANH tanhf
+#define NL_A(w) (w)->af
+#define NL_DELTA(w) (w)->deltaf
+#define NL_SCRATCH(w) (w)->scratchf
+#define NL_SCOPE static
+#define NL_DENSE_FORWARD dense_forwardf
+#define NL_ACT_BACKWARD act_backwardf
+#define NL_DENSE_BACKWARD dense_backwardf
+#define NL_LOSS block_lossf
+#define NL_FORWARD forward_blockf
+#define NL_BACKWARD backward_blockf
+#include "layers.inc"
 
 double net_loss_block(const Net *net, const double *params, const double *x,
                       const double *y, int n, NetWork *w)
@@ -297,16 +228,25 @@ static int is_221(const Net *net)
 
 int net_f32_supported(const Net *net)
 {
-    return is_221(net);
+    for (int l = 0; l < net->nlayers; l++)
+        if ((unsigned)net->act[l] > ACT_LINEAR)
+            return 0;
+    return 1;
 }
 
 double net_grad_block_f32(const Net *net, const float *params, const float *x, const float *y, int n,
-                          double *grad)
+                          NetWork *w, double *grad)
 {
-    (void)net; /* one network so far: net_f32_supported */
     /* A whole block (the trainer's, TRAIN_BLOCK rows) gets a copy of the
      * kernel with n constant: no tail code, 1.4x faster. */
-    return n == 64 ? grad221f(params, x, y, 64, grad) : grad221f(params, x, y, n, grad);
+    if (is_221(net))
+        return n == 64 ? grad221f(params, x, y, 64, grad) : grad221f(params, x, y, n, grad);
+    memset(w->gradf, 0, net->nparams * sizeof(float));
+    forward_blockf(net, params, x, n, w);
+    double loss = backward_blockf(net, params, x, y, n, w, w->gradf);
+    for (size_t k = 0; k < net->nparams; k++)
+        grad[k] += (double)w->gradf[k];
+    return loss;
 }
 
 const char *net_block_kernel(const Net *net)

@@ -32,13 +32,19 @@ typedef struct Net {
 } Net;
 
 /* Block workspace: activations of every layer for up to `cap` samples, and
- * two delta buffers for the backward pass. One per worker thread. */
+ * two delta buffers for the backward pass. One per worker thread. The
+ * float views (net_grad_block_f32) share buf with the double ones: a call
+ * of either precision leaves the other's contents unspecified. */
 typedef struct NetWork {
     int cap;
     double *buf;                          /* owned: one allocation */
     double *a[NET_MAX_LAYERS + 1];        /* a[l]: (cap, width[l]); a[0] is free for the caller's gathered inputs */
     double *delta[2];                     /* (cap, max width) each */
     double *scratch;                      /* (max width[l] * width[l+1]): a transposed weight matrix */
+    float *af[NET_MAX_LAYERS + 1];        /* the same shapes in float, in buf */
+    float *deltaf[2];
+    float *scratchf;
+    float *gradf;                         /* (nparams): a block's gradient sums in float */
 } NetWork;
 
 /* Name <-> value for activations ("sigmoid", "tanh", "relu", "linear").
@@ -92,18 +98,20 @@ double net_loss_block(const Net *net, const double *params, const double *x,
 double net_grad_block(const Net *net, const double *params, const double *x,
                       const double *y, int n, NetWork *w, double *grad);
 
-/* 1 when net_grad_block_f32 serves net: the 2-2-1 sigmoid/linear
- * network, the one with a float32 kernel. */
+/* 1 when net_grad_block_f32 serves net: every network whose activations
+ * are sigmoid, tanh, relu or linear. */
 int net_f32_supported(const Net *net);
 
 /* net_grad_block in float32 for a network net_f32_supported() accepts:
- * params (params layout), x (n, 2) and y (n) are float; the forward pass,
- * the error and the block's gradient sums run in float, and the sums are
+ * params (params layout), x (n, width[0]) and y (n, noutputs) are float;
+ * the forward pass, the error and the block's gradient sums run in float
+ * (the 2-2-1 sigmoid/linear network fused, as net_grad_block, the others
+ * a layer at a time in w's float views, n <= w->cap), and the sums are
  * added (+=) into grad in double. Returns the summed loss. Within float
  * rounding of net_grad_block on the same values (tests/test_net.c checks
  * the tolerance); depends only on the arguments. */
 double net_grad_block_f32(const Net *net, const float *params, const float *x, const float *y, int n,
-                          double *grad);
+                          NetWork *w, double *grad);
 
 /* Which kernel net_grad_block uses for net: "fused-2-2-1" or "layered". */
 const char *net_block_kernel(const Net *net);

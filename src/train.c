@@ -94,8 +94,8 @@ static float *aligned_f32(size_t n)
 int trainer_use_f32(Trainer *t, const Net *net, const Dataset *rows, Err *err)
 {
     if (!net_f32_supported(net))
-        return err_set(err, E_CONFIG, "[train] precision = float32 has a kernel for the 2-2-1 sigmoid/linear "
-                                      "network only; set precision = float64 for this one");
+        return err_set(err, E_CONFIG, "[train] precision = float32 has no kernel for this network's "
+                                      "activations; set precision = float64");
     if (rows->n != t->nrows || rows->nin != net->width[0])
         return err_set(err, E_STATE, "trainer sized for %zu rows of %d, got %zu of %d [src/train.c:%d]", t->nrows,
                        net->width[0], rows->n, rows->nin, __LINE__);
@@ -137,7 +137,7 @@ size_t trainer_bytes(const Net *net, int batch_cap, int threads, size_t nrows)
         widths += (size_t)net->width[l];
         maxw = (size_t)net->width[l] > maxw ? (size_t)net->width[l] : maxw;
     }
-    size_t work = (size_t)TRAIN_BLOCK * (widths + 2 * maxw) * sizeof(double);
+    size_t work = ((size_t)TRAIN_BLOCK * (widths + 2 * maxw) + (np + 1) / 2) * sizeof(double);
     size_t nchunks = (nrows + TRAIN_CHUNK - 1) / TRAIN_CHUNK;
     size_t nunits = ((nrows < TRAIN_CHUNK ? nrows : TRAIN_CHUNK) + TRAIN_UNIT - 1) / TRAIN_UNIT;
     return (nb * np + nb + np + (1 + OPTIM_MAX_BUFS) * np + np) * sizeof(double) +
@@ -369,7 +369,7 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chun
             prefetch_rows(t, xf, yf, nin, sizeof(float), NULL, pos + p0, p1 - p0);
         else if (p0 < p1)
             prefetch_rows(t, d->x, d->y, nin, sizeof(double), idx ? idx + p0 : NULL, pos + p0, p1 - p0);
-        t->slot_loss[b] = f32 ? net_grad_block_f32(net, t->pf, xbf, xbf + TRAIN_BLOCK * nin, m, g)
+        t->slot_loss[b] = f32 ? net_grad_block_f32(net, t->pf, xbf, xbf + TRAIN_BLOCK * nin, m, w, g)
                               : net_grad_block(net, net->params, w->a[0], yb, m, w, g);
     }
     double *g0 = slots + (size_t)gi * TRAIN_GROUP * np;

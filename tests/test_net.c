@@ -395,10 +395,7 @@ static void test_float32_block_gradient_is_within_a_tolerance_of_float64(void **
     (void)state;
     Net net;
     Err err = { 0 };
-    int hidden[] = { 2 }, wide[] = { 3 };
-    assert_int_equal(net_init(&net, 2, wide, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
-    assert_false(net_f32_supported(&net));
-    net_free(&net);
+    int hidden[] = { 2 };
     assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
     assert_true(net_f32_supported(&net));
     const int ns[] = { 1, 5, 15, 16, 17, 33, 63, 64, 65, 200 };
@@ -420,7 +417,7 @@ static void test_float32_block_gradient_is_within_a_tolerance_of_float64(void **
             pf[k] = (float)net.params[k];
         double g[9] = { 0 }, gf[9] = { 0 };
         double loss = net_grad_block(&net, net.params, x, y, n, &w, g);
-        double lossf = net_grad_block_f32(&net, pf, xf, yf, n, gf);
+        double lossf = net_grad_block_f32(&net, pf, xf, yf, n, &w, gf);
         assert_close(lossf, loss, F32_BLOCK_TOL(n));
         for (int k = 0; k < 9; k++)
             if (!(fabs(gf[k] - g[k]) <= F32_BLOCK_TOL(n)))
@@ -438,8 +435,65 @@ static void test_float32_block_gradient_is_within_a_tolerance_of_float64(void **
     for (int k = 0; k < 9; k++)
         pf[k] = (float)net.params[k];
     double g[9] = { 0 };
-    worked_gradient_within(net_grad_block_f32(&net, pf, xf, &yf, 1, g), g, 1e-6);
+    NetWork w;
+    assert_int_equal(network_init(&w, &net, 1, &err), 0);
+    worked_gradient_within(net_grad_block_f32(&net, pf, xf, &yf, 1, &w, g), g, 1e-6);
+    network_free(&w);
     net_free(&net);
+}
+
+/* The layered float32 kernels against float64, for each hidden activation:
+ * the summed loss and every gradient entry within F32_BLOCK_TOL(n) times
+ * (1 + |the float64 entry|), Xavier weights, inputs and targets in [-1, 1]. */
+static void test_float32_layered_block_gradient_is_within_a_tolerance_of_float64(void **state)
+{
+    (void)state;
+    struct { int nin, nh, h[2]; int n; } shapes[] = {
+        { 2, 2, { 64, 64 }, 64 }, { 2, 2, { 64, 64 }, 3 }, { 3, 2, { 12, 9 }, 13 }, { 9, 2, { 40, 17 }, 37 },
+        { 2, 1, { 5 }, 64 },
+    };
+    const Activation acts[] = { ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_LINEAR };
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++)
+        for (size_t a = 0; a < 4; a++) {
+            Net net;
+            NetWork w;
+            Err err = { 0 };
+            const int n = shapes[c].n, nin = shapes[c].nin;
+            assert_int_equal(net_init(&net, nin, shapes[c].h, shapes[c].nh, 1, acts[a], ACT_LINEAR, &err), 0);
+            assert_true(net_f32_supported(&net));
+            net_init_xavier(&net, 50 + c);
+            assert_int_equal(network_init(&w, &net, n, &err), 0);
+            const size_t np = net.nparams, nx = (size_t)n * (size_t)nin;
+            double *x = malloc(nx * sizeof(double)), *y = malloc((size_t)n * sizeof(double));
+            double *g = calloc(np, sizeof(double)), *gf = calloc(np, sizeof(double));
+            float *xf = malloc(nx * sizeof(float)), *yf = malloc((size_t)n * sizeof(float));
+            float *pf = malloc(np * sizeof(float));
+            Rng r = rng_stream(60 + c, 7);
+            fill(x, nx, &r);
+            fill(y, (size_t)n, &r);
+            for (size_t k = 0; k < nx; k++)
+                xf[k] = (float)x[k];
+            for (int k = 0; k < n; k++)
+                yf[k] = (float)y[k];
+            for (size_t k = 0; k < np; k++)
+                pf[k] = (float)net.params[k];
+            double loss = net_grad_block(&net, net.params, x, y, n, &w, g);
+            double lossf = net_grad_block_f32(&net, pf, xf, yf, n, &w, gf);
+            assert_close(lossf, loss, F32_BLOCK_TOL(n) * (1.0 + fabs(loss)));
+            for (size_t k = 0; k < np; k++)
+                if (!(fabs(gf[k] - g[k]) <= F32_BLOCK_TOL(n) * (1.0 + fabs(g[k]))))
+                    fail_msg("%s, shape %zu, %d samples: float32 gradient[%zu] = %.9g, float64 %.17g",
+                             act_name(acts[a]), c, n, k, gf[k], g[k]);
+            free(x);
+            free(y);
+            free(g);
+            free(gf);
+            free(xf);
+            free(yf);
+            free(pf);
+            network_free(&w);
+            net_free(&net);
+        }
 }
 
 static void test_blocked_layers_match_per_sample_passes(void **state)
@@ -588,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_fused_221_kernel_matches_the_layered_one),
         cmocka_unit_test(test_float_exp_is_within_two_ulp_of_the_exact_value),
         cmocka_unit_test(test_float32_block_gradient_is_within_a_tolerance_of_float64),
+        cmocka_unit_test(test_float32_layered_block_gradient_is_within_a_tolerance_of_float64),
         cmocka_unit_test(test_blocked_layers_match_per_sample_passes),
         cmocka_unit_test(test_trainer_grad_is_bit_identical_for_1_2_and_3_threads_with_each_kernel),
         cmocka_unit_test(test_one_step_lowers_the_loss),

@@ -301,26 +301,6 @@ static void test_a_float32_ames_run_ends_within_a_tolerance_of_the_float64_run(v
     run_free(&r32);
 }
 
-static void test_float32_refuses_a_network_without_a_float32_kernel(void **state)
-{
-    (void)state;
-    Net net;
-    Dataset d;
-    Trainer t;
-    Err err = { 0 };
-    int hidden[] = { 3 };
-    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
-    assert_int_equal(data_alloc(&d, 10, 2, &err), 0);
-    assert_int_equal(trainer_init(&t, &net, 4, 1, 10, &err), 0);
-    assert_int_equal(trainer_use_f32(&t, &net, &d, &err), E_CONFIG);
-    assert_msg(&err, "[train] precision = float32 has a kernel for the 2-2-1 sigmoid/linear network only; set "
-                     "precision = float64 for this one");
-    assert_int_equal(t.precision, TRAIN_F64);
-    trainer_free(&t);
-    data_free(&d);
-    net_free(&net);
-}
-
 static void test_training_lowers_the_validation_loss_on_ames(void **state)
 {
     (void)state;
@@ -780,17 +760,16 @@ static void test_the_start_loss_is_the_first_chunks_loss_before_training(void **
     data_free(&d);
 }
 
-/* Parameters (9) of the 2-2-1 network after 2 epochs over d at `batch`
- * rows a step, in float32 on `threads` threads (float64 when threads is 0:
- * one thread). */
-static void run_221(const Dataset *d, int batch, int threads, double *out)
+/* Parameters of the 2-h[0]-..-1 sigmoid/linear network (nh hidden layers)
+ * after 2 epochs over d at `batch` rows a step, in float32 on `threads`
+ * threads (float64 when threads is 0: one thread), into out (nparams). */
+static void run_f32(const Dataset *d, const int *hidden, int nh, int batch, int threads, double *out)
 {
     Err err = { 0 };
     Net net;
     Trainer t;
     Optim opt;
-    int hidden[] = { 2 };
-    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    assert_int_equal(net_init(&net, 2, hidden, nh, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
     net_init_xavier(&net, 4);
     TrainOpts o = { .epochs = 2, .batch_size = batch, .lr = 0.2, .seed = 3, .threads = threads ? threads : 1,
                     .shuffle = 1 };
@@ -801,34 +780,39 @@ static void run_221(const Dataset *d, int batch, int threads, double *out)
     TrainState st = train_state_start(&o);
     TrainData td = train_data_memory(d);
     assert_int_equal(train_run(&t, &net, &opt, &td, NULL, &o, &st, NULL, &err), 0);
-    memcpy(out, net.params, 9 * sizeof(double));
+    memcpy(out, net.params, net.nparams * sizeof(double));
     optim_free(&opt);
     trainer_free(&t);
     net_free(&net);
 }
 
 /* Batches large enough that a step takes 2 and 3 threads (threads_for),
- * over two chunks, the second with a short last batch and unit. */
+ * over two chunks, the second with a short last batch and unit; the 2-2-1
+ * network (fused kernel) and 2-16-16-1 (layered, 337 parameters). */
 static void test_float32_parameters_are_bit_identical_for_1_2_and_3_threads(void **state)
 {
     (void)state;
     Dataset d;
     synthetic(&d, TRAIN_CHUNK + 20000 + 9);
-    const int batches[] = { 8192, 30000 };
-    for (int b = 0; b < 2; b++) {
-        double p1[9], pk[9], p64[9];
-        run_221(&d, batches[b], 1, p1);
+    const struct { int nh, h[2], batch; } cases[] = {
+        { 1, { 2 }, 8192 }, { 1, { 2 }, 30000 }, { 2, { 16, 16 }, 1024 }, { 2, { 16, 16 }, 30000 },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        double p1[337], pk[337], p64[337];
+        const size_t np = cases[c].nh == 1 ? 9 : 337;
+        run_f32(&d, cases[c].h, cases[c].nh, cases[c].batch, 1, p1);
         for (int threads = 2; threads <= 3; threads++) {
-            run_221(&d, batches[b], threads, pk);
-            if (memcmp(p1, pk, sizeof p1) != 0)
-                fail_msg("float32, batch %d: %d threads differ from 1 thread", batches[b], threads);
+            run_f32(&d, cases[c].h, cases[c].nh, cases[c].batch, threads, pk);
+            if (memcmp(p1, pk, np * sizeof(double)) != 0)
+                fail_msg("float32, %zu parameters, batch %d: %d threads differ from 1 thread", np, cases[c].batch,
+                         threads);
         }
         /* float32 is a computation of its own; after a few hundred steps
          * its parameters are still within 1e-3 of float64's (1e-4 apart
-         * measured) */
-        run_221(&d, batches[b], 0, p64);
-        assert_true(memcmp(p1, p64, sizeof p1) != 0);
-        for (int k = 0; k < 9; k++)
+         * measured on 2-2-1) */
+        run_f32(&d, cases[c].h, cases[c].nh, cases[c].batch, 0, p64);
+        assert_true(memcmp(p1, p64, np * sizeof(double)) != 0);
+        for (size_t k = 0; k < np; k++)
             assert_close(p1[k], p64[k], 1e-3);
     }
     data_free(&d);
@@ -843,7 +827,6 @@ int main(void)
         cmocka_unit_test(test_training_lowers_the_validation_loss_on_ames),
         cmocka_unit_test(test_float32_parameters_are_bit_identical_for_1_2_and_3_threads),
         cmocka_unit_test(test_a_float32_ames_run_ends_within_a_tolerance_of_the_float64_run),
-        cmocka_unit_test(test_float32_refuses_a_network_without_a_float32_kernel),
         cmocka_unit_test(test_divergence_stops_before_the_update),
         cmocka_unit_test(test_divergence_at_a_huge_rate_rolls_back_then_stops_with_finite_parameters),
         cmocka_unit_test(test_divergence_rollback_lowers_the_rate_and_training_recovers),

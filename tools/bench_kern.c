@@ -59,7 +59,7 @@ int main(void)
         double t1 = now();
         for (int rep = 0; rep < REPEAT; rep++)
             for (int b = 0; b < ROWS; b += BLOCK)
-                loss += net_grad_block_f32(&net, pf, xf + 2 * b, yf + b, BLOCK, g);
+                loss += net_grad_block_f32(&net, pf, xf + 2 * b, yf + b, BLOCK, &w, g);
         double t2 = now();
         t64[run] = (t1 - t0) / (REPEAT * (ROWS / BLOCK)) * 1e9;
         t32[run] = (t2 - t1) / (REPEAT * (ROWS / BLOCK)) * 1e9;
