@@ -305,8 +305,7 @@ static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
     hsize_t dims[H5S_MAX_RANK];
     H5T_class_t cls;
     H5T_sign_t sign = H5T_SGN_NONE;
-    htri_t is_vl = 0;
-    int rc = 0, rank, reclaim = 0;
+    int rc = 0, rank, reclaim = 0, is_vl = 0;
 
     CHECK_H5(t = is_attr ? H5Aget_type(id) : H5Dget_type(id));
     CHECK_H5(sp = is_attr ? H5Aget_space(id) : H5Dget_space(id));
@@ -329,20 +328,13 @@ static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
     if (n == 0)
         goto done;
     if (cls == H5T_STRING) {
-        H5T_cset_t cset;
-        CHECK_H5(is_vl = H5Tis_variable_str(t));
-        CHECK_H5(cset = H5Tget_cset(t));
-        CHECK_H5(mt = H5Tcopy(H5T_C_S1));
-        CHECK_H5(H5Tset_cset(mt, cset));
+        TRY(h5u_string_memtype(t, &mt, &is_vl, &size, where, path, err));
         if (is_vl) {
-            CHECK_H5(H5Tset_size(mt, H5T_VARIABLE));
             if (!(vl = calloc(n, sizeof *vl)))
                 FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
             CHECK_H5(is_attr ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, vl));
             reclaim = 1;
         } else {
-            CHECK_H5(H5Tset_size(mt, size + 1));
-            CHECK_H5(H5Tset_strpad(mt, H5T_STR_NULLTERM));
             if (!(fixed = calloc(n, size + 1)))
                 FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
             CHECK_H5(is_attr ? H5Aread(id, mt, fixed)

@@ -62,28 +62,6 @@
 #define CURVES_CHUNK 1024
 #define OBJ_MAX 256 /* longest object path we build ("/curves/<name>") */
 
-/* ---- small helpers ------------------------------------------------------ */
-
-/* H5Tget_size signals failure with 0; this maps it to the < 0 of every
- * other call so that CHECK_H5 applies. */
-static ssize_t type_size(hid_t t)
-{
-    size_t s = H5Tget_size(t);
-    return s ? (ssize_t)s : -1;
-}
-
-static const char *class_name(H5T_class_t c)
-{
-    switch (c) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "float";
-    case H5T_STRING: return "string";
-    case H5T_COMPOUND: return "compound";
-    case H5T_ENUM: return "enum";
-    default: return "non-numeric";
-    }
-}
-
 /* ---- writing ------------------------------------------------------------ */
 
 /* A new variable-length UTF-8 string type (h5py reads it as str). */
@@ -214,84 +192,13 @@ done:
     return rc;
 }
 
-/* Every element of a string attribute or dataset id (fixed or variable
- * length, any shape up to 1-D) into *out: a new array of *n new strings. */
-static int read_strings(hid_t id, const char *where, char ***out, size_t *n, const char *path,
-                        Err *err)
-{
-    hid_t t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    char *fixed = NULL, **s = NULL;
-    size_t count = 0;
-    int rc = 0, rank;
-    H5I_type_t kind;
-    H5T_class_t cls;
-    H5T_cset_t cset;
-    hssize_t npoints;
-    htri_t is_vl;
-
-    CHECK_H5(kind = H5Iget_type(id));
-    CHECK_H5(t = kind == H5I_ATTR ? H5Aget_type(id) : H5Dget_type(id));
-    CHECK_H5(cls = H5Tget_class(t));
-    if (cls != H5T_STRING)
-        FAIL(E_PARSE, "%s: %s: expected a string, found %s values", path, where, class_name(cls));
-    CHECK_H5(sp = kind == H5I_ATTR ? H5Aget_space(id) : H5Dget_space(id));
-    CHECK_H5(rank = H5Sget_simple_extent_ndims(sp));
-    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
-    if (rank > 1)
-        FAIL(E_PARSE, "%s: %s: expected a scalar or 1-D array of strings, found rank %d", path,
-             where, rank);
-    count = (size_t)npoints;
-    s = calloc(count + 1, sizeof *s);
-    if (!s)
-        FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-
-    /* Memory type: C strings in the file's character set (HDF5 does not
-     * convert between character sets). */
-    CHECK_H5(is_vl = H5Tis_variable_str(t));
-    CHECK_H5(cset = H5Tget_cset(t));
-    CHECK_H5(mt = H5Tcopy(H5T_C_S1));
-    CHECK_H5(H5Tset_cset(mt, cset));
-    if (is_vl) {
-        CHECK_H5(H5Tset_size(mt, H5T_VARIABLE));
-        TRY(h5u_read_vl_strings(id, kind == H5I_ATTR, mt, sp, H5P_DEFAULT, count, s, where, path,
-                                err));
-    } else {
-        ssize_t size;
-        CHECK_H5(size = type_size(t));
-        /* One more byte per string and NULLTERM: HDF5 terminates each. */
-        CHECK_H5(H5Tset_size(mt, (size_t)size + 1));
-        CHECK_H5(H5Tset_strpad(mt, H5T_STR_NULLTERM));
-        fixed = calloc(count + 1, (size_t)size + 1);
-        if (!fixed)
-            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-        if (count)
-            CHECK_H5(kind == H5I_ATTR ? H5Aread(id, mt, fixed)
-                                     : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed));
-        for (size_t i = 0; i < count; i++)
-            if (!(s[i] = strdup(fixed + i * ((size_t)size + 1))))
-                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-    }
-    *out = s;
-    *n = count;
-    s = NULL;
-done:
-    for (size_t i = 0; s && i < count; i++)
-        free(s[i]);
-    free(s);
-    free(fixed);
-    CLOSE_H5(mt, H5Tclose);
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(t, H5Tclose);
-    return rc;
-}
-
 /* A string attribute or dataset holding exactly want strings (want 0: a
  * single string, scalar or 1-element). id names it as `where`. */
 static int read_n_strings(hid_t id, const char *where, size_t want, char ***out, const char *path,
                           Err *err)
 {
     size_t n = 0;
-    int rc = read_strings(id, where, out, &n, path, err);
+    int rc = h5u_read_strings(id, where, out, &n, path, err);
     if (rc == 0 && n != (want ? want : 1)) {
         h5u_free_strings(*out, n);
         *out = NULL;
@@ -335,8 +242,8 @@ static int read_num_attr(hid_t file, const char *obj, const char *name, H5T_clas
     CHECK_H5(t = H5Aget_type(a));
     CHECK_H5(got = H5Tget_class(t));
     if (got != cls)
-        FAIL(E_PARSE, "%s: %s: expected %s values, found %s", path, where, class_name(cls),
-             class_name(got));
+        FAIL(E_PARSE, "%s: %s: expected %s values, found %s", path, where, h5u_class_name(cls),
+             h5u_class_name(got));
     CHECK_H5(sp = H5Aget_space(a));
     CHECK_H5(rank = H5Sget_simple_extent_ndims(sp));
     CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
@@ -386,8 +293,8 @@ static int read_dset(hid_t file, const char *obj, H5T_class_t cls, hid_t mtype, 
     CHECK_H5(t = H5Dget_type(d));
     CHECK_H5(gotcls = H5Tget_class(t));
     if (gotcls != cls)
-        FAIL(E_PARSE, "%s: %s: expected %s values, found %s", path, obj, class_name(cls),
-             class_name(gotcls));
+        FAIL(E_PARSE, "%s: %s: expected %s values, found %s", path, obj, h5u_class_name(cls),
+             h5u_class_name(gotcls));
     CHECK_H5(sp = H5Dget_space(d));
     CHECK_H5(gotrank = H5Sget_simple_extent_dims(sp, got, NULL));
     if (gotrank != rank || memcmp(got, dims, (size_t)rank * sizeof *dims) != 0)
@@ -1045,10 +952,10 @@ static int read_steps_events(hid_t f, Curves *t, const char *path, Err *err)
     TRY(read_dset(f, "/events/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/events/epoch", ev_epoch, path, err));
     TRY(read_dset(f, "/events/step", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/events/epoch", ev_step, path, err));
     TRY(open_obj(f, "/events/kind", H5I_DATASET, &d, path, err));
-    TRY(read_strings(d, "/events/kind", &kinds, &nk, path, err));
+    TRY(h5u_read_strings(d, "/events/kind", &kinds, &nk, path, err));
     CLOSE_H5(d, H5Oclose);
     TRY(open_obj(f, "/events/message", H5I_DATASET, &d, path, err));
-    TRY(read_strings(d, "/events/message", &msgs, &nm, path, err));
+    TRY(h5u_read_strings(d, "/events/message", &msgs, &nm, path, err));
     if (nk != n || nm != n)
         FAIL(E_PARSE, "%s: /events: kind has %zu and message %zu strings, epoch has %zu", path, nk, nm, n);
     for (size_t i = 0; i < n; i++)

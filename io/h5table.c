@@ -92,66 +92,11 @@ static int read_attr_strings(hid_t obj, const char *objname, const char *name, c
 {
     char where[WHERE_MAX];
     snprintf(where, sizeof where, "%.*s attribute \"%s\"", OBJ_MAX, objname, name);
-    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    char **vl = NULL, *fixed = NULL, **s = NULL;
-    size_t count = 0;
-    int rc = 0, reclaim = 0, rank;
-    hssize_t npoints;
-    H5T_class_t cls;
-    H5T_cset_t cset;
-    htri_t is_vl;
-    ssize_t size;
-
+    hid_t a = H5I_INVALID_HID;
+    int rc = 0;
     CHECK_H5(a = H5Aopen(obj, name, H5P_DEFAULT));
-    CHECK_H5(t = H5Aget_type(a));
-    CHECK_H5(cls = H5Tget_class(t));
-    if (cls != H5T_STRING)
-        FAIL(E_PARSE, "%.256s: %s: expected strings", path, where);
-    CHECK_H5(sp = H5Aget_space(a));
-    CHECK_H5(rank = H5Sget_simple_extent_ndims(sp));
-    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
-    if (rank > 1)
-        FAIL(E_PARSE, "%.256s: %s: expected a 1-D array of strings, found rank %d", path, where, rank);
-    count = (size_t)npoints;
-    if (!(s = calloc(count + 1, sizeof *s)))
-        NOMEM();
-    /* HDF5 does not convert between character sets: read in the file's. */
-    CHECK_H5(is_vl = H5Tis_variable_str(t));
-    CHECK_H5(cset = H5Tget_cset(t));
-    CHECK_H5(mt = H5Tcopy(H5T_C_S1));
-    CHECK_H5(H5Tset_cset(mt, cset));
-    if (is_vl) {
-        CHECK_H5(H5Tset_size(mt, H5T_VARIABLE));
-        if (!(vl = calloc(count + 1, sizeof *vl)))
-            NOMEM();
-        CHECK_H5(H5Aread(a, mt, vl));
-        reclaim = 1;
-        for (size_t i = 0; i < count; i++)
-            if (!(s[i] = strdup(vl[i] ? vl[i] : "")))
-                NOMEM();
-    } else {
-        CHECK_H5(size = size_or_fail(H5Tget_size(t)));
-        CHECK_H5(H5Tset_size(mt, (size_t)size + 1)); /* room for the NUL HDF5 adds */
-        CHECK_H5(H5Tset_strpad(mt, H5T_STR_NULLTERM));
-        if (!(fixed = calloc(count + 1, (size_t)size + 1)))
-            NOMEM();
-        CHECK_H5(H5Aread(a, mt, fixed));
-        for (size_t i = 0; i < count; i++)
-            if (!(s[i] = strdup(fixed + i * ((size_t)size + 1))))
-                NOMEM();
-    }
-    *out = s;
-    *n = count;
-    s = NULL;
+    TRY(h5u_read_strings(a, where, out, n, path, err));
 done:
-    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
-        rc = h5u_fail(err, H5U_SRC, H5U_PATH_PREC, path, where, "H5Dvlen_reclaim(", __LINE__);
-    h5u_free_strings(s, count);
-    free(vl);
-    free(fixed);
-    CLOSE_H5(mt, H5Tclose);
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(t, H5Tclose);
     CLOSE_H5(a, H5Aclose);
     return rc;
 }

@@ -169,6 +169,106 @@ done:
     return rc;
 }
 
+const char *h5u_class_name(H5T_class_t c)
+{
+    switch (c) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: return "compound";
+    case H5T_ENUM: return "enum";
+    default: return "non-numeric";
+    }
+}
+
+/* H5Tget_size signals failure with 0; this maps it to the < 0 of every
+ * other call so that CHECK_H5 applies. */
+static ssize_t type_size(hid_t t)
+{
+    size_t s = H5Tget_size(t);
+    return s ? (ssize_t)s : -1;
+}
+
+int h5u_string_memtype(hid_t t, hid_t *mt, int *is_vl, size_t *size, const char *where, const char *path,
+                       Err *err)
+{
+    int rc = 0;
+    htri_t vl;
+    H5T_cset_t cset;
+    ssize_t sz;
+    *mt = H5I_INVALID_HID;
+    CHECK_H5(vl = H5Tis_variable_str(t));
+    CHECK_H5(cset = H5Tget_cset(t));
+    CHECK_H5(sz = type_size(t));
+    CHECK_H5(*mt = H5Tcopy(H5T_C_S1));
+    CHECK_H5(H5Tset_cset(*mt, cset));
+    if (vl) {
+        CHECK_H5(H5Tset_size(*mt, H5T_VARIABLE));
+    } else {
+        CHECK_H5(H5Tset_size(*mt, (size_t)sz + 1));
+        CHECK_H5(H5Tset_strpad(*mt, H5T_STR_NULLTERM));
+    }
+    *is_vl = vl > 0;
+    *size = (size_t)sz;
+done:
+    if (rc && *mt >= 0) {
+        H5Tclose(*mt);
+        *mt = H5I_INVALID_HID;
+    }
+    return rc;
+}
+
+int h5u_read_strings(hid_t id, const char *where, char ***out, size_t *n, const char *path, Err *err)
+{
+    hid_t t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    char *fixed = NULL, **s = NULL;
+    size_t count = 0, size = 0;
+    int rc = 0, rank, is_vl = 0;
+    H5I_type_t kind;
+    H5T_class_t cls;
+    hssize_t npoints;
+
+    CHECK_H5(kind = H5Iget_type(id));
+    CHECK_H5(t = kind == H5I_ATTR ? H5Aget_type(id) : H5Dget_type(id));
+    CHECK_H5(cls = H5Tget_class(t));
+    if (cls != H5T_STRING)
+        FAIL(E_PARSE, "%s: %s: expected a string, found %s values", path, where, h5u_class_name(cls));
+    CHECK_H5(sp = kind == H5I_ATTR ? H5Aget_space(id) : H5Dget_space(id));
+    CHECK_H5(rank = H5Sget_simple_extent_ndims(sp));
+    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
+    if (rank > 1)
+        FAIL(E_PARSE, "%s: %s: expected a scalar or 1-D array of strings, found rank %d", path,
+             where, rank);
+    count = (size_t)npoints;
+    s = calloc(count + 1, sizeof *s);
+    if (!s)
+        FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    TRY(h5u_string_memtype(t, &mt, &is_vl, &size, where, path, err));
+    if (is_vl) {
+        TRY(h5u_read_vl_strings(id, kind == H5I_ATTR, mt, sp, H5P_DEFAULT, count, s, where, path, err));
+    } else {
+        fixed = calloc(count + 1, size + 1);
+        if (!fixed)
+            FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+        if (count)
+            CHECK_H5(kind == H5I_ATTR ? H5Aread(id, mt, fixed)
+                                     : H5Dread(id, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed));
+        for (size_t i = 0; i < count; i++)
+            if (!(s[i] = strdup(fixed + i * (size + 1))))
+                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
+    }
+    *out = s;
+    *n = count;
+    s = NULL;
+done:
+    h5u_free_strings(s, count);
+    free(fixed);
+    CLOSE_H5(mt, H5Tclose);
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(t, H5Tclose);
+    return rc;
+}
+
 const char *h5u_fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims)
 {
     size_t k = (size_t)snprintf(buf, cap, "(");

@@ -110,6 +110,23 @@ int h5u_probe(const char *path, int path_prec, int *is_h5, Err *err);
  * answering 0, when a parent is missing. HDF5 failures name obj. */
 int h5u_first_missing(hid_t file, const char *obj, char *missing, const char *path, Err *err);
 
+/* The kind of an HDF5 type class, for messages: "integer", "float",
+ * "string", "compound", "enum", else "non-numeric". */
+const char *h5u_class_name(H5T_class_t c);
+
+/* The memory type that reads strings of file type t as C strings: the
+ * file's character set (HDF5 does not convert between character sets);
+ * variable length when t is (*is_vl = 1), else t's size + 1 bytes, NUL
+ * terminated (HDF5 terminates each), with *size = t's size. The caller
+ * closes *mt (H5I_INVALID_HID on failure). Messages name `where`. */
+int h5u_string_memtype(hid_t t, hid_t *mt, int *is_vl, size_t *size, const char *where, const char *path,
+                       Err *err);
+
+/* Every element of a string attribute or dataset id (fixed or variable
+ * length, a scalar or 1-D) into *out, a new array of *n new strings
+ * (h5u_free_strings). E_PARSE naming `where` when id holds something else. */
+int h5u_read_strings(hid_t id, const char *where, char ***out, size_t *n, const char *path, Err *err);
+
 /* The count variable-length strings of attribute (is_attr) or dataset id
  * into s[0..count) as new strings (the caller owns and frees them, also on
  * failure; s has room for count). mt is the memory string type (variable
