@@ -206,6 +206,24 @@ static void assert_chunks_match(TrainData *td, Dataset *ref, const Norm *nm, siz
     }
 }
 
+/* The training rows st hands out against the reference: the
+ * normalisation fitted on them (kind for features and target) and every
+ * chunk, asked for in pieces of `piece` rows. */
+static void assert_training_rows(const Fx *fx, const Config *c, const Splits *s, StreamTrain *st, NormKind kind,
+                                 size_t piece)
+{
+    Err e = { 0 };
+    Dataset ref = { 0 };
+    reference(fx, c, DATA_PART_TRAIN, &ref);
+    Norm want = { 0 };
+    assert_int_equal(norm_fit(&want, kind, kind, &ref, NULL, NULL, &e), 0);
+    assert_norm_close(&s->norm, &want);
+    TrainData td = stream_train_data(st);
+    assert_chunks_match(&td, &ref, &s->norm, piece, c);
+    norm_free(&want);
+    data_free(&ref);
+}
+
 static void test_stream_split_is_a_seeded_per_row_draw(void **state)
 {
     (void)state;
@@ -292,16 +310,8 @@ static void test_stream_minmax_stats_match_norm_fit(void **state)
     Err e = { 0 };
     if (stream_load(&c, &s, &st, &cnt, &e))
         fail_msg("%s", e.msg);
-    Dataset ref = { 0 };
-    reference(fx, &c, DATA_PART_TRAIN, &ref);
-    Norm want = { 0 };
-    assert_int_equal(norm_fit(&want, NORM_MINMAX, NORM_MINMAX, &ref, NULL, NULL, &e), 0);
-    assert_norm_close(&s.norm, &want);
     /* half the rows are validation rows: a chunk spans two file blocks */
-    TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 40000, &c);
-    norm_free(&want);
-    data_free(&ref);
+    assert_training_rows(fx, &c, &s, st, NORM_MINMAX, 40000);
     stream_free(&st);
     splits_free(&s);
     cfg_free(&c);
@@ -315,7 +325,6 @@ static void test_stream_missing_drop_skips_rows_and_counts_them(void **state)
     make_cfg(&c, fx->h5, "data.missing=drop", NULL);
     Splits s;
     StreamCounts cnt;
-    Err e = { 0 };
     StreamTrain *st = load(&c, &s, &cnt);
     size_t miss_a = 0, miss_y = 0, either = 0;
     for (size_t i = 0; i < NROWS; i++) {
@@ -328,15 +337,7 @@ static void test_stream_missing_drop_skips_rows_and_counts_them(void **state)
     assert_int_equal(s.missing[2], miss_y);
     assert_int_equal(s.rows_dropped, either);
     assert_int_equal(cnt.ntrain + cnt.nval + cnt.ntest, NROWS - either);
-    Dataset ref = { 0 };
-    reference(fx, &c, DATA_PART_TRAIN, &ref);
-    Norm want = { 0 };
-    assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
-    assert_norm_close(&s.norm, &want);
-    TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 30000, &c);
-    norm_free(&want);
-    data_free(&ref);
+    assert_training_rows(fx, &c, &s, st, NORM_ZSCORE, 30000);
     stream_free(&st);
     splits_free(&s);
     cfg_free(&c);
@@ -359,11 +360,7 @@ static void test_stream_filter_skips_rows_and_counts_them(void **state)
     assert_int_equal(s.rows_filtered, out);
     assert_int_equal(s.rows_dropped, 0);
     assert_int_equal(cnt.ntrain + cnt.nval + cnt.ntest, NROWS - out);
-    Dataset ref = { 0 };
-    reference(fx, &c, DATA_PART_TRAIN, &ref);
-    TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, 30000, &c);
-    data_free(&ref);
+    assert_training_rows(fx, &c, &s, st, NORM_ZSCORE, 30000);
     stream_free(&st);
     splits_free(&s);
     cfg_free(&c);
@@ -394,16 +391,8 @@ static void test_stream_missing_mean_fills_with_the_training_rows_mean(void **st
     Err e = { 0 };
     if (stream_load(&c, &s, &st, &cnt, &e))
         fail_msg("%s", e.msg);
-    Dataset ref = { 0 };
-    reference(fx, &c, DATA_PART_TRAIN, &ref);
     assert_true(s.cells_filled > 0);
-    Norm want = { 0 };
-    assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
-    assert_norm_close(&s.norm, &want);
-    TrainData td = stream_train_data(st);
-    assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, &c);
-    norm_free(&want);
-    data_free(&ref);
+    assert_training_rows(fx, &c, &s, st, NORM_ZSCORE, TRAIN_CHUNK);
     stream_free(&st);
     splits_free(&s);
     cfg_free(&c);
