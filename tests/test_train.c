@@ -354,27 +354,19 @@ static void test_divergence_at_a_huge_rate_rolls_back_then_stops_with_finite_par
     (void)state;
     const char *sp[] = { "train.learning_rate=1e6", "train.epochs=5", "train.divergence_retries=3",
                          "train.divergence_factor=0.1" };
-    Config c;
-    Splits s;
-    Net net;
+    Run r;
     Err err = { 0 };
-    Log log = { 0 };
-    TrainState st;
-    load(SOURCE_DIR "/configs/ames.ini", sp, 4, &c, &s, &net);
-    assert_int_equal(train_logged(&c, &s, &net, 2, &st, &log, &err), E_NUMERIC);
+    assert_int_equal(run_ames(&r, sp, 4, 2, &err), E_NUMERIC);
     assert_non_null(strstr(err.msg, "training diverged at epoch"));
     assert_non_null(strstr(err.msg, "after 3 rollbacks"));
     assert_non_null(strstr(err.msg, "lower [train] learning_rate"));
-    assert_int_equal(count_events(&log, "rollback"), 3);
-    assert_int_equal(count_events(&log, "diverged"), 1);
-    assert_int_equal(st.divergences, 3);
-    assert_close(st.lr_scale, 1e-3, 1e-18);
-    for (size_t k = 0; k < net.nparams; k++)
-        assert_true(isfinite(net.params[k]));
-    log_free(&log);
-    net_free(&net);
-    splits_free(&s);
-    cfg_free(&c);
+    assert_int_equal(count_events(&r.log, "rollback"), 3);
+    assert_int_equal(count_events(&r.log, "diverged"), 1);
+    assert_int_equal(r.st.divergences, 3);
+    assert_close(r.st.lr_scale, 1e-3, 1e-18);
+    for (size_t k = 0; k < r.net.nparams; k++)
+        assert_true(isfinite(r.net.params[k]));
+    run_free(&r);
 }
 
 static void test_divergence_rollback_lowers_the_rate_and_training_recovers(void **state)
@@ -382,27 +374,19 @@ static void test_divergence_rollback_lowers_the_rate_and_training_recovers(void 
     (void)state;
     const char *sp[] = { "train.learning_rate=30", "train.epochs=5", "train.divergence_retries=3",
                          "train.divergence_factor=0.1", "model.hidden=8" };
-    Config c;
-    Splits s;
-    Net net;
+    Run r;
     Err err = { 0 };
-    Log log = { 0 };
-    TrainState st;
-    load(SOURCE_DIR "/configs/ames.ini", sp, 5, &c, &s, &net);
-    if (train_logged(&c, &s, &net, 2, &st, &log, &err))
+    if (run_ames(&r, sp, 5, 2, &err))
         fail_msg("%s", err.msg);
-    assert_true(st.divergences >= 1 && st.divergences <= 3);
-    assert_int_equal(count_events(&log, "rollback"), st.divergences);
-    assert_close(st.lr_scale, pow(0.1, (double)st.divergences), 1e-15);
-    assert_non_null(strstr(log.msgs[0], "rolled back to step"));
+    assert_true(r.st.divergences >= 1 && r.st.divergences <= 3);
+    assert_int_equal(count_events(&r.log, "rollback"), r.st.divergences);
+    assert_close(r.st.lr_scale, pow(0.1, (double)r.st.divergences), 1e-15);
+    assert_non_null(strstr(r.log.msgs[0], "rolled back to step"));
     /* every logged epoch is finite and the run ends better than it began */
-    for (int64_t e = 0; e < log.nepochs; e++)
-        assert_true(isfinite(log.val[e]));
-    assert_true(log.val[st.best_epoch] < log.val[0]);
-    log_free(&log);
-    net_free(&net);
-    splits_free(&s);
-    cfg_free(&c);
+    for (int64_t e = 0; e < r.log.nepochs; e++)
+        assert_true(isfinite(r.log.val[e]));
+    assert_true(r.log.val[r.st.best_epoch] < r.log.val[0]);
+    run_free(&r);
 }
 
 /* A rate warming up to 4 blows the parameters up within epoch 6 while
@@ -432,32 +416,24 @@ static void test_early_stopping_ends_on_the_best_epochs_parameters(void **state)
     /* a rate high enough that the validation loss stops improving early */
     const char *sp[] = { "train.learning_rate=0.5", "train.batch_size=8", "train.epochs=200",
                          "train.patience=4", "train.restore_best=true" };
-    Config c;
-    Splits s;
-    Net net;
+    Run r;
     Err err = { 0 };
-    Log log = { 0 };
-    TrainState st;
-    load(SOURCE_DIR "/configs/ames.ini", sp, 5, &c, &s, &net);
-    if (train_logged(&c, &s, &net, 2, &st, &log, &err))
+    if (run_ames(&r, sp, 5, 2, &err))
         fail_msg("%s", err.msg);
-    assert_int_equal(st.stopped, 1);
-    assert_true(st.epoch < 200);
-    assert_int_equal(st.epoch - st.best_epoch, 4);
-    assert_int_equal(count_events(&log, "early_stop"), 1);
+    assert_int_equal(r.st.stopped, 1);
+    assert_true(r.st.epoch < 200);
+    assert_int_equal(r.st.epoch - r.st.best_epoch, 4);
+    assert_int_equal(count_events(&r.log, "early_stop"), 1);
     /* the best epoch is the first with the lowest validation loss */
-    for (int64_t e = 0; e < log.nepochs; e++)
-        assert_true(log.val[e] >= log.val[st.best_epoch]);
-    for (int64_t e = 0; e < st.best_epoch; e++)
-        assert_true(log.val[e] > log.val[st.best_epoch]);
-    assert_true(log.val[st.best_epoch] == st.best_val);
-    if (memcmp(net.params, log.params[st.best_epoch], net.nparams * sizeof(double)) != 0)
-        fail_msg("parameters differ from those of the best epoch %lld", (long long)st.best_epoch);
-    assert_int_equal(count_events(&log, "restore_best"), 1);
-    log_free(&log);
-    net_free(&net);
-    splits_free(&s);
-    cfg_free(&c);
+    for (int64_t e = 0; e < r.log.nepochs; e++)
+        assert_true(r.log.val[e] >= r.log.val[r.st.best_epoch]);
+    for (int64_t e = 0; e < r.st.best_epoch; e++)
+        assert_true(r.log.val[e] > r.log.val[r.st.best_epoch]);
+    assert_true(r.log.val[r.st.best_epoch] == r.st.best_val);
+    if (memcmp(r.net.params, r.log.params[r.st.best_epoch], r.net.nparams * sizeof(double)) != 0)
+        fail_msg("parameters differ from those of the best epoch %lld", (long long)r.st.best_epoch);
+    assert_int_equal(count_events(&r.log, "restore_best"), 1);
+    run_free(&r);
 }
 
 static void test_early_stopping_without_improvement_restores_the_initial_parameters(void **state)
