@@ -333,6 +333,48 @@ static void test_config_long_line_and_continued_scalar_are_errors(void **state)
     cfg_free(&c);
 }
 
+/* Every value that loads is written back by cfg_text_new on lines inih can
+ * read, so a model file's stored config always reads back; a name or path
+ * too long for one line is refused when it is set instead. */
+static void test_config_refuses_a_value_its_stored_text_could_not_hold(void **state)
+{
+    (void)state;
+    Config c, back;
+    Err err = { 0 };
+    char name[200], text[512];
+    for (int len = 185; len <= 191; len++) { /* 191: the longest line "target=..." inih reads */
+        memset(name, 'n', (size_t)len);
+        name[len] = '\0';
+        /* "target=" + name fits inih's line; "target = " + name may not */
+        snprintf(text, sizeof text, "[data]\npath = h.csv\nfeatures = a\ntarget=%s\n", name);
+        cfg_defaults(&c);
+        int rc = cfg_load_text(&c, text, "in", &err);
+        if (rc == 0) {
+            assert_int_equal(cfg_finish(&c, &err), 0);
+            char *resolved = cfg_text_new(&c);
+            assert_non_null(resolved);
+            cfg_defaults(&back);
+            if (cfg_load_text(&back, resolved, "resolved", &err))
+                fail_msg("target of %d characters: %s", len, err.msg);
+            assert_string_equal(back.target, name);
+            free(resolved);
+            cfg_free(&back);
+        } else {
+            assert_true(len >= 190); /* "target = " + 190 + newline: 200 bytes */
+            assert_int_equal(rc, E_CONFIG);
+            assert_non_null(strstr(err.msg, "in:4: [data] target: "));
+            assert_non_null(strstr(err.msg, "config stored in the model file"));
+        }
+        cfg_free(&c);
+    }
+    char set[1100] = "data.path=/";
+    memset(set + strlen(set), 'd', 1000);
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, set, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "[data] path: "));
+    cfg_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_config_resolved_text_reads_back_the_same),
         cmocka_unit_test(test_config_lists_continue_on_indented_lines_and_read_back),
         cmocka_unit_test(test_config_long_line_and_continued_scalar_are_errors),
+        cmocka_unit_test(test_config_refuses_a_value_its_stored_text_could_not_hold),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
