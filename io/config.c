@@ -417,9 +417,20 @@ static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
     }
 }
 
+/* inih drops an indented line whose first character is a comment prefix
+ * instead of continuing the value with it. */
+static int starts_comment(const char *item, size_t len)
+{
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)item[i]))
+        i++;
+    return i < len && (item[i] == ';' || item[i] == '#');
+}
+
 /* Lays out "name = value\n", a long comma list broken after a comma onto
- * indented lines, and appends it to b (NULL: only measures). Returns the
- * longest line with its newline, or 0 when out of memory. */
+ * indented lines (never before an item inih would read as a comment), and
+ * appends it to b (NULL: only measures). Returns the longest line with
+ * its newline, or 0 when out of memory. */
 static size_t put_value(Sbuf *b, const char *name, const char *val, int is_list)
 {
     size_t col = strlen(name) + 3, longest = 0; /* col: characters on the current line */
@@ -431,7 +442,7 @@ static size_t put_value(Sbuf *b, const char *name, const char *val, int is_list)
     const char *p = val;
     while (*p) {
         size_t item = strcspn(p, ","), comma = p[item] == ',';
-        if (col + item > CFG_LINE_MAX - 40 && p != val) {
+        if (col + item > CFG_LINE_MAX - 40 && p != val && !starts_comment(p, item)) {
             bad |= b && sb_printf(b, "\n   ");
             longest = col + 1 > longest ? col + 1 : longest;
             col = 3;
@@ -445,10 +456,23 @@ static size_t put_value(Sbuf *b, const char *name, const char *val, int is_list)
     return bad ? 0 : longest;
 }
 
-/* A value cfg_text_new would write on a line longer than inih reads is an
- * error when it is set, not when a model file's config is read back. */
+/* A value cfg_text_new would write so that inih reads it back otherwise
+ * (a line longer than it reads, a line break, a ';' after a space, which
+ * starts a comment) is an error when it is set, not when a model file's
+ * config is read back. A value from a file has none of these but length;
+ * --set values and continued lines can. */
 static int fits_stored_line(const char *name, const char *val, int is_list, char *why, size_t wcap)
 {
+    for (size_t i = 0; val[i]; i++) {
+        if (val[i] == '\n') {
+            snprintf(why, wcap, "a value cannot hold a line break");
+            return -1;
+        }
+        if (val[i] == ';' && i > 0 && isspace((unsigned char)val[i - 1])) {
+            snprintf(why, wcap, "\"%.40s\": a ';' after a space starts a comment; remove the space", val + i - 1);
+            return -1;
+        }
+    }
     size_t longest = put_value(NULL, name, val, is_list);
     if (longest <= CFG_LINE_MAX - 1)
         return 0;

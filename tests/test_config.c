@@ -375,6 +375,45 @@ static void test_config_refuses_a_value_its_stored_text_could_not_hold(void **st
     cfg_free(&c);
 }
 
+/* The resolved text never starts a continued line with an item inih reads
+ * as a comment (# or ;), and a value with a ';' after a space, which inih
+ * would cut there, is refused when it is set. */
+static void test_config_resolved_text_keeps_items_that_look_like_comments(void **state)
+{
+    (void)state;
+    Config c, back;
+    Err err = { 0 };
+    for (int shift = 0; shift < 12; shift++) { /* moves where the break falls */
+        char text[4096];
+        snprintf(text, sizeof text, "[data]\npath = h.csv\nfeatures = a\ntarget = y\nna_values = t%.*s, #na0,",
+                 shift, "xxxxxxxxxxxx");
+        for (int i = 1; i < 24; i++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%st%d, #na%d,", i % 4 ? " " : "\n   ", i, i);
+        strcat(text, "\n");
+        cfg_defaults(&c);
+        if (cfg_load_text(&c, text, "in", &err) || cfg_finish(&c, &err))
+            fail_msg("%s", err.msg);
+        assert_int_equal(c.nna, 48);
+        char *resolved = cfg_text_new(&c);
+        assert_non_null(resolved);
+        cfg_defaults(&back);
+        if (cfg_load_text(&back, resolved, "resolved", &err))
+            fail_msg("%s", err.msg);
+        assert_int_equal(back.nna, c.nna);
+        for (int i = 0; i < c.nna; i++)
+            assert_string_equal(back.na_list[i], c.na_list[i]);
+        free(resolved);
+        cfg_free(&back);
+        cfg_free(&c);
+    }
+
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, "data.target=price ;x", &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "[data] target: \" ;x\": a ';' after a space starts a comment"));
+    assert_int_equal(cfg_set(&c, "data.target=a\nb", &err), E_CONFIG);
+    cfg_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_config_lists_continue_on_indented_lines_and_read_back),
         cmocka_unit_test(test_config_long_line_and_continued_scalar_are_errors),
         cmocka_unit_test(test_config_refuses_a_value_its_stored_text_could_not_hold),
+        cmocka_unit_test(test_config_resolved_text_keeps_items_that_look_like_comments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
