@@ -794,6 +794,21 @@ static char *reader(char *str, int num, void *stream)
 
 /* An indented line went on with the value of the last key: lists (and
  * [init] values) take it as more items; any other key is an error. */
+/* The value so far and an indented line's value as one list, "a, b," +
+ * "c" -> "a, b, c", for lists and [init] alike, so that a resolved text
+ * broken after a comma reads back to the same text. NULL when out of
+ * memory; the caller frees. */
+static char *join_continued(const char *cur, const char *value)
+{
+    size_t len = strlen(cur), n = len + strlen(value) + 3;
+    char *joined = malloc(n);
+    while (len > 0 && (cur[len - 1] == ' ' || cur[len - 1] == ','))
+        len--;
+    if (joined)
+        snprintf(joined, n, "%.*s, %s", (int)len, cur, value);
+    return joined;
+}
+
 static int continue_value(LoadCtx *ctx, const char *section, const char *name, const char *value,
                           const char *where)
 {
@@ -805,10 +820,8 @@ static int continue_value(LoadCtx *ctx, const char *section, const char *name, c
         if (init_key(name, &layer, &is_bias))
             return err_set(ctx->err, E_CONFIG, "%s: [init] %.40s: unknown key", where, name);
         char **slot = is_bias ? &c->init_b[layer] : &c->init_W[layer];
-        size_t n = strlen(*slot) + strlen(value) + 3;
-        if (!(joined = malloc(n)))
+        if (!(joined = join_continued(*slot, value)))
             return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
-        snprintf(joined, n, "%s, %s", *slot, value);
         char why[512];
         if (init_fits_stored_line(layer, is_bias, joined, why, sizeof why)) {
             free(joined);
@@ -824,16 +837,11 @@ static int continue_value(LoadCtx *ctx, const char *section, const char *name, c
                                            "(features, na_values, hidden) go on over several lines",
                        where, section, name);
     const char *cur = (const char *)c + KEYS[k].offset;
-    size_t n = strlen(cur) + strlen(value) + 3;
-    if (n > KEYS[k].size)
+    if (strlen(cur) + strlen(value) + 3 > KEYS[k].size)
         return err_set(ctx->err, E_CONFIG, "%s: [%s] %s: the list is longer than %zu characters", where, section,
                        name, KEYS[k].size - 1);
-    if (!(joined = malloc(n)))
+    if (!(joined = join_continued(cur, value)))
         return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
-    size_t len = strlen(cur);
-    while (len > 0 && (cur[len - 1] == ' ' || cur[len - 1] == ','))
-        len--; /* "a, b," + "c" -> "a, b, c" */
-    snprintf(joined, n, "%.*s, %s", (int)len, cur, value);
     rc = assign(c, section, name, joined, ctx->base_dir, where, 0, ctx->err);
     free(joined);
     return rc;
