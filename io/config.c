@@ -446,6 +446,8 @@ static size_t put_value(Sbuf *b, const char *name, const char *val, int is_list)
             bad |= b && sb_printf(b, "\n   ");
             longest = col + 1 > longest ? col + 1 : longest;
             col = 3;
+            for (; item > 0 && isspace((unsigned char)*p); item--)
+                p++; /* inih drops them from the continued line; written, they would add up trip after trip */
         }
         bad |= b && sb_printf(b, "%.*s%s", (int)item, p, comma ? "," : "");
         col += item + comma;

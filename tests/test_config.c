@@ -447,6 +447,38 @@ static void test_config_init_values_read_back_to_the_same_text(void **state)
     free(prev);
 }
 
+/* A list broken over lines reads back to the same items and, after one
+ * trip, to the same text: an item that begins a continued line is written
+ * without the spaces inih drops there, whatever spaces it had. */
+static void test_config_resolved_text_of_a_list_is_stable_after_one_trip(void **state)
+{
+    (void)state;
+    for (int shift = 0; shift < 24; shift++) { /* moves where the breaks fall */
+        char text[4096];
+        snprintf(text, sizeof text, "[data]\npath = h.csv\ntarget = y\nfeatures = f%.*s", shift,
+                 "xxxxxxxxxxxxxxxxxxxxxxxx");
+        for (int i = 1; i < 60; i++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%s%sfeature%d", i % 6 ? "" : ",\n   ",
+                     i % 6 == 0 ? "" : i % 2 ? ",  " : ",", i);
+        strcat(text, "\n");
+        char *t[3] = { NULL, NULL, NULL };
+        for (int i = 0; i < 3; i++) {
+            Config c;
+            Err err = { 0 };
+            cfg_defaults(&c);
+            if (cfg_load_text(&c, i ? t[i - 1] : text, "in", &err) || cfg_finish(&c, &err))
+                fail_msg("%s", err.msg);
+            assert_int_equal(c.nfeat, 60);
+            t[i] = cfg_text_new(&c);
+            assert_non_null(t[i]);
+            cfg_free(&c);
+        }
+        assert_string_equal(t[1], t[2]);
+        for (int i = 0; i < 3; i++)
+            free(t[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_config_refuses_a_value_its_stored_text_could_not_hold),
         cmocka_unit_test(test_config_resolved_text_keeps_items_that_look_like_comments),
         cmocka_unit_test(test_config_init_values_read_back_to_the_same_text),
+        cmocka_unit_test(test_config_resolved_text_of_a_list_is_stable_after_one_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
