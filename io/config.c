@@ -459,8 +459,8 @@ static size_t put_value(Sbuf *b, const char *name, const char *val, int is_list)
 }
 
 /* A value cfg_text_new would write so that inih reads it back otherwise
- * (a line longer than it reads, a line break, a ';' after a space, which
- * starts a comment) is an error when it is set, not when a model file's
+ * (a line longer than it reads, a line break, a ';' first or after a
+ * space, which starts a comment) is an error when it is set, not when a model file's
  * config is read back. A value from a file has none of these but length;
  * --set values and continued lines can. */
 static int fits_stored_line(const char *name, const char *val, int is_list, char *why, size_t wcap)
@@ -470,8 +470,9 @@ static int fits_stored_line(const char *name, const char *val, int is_list, char
             snprintf(why, wcap, "a value cannot hold a line break");
             return -1;
         }
-        if (val[i] == ';' && i > 0 && isspace((unsigned char)val[i - 1])) {
-            snprintf(why, wcap, "\"%.40s\": a ';' after a space starts a comment; remove the space", val + i - 1);
+        if (val[i] == ';' && (i == 0 || isspace((unsigned char)val[i - 1]))) { /* "name = ;..." too */
+            snprintf(why, wcap, "\"%.40s\": a ';' at the start or after a space starts a comment",
+                     val + (i ? i - 1 : 0));
             return -1;
         }
     }

@@ -376,8 +376,8 @@ static void test_config_refuses_a_value_its_stored_text_could_not_hold(void **st
 }
 
 /* The resolved text never starts a continued line with an item inih reads
- * as a comment (# or ;), and a value with a ';' after a space, which inih
- * would cut there, is refused when it is set. */
+ * as a comment (# or ;), and a value with a ';' first or after a space,
+ * which inih would cut there, is refused when it is set. */
 static void test_config_resolved_text_keeps_items_that_look_like_comments(void **state)
 {
     (void)state;
@@ -409,7 +409,9 @@ static void test_config_resolved_text_keeps_items_that_look_like_comments(void *
 
     cfg_defaults(&c);
     assert_int_equal(cfg_set(&c, "data.target=price ;x", &err), E_CONFIG);
-    assert_non_null(strstr(err.msg, "[data] target: \" ;x\": a ';' after a space starts a comment"));
+    assert_non_null(strstr(err.msg, "[data] target: \" ;x\": a ';' at the start or after a space starts a comment"));
+    assert_int_equal(cfg_load_text(&c, "[data]\nna_values=;NA\n", "in", &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "in:2: [data] na_values: \";NA\": a ';' at the start"));
     assert_int_equal(cfg_set(&c, "data.target=a\nb", &err), E_CONFIG);
     cfg_free(&c);
 }
