@@ -349,6 +349,155 @@ static void dir_of(const char *path, char *dir, size_t cap)
         snprintf(dir, cap, "%.*s", (int)(slash - path + 1), path);
 }
 
+/* inih reads lines of at most this many bytes (INI_MAX_LINE of the
+ * Debian build); a longer value continues on indented lines. */
+#define CFG_LINE_MAX 200
+
+/* ---- the resolved text (cfg_text_new), also measured when a key is set ---- */
+
+/* Appends printf output to a growing buffer; returns -1 when out of memory. */
+typedef struct Sbuf { char *s; size_t n, cap; } Sbuf;
+
+__attribute__((format(printf, 2, 3)))
+static int sb_printf(Sbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int w = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (w < 0)
+            return -1;
+        if (b->s && b->n + (size_t)w < b->cap) {
+            b->n += (size_t)w;
+            return 0;
+        }
+        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)w;
+        char *s = realloc(b->s, cap);
+        if (!s)
+            return -1;
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
+{
+    const char *field = (const char *)c + kd->offset;
+    switch (kd->type) {
+    case T_INT:
+    case T_BOOL:
+        if (kd->type == T_BOOL)
+            snprintf(buf, cap, "%s", *(const int *)field ? "true" : "false");
+        else
+            snprintf(buf, cap, "%d", *(const int *)field);
+        break;
+    case T_U64:
+        snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field);
+        break;
+    case T_DOUBLE: {
+        /* The shortest text that reads back as the same double. */
+        double v = *(const double *)field;
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, cap, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+        break;
+    }
+    case T_ENUM:
+        enum_name(kd->choices, *(const int *)field, buf, cap);
+        break;
+    default:
+        if (field == c->delimiter && c->delimiter[0] == '\t')
+            snprintf(buf, cap, "tab");
+        else
+            snprintf(buf, cap, "%s", field);
+        break;
+    }
+}
+
+/* inih drops an indented line whose first character is a comment prefix
+ * instead of continuing the value with it. */
+static int starts_comment(const char *item, size_t len)
+{
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)item[i]))
+        i++;
+    return i < len && (item[i] == ';' || item[i] == '#');
+}
+
+/* Lays out "name = value\n", a long comma list broken after a comma onto
+ * indented lines (never before an item inih would read as a comment), and
+ * appends it to b (NULL: only measures). Returns the longest line with
+ * its newline, or 0 when out of memory. */
+static size_t put_value(Sbuf *b, const char *name, const char *val, int is_list)
+{
+    size_t col = strlen(name) + 3, longest = 0; /* col: characters on the current line */
+    int bad = b && sb_printf(b, "%s = ", name);
+    if (!is_list) {
+        bad |= b && sb_printf(b, "%s\n", val);
+        return bad ? 0 : col + strlen(val) + 1;
+    }
+    const char *p = val;
+    while (*p) {
+        size_t item = strcspn(p, ","), comma = p[item] == ',';
+        if (col + item > CFG_LINE_MAX - 40 && p != val && !starts_comment(p, item)) {
+            bad |= b && sb_printf(b, "\n   ");
+            longest = col + 1 > longest ? col + 1 : longest;
+            col = 3;
+            for (; item > 0 && isspace((unsigned char)*p); item--)
+                p++; /* inih drops them from the continued line; written, they would add up trip after trip */
+        }
+        bad |= b && sb_printf(b, "%.*s%s", (int)item, p, comma ? "," : "");
+        col += item + comma;
+        p += item + comma;
+    }
+    bad |= b && sb_printf(b, "\n");
+    longest = col + 1 > longest ? col + 1 : longest;
+    return bad ? 0 : longest;
+}
+
+/* A value cfg_text_new would write so that inih reads it back otherwise
+ * (a line longer than it reads, a line break, a ';' first or after a
+ * space, which starts a comment) is an error when it is set, not when a model file's
+ * config is read back. A value from a file has none of these but length;
+ * --set values and continued lines can. */
+static int fits_stored_line(const char *name, const char *val, int is_list, char *why, size_t wcap)
+{
+    for (size_t i = 0; val[i]; i++) {
+        if (val[i] == '\n') {
+            snprintf(why, wcap, "a value cannot hold a line break");
+            return -1;
+        }
+        if (val[i] == ';' && (i == 0 || isspace((unsigned char)val[i - 1]))) { /* "name = ;..." too */
+            snprintf(why, wcap, "\"%.40s\": a ';' at the start or after a space starts a comment",
+                     val + (i ? i - 1 : 0));
+            return -1;
+        }
+    }
+    size_t longest = put_value(NULL, name, val, is_list);
+    if (longest <= CFG_LINE_MAX - 1)
+        return 0;
+    snprintf(why, wcap, "\"%.40s...\" takes a line of %zu characters in the config stored in the model file, "
+             "which reads at most %d; a list breaks after its commas, but a name, path or number must fit",
+             val, longest - 1, CFG_LINE_MAX - 2);
+    return -1;
+}
+
+/* [init] W<l> / b<l> as cfg_text_new names and writes it. */
+static int init_fits_stored_line(int layer, int is_bias, const char *val, char *why, size_t wcap)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%c%d", is_bias ? 'b' : 'W', layer + 1);
+    return fits_stored_line(key, val, 1, why, wcap);
+}
+
+static int key_is_list(const KeyDef *kd)
+{
+    return kd->type == T_LIST || kd->type == T_INTLIST;
+}
+
 /* Sets KEYS[k] from text. base_dir prefixes relative paths ("" for none). */
 static int set_key(Config *c, int k, const char *value, const char *base_dir, char *why, size_t wcap)
 {
@@ -535,6 +684,9 @@ static int assign(Config *c, const char *section, const char *name, const char *
                            "%s: [init] %.40s: unknown key; [init] takes W1, b1, W2, b2, ... (layer numbers from 1)",
                            where, name);
         char **slot = is_bias ? &c->init_b[layer] : &c->init_W[layer];
+        char why[512];
+        if (init_fits_stored_line(layer, is_bias, value, why, sizeof why))
+            return err_set(err, E_CONFIG, "%s: [init] %s: %s", where, name, why);
         char *dup = strdup(value);
         if (!dup)
             return err_set(err, E_NOMEM, "%s: out of memory", where);
@@ -567,8 +719,11 @@ static int assign(Config *c, const char *section, const char *name, const char *
     if (line > 0 && c->key_line[k] > 0)
         return err_set(err, E_CONFIG, "%s: [%s] %s is set twice (first at line %d); keep one",
                        where, section, name, c->key_line[k]);
-    char why[512];
+    char why[512], text[CFG_TEXT_MAX];
     if (set_key(c, k, value, base_dir, why, sizeof why))
+        return err_set(err, E_CONFIG, "%s: [%s] %s: %s", where, section, name, why);
+    value_text(c, &KEYS[k], text, sizeof text);
+    if (fits_stored_line(KEYS[k].name, text, key_is_list(&KEYS[k]), why, sizeof why))
         return err_set(err, E_CONFIG, "%s: [%s] %s: %s", where, section, name, why);
     if (line > 0)
         c->key_line[k] = line;
@@ -582,10 +737,6 @@ void cfg_defaults(Config *c)
     for (int k = 0; k < NKEYS; k++)
         set_key(c, k, KEYS[k].def, "", why, sizeof why);
 }
-
-/* inih reads lines of at most this many bytes (INI_MAX_LINE of the
- * Debian build); a longer value continues on indented lines. */
-#define CFG_LINE_MAX 200
 
 typedef struct LoadCtx {
     Config *c;
@@ -646,6 +797,21 @@ static char *reader(char *str, int num, void *stream)
 
 /* An indented line went on with the value of the last key: lists (and
  * [init] values) take it as more items; any other key is an error. */
+/* The value so far and an indented line's value as one list, "a, b," +
+ * "c" -> "a, b, c", for lists and [init] alike, so that a resolved text
+ * broken after a comma reads back to the same text. NULL when out of
+ * memory; the caller frees. */
+static char *join_continued(const char *cur, const char *value)
+{
+    size_t len = strlen(cur), n = len + strlen(value) + 3;
+    char *joined = malloc(n);
+    while (len > 0 && (cur[len - 1] == ' ' || cur[len - 1] == ','))
+        len--;
+    if (joined)
+        snprintf(joined, n, "%.*s, %s", (int)len, cur, value);
+    return joined;
+}
+
 static int continue_value(LoadCtx *ctx, const char *section, const char *name, const char *value,
                           const char *where)
 {
@@ -657,10 +823,13 @@ static int continue_value(LoadCtx *ctx, const char *section, const char *name, c
         if (init_key(name, &layer, &is_bias))
             return err_set(ctx->err, E_CONFIG, "%s: [init] %.40s: unknown key", where, name);
         char **slot = is_bias ? &c->init_b[layer] : &c->init_W[layer];
-        size_t n = strlen(*slot) + strlen(value) + 3;
-        if (!(joined = malloc(n)))
+        if (!(joined = join_continued(*slot, value)))
             return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
-        snprintf(joined, n, "%s, %s", *slot, value);
+        char why[512];
+        if (init_fits_stored_line(layer, is_bias, joined, why, sizeof why)) {
+            free(joined);
+            return err_set(ctx->err, E_CONFIG, "%s: [init] %s: %s", where, name, why);
+        }
         free(*slot);
         *slot = joined;
         return 0;
@@ -671,16 +840,11 @@ static int continue_value(LoadCtx *ctx, const char *section, const char *name, c
                                            "(features, na_values, hidden) go on over several lines",
                        where, section, name);
     const char *cur = (const char *)c + KEYS[k].offset;
-    size_t n = strlen(cur) + strlen(value) + 3;
-    if (n > KEYS[k].size)
+    if (strlen(cur) + strlen(value) + 3 > KEYS[k].size)
         return err_set(ctx->err, E_CONFIG, "%s: [%s] %s: the list is longer than %zu characters", where, section,
                        name, KEYS[k].size - 1);
-    if (!(joined = malloc(n)))
+    if (!(joined = join_continued(cur, value)))
         return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
-    size_t len = strlen(cur);
-    while (len > 0 && (cur[len - 1] == ' ' || cur[len - 1] == ','))
-        len--; /* "a, b," + "c" -> "a, b, c" */
-    snprintf(joined, n, "%.*s, %s", (int)len, cur, value);
     rc = assign(c, section, name, joined, ctx->base_dir, where, 0, ctx->err);
     free(joined);
     return rc;
@@ -903,90 +1067,6 @@ int cfg_init_values(const Config *c, int layer, int is_bias, double *out, size_t
     return 0;
 }
 
-/* Appends printf output to a growing buffer; returns -1 when out of memory. */
-typedef struct Sbuf { char *s; size_t n, cap; } Sbuf;
-
-__attribute__((format(printf, 2, 3)))
-static int sb_printf(Sbuf *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int w = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (w < 0)
-            return -1;
-        if (b->s && b->n + (size_t)w < b->cap) {
-            b->n += (size_t)w;
-            return 0;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)w;
-        char *s = realloc(b->s, cap);
-        if (!s)
-            return -1;
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
-{
-    const char *field = (const char *)c + kd->offset;
-    switch (kd->type) {
-    case T_INT:
-    case T_BOOL:
-        if (kd->type == T_BOOL)
-            snprintf(buf, cap, "%s", *(const int *)field ? "true" : "false");
-        else
-            snprintf(buf, cap, "%d", *(const int *)field);
-        break;
-    case T_U64:
-        snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field);
-        break;
-    case T_DOUBLE: {
-        /* The shortest text that reads back as the same double. */
-        double v = *(const double *)field;
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(buf, cap, "%.*g", prec, v);
-            if (strtod(buf, NULL) == v)
-                break;
-        }
-        break;
-    }
-    case T_ENUM:
-        enum_name(kd->choices, *(const int *)field, buf, cap);
-        break;
-    default:
-        if (field == c->delimiter && c->delimiter[0] == '\t')
-            snprintf(buf, cap, "tab");
-        else
-            snprintf(buf, cap, "%s", field);
-        break;
-    }
-}
-
-/* "name = value\n", a long comma list broken after a comma onto indented
- * lines so that every line fits CFG_LINE_MAX (the text is read back). */
-static int put_value(Sbuf *b, const char *name, const char *val, int is_list)
-{
-    if (!is_list)
-        return sb_printf(b, "%s = %s\n", name, val);
-    int bad = sb_printf(b, "%s = ", name);
-    size_t col = strlen(name) + 3;
-    const char *p = val;
-    while (*p) {
-        size_t item = strcspn(p, ",");
-        if (col + item > CFG_LINE_MAX - 40 && p != val) {
-            bad |= sb_printf(b, "\n   ");
-            col = 3;
-        }
-        bad |= sb_printf(b, "%.*s%s", (int)item, p, p[item] ? "," : "");
-        col += item + 1;
-        p += item + (p[item] ? 1 : 0);
-    }
-    return bad | sb_printf(b, "\n");
-}
-
 char *cfg_text_new(const Config *c)
 {
     Sbuf b = { 0 };
@@ -999,7 +1079,7 @@ char *cfg_text_new(const Config *c)
             bad |= sb_printf(&b, "%s[%s]\n", k ? "\n" : "", cur);
         }
         value_text(c, &KEYS[k], val, sizeof val);
-        bad |= put_value(&b, KEYS[k].name, val, KEYS[k].type == T_LIST || KEYS[k].type == T_INTLIST);
+        bad |= !put_value(&b, KEYS[k].name, val, key_is_list(&KEYS[k]));
     }
     if (c->init == INIT_EXPLICIT) {
         bad |= sb_printf(&b, "\n[init]\n");
@@ -1007,10 +1087,10 @@ char *cfg_text_new(const Config *c)
             char key[8];
             snprintf(key, sizeof key, "W%d", l + 1);
             if (c->init_W[l])
-                bad |= put_value(&b, key, c->init_W[l], 1);
+                bad |= !put_value(&b, key, c->init_W[l], 1);
             key[0] = 'b';
             if (c->init_b[l])
-                bad |= put_value(&b, key, c->init_b[l], 1);
+                bad |= !put_value(&b, key, c->init_b[l], 1);
         }
     }
     if (bad) {

@@ -63,8 +63,14 @@
 #define CSV_HAVE_X87 1
 #endif
 
+/* The fuzz build (tools/fuzz_csv.c) reads in small chunks, so that inputs
+ * of a few hundred bytes cross chunk boundaries. */
+#ifndef CSV_CHUNK_BYTES
+#define CSV_CHUNK_BYTES (1 << 20)
+#endif
+
 enum {
-    CSV_CHUNK = 1 << 20,   /* bytes per fread */
+    CSV_CHUNK = CSV_CHUNK_BYTES, /* bytes per fread */
     CSV_SHOW = 32,         /* bytes of a cell quoted in a message */
     CSV_NAME_SHOW = COLNAME_SHOW /* bytes of a column name in a message */
 };
@@ -1146,12 +1152,18 @@ int csv_parse_number(const char *s, size_t len, double *out)
     csv_trim(&p, &e);
     if (p == e)
         return -1;
-    /* csv_number needs a byte after the cell that cannot continue a number */
-    char buf[128];
+    /* csv_number needs a byte after the cell that cannot continue a number
+     * (its strtod reads on to one); s[len] may not exist. A cell longer
+     * than buf is rare but valid (csv_read_columns takes 0.000...1 of any
+     * length), so it gets a copy of its own rather than a refusal. */
+    char buf[128], *copy = buf;
     size_t n = (size_t)(e - p);
-    if (n >= sizeof buf)
-        return -1; /* no number of ours is that long */
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    return csv_number(buf, n, 0, out);
+    if (n >= sizeof buf && !(copy = malloc(n + 1)))
+        return -3;
+    memcpy(copy, p, n);
+    copy[n] = '\0';
+    int rc = csv_number(copy, n, 0, out);
+    if (copy != buf)
+        free(copy);
+    return rc;
 }

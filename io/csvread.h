@@ -89,9 +89,10 @@ int csv_inspect(const char *path, const CsvOptions *opt, CsvColumnInfo **cols,
 void csv_inspect_free(CsvColumnInfo **cols, int *ncols);
 
 /* One cell s[0..len) as a number by the same grammar and with the same
- * value as csv_read_columns (spaces and tabs around it trimmed). Returns 0
- * with *out, -1 when the cell is not a number (empty included), -2 when it
- * is beyond the range of a double. Reads the decimal point from
+ * value as csv_read_columns (spaces and tabs around it trimmed); reads no
+ * byte past s[len - 1]. Returns 0 with *out, -1 when the cell is not a
+ * number (empty included), -2 when it is beyond the range of a double, -3
+ * when out of memory (a cell of 128 bytes or more needs a copy). Reads the decimal point from
  * LC_NUMERIC in rare cases (strtod): call it under the "C" locale, as
  * csv_rows_read's callbacks are. */
 int csv_parse_number(const char *s, size_t len, double *out);

@@ -333,6 +333,154 @@ static void test_config_long_line_and_continued_scalar_are_errors(void **state)
     cfg_free(&c);
 }
 
+/* Every value that loads is written back by cfg_text_new on lines inih can
+ * read, so a model file's stored config always reads back; a name or path
+ * too long for one line is refused when it is set instead. */
+static void test_config_refuses_a_value_its_stored_text_could_not_hold(void **state)
+{
+    (void)state;
+    Config c, back;
+    Err err = { 0 };
+    char name[200], text[512];
+    for (int len = 185; len <= 191; len++) { /* 191: the longest line "target=..." inih reads */
+        memset(name, 'n', (size_t)len);
+        name[len] = '\0';
+        /* "target=" + name fits inih's line; "target = " + name may not */
+        snprintf(text, sizeof text, "[data]\npath = h.csv\nfeatures = a\ntarget=%s\n", name);
+        cfg_defaults(&c);
+        int rc = cfg_load_text(&c, text, "in", &err);
+        if (rc == 0) {
+            assert_int_equal(cfg_finish(&c, &err), 0);
+            char *resolved = cfg_text_new(&c);
+            assert_non_null(resolved);
+            cfg_defaults(&back);
+            if (cfg_load_text(&back, resolved, "resolved", &err))
+                fail_msg("target of %d characters: %s", len, err.msg);
+            assert_string_equal(back.target, name);
+            free(resolved);
+            cfg_free(&back);
+        } else {
+            assert_true(len >= 190); /* "target = " + 190 + newline: 200 bytes */
+            assert_int_equal(rc, E_CONFIG);
+            assert_non_null(strstr(err.msg, "in:4: [data] target: "));
+            assert_non_null(strstr(err.msg, "config stored in the model file"));
+        }
+        cfg_free(&c);
+    }
+    char set[1100] = "data.path=/";
+    memset(set + strlen(set), 'd', 1000);
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, set, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "[data] path: "));
+    cfg_free(&c);
+}
+
+/* The resolved text never starts a continued line with an item inih reads
+ * as a comment (# or ;), and a value with a ';' first or after a space,
+ * which inih would cut there, is refused when it is set. */
+static void test_config_resolved_text_keeps_items_that_look_like_comments(void **state)
+{
+    (void)state;
+    Config c, back;
+    Err err = { 0 };
+    for (int shift = 0; shift < 12; shift++) { /* moves where the break falls */
+        char text[4096];
+        snprintf(text, sizeof text, "[data]\npath = h.csv\nfeatures = a\ntarget = y\nna_values = t%.*s, #na0,",
+                 shift, "xxxxxxxxxxxx");
+        for (int i = 1; i < 24; i++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%st%d, #na%d,", i % 4 ? " " : "\n   ", i, i);
+        strcat(text, "\n");
+        cfg_defaults(&c);
+        if (cfg_load_text(&c, text, "in", &err) || cfg_finish(&c, &err))
+            fail_msg("%s", err.msg);
+        assert_int_equal(c.nna, 48);
+        char *resolved = cfg_text_new(&c);
+        assert_non_null(resolved);
+        cfg_defaults(&back);
+        if (cfg_load_text(&back, resolved, "resolved", &err))
+            fail_msg("%s", err.msg);
+        assert_int_equal(back.nna, c.nna);
+        for (int i = 0; i < c.nna; i++)
+            assert_string_equal(back.na_list[i], c.na_list[i]);
+        free(resolved);
+        cfg_free(&back);
+        cfg_free(&c);
+    }
+
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, "data.target=price ;x", &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "[data] target: \" ;x\": a ';' at the start or after a space starts a comment"));
+    assert_int_equal(cfg_load_text(&c, "[data]\nna_values=;NA\n", "in", &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "in:2: [data] na_values: \";NA\": a ';' at the start"));
+    assert_int_equal(cfg_set(&c, "data.target=a\nb", &err), E_CONFIG);
+    cfg_free(&c);
+}
+
+/* [init] values continued on indented lines join as lists do, so that the
+ * resolved text of a model file reads back to the same text, trip after
+ * trip, rather than gaining a comma at every break. */
+static void test_config_init_values_read_back_to_the_same_text(void **state)
+{
+    (void)state;
+    char text[4096] = "[data]\npath = h.csv\nfeatures = a\ntarget = y\n[model]\nhidden = 40\ninit = explicit\n"
+                      "[init]\nb1 = 0\nW2 = 0\nb2 = 0\nW1 = 0.125,";
+    for (int i = 1; i < 40; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s0.125,", i % 8 ? " " : "\n   ");
+    strcat(text, "\n");
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    if (cfg_load_text(&c, text, "in", &err) || cfg_finish(&c, &err))
+        fail_msg("%s", err.msg);
+    char *prev = cfg_text_new(&c);
+    assert_non_null(prev);
+    cfg_free(&c);
+    for (int trip = 0; trip < 3; trip++) {
+        cfg_defaults(&c);
+        if (cfg_load_text(&c, prev, "resolved", &err))
+            fail_msg("%s", err.msg);
+        char *next = cfg_text_new(&c);
+        assert_non_null(next);
+        assert_string_equal(next, prev);
+        free(prev);
+        prev = next;
+        cfg_free(&c);
+    }
+    free(prev);
+}
+
+/* A list broken over lines reads back to the same items and, after one
+ * trip, to the same text: an item that begins a continued line is written
+ * without the spaces inih drops there, whatever spaces it had. */
+static void test_config_resolved_text_of_a_list_is_stable_after_one_trip(void **state)
+{
+    (void)state;
+    for (int shift = 0; shift < 24; shift++) { /* moves where the breaks fall */
+        char text[4096];
+        snprintf(text, sizeof text, "[data]\npath = h.csv\ntarget = y\nfeatures = f%.*s", shift,
+                 "xxxxxxxxxxxxxxxxxxxxxxxx");
+        for (int i = 1; i < 60; i++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%s%sfeature%d", i % 6 ? "" : ",\n   ",
+                     i % 6 == 0 ? "" : i % 2 ? ",  " : ",", i);
+        strcat(text, "\n");
+        char *t[3] = { NULL, NULL, NULL };
+        for (int i = 0; i < 3; i++) {
+            Config c;
+            Err err = { 0 };
+            cfg_defaults(&c);
+            if (cfg_load_text(&c, i ? t[i - 1] : text, "in", &err) || cfg_finish(&c, &err))
+                fail_msg("%s", err.msg);
+            assert_int_equal(c.nfeat, 60);
+            t[i] = cfg_text_new(&c);
+            assert_non_null(t[i]);
+            cfg_free(&c);
+        }
+        assert_string_equal(t[1], t[2]);
+        for (int i = 0; i < 3; i++)
+            free(t[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +496,10 @@ int main(void)
         cmocka_unit_test(test_config_resolved_text_reads_back_the_same),
         cmocka_unit_test(test_config_lists_continue_on_indented_lines_and_read_back),
         cmocka_unit_test(test_config_long_line_and_continued_scalar_are_errors),
+        cmocka_unit_test(test_config_refuses_a_value_its_stored_text_could_not_hold),
+        cmocka_unit_test(test_config_resolved_text_keeps_items_that_look_like_comments),
+        cmocka_unit_test(test_config_init_values_read_back_to_the_same_text),
+        cmocka_unit_test(test_config_resolved_text_of_a_list_is_stable_after_one_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

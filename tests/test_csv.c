@@ -699,6 +699,36 @@ static void test_csv_numbers_are_bit_identical_to_strtod(void **state)
     free(buf);
 }
 
+/* A cell of 128 bytes or more is as much a number for csv_parse_number
+ * (predict) as for csv_read_columns (training), read from a buffer of
+ * exactly its length. */
+static void test_csv_parse_number_takes_a_long_cell_like_the_reader(void **state)
+{
+    Fx *fx = *state;
+    char text[200] = "3467.4";
+    memset(text + 6, '1', 150);
+    memcpy(text + 156, "3650", 5);
+    size_t n = strlen(text);
+    char *cell = malloc(n); /* no NUL after it: ASan sees a read past the end */
+    assert_non_null(cell);
+    memcpy(cell, text, n);
+    double v = 0, want = strtod(text, NULL);
+    assert_int_equal(csv_parse_number(cell, n, &v), 0);
+    assert_memory_equal(&v, &want, sizeof v);
+
+    char file[256];
+    int len = snprintf(file, sizeof file, "x\n%s\n", text);
+    const char *p = fx_write(fx, "long.csv", file, (size_t)len);
+    const char *names[] = {"x"};
+    Table t;
+    Err e;
+    if (read_both(p, names, 1, NULL, &t, &e))
+        fail_msg("%s", e.msg);
+    assert_memory_equal(&table_col(&t, 0)[0], &want, sizeof want);
+    table_free(&t);
+    free(cell);
+}
+
 static void test_csv_does_not_depend_on_the_locale(void **state)
 {
     (void)state;
@@ -1222,6 +1252,7 @@ int main(void)
         cmocka_unit_test(test_csv_rejects_each_malformed_number_form),
         cmocka_unit_test(test_csv_accepts_every_valid_number_form),
         cmocka_unit_test(test_csv_numbers_are_bit_identical_to_strtod),
+        cmocka_unit_test(test_csv_parse_number_takes_a_long_cell_like_the_reader),
         cmocka_unit_test(test_csv_does_not_depend_on_the_locale),
         cmocka_unit_test(test_csv_missing_value_is_an_error_unless_allowed),
         cmocka_unit_test(test_csv_stores_missing_as_nan_and_counts_them),
