@@ -795,8 +795,6 @@ static char *reader(char *str, int num, void *stream)
     return r;
 }
 
-/* An indented line went on with the value of the last key: lists (and
- * [init] values) take it as more items; any other key is an error. */
 /* The value so far and an indented line's value as one list, "a, b," +
  * "c" -> "a, b, c", for lists and [init] alike, so that a resolved text
  * broken after a comma reads back to the same text. NULL when out of
@@ -812,6 +810,8 @@ static char *join_continued(const char *cur, const char *value)
     return joined;
 }
 
+/* An indented line went on with the value of the last key: lists (and
+ * [init] values) take it as more items; any other key is an error. */
 static int continue_value(LoadCtx *ctx, const char *section, const char *name, const char *value,
                           const char *where)
 {
