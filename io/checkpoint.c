@@ -1201,25 +1201,43 @@ CkptDataId ckpt_data_id(const Splits *sp)
 #define CFG_MAX_ENTRIES 256
 
 typedef struct CfgEntry {
-    const char *section, *key, *value;
+    const char *section, *key;
+    char *value;
 } CfgEntry;
 
-/* Splits cfg_text_new() text (modified in place) into entries. */
+/* Splits cfg_text_new() text (modified in place) into entries. A long list
+ * goes on over indented lines after a comma; such a line is joined to its
+ * entry as the config reader joins it ("a, b," + "   c" -> "a, b, c"), so
+ * an item past the first line is compared too. The joined value is never
+ * longer than the text it replaces (the comma and the newline and indent
+ * become ", "), so it is moved down in place. */
 static size_t cfg_entries(char *text, CfgEntry *e, size_t cap)
 {
     const char *section = "";
     size_t n = 0;
+    CfgEntry *last = NULL; /* the entry an indented line continues */
     for (char *line = text; line && *line;) {
         char *nl = strchr(line, '\n');
         if (nl)
             *nl = '\0';
         char *eq = strstr(line, " = ");
-        if (line[0] == '[' && line[strlen(line) - 1] == ']') {
+        if ((line[0] == ' ' || line[0] == '\t') && last) {
+            char *item = line + strspn(line, " \t");
+            size_t len = strlen(last->value);
+            while (len > 0 && (last->value[len - 1] == ' ' || last->value[len - 1] == ','))
+                len--;
+            memcpy(last->value + len, ", ", 2);
+            memmove(last->value + len + 2, item, strlen(item) + 1);
+        } else if (line[0] == '[' && line[strlen(line) - 1] == ']') {
             line[strlen(line) - 1] = '\0';
             section = line + 1;
+            last = NULL;
         } else if (eq && n < cap) {
             *eq = '\0';
-            e[n++] = (CfgEntry){ section, line, eq + 3 };
+            e[n] = (CfgEntry){ section, line, eq + 3 };
+            last = &e[n++];
+        } else {
+            last = NULL;
         }
         line = nl ? nl + 1 : NULL;
     }

@@ -549,6 +549,26 @@ static void test_config_check_accepts_a_newer_key_at_its_default(void **state)
     assert_contains(err.msg, "[data] stream: checkpoint (unset), now \"true\"");
 }
 
+/* cfg_text_new breaks a long list after a comma onto indented lines: a
+ * change past the first line is a change all the same, and the same list
+ * laid out with other breaks (an older writer) is not one. */
+static void test_config_check_compares_the_continued_lines_of_a_list(void **state)
+{
+    (void)state;
+    Err err = { 0 };
+    const char *saved = "[data]\npath = a.csv\nfeatures = Gr_Liv_Area, TotRms_AbvGrd,\n   Year_Built, Lot_Area\n"
+                        "target = Sale_Price\n\n[model]\nhidden = 2\n";
+    const char *same = "[data]\npath = a.csv\nfeatures = Gr_Liv_Area,\n    TotRms_AbvGrd, Year_Built,\n   Lot_Area\n"
+                       "target = Sale_Price\n\n[model]\nhidden = 2\n";
+    if (ckpt_config_check(saved, same, &err))
+        fail_msg("the same list with other line breaks refused: %s", err.msg);
+    const char *changed = "[data]\npath = a.csv\nfeatures = Gr_Liv_Area, TotRms_AbvGrd,\n   Year_Built, Garage_Cars\n"
+                          "target = Sale_Price\n\n[model]\nhidden = 2\n";
+    assert_int_equal(ckpt_config_check(saved, changed, &err), E_STATE);
+    assert_contains(err.msg, "[data] features: checkpoint \"Gr_Liv_Area, TotRms_AbvGrd, Year_Built, Lot_Area\", "
+                             "now \"Gr_Liv_Area, TotRms_AbvGrd, Year_Built, Garage_Cars\"");
+}
+
 static void touch(const char *dir, const char *name)
 {
     char p[256];
@@ -898,6 +918,7 @@ int main(void)
         T(test_a_failed_write_keeps_the_previous_checkpoint),
         T(test_config_check_accepts_safe_keys_and_names_the_others),
         T(test_config_check_accepts_a_newer_key_at_its_default),
+        T(test_config_check_compares_the_continued_lines_of_a_list),
         T(test_list_is_newest_first_and_prune_keeps_the_newest),
         T(test_inspect_lists_every_piece_and_reports_damage),
         T(test_runs_resumed_from_their_checkpoint_files_end_bit_identical),
