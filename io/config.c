@@ -504,6 +504,10 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
     const KeyDef *kd = &KEYS[k];
     char *field = (char *)c + kd->offset;
     char vbuf[CFG_TEXT_MAX];
+    if (strlen(value) >= sizeof vbuf) { /* never cut short: a list cut at a comma would still parse */
+        snprintf(why, wcap, "the value is longer than %zu characters", sizeof vbuf - 1);
+        return -1;
+    }
     copy_str(vbuf, sizeof vbuf, value);
     const char *v = trim(vbuf);
     switch (kd->type) {
@@ -919,6 +923,8 @@ int cfg_load_text(Config *c, const char *text, const char *origin, Err *err)
 int cfg_set(Config *c, const char *assignment, Err *err)
 {
     char buf[CFG_TEXT_MAX + 128];
+    if (strlen(assignment) >= sizeof buf)
+        return err_set(err, E_USAGE, "--set %.80s...: longer than %zu characters", assignment, sizeof buf - 1);
     copy_str(buf, sizeof buf, assignment);
     char *eq = strchr(buf, '=');
     char *dot = strchr(buf, '.');

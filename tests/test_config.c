@@ -336,6 +336,28 @@ static void test_config_long_line_and_continued_scalar_are_errors(void **state)
 /* Every value that loads is written back by cfg_text_new on lines inih can
  * read, so a model file's stored config always reads back; a name or path
  * too long for one line is refused when it is set instead. */
+/* A --set value longer than the buffers it goes through is refused, never
+ * cut: a list cut short would still parse, as other features. */
+static void test_config_set_refuses_a_value_too_long_to_hold(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    static char set[6000];
+    for (int total = 4150; total <= 5000; total += 850) { /* past the value's buffer; past --set's own */
+        int n = snprintf(set, sizeof set, "data.features=");
+        for (int f = 0; n < total; f++)
+            n += snprintf(set + n, sizeof set - (size_t)n, "%sfeature_%03d_%s", f ? "," : "", f,
+                          "with_a_long_name_from_a_wide_export_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        cfg_defaults(&c);
+        int rc = cfg_set(&c, set, &err);
+        if (rc == 0)
+            fail_msg("a --set of %d characters was taken (as %.60s...)", n, c.features);
+        assert_non_null(strstr(err.msg, "longer than"));
+        cfg_free(&c);
+    }
+}
+
 static void test_config_refuses_a_value_its_stored_text_could_not_hold(void **state)
 {
     (void)state;
@@ -496,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_config_resolved_text_reads_back_the_same),
         cmocka_unit_test(test_config_lists_continue_on_indented_lines_and_read_back),
         cmocka_unit_test(test_config_long_line_and_continued_scalar_are_errors),
+        cmocka_unit_test(test_config_set_refuses_a_value_too_long_to_hold),
         cmocka_unit_test(test_config_refuses_a_value_its_stored_text_could_not_hold),
         cmocka_unit_test(test_config_resolved_text_keeps_items_that_look_like_comments),
         cmocka_unit_test(test_config_init_values_read_back_to_the_same_text),
