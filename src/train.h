@@ -75,7 +75,7 @@ typedef struct TrainState {
     int64_t step;            /* optimizer steps taken in total */
     int64_t epoch_step;      /* steps taken in the unfinished epoch (0 at a boundary) */
     double epoch_loss_sum;   /* sum of the row losses of those steps */
-    double epoch_seconds;    /* wall time spent in the unfinished epoch */
+    double epoch_seconds;    /* wall time spent in the unfinished epoch, as of a step at most ~1024 rows back */
     double lr;               /* learning rate of the latest step (before the first: o->lr) */
     double lr_scale;         /* product of the rate reductions so far (plateau, divergence) */
     double grad_norm_sum;    /* sum of the unfinished epoch's gradient norms (before clipping) */
