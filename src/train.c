@@ -309,6 +309,8 @@ static void prefetch_rows(const Trainer *t, const void *x, const void *y, size_t
 static int threads_for(const Trainer *t, size_t nblocks)
 {
     enum { TRAIN_MIN_WORK = 1 << 18 };
+    if (t->threads == 1)
+        return 1; /* and no ceil and divisions every step */
     const double block_work = (6.0 * (double)t->nparams + 64.0) * TRAIN_BLOCK;
     size_t per_thread = (size_t)ceil(TRAIN_MIN_WORK / block_work);
     size_t useful = nblocks / (per_thread ? per_thread : 1);
