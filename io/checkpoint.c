@@ -316,6 +316,12 @@ static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
         FAIL(E_PARSE, "%s: %s: type of size 0", path, where);
     if (cls == H5T_INTEGER)
         CHECK_H5(sign = H5Tget_sign(t));
+    /* Read with the file's type, a variable-length sequence (or a compound
+     * or array holding one) would hand us HDF5-allocated memory and hash
+     * pointers; our files hold numbers and strings only. */
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_STRING)
+        FAIL(E_PARSE, "%s: %s: holds %s values; the file is damaged (expected numbers or strings)", path,
+             where, h5u_class_name(cls));
     n = (size_t)npoints;
     if (k->out) {
         if (!is_attr) {
@@ -912,8 +918,10 @@ static int load_model_part(hid_t f, Ckpt *c, const char *path, Err *err)
         hsize_t dims[2] = { (hsize_t)net->width[l + 1], (hsize_t)net->width[l] };
         snprintf(obj, sizeof obj, "/model/W%d", l + 1);
         TRY(r_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, net_W(net, net->params, l), path, err));
+        TRY(h5u_check_finite(net_W(net, net->params, l), (size_t)(dims[0] * dims[1]), obj, path, err));
         snprintf(obj, sizeof obj, "/model/b%d", l + 1);
         TRY(r_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, net_b(net, net->params, l), path, err));
+        TRY(h5u_check_finite(net_b(net, net->params, l), (size_t)dims[0], obj, path, err));
     }
 done:
     h5u_free_strings(acts, nacts);
@@ -924,7 +932,8 @@ static int load_norm(hid_t f, Ckpt *c, const char *path, Err *err)
 {
     int nin = c->net->width[0];
     hsize_t dims[1] = { (hsize_t)nin };
-    char *kind = NULL, *tkind = NULL;
+    char *kind = NULL, *tkind = NULL, *tname = NULL, **fnames = NULL;
+    size_t nfn = 0;
     int rc = norm_alloc(&c->norm, nin, err);
     if (rc)
         return rc;
@@ -936,7 +945,19 @@ static int load_norm(hid_t f, Ckpt *c, const char *path, Err *err)
     TRY(r_attr(f, "/norm", "y_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, &c->norm.y_scale, path, err));
     TRY(r_dset(f, "/norm/x_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, c->norm.x_shift, path, err));
     TRY(r_dset(f, "/norm/x_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, c->norm.x_scale, path, err));
+    if (norm_check(&c->norm, err)) {
+        rc = err_prefix(err, "%s: /norm: ", path);
+        goto done;
+    }
+    /* Not restored (the run's config names them) but part of the layout:
+     * a checkpoint without them is not one this housenet wrote. */
+    TRY(r_string(f, "/norm", "target_name", &tname, path, err));
+    TRY(r_strings(f, "/norm/feature_names", NULL, &fnames, &nfn, path, err));
+    if (nfn != (size_t)nin)
+        FAIL(E_PARSE, "%s: /norm/feature_names: %zu names, expected %d; the file is damaged", path, nfn, nin);
 done:
+    free(tname);
+    h5u_free_strings(fnames, nfn);
     free(kind);
     free(tkind);
     return rc;
@@ -960,6 +981,13 @@ static int load_state(hid_t f, const char *obj, int extra, TrainState *st, const
         int i64 = fields[i].type == TSF_I64;
         TRY(r_attr(f, obj, fields[i].name, i64 ? H5T_INTEGER : H5T_FLOAT,
                    i64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, 1, p, path, err));
+        /* Counts are never negative (best_epoch is -1 before any); a rate
+         * is finite. Other floats (losses, the best so far) may be NaN or inf. */
+        int64_t least = strcmp(fields[i].name, "best_epoch") == 0 ? -1 : 0;
+        double v = i64 ? (double)*(int64_t *)p : *(double *)p;
+        if (i64 ? *(int64_t *)p < least : strncmp(fields[i].name, "lr", 2) == 0 && !isfinite(v))
+            FAIL(E_PARSE, "%s: %s attribute \"%s\" is %g; the file is damaged (expected %s)", path, obj,
+                 fields[i].name, v, i64 ? (least ? "-1 or more" : "0 or more") : "a finite rate");
     }
     CHECK_H5(g = H5Gopen2(f, obj, H5P_DEFAULT));
     CHECK_H5(H5Oget_info2(g, &info, H5O_INFO_NUM_ATTRS));
@@ -985,6 +1013,7 @@ static int load_rollback(hid_t f, Ckpt *c, const char *path, Err *err)
     TRY(load_state(f, "/rollback", 1, &c->roll.st, path, err));
     TRY(r_attr(f, "/rollback", "t", H5T_INTEGER, H5T_NATIVE_INT64, 1, &c->roll.t, path, err));
     TRY(r_dset(f, "/rollback/values", H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, c->roll.vals, path, err));
+    TRY(h5u_check_finite(c->roll.vals, (size_t)(dims[0] * dims[1]), "/rollback/values", path, err));
     c->roll.held = 1;
 done:
     return rc;
@@ -1008,6 +1037,7 @@ static int load_optim(hid_t f, Ckpt *c, const char *path, Err *err)
         FAIL(E_NOMEM, "%s: out of memory for the optimizer state", path);
     hsize_t dims[2] = { (hsize_t)o->nbufs, (hsize_t)o->n };
     TRY(r_dset(f, "/optim/state", H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, scratch, path, err));
+    TRY(h5u_check_finite(scratch, ns, "/optim/state", path, err));
     for (int b = 0; b < o->nbufs; b++)
         memcpy(o->buf[b], scratch + (size_t)b * o->n, o->n * sizeof(double));
 done:
@@ -1031,6 +1061,7 @@ static int load_curves(hid_t f, Ckpt *c, const char *path, Err *err)
     if (info.nlinks != (hsize_t)cv->ncols + 1)
         FAIL(E_STATE, "%s: /curves: %llu columns, this housenet logs %d", path,
              (unsigned long long)info.nlinks - 1, cv->ncols);
+    where = "/curves/epoch";
     CHECK_H5(d = H5Dopen2(f, "/curves/epoch", H5P_DEFAULT));
     CHECK_H5(sp = H5Dget_space(d));
     CHECK_H5(rank = H5Sget_simple_extent_dims(sp, dims, NULL));
@@ -1058,6 +1089,8 @@ static int load_rest(hid_t f, Ckpt *c, const char *path, Err *err)
     TRY(r_attr(f, "/best", "epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, &c->best.epoch, path, err));
     TRY(r_attr(f, "/best", "val_loss", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, &c->best.val_loss, path, err));
     TRY(r_dset(f, "/best/params", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, &np, c->best.params, path, err));
+    if (c->best.epoch >= 0)
+        TRY(h5u_check_finite(c->best.params, (size_t)np, "/best/params", path, err));
     TRY(r_attr(f, "/data", "fingerprint", H5T_INTEGER, H5T_NATIVE_UINT64, 1, &d->fingerprint, path, err));
     TRY(r_attr(f, "/data", "rows_read", H5T_INTEGER, H5T_NATIVE_UINT64, 1, &d->rows_read, path, err));
     TRY(r_attr(f, "/data", "rows", H5T_INTEGER, H5T_NATIVE_UINT64, 3, d->rows, path, err));

@@ -554,7 +554,8 @@ static int read_net(hid_t f, Net *net, const char *path, Err *err)
             FAIL(E_PARSE, "%s: %s: layer %d has width %d, expected >= 1", path, from, l, w[l]);
 
     TRY(open_attr(f, "/model", "activations", &a, path, err));
-    TRY(read_n_strings(a, "/model attribute \"activations\"", (size_t)nl, &names, path, err));
+    TRY(read_n_strings(a, "/model attribute \"activations\" (one per layer of \"layers\")", (size_t)nl,
+                       &names, path, err));
     for (int l = 0; l < nl; l++)
         if (act_parse(names[l], &act[l]) != 0)
             FAIL(E_PARSE,
@@ -583,12 +584,16 @@ static int read_net(hid_t f, Net *net, const char *path, Err *err)
         }
         for (int l = 0; l < nl; l++) {
             hsize_t dims[2] = {(hsize_t)w[l + 1], (hsize_t)w[l]};
+            double *W = pass ? net_W(net, net->params, l) : NULL;
+            double *b = pass ? net_b(net, net->params, l) : NULL;
             snprintf(obj, sizeof obj, "/model/W%d", l + 1);
-            TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, from,
-                          pass ? net_W(net, net->params, l) : NULL, path, err));
+            TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, from, W, path, err));
+            if (W)
+                TRY(h5u_check_finite(W, (size_t)(dims[0] * dims[1]), obj, path, err));
             snprintf(obj, sizeof obj, "/model/b%d", l + 1);
-            TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
-                          pass ? net_b(net, net->params, l) : NULL, path, err));
+            TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from, b, path, err));
+            if (b)
+                TRY(h5u_check_finite(b, (size_t)dims[0], obj, path, err));
         }
     }
 done:
@@ -631,6 +636,10 @@ static int read_norm(hid_t f, Model *m, const char *path, Err *err)
                   m->norm.x_shift, path, err));
     TRY(read_dset(f, "/norm/x_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
                   m->norm.x_scale, path, err));
+    if (norm_check(&m->norm, err)) {
+        rc = err_prefix(err, "%s: /norm: ", path);
+        goto done;
+    }
     TRY(read_str_attr(f, "/norm", "target_name", &m->target_name, path, err));
     TRY(open_obj(f, "/norm/feature_names", H5I_DATASET, &d, path, err));
     TRY(read_n_strings(d, "/norm/feature_names", (size_t)nin, &m->feat_names, path, err));
@@ -657,6 +666,11 @@ static int read_rows(hid_t f, const char *obj, uint64_t max, uint64_t **out, siz
         FAIL(E_NOMEM, "%s: %s: out of memory", path, obj);
     TRY(read_dset(f, obj, H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims, obj, *out, path, err));
     *n = (size_t)dims[0];
+    for (size_t i = 0; i < *n; i++)
+        if ((*out)[i] >= max || (i && (*out)[i] <= (*out)[i - 1]))
+            FAIL(E_PARSE, "%s: %s: row %llu at index %zu is %s; the file is damaged (expected ascending rows "
+                 "below rows_read, %llu)", path, obj, (unsigned long long)(*out)[i], i,
+                 (*out)[i] >= max ? "past the data" : "out of order", (unsigned long long)max);
 done:
     return rc;
 }
@@ -679,6 +693,11 @@ static int read_record(hid_t f, Model *m, const char *path, Err *err)
                           &d->validation_fraction, 1, &n, path, err));
         TRY(read_num_attr(f, "/split", "test_fraction", H5T_FLOAT, H5T_NATIVE_DOUBLE,
                           &d->test_fraction, 1, &n, path, err));
+        if (!(d->validation_fraction >= 0.0 && d->test_fraction >= 0.0 &&
+              d->validation_fraction + d->test_fraction < 1.0))
+            FAIL(E_PARSE, "%s: /split attributes \"validation_fraction\" %g and \"test_fraction\" %g; the "
+                 "file is damaged (expected each >= 0, their sum < 1)", path, d->validation_fraction,
+                 d->test_fraction);
         TRY(read_num_attr(f, "/split", "rows_read", H5T_INTEGER, H5T_NATIVE_UINT64, &d->rows_read,
                           1, &n, path, err));
         TRY(read_num_attr(f, "/split", "fingerprint", H5T_INTEGER, H5T_NATIVE_UINT64,

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,15 @@ done:
     CLOSE_H5(sp, H5Sclose);
     CLOSE_H5(t, H5Tclose);
     return rc;
+}
+
+int h5u_check_finite(const double *v, size_t n, const char *obj, const char *path, Err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return err_set(err, E_PARSE, "%s: %s: value %zu is %g; the file is damaged (expected finite values)",
+                           path, obj, i, v[i]);
+    return 0;
 }
 
 const char *h5u_fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims)

@@ -135,6 +135,11 @@ int h5u_read_strings(hid_t id, const char *where, char ***out, size_t *n, const 
 int h5u_read_vl_strings(hid_t id, int is_attr, hid_t mt, hid_t sp, hid_t dxpl, size_t count,
                         char **s, const char *where, const char *path, Err *err);
 
+/* E_PARSE `path: obj: value i is nan; the file is damaged ...` unless
+ * every one of v[0..n) is finite (no file we write holds a non-finite
+ * parameter or statistic). */
+int h5u_check_finite(const double *v, size_t n, const char *obj, const char *path, Err *err);
+
 /* "(3, 2)", "(5,)" or "()" as numpy prints shapes, into buf (cap bytes,
  * truncated if short); returns buf. */
 const char *h5u_fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims);

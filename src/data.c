@@ -272,6 +272,29 @@ static int fit_one(NormKind kind, const double *v, size_t n, size_t stride,
     return 0;
 }
 
+/* The one value of norm_check: 0 when sound. */
+static int norm_check_one(const char *name, int idx, double shift, double scale, Err *err)
+{
+    char at[16] = "";
+    if (idx >= 0)
+        snprintf(at, sizeof at, "[%d]", idx);
+    if (!isfinite(shift))
+        return err_set(err, E_PARSE, "%s_shift%s is %g; the file is damaged (expected a finite value)", name, at,
+                       shift);
+    if (!(scale > 0.0) || !isfinite(scale))
+        return err_set(err, E_PARSE, "%s_scale%s is %g; the file is damaged (expected a finite value > 0)", name,
+                       at, scale);
+    return 0;
+}
+
+int norm_check(const Norm *nm, Err *err)
+{
+    for (int f = 0; f < nm->nin; f++)
+        if (norm_check_one("x", f, nm->x_shift[f], nm->x_scale[f], err))
+            return E_PARSE;
+    return norm_check_one("y", -1, nm->y_shift, nm->y_scale, err);
+}
+
 int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d,
              const char *const *feat_names, const char *target_name, Err *err)
 {

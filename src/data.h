@@ -85,5 +85,10 @@ void norm_apply(const Norm *nm, Dataset *d);
 static inline double norm_target_back(const Norm *nm, double v) { return v * nm->y_scale + nm->y_shift; }
 int norm_alloc(Norm *nm, int nin, Err *err);
 void norm_free(Norm *nm);
+/* Checks statistics read from a file: every shift finite, every scale
+ * finite and > 0 (what norm_fit gives). E_PARSE naming the first bad one
+ * as `x_scale[1]` or `y_scale`, its value, and that the file is damaged;
+ * the caller prefixes the file. */
+int norm_check(const Norm *nm, Err *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include <ftw.h>
 #include <hdf5.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +113,14 @@ static double value(uint64_t *seed, size_t i)
     uint64_t b = next_bits(seed);
     double v;
     memcpy(&v, &b, sizeof v);
-    return v;
+    return isfinite(v) ? v : (double)i; /* a model file holds finite values only */
+}
+
+/* A normalisation scale: finite and > 0, as the loader requires. */
+static double scale_value(uint64_t *seed, size_t i)
+{
+    double v = fabs(value(seed, i));
+    return v > 0.0 ? v : 1.0;
 }
 
 /* Fills *m by hand (layout as net.h documents it: W_l then b_l, layer by
@@ -150,10 +158,10 @@ static void make_model(Model *m, int nin, const int *hidden, int nhidden, const 
     assert_non_null(m->norm.x_scale);
     for (int i = 0; i < nin; i++) {
         m->norm.x_shift[i] = value(&seed, 100 + (size_t)i);
-        m->norm.x_scale[i] = value(&seed, 200 + (size_t)i);
+        m->norm.x_scale[i] = scale_value(&seed, 200 + (size_t)i);
     }
     m->norm.y_shift = value(&seed, 300);
-    m->norm.y_scale = value(&seed, 301);
+    m->norm.y_scale = scale_value(&seed, 301);
 
     m->nfeat = nin;
     m->feat_names = calloc((size_t)nin, sizeof *m->feat_names);
