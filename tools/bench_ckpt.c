@@ -17,22 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "checkpoint.h"
 #include "h5model.h"
 #include "model.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static long file_size(const char *path)
 {
@@ -94,18 +82,18 @@ int main(int argc, char **argv)
         Model m = { .net = net, .norm = c.norm, .nfeat = 2, .feat_names = (char **)feats,
                     .target_name = "Sale_Price", .config_text = (char *)c.config_text };
         for (int r = 0; r < reps; r++) {
-            double t0 = now_s();
+            double t0 = bench_now();
             if (ckpt_save(ckpt, &c, &err))
                 die(&err);
-            double t1 = now_s();
+            double t1 = bench_now();
             Ckpt l = { .net = &back, .opt = &opt2, .st = &st2, .curves = &cv2, .best = { 0, 0, best2 } };
             if (ckpt_load(ckpt, &l, &err))
                 die(&err);
-            double t2 = now_s();
+            double t2 = bench_now();
             ckpt_release(&l);
             if (h5_model_save(model, &m, &err))
                 die(&err);
-            double t3 = now_s();
+            double t3 = bench_now();
             t_save[r] = t1 - t0;
             t_load[r] = t2 - t1;
             t_model[r] = t3 - t2;
@@ -114,9 +102,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_ckpt: the loaded parameters differ\n");
             return 1;
         }
-        qsort(t_save, (size_t)reps, sizeof(double), cmp_double);
-        qsort(t_load, (size_t)reps, sizeof(double), cmp_double);
-        qsort(t_model, (size_t)reps, sizeof(double), cmp_double);
+        qsort(t_save, (size_t)reps, sizeof(double), bench_cmp);
+        qsort(t_load, (size_t)reps, sizeof(double), bench_cmp);
+        qsort(t_model, (size_t)reps, sizeof(double), bench_cmp);
         char name[32];
         snprintf(name, sizeof name, nh == 1 ? "2-%d-1" : "2-%d-%d-1", hidden[0], hidden[1]);
         printf("%-12s %8zu %11ld %9.2f ms %8.2f ms %8.2f ms %11ld %8.2f ms\n", name, net.nparams,

@@ -17,14 +17,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "csvread.h"
-
-static double bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t bench_next(uint64_t *s)
 {
@@ -49,12 +43,6 @@ static void bench_data(size_t n, double *v)
         v[n + i] = x2;
         v[2 * n + i] = 0.6 * x1 + 0.3 * x2 + 0.1 * sin(3 * x1) + 0.05 * nz;
     }
-}
-
-static int bench_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)

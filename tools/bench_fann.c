@@ -19,18 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-static double fb_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int fb_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 static struct fann *fb_net(int wide, int incremental)
 {
@@ -58,12 +47,12 @@ static double fb_epochs(int wide, int incremental, struct fann_train_data *data,
         fprintf(stderr, "bench_fann: fann_create_standard failed\n");
         exit(1);
     }
-    double t0 = fb_now();
+    double t0 = bench_now();
     for (long e = 0; e < epochs; e++) {
         fann_shuffle_train_data(data);
         fann_train_epoch(ann, data);
     }
-    double el = fb_now() - t0;
+    double el = bench_now() - t0;
     fann_destroy(ann);
     return el;
 }
@@ -108,7 +97,7 @@ int main(int argc, char **argv)
     double sps[15];
     for (int r = 0; r < reps; r++)
         sps[r] = (double)n * (double)epochs / fb_epochs(wide, incremental, data, epochs);
-    qsort(sps, (size_t)reps, sizeof sps[0], fb_cmp);
+    qsort(sps, (size_t)reps, sizeof sps[0], bench_cmp);
     printf("fann arch=%s batch=%ld rows=%ld epochs=%ld samples_per_s=%.4g\n", argv[2], incremental ? 1L : n, n, epochs,
            sps[reps / 2]);
     fann_destroy_train(data);

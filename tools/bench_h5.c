@@ -14,21 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "csvread.h"
 #include "h5table.h"
-
-static double bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int bench_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static const char *const NAMES[] = {"x1", "x2", "y"};
 

@@ -11,21 +11,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "net.h"
 #include "rng.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(void)
 {
@@ -52,20 +40,20 @@ int main(void)
         yf[i] = (float)(y[i] = 2.0 * rng_uniform(&r) - 1.0);
     double t64[RUNS], t32[RUNS], g[9] = { 0 }, loss = 0.0;
     for (int run = 0; run < RUNS; run++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int rep = 0; rep < REPEAT; rep++)
             for (int b = 0; b < ROWS; b += BLOCK)
                 loss += net_grad_block(&net, net.params, x + 2 * b, y + b, BLOCK, &w, g);
-        double t1 = now();
+        double t1 = bench_now();
         for (int rep = 0; rep < REPEAT; rep++)
             for (int b = 0; b < ROWS; b += BLOCK)
                 loss += net_grad_block_f32(&net, pf, xf + 2 * b, yf + b, BLOCK, &w, g);
-        double t2 = now();
+        double t2 = bench_now();
         t64[run] = (t1 - t0) / (REPEAT * (ROWS / BLOCK)) * 1e9;
         t32[run] = (t2 - t1) / (REPEAT * (ROWS / BLOCK)) * 1e9;
     }
-    qsort(t64, RUNS, sizeof t64[0], cmp);
-    qsort(t32, RUNS, sizeof t32[0], cmp);
+    qsort(t64, RUNS, sizeof t64[0], bench_cmp);
+    qsort(t32, RUNS, sizeof t32[0], bench_cmp);
     /* loss and g are printed to stderr so that no call can be dropped */
     fprintf(stderr, "bench_kern: checksum %g\n", loss + g[0]);
     printf("bench_kern block=%d f64_ns=%.1f f32_ns=%.1f ratio=%.2f\n", BLOCK, t64[RUNS / 2], t32[RUNS / 2],

@@ -27,18 +27,7 @@
 #include <omp.h>
 #endif
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 enum { RUNS = 5, N = 100000 };
 
@@ -46,25 +35,25 @@ enum { RUNS = 5, N = 100000 };
 /* Seconds for one empty parallel region of 2 threads. */
 static double region_s(void)
 {
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < N; i++) {
 #pragma omp parallel num_threads(2)
         {
             __asm__ volatile("" ::: "memory");
         }
     }
-    return (now() - t0) / N;
+    return (bench_now() - t0) / N;
 }
 
 /* Seconds for one barrier of 2 threads (the region's own cost spread over N). */
 static double barrier_s(void)
 {
-    double t0 = now();
+    double t0 = bench_now();
 #pragma omp parallel num_threads(2)
     for (int i = 0; i < N; i++) {
 #pragma omp barrier
     }
-    return (now() - t0) / N;
+    return (bench_now() - t0) / N;
 }
 
 /* Seconds for one cache line to move between the threads' cores: thread
@@ -80,14 +69,14 @@ static double line_s(void)
         const long me = omp_get_thread_num();
         if (omp_get_num_threads() == 2) {
 #pragma omp barrier
-            double t0 = now();
+            double t0 = bench_now();
             for (long k = me; k < 2L * N; k += 2) {
                 while (atomic_load_explicit(&turn, memory_order_acquire) != k)
                     ;
                 atomic_store_explicit(&turn, k + 1, memory_order_release);
             }
             if (me == 0)
-                t = (now() - t0) / (2.0 * N);
+                t = (bench_now() - t0) / (2.0 * N);
         }
     }
     return t;
@@ -104,7 +93,7 @@ int main(void)
         what[w](); /* warm: threads started, pages touched */
         for (int i = 0; i < RUNS; i++)
             r[i] = what[w]();
-        qsort(r, RUNS, sizeof r[0], cmp);
+        qsort(r, RUNS, sizeof r[0], bench_cmp);
         med[w] = r[RUNS / 2];
     }
     printf("bench_sync region_us=%.2f barrier_us=%.2f line_ns=%.0f\n", med[0] * 1e6, med[1] * 1e6, med[2] * 1e9);

@@ -39,17 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "optim.h"
 #include "rng.h"
 #include "train.h"
 
-
-static double bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* CPU seconds used by every process on the machine (/proc/stat, all cores;
  * NAN where unavailable) and by this one: their difference over a run is
@@ -117,12 +111,6 @@ static void bench_data(size_t n, double *x, double *y)
         x[2 * i + 1] = x2;
         y[i] = 0.6 * x1 + 0.3 * x2 + 0.1 * sin(3 * x1) + 0.05 * y[i];
     }
-}
-
-static int bench_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static double env_or(const char *name, double dflt)
