@@ -21,9 +21,8 @@ void progress_init(Progress *p, FILE *f, int tty, int quiet, int epochs, int64_t
                      .steps_per_epoch = steps_per_epoch, .rows = rows, .target = target,
                      .t_start = now_s(), .first_epoch = first_epoch,
                      .train_loss = NAN, .val_loss = NAN, .val_rmse = NAN, .rate = NAN };
-    /* a clock read per step was a tenth of a 2-2-1 step at batch 32 */
-    const size_t per_step = steps_per_epoch > 0 ? (rows + (size_t)steps_per_epoch - 1) / (size_t)steps_per_epoch : 1;
-    p->clock_every = per_step >= 1024 ? 1 : (int64_t)(1024 / (per_step ? per_step : 1));
+    const size_t steps = steps_per_epoch > 0 ? (size_t)steps_per_epoch : 1;
+    p->clock_every = train_clock_every((rows + steps - 1) / steps); /* rows a step */
 }
 
 /* "1:02:03", "2:03" or "3.4s". */

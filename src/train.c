@@ -160,6 +160,12 @@ int64_t train_steps_per_epoch(size_t nrows, int batch_size)
     return (int64_t)(full * ((TRAIN_CHUNK + bs - 1) / bs) + (rest + bs - 1) / bs);
 }
 
+int64_t train_clock_every(size_t rows_per_step)
+{
+    enum { CLOCK_ROWS = 1024 };
+    return rows_per_step >= CLOCK_ROWS || rows_per_step == 0 ? 1 : (int64_t)(CLOCK_ROWS / rows_per_step);
+}
+
 static int thread_id(void)
 {
 #ifdef _OPENMP
@@ -412,23 +418,18 @@ static double grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chu
     const size_t np = net->nparams;
     const double inv_n = 1.0 / (double)n;
     double *grad = t->grad;
-    /* (s0 + s1 + ... + s_last) / n, the last add and the scaling in one
-     * pass (a pass over a 2-64-64-1 gradient is ~1 % of a batch-32 step) */
-    const double *s0 = t->slots;
-    if (ngroups == 1) {
+    /* (s0 + s1 + ... ) / n: the groups added into the first slot in order
+     * (the slots are cleared before their next use), then scaled into grad
+     * in one pass, where a copy, the adds and a scaling pass each went over
+     * the gradient (a pass is ~1 % of a 2-64-64-1 step at batch 32). */
+    double *s0 = t->slots;
+    for (int gi = 1; gi < ngroups; gi++) {
+        const double *sg = t->slots + (size_t)gi * TRAIN_GROUP * np;
         for (size_t k = 0; k < np; k++)
-            grad[k] = s0[k] * inv_n;
-    } else {
-        memcpy(grad, s0, np * sizeof(double));
-        for (int gi = 1; gi < ngroups - 1; gi++) {
-            const double *sg = t->slots + (size_t)gi * TRAIN_GROUP * np;
-            for (size_t k = 0; k < np; k++)
-                grad[k] += sg[k];
-        }
-        const double *sl = t->slots + (size_t)(ngroups - 1) * TRAIN_GROUP * np;
-        for (size_t k = 0; k < np; k++)
-            grad[k] = (grad[k] + sl[k]) * inv_n;
+            s0[k] += sg[k];
     }
+    for (size_t k = 0; k < np; k++)
+        grad[k] = s0[k] * inv_n;
     double loss = 0.0;
     for (int b = 0; b < nblocks; b++)
         loss += t->slot_loss[b];
@@ -815,12 +816,10 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
         return rc;
     }
     const size_t bs = (size_t)o->batch_size;
-    /* The clock is read every clock_every steps, about every 1024 rows: a
-     * read costs ~25 ns on the VM measured, a tenth of a 2-2-1 step at batch
-     * 32. The epoch's time that a mid-epoch checkpoint stores is then at
-     * most that many rows old (microseconds); the epoch's own time is read
-     * at its end. */
-    const int64_t clock_every = bs >= 1024 ? 1 : (int64_t)(1024 / bs);
+    /* The clock is read every clock_every steps: the epoch's time that a
+     * mid-epoch checkpoint stores is at most ~1024 rows old (microseconds);
+     * the epoch's own time is read at its end. */
+    const int64_t clock_every = train_clock_every(bs);
     while (!st->stopped && st->epoch < o->epochs) {
         const int64_t epoch = st->epoch + 1;
         if (st->epoch_step == 0)
@@ -883,11 +882,11 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
         double val_loss = !rolled_back && val ? trainer_loss(t, net, val) : NAN;
         /* An epoch may end on parameters that have blown up while its mean
          * training loss still looks fine: the validation loss shows it. */
-        if (!rolled_back && st->start_loss > 0 &&
-            (!(mean_loss <= TRAIN_BLOWUP * st->start_loss) ||
-             (val && !(val_loss <= TRAIN_BLOWUP * st->start_loss)))) {
+        const double bound = TRAIN_BLOWUP * st->start_loss;
+        const int train_blew = !(mean_loss <= bound), val_blew = val && !(val_loss <= bound);
+        if (!rolled_back && st->start_loss > 0 && (train_blew || val_blew)) {
             char what[128];
-            if (!(mean_loss <= TRAIN_BLOWUP * st->start_loss))
+            if (train_blew)
                 snprintf(what, sizeof what, "mean training loss %g, over %g x the initial %g", mean_loss,
                          TRAIN_BLOWUP, st->start_loss);
             else
