@@ -981,13 +981,15 @@ static int load_state(hid_t f, const char *obj, int extra, TrainState *st, const
         int i64 = fields[i].type == TSF_I64;
         TRY(r_attr(f, obj, fields[i].name, i64 ? H5T_INTEGER : H5T_FLOAT,
                    i64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, 1, p, path, err));
-        /* Counts are never negative (best_epoch is -1 before any); a rate
-         * is finite. Other floats (losses, the best so far) may be NaN or inf. */
-        int64_t least = strcmp(fields[i].name, "best_epoch") == 0 ? -1 : 0;
+        /* the field table's bounds of a sound state */
         double v = i64 ? (double)*(int64_t *)p : *(double *)p;
-        if (i64 ? *(int64_t *)p < least : strncmp(fields[i].name, "lr", 2) == 0 && !isfinite(v))
+        if (i64 ? *(int64_t *)p < fields[i].least : fields[i].finite && !isfinite(v)) {
+            char want[32] = "a finite rate";
+            if (i64)
+                snprintf(want, sizeof want, "%lld or more", (long long)fields[i].least);
             FAIL(E_PARSE, "%s: %s attribute \"%s\" is %g; the file is damaged (expected %s)", path, obj,
-                 fields[i].name, v, i64 ? (least ? "-1 or more" : "0 or more") : "a finite rate");
+                 fields[i].name, v, want);
+        }
     }
     CHECK_H5(g = H5Gopen2(f, obj, H5P_DEFAULT));
     CHECK_H5(H5Oget_info2(g, &info, H5O_INFO_NUM_ATTRS));

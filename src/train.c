@@ -576,21 +576,21 @@ TrainData train_data_memory(const Dataset *d)
 }
 
 static const TrainStateField STATE_FIELDS[] = {
-    { "epoch", offsetof(TrainState, epoch), TSF_I64 },
-    { "step", offsetof(TrainState, step), TSF_I64 },
-    { "epoch_step", offsetof(TrainState, epoch_step), TSF_I64 },
-    { "epoch_loss_sum", offsetof(TrainState, epoch_loss_sum), TSF_F64 },
-    { "epoch_seconds", offsetof(TrainState, epoch_seconds), TSF_F64 },
-    { "lr", offsetof(TrainState, lr), TSF_F64 },
-    { "lr_scale", offsetof(TrainState, lr_scale), TSF_F64 },
-    { "grad_norm_sum", offsetof(TrainState, grad_norm_sum), TSF_F64 },
-    { "best_val", offsetof(TrainState, best_val), TSF_F64 },
-    { "best_epoch", offsetof(TrainState, best_epoch), TSF_I64 },
-    { "bad_epochs", offsetof(TrainState, bad_epochs), TSF_I64 },
-    { "plateau_wait", offsetof(TrainState, plateau_wait), TSF_I64 },
-    { "divergences", offsetof(TrainState, divergences), TSF_I64 },
-    { "stopped", offsetof(TrainState, stopped), TSF_I64 },
-    { "start_loss", offsetof(TrainState, start_loss), TSF_F64 },
+    { "epoch", offsetof(TrainState, epoch), TSF_I64, 0, 0 },
+    { "step", offsetof(TrainState, step), TSF_I64, 0, 0 },
+    { "epoch_step", offsetof(TrainState, epoch_step), TSF_I64, 0, 0 },
+    { "epoch_loss_sum", offsetof(TrainState, epoch_loss_sum), TSF_F64, 0, 0 },
+    { "epoch_seconds", offsetof(TrainState, epoch_seconds), TSF_F64, 0, 0 },
+    { "lr", offsetof(TrainState, lr), TSF_F64, 0, 1 },
+    { "lr_scale", offsetof(TrainState, lr_scale), TSF_F64, 0, 1 },
+    { "grad_norm_sum", offsetof(TrainState, grad_norm_sum), TSF_F64, 0, 0 },
+    { "best_val", offsetof(TrainState, best_val), TSF_F64, 0, 0 },
+    { "best_epoch", offsetof(TrainState, best_epoch), TSF_I64, -1, 0 },
+    { "bad_epochs", offsetof(TrainState, bad_epochs), TSF_I64, 0, 0 },
+    { "plateau_wait", offsetof(TrainState, plateau_wait), TSF_I64, 0, 0 },
+    { "divergences", offsetof(TrainState, divergences), TSF_I64, 0, 0 },
+    { "stopped", offsetof(TrainState, stopped), TSF_I64, 0, 0 },
+    { "start_loss", offsetof(TrainState, start_loss), TSF_F64, 0, 0 },
 };
 
 const TrainStateField *train_state_fields(int *count)

@@ -97,6 +97,8 @@ typedef struct TrainStateField {
     const char *name;
     size_t offset;
     TrainStateFieldType type;
+    int64_t least; /* TSF_I64: the smallest value a sound state holds (counts 0, best_epoch -1) */
+    int finite;    /* TSF_F64: 1 when a sound state holds a finite value (rates; losses may be NaN) */
 } TrainStateField;
 const TrainStateField *train_state_fields(int *count);
 
