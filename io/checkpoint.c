@@ -705,14 +705,6 @@ static int check_sum(hid_t f, const char *path, uint64_t *stored, uint64_t *comp
 
 /* ---- save --------------------------------------------------------------- */
 
-static int all_finite(const double *v, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (!isfinite(v[k]))
-            return 0;
-    return 1;
-}
-
 static int ckpt_check(const Ckpt *c, const char *path, Err *err)
 {
     const Net *net = c->net;
@@ -741,17 +733,17 @@ static int ckpt_check(const Ckpt *c, const char *path, Err *err)
     if (fail)
         return err_set(err, E_STATE, "%s: cannot save an inconsistent checkpoint: %s [io/checkpoint.c:%d]",
                        path, fail, __LINE__);
-    if (!all_finite(net->params, net->nparams))
+    if (!train_all_finite(net->params, net->nparams))
         return err_set(err, E_NUMERIC, "%s: not written: the parameters hold a non-finite value "
                        "(epoch %lld, step %lld)", path, (long long)c->st->epoch, (long long)c->st->step);
     for (int b = 0; b < o->nbufs; b++)
-        if (!all_finite(o->buf[b], o->n))
+        if (!train_all_finite(o->buf[b], o->n))
             return err_set(err, E_NUMERIC, "%s: not written: optimizer state buffer %d holds a "
                            "non-finite value (step %lld)", path, b, (long long)c->st->step);
     if (c->roll.held && !c->roll.vals)
         return err_set(err, E_STATE, "%s: cannot save an inconsistent checkpoint: the rollback point is "
                        "missing [io/checkpoint.c:%d]", path, __LINE__);
-    if (c->roll.held && !all_finite(c->roll.vals, (size_t)(1 + o->nbufs) * o->n))
+    if (c->roll.held && !train_all_finite(c->roll.vals, (size_t)(1 + o->nbufs) * o->n))
         return err_set(err, E_NUMERIC, "%s: not written: the rollback point holds a non-finite value "
                        "(step %lld)", path, (long long)c->st->step);
     return 0;

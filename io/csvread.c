@@ -635,14 +635,7 @@ static void csv_on_record(int c, void *ud)
     if (r->field > 0)
         csv_end_record(r);
     r->field = 0;
-    if (c == '\n') {
-        if (!r->pending_cr)
-            r->line++;
-        r->pending_cr = 0;
-    } else if (c == '\r') {
-        r->line++;
-        r->pending_cr = 1;
-    }
+    csv_count_line_end(c, &r->line, &r->pending_cr);
 }
 
 /* Tokenizes s[0..len), which holds no quote character, emitting the same
@@ -704,6 +697,18 @@ typedef struct CsvInput {
     int eof;                    /* the file has been read to its end */
     int done;                   /* eof and the end of input has been handled */
 } CsvInput;
+
+void csv_count_line_end(int c, size_t *line, int *pending_cr)
+{
+    if (c == '\n') {
+        if (!*pending_cr)
+            (*line)++;
+        *pending_cr = 0;
+    } else if (c == '\r') {
+        (*line)++;
+        *pending_cr = 1;
+    }
+}
 
 int csv_delimiter_ok(char c)
 {

@@ -102,6 +102,11 @@ int csv_parse_number(const char *s, size_t len, double *out);
  * (those are parts of numbers). CSV_DELIMITER_RULE words it for messages. */
 #define CSV_DELIMITER_RULE "one character (e.g. , or ; or tab) other than a quote, a digit, . + - e or E"
 int csv_delimiter_ok(char c);
+/* The physical line count after libcsv ended a record on c (with
+ * CSV_REPALL_NL): CR and LF each end a line, CRLF once (*pending_cr holds
+ * "the last record ended on CR" between calls); c = -1 (end of file) or
+ * another value counts nothing. Both CSV readers count lines this way. */
+void csv_count_line_end(int c, size_t *line, int *pending_cr);
 /* A delimiter as written: one character csv_delimiter_ok accepts, or
  * "tab" or "\t" for a tab. Returns 0 with *out, -1 when s is not one. */
 int csv_delimiter_parse(const char *s, char *out);

@@ -100,14 +100,7 @@ static void on_record(int c, void *ud)
     }
     r->ncells = 0;
     r->text_len = 0;
-    if (c == '\n') {
-        if (!r->pending_cr)
-            r->line++;
-        r->pending_cr = 0;
-    } else if (c == '\r') {
-        r->line++;
-        r->pending_cr = 1;
-    }
+    csv_count_line_end(c, &r->line, &r->pending_cr);
 }
 
 int csv_rows_read(const char *path, char delim, CsvRowFn fn, void *ctx, Err *err)

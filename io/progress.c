@@ -2,24 +2,18 @@
 #include "progress.h"
 
 #include <math.h>
-#include <time.h>
+
+#include "train.h"
 
 #define BAR_WIDTH 24
 #define REDRAW_S 0.1
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void progress_init(Progress *p, FILE *f, int tty, int quiet, int epochs, int64_t steps_per_epoch,
                    size_t rows, int64_t first_epoch, const char *target)
 {
     *p = (Progress){ .f = f, .tty = tty, .quiet = quiet, .epochs = epochs,
                      .steps_per_epoch = steps_per_epoch, .rows = rows, .target = target,
-                     .t_start = now_s(), .first_epoch = first_epoch,
+                     .t_start = train_now_s(), .first_epoch = first_epoch,
                      .train_loss = NAN, .val_loss = NAN, .val_rmse = NAN, .rate = NAN };
     const size_t steps = steps_per_epoch > 0 ? (size_t)steps_per_epoch : 1;
     p->clock_every = train_clock_every((rows + steps - 1) / steps); /* rows a step */
@@ -41,7 +35,7 @@ static void fmt_time(char *buf, size_t cap, double s)
 /* The bar at `done` epochs (fractional) of the run. */
 static void draw(Progress *p, double done, double loss)
 {
-    double t = now_s(), elapsed = t - p->t_start;
+    double t = train_now_s(), elapsed = t - p->t_start;
     double frac = p->epochs > 0 ? done / p->epochs : 1.0;
     frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
     double ran = done - (double)p->first_epoch; /* epochs run by this process */
@@ -66,7 +60,7 @@ void progress_step(Progress *p, const TrainState *st, double batch_loss)
     if (p->quiet || !p->tty || ++p->since_clock < p->clock_every)
         return;
     p->since_clock = 0;
-    if (now_s() - p->last_draw < REDRAW_S)
+    if (train_now_s() - p->last_draw < REDRAW_S)
         return;
     double within = p->steps_per_epoch > 0 ? (double)st->epoch_step / (double)p->steps_per_epoch : 0.0;
     draw(p, (double)st->epoch + within, batch_loss);
@@ -82,7 +76,7 @@ void progress_epoch(Progress *p, const EpochStats *s, double val_rmse, double va
     if (p->quiet)
         return;
     if (p->tty) {
-        if (s->epoch == 0 || s->epoch >= p->epochs || now_s() - p->last_draw >= REDRAW_S)
+        if (s->epoch == 0 || s->epoch >= p->epochs || train_now_s() - p->last_draw >= REDRAW_S)
             draw(p, (double)s->epoch, s->train_loss);
         return;
     }

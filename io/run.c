@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifdef _OPENMP
@@ -119,13 +118,6 @@ int run_optim_init(const Config *c, size_t n, Optim *opt, Err *err)
     return rc;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The pieces every command that trains or explains needs. */
 typedef struct Session {
     Config cfg;
@@ -230,7 +222,7 @@ static void eval_set(RunCtx *ctx, const Net *net, const Dataset *d, Metrics *m)
 /* Rewrites curves.h5 when flush_seconds have passed since the last time, or now when force. */
 static int flush_curves(RunCtx *ctx, int force, Err *err)
 {
-    double t = now_s();
+    double t = train_now_s();
     if (!force && t - ctx->last_flush < ctx->cfg->flush_seconds)
         return 0;
     ctx->last_flush = t;
@@ -770,7 +762,7 @@ int run_train(const RunArgs *a, Err *err)
         memcpy(tr.best, ctx.best.params, s.net.nparams * sizeof(double));
         tr.best_held = ctx.best.epoch;
     }
-    ctx.last_flush = now_s();
+    ctx.last_flush = train_now_s();
     /* After ckpt_data_id, which hashes the rows in the loader's order.
      * Without shuffling the rows stay in file order. */
     if (!s.stream && c->shuffle)
@@ -782,7 +774,7 @@ int run_train(const RunArgs *a, Err *err)
     progress_init(&ctx.progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
                   train_steps_per_epoch(ntrain, bs), ntrain, st.epoch, c->target);
     TrainHooks hooks = { .ctx = &ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
-    double t0 = now_s();
+    double t0 = train_now_s();
     rc = train_run(&tr, &s.net, &opt, &td, ctx.val, &o, &st, &hooks, err);
     progress_end(&ctx.progress);
     if (rc) {
@@ -791,7 +783,7 @@ int run_train(const RunArgs *a, Err *err)
         h5_curves_save(ctx.curves_path, &ctx.curves, &e2);
         goto done;
     }
-    double secs = now_s() - t0;
+    double secs = train_now_s() - t0;
     char model_path[RUN_PATH_MAX];
     snprintf(model_path, sizeof model_path, "%s/model.h5", ctx.run_dir);
     if ((rc = save_checkpoint(&ctx, &st, err)) || (rc = save_best(&ctx, err)) ||

@@ -599,7 +599,7 @@ const TrainStateField *train_state_fields(int *count)
     return STATE_FIELDS;
 }
 
-static double now_s(void)
+double train_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -612,7 +612,7 @@ static double now_s(void)
  * sums whose chains interleave: one sum is a chain of n / 8 dependent
  * adds, which made this and l2_norm three quarters of train_run's own time
  * at batch 32 on 2-64-64-1. */
-static int all_finite(const double *v, size_t n)
+int train_all_finite(const double *v, size_t n)
 {
     KernV8 z[4] = { { 0 } };
     size_t k = 0;
@@ -824,7 +824,7 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
         const int64_t epoch = st->epoch + 1;
         if (st->epoch_step == 0)
             snapshot_take(t, net, opt, st);
-        double t0 = now_s() - st->epoch_seconds;
+        double t0 = train_now_s() - st->epoch_seconds;
         int64_t skip = st->epoch_step; /* batches of this epoch already done */
         int rolled_back = 0;
         trainer_epoch_order(t, o, epoch);
@@ -855,7 +855,7 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
                             t->grad[k] *= f;
                     }
                     optim_step(opt, net->params, t->grad, st->lr);
-                    bad = !all_finite(net->params, net->nparams);
+                    bad = !train_all_finite(net->params, net->nparams);
                 }
                 if (bad) {
                     char what[96];
@@ -871,14 +871,14 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
                 st->epoch_loss_sum += loss * (double)m;
                 st->grad_norm_sum += gnorm;
                 if (st->epoch_step % clock_every == 0)
-                    st->epoch_seconds = now_s() - t0;
+                    st->epoch_seconds = train_now_s() - t0;
                 if (hooks->on_step && (rc = hooks->on_step(hooks->ctx, net, opt, st, loss, err)))
                     return rc;
             }
             skip = 0;
         }
         double mean_loss = st->epoch_loss_sum / (double)train->nrows;
-        double dt = now_s() - t0;
+        double dt = train_now_s() - t0;
         double val_loss = !rolled_back && val ? trainer_loss(t, net, val) : NAN;
         /* An epoch may end on parameters that have blown up while its mean
          * training loss still looks fine: the validation loss shows it. */

@@ -215,6 +215,11 @@ int64_t train_steps_per_epoch(size_t nrows, int batch_size);
  * VM measured (kvm-clock), 12 % of a 2-2-1 step at batch 32; the trainer
  * (the epoch's time) and the progress bar read it this often. */
 int64_t train_clock_every(size_t rows_per_step);
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC): for differences only. */
+double train_now_s(void);
+/* 1 when every v[k] (n) is finite, else 0. Branch-free vector sums: the
+ * trainer checks the parameters after every step with it. */
+int train_all_finite(const double *v, size_t n);
 void trainer_free(Trainer *t);
 
 /* Gradient of the mean loss over rows idx[0..n) of d into t->grad (n <=
