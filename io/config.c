@@ -16,7 +16,7 @@
 
 #include "csvread.h"
 #include "h5table.h"
-#include "sched.h"
+#include "schedule.h"
 #include "train.h"
 
 typedef enum { T_INT, T_U64, T_DOUBLE, T_BOOL, T_STR, T_PATH, T_ENUM, T_LIST, T_INTLIST } KeyType;
@@ -108,7 +108,7 @@ static const KeyDef KEYS[] = {
       "adam: added to the root of the squared-gradient mean" },
     { "train", "weight_decay", T_DOUBLE, F(weight_decay), "0", 0, 1e3, NULL, 0,
       "decoupled weight decay: every step multiplies the parameters by 1 - learning_rate * weight_decay (0 = off)" },
-    /* choices in the order of SchedKind (src/sched.h) */
+    /* choices in the order of SchedKind (src/schedule.h) */
     { "train", "lr_schedule", T_ENUM, F(lr_schedule), "constant", 0, 0, "constant|step|cosine|plateau", 0,
       "learning rate by epoch: constant, step (x gamma every step_size epochs), cosine (down to min_lr at the last epoch) "
       "or plateau (x plateau_factor after plateau_patience epochs without a better validation loss)" },

@@ -21,7 +21,7 @@
 
 #include "kern.h"
 #include "rng.h"
-#include "sched.h"
+#include "schedule.h"
 
 int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t nrows, Err *err)
 {

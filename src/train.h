@@ -16,7 +16,7 @@
 #include "err.h"
 #include "net.h"
 #include "optim.h"
-#include "sched.h"
+#include "schedule.h"
 
 /* Rows per block. A constant: it must never depend on the thread count. */
 #define TRAIN_BLOCK 64

@@ -1,4 +1,4 @@
-/* Tests of src/optim.c and src/sched.c: every update rule and schedule
+/* Tests of src/optim.c and src/schedule.c: every update rule and schedule
  * against a calculation written out by hand. The problem is the quadratic
  * L(p) = 1/2 (p - 3)^2 in one parameter from p = 1, so dL/dp = p - 3. */
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "optim.h"
-#include "sched.h"
+#include "schedule.h"
 
 /* Two steps of kind on the quadratic at rate lr; returns p after each. */
 static void two_steps(OptimKind kind, double lr, double weight_decay, double p_out[2])

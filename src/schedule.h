@@ -1,8 +1,10 @@
-/* sched: the learning-rate schedule, as a pure function of where training
- * stands. Owns the rules (constant, step, cosine, plateau, linear warm-up);
- * the state they read (epoch, step, the reduction scale) lives in the
- * trainer's TrainState, so a resumed run continues the same schedule.
- * Knows nothing of optimizers, files or threads. */
+/* schedule (prefix sched_): the learning-rate schedule, as a pure function
+ * of where training stands. Owns the rules (constant, step, cosine,
+ * plateau, linear warm-up); the state they read (epoch, step, the reduction
+ * scale) lives in the trainer's TrainState, so a resumed run continues the
+ * same schedule. Knows nothing of optimizers, files or threads. (Not
+ * sched.h: with src/ on the include path that name hid the system's
+ * <sched.h>, which <pthread.h> includes.) */
 #ifndef HOUSENET_SCHED_H
 #define HOUSENET_SCHED_H
 

@@ -1,5 +1,5 @@
-/* sched: learning-rate schedules (see sched.h). */
-#include "sched.h"
+/* schedule: learning-rate schedules (see schedule.h). */
+#include "schedule.h"
 
 #include <math.h>
 
