@@ -17,6 +17,17 @@
  *       other_cpu=.. permute_s=..` (median of REPS runs of whole epochs, each run lasting
  *       about TARGET seconds; other_cpu is the CPU, in cores, that other
  *       programs used meanwhile: above ~0.1 the figure is suspect).
+ *   bench_train pair ARCH BATCH [ROWS]
+ *       The same job with 1 and with 2 threads, taking turns in one
+ *       process: PAIRS (default 15) rounds of about TARGET seconds each
+ *       way, the order flipped every round, so that the machine's drift
+ *       (10-30 % from minute to minute on the VM measured) falls on both
+ *       alike. Checks every round that both end on bit-identical
+ *       parameters (exit 1 if not). Prints one line: `housenet pair
+ *       arch=.. batch=.. rows=.. rounds=.. one_sps=.. two_sps=..
+ *       ratio=.. ratio_lo=.. ratio_hi=..`: the medians of the rates and
+ *       of the rounds' ratios (2 threads over 1), and the quartiles of
+ *       the ratio.
  *   bench_train data N PATH
  *       writes the data set as raw float64 x1[N] x2[N] y[N] for the Python
  *       peers.
@@ -24,7 +35,7 @@
  * Data (the peers' generator): x1, x2, noise ~ N(0,1) from splitmix64 +
  * Box-Muller (seed 12345, four uniforms a row), x1 and x2 standardised,
  * y = 0.6 x1 + 0.3 x2 + 0.1 sin(3 x1) + 0.05 noise.
- * Environment: TARGET (seconds a run lasts, default 1), REPS (default 3),
+ * Environment: TARGET (seconds a run lasts, default 1; pair: 0.1), REPS (default 3),
  * LR (default 0.1), PRECISION (float64, the default, or float32: the block
  * kernels in float, as `[train] precision = float32`; printed as
  * precision=..). */
@@ -146,7 +157,9 @@ static double bench_epochs(Trainer *t, Net *net, const Dataset *d, int batch, in
     return secs;
 }
 
-static int bench_run(const char *arch, int batch, int threads, size_t rows)
+/* Parses ARCH into net (2-H1-...-1, sigmoid hidden layers, linear
+ * output); 0, or 2 with a message. */
+static int bench_net(const char *arch, Net *net)
 {
     int w[NET_MAX_LAYERS + 1], nw = 0;
     for (const char *p = arch; nw <= NET_MAX_LAYERS && *p;) {
@@ -161,39 +174,80 @@ static int bench_run(const char *arch, int batch, int threads, size_t rows)
         fprintf(stderr, "bench_train: bad ARCH %s (2-H1-...-1, e.g. 2-2-1 or 2-64-64-1)\n", arch);
         return 2;
     }
-    if (batch <= 0 || (size_t)batch > rows)
-        batch = (int)rows;
     Err err = { 0 };
-    Net net = { 0 };
-    Dataset d = { 0 };
-    Trainer t = { 0 };
-    if (net_init(&net, 2, w + 1, nw - 2, 1, ACT_SIGMOID, ACT_LINEAR, &err) ||
-        data_alloc(&d, rows, 2, &err) || trainer_init(&t, &net, batch, threads, rows, &err)) {
+    if (net_init(net, 2, w + 1, nw - 2, 1, ACT_SIGMOID, ACT_LINEAR, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* The data set of `rows` rows into d, in the seeded random order `housenet
+ * train` puts it in once after loading (*permute_s: its seconds). */
+static int bench_dataset(size_t rows, Dataset *d, double *permute_s)
+{
+    Err err = { 0 };
+    if (data_alloc(d, rows, 2, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    bench_data(rows, d->x, d->y);
+    double p0 = bench_now();
+    train_rows_permute(d, 7, 0);
+    *permute_s = bench_now() - p0;
+    return 0;
+}
+
+/* A trainer for net on d with `threads` threads, in the precision the
+ * environment's PRECISION names (*prec). */
+static int bench_trainer(Trainer *t, const Net *net, const Dataset *d, int batch, int threads, const char **prec)
+{
+    Err err = { 0 };
+    if (trainer_init(t, net, batch, threads, d->n, &err)) {
         fprintf(stderr, "bench_train: %s\n", err.msg[0] ? err.msg : "out of memory");
         return 1;
     }
-    bench_data(rows, d.x, d.y);
-    /* As `housenet train` does once after loading (not part of samples/s). */
-    double p0 = bench_now();
-    train_rows_permute(&d, 7, 0);
-    const double permute_s = bench_now() - p0;
-    const char *prec = getenv("PRECISION");
-    prec = prec && *prec ? prec : "float64";
-    if (strcmp(prec, "float32") == 0 ? trainer_use_f32(&t, &net, &d, &err) : strcmp(prec, "float64") != 0) {
-        fprintf(stderr, "bench_train: PRECISION %s: %s\n", prec, err.msg[0] ? err.msg : "float64 or float32");
+    *prec = getenv("PRECISION");
+    *prec = *prec && **prec ? *prec : "float64";
+    if (strcmp(*prec, "float32") == 0 ? trainer_use_f32(t, net, d, &err) : strcmp(*prec, "float64") != 0) {
+        fprintf(stderr, "bench_train: PRECISION %s: %s\n", *prec, err.msg[0] ? err.msg : "float64 or float32");
         return 2;
     }
+    return 0;
+}
+
+/* Whole epochs lasting about `target` seconds (at least 1), found by
+ * doubling from 1 until a run takes 0.2 s or `target`, whichever is less. */
+static int64_t bench_calibrate(Trainer *t, Net *net, const Dataset *d, int batch, int threads, double target)
+{
+    const double probe = target < 0.2 ? target : 0.2;
+    int64_t ep = 1;
+    double el;
+    while ((el = bench_epochs(t, net, d, batch, threads, ep)) < probe)
+        ep *= 2;
+    int64_t epochs = (int64_t)(target / (el / (double)ep) + 0.5);
+    return epochs < 1 ? 1 : epochs;
+}
+
+static int bench_run(const char *arch, int batch, int threads, size_t rows)
+{
+    if (batch <= 0 || (size_t)batch > rows)
+        batch = (int)rows;
+    Net net = { 0 };
+    Dataset d = { 0 };
+    Trainer t = { 0 };
+    double permute_s;
+    const char *prec;
+    int rc;
+    if ((rc = bench_net(arch, &net)) || (rc = bench_dataset(rows, &d, &permute_s)) ||
+        (rc = bench_trainer(&t, &net, &d, batch, threads, &prec)))
+        return rc;
 
     /* Calibrate: whole epochs until 0.2 s, then runs of about TARGET s. */
     const double target = env_or("TARGET", 1.0);
     int reps = (int)env_or("REPS", 3);
     reps = reps < 1 ? 1 : reps > 15 ? 15 : reps;
-    int64_t ep = 1;
-    double el;
-    while ((el = bench_epochs(&t, &net, &d, batch, threads, ep)) < 0.2)
-        ep *= 2;
-    int64_t epochs = (int64_t)(target / (el / (double)ep) + 0.5);
-    epochs = epochs < 1 ? 1 : epochs;
+    const int64_t epochs = bench_calibrate(&t, &net, &d, batch, threads, target);
     double sps[15];
     double all0 = bench_cpu_all(), self0 = bench_cpu_self(), wall0 = bench_now();
     for (int r = 0; r < reps; r++)
@@ -209,6 +263,57 @@ static int bench_run(const char *arch, int batch, int threads, size_t rows)
     trainer_free(&t);
     data_free(&d);
     net_free(&net);
+    return 0;
+}
+
+/* bench_train pair: see the top of the file. */
+static int bench_pair(const char *arch, int batch, size_t rows)
+{
+    enum { MAX_ROUNDS = 101 };
+    if (batch <= 0 || (size_t)batch > rows)
+        batch = (int)rows;
+    Net net[2] = { { 0 } };
+    Dataset d = { 0 };
+    Trainer t[2] = { { 0 } };
+    double permute_s;
+    const char *prec;
+    int rc;
+    if ((rc = bench_net(arch, &net[0])) || (rc = bench_net(arch, &net[1])) ||
+        (rc = bench_dataset(rows, &d, &permute_s)) || (rc = bench_trainer(&t[0], &net[0], &d, batch, 1, &prec)) ||
+        (rc = bench_trainer(&t[1], &net[1], &d, batch, 2, &prec)))
+        return rc;
+    int rounds = (int)env_or("PAIRS", 15);
+    rounds = rounds < 1 ? 1 : rounds > MAX_ROUNDS ? MAX_ROUNDS : rounds;
+    const int64_t epochs = bench_calibrate(&t[0], &net[0], &d, batch, 1, env_or("TARGET", 0.1));
+    bench_epochs(&t[1], &net[1], &d, batch, 2, 1); /* the team started, pages touched */
+    double one[MAX_ROUNDS], two[MAX_ROUNDS], ratio[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        double secs[2];
+        for (int k = 0; k < 2; k++) {
+            const int which = (r + k) % 2; /* 1 thread first in even rounds, 2 threads first in odd ones */
+            secs[which] = bench_epochs(&t[which], &net[which], &d, batch, which + 1, epochs);
+        }
+        if (memcmp(net[0].params, net[1].params, net[0].nparams * sizeof(double)) != 0) {
+            fprintf(stderr, "bench_train: pair %s batch %d: 1 and 2 threads ended on different parameters\n",
+                    arch, batch);
+            return 1;
+        }
+        one[r] = (double)rows * (double)epochs / secs[0];
+        two[r] = (double)rows * (double)epochs / secs[1];
+        ratio[r] = secs[0] / secs[1];
+    }
+    qsort(one, (size_t)rounds, sizeof one[0], bench_cmp);
+    qsort(two, (size_t)rounds, sizeof two[0], bench_cmp);
+    qsort(ratio, (size_t)rounds, sizeof ratio[0], bench_cmp);
+    printf("housenet pair arch=%s batch=%d rows=%zu precision=%s rounds=%d epochs=%lld one_sps=%.4g two_sps=%.4g "
+           "ratio=%.3f ratio_lo=%.3f ratio_hi=%.3f\n",
+           arch, batch, rows, prec, rounds, (long long)epochs, one[rounds / 2], two[rounds / 2], ratio[rounds / 2],
+           ratio[rounds / 4], ratio[(3 * rounds) / 4]);
+    for (int k = 0; k < 2; k++) {
+        trainer_free(&t[k]);
+        net_free(&net[k]);
+    }
+    data_free(&d);
     return 0;
 }
 
@@ -246,6 +351,15 @@ int main(int argc, char **argv)
         }
         return bench_run(argv[2], atoi(argv[3]), atoi(argv[4]), rows);
     }
-    fprintf(stderr, "usage: bench_train run ARCH BATCH THREADS [ROWS [run|chunk]] | bench_train data N PATH\n");
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "pair") == 0) {
+        size_t rows = argc == 5 ? (size_t)atoll(argv[4]) : 65536;
+        if (rows < 1) {
+            fprintf(stderr, "bench_train: ROWS must be at least 1\n");
+            return 2;
+        }
+        return bench_pair(argv[2], atoi(argv[3]), rows);
+    }
+    fprintf(stderr, "usage: bench_train run ARCH BATCH THREADS [ROWS [run|chunk]] | bench_train pair ARCH BATCH "
+                    "[ROWS] | bench_train data N PATH\n");
     return 2;
 }
