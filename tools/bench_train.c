@@ -19,15 +19,16 @@
  *       programs used meanwhile: above ~0.1 the figure is suspect).
  *   bench_train pair ARCH BATCH [ROWS]
  *       The same job with 1 and with 2 threads, taking turns in one
- *       process: PAIRS (default 15) rounds of about TARGET seconds each
- *       way, the order flipped every round, so that the machine's drift
- *       (10-30 % from minute to minute on the VM measured) falls on both
- *       alike. Checks every round that both end on bit-identical
+ *       process on the same network and trainer: PAIRS (default 15)
+ *       rounds of about TARGET seconds each way, the order flipped every
+ *       round, so that the machine's drift (10-30 % from minute to minute
+ *       on the VM measured) falls on both alike. Checks every round that
+ *       both end on bit-identical
  *       parameters (exit 1 if not). Prints one line: `housenet pair
  *       arch=.. batch=.. rows=.. rounds=.. one_sps=.. two_sps=..
- *       ratio=.. ratio_lo=.. ratio_hi=..`: the medians of the rates and
- *       of the rounds' ratios (2 threads over 1), and the quartiles of
- *       the ratio.
+ *       ratio=.. ratio_lo=.. ratio_hi=.. other_cpu=..`: the medians of the
+ *       rates and of the rounds' ratios (2 threads over 1), the quartiles
+ *       of the ratio, and the CPU other programs took meanwhile.
  *   bench_train data N PATH
  *       writes the data set as raw float64 x1[N] x2[N] y[N] for the Python
  *       peers.
@@ -272,47 +273,61 @@ static int bench_pair(const char *arch, int batch, size_t rows)
     enum { MAX_ROUNDS = 101 };
     if (batch <= 0 || (size_t)batch > rows)
         batch = (int)rows;
-    Net net[2] = { { 0 } };
+    /* One network and one trainer (sized for 2 threads) serve both: with
+     * two of each, the second pair's memory alone made 2-64-64-1 at batch
+     * 1 run 5 % slower, 1 thread against 1 thread. */
+    Net net = { 0 };
     Dataset d = { 0 };
-    Trainer t[2] = { { 0 } };
-    double permute_s;
+    Trainer t = { 0 };
+    double permute_s, *first = NULL;
     const char *prec;
     int rc;
-    if ((rc = bench_net(arch, &net[0])) || (rc = bench_net(arch, &net[1])) ||
-        (rc = bench_dataset(rows, &d, &permute_s)) || (rc = bench_trainer(&t[0], &net[0], &d, batch, 1, &prec)) ||
-        (rc = bench_trainer(&t[1], &net[1], &d, batch, 2, &prec)))
+    if ((rc = bench_net(arch, &net)) || (rc = bench_dataset(rows, &d, &permute_s)) ||
+        (rc = bench_trainer(&t, &net, &d, batch, 2, &prec)))
         return rc;
+    if (!(first = malloc(net.nparams * sizeof *first))) {
+        fprintf(stderr, "bench_train: out of memory\n");
+        return 1;
+    }
     int rounds = (int)env_or("PAIRS", 15);
     rounds = rounds < 1 ? 1 : rounds > MAX_ROUNDS ? MAX_ROUNDS : rounds;
-    const int64_t epochs = bench_calibrate(&t[0], &net[0], &d, batch, 1, env_or("TARGET", 0.1));
-    bench_epochs(&t[1], &net[1], &d, batch, 2, 1); /* the team started, pages touched */
+    t.threads = 1; /* at most as many as trainer_init was given: it holds a workspace for each */
+    const int64_t epochs = bench_calibrate(&t, &net, &d, batch, 1, env_or("TARGET", 0.1));
+    t.threads = 2;
+    bench_epochs(&t, &net, &d, batch, 2, 1); /* the team started, pages touched */
     double one[MAX_ROUNDS], two[MAX_ROUNDS], ratio[MAX_ROUNDS];
+    double all0 = bench_cpu_all(), self0 = bench_cpu_self(), wall0 = bench_now();
     for (int r = 0; r < rounds; r++) {
         double secs[2];
         for (int k = 0; k < 2; k++) {
             const int which = (r + k) % 2; /* 1 thread first in even rounds, 2 threads first in odd ones */
-            secs[which] = bench_epochs(&t[which], &net[which], &d, batch, which + 1, epochs);
-        }
-        if (memcmp(net[0].params, net[1].params, net[0].nparams * sizeof(double)) != 0) {
-            fprintf(stderr, "bench_train: pair %s batch %d: 1 and 2 threads ended on different parameters\n",
-                    arch, batch);
-            return 1;
+            t.threads = which + 1;
+            secs[which] = bench_epochs(&t, &net, &d, batch, which + 1, epochs);
+            if (k == 0) {
+                memcpy(first, net.params, net.nparams * sizeof *first);
+            } else if (memcmp(first, net.params, net.nparams * sizeof *first) != 0) {
+                fprintf(stderr, "bench_train: pair %s batch %d: 1 and 2 threads ended on different parameters\n",
+                        arch, batch);
+                return 1;
+            }
         }
         one[r] = (double)rows * (double)epochs / secs[0];
         two[r] = (double)rows * (double)epochs / secs[1];
         ratio[r] = secs[0] / secs[1];
     }
+    /* the second thread's CPU is this process's own, so other_cpu is what
+     * the rest of the machine took */
+    double other = (bench_cpu_all() - all0 - (bench_cpu_self() - self0)) / (bench_now() - wall0);
     qsort(one, (size_t)rounds, sizeof one[0], bench_cmp);
     qsort(two, (size_t)rounds, sizeof two[0], bench_cmp);
     qsort(ratio, (size_t)rounds, sizeof ratio[0], bench_cmp);
     printf("housenet pair arch=%s batch=%d rows=%zu precision=%s rounds=%d epochs=%lld one_sps=%.4g two_sps=%.4g "
-           "ratio=%.3f ratio_lo=%.3f ratio_hi=%.3f\n",
+           "ratio=%.3f ratio_lo=%.3f ratio_hi=%.3f other_cpu=%.2f\n",
            arch, batch, rows, prec, rounds, (long long)epochs, one[rounds / 2], two[rounds / 2], ratio[rounds / 2],
-           ratio[rounds / 4], ratio[(3 * rounds) / 4]);
-    for (int k = 0; k < 2; k++) {
-        trainer_free(&t[k]);
-        net_free(&net[k]);
-    }
+           ratio[rounds / 4], ratio[(3 * rounds) / 4], other < 0 ? 0.0 : other);
+    free(first);
+    trainer_free(&t);
+    net_free(&net);
     data_free(&d);
     return 0;
 }
