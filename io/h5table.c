@@ -537,7 +537,37 @@ static int tab_find(const Tab *t, const char *want, int *out, Err *err)
                    COLNAME_SHOW, want, hint, list);
 }
 
-/* E_PARSE unless column j holds numbers we can read. */
+/* E_PARSE when column j's dataset declares far more bytes than the file
+ * stores for it. Deflate packs at most ~1032:1, so past 4096:1 (and 1 MiB)
+ * the shape is damaged or the writer never finished: reading would only
+ * allocate memory for fill values (a declared 2^40 rows: 8 TiB). */
+static int tab_stored(const Tab *t, int j, Err *err)
+{
+    const char *path = t->path;
+    char w[WHERE_MAX];
+    const char *where = col_where(t, j, w, sizeof w);
+    const hid_t d = t->matrix ? t->mat : t->cols[j].dset;
+    hid_t sp = H5I_INVALID_HID, ty = H5I_INVALID_HID;
+    hssize_t points, size;
+    int rc = 0;
+    CHECK_H5(sp = H5Dget_space(d));
+    CHECK_H5(points = H5Sget_simple_extent_npoints(sp));
+    CHECK_H5(ty = H5Dget_type(d));
+    CHECK_H5(size = size_or_fail(H5Tget_size(ty)));
+    const double declared = (double)points * (double)size;
+    const hsize_t stored = H5Dget_storage_size(d); /* 0 also when nothing is written */
+    if (declared > 4096.0 * (double)stored + (double)(1 << 20))
+        FAIL(E_PARSE, "%.256s: %s declares %llu rows (%.3g bytes) but the file stores %llu bytes for it; the "
+             "file is damaged or was not completely written", path, where, (unsigned long long)t->nrows,
+             declared, (unsigned long long)stored);
+done:
+    CLOSE_H5(ty, H5Tclose);
+    CLOSE_H5(sp, H5Sclose);
+    return rc;
+}
+
+/* E_PARSE unless column j holds numbers we can read, and its file stores
+ * enough for its rows (tab_stored). */
 static int tab_numeric(const Tab *t, int j, Err *err)
 {
     const Col *c = &t->cols[j];
@@ -548,7 +578,7 @@ static int tab_numeric(const Tab *t, int j, Err *err)
     if (c->kind == K_OTHER)
         return err_set(err, E_PARSE, "%.256s: %s holds %s values, which have no exact float64; store numbers "
                        "(integers, float32 or float64)", t->path, col_where(t, j, w, sizeof w), c->type);
-    return 0;
+    return tab_stored(t, j, err);
 }
 
 static int col_is_wide_int(const Col *c) { return c->kind == K_INT64 || c->kind == K_UINT64; }
@@ -730,6 +760,7 @@ int h5_table_inspect(const char *path, const char *table, H5TableInfo *out, Err 
         ci->min = ci->mean = ci->max = NAN;
         if (!ci->is_numeric)
             continue;
+        TRY(tab_stored(&t, j, err)); /* not hours of reading fill values */
         double lo = INFINITY, hi = -INFINITY, sum = 0.0, comp = 0.0;
         size_t count = 0;
         for (size_t r0 = 0; r0 < out->nrows; r0 += H5TABLE_CHUNK_ROWS) {

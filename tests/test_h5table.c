@@ -385,6 +385,59 @@ static void test_h5table_columns_of_different_lengths_are_an_error(void **state)
     assert_no_open_ids();
 }
 
+/* A chunked column declaring rows the file never stored: every reader
+ * refuses it before allocating for them; a fully written column that
+ * deflate packs ~1000:1 (all zeros) is still read. */
+static void test_h5table_refuses_rows_the_file_does_not_store(void **state)
+{
+    Fx *fx = *state;
+    const hsize_t huge = (hsize_t)1 << 40, zeros = (hsize_t)1 << 20;
+    hid_t f = fx_create(fx->path);
+    hid_t g = fx_group(f, "t", 1);
+    assert_true(H5Dclose(fx_dataset(g, "a", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, huge, 0, 4096, NULL)) >= 0);
+    hid_t z = fx_group(f, "z", 1);
+    double *zero = calloc(zeros, sizeof *zero);
+    assert_non_null(zero);
+    hid_t sp = H5Screate_simple(1, &zeros, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    const hsize_t chunk = 65536;
+    assert_true(sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
+                H5Pset_deflate(dcpl, 9) >= 0);
+    hid_t d = H5Dcreate2(z, "c", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    assert_true(d >= 0 && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, zero) >= 0);
+    assert_true(H5Dget_storage_size(d) * 500 < zeros * sizeof(double)); /* the packing this test is about */
+    assert_true(H5Dclose(d) >= 0 && H5Pclose(dcpl) >= 0 && H5Sclose(sp) >= 0);
+    assert_true(H5Gclose(z) >= 0 && H5Gclose(g) >= 0);
+    fx_close(f);
+    free(zero);
+
+    const char *names[] = {"a"};
+#define WANT "%s: /t/a declares 1099511627776 rows (8.8e+12 bytes) but the file stores 0 bytes for it; the " \
+             "file is damaged or was not completely written"
+    Table t;
+    Err e = {0};
+    assert_int_equal(h5_table_read(fx->path, "t", names, 1, 1, &t, &e), E_PARSE);
+    assert_msg(&e, WANT, fx->path);
+    H5Stream *s = NULL;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(h5_stream_open(fx->path, "t", names, 1, 64, &s, &e), E_PARSE);
+    assert_null(s);
+    assert_msg(&e, WANT, fx->path);
+    H5TableInfo info;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(h5_table_inspect(fx->path, "t", &info, &e), E_PARSE);
+    assert_msg(&e, WANT, fx->path);
+    h5_table_info_free(&info);
+#undef WANT
+
+    const char *zname[] = {"c"};
+    memset(&e, 0, sizeof e);
+    assert_int_equal(h5_table_read(fx->path, "z", zname, 1, 0, &t, &e), 0);
+    assert_int_equal(t.nrows, zeros);
+    assert_true(t.cols[0] == 0.0 && t.cols[zeros - 1] == 0.0);
+    table_free(&t);
+    assert_no_open_ids();
+}
+
 /* ---- types ---------------------------------------------------------------------- */
 
 static void test_h5table_converts_integer_and_float_types_exactly(void **state)
@@ -926,6 +979,7 @@ int main(void)
         T(test_h5table_unknown_column_suggests_the_closest_name),
         T(test_h5table_text_column_is_an_error_naming_the_dataset),
         T(test_h5table_columns_of_different_lengths_are_an_error),
+        T(test_h5table_refuses_rows_the_file_does_not_store),
         T(test_h5table_converts_integer_and_float_types_exactly),
         T(test_h5table_rejects_a_64_bit_integer_without_an_exact_double),
         T(test_h5table_rejects_types_that_are_not_numbers),
