@@ -438,6 +438,38 @@ static void test_h5table_refuses_rows_the_file_does_not_store(void **state)
     assert_no_open_ids();
 }
 
+/* A virtual dataset (h5py's VirtualLayout) stores nothing in its own
+ * file: its rows are read from the source, not refused as unstored. */
+static void test_h5table_reads_a_virtual_column_from_its_source(void **state)
+{
+    Fx *fx = *state;
+    const hsize_t n = (hsize_t)1 << 18; /* 2 MiB: past the check's 1 MiB allowance */
+    double *v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    for (hsize_t i = 0; i < n; i++)
+        v[i] = (double)i * 0.5;
+    hid_t src = fx_create(fx->csv); /* any name in the fixture's directory */
+    fx_column(src, "col", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, v);
+    fx_close(src);
+    hid_t f = fx_create(fx->path);
+    hid_t g = fx_group(f, "v", 1);
+    hid_t sp = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    assert_true(sp >= 0 && dcpl >= 0 && H5Pset_virtual(dcpl, sp, fx->csv, "/col", sp) >= 0);
+    hid_t d = H5Dcreate2(g, "a", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    assert_true(d >= 0 && H5Dget_storage_size(d) == 0);
+    assert_true(H5Dclose(d) >= 0 && H5Pclose(dcpl) >= 0 && H5Sclose(sp) >= 0 && H5Gclose(g) >= 0);
+    fx_close(f);
+    const char *names[] = {"a"};
+    Table t;
+    Err e = {0};
+    assert_int_equal(h5_table_read(fx->path, "v", names, 1, 0, &t, &e), 0);
+    assert_int_equal(t.nrows, n);
+    assert_memory_equal(t.cols, v, n * sizeof *v);
+    table_free(&t);
+    free(v);
+    assert_no_open_ids();
+}
+
 /* ---- types ---------------------------------------------------------------------- */
 
 static void test_h5table_converts_integer_and_float_types_exactly(void **state)
@@ -980,6 +1012,7 @@ int main(void)
         T(test_h5table_text_column_is_an_error_naming_the_dataset),
         T(test_h5table_columns_of_different_lengths_are_an_error),
         T(test_h5table_refuses_rows_the_file_does_not_store),
+        T(test_h5table_reads_a_virtual_column_from_its_source),
         T(test_h5table_converts_integer_and_float_types_exactly),
         T(test_h5table_rejects_a_64_bit_integer_without_an_exact_double),
         T(test_h5table_rejects_types_that_are_not_numbers),
