@@ -43,9 +43,6 @@
 
 #define NOMEM() FAIL(E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", path, __LINE__)
 
-/* H5Tget_size and H5Tget_precision signal failure with 0. */
-static ssize_t size_or_fail(size_t s) { return s ? (ssize_t)s : -1; }
-
 /* Closes an id on a path that is already failing or cannot fail usefully
  * (a read-only file); HDF5 has nothing to flush there. */
 static void close_quietly(hid_t id)
@@ -170,7 +167,7 @@ static int classify(hid_t t, Col *c, const char *path, const char *where, Err *e
     ssize_t size, prec;
     int rc = 0;
     CHECK_H5(cls = H5Tget_class(t));
-    CHECK_H5(size = size_or_fail(H5Tget_size(t)));
+    CHECK_H5(size = h5u_size_or_fail(H5Tget_size(t)));
     switch (cls) {
     case H5T_FLOAT: {
         size_t spos, epos, esize, mpos, msize;
@@ -182,7 +179,7 @@ static int classify(hid_t t, Col *c, const char *path, const char *where, Err *e
     case H5T_INTEGER: {
         H5T_sign_t sign;
         CHECK_H5(sign = H5Tget_sign(t));
-        CHECK_H5(prec = size_or_fail(H5Tget_precision(t)));
+        CHECK_H5(prec = h5u_size_or_fail(H5Tget_precision(t)));
         snprintf(c->type, sizeof c->type, "%sint%d", sign == H5T_SGN_NONE ? "u" : "", (int)(8 * size));
         c->kind = prec <= 53 ? K_EXACT : size > 8 ? K_OTHER : sign == H5T_SGN_NONE ? K_UINT64 : K_INT64;
         break;
@@ -561,7 +558,7 @@ static int tab_stored(const Tab *t, int j, Err *err)
     CHECK_H5(sp = H5Dget_space(d));
     CHECK_H5(points = H5Sget_simple_extent_npoints(sp));
     CHECK_H5(ty = H5Dget_type(d));
-    CHECK_H5(size = size_or_fail(H5Tget_size(ty)));
+    CHECK_H5(size = h5u_size_or_fail(H5Tget_size(ty)));
     const double declared = (double)points * (double)size;
     const hsize_t stored = H5Dget_storage_size(d); /* 0 also when nothing is written */
     if (declared > 4096.0 * (double)stored + (double)(1 << 20))

@@ -184,14 +184,6 @@ const char *h5u_class_name(H5T_class_t c)
     }
 }
 
-/* H5Tget_size signals failure with 0; this maps it to the < 0 of every
- * other call so that CHECK_H5 applies. */
-static ssize_t type_size(hid_t t)
-{
-    size_t s = H5Tget_size(t);
-    return s ? (ssize_t)s : -1;
-}
-
 int h5u_string_memtype(hid_t t, hid_t *mt, int *is_vl, size_t *size, const char *where, const char *path,
                        Err *err)
 {
@@ -202,7 +194,7 @@ int h5u_string_memtype(hid_t t, hid_t *mt, int *is_vl, size_t *size, const char 
     *mt = H5I_INVALID_HID;
     CHECK_H5(vl = H5Tis_variable_str(t));
     CHECK_H5(cset = H5Tget_cset(t));
-    CHECK_H5(sz = type_size(t));
+    CHECK_H5(sz = h5u_size_or_fail(H5Tget_size(t)));
     CHECK_H5(*mt = H5Tcopy(H5T_C_S1));
     CHECK_H5(H5Tset_cset(*mt, cset));
     if (vl) {

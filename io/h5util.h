@@ -17,6 +17,7 @@
 
 #include <hdf5.h>
 #include <stddef.h>
+#include <sys/types.h> /* ssize_t */
 
 #include "err.h"
 
@@ -109,6 +110,10 @@ int h5u_probe(const char *path, int path_prec, int *is_h5, Err *err);
  * exists. Walks obj's prefixes because H5Lexists fails, rather than
  * answering 0, when a parent is missing. HDF5 failures name obj. */
 int h5u_first_missing(hid_t file, const char *obj, char *missing, const char *path, Err *err);
+
+/* H5Tget_size and H5Tget_precision signal failure with 0: this maps it to
+ * the < 0 of every other call, so that CHECK_H5 applies. */
+static inline ssize_t h5u_size_or_fail(size_t s) { return s ? (ssize_t)s : -1; }
 
 /* The kind of an HDF5 type class, for messages: "integer", "float",
  * "string", "compound", "enum", else "non-numeric". */

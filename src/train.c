@@ -642,7 +642,7 @@ static int start_loss(Trainer *t, const Net *net, const TrainData *td, double *o
 }
 
 /* L2 norm of g (n): 32 lanes of squares (four vectors whose chains
- * interleave, see all_finite), the four vectors added into one, the last
+ * interleave, see train_all_finite), the four vectors added into one, the last
  * n mod 8 squares into its lanes, then the lanes in a fixed order. The
  * result depends on g alone. */
 static double l2_norm(const double *g, size_t n)
