@@ -358,6 +358,19 @@ static void test_config_set_refuses_a_value_too_long_to_hold(void **state)
     }
 }
 
+/* *back = c's resolved text (cfg_text_new) loaded again, as a model file's
+ * reader does; the test fails with the reader's message if it cannot. */
+static void read_back(const Config *c, Config *back)
+{
+    Err err = { 0 };
+    char *resolved = cfg_text_new(c);
+    assert_non_null(resolved);
+    cfg_defaults(back);
+    if (cfg_load_text(back, resolved, "resolved", &err))
+        fail_msg("%s\nresolved text:\n%s", err.msg, resolved);
+    free(resolved);
+}
+
 static void test_config_refuses_a_value_its_stored_text_could_not_hold(void **state)
 {
     (void)state;
@@ -373,13 +386,8 @@ static void test_config_refuses_a_value_its_stored_text_could_not_hold(void **st
         int rc = cfg_load_text(&c, text, "in", &err);
         if (rc == 0) {
             assert_int_equal(cfg_finish(&c, &err), 0);
-            char *resolved = cfg_text_new(&c);
-            assert_non_null(resolved);
-            cfg_defaults(&back);
-            if (cfg_load_text(&back, resolved, "resolved", &err))
-                fail_msg("target of %d characters: %s", len, err.msg);
+            read_back(&c, &back);
             assert_string_equal(back.target, name);
-            free(resolved);
             cfg_free(&back);
         } else {
             assert_true(len >= 190); /* "target = " + 190 + newline: 200 bytes */
@@ -416,15 +424,10 @@ static void test_config_resolved_text_keeps_items_that_look_like_comments(void *
         if (cfg_load_text(&c, text, "in", &err) || cfg_finish(&c, &err))
             fail_msg("%s", err.msg);
         assert_int_equal(c.nna, 48);
-        char *resolved = cfg_text_new(&c);
-        assert_non_null(resolved);
-        cfg_defaults(&back);
-        if (cfg_load_text(&back, resolved, "resolved", &err))
-            fail_msg("%s", err.msg);
+        read_back(&c, &back);
         assert_int_equal(back.nna, c.nna);
         for (int i = 0; i < c.nna; i++)
             assert_string_equal(back.na_list[i], c.na_list[i]);
-        free(resolved);
         cfg_free(&back);
         cfg_free(&c);
     }
