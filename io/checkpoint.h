@@ -1,5 +1,5 @@
 /* checkpoint: the files that let a run continue exactly, in RUN/checkpoints/.
- * Owns the checkpoint's HDF5 layout (README.md, "Checkpoints and resume"),
+ * Owns the checkpoint's HDF5 layout (docs/formats.md, "Checkpoint files"),
  * its content checksum, the naming, listing and pruning of a run's
  * checkpoints, the comparison of a checkpoint's config with the current one,
  * and `housenet inspect` of checkpoint and model files. Does not own when a

@@ -68,7 +68,7 @@ static const KeyDef KEYS[] = {
       "value in the column fails; empty = every row" },
     { "data", "stream", T_BOOL, F(stream), "false", 0, 0, NULL, 0,
       "HDF5 only: train a chunk of rows at a time, never holding the training rows in memory "
-      "(the split is then a per-row hashed draw; see README, Training from HDF5 streams)" },
+      "(the split is then a per-row hashed draw; see docs/data.md, Training from HDF5 streams)" },
     { "model", "hidden", T_INTLIST, F(hidden), "2", 0, NET_MAX_LAYERS - 1, NULL, 0,
       "comma list of hidden layer widths, e.g. 2 or 64,64 (empty: linear regression)" },
     { "model", "activation", T_ENUM, F(activation), "sigmoid", 0, 0, "sigmoid|tanh|relu|linear", 0,
@@ -94,7 +94,7 @@ static const KeyDef KEYS[] = {
     /* choices in the order of TrainPrecision (src/train.h) */
     { "train", "precision", T_ENUM, F(precision), "float64", 0, 0, "float64|float32", 0,
       "arithmetic of the training blocks: float64, or float32 (any network; rows in memory, not stream; "
-      "parameters and optimizer stay float64; results differ from float64 by rounding; see README, Float32)" },
+      "parameters and optimizer stay float64; results differ from float64 by rounding; see docs/performance.md, Float32)" },
     /* choices in the order of OptimKind (src/optim.h) */
     { "train", "optimizer", T_ENUM, F(optimizer), "sgd", 0, 0, "sgd|momentum|nesterov|adam", 0,
       "update rule: sgd (p -= lr g), momentum, nesterov (both with [train] momentum) or adam (beta1, beta2, eps)" },

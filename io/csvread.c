@@ -22,13 +22,14 @@
  * before strtod sees them. The value is bit-identical to glibc strtod's
  * (round to nearest even): see csv_number().
  *
- * Speed (1 M rows x 3 %.17g doubles, tools/bench_csv.sh): the file is read
+ * Speed (tools/bench_csv.sh; figures in docs/performance.md): the file is read
  * in 1 MiB chunks; while no quote character has been seen, whole lines go
  * through csv_fast_tokens() (same callbacks as libcsv, compared against it
  * by the tests), afterwards through libcsv to the end. Values go straight
  * into one column-major block that grows by doubling or by an estimate from
- * the file size, with huge pages requested (page faults were a tenth of the
- * time). Numbers avoid strtod unless the exact paths cannot decide.
+ * the file size, with huge pages requested (page faults were costly:
+ * docs/performance.md). Numbers avoid strtod unless the exact paths cannot
+ * decide.
  *
  * Streaming uses the same reader and callbacks: the file is read one chunk
  * at a time (csv_input_chunk) and the column block holds only the rows not

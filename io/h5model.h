@@ -1,6 +1,6 @@
 /* h5model: model.h5 and curves.h5, the HDF5 files a run leaves behind.
  * Every file carries `format` and `version` attributes on its root group;
- * the layout is documented in README.md ("Files a run writes"). Files are
+ * the layout is documented in docs/formats.md ("Files a run writes"). Files are
  * written through atomic.h, so a crash never leaves a partial file in place.
  * No hid_t leaves this module. */
 #ifndef HOUSENET_H5MODEL_H
@@ -31,7 +31,7 @@ int h5_model_load(const char *path, Model *m, Err *err);
 /* Writes the whole log to path atomically: /curves/epoch (int64) and one
  * float64 1-D dataset per column, /curves/<name>, in column order; the
  * step rows under /steps and the events under /events (always, empty
- * when there are none; README.md has the layout). Column
+ * when there are none; docs/formats.md has the layout). Column
  * names must be unique, non-empty, without '/', and not "." or "epoch"
  * (else E_STATE). Other failures as h5_model_save. */
 int h5_curves_save(const char *path, const Curves *c, Err *err);

@@ -12,7 +12,7 @@
 #include "net.h"
 
 /* How a model's data was read and split: model.h5's /split and /data
- * groups (README, "Files a run writes"). The loader fills it; a model file
+ * groups (docs/formats.md, "Files a run writes"). The loader fills it; a model file
  * written before the groups existed loads with has_split = has_data = 0.
  * Row numbers count the data rows of the file from 0 (the header and
  * blank lines of a CSV are not rows). */

@@ -241,7 +241,7 @@ double net_grad_block_f32(const Net *net, const float *params, const float *x, c
                           NetWork *w, double *grad)
 {
     /* A whole block (the trainer's, TRAIN_BLOCK rows) gets a copy of the
-     * kernel with n constant: no tail code, 1.4x faster. */
+     * kernel with n constant: no tail code. */
     if (is_221(net))
         return n == 64 ? grad221f(params, x, y, 64, grad) : grad221f(params, x, y, n, grad);
     memset(w->gradf, 0, net->nparams * sizeof(float));

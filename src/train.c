@@ -186,8 +186,8 @@ static void gather(const Dataset *d, const size_t *idx, size_t first, int n, dou
         return;
     }
     /* Element loops, not memcpy: rows are a few doubles wide. Two features
-     * (the common case) get a loop of their own that the compiler unrolls:
-     * the generic one costs 1.7x as much per row. */
+     * (the common case) get a loop of their own that the compiler unrolls,
+     * which the generic loop is slower than (docs/performance.md). */
     if (nin == 2) {
         for (int s = 0; s < n; s++) {
             size_t r = idx[s];
@@ -252,8 +252,8 @@ static void gather_order(const Trainer *t, const Dataset *d, size_t pos, size_t 
 }
 
 /* dst[0..n) = src[0..n) in vectors of 16 floats, then one by one: GCC
- * makes a plain loop a call to memcpy, which per run of 64 to 128 bytes
- * was a sixth of a float32 2-2-1 step. */
+ * makes a plain loop a call to memcpy, too costly for runs of 64 to 128
+ * bytes (docs/performance.md). */
 static inline void copy_f32(float *restrict dst, const float *restrict src, size_t n)
 {
     size_t k = 0;
@@ -301,17 +301,15 @@ static void prefetch_rows(const Trainer *t, const void *x, const void *y, size_t
     }
 }
 
-/* Threads worth waking for nblocks blocks. A team costs ~3 us to wake and
- * join on the VM measured (an empty parallel region), and every block a
- * second thread takes costs cache-line transfers between cores (its slot;
- * ~300 ns each). So a second thread joins only when every thread gets at
- * least TRAIN_MIN_WORK of work, counted as 6 flops per parameter and row
- * (forward and the two backward products) plus 64 per row (activations,
- * gathering). Measured, 2 threads over 1: 2-16-16-1 at batch 256 (0.27 M
- * a thread) 1.37x; 2-64-64-1 at batch 256 1.5x; 2-2-1 at batch 4096
- * (0.24 M) 1.0x, at 8192 1.16x, at 16384 1.5x, at 65536 1.8x. Never more
- * than the groups. Only speed depends on this: the blocks and groups, and
- * so the results, do not. */
+/* Threads worth waking for nblocks blocks. Waking and joining a team
+ * costs microseconds, and every block a second thread takes costs
+ * cache-line transfers between cores (its slot). So a second thread joins
+ * only when every thread gets at least TRAIN_MIN_WORK of work, counted as
+ * 6 flops per parameter and row (forward and the two backward products)
+ * plus 64 per row (activations, gathering); the threshold comes from the
+ * 2-over-1-thread ratios in docs/performance.md. Never more than the
+ * groups. Only speed depends on this: the blocks and groups, and so the
+ * results, do not. */
 static int threads_for(const Trainer *t, size_t nblocks)
 {
     enum { TRAIN_MIN_WORK = 1 << 18 };
@@ -349,10 +347,9 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chun
         int m = (int)(n - first < TRAIN_BLOCK ? n - first : TRAIN_BLOCK);
         double *g = slots + (size_t)b * np;
         /* Another core read these slots in the last step, so writing
-         * them costs a cache-line transfer each (~300 ns on a VM here),
-         * and the stores that wait for it stall the block. Ask for block
-         * b + 2's lines now, for writing: with 2 threads this took a 2-2-1
-         * block from 390 to 250 ns (220 ns alone). */
+         * them costs a cache-line transfer each, and the stores that wait
+         * for it stall the block. Ask for block b + 2's lines now, for
+         * writing (docs/performance.md has the gain). */
         if (b + 2 < nblocks) {
             const char *q = (const char *)(slots + (size_t)(b + 2) * np);
             for (size_t o = 0; o < np * sizeof(double) + 63; o += 64)
@@ -368,9 +365,8 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chun
             gather_order(t, d, pos + first, (size_t)m, w->a[0], yb);
         /* Rows of a large data set come from DRAM in an order no hardware
          * prefetcher can guess: block b + 2's rows start on their way while
-         * this block computes (the first block also asks for the second).
-         * 33.5 M rows at batch 1024, when the order was one of single rows:
-         * 80 M samples/s without, 130 M with. */
+         * this block computes (the first block also asks for the second;
+         * docs/performance.md has the gain). */
         const size_t p0 = first + (b ? 2 : 1) * TRAIN_BLOCK;
         const size_t p1 = first + 3 * TRAIN_BLOCK < n ? first + 3 * TRAIN_BLOCK : n;
         if (p0 < p1 && f32)
@@ -400,12 +396,12 @@ static double grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chu
     if (t->precision == TRAIN_F32 && !idx)
         for (size_t k = 0; k < net->nparams; k++)
             t->pf[k] = (float)net->params[k];
-    /* Nothing waits for the other threads until the region ends: on the VM
-     * measured an OpenMP barrier costs 1.5 us, a tenth of a 2-2-1 step at
-     * batch 4096. Guided, not static: the thread woken last takes fewer
-     * groups (which thread runs a group changes no sum). One thread runs
-     * no OpenMP code at all: an orphaned guided loop costs a call into
-     * the runtime even then (a third of a batch-1 step). */
+    /* Nothing waits for the other threads until the region ends: a
+     * barrier costs a sizeable part of a small step. Guided, not static:
+     * the thread woken last takes fewer groups (which thread runs a group
+     * changes no sum). One thread runs no OpenMP code at all: an orphaned
+     * guided loop costs a call into the runtime even then, a large part of
+     * a batch-1 step (figures in docs/performance.md). */
     if (nt > 1) {
 #pragma omp parallel for num_threads(nt) schedule(guided) default(none) \
     shared(t, net, d, chunk_first, idx, pos, n, nblocks, ngroups)
@@ -420,8 +416,7 @@ static double grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chu
     double *grad = t->grad;
     /* (s0 + s1 + ... ) / n: the groups added into the first slot in order
      * (the slots are cleared before their next use), then scaled into grad
-     * in one pass, where a copy, the adds and a scaling pass each went over
-     * the gradient (a pass is ~1 % of a 2-64-64-1 step at batch 32). */
+     * in one pass, so the gradient is walked as few times as possible. */
     double *s0 = t->slots;
     for (int gi = 1; gi < ngroups; gi++) {
         const double *sg = t->slots + (size_t)gi * TRAIN_GROUP * np;
@@ -607,11 +602,9 @@ double train_now_s(void)
 }
 
 /* 1 when every v[k] is finite. v[k] * 0 is 0 for a finite value and NaN
- * for inf or NaN; a vector sum of those has no branch per element, where a
- * loop that tests and leaves early was a tenth of a 2-64-64-1 step. Four
- * sums whose chains interleave: one sum is a chain of n / 8 dependent
- * adds, which made this and l2_norm three quarters of train_run's own time
- * at batch 32 on 2-64-64-1. */
+ * for inf or NaN; a vector sum of those has no branch per element, unlike
+ * a loop that tests and leaves early. Four sums whose chains interleave:
+ * one sum would be a chain of n / 8 dependent adds (docs/performance.md). */
 int train_all_finite(const double *v, size_t n)
 {
     KernV8 z[4] = { { 0 } };
@@ -628,8 +621,8 @@ int train_all_finite(const double *v, size_t n)
 }
 /* Mean loss over the first chunk of the training rows (all of them up to
  * TRAIN_CHUNK rows), for epoch 0 and the divergence guard. Not a full
- * pass: on 33.5 M rows that was a third of a one-epoch run, and the rows
- * are stored in a random order, so the first chunk is a sample of them. */
+ * pass: on large data that costs as much as a good part of an epoch, and
+ * the rows are stored in a random order, so the first chunk is a sample. */
 static int start_loss(Trainer *t, const Net *net, const TrainData *td, double *out, Err *err)
 {
     const size_t n = td->nrows < TRAIN_CHUNK ? td->nrows : TRAIN_CHUNK;

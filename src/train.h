@@ -211,9 +211,9 @@ size_t trainer_f32_bytes(const Net *net, int threads, size_t nrows);
 /* Optimizer steps in one epoch of nrows rows at batch_size. */
 int64_t train_steps_per_epoch(size_t nrows, int batch_size);
 /* Steps between two reads of the clock for steps of rows_per_step rows:
- * about every 1024 rows, at least every step. A read costs ~31 ns on the
- * VM measured (kvm-clock), 12 % of a 2-2-1 step at batch 32; the trainer
- * (the epoch's time) and the progress bar read it this often. */
+ * about every 1024 rows, at least every step. A read is costly next to a
+ * small step (docs/performance.md); the trainer (the epoch's time) and the
+ * progress bar read it this often. */
 int64_t train_clock_every(size_t rows_per_step);
 /* Seconds on the monotonic clock (CLOCK_MONOTONIC): for differences only. */
 double train_now_s(void);

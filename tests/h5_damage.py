@@ -207,7 +207,7 @@ def label(obj, attr):
 
 
 def rechecksum(path):
-    """Recomputes the checkpoint checksum as README.md documents it."""
+    """Recomputes the checkpoint checksum as docs/formats.md documents it."""
     h = [0xCBF29CE484222325]
 
     def fold(b):

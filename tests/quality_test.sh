@@ -1,7 +1,7 @@
 #!/bin/sh
 # The shipped Ames configs reach their R^2 on their own test split and beat
 # the least-squares baseline, as `housenet evaluate --json` measures it.
-# Thresholds sit a little under the measured values (README, "Results"):
+# Thresholds sit a little under the measured values (docs/results.md, "The Ames configs"):
 # they catch a regression, not a change in the last digit.
 # usage: quality_test.sh HOUSENET SOURCE_DIR
 set -u

@@ -111,7 +111,7 @@ else
   bad "inspect model: $(cat inspect.txt err.txt)"
 fi
 
-# 5. h5py reads a checkpoint and recomputes the checksum as README.md says.
+# 5. h5py reads a checkpoint and recomputes the checksum as docs/formats.md says.
 if $PY - "$CK" <<'PYEOF'
 import sys, h5py, numpy as np
 FNV_PRIME, MASK = 0x100000001b3, (1 << 64) - 1

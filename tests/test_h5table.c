@@ -948,7 +948,7 @@ static void test_convert_commit_failure_removes_the_temporary_file(void **state)
     assert_no_open_ids();
 }
 
-/* h5py reads what convert writes, and writes both layouts (the README's
+/* h5py reads what convert writes, and writes both layouts (docs/data.md's
  * snippet) in a form h5_table_read accepts with the same values. */
 static const char h5py_script[] =
     "import sys, h5py, numpy as np\n"

@@ -279,7 +279,7 @@ static void test_parameters_are_bit_identical_for_1_2_3_and_8_threads(void **sta
 }
 
 /* The tolerance of the float32 mode on configs/ames.ini, relative to the
- * float64 run's validation loss (README, Float32). */
+ * float64 run's validation loss (docs/performance.md, Float32). */
 #define F32_VAL_RTOL 1e-4
 
 static void test_a_float32_ames_run_ends_within_a_tolerance_of_the_float64_run(void **state)

@@ -1,5 +1,5 @@
 /* bench_kern: the 2-2-1 block kernel alone, float64 (net_grad_block) next
- * to float32 (net_grad_block_f32), for the README's Float32 figures.
+ * to float32 (net_grad_block_f32), for the Float32 figures of docs/performance.md.
  *
  *   bench_kern
  *       Prints one line: `bench_kern block=64 f64_ns=.. f32_ns=..

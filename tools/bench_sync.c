@@ -1,5 +1,5 @@
 /* bench_sync: what it costs two threads of this machine to meet, the
- * figures behind the README's "Two threads" paragraph.
+ * figures behind the "Two threads" paragraph of docs/performance.md.
  *
  *   bench_sync
  *       Prints one line: `bench_sync region_us=.. barrier_us=..

@@ -1,5 +1,5 @@
 /* fuzz_config: libFuzzer target for the INI config of io/config.c
- * (README, Development).
+ * (docs/development.md).
  *
  * Input: config text, optionally followed by a NUL and one `--set`
  * assignment. The text goes through cfg_load_text, the assignment through

@@ -1,5 +1,5 @@
 /* fuzz_csv: libFuzzer target for the CSV readers of io/csvread.c and
- * io/csvrows.c (README, Development).
+ * io/csvrows.c (docs/development.md).
  *
  * Input: one option byte, then the file. The option byte picks the
  * delimiter, allow_missing, an NA token, min_rows and the stream's batch.
