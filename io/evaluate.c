@@ -1,7 +1,7 @@
 /* evaluate: the model against the truth and two baselines, in data units
- * (see evaluate.h). Owns the command line of `housenet evaluate`, the
- * re-derivation of the test split, the baselines and the text and JSON
- * output. Does not own the metrics (src/metrics.c), the least squares fit
+ * (see evaluate.h). Owns the re-derivation of the test split, the
+ * baselines and the text and JSON output (the command line is
+ * io/cmd/cmd_evaluate.c's). Does not own the metrics (src/metrics.c), the least squares fit
  * (src/ols.c) or reading files (h5model.c, loader.c, csvread.c). */
 #include "evaluate.h"
 
@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cliargs.h"
 #include "csvread.h"
 #include "csvrows.h"
 #include "infer.h"
@@ -251,31 +250,9 @@ static void print_text(FILE *out, const EvalResult *r, const char *model_path, c
     }
 }
 
-int eval_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
+int eval_model(const char *model_path, const char *data_path, char delim, int json, FILE *out, FILE *msg,
+               Err *err)
 {
-    const char *model_path = NULL, *data_path = NULL;
-    int json = 0;
-    char delim = ',';
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        int taken, rc = cli_model_option(argc, argv, &i, &model_path, &delim, &taken, err);
-        if (rc)
-            return rc;
-        if (taken)
-            continue;
-        if (!strcmp(s, "--json")) {
-            json = 1;
-        } else if (s[0] == '-' && s[1]) {
-            return err_set(err, E_USAGE, "evaluate: unknown option %.40s; usage: housenet evaluate --model "
-                                         "RUN/model.h5 [DATA.csv] [--json] [--delimiter C]", s);
-        } else if (!data_path) {
-            data_path = s;
-        } else {
-            return err_set(err, E_USAGE, "evaluate: unexpected argument %.80s; one DATA file at most", s);
-        }
-    }
-    if (!model_path)
-        return err_set(err, E_USAGE, "evaluate: missing --model; e.g. housenet evaluate --model runs/ames/model.h5");
     Model m = { 0 };
     Config c;
     EvalResult r;

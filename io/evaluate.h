@@ -1,5 +1,5 @@
-/* evaluate: `housenet evaluate --model RUN/model.h5 [DATA.csv] [--json]
- * [--delimiter C]` (DATA's delimiter, default ',').
+/* evaluate: what `housenet evaluate --model RUN/model.h5 [DATA.csv] [--json]
+ * [--delimiter C]` does (DATA's delimiter, default ',').
  * Measures a saved model in the target's own units (RMSE, MAE, MAPE, R^2)
  * beside two baselines fitted on the same training rows: the training
  * mean, and ordinary least squares on the same features. Without DATA.csv
@@ -24,10 +24,13 @@ typedef struct EvalResult {
     char source[CFG_PATH_MAX + 64]; /* "the test split of PATH" or the DATA file */
 } EvalResult;
 
-/* Runs the command on argv (the arguments after "evaluate"). Warnings go
- * to msg. E_USAGE on bad arguments; E_STATE when the re-derived split
- * cannot be the one the model was trained with. */
-int eval_main(int argc, char **argv, FILE *out, FILE *msg, Err *err);
+/* `housenet evaluate`: loads the model at model_path, measures it on
+ * data_path (fields separated by delim) or, when NULL, on its own test
+ * split, and prints the table (or, with json, one JSON object) on out.
+ * Warnings go to msg. E_STATE when the re-derived split cannot be the one
+ * the model was trained with. */
+int eval_model(const char *model_path, const char *data_path, char delim, int json, FILE *out, FILE *msg,
+               Err *err);
 
 /* The check that the training data re-read from m's stored config is the
  * data the model was trained on, so that its test split is the model's

@@ -1,7 +1,7 @@
 /* predict: model features in, the input rows plus a prediction out (see
- * predict.h). Owns the command line, the column mapping, the range check
- * and the output file. Rows stream through: one record is read, predicted
- * and written at a time. */
+ * predict.h). Owns the column mapping, the range check and the output
+ * file (the command line is io/cmd/cmd_predict.c's). Rows stream
+ * through: one record is read, predicted and written at a time. */
 #include "predict.h"
 
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "atomic.h"
-#include "cliargs.h"
 #include "config.h"
 #include "csvread.h"
 #include "csvrows.h"
@@ -136,32 +135,9 @@ static void warn_far(const Pred *p, FILE *msg)
     }
 }
 
-int predict_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
+int predict_run(const char *model_path, const char *in_path, const char *out_path, char delim, FILE *out,
+                FILE *msg, Err *err)
 {
-    const char *model_path = NULL, *in_path = NULL, *out_path = NULL;
-    char delim = ',';
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        int taken, rc = cli_model_option(argc, argv, &i, &model_path, &delim, &taken, err);
-        if (rc)
-            return rc;
-        if (taken)
-            continue;
-        if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
-            if (!(out_path = i + 1 < argc ? argv[++i] : NULL))
-                return err_set(err, E_USAGE, "%s needs a file name", s);
-        } else if (s[0] == '-' && s[1]) {
-            return err_set(err, E_USAGE, "predict: unknown option %.40s; usage: housenet predict --model "
-                                         "RUN/model.h5 INPUT.csv [-o OUT.csv] [--delimiter C]", s);
-        } else if (!in_path) {
-            in_path = s;
-        } else {
-            return err_set(err, E_USAGE, "predict: unexpected argument %.80s; one INPUT file", s);
-        }
-    }
-    if (!model_path || !in_path)
-        return err_set(err, E_USAGE, "predict: usage: housenet predict --model RUN/model.h5 INPUT.csv [-o OUT.csv]");
-
     Model m = { 0 };
     Config c;
     Pred p = { .path = in_path, .m = &m, .out = out, .delim = delim };

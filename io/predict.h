@@ -1,4 +1,4 @@
-/* predict: `housenet predict --model RUN/model.h5 INPUT.csv [-o OUT.csv]
+/* predict: what `housenet predict --model RUN/model.h5 INPUT.csv [-o OUT.csv]
  * [--delimiter C]` (default ',', also for the output).
  * Takes the model's feature columns by name from any CSV, applies the
  * stored normalisation, and writes every input row back with one more
@@ -13,10 +13,12 @@
 
 #include "err.h"
 
-/* Runs the command on argv (the arguments after "predict"); the CSV goes
- * to out unless -o names a file, warnings to msg. E_USAGE on bad
- * arguments; E_PARSE naming line and column for a missing feature column
- * or a cell that is not a number. */
-int predict_main(int argc, char **argv, FILE *out, FILE *msg, Err *err);
+/* Predicts every row of in_path (fields separated by delim, also in the
+ * output) with the model at model_path; the CSV goes to out_path
+ * (atomically) or, when NULL, to out; warnings to msg. E_PARSE naming
+ * line and column for a missing feature column or a cell that is not a
+ * number. */
+int predict_run(const char *model_path, const char *in_path, const char *out_path, char delim, FILE *out,
+                FILE *msg, Err *err);
 
 #endif

@@ -25,55 +25,6 @@
 #include "stream.h"
 #include "train.h"
 
-int run_parse_args(int argc, char **argv, RunArgs *a, Err *err)
-{
-    FILE *progress = a->progress, *out = a->out;
-    volatile sig_atomic_t *stop = a->stop;
-    const char *second = NULL; /* a positional after CONFIG: --resume's argument */
-    memset(a, 0, sizeof *a);
-    a->progress = progress;
-    a->out = out;
-    a->stop = stop;
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        if (!strcmp(s, "--set") || !strncmp(s, "--set=", 6)) {
-            const char *v = s[5] == '=' ? s + 6 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v)
-                return err_set(err, E_USAGE, "--set needs section.key=value, e.g. --set train.epochs=50");
-            if (a->nsets == RUN_MAX_SETS)
-                return err_set(err, E_USAGE, "at most %d --set options", RUN_MAX_SETS);
-            a->sets[a->nsets++] = v;
-        } else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
-            a->quiet = 1;
-        } else if (!strcmp(s, "--dry-run")) {
-            a->dry_run = 1;
-        } else if (!strcmp(s, "--resume")) {
-            a->resume = 1;
-        } else if (!strncmp(s, "--resume=", 9) && s[9]) {
-            a->resume = 1;
-            a->resume_from = s + 9;
-        } else if (!strcmp(s, "--force")) {
-            a->force = 1;
-        } else if (s[0] == '-' && s[1]) {
-            return err_set(err, E_USAGE, "unknown option %.40s; see housenet help", s);
-        } else if (!a->config) {
-            a->config = s;
-        } else if (!second) {
-            second = s;
-        } else {
-            return err_set(err, E_USAGE, "unexpected argument %.80s; see housenet help", s);
-        }
-    }
-    if (!a->config)
-        return err_set(err, E_USAGE, "missing CONFIG; e.g. housenet train configs/ames.ini");
-    if (second && (!a->resume || a->resume_from))
-        return err_set(err, E_USAGE, "unexpected argument %.80s; a run directory or checkpoint "
-                       "goes after --resume", second);
-    if (second)
-        a->resume_from = second;
-    return 0;
-}
-
 int run_load_config(const RunArgs *a, Config *c, Err *err)
 {
     cfg_free(c);

@@ -36,11 +36,6 @@ typedef struct RunArgs {
     FILE *out;                          /* results (stdout) */
 } RunArgs;
 
-/* Parses `CONFIG [--set s.k=v]... [--quiet] [--dry-run] [--resume [RUN_DIR|CKPT]]
- * [--force]` into *a (argv is borrowed; stop, progress and out are kept).
- * E_USAGE with a hint on a bad argument. */
-int run_parse_args(int argc, char **argv, RunArgs *a, Err *err);
-
 /* Config file, then the overrides, then the cross-key checks. */
 int run_load_config(const RunArgs *a, Config *c, Err *err);
 

@@ -17,7 +17,9 @@ enum {
     E_NUMERIC = -7, /* a non-finite value where a finite one is required */
     E_USAGE = -8,   /* a command-line argument is wrong (exit status 2) */
     E_STATE = -9,   /* a file is valid but does not fit (checkpoint vs config) */
-    E_STOP = -10    /* a stop was requested (signal); not a failure of the run */
+    E_STOP = -10,   /* a stop was requested (signal); not a failure of the run */
+    E_HELP = -11    /* not a failure: a command was asked for its usage (--help;
+                       main prints it, exit status 0) */
 };
 
 #define ERR_MSG_MAX 1024

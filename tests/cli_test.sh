@@ -188,6 +188,23 @@ expect_error "predict without a feature column -> status 1" 1 'nofeature.csv:1: 
   "$BIN" predict --model ames/model.h5 nofeature.csv -o shouldnotexist.csv
 if [ -e shouldnotexist.csv ] || ls | grep -q 'shouldnotexist.csv.tmp'; then bad "predict left a file"; else ok "failed predict writes nothing"; fi
 expect_error "evaluate without --model -> status 2" 2 'missing --model' "$BIN" evaluate
+# Every command of the table answers --help and `help CMD` with its usage
+# on stdout and status 0; an unknown option names the command's --help.
+"$BIN" help >commands.txt
+cmds=$(grep -o '^  [a-z][a-z]* ' commands.txt | tr -d ' ' | sort -u)
+[ "$(echo $cmds | wc -w)" -ge 8 ] && ok "help lists the commands" || bad "help lists: $cmds"
+for c in $cmds; do
+  "$BIN" "$c" --help >usage.txt 2>err.txt; rc=$?
+  "$BIN" help "$c" >usage2.txt 2>>err.txt; rc2=$?
+  if [ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q "^  $c " usage.txt && cmp -s usage.txt usage2.txt && [ ! -s err.txt ]; then
+    ok "$c --help and help $c: its usage, status 0"
+  else
+    bad "$c --help: status $rc/$rc2, stdout $(head -2 usage.txt), stderr $(cat err.txt)"
+  fi
+  [ "$c" = help ] && continue
+  expect_error "$c --bogus -> status 2 pointing at its --help" 2 "see housenet $c --help" "$BIN" "$c" --bogus
+done
+expect_error "help of an unknown command -> status 2" 2 'no command "bogus"' "$BIN" help bogus
 printf '[data]\npath = x.csv\nfeatures = a\ntarget = b\n[train]\noptimiser = adam\n' >typo2.ini
 expect_error "misspelt new key -> did you mean" 2 'unknown key "optimiser" in [train] (did you mean "optimizer"?)' \
   "$BIN" train typo2.ini

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "cmd.h"
 #include "h5model.h"
 #include "rng.h"
 #include "run.h"
@@ -706,7 +707,7 @@ static int train_cli(const Fixture *fx, const char *run, const char *const *args
     a.progress = open_memstream(log, &len);
     assert_non_null(a.out);
     assert_non_null(a.progress);
-    int rc = run_parse_args(argc, argv, &a, err);
+    int rc = cmd_train_args("train", argc, argv, &a, err);
     if (rc == 0)
         rc = run_train(&a, err);
     fclose(a.out);

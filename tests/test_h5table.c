@@ -1,6 +1,6 @@
 /* test_h5table: io/h5table.c (both table layouts, type conversion, the
  * search for a table, errors, the row-range stream, the writer) and
- * io/datacmd.c's convert (CSV -> HDF5, bit-identical to the CSV reader,
+ * io/datafile.c's convert (CSV -> HDF5, bit-identical to the CSV reader,
  * atomic). Fixtures are written with the HDF5 C API in each test's fresh
  * temporary directory; one test also runs h5py. Every test ends by checking
  * that no HDF5 id is left open. */
@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "csvread.h"
-#include "datacmd.h"
+#include "datafile.h"
 #include "h5model.h"
 #include "h5table.h"
 
@@ -844,7 +844,7 @@ static void test_convert_round_trip_is_bit_identical_to_the_csv_reader(void **st
     o.allow_missing = 1;
     ConvertReport rep;
     Err e = {0};
-    if (datacmd_convert(fx->csv, fx->out, NULL, &o, &rep, &e))
+    if (datafile_convert(fx->csv, fx->out, NULL, &o, &rep, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(rep.rows, rows);
     assert_int_equal(rep.written, 3);
@@ -852,7 +852,7 @@ static void test_convert_round_trip_is_bit_identical_to_the_csv_reader(void **st
     assert_false(rep.cols[1].is_numeric); /* city: skipped */
     assert_string_equal(rep.cols[1].name, "city");
     assert_true(rep.compressed);
-    datacmd_report_free(&rep);
+    datafile_report_free(&rep);
 
     const char *names[] = {"x", "id", "y"};
     Table csv, h5;
@@ -906,16 +906,16 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
     assert_int_equal(fclose(f), 0);
     ConvertReport rep;
     Err e = {0};
-    assert_int_equal(datacmd_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_PARSE);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_PARSE);
     assert_msg(&e, "%s:100002: row has 3 fields, the header has 2; a value that holds the delimiter must be quoted",
                fx->csv);
-    datacmd_report_free(&rep);
+    datafile_report_free(&rep);
     assert_int_equal(count_entries(fx->dir), 1); /* the CSV alone */
 
     /* an existing output survives a failed conversion untouched */
     tu_write_text(fx->out, "previous");
-    assert_int_equal(datacmd_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_PARSE);
-    datacmd_report_free(&rep);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_PARSE);
+    datafile_report_free(&rep);
     f = fopen(fx->out, "r");
     char buf[16] = "";
     assert_non_null(fgets(buf, sizeof buf, f));
@@ -925,11 +925,11 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
 
     /* a CSV with nothing numeric, and an HDF5 input */
     tu_write_text(fx->csv, "a,b\nx,y\n");
-    assert_int_equal(datacmd_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_DATA);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_DATA);
     assert_contains(e.msg, "no numeric column to convert");
-    datacmd_report_free(&rep);
-    assert_int_equal(datacmd_convert(fx->out, fx->path, "t", NULL, &rep, &e), E_USAGE);
-    datacmd_report_free(&rep);
+    datafile_report_free(&rep);
+    assert_int_equal(datafile_convert(fx->out, fx->path, "t", NULL, &rep, &e), E_USAGE);
+    datafile_report_free(&rep);
     assert_int_equal(count_entries(fx->dir), 2);
     assert_no_open_ids();
 }
@@ -941,9 +941,9 @@ static void test_convert_commit_failure_removes_the_temporary_file(void **state)
     assert_int_equal(mkdir(fx->out, 0755), 0); /* rename onto a directory fails */
     ConvertReport rep;
     Err e = {0};
-    assert_int_equal(datacmd_convert(fx->csv, fx->out, NULL, NULL, &rep, &e), E_IO);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, NULL, NULL, &rep, &e), E_IO);
     assert_contains(e.msg, fx->out);
-    datacmd_report_free(&rep);
+    datafile_report_free(&rep);
     assert_int_equal(count_entries(fx->dir), 2); /* the CSV and the directory */
     assert_no_open_ids();
 }
@@ -976,8 +976,8 @@ static void test_h5py_reads_convert_output_and_writes_both_layouts(void **state)
     tu_write_text(fx->csv, "a,b\n1.5,2\n3,\n");
     ConvertReport rep;
     Err e = {0};
-    assert_int_equal(datacmd_convert(fx->csv, fx->out, NULL, NULL, &rep, &e), 0);
-    datacmd_report_free(&rep);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, NULL, NULL, &rep, &e), 0);
+    datafile_report_free(&rep);
     char script[128], cols[128], mat[128], cmd[700];
     snprintf(script, sizeof script, "%s/check.py", fx->dir);
     snprintf(cols, sizeof cols, "%s/cols.h5", fx->dir);

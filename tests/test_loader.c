@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "datacmd.h"
+#include "datafile.h"
 #include "h5model.h"
 #include "loader.h"
 #include "rng.h"
@@ -462,8 +462,8 @@ static void test_loader_reads_an_hdf5_table_as_it_reads_the_csv(void **state)
     write_rows(fx->csv, N, miss_a, NULL);
     ConvertReport rep;
     Err e = {0};
-    assert_int_equal(datacmd_convert(fx->csv, fx->h5, NULL, NULL, &rep, &e), 0);
-    datacmd_report_free(&rep);
+    assert_int_equal(datafile_convert(fx->csv, fx->h5, NULL, NULL, &rep, &e), 0);
+    datafile_report_free(&rep);
     Config c1, c2;
     Splits s1, s2;
     make_cfg(&c1, fx->csv, "b,a", "y", "data.missing=mean", "data.test_fraction=0.1", NULL);

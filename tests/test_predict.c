@@ -103,8 +103,7 @@ static int predict(const Fx *fx, const char *input, char **out, char *msg, size_
     write_file(in, input);
     remove(outp);
     FILE *m = fmemopen(msg, msgcap, "w");
-    char *argv[] = { "--model", (char *)fx->model, in, "-o", outp };
-    int rc = predict_main(5, argv, stdout, m, err);
+    int rc = predict_run(fx->model, in, outp, ',', stdout, m, err);
     fclose(m);
     *out = rc ? NULL : read_file(outp);
     return rc;

@@ -1,8 +1,8 @@
-/* datacmd: `housenet inspect` and `housenet convert` (see datacmd.h).
- * Owns the two commands' arguments and output, and the order of the
+/* datafile: what `housenet inspect` and `housenet convert` do (see
+ * datafile.h). Owns inspect's table of columns and the order of the
  * conversion's passes. Reading and writing belong to csvread.c and
  * h5table.c; this file opens no file itself. */
-#include "datacmd.h"
+#include "datafile.h"
 
 #include "checkpoint.h"
 
@@ -11,106 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cliargs.h"
 #include "csvrows.h"
 #include "h5table.h"
-
-#define NA_MAX 64
-
-/* ---- arguments --------------------------------------------------------- */
-
-typedef struct DataArgs {
-    const char *pos[2];        /* FILE, or IN and OUT */
-    int npos;
-    const char *table;
-    char delimiter;
-    char na_buf[4096];         /* --na-values, split in place */
-    const char *na[NA_MAX];
-    int nna;
-    int quiet;
-} DataArgs;
-
-static int exit_status(int rc) { return rc == E_CONFIG || rc == E_USAGE ? 2 : 1; }
-
-static int fail(const Err *err)
-{
-    fprintf(stderr, "housenet: %s\n", err->msg);
-    return exit_status(err->code);
-}
-
-/* Parses [--table NAME] [--delimiter C] [--na-values LIST] [--quiet] and up
- * to npos positional arguments (exactly npos required). usage is the
- * command's one-line synopsis for messages. */
-static int parse_args(int argc, char **argv, int npos, int allow_quiet, const char *usage, DataArgs *a,
-                      Err *err)
-{
-    memset(a, 0, sizeof *a);
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i], *v;
-        if (cli_opt_is(s, "--table")) {
-            if (!(v = cli_opt_value(argc, argv, &i, "--table")) || !v[0])
-                return err_set(err, E_USAGE, "--table needs a name; usage: %s", usage);
-            a->table = v;
-        } else if (cli_opt_is(s, "--delimiter")) {
-            if (!(v = cli_opt_value(argc, argv, &i, "--delimiter")))
-                return err_set(err, E_USAGE, "--delimiter needs a character; usage: %s", usage);
-            int rc = csv_parse_delimiter(v, "--delimiter", &a->delimiter, err);
-            if (rc)
-                return rc;
-        } else if (cli_opt_is(s, "--na-values")) {
-            if (!(v = cli_opt_value(argc, argv, &i, "--na-values")))
-                return err_set(err, E_USAGE, "--na-values needs a comma list, e.g. --na-values NA,?");
-            if (strlen(v) >= sizeof a->na_buf)
-                return err_set(err, E_USAGE, "--na-values: the list is longer than %zu characters",
-                               sizeof a->na_buf - 1);
-            strcpy(a->na_buf, v);
-            a->nna = 0;
-            /* Comma-separated, each token trimmed of spaces (as cells are), empty ones skipped. */
-            for (char *p = a->na_buf, *end; p; p = end ? end + 1 : NULL) {
-                if ((end = strchr(p, ',')))
-                    *end = '\0';
-                while (*p == ' ' || *p == '\t')
-                    p++;
-                for (size_t n = strlen(p); n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'); n--)
-                    p[n - 1] = '\0';
-                if (!*p)
-                    continue;
-                if (a->nna == NA_MAX)
-                    return err_set(err, E_USAGE, "--na-values: more than %d tokens", NA_MAX);
-                a->na[a->nna++] = p;
-            }
-        } else if (allow_quiet && (!strcmp(s, "--quiet") || !strcmp(s, "-q"))) {
-            a->quiet = 1;
-        } else if (s[0] == '-' && s[1]) {
-            return err_set(err, E_USAGE, "unknown option %.40s; usage: %s", s, usage);
-        } else if (a->npos < npos) {
-            a->pos[a->npos++] = s;
-        } else {
-            return err_set(err, E_USAGE, "unexpected argument %.80s; usage: %s", s, usage);
-        }
-    }
-    if (a->npos < npos)
-        return err_set(err, E_USAGE, "missing argument; usage: %s", usage);
-    return 0;
-}
-
-static CsvOptions csv_options(const DataArgs *a)
-{
-    CsvOptions o;
-    memset(&o, 0, sizeof o);
-    o.delimiter = a->delimiter;
-    o.na_values = a->na;
-    o.n_na_values = a->nna;
-    o.allow_missing = 1;
-    return o;
-}
 
 /* ---- inspect ------------------------------------------------------------ */
 
 /* Describers of the files housenet itself writes, by their root `format`
- * attribute. An entry with no function is recognised but not described
- * yet: `inspect` says so instead of reading it as a data table. The
- * checkpoint and model describers go here. */
+ * attribute: such a file is described, never read as a data table. */
 typedef int (*InspectFn)(const char *path, FILE *out, Err *err);
 static const struct {
     const char *format;
@@ -186,12 +93,8 @@ static int inspect_h5(const char *path, const char *table, FILE *out, Err *err)
     if (rc)
         return rc;
     for (size_t i = 0; i < sizeof OWN_FORMATS / sizeof OWN_FORMATS[0]; i++) {
-        if (strcmp(format, OWN_FORMATS[i].format) != 0)
-            continue;
-        if (OWN_FORMATS[i].fn)
+        if (strcmp(format, OWN_FORMATS[i].format) == 0)
             return OWN_FORMATS[i].fn(path, out, err);
-        return err_set(err, E_USAGE, "%.256s: a %s file; inspect describes data tables (CSV, HDF5) only so far",
-                       path, format);
     }
     H5TableInfo t;
     if ((rc = h5_table_inspect(path, table, &t, err)))
@@ -217,28 +120,18 @@ static int inspect_h5(const char *path, const char *table, FILE *out, Err *err)
     return 0;
 }
 
-int cmd_inspect(int argc, char **argv)
+int datafile_inspect(const char *path, const char *table, const CsvOptions *csv, FILE *out, Err *err)
 {
-    static const char usage[] = "housenet inspect FILE [--table NAME] [--delimiter C] [--na-values LIST]";
-    Err err = {0};
-    DataArgs a;
-    int rc = parse_args(argc, argv, 1, 0, usage, &a, &err);
-    if (rc)
-        return fail(&err);
-    if (h5_table_path_is_hdf5(a.pos[0])) {
-        rc = inspect_h5(a.pos[0], a.table, stdout, &err);
-    } else {
-        if (a.table)
-            return fail(&(Err){E_USAGE, "--table applies to HDF5 files (.h5, .hdf5) only"});
-        CsvOptions o = csv_options(&a);
-        rc = inspect_csv(a.pos[0], &o, stdout, &err);
-    }
-    return rc ? fail(&err) : 0;
+    if (h5_table_path_is_hdf5(path))
+        return inspect_h5(path, table, out, err);
+    if (table)
+        return err_set(err, E_USAGE, "--table applies to HDF5 files (.h5, .hdf5) only");
+    return inspect_csv(path, csv, out, err);
 }
 
 /* ---- convert ------------------------------------------------------------- */
 
-void datacmd_report_free(ConvertReport *rep)
+void datafile_report_free(ConvertReport *rep)
 {
     if (!rep)
         return;
@@ -246,7 +139,7 @@ void datacmd_report_free(ConvertReport *rep)
     memset(rep, 0, sizeof *rep);
 }
 
-int datacmd_convert(const char *in, const char *out, const char *table, const CsvOptions *csv,
+int datafile_convert(const char *in, const char *out, const char *table, const CsvOptions *csv,
                     ConvertReport *rep, Err *err)
 {
     CsvStream *s = NULL;
@@ -308,30 +201,4 @@ done:
     free(buf);
     free(names);
     return rc;
-}
-
-int cmd_convert(int argc, char **argv)
-{
-    static const char usage[] =
-        "housenet convert IN.csv OUT.h5 [--table NAME] [--delimiter C] [--na-values LIST] [--quiet]";
-    Err err = {0};
-    DataArgs a;
-    ConvertReport rep;
-    memset(&rep, 0, sizeof rep);
-    int rc = parse_args(argc, argv, 2, 1, usage, &a, &err);
-    if (rc)
-        return fail(&err);
-    CsvOptions o = csv_options(&a);
-    rc = datacmd_convert(a.pos[0], a.pos[1], a.table, &o, &rep, &err);
-    if (rc == 0 && !a.quiet) /* notes only when there is no error line: an error is one line */
-        for (int c = 0; c < rep.ncols; c++)
-            if (!rep.cols[c].is_numeric)
-                fprintf(stderr, "housenet: convert: skipping text column \"%.40s\" (first text at line %zu: \"%s\")\n",
-                        rep.cols[c].name, rep.cols[c].text_line, rep.cols[c].text_example);
-    if (rc == 0)
-        printf("converted %zu rows x %d columns of %s into %s (table /%s, float64, chunks of %d rows, %s)\n",
-               rep.rows, rep.written, a.pos[0], a.pos[1], a.table ? a.table : "table", H5TABLE_CHUNK_ROWS,
-               rep.compressed ? "shuffle + deflate" : "uncompressed: this HDF5 has no deflate encoder");
-    datacmd_report_free(&rep);
-    return rc ? fail(&err) : 0;
 }

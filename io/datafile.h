@@ -1,27 +1,25 @@
-/* datacmd: the data-file commands of the program -- `housenet inspect FILE`
- * (a CSV file or an HDF5 table: rows, and per column its type, missing
- * count, min, mean and max) and `housenet convert IN.csv OUT.h5` (a CSV
- * into the HDF5 columns layout, streaming) -- and datacmd_convert(), the
- * conversion itself, for tests and other callers. The cmd_* functions
- * parse their arguments, print results on stdout and one-line errors on
- * stderr, and return the exit status; everything below them returns
- * errors as values. */
-#ifndef HOUSENET_DATACMD_H
-#define HOUSENET_DATACMD_H
+/* datafile: what the data-file commands do -- describing a data file
+ * (`housenet inspect FILE`: a CSV file or an HDF5 table, rows, and per
+ * column its type, missing count, min, mean and max) and converting a CSV
+ * file into the HDF5 columns layout, streaming (`housenet convert IN.csv
+ * OUT.h5`). Their command lines are io/cmd/cmd_data.c's. */
+#ifndef HOUSENET_DATAFILE_H
+#define HOUSENET_DATAFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "csvread.h"
 #include "err.h"
 
-/* `housenet inspect FILE [--table NAME] [--delimiter C] [--na-values LIST]`;
- * argv holds the arguments after the command name. */
-int cmd_inspect(int argc, char **argv);
-/* `housenet convert IN.csv OUT.h5 [--table NAME] [--delimiter C]
- * [--na-values LIST] [--quiet]`. */
-int cmd_convert(int argc, char **argv);
+/* Describes FILE on out: a CSV file or an HDF5 table (table: its group or
+ * dataset, NULL to find it; E_USAGE for a CSV file) as `file`, `format`,
+ * `rows` and `columns` lines and one line per column (name, type, missing
+ * count, min, mean, max, a note); a model or checkpoint file by what it
+ * holds (ckpt_describe). csv: delimiter and NA tokens of a CSV file. */
+int datafile_inspect(const char *path, const char *table, const CsvOptions *csv, FILE *out, Err *err);
 
-/* What datacmd_convert did. */
+/* What datafile_convert did. */
 typedef struct ConvertReport {
     size_t rows;               /* data rows written */
     int ncols;                 /* columns in the CSV file */
@@ -41,10 +39,10 @@ typedef struct ConvertReport {
  * replaced atomically: on any failure it is untouched and no temporary
  * file is left. Errors as csv_stream_next and h5_table_writer_*; E_USAGE
  * when in is an HDF5 file name, E_DATA when no column is numeric. rep is
- * the caller's (datacmd_report_free) whatever the result. */
-int datacmd_convert(const char *in, const char *out, const char *table, const CsvOptions *csv,
+ * the caller's (datafile_report_free) whatever the result. */
+int datafile_convert(const char *in, const char *out, const char *table, const CsvOptions *csv,
                     ConvertReport *rep, Err *err);
 /* NULL-safe; leaves *rep zeroed. */
-void datacmd_report_free(ConvertReport *rep);
+void datafile_report_free(ConvertReport *rep);
 
 #endif

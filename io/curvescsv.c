@@ -1,5 +1,5 @@
-/* curvescmd: curves.h5 to CSV (see curvescmd.h). */
-#include "curvescmd.h"
+/* curvescsv: curves.h5 to CSV (see curvescsv.h). */
+#include "curvescsv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -11,8 +11,6 @@
 #include "curves.h"
 #include "h5model.h"
 
-enum { EXPORT_EPOCHS, EXPORT_STEPS, EXPORT_EVENTS };
-
 static void put_num(FILE *f, double v)
 {
     if (isfinite(v))
@@ -21,9 +19,9 @@ static void put_num(FILE *f, double v)
         fputc(',', f);
 }
 
-static void write_csv(FILE *f, const Curves *c, int what)
+static void write_csv(FILE *f, const Curves *c, CurvesCsvTable what)
 {
-    if (what == EXPORT_EPOCHS) {
+    if (what == CURVES_CSV_EPOCHS) {
         fputs("epoch", f);
         for (int j = 0; j < c->ncols; j++)
             fprintf(f, ",%s", c->names[j]);
@@ -34,7 +32,7 @@ static void write_csv(FILE *f, const Curves *c, int what)
                 put_num(f, c->cols[j][i]);
             fputc('\n', f);
         }
-    } else if (what == EXPORT_STEPS) {
+    } else if (what == CURVES_CSV_STEPS) {
         fputs("step,epoch,loss,learning_rate\n", f);
         for (size_t i = 0; i < c->nsteps; i++) {
             fprintf(f, "%lld,%lld", (long long)c->step_no[i], (long long)c->step_epoch[i]);
@@ -55,36 +53,8 @@ static void write_csv(FILE *f, const Curves *c, int what)
     }
 }
 
-int curves_cmd_main(int argc, char **argv, FILE *out, FILE *msg, Err *err)
+int curves_csv_export(const char *path, CurvesCsvTable what, const char *out_path, FILE *out, Err *err)
 {
-    (void)msg;
-    static const char usage[] = "usage: housenet curves export RUN/curves.h5 --csv [--steps | --events] [-o OUT.csv]";
-    const char *path = NULL, *out_path = NULL;
-    int what = EXPORT_EPOCHS, csv = 0;
-    if (argc < 1 || strcmp(argv[0], "export"))
-        return err_set(err, E_USAGE, "curves: expected the subcommand export; %s", usage);
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (!strcmp(s, "--csv"))
-            csv = 1;
-        else if (!strcmp(s, "--steps"))
-            what = EXPORT_STEPS;
-        else if (!strcmp(s, "--events"))
-            what = EXPORT_EVENTS;
-        else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
-            if (!(out_path = i + 1 < argc ? argv[++i] : NULL))
-                return err_set(err, E_USAGE, "%s needs a file name; %s", s, usage);
-        } else if (s[0] == '-' && s[1])
-            return err_set(err, E_USAGE, "curves export: unknown option %.40s; %s", s, usage);
-        else if (!path)
-            path = s;
-        else
-            return err_set(err, E_USAGE, "curves export: unexpected argument %.80s; %s", s, usage);
-    }
-    if (!path)
-        return err_set(err, E_USAGE, "curves export: missing the curves file; %s", usage);
-    if (!csv)
-        return err_set(err, E_USAGE, "curves export: name the format, --csv (the only one so far); %s", usage);
     Curves c;
     int rc = h5_curves_load(path, &c, err);
     if (rc)

@@ -1,0 +1,114 @@
+/* cmd: the command table, `housenet help`, and the stop signals of a
+ * training run (see cmd.h). */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "opt.h"
+
+/* One row per command: name, function, usage. Adding a command is adding
+ * a row here (and its file; see cmd.h). */
+const Cmd CMDS[] = {
+    { "train", cmd_train,
+      "  train CONFIG [--set section.key=value]... [--quiet] [--resume [RUN_DIR|CKPT]] [--force]\n"
+      "        train a network as CONFIG says; writes RUN/model.h5, RUN/curves.h5, RUN/best.h5\n"
+      "        and RUN/checkpoints/; --resume continues from the newest good checkpoint;\n"
+      "        --force resumes despite a changed config, or replaces an earlier run\n"
+      "  train CONFIG --dry-run\n"
+      "        print the resolved config, a data summary and the memory needed; train nothing\n" },
+    { "explain", cmd_explain,
+      "  explain CONFIG [--set section.key=value]...\n"
+      "        one forward and backward pass on the first training row, term by term\n" },
+    { "evaluate", cmd_evaluate,
+      "  evaluate --model RUN/model.h5 [DATA.csv] [--json] [--delimiter C]\n"
+      "        RMSE, MAE, MAPE and R^2 in the target's units beside the training mean and\n"
+      "        least squares; default rows: the model's own test split\n" },
+    { "predict", cmd_predict,
+      "  predict --model RUN/model.h5 INPUT.csv [-o OUT.csv] [--delimiter C]\n"
+      "        INPUT's rows with a predicted_<target> column in the target's units\n" },
+    { "curves", cmd_curves,
+      "  curves export RUN/curves.h5 --csv [--steps | --events] [-o OUT.csv]\n"
+      "        the loss curves (or the step log, or the events) as CSV, for gnuplot\n" },
+    { "inspect", cmd_inspect,
+      "  inspect FILE [--table NAME] [--delimiter C] [--na-values LIST]\n"
+      "        rows of a CSV file or HDF5 table; per column its type, missing count, min, mean, max;\n"
+      "        or what a model or checkpoint file holds (checkpoints: checksum verified)\n" },
+    { "convert", cmd_convert,
+      "  convert IN.csv OUT.h5 [--table NAME] [--delimiter C] [--na-values LIST] [--quiet]\n"
+      "        the numeric columns of a CSV file as an HDF5 table (one dataset per column), streaming\n" },
+    { "help", cmd_help,
+      "  help [COMMAND | config]\n"
+      "        this text, one command's usage, or every config key with its default\n" },
+};
+const int NCMDS = (int)(sizeof CMDS / sizeof CMDS[0]);
+
+const Cmd *cmd_find(const char *name)
+{
+    for (int i = 0; i < NCMDS; i++)
+        if (!strcmp(CMDS[i].name, name))
+            return &CMDS[i];
+    return NULL;
+}
+
+static int no_option(void *ctx, int id, const char *name, const char *value, Err *err)
+{
+    return 0;
+}
+
+int cmd_help(int argc, char **argv, Err *err)
+{
+    const char *pos[1];
+    int npos, rc = opt_parse("help", argc, argv, NULL, 0, no_option, NULL, pos, 1, &npos, err);
+    if (rc)
+        return rc;
+    if (npos == 0) {
+        fputs("usage: housenet COMMAND [ARGS]   (housenet COMMAND --help: one command)\n\n", stdout);
+        for (int i = 0; i < NCMDS; i++)
+            fputs(CMDS[i].usage, stdout);
+        fputs("  --version\n", stdout);
+        return 0;
+    }
+    if (!strcmp(pos[0], "config")) {
+        cfg_help(stdout);
+        return 0;
+    }
+    const Cmd *c = cmd_find(pos[0]);
+    if (!c)
+        return err_set(err, E_USAGE, "help: no command \"%.40s\"; housenet help lists them", pos[0]);
+    printf("usage:\n%s", c->usage);
+    return 0;
+}
+
+/* The signal that asked training to stop, 0 before one arrives. The only
+ * mutable global: a signal handler can reach nothing else. run.c polls it
+ * after every step (RunArgs.stop). */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int signo)
+{
+    stop_signal = signo;
+}
+
+/* SA_RESETHAND: a second signal kills at once. */
+void cmd_catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+volatile sig_atomic_t *cmd_stop_flag(void)
+{
+    return &stop_signal;
+}
+
+int cmd_stop_signal(void)
+{
+    return stop_signal;
+}

@@ -1,0 +1,65 @@
+/* cmd: the commands of the housenet program, one table of them (cmd.c,
+ * CMDS[]) and the one signature they share.
+ *
+ * A command is `int cmd_NAME(int argc, char **argv, Err *err)`: argv holds
+ * the arguments after the command's name. It parses them with opt_parse
+ * (opt.h), does its work through the io/ and src/ modules, prints its
+ * results on stdout (warnings and progress on stderr), and returns 0 or a
+ * negative code with err set. It never prints an error and never exits:
+ * main does both, from the code (E_USAGE and E_CONFIG: 2; E_STOP:
+ * 128 + the signal; E_HELP: the command's usage on stdout, 0; any other
+ * failure: 1).
+ *
+ * Adding a command: write cmd_NAME in io/cmd/cmd_NAME.c, declare it
+ * below, add its row to CMDS[] in cmd.c, and its file to
+ * HOUSENET_CMD_SOURCES in CMakeLists.txt. */
+#ifndef HOUSENET_CMD_H
+#define HOUSENET_CMD_H
+
+#include <signal.h>
+
+#include "err.h"
+#include "run.h"
+
+typedef int (*CmdFn)(int argc, char **argv, Err *err);
+
+/* One row of the command table. */
+typedef struct Cmd {
+    const char *name;   /* what follows `housenet` */
+    CmdFn fn;
+    const char *usage;  /* synopsis lines, each followed by what it does
+                           (indented), as `housenet help` lists them */
+} Cmd;
+
+/* The command table, in the order `housenet help` lists it. */
+extern const Cmd CMDS[];
+extern const int NCMDS;
+
+/* The row named name, or NULL. */
+const Cmd *cmd_find(const char *name);
+
+int cmd_train(int argc, char **argv, Err *err);
+int cmd_explain(int argc, char **argv, Err *err);
+int cmd_evaluate(int argc, char **argv, Err *err);
+int cmd_predict(int argc, char **argv, Err *err);
+int cmd_curves(int argc, char **argv, Err *err);
+int cmd_inspect(int argc, char **argv, Err *err);
+int cmd_convert(int argc, char **argv, Err *err);
+/* `housenet help [COMMAND | config]`: the command list, one command's usage,
+ * or every config key. E_USAGE for an unknown name. */
+int cmd_help(int argc, char **argv, Err *err);
+
+/* Parses the arguments of `housenet train` and `housenet explain`
+ * (`CONFIG [--set s.k=v]... [--quiet] [--dry-run] [--resume [RUN_DIR|CKPT]]
+ * [--force]`) into *a; argv is borrowed; a's stop, progress and out are
+ * kept. E_USAGE with a hint on a bad argument; E_HELP on --help. */
+int cmd_train_args(const char *cmd, int argc, char **argv, RunArgs *a, Err *err);
+
+/* SIGINT and SIGTERM ask a training run to stop (the step in progress
+ * finishes, a checkpoint is written, E_STOP); a second one kills at once.
+ * cmd_stop_signal() is the signal that asked, 0 before one arrived. */
+void cmd_catch_stop_signals(void);
+volatile sig_atomic_t *cmd_stop_flag(void);
+int cmd_stop_signal(void);
+
+#endif

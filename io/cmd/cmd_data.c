@@ -1,0 +1,125 @@
+/* cmd_data: `housenet inspect` and `housenet convert`, the commands on
+ * data files (see cmd.h). The work is io/datafile.c's. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "csvrows.h"
+#include "datafile.h"
+#include "h5table.h"
+#include "opt.h"
+
+#define NA_MAX 64
+
+enum { O_TABLE, O_DELIMITER, O_NA_VALUES, O_QUIET };
+
+typedef struct DataArgs {
+    const char *table;
+    char delimiter;
+    char na_buf[4096];         /* --na-values, split in place */
+    const char *na[NA_MAX];
+    int nna;
+    int quiet;
+} DataArgs;
+
+/* --na-values: comma-separated, each token trimmed of spaces (as cells
+ * are), empty ones skipped. */
+static int na_values(DataArgs *a, const char *v, Err *err)
+{
+    if (strlen(v) >= sizeof a->na_buf)
+        return err_set(err, E_USAGE, "--na-values: the list is longer than %zu characters", sizeof a->na_buf - 1);
+    strcpy(a->na_buf, v);
+    a->nna = 0;
+    for (char *p = a->na_buf, *end; p; p = end ? end + 1 : NULL) {
+        if ((end = strchr(p, ',')))
+            *end = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        for (size_t n = strlen(p); n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'); n--)
+            p[n - 1] = '\0';
+        if (!*p)
+            continue;
+        if (a->nna == NA_MAX)
+            return err_set(err, E_USAGE, "--na-values: more than %d tokens", NA_MAX);
+        a->na[a->nna++] = p;
+    }
+    return 0;
+}
+
+static int on_data_opt(void *ctx, int id, const char *name, const char *v, Err *err)
+{
+    DataArgs *a = ctx;
+    switch (id) {
+    case O_TABLE: a->table = v; break;
+    case O_DELIMITER: return csv_parse_delimiter(v, name, &a->delimiter, err);
+    case O_NA_VALUES: return na_values(a, v, err);
+    case O_QUIET: a->quiet = 1; break;
+    }
+    return 0;
+}
+
+static const Opt DATA_OPTS[] = {
+    { O_TABLE, "--table", NULL, OPT_REQUIRED, "a name, e.g. --table houses" },
+    { O_DELIMITER, "--delimiter", "-d", OPT_REQUIRED_OR_EMPTY, "a character, e.g. --delimiter ';'" },
+    { O_NA_VALUES, "--na-values", NULL, OPT_REQUIRED_OR_EMPTY, "a comma list, e.g. --na-values NA,?" },
+    { O_QUIET, "--quiet", "-q", OPT_FLAG, NULL }, /* convert only: last row */
+};
+
+static CsvOptions csv_options(const DataArgs *a)
+{
+    CsvOptions o;
+    memset(&o, 0, sizeof o);
+    o.delimiter = a->delimiter;
+    o.na_values = a->na;
+    o.n_na_values = a->nna;
+    o.allow_missing = 1;
+    return o;
+}
+
+/* Parses the arguments of cmd: exactly npos positionals; with_quiet: --quiet too. */
+static int data_args(const char *cmd, int argc, char **argv, int npos, int with_quiet, DataArgs *a,
+                     const char **pos, Err *err)
+{
+    int n, nopts = (int)(sizeof DATA_OPTS / sizeof DATA_OPTS[0]) - !with_quiet;
+    memset(a, 0, sizeof *a);
+    int rc = opt_parse(cmd, argc, argv, DATA_OPTS, nopts, on_data_opt, a, pos, npos, &n, err);
+    if (!rc && n < npos)
+        rc = err_set(err, E_USAGE, "%s: missing %s; see housenet %s --help", cmd,
+                     npos == 1 ? "FILE" : n == 0 ? "IN.csv and OUT.h5" : "OUT.h5", cmd);
+    return rc;
+}
+
+int cmd_inspect(int argc, char **argv, Err *err)
+{
+    DataArgs a;
+    const char *pos[1];
+    int rc = data_args("inspect", argc, argv, 1, 0, &a, pos, err);
+    if (rc)
+        return rc;
+    CsvOptions o = csv_options(&a);
+    return datafile_inspect(pos[0], a.table, &o, stdout, err);
+}
+
+int cmd_convert(int argc, char **argv, Err *err)
+{
+    DataArgs a;
+    ConvertReport rep;
+    const char *pos[2];
+    memset(&rep, 0, sizeof rep);
+    int rc = data_args("convert", argc, argv, 2, 1, &a, pos, err);
+    if (rc)
+        return rc;
+    CsvOptions o = csv_options(&a);
+    rc = datafile_convert(pos[0], pos[1], a.table, &o, &rep, err);
+    if (rc == 0 && !a.quiet) /* notes only when there is no error line: an error is one line */
+        for (int c = 0; c < rep.ncols; c++)
+            if (!rep.cols[c].is_numeric)
+                fprintf(stderr, "housenet: convert: skipping text column \"%.40s\" (first text at line %zu: \"%s\")\n",
+                        rep.cols[c].name, rep.cols[c].text_line, rep.cols[c].text_example);
+    if (rc == 0)
+        printf("converted %zu rows x %d columns of %s into %s (table /%s, float64, chunks of %d rows, %s)\n",
+               rep.rows, rep.written, pos[0], pos[1], a.table ? a.table : "table", H5TABLE_CHUNK_ROWS,
+               rep.compressed ? "shuffle + deflate" : "uncompressed: this HDF5 has no deflate encoder");
+    datafile_report_free(&rep);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* opt: the option parser of every command (see opt.h). */
+#include "opt.h"
+
+#include <string.h>
+
+/* The form of arg that names opt: 0 no, 1 alone, 2 with "=value". */
+static int names(const char *arg, const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (!n || strncmp(arg, name, n) != 0)
+        return 0;
+    return arg[n] == '\0' ? 1 : arg[n] == '=' ? 2 : 0;
+}
+
+int opt_parse(const char *cmd, int argc, char **argv, const Opt *opts, int nopts, OptFn fn, void *ctx,
+              const char **pos, int maxpos, int *npos, Err *err)
+{
+    *npos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (s[0] != '-' || s[1] == '\0') {
+            if (*npos == maxpos)
+                return err_set(err, E_USAGE, "%s: unexpected argument %.80s; see housenet %s --help", cmd, s, cmd);
+            pos[(*npos)++] = s;
+            continue;
+        }
+        if (!strcmp(s, "--help") || !strcmp(s, "-h"))
+            return E_HELP;
+        const Opt *o = NULL;
+        int form = 0;
+        for (int k = 0; k < nopts && !o; k++) {
+            if ((form = names(s, opts[k].name)) || (form = names(s, opts[k].alias)))
+                o = &opts[k];
+        }
+        if (!o || (form == 2 && o->value == OPT_FLAG))
+            return err_set(err, E_USAGE, "%s: unknown option %.40s; see housenet %s --help", cmd, s, cmd);
+        const char *v = NULL;
+        if (form == 2)
+            v = strchr(s, '=') + 1;
+        else if (o->value == OPT_REQUIRED || o->value == OPT_REQUIRED_OR_EMPTY)
+            v = i + 1 < argc ? argv[++i] : NULL;
+        const char *as_written = s[1] == '-' ? o->name : o->alias;
+        if (o->value != OPT_FLAG && o->value != OPT_EQUALS_ONLY &&
+            (!v || (!v[0] && o->value == OPT_REQUIRED)))
+            return err_set(err, E_USAGE, "%.40s needs %s", as_written, o->needs);
+        int rc = fn(ctx, o->id, as_written, v, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
