@@ -118,5 +118,28 @@ wait $holder
 "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=locked --resume --quiet --force >/dev/null 2>err.txt &&
   ok "the lock is free once the holder ended" || bad "resume after the holder: $(cat err.txt)"
 
+# ---- 7. write errors on standard output ---------------------------------------
+# /dev/full is only ever written through redirection.
+full() {
+  what=$1
+  shift
+  "$@" >/dev/full 2>err.txt
+  got=$?
+  if [ "$got" -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "standard output.*: No space left on device" err.txt; then
+    ok "stdout on /dev/full: $what"
+  else bad "stdout on /dev/full: $what: exit $got, $(head -c 300 err.txt)"; fi
+}
+full "evaluate" "$BIN" evaluate --model run/model.h5
+full "evaluate --json" "$BIN" evaluate --model run/model.h5 --json
+full "inspect" "$BIN" inspect run/model.h5
+full "inspect CSV" "$BIN" inspect in.csv
+full "explain" "$BIN" explain "$SRC/configs/seed_example.ini"
+full "help config" "$BIN" help config
+full "help" "$BIN" help
+full "train --dry-run" "$BIN" train "$SRC/configs/ames.ini" --dry-run
+full "the train summary" "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1 --set run.dir=fullrun --quiet
+full "predict to stdout" "$BIN" predict --model run/model.h5 in.csv
+full "curves export to stdout" "$BIN" curves export run/curves.h5 --csv
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
