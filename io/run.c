@@ -162,6 +162,7 @@ typedef struct RunCtx {
     const Dataset *val;               /* NULL without validation rows */
     double *pred;                     /* owned, (max(validation rows, test rows)) */
     const Norm *norm;
+    int lock;                         /* RUN/.lock held (dir_lock), -1 before */
 } RunCtx;
 
 /* Column order of /curves; new columns go at the end. */
@@ -355,6 +356,15 @@ static int on_event(void *p, const TrainState *st, const char *kind, const char 
 {
     RunCtx *ctx = p;
     return ctx->writer ? writer_failed(ctx, event_files(ctx, st, kind, msg, err), err) : 0;
+}
+
+/* Locks the run dir once it exists (atomic.h dir_lock): before anything
+ * in it is read or removed, and at the latest right after it is created. */
+static int lock_run_dir(RunCtx *ctx, Err *err)
+{
+    if (ctx->lock >= 0 || access(ctx->run_dir, F_OK) != 0)
+        return 0;
+    return dir_lock(ctx->run_dir, &ctx->lock, err);
 }
 
 /* A fresh run must not silently replace another run's files: E_USAGE
@@ -781,7 +791,10 @@ static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim
         return rc;
     *o = run_train_opts(c, bs, threads);
     *st = train_state_start(o);
-    /* Both read the run dir and may refuse; nothing is written before. */
+    /* Both read the run dir and may refuse; nothing is written before.
+     * Rank 0 alone locks it: the run is one run however many ranks. */
+    if (ctx->writer && (rc = lock_run_dir(ctx, err)))
+        return rc;
     if (a->resume)
         return resume(ctx, st, err);
     return ctx->writer ? claim_run_dir(ctx, err) : 0;
@@ -794,7 +807,7 @@ static int start_files(RunCtx *ctx, const TrainState *st, int threads, Err *err)
     const Session *s = ctx->s;
     const Config *c = ctx->cfg;
     int rc;
-    if ((rc = mkdir_p(ctx->run_dir, err)) || (rc = mkdir_p(ctx->ckpt_dir, err)))
+    if ((rc = mkdir_p(ctx->run_dir, err)) || (rc = lock_run_dir(ctx, err)) || (rc = mkdir_p(ctx->ckpt_dir, err)))
         return rc;
     ckpt_remove_stale_tmp(ctx->run_dir); /* a killed run's model.h5.tmp-<pid> ... */
     if (!a->quiet) {
@@ -862,7 +875,7 @@ int run_train(const RunArgs *args, Err *err)
     Session s;
     Trainer tr = { 0 };
     Optim opt = { 0 };
-    RunCtx ctx = { .comm = comm, .writer = writer };
+    RunCtx ctx = { .comm = comm, .writer = writer, .lock = -1 };
     TrainOpts o = { 0 };
     TrainState st = { 0 };
     int rc = session_open(a, &s, err);
@@ -911,6 +924,7 @@ int run_train(const RunArgs *args, Err *err)
     if (!rc && writer)
         rc = writer_failed(&ctx, end_files(&ctx, &st, train_now_s() - t0, err), err);
 done:
+    dir_unlock(&ctx.lock);
     free(ctx.pred);
     free(ctx.best.params);
     free(ctx.config_text);

@@ -3,6 +3,7 @@
  * stderr) and maps it to the exit status: 0 success, 1 a run failed (bad
  * data, I/O, divergence), 2 bad usage or config, 130/143 a run stopped by
  * SIGINT/SIGTERM. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +54,23 @@ static int dispatch(int argc, char **argv, Comm *comm, Err *err)
     return rc;
 }
 
+/* Results went to stdout through its buffer: a write error (a full disk,
+ * /dev/full) shows only when it is flushed and closed, here, once for
+ * every command. An earlier error keeps its own message. */
+static int close_stdout(int rc, Err *err)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad && rc == 0)
+        rc = err_set(err, E_IO, "cannot write the results to standard output: %s", strerror(e ? e : EIO));
+    return rc;
+}
+
 /* In a job of several ranks an error that every rank reached together is
  * printed by rank 0 alone; one that only this rank has (err.local: rank
  * 0 could not write a file) is printed with the rank and ends the whole
@@ -62,12 +80,13 @@ int main(int argc, char **argv)
     Err err = { 0 };
     Comm comm = *comm_self();
     int rc = dispatch(argc, argv, &comm, &err);
-    fflush(stdout);
     if (rc && comm.size > 1 && err.local) {
+        fflush(stdout);
         fprintf(stderr, "housenet: rank %d: %s\n", comm.rank, err.msg);
         fflush(stderr);
         comm.abort(&comm, exit_code(rc));
     }
+    rc = close_stdout(rc, &err);
     if (rc && comm.rank == 0)
         fprintf(stderr, "housenet: %s\n", err.msg);
     commload_close(&comm);
