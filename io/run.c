@@ -95,7 +95,7 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
     memset(s, 0, sizeof *s);
     int rc = run_load_config(a, &s->cfg, err);
     if (!rc)
-        rc = s->cfg.stream ? stream_load(&s->cfg, &s->sp, &s->stream, &s->counts, err)
+        rc = s->cfg.stream ? stream_load(&s->cfg, a->comm, &s->sp, &s->stream, &s->counts, err)
                            : loader_load(&s->cfg, &s->sp, err);
     if (!rc)
         rc = loader_build_net(&s->cfg, s->cfg.nfeat, &s->net, err);
@@ -163,6 +163,8 @@ typedef struct RunCtx {
     double *pred;                     /* owned, (max(validation rows, test rows)) */
     const Norm *norm;
     int lock;                         /* RUN/.lock held (dir_lock), -1 before */
+    uint64_t *rank_rows;              /* owned, streamed with ranks: (size, 3) per rank its first
+                                         pass's file rows, training rows among them, all rows read */
 } RunCtx;
 
 /* Column order of /curves; new columns go at the end. */
@@ -843,6 +845,30 @@ static int start_files(RunCtx *ctx, const TrainState *st, int threads, Err *err)
     return a->resume ? h5_curves_save(ctx->curves_path, &ctx->curves, err) : save_checkpoint(ctx, st, err);
 }
 
+/* Streamed with ranks, at the end of training: what each rank read, for
+ * rank 0's summary (the shares of the reads are visible and testable). */
+static int gather_rank_rows(RunCtx *ctx, Err *err)
+{
+    const Comm *comm = ctx->comm;
+    const size_t k = (size_t)comm->size;
+    uint64_t *v = calloc(3 * k, sizeof *v);
+    size_t *counts = malloc(2 * k * sizeof *counts);
+    if (!v || !counts)
+        comm->abort(comm, 1); /* the others wait for this rank's part */
+    for (size_t q = 0; q < k; q++) {
+        counts[q] = 3 * sizeof *v;
+        counts[k + q] = q * 3 * sizeof *v;
+    }
+    uint64_t *mine = v + 3 * (size_t)comm->rank;
+    mine[0] = ctx->s->counts.own_rows;
+    mine[1] = ctx->s->counts.own_train;
+    mine[2] = stream_rows_read(ctx->s->stream);
+    int rc = comm_allgatherv(comm, v, counts, counts + k, err);
+    free(counts);
+    ctx->rank_rows = v;
+    return rc;
+}
+
 /* Rank 0's end: the last checkpoint, best.h5, model.h5, curves.h5 and the summary. */
 static int end_files(RunCtx *ctx, const TrainState *st, double secs, Err *err)
 {
@@ -857,6 +883,10 @@ static int end_files(RunCtx *ctx, const TrainState *st, double secs, Err *err)
     fprintf(out, "checkpoint %s\n", ctx->ckpt_path);
     if (ctx->best.epoch >= 0)
         fprintf(out, "best %s\n", ctx->best_path);
+    for (int q = 0; ctx->rank_rows && q < ctx->comm->size; q++)
+        fprintf(out, "stream_rank %d file_rows %llu train_rows %llu rows_read %llu\n", q,
+                (unsigned long long)ctx->rank_rows[3 * q], (unsigned long long)ctx->rank_rows[3 * q + 1],
+                (unsigned long long)ctx->rank_rows[3 * q + 2]);
     return 0;
 }
 
@@ -921,10 +951,14 @@ int run_train(const RunArgs *args, Err *err)
         Err e2 = { 0 };
         h5_curves_save(ctx.curves_path, &ctx.curves, &e2);
     }
+    double secs = train_now_s() - t0;
+    if (!rc && s.stream && comm->size > 1)
+        rc = gather_rank_rows(&ctx, err);
     if (!rc && writer)
-        rc = writer_failed(&ctx, end_files(&ctx, &st, train_now_s() - t0, err), err);
+        rc = writer_failed(&ctx, end_files(&ctx, &st, secs, err), err);
 done:
     dir_unlock(&ctx.lock);
+    free(ctx.rank_rows);
     free(ctx.pred);
     free(ctx.best.params);
     free(ctx.config_text);

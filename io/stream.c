@@ -16,6 +16,9 @@
 
 struct StreamTrain {
     H5Stream *h5;
+    const Comm *comm;     /* borrowed; NULL: one process */
+    size_t *xfer;         /* owned with comm, (2 * size): a block's bytes and offsets per rank */
+    size_t rows_read;     /* file rows this rank read */
     const char *path;     /* borrowed from the config */
     int nin;
     int missing;          /* MISSING_* */
@@ -82,6 +85,53 @@ static size_t block_rows(const StreamTrain *st, size_t b)
     return st->rows - r0 < TRAIN_CHUNK ? st->rows - r0 : TRAIN_CHUNK;
 }
 
+/* Every rank's share of a block of m rows of `width` doubles each, in buf. */
+static int gather_rows(const StreamTrain *st, double *buf, size_t width, size_t m, Err *err)
+{
+    const Comm *c = st->comm;
+    const size_t k = (size_t)c->size;
+    size_t *counts = st->xfer, *displs = st->xfer + k;
+    for (size_t q = 0; q < k; q++) {
+        size_t qa = comm_share(m, (int)q, c->size), qb = comm_share(m, (int)q + 1, c->size);
+        counts[q] = (qb - qa) * width * sizeof(double);
+        displs[q] = qa * width * sizeof(double);
+    }
+    return comm_allgatherv(c, buf, counts, displs, err);
+}
+
+/* File rows [r0, r0 + m) into st->bx and st->by. With ranks, rank q
+ * reads rows [comm_share(m, q, K), comm_share(m, q + 1, K)) of them, and
+ * two allgathers (features, target) give every rank the whole block; own
+ * (may be NULL) gets this rank's range. */
+static int read_block(StreamTrain *st, size_t r0, size_t m, size_t own[2], Err *err)
+{
+    const Comm *c = st->comm;
+    const size_t nin = (size_t)st->nin;
+    size_t a = 0, b = m;
+    if (c && c->size > 1) {
+        a = comm_share(m, c->rank, c->size);
+        b = comm_share(m, c->rank + 1, c->size);
+    }
+    int rc = b > a ? h5_stream_read(st->h5, r0 + a, b - a, st->bx + a * nin, st->by + a, err) : 0;
+    if (c && c->size > 1 &&
+        ((rc = comm_agree(c, rc, err)) || (rc = gather_rows(st, st->bx, nin, m, err)) ||
+         (rc = gather_rows(st, st->by, 1, m, err))))
+        return rc;
+    if (rc)
+        return rc;
+    st->rows_read += b - a;
+    if (own) {
+        own[0] = a;
+        own[1] = b;
+    }
+    return 0;
+}
+
+size_t stream_rows_read(const StreamTrain *st)
+{
+    return st->rows_read;
+}
+
 static int stream_chunk(void *ctx, size_t first, size_t n, Dataset *view, Err *err)
 {
     StreamTrain *st = ctx;
@@ -105,7 +155,7 @@ static int stream_chunk(void *ctx, size_t first, size_t n, Dataset *view, Err *e
             continue;
         }
         size_t r0 = b * TRAIN_CHUNK, m = block_rows(st, b);
-        int rc = h5_stream_read(st->h5, r0, m, st->bx, st->by, err);
+        int rc = read_block(st, r0, m, NULL, err);
         if (rc)
             return rc;
         for (size_t i = 0; i < m && out < n; i++) {
@@ -146,6 +196,7 @@ void stream_free(StreamTrain **pst)
         return;
     h5_stream_close(&st->h5);
     free(st->before);
+    free(st->xfer);
     free(st->means);
     norm_free(&st->norm);
     free(st->bx);
@@ -242,7 +293,7 @@ static uint64_t fnv_double(uint64_t h, double v)
     return rng_fnv1a(h, le, sizeof le);
 }
 
-int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *counts, Err *err)
+int stream_load(const Config *c, const Comm *comm, Splits *s, StreamTrain **out, StreamCounts *counts, Err *err)
 {
     memset(s, 0, sizeof *s);
     memset(counts, 0, sizeof *counts);
@@ -275,7 +326,23 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
         st->fop[i] = c->filter_cond[i].op;
         st->fval[i] = c->filter_cond[i].value;
     }
-    if ((rc = h5_stream_open(c->data_path, c->data_table, names, ncol, TRAIN_CHUNK, &st->h5, err)))
+    rc = h5_stream_open(c->data_path, c->data_table, names, ncol, TRAIN_CHUNK, &st->h5, err);
+    if (comm && comm->size > 1) {
+        /* Every rank opened the file, and sees as many rows as rank 0,
+         * before the first shared read. */
+        st->comm = comm;
+        uint64_t rows0 = rc ? 0 : h5_stream_rows(st->h5);
+        if ((rc = comm_agree(comm, rc, err)) || (rc = comm_bcast(comm, &rows0, sizeof rows0, 0, err)))
+            goto done;
+        if (h5_stream_rows(st->h5) != rows0)
+            rc = err_set(err, E_DATA, "%s: %zu rows here, %llu for rank 0; every node must see the same file",
+                         c->data_path, h5_stream_rows(st->h5), (unsigned long long)rows0);
+        if ((rc = comm_agree(comm, rc, err)))
+            goto done;
+        if (!(st->xfer = malloc(2 * (size_t)comm->size * sizeof *st->xfer)))
+            comm->abort(comm, 1); /* the others would wait for this rank's part */
+    }
+    if (rc)
         goto done;
     st->rows = h5_stream_rows(st->h5);
     st->nblocks = (st->rows + TRAIN_CHUNK - 1) / TRAIN_CHUNK;
@@ -293,9 +360,10 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
     }
     s->rows_read = st->rows;
     for (size_t b = 0; b < st->nblocks; b++) {
-        size_t r0 = b * TRAIN_CHUNK, m = block_rows(st, b), nb = 0;
-        if ((rc = h5_stream_read(st->h5, r0, m, st->bx, st->by, err)))
+        size_t r0 = b * TRAIN_CHUNK, m = block_rows(st, b), nb = 0, own[2];
+        if ((rc = read_block(st, r0, m, own, err)))
             goto done;
+        counts->own_rows += own[1] - own[0];
         for (size_t i = 0; i < m; i++) {
             const double *x = st->bx + i * (size_t)nin;
             double y = st->by[i];
@@ -315,6 +383,7 @@ int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *cou
             }
             int part = row_part(st, x, y, r0 + i);
             keep[i] = part == DATA_PART_TRAIN;
+            counts->own_train += keep[i] && i >= own[0] && i < own[1];
             if (part < 0) {
                 if (part == ROW_FILTERED)
                     s->rows_filtered++;

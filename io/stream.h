@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "comm.h"
 #include "config.h"
 #include "err.h"
 #include "loader.h"
@@ -36,6 +37,8 @@ typedef struct StreamCounts {
     size_t ntrain;        /* training rows */
     size_t nval;          /* validation rows drawn (s->val holds min(nval, STREAM_VAL_CAP)) */
     size_t ntest;         /* test rows drawn (not kept) */
+    size_t own_rows;      /* file rows this rank read in the first pass (all of them alone) */
+    size_t own_train;     /* training rows among them */
 } StreamCounts;
 
 /* DATA_PART_TRAIN, _VAL or _TEST for file row `row` (the split above). */
@@ -47,10 +50,18 @@ int stream_part(uint64_t seed, double val_frac, double test_frac, uint64_t row);
  * per-column FNV-1a hashes (features, then the target; each column's
  * little-endian float64 values in file order), and s->record is marked
  * hashed, with no row lists -- and opens *out for
- * reading the training rows. Errors as loader_load (a missing value under
+ * reading the training rows. With ranks (comm, NULL: one process) every
+ * read of a block of the file, here and in chunk(), is shared: each rank
+ * reads a contiguous 1/K of the block's rows and the ranks exchange them
+ * as read (bytes), so every rank holds the same block and all that
+ * follows is the one-process arithmetic; a failed open or read on any
+ * rank fails every rank alike (comm_agree). Errors as loader_load (a missing value under
  * missing = error names the column and the row). *out is the caller's
  * (stream_free); on failure it is NULL and s is zeroed. */
-int stream_load(const Config *c, Splits *s, StreamTrain **out, StreamCounts *counts, Err *err);
+int stream_load(const Config *c, const Comm *comm, Splits *s, StreamTrain **out, StreamCounts *counts, Err *err);
+
+/* File rows this rank has read so far (first pass and training). */
+size_t stream_rows_read(const StreamTrain *st);
 
 /* The training rows as TrainData (chunk(): rows [first, first + n) of the
  * training rows in file order, filled, normalised and, with [train]

@@ -81,7 +81,8 @@ int comm_agree(const Comm *c, int rc, Err *err)
             char msg[ERR_MSG_MAX];
             memcpy(msg, buf + q * REC + sizeof code, ERR_MSG_MAX);
             msg[ERR_MSG_MAX - 1] = '\0';
-            out = err_set(err, code, "rank %zu: %.1000s", q, msg);
+            /* rank 0's failure reads as one process's would */
+            out = q ? err_set(err, code, "rank %zu: %.1000s", q, msg) : err_set(err, code, "%.1000s", msg);
             break;
         }
     }

@@ -44,7 +44,7 @@ int comm_bcast(const Comm *c, void *buf, size_t n, int root, Err *err);
 /* Agreement on an outcome: every rank brings its rc (0 or a negative
  * code) and, when failing, err's message. Returns 0 when every rc is 0;
  * else, on every rank alike, the lowest failing rank's code with err set
- * to its message ("rank R: ..." when c has several ranks). So a failure
+ * to its message ("rank R: ..." for a rank R > 0). So a failure
  * on one rank ends every rank at the same point, and rank 0 can print it
  * once. */
 int comm_agree(const Comm *c, int rc, Err *err);

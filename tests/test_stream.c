@@ -183,7 +183,7 @@ static StreamTrain *load(const Config *c, Splits *s, StreamCounts *cnt)
 {
     StreamTrain *st = NULL;
     Err e = { 0 };
-    if (stream_load(c, s, &st, cnt, &e))
+    if (stream_load(c, NULL, s, &st, cnt, &e))
         fail_msg("%s", e.msg);
     return st;
 }
@@ -252,7 +252,7 @@ static void test_stream_chunks_are_the_training_rows_and_stats_match_norm_fit(vo
     StreamTrain *st = NULL;
     StreamCounts cnt;
     Err e = { 0 };
-    if (stream_load(&c, &s, &st, &cnt, &e))
+    if (stream_load(&c, NULL, &s, &st, &cnt, &e))
         fail_msg("%s", e.msg);
     Dataset ref = { 0 }, val = { 0 };
     reference(fx, &c, DATA_PART_TRAIN, &ref);
@@ -308,7 +308,7 @@ static void test_stream_minmax_stats_match_norm_fit(void **state)
     StreamTrain *st = NULL;
     StreamCounts cnt;
     Err e = { 0 };
-    if (stream_load(&c, &s, &st, &cnt, &e))
+    if (stream_load(&c, NULL, &s, &st, &cnt, &e))
         fail_msg("%s", e.msg);
     /* half the rows are validation rows: a chunk spans two file blocks */
     assert_training_rows(fx, &c, &s, st, NORM_MINMAX, 40000);
@@ -389,7 +389,7 @@ static void test_stream_missing_mean_fills_with_the_training_rows_mean(void **st
     StreamTrain *st = NULL;
     StreamCounts cnt;
     Err e = { 0 };
-    if (stream_load(&c, &s, &st, &cnt, &e))
+    if (stream_load(&c, NULL, &s, &st, &cnt, &e))
         fail_msg("%s", e.msg);
     assert_true(s.cells_filled > 0);
     assert_training_rows(fx, &c, &s, st, NORM_ZSCORE, TRAIN_CHUNK);
@@ -408,7 +408,7 @@ static void test_stream_missing_error_names_the_column_and_row(void **state)
     StreamTrain *st = NULL;
     StreamCounts cnt;
     Err e = { 0 };
-    assert_int_equal(stream_load(&c, &s, &st, &cnt, &e), E_PARSE);
+    assert_int_equal(stream_load(&c, NULL, &s, &st, &cnt, &e), E_PARSE);
     assert_null(st);
     char want[400];
     snprintf(want, sizeof want, "%s: column \"a\": row 5: missing value (NaN); set [data] missing = drop or mean",
@@ -447,7 +447,7 @@ static void train_stream(const Config *c, int threads, double *params, size_t np
     Trainer t;
     Optim opt;
     Err e = { 0 };
-    if (stream_load(c, &s, &st, &cnt, &e) || loader_build_net(c, c->nfeat, &net, &e) ||
+    if (stream_load(c, NULL, &s, &st, &cnt, &e) || loader_build_net(c, c->nfeat, &net, &e) ||
         trainer_init(&t, &net, c->batch_size, threads, s.ntrain, &e) ||
         run_optim_init(c, net.nparams, &opt, &e))
         fail_msg("%s", e.msg);
