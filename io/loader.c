@@ -98,8 +98,8 @@ int loader_filter(const Config *c, const Table *t, Dataset *d, size_t *rowid, si
         int col = table_find(t, c->filter_cond[i].column);
         if (col < 0) {
             free(keep);
-            return err_set(err, E_STATE, "%s: [data] filter column \"%.60s\" was not read [io/loader.c:%d]", path,
-                           c->filter_cond[i].column, __LINE__);
+            return err_set(err, E_STATE, "%s: [data] filter column \"%.60s\" was not read", path,
+                           c->filter_cond[i].column);
         }
         const double *v = table_col(t, col);
         for (size_t r = 0; r < d->n; r++)
@@ -129,7 +129,7 @@ static int read_table(const Config *c, const char *const *names, int n, Table *t
     int allow = c->missing != MISSING_ERROR;
     if (h5_table_path_is_hdf5(c->data_path))
         return h5_table_read(c->data_path, c->data_table, names, n, allow, t, err);
-    const char *na[64];
+    const char *na[CSV_NA_MAX];
     for (int i = 0; i < c->nna; i++)
         na[i] = c->na_list[i];
     CsvOptions opt = { .delimiter = c->delimiter[0], .na_values = na, .n_na_values = c->nna,

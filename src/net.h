@@ -13,6 +13,9 @@
 #include "err.h"
 
 #define NET_MAX_LAYERS 16 /* weight layers: hidden layers + the output layer */
+#define NET_MAX_WIDTH 65536 /* units in one hidden layer */
+/* Rows of the block the kernels are specialised for (train.h's TRAIN_BLOCK). */
+#define NET_BLOCK 64
 
 typedef enum Activation {
     ACT_SIGMOID = 0,

@@ -21,7 +21,7 @@
 #include "schedule.h"
 
 /* Rows per block. A constant: it must never depend on the thread count. */
-#define TRAIN_BLOCK 64
+#define TRAIN_BLOCK NET_BLOCK
 
 /* Blocks a thread takes at a time and adds up itself (the first level of
  * the reduction). A constant, like TRAIN_BLOCK. */
