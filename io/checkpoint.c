@@ -1126,18 +1126,6 @@ void ckpt_release(Ckpt *c)
     c->config_text = NULL;
 }
 
-int ckpt_verify(const char *path, Err *err)
-{
-    const char *where = "";
-    hid_t f = H5I_INVALID_HID;
-    int rc = 0;
-    TRY(open_file(path, CKPT_FORMAT, CKPT_VERSION, &f, NULL, err));
-    TRY(check_sum(f, path, NULL, NULL, err));
-done:
-    CLOSE_H5(f, H5Fclose);
-    return rc;
-}
-
 int ckpt_read_config(const char *path, char **text, Err *err)
 {
     const char *where = "";
@@ -1153,25 +1141,6 @@ done:
 }
 
 /* ---- describe ------------------------------------------------------------ */
-
-int ckpt_can_describe(const char *path)
-{
-    Err e = { 0 };
-    hid_t f = H5I_INVALID_HID;
-    char *format = NULL;
-    int ok = 0;
-    struct stat st;
-    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-        return 0;
-    H5E_BEGIN_TRY {
-        if (H5Fis_hdf5(path) > 0 && open_file(path, NULL, 1 << 30, &f, &format, &e) == 0)
-            ok = !strcmp(format, CKPT_FORMAT) || !strcmp(format, MODEL_FORMAT_NAME);
-        if (f >= 0)
-            H5Fclose(f);
-    } H5E_END_TRY;
-    free(format);
-    return ok;
-}
 
 int ckpt_describe(const char *path, FILE *out, Err *err)
 {

@@ -1009,7 +1009,7 @@ int cfg_finish(Config *c, Err *err)
     if (c->lr_schedule == SCHED_COSINE && c->min_lr > c->learning_rate)
         return err_set(err, E_CONFIG, "%s: [train] min_lr = %g is above learning_rate = %g; the cosine schedule falls from learning_rate to min_lr",
                        where_key(c, "train", "min_lr", w, sizeof w), c->min_lr, c->learning_rate);
-    /* Every network has a float32 kernel (net_f32_supported); the rows must be in memory (trainer_use_f32). */
+    /* Every network has a float32 kernel (net_grad_block_f32); the rows must be in memory (trainer_use_f32). */
     if (c->precision == TRAIN_F32 && c->stream)
         return err_set(err, E_CONFIG, "%s: [train] precision = float32 needs the training rows in memory; set "
                        "[data] stream = false or precision = float64", where_key(c, "train", "precision", w, sizeof w));

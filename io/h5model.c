@@ -1033,8 +1033,3 @@ done:
         *c = t;
     return rc;
 }
-
-long h5_open_objects(void)
-{
-    return (long)H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
-}

@@ -229,14 +229,6 @@ static int is_221(const Net *net)
            net->act[0] == ACT_SIGMOID && net->act[1] == ACT_LINEAR;
 }
 
-int net_f32_supported(const Net *net)
-{
-    for (int l = 0; l < net->nlayers; l++)
-        if ((unsigned)net->act[l] > ACT_LINEAR)
-            return 0;
-    return 1;
-}
-
 double net_grad_block_f32(const Net *net, const float *params, const float *x, const float *y, int n,
                           NetWork *w, double *grad)
 {

@@ -123,9 +123,6 @@ static float *aligned_f32(size_t n)
 
 int trainer_use_f32(Trainer *t, const Net *net, const Dataset *rows, Err *err)
 {
-    if (!net_f32_supported(net))
-        return err_set(err, E_CONFIG, "[train] precision = float32 has no kernel for this network's "
-                                      "activations; set precision = float64");
     if (rows->n != t->nrows || rows->nin != net->width[0])
         return err_set(err, E_STATE, "trainer sized for %zu rows of %d, got %zu of %d", t->nrows,
                        net->width[0], rows->n, rows->nin);
