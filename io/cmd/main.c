@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "kern.h"
 
 #define HOUSENET_VERSION "0.1.0"
 
@@ -23,13 +24,17 @@ static int exit_code(int rc)
 /* Runs the command argv[1] on the arguments after it. */
 static int dispatch(int argc, char **argv, Err *err)
 {
+    int rc = kern_isa_status(err);
+    if (rc)
+        return rc;
     if (argc < 2)
         return err_set(err, E_USAGE, "no command; housenet help lists them");
     const char *name = argv[1];
     if (!strcmp(name, "--help") || !strcmp(name, "-h"))
         name = "help";
     if (!strcmp(name, "--version")) {
-        printf("housenet %s\n", HOUSENET_VERSION);
+        printf("housenet %s\nkernels %s (available: %s; HOUSENET_ISA chooses)\narithmetic %d\n", HOUSENET_VERSION,
+               kern_active->name, kern_isa_available(), NET_ARITHMETIC);
         return 0;
     }
     const Cmd *c = cmd_find(name);
@@ -39,7 +44,7 @@ static int dispatch(int argc, char **argv, Err *err)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", CMDS[i].name);
         return err_set(err, E_USAGE, "unknown command \"%.40s\"; commands are %s", argv[1], names);
     }
-    int rc = c->fn(argc - 2, argv + 2, err);
+    rc = c->fn(argc - 2, argv + 2, err);
     if (rc == E_HELP) {
         printf("usage:\n%s", c->usage);
         rc = 0;
