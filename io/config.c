@@ -58,7 +58,7 @@ static const KeyDef KEYS[] = {
       "share of rows held out for the final test (seeded split)" },
     { "data", "delimiter", T_STR, F(delimiter), ",", 0, 0, NULL, 0,
       "field separator: one character, or tab" },
-    { "data", "na_values", T_LIST, F(na_values), "", 0, 64, NULL, 0,
+    { "data", "na_values", T_LIST, F(na_values), "", 0, CSV_NA_MAX, NULL, 0,
       "comma list of cell texts that mean missing, besides an empty cell (e.g. NA, N/A, ?)" },
     { "data", "missing", T_ENUM, F(missing), "error", 0, 0, "error|drop|mean", 0,
       "missing cells: error, drop the row, or fill with the training rows' mean" },
@@ -574,7 +574,7 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
         }
         char d;
         if (field == c->delimiter) {
-            if (csv_delimiter_parse(v, &d)) {
+            if (csv_delimiter_from_text(v, &d)) {
                 snprintf(why, wcap, "expected " CSV_DELIMITER_RULE ", got \"%.20s\"", v);
                 return -1;
             }
@@ -604,7 +604,7 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
             snprintf(why, wcap, "out of memory");
             return -1;
         }
-        int rc = split_list(v, items, (int)kd->max, field == c->na_values ? 64 : 256, &n, why, wcap);
+        int rc = split_list(v, items, (int)kd->max, field == c->na_values ? CSV_NA_LEN : 256, &n, why, wcap);
         if (!rc && n < (int)kd->min) {
             snprintf(why, wcap, "expected a comma list of at least %d name(s)", (int)kd->min);
             rc = -1;
@@ -640,8 +640,9 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
             return -1;
         for (int i = 0; i < n; i++) {
             long long x;
-            if (parse_long(items[i], &x) || x < 1 || x > 65536) {
-                snprintf(why, wcap, "layer width \"%.20s\" is not a whole number from 1 to 65536", items[i]);
+            if (parse_long(items[i], &x) || x < 1 || x > NET_MAX_WIDTH) {
+                snprintf(why, wcap, "layer width \"%.20s\" is not a whole number from 1 to %d", items[i],
+                         NET_MAX_WIDTH);
                 return -1;
             }
             c->hidden_widths[i] = (int)x;
@@ -742,6 +743,10 @@ void cfg_defaults(Config *c)
         set_key(c, k, KEYS[k].def, "", why, sizeof why);
 }
 
+/* The longest config file read: a bound on time and memory for a path that
+ * names something endless (docs/hardening.md). */
+#define CFG_FILE_MAX (1 << 20)
+
 typedef struct LoadCtx {
     Config *c;
     FILE *f;             /* the file, or NULL to read text */
@@ -753,6 +758,7 @@ typedef struct LoadCtx {
     char base_dir[CFG_PATH_MAX];
     Err *err;
     int failed;
+    size_t bytes;        /* read so far from f */
 } LoadCtx;
 
 /* One line (as fgets would) from the file or the text. A line that does
@@ -766,13 +772,34 @@ static char *reader(char *str, int num, void *stream)
     if (ctx->failed)
         return NULL;
     if (ctx->f) {
-        r = fgets(str, num, ctx->f);
-        size_t len = r ? strlen(r) : 0;
+        /* fgets, but a NUL byte, a read error (a directory) and a file
+         * without end (/dev/zero, a stream of newlines) are errors */
+        size_t len = 0;
+        int ch = 0;
+        while (len + 1 < (size_t)num && (ch = getc(ctx->f)) != EOF && ch != '\0') {
+            str[len++] = (char)ch;
+            if (ch == '\n')
+                break;
+        }
+        str[len] = '\0';
+        ctx->bytes += len;
+        if (ch == '\0' || ferror(ctx->f) || ctx->bytes > CFG_FILE_MAX) {
+            int e = errno;
+            if (ch == '\0')
+                err_set(ctx->err, E_CONFIG, "%s:%d:%zu: a NUL byte; a config is a text file", ctx->path,
+                        ctx->line + 1, len + 1);
+            else if (ctx->bytes > CFG_FILE_MAX)
+                err_set(ctx->err, E_CONFIG, "%s:%d: the config is longer than %d bytes (the limit); is it a "
+                        "config file?", ctx->path, ctx->line + 1, CFG_FILE_MAX);
+            else
+                err_set(ctx->err, E_IO, "%s: cannot read config: %s", ctx->path, strerror(e));
+            ctx->failed = 1;
+            return NULL;
+        }
+        r = len ? str : NULL;
         if (r && len == (size_t)num - 1 && r[len - 1] != '\n') {
-            int ch = fgetc(ctx->f);
+            ch = getc(ctx->f);
             more = ch != EOF;
-            if (more)
-                ungetc(ch, ctx->f);
         }
     } else if (*ctx->text && num > 1) {
         size_t len = strcspn(ctx->text, "\n");
@@ -1008,7 +1035,7 @@ int cfg_finish(Config *c, Err *err)
     if (c->lr_schedule == SCHED_COSINE && c->min_lr > c->learning_rate)
         return err_set(err, E_CONFIG, "%s: [train] min_lr = %g is above learning_rate = %g; the cosine schedule falls from learning_rate to min_lr",
                        where_key(c, "train", "min_lr", w, sizeof w), c->min_lr, c->learning_rate);
-    /* Every network has a float32 kernel (net_f32_supported); the rows must be in memory (trainer_use_f32). */
+    /* Every network has a float32 kernel (net_grad_block_f32); the rows must be in memory (trainer_use_f32). */
     if (c->precision == TRAIN_F32 && c->stream)
         return err_set(err, E_CONFIG, "%s: [train] precision = float32 needs the training rows in memory; set "
                        "[data] stream = false or precision = float64", where_key(c, "train", "precision", w, sizeof w));

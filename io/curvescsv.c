@@ -61,27 +61,14 @@ int curves_csv_export(const char *path, CurvesCsvTable what, const char *out_pat
         return rc;
     if (!out_path) {
         write_csv(out, &c, what);
-        fflush(out);
-        if (ferror(out))
-            rc = err_set(err, E_IO, "cannot write the CSV to standard output");
+        errno = 0;
+        if (fflush(out) != 0 || ferror(out))
+            rc = err_set(err, E_IO, "cannot write the CSV to standard output: %s", strerror(errno ? errno : EIO));
     } else {
-        char tmp[PATH_MAX];
-        FILE *f = NULL;
-        if (!(rc = atomic_tmp_name(out_path, tmp, sizeof tmp, err))) {
-            if (!(f = fopen(tmp, "w"))) {
-                int e = errno;
-                rc = err_set(err, E_IO, "%s: cannot create %s: %s", out_path, tmp, strerror(e));
-            }
-        }
-        if (f) {
-            write_csv(f, &c, what);
-            int bad = ferror(f);
-            if (fclose(f) != 0 || bad) {
-                rc = err_set(err, E_IO, "%s: cannot write %s", out_path, tmp);
-                atomic_abort(tmp);
-            } else {
-                rc = atomic_commit(tmp, out_path, err);
-            }
+        AtomicOut o;
+        if (!(rc = atomic_out_open(&o, out_path, OUT_CSV, path, err))) {
+            write_csv(o.f, &c, what);
+            rc = atomic_out_commit(&o, err);
         }
     }
     curves_free(&c);

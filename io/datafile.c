@@ -157,6 +157,13 @@ int datafile_convert(const char *in, const char *out, const char *table, const C
     if (h5_table_path_is_hdf5(in))
         return err_set(err, E_USAGE, "%.256s: convert reads a CSV file; this one is HDF5", in);
 
+    /* The output is checked before the input is read: refusing it then
+     * costs nothing. */
+    AtomicOut probe;
+    if ((rc = h5_table_out_open(&probe, out, in, err)))
+        return rc;
+    atomic_out_abort(&probe);
+
     /* Pass 1: which columns are numbers, judged on the whole file. */
     if ((rc = csv_inspect(in, &o, &rep->cols, &rep->ncols, &nrows, err)))
         goto done;
@@ -178,12 +185,13 @@ int datafile_convert(const char *in, const char *out, const char *table, const C
         (rc = h5_table_writer_open(out, table ? table : "table", names, rep->written, in, &w, err)))
         goto done;
     rep->compressed = h5_table_writer_compressed(w);
-    if (!(buf = malloc((size_t)H5TABLE_CHUNK_ROWS * (size_t)rep->written * sizeof *buf))) {
+    size_t batch = h5_table_chunk_rows(rep->written);
+    if (!(buf = malloc(batch * (size_t)rep->written * sizeof *buf))) {
         rc = err_set(err, E_NOMEM, "%.256s: out of memory for a batch of rows", in);
         goto done;
     }
-    while ((rc = csv_stream_next(s, H5TABLE_CHUNK_ROWS, buf, &got, err)) == 0 && got > 0) {
-        if ((rc = h5_table_writer_append(w, buf, H5TABLE_CHUNK_ROWS, got, err)))
+    while ((rc = csv_stream_next(s, batch, buf, &got, err)) == 0 && got > 0) {
+        if ((rc = h5_table_writer_append(w, buf, batch, got, err)))
             goto done;
         rep->rows += got;
     }

@@ -41,7 +41,7 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-#define NOMEM() FAIL(E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", path, __LINE__)
+#define NOMEM() FAIL(E_NOMEM, "%.256s: out of memory", path)
 
 /* Closes an id on a path that is already failing or cannot fail usefully
  * (a read-only file); HDF5 has nothing to flush there. */
@@ -206,7 +206,7 @@ static int tab_add(Tab *t, const char *name, hid_t dset, hsize_t index, Err *err
         int ncap = t->cap ? 2 * t->cap : 16;
         Col *p = realloc(t->cols, (size_t)ncap * sizeof *p);
         if (!p)
-            return err_set(err, E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", t->path, __LINE__);
+            return err_set(err, E_NOMEM, "%.256s: out of memory", t->path);
         t->cols = p;
         t->cap = ncap;
     }
@@ -214,7 +214,7 @@ static int tab_add(Tab *t, const char *name, hid_t dset, hsize_t index, Err *err
     memset(c, 0, sizeof *c);
     c->dset = H5I_INVALID_HID;
     if (!(c->name = strdup(name)))
-        return err_set(err, E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", t->path, __LINE__);
+        return err_set(err, E_NOMEM, "%.256s: out of memory", t->path);
     c->dset = dset;
     c->index = index;
     t->ncols++;
@@ -521,7 +521,7 @@ static int tab_find(const Tab *t, const char *want, int *out, Err *err)
     size_t nc = t->ncols > 0 ? (size_t)t->ncols : 1;
     const char **names = malloc(nc * sizeof *names);
     if (!names)
-        return err_set(err, E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", t->path, __LINE__);
+        return err_set(err, E_NOMEM, "%.256s: out of memory", t->path);
     for (int j = 0; j < t->ncols; j++)
         names[j] = t->cols[j].name;
     char list[COLNAME_LIST_MAX + 64], hint[COLNAME_SHOW + 32] = "";
@@ -901,11 +901,11 @@ int h5_stream_read(H5Stream *s, size_t first_row, size_t nrows, double *x, doubl
     size_t total = (size_t)s->t.nrows, first = 0;
     int nfeat = s->n - 1, rc = 0;
     if (nrows > s->max_rows)
-        return err_set(err, E_STATE, "%.256s: %s: a read of %zu rows; the stream was opened for at most %zu "
-                       "[io/h5table.c:%d]", path, s->t.obj, nrows, s->max_rows, __LINE__);
+        return err_set(err, E_STATE, "%.256s: %s: a read of %zu rows; the stream was opened for at most %zu", path,
+                       s->t.obj, nrows, s->max_rows);
     if (first_row > total || nrows > total - first_row)
-        return err_set(err, E_STATE, "%.256s: %s: rows %zu..%zu are beyond the table's %zu rows [io/h5table.c:%d]",
-                       path, s->t.obj, first_row, first_row + nrows, total, __LINE__);
+        return err_set(err, E_STATE, "%.256s: %s: rows %zu..%zu are beyond the table's %zu rows",
+                       path, s->t.obj, first_row, first_row + nrows, total);
     /* Each feature into a contiguous column, then spread into x: an HDF5
      * read into a strided memory selection is several times slower. */
     for (int f = 0; f < nfeat; f++) {
@@ -924,7 +924,7 @@ done:
 
 struct H5TableWriter {
     char *path;         /* owned: the file to produce */
-    char *tmp;          /* owned: path.tmp-<pid>, where it is written */
+    AtomicOut out;      /* the file written (links followed) and its temporary file */
     hid_t file;
     hid_t *dsets;       /* owned, (n) */
     int n;
@@ -949,13 +949,33 @@ void h5_table_writer_free(H5TableWriter **wp)
         return;
     H5TableWriter *w = *wp;
     writer_close_ids(w);
-    if (!w->committed && w->tmp)
-        atomic_abort(w->tmp);
+    if (!w->committed)
+        atomic_out_abort(&w->out);
     free(w->dsets);
     free(w->path);
-    free(w->tmp);
     free(w);
     *wp = NULL;
+}
+
+size_t h5_table_chunk_rows(int ncols)
+{
+    size_t rows = H5TABLE_BATCH_BYTES / sizeof(double) / (size_t)(ncols > 0 ? ncols : 1);
+    return rows < 1 ? 1 : rows > H5TABLE_CHUNK_ROWS ? H5TABLE_CHUNK_ROWS : rows;
+}
+
+int h5_table_out_open(AtomicOut *o, const char *path, const char *source, Err *err)
+{
+    char format[64] = "";
+    int rc = atomic_out_open(o, path, OUT_HDF5, source, err);
+    if (rc || !o->is_h5)
+        return rc;
+    if (h5_file_format(o->path, format, sizeof format, err) == 0 && format[0] &&
+        strcmp(format, H5TABLE_FORMAT) != 0) {
+        atomic_out_abort(o);
+        return err_set(err, E_USAGE, "%.256s: is a %.40s file, not a table; convert does not replace it: "
+                       "name another output file", path, format);
+    }
+    return 0; /* a table, another program's HDF5 file or an unreadable one: replaced */
 }
 
 /* A string (scalar) or int32 (scalar) attribute on obj. */
@@ -1021,29 +1041,18 @@ int h5_table_writer_open(const char *path, const char *table, const char *const 
     if (!(w = calloc(1, sizeof *w)))
         NOMEM();
     w->file = H5I_INVALID_HID;
-    size_t tcap = strlen(path) + 32;
     w->path = strdup(path);
-    w->tmp = malloc(tcap);
     w->dsets = malloc((size_t)n * sizeof *w->dsets);
-    if (!w->path || !w->tmp || !w->dsets)
+    if (!w->path || !w->dsets)
         NOMEM();
     for (int c = 0; c < n; c++)
         w->dsets[c] = H5I_INVALID_HID;
     w->n = n;
-    TRY(atomic_tmp_name(path, w->tmp, tcap, err));
-
-    /* Create it ourselves first: a missing directory or no permission is
-     * then a plain errno message rather than HDF5's. */
-    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        free(w->tmp);
-        w->tmp = NULL; /* nothing to remove */
-        FAIL(E_IO, "%.256s: cannot create %.256s.tmp-%ld: %s", path, path, (long)getpid(), strerror(e));
-    }
-    close(fd);
+    /* The temporary file is created before HDF5 sees it: a missing
+     * directory or no permission is then a plain errno message. */
+    TRY(h5_table_out_open(&w->out, path, source, err));
     CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    CHECK_H5(w->file = H5Fcreate(w->out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     TRY(write_attr(w->file, "format", H5TABLE_FORMAT, 0, path, err));
     TRY(write_attr(w->file, "version", NULL, H5TABLE_VERSION, path, err));
     snprintf(obj, sizeof obj, "/%s", table);
@@ -1054,7 +1063,7 @@ int h5_table_writer_open(const char *path, const char *table, const char *const 
     CHECK_H5(gcpl = H5Pcreate(H5P_GROUP_CREATE));
     CHECK_H5(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED));
     CHECK_H5(g = H5Gcreate2(w->file, obj, H5P_DEFAULT, gcpl, H5P_DEFAULT));
-    const hsize_t zero[1] = {0}, unlimited[1] = {H5S_UNLIMITED}, chunk[1] = {H5TABLE_CHUNK_ROWS};
+    const hsize_t zero[1] = {0}, unlimited[1] = {H5S_UNLIMITED}, chunk[1] = {h5_table_chunk_rows(n)};
     CHECK_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
     CHECK_H5(H5Pset_chunk(dcpl, 1, chunk));
     w->compressed = filter_can_encode(H5Z_FILTER_SHUFFLE) && filter_can_encode(H5Z_FILTER_DEFLATE);
@@ -1113,12 +1122,12 @@ int h5_table_writer_commit(H5TableWriter *w, Err *err)
     CLOSE_H5(w->file, H5Fclose); /* flushes: a full disk shows here */
     if (rc)
         goto done;
-    TRY(atomic_commit(w->tmp, w->path, err));
+    TRY(atomic_out_commit(&w->out, err));
     w->committed = 1;
 done:
     if (rc) {
         writer_close_ids(w);
-        atomic_abort(w->tmp);
+        atomic_out_abort(&w->out);
     }
     return rc;
 }

@@ -27,6 +27,7 @@ typedef struct Pred {
     const Model *m;
     Infer inf;
     FILE *out;
+    const char *out_path;    /* where out writes, for messages */
     char delim;
     int ncols;               /* cells per record (the header's count) */
     int *col;                /* owned, (nfeat): input column of each feature */
@@ -90,12 +91,12 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
         int c = p->col[f];
         double v;
         int rc = csv_parse_number(cells[c], lens[c], &v);
-        if (rc == -3)
-            return err_set(err, E_NOMEM, "%.256s:%zu:%d: out of memory for a cell of %zu bytes [io/predict.c:%d]",
-                           p->path, line, c + 1, lens[c], __LINE__);
+        if (rc == CSV_NUM_NOMEM)
+            return err_set(err, E_NOMEM, "%.256s:%zu:%d: out of memory for a cell of %zu bytes",
+                           p->path, line, c + 1, lens[c]);
         if (rc)
             return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %s \"%.32s\"", p->path, line, c + 1,
-                           m->feat_names[f], rc == -2 ? "number out of range:" : "expected a number, got",
+                           m->feat_names[f], rc == CSV_NUM_RANGE ? "number out of range:" : "expected a number, got",
                            cells[c]);
         double z = (v - nm->x_shift[f]) / nm->x_scale[f];
         int far = nm->kind == NORM_ZSCORE ? fabs(z) > FAR_SD : nm->kind == NORM_MINMAX ? z < -1.0 || z > 2.0 : 0;
@@ -111,7 +112,11 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
     }
     fprintf(p->out, "%.10g\n", norm_target_back(nm, h));
     p->rows++;
-    return ferror(p->out) ? err_set(err, E_IO, "cannot write the predictions") : 0;
+    if (ferror(p->out)) {
+        int e = errno;
+        return err_set(err, E_IO, "%s: cannot write the predictions: %s", p->out_path, strerror(e ? e : EIO));
+    }
+    return 0;
 }
 
 /* One warning line per column with inputs far outside the training data. */
@@ -140,8 +145,9 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
 {
     Model m = { 0 };
     Config c;
-    Pred p = { .path = in_path, .m = &m, .out = out, .delim = delim };
-    char tmp[PATH_MAX] = "";
+    Pred p = { .path = in_path, .m = &m, .out = out, .out_path = "standard output", .delim = delim };
+    AtomicOut o;
+    memset(&o, 0, sizeof o);
     int rc = loader_open_model(model_path, &m, &c, err);
     if (rc)
         goto done;
@@ -158,27 +164,17 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
     if ((rc = infer_init(&p.inf, &m.net, err)))
         goto done;
     if (out_path) {
-        if ((rc = atomic_tmp_name(out_path, tmp, sizeof tmp, err)))
+        if ((rc = atomic_out_open(&o, out_path, OUT_CSV, in_path, err)))
             goto done;
-        if (!(p.out = fopen(tmp, "w"))) {
-            int e = errno;
-            rc = err_set(err, E_IO, "%s: cannot create %s: %s", out_path, tmp, strerror(e));
-            tmp[0] = '\0';
-            goto done;
-        }
+        p.out = o.f;
+        p.out_path = o.path;
     }
     rc = csv_rows_read(in_path, p.delim, on_row, &p, err);
     if (out_path) {
-        int bad = ferror(p.out);
-        if (fclose(p.out) != 0 || bad) {
-            if (!rc)
-                rc = err_set(err, E_IO, "%s: cannot write %s", out_path, tmp);
-        }
         p.out = NULL;
         if (!rc)
-            rc = atomic_commit(tmp, out_path, err);
-        else
-            atomic_abort(tmp);
+            rc = atomic_out_commit(&o, err);
+        atomic_out_abort(&o);
     } else {
         fflush(out);
     }

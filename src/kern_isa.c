@@ -188,7 +188,7 @@ static double grad_block_f32(const struct Net *net, const float *params, const f
     /* A whole block (the trainer's, TRAIN_BLOCK rows) gets a copy of the
      * kernel with n constant: no tail code. */
     if (net_is_221(net))
-        return n == 64 ? grad221f(params, x, y, 64, grad) : grad221f(params, x, y, n, grad);
+        return n == NET_BLOCK ? grad221f(params, x, y, NET_BLOCK, grad) : grad221f(params, x, y, n, grad);
     memset(w->gradf, 0, net->nparams * sizeof(float));
     forward_blockf(net, params, x, n, w);
     double loss = backward_blockf(net, params, x, y, n, w, w->gradf);
@@ -201,7 +201,7 @@ static double grad_block(const struct Net *net, const double *params, const doub
                          struct NetWork *w, double *grad)
 {
     if (net_is_221(net)) /* n constant for a whole block: see net_grad_block_f32 */
-        return n == 64 ? grad221(params, x, y, 64, grad) : grad221(params, x, y, n, grad);
+        return n == NET_BLOCK ? grad221(params, x, y, NET_BLOCK, grad) : grad221(params, x, y, n, grad);
     forward_block(net, params, x, n, w);
     return backward_block(net, params, x, y, n, w, grad);
 }

@@ -45,9 +45,9 @@ int net_init(Net *net, int ninputs, const int *hidden, int nhidden, int noutputs
     net->nlayers = nhidden + 1;
     net->width[0] = ninputs;
     for (int l = 0; l < nhidden; l++) {
-        if (hidden[l] < 1 || hidden[l] > 1 << 20)
+        if (hidden[l] < 1 || hidden[l] > NET_MAX_WIDTH)
             return err_set(err, E_CONFIG, "hidden layer %d has width %d; widths run from 1 to %d",
-                           l + 1, hidden[l], 1 << 20);
+                           l + 1, hidden[l], NET_MAX_WIDTH);
         net->width[l + 1] = hidden[l];
         net->act[l] = hidden_act;
     }
@@ -149,14 +149,6 @@ int net_is_221(const Net *net)
 {
     return net->nlayers == 2 && net->width[0] == 2 && net->width[1] == 2 && net->width[2] == 1 &&
            net->act[0] == ACT_SIGMOID && net->act[1] == ACT_LINEAR;
-}
-
-int net_f32_supported(const Net *net)
-{
-    for (int l = 0; l < net->nlayers; l++)
-        if ((unsigned)net->act[l] > ACT_LINEAR)
-            return 0;
-    return 1;
 }
 
 const char *net_block_kernel(const Net *net)

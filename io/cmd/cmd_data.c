@@ -9,7 +9,6 @@
 #include "h5table.h"
 #include "opt.h"
 
-#define NA_MAX 64
 
 enum { O_TABLE, O_DELIMITER, O_NA_VALUES, O_QUIET };
 
@@ -17,7 +16,7 @@ typedef struct DataArgs {
     const char *table;
     char delimiter;
     char na_buf[4096];         /* --na-values, split in place */
-    const char *na[NA_MAX];
+    const char *na[CSV_NA_MAX];
     int nna;
     int quiet;
 } DataArgs;
@@ -39,8 +38,8 @@ static int na_values(DataArgs *a, const char *v, Err *err)
             p[n - 1] = '\0';
         if (!*p)
             continue;
-        if (a->nna == NA_MAX)
-            return err_set(err, E_USAGE, "--na-values: more than %d tokens", NA_MAX);
+        if (a->nna == CSV_NA_MAX)
+            return err_set(err, E_USAGE, "--na-values: more than %d tokens", CSV_NA_MAX);
         a->na[a->nna++] = p;
     }
     return 0;
@@ -51,7 +50,7 @@ static int on_data_opt(void *ctx, int id, const char *name, const char *v, Err *
     DataArgs *a = ctx;
     switch (id) {
     case O_TABLE: a->table = v; break;
-    case O_DELIMITER: return csv_parse_delimiter(v, name, &a->delimiter, err);
+    case O_DELIMITER: return csv_delimiter_option(v, name, &a->delimiter, err);
     case O_NA_VALUES: return na_values(a, v, err);
     case O_QUIET: a->quiet = 1; break;
     }
@@ -118,7 +117,7 @@ int cmd_convert(int argc, char **argv, Err *err)
                         rep.cols[c].name, rep.cols[c].text_line, rep.cols[c].text_example);
     if (rc == 0)
         printf("converted %zu rows x %d columns of %s into %s (table /%s, float64, chunks of %d rows, %s)\n",
-               rep.rows, rep.written, pos[0], pos[1], a.table ? a.table : "table", H5TABLE_CHUNK_ROWS,
+               rep.rows, rep.written, pos[0], pos[1], a.table ? a.table : "table", (int)h5_table_chunk_rows(rep.written),
                rep.compressed ? "shuffle + deflate" : "uncompressed: this HDF5 has no deflate encoder");
     datafile_report_free(&rep);
     return rc;

@@ -3,11 +3,13 @@
  * stderr) and maps it to the exit status: 0 success, 1 a run failed (bad
  * data, I/O, divergence), 2 bad usage or config, 130/143 a run stopped by
  * SIGINT/SIGTERM. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "commload.h"
 #include "kern.h"
 
 #define HOUSENET_VERSION "0.1.0"
@@ -21,8 +23,9 @@ static int exit_code(int rc)
     return rc == E_CONFIG || rc == E_USAGE ? 2 : 1;
 }
 
-/* Runs the command argv[1] on the arguments after it. */
-static int dispatch(int argc, char **argv, Err *err)
+/* Runs the command argv[1] on the arguments after it; a command with
+ * `ranks` under mpirun joins the job in *comm first. */
+static int dispatch(int argc, char **argv, Comm *comm, Err *err)
 {
     int rc = kern_isa_status(err);
     if (rc)
@@ -44,6 +47,9 @@ static int dispatch(int argc, char **argv, Err *err)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", CMDS[i].name);
         return err_set(err, E_USAGE, "unknown command \"%.40s\"; commands are %s", argv[1], names);
     }
+    if (c->ranks && (rc = commload_open(comm, err)))
+        return rc;
+    cmd_set_comm(comm);
     rc = c->fn(argc - 2, argv + 2, err);
     if (rc == E_HELP) {
         printf("usage:\n%s", c->usage);
@@ -52,12 +58,41 @@ static int dispatch(int argc, char **argv, Err *err)
     return rc;
 }
 
+/* Results went to stdout through its buffer: a write error (a full disk,
+ * /dev/full) shows only when it is flushed and closed, here, once for
+ * every command. An earlier error keeps its own message. */
+static int close_stdout(int rc, Err *err)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad && rc == 0)
+        rc = err_set(err, E_IO, "cannot write the results to standard output: %s", strerror(e ? e : EIO));
+    return rc;
+}
+
+/* In a job of several ranks an error that every rank reached together is
+ * printed by rank 0 alone; one that only this rank has (err.local: rank
+ * 0 could not write a file) is printed with the rank and ends the whole
+ * job (the others may be waiting for this one in a collective). */
 int main(int argc, char **argv)
 {
     Err err = { 0 };
-    int rc = dispatch(argc, argv, &err);
-    fflush(stdout);
-    if (rc)
+    Comm comm = *comm_self();
+    int rc = dispatch(argc, argv, &comm, &err);
+    if (rc && comm.size > 1 && err.local) {
+        fflush(stdout);
+        fprintf(stderr, "housenet: rank %d: %s\n", comm.rank, err.msg);
+        fflush(stderr);
+        comm.abort(&comm, exit_code(rc));
+    }
+    rc = close_stdout(rc, &err);
+    if (rc && comm.rank == 0)
         fprintf(stderr, "housenet: %s\n", err.msg);
+    commload_close(&comm);
     return exit_code(rc);
 }

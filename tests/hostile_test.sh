@@ -1,0 +1,179 @@
+#!/bin/sh
+# Hostile inputs and environments (docs/hardening.md): each gets one clean
+# error line and the right exit status, bounded time and memory, and
+# nothing outside what was asked for is touched. Devices are only ever
+# written through shell redirection; "replace a device" cases use a FIFO.
+# usage: hostile_test.sh HOUSENET SOURCE_DIR
+set -u
+BIN=$1
+SRC=$2
+PY=/usr/bin/python3
+WORK=$(mktemp -d /tmp/housenet-hostile-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+# expect STATUS WHAT PATTERN CMD...: CMD exits STATUS with one stderr line matching PATTERN.
+expect() {
+  want=$1 what=$2 pat=$3
+  shift 3
+  "$@" >out.txt 2>err.txt
+  got=$?
+  if [ "$got" -eq "$want" ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q -- "$pat" err.txt; then
+    ok "$what"
+  else
+    bad "$what: exit $got (want $want), stderr: $(head -c 300 err.txt)"
+  fi
+}
+# Runs CMD... with limits on CPU seconds ($1) and address space (MiB, $2).
+bounded() {
+  cpu=$1 mem=$2
+  shift 2
+  (ulimit -t "$cpu" && ulimit -v $((mem * 1024)) && exec "$@")
+}
+
+"$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=run --quiet >/dev/null 2>&1 ||
+  { echo "FAIL - setup: train"; exit 1; }
+head -50 "$SRC/datasets/ames_housing.csv" >in.csv
+ncurves=$("$BIN" curves export run/curves.h5 --csv | wc -l)
+
+# ---- 1. output paths (-o, convert's OUT) -----------------------------------
+cp run/model.h5 model.before
+expect 2 "predict -o onto model.h5 is refused" "is an HDF5 file" \
+  "$BIN" predict --model run/model.h5 in.csv -o run/model.h5
+if cmp -s run/model.h5 model.before && [ -z "$(ls run | grep tmp)" ]; then ok "model.h5 untouched"
+else bad "model.h5 changed by predict -o"; fi
+expect 2 "curves export -o onto best.h5 is refused" "is an HDF5 file" \
+  "$BIN" curves export run/curves.h5 --csv -o run/best.h5
+expect 2 "curves export -o its own input is refused" "is the input" \
+  "$BIN" curves export run/curves.h5 --csv -o run/curves.h5
+expect 2 "convert onto model.h5 is refused" "is a housenet-model file" \
+  "$BIN" convert in.csv run/model.h5
+if cmp -s run/model.h5 model.before; then ok "model.h5 untouched by convert"; else bad "convert replaced model.h5"; fi
+expect 2 "predict -o INPUT is refused" "is the input" "$BIN" predict --model run/model.h5 in.csv -o in.csv
+expect 2 "convert onto a directory is refused" "is a directory" "$BIN" convert in.csv run
+# A symlink is followed: its target gets the output atomically, the link stays.
+: >target.csv
+ln -s target.csv link.csv
+if "$BIN" predict --model run/model.h5 in.csv -o link.csv 2>err.txt && [ -L link.csv ] &&
+   [ "$(wc -l <target.csv)" -eq 50 ]; then ok "predict -o a symlink writes its target"
+else bad "predict -o symlink: link $(ls -l link.csv) target $(wc -l <target.csv) $(cat err.txt)"; fi
+ln -s sub/made.csv dangling.csv
+mkdir sub
+if "$BIN" curves export run/curves.h5 --csv -o dangling.csv 2>err.txt && [ -L dangling.csv ] &&
+   [ -s sub/made.csv ]; then ok "a dangling symlink creates its target"
+else bad "dangling symlink: $(cat err.txt)"; fi
+ln -s t.h5 tlink.h5
+if "$BIN" convert in.csv tlink.h5 >/dev/null 2>err.txt && [ -L tlink.h5 ] && [ -f t.h5 ] &&
+   "$BIN" convert in.csv tlink.h5 >/dev/null 2>>err.txt; then ok "convert through a symlink, twice"
+else bad "convert symlink: $(cat err.txt)"; fi
+chmod 600 target.csv
+"$BIN" predict --model run/model.h5 in.csv -o target.csv 2>/dev/null
+if [ "$(stat -c %a target.csv)" = 600 ]; then ok "a replaced file keeps its mode"
+else bad "mode became $(stat -c %a target.csv)"; fi
+# A FIFO is streamed to, not replaced.
+mkfifo fifo
+cat fifo >fifo.out &
+reader=$!
+if "$BIN" predict --model run/model.h5 in.csv -o fifo 2>err.txt && wait $reader && [ -p fifo ] &&
+   [ "$(wc -l <fifo.out)" -eq 50 ]; then ok "predict -o FIFO streams into it"
+else bad "predict -o FIFO: $(cat err.txt)"; fi
+cat fifo >fifo.out &
+reader=$!
+if "$BIN" curves export run/curves.h5 --csv -o fifo 2>err.txt && wait $reader && [ -p fifo ] &&
+   [ "$(wc -l <fifo.out)" -eq "$ncurves" ]; then ok "curves export -o FIFO streams into it"
+else bad "curves -o FIFO: $(cat err.txt)"; fi
+expect 2 "convert onto a FIFO is refused" "needs a regular file" "$BIN" convert in.csv fifo
+[ -p fifo ] && ok "the FIFO is still a FIFO" || bad "the FIFO was replaced"
+# Standard output: "-" and /dev/stdout stream (a pipe here).
+n=$("$BIN" predict --model run/model.h5 in.csv -o - | wc -l)
+[ "$n" -eq 50 ] && ok "predict -o - writes standard output" || bad "predict -o -: $n lines"
+n=$("$BIN" curves export run/curves.h5 --csv -o /dev/stdout | wc -l)
+[ "$n" -eq "$ncurves" ] && ok "curves -o /dev/stdout writes standard output" || bad "curves -o /dev/stdout: $n lines"
+# A character device: /dev/null is opened and written, never replaced.
+expect 1 "curves -o /dev/full: a write error, named" "/dev/full: cannot write: No space left" \
+  "$BIN" curves export run/curves.h5 --csv -o /dev/full
+[ -c /dev/full ] && ok "/dev/full is still a device" || bad "/dev/full is no longer a device"
+"$BIN" predict --model run/model.h5 in.csv -o /dev/null 2>err.txt && [ -c /dev/null ] &&
+  ok "predict -o /dev/null" || bad "predict -o /dev/null: $(cat err.txt)"
+if [ -z "$(find . -name '*.tmp-*')" ]; then ok "no temporary file left"; else bad "left: $(find . -name '*.tmp-*')"; fi
+
+# ---- 2. one run per run dir ------------------------------------------------------
+"$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1000000 --set run.dir=locked --quiet >/dev/null 2>&1 &
+holder=$!
+i=0
+while [ ! -s locked/.lock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.2
+start=$(date +%s)
+expect 2 "a second train into a locked run dir is refused naming the holder" "in use by another housenet run (pid $holder)" \
+  "$BIN" train "$SRC/configs/ames.ini" --set run.dir=locked --force --quiet
+expect 2 "a resume of a locked run dir is refused naming the holder" "in use by another housenet run (pid $holder)" \
+  "$BIN" train "$SRC/configs/ames.ini" --set run.dir=locked --resume --quiet
+[ $(($(date +%s) - start)) -le 5 ] && ok "the refusals are immediate" || bad "the refusals waited"
+kill -TERM $holder
+wait $holder
+[ $? -eq 143 ] && ok "the holder stops on SIGTERM" || bad "the holder did not stop with 143"
+"$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=locked --resume --quiet --force >/dev/null 2>err.txt &&
+  ok "the lock is free once the holder ended" || bad "resume after the holder: $(cat err.txt)"
+
+# ---- 5. bounded reads -----------------------------------------------------------
+# Each within 20 CPU seconds and 1 GiB of address space, with one line naming file:line.
+C="$SRC/configs/ames.ini"
+for cmd in "train $C --set data.path=/dev/zero --set run.dir=zero" "explain $C --set data.path=/dev/zero" \
+           "inspect /dev/zero" "convert /dev/zero zero.h5" "predict --model run/model.h5 /dev/zero" \
+           "evaluate --model run/model.h5 /dev/zero"; do
+  # shellcheck disable=SC2086
+  expect 1 "/dev/zero as data: ${cmd%% *}" "/dev/zero:1: a record longer than 1048576 bytes" bounded 20 1024 "$BIN" $cmd
+done
+[ ! -e zero ] && [ ! -e zero.h5 ] && ok "nothing written for /dev/zero" || bad "/dev/zero left files"
+expect 2 "/dev/zero as the config" "/dev/zero:1:1: a NUL byte" bounded 20 1024 "$BIN" train /dev/zero
+expect 2 "an endless stream of newlines as the config" "the config is longer than 1048576 bytes" \
+  bounded 20 1024 sh -c "yes '' | \"\$0\" train /dev/stdin" "$BIN"
+expect 1 "a directory as the config" "cannot read config: Is a directory" "$BIN" train run
+printf '[data]\npath = x\000.csv\n' >nul.ini
+expect 2 "a NUL byte in a config line" "nul.ini:2:9: a NUL byte" "$BIN" train nul.ini
+expect 1 "a stream without line ends as data" "^housenet: -:1: more than 4096 fields in one record" \
+  bounded 20 1024 sh -c "yes 1, | tr -d '\\n' | \"\$0\" predict --model run/model.h5 -" "$BIN"
+expect 1 "an unclosed quote running to the end of a stream" ":2: a record longer than 1048576 bytes" \
+  bounded 20 1024 sh -c "{ echo a,b; printf '\"'; yes x; } | \"\$0\" inspect /dev/stdin" "$BIN"
+$PY -c "
+import sys
+n = 1000000
+sys.stdout.write(','.join('c%d' % i for i in range(n)) + '\n' + ','.join('1' for i in range(n)) + '\n')" >wide.csv
+for cmd in "convert wide.csv wide.h5" "inspect wide.csv" "predict --model run/model.h5 wide.csv"; do
+  # shellcheck disable=SC2086
+  expect 1 "a 1e6-column CSV: ${cmd%% *}" "wide.csv:1: more than 4096 fields in one record" bounded 20 1024 "$BIN" $cmd
+done
+$PY -c "
+import sys
+n = 4096
+sys.stdout.write(','.join('c%d' % i for i in range(n)) + '\n' + (','.join('1' for i in range(n)) + '\n') * 2)" >w4096.csv
+expect 0 "a 4096-column CSV converts" "" bounded 60 1024 sh -c "\"\$0\" convert w4096.csv w4096.h5 >/dev/null && echo done >&2" "$BIN"
+
+# ---- 7. write errors on standard output ---------------------------------------
+# /dev/full is only ever written through redirection.
+full() {
+  what=$1
+  shift
+  "$@" >/dev/full 2>err.txt
+  got=$?
+  if [ "$got" -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "standard output.*: No space left on device" err.txt; then
+    ok "stdout on /dev/full: $what"
+  else bad "stdout on /dev/full: $what: exit $got, $(head -c 300 err.txt)"; fi
+}
+full "evaluate" "$BIN" evaluate --model run/model.h5
+full "evaluate --json" "$BIN" evaluate --model run/model.h5 --json
+full "inspect" "$BIN" inspect run/model.h5
+full "inspect CSV" "$BIN" inspect in.csv
+full "explain" "$BIN" explain "$SRC/configs/seed_example.ini"
+full "help config" "$BIN" help config
+full "help" "$BIN" help
+full "train --dry-run" "$BIN" train "$SRC/configs/ames.ini" --dry-run
+full "the train summary" "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1 --set run.dir=fullrun --quiet
+full "predict to stdout" "$BIN" predict --model run/model.h5 in.csv
+full "curves export to stdout" "$BIN" curves export run/curves.h5 --csv
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
