@@ -97,6 +97,10 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
             return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %s \"%.32s\"", p->path, line, c + 1,
                            m->feat_names[f], rc == -2 ? "number out of range:" : "expected a number, got",
                            cells[c]);
+        if (nm->x_log[f] && transform_forward(TRANSFORM_LOG1P, v, &v))
+            return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %g is outside the domain of log1p (the "
+                           "model's [data] log_features needs values above -1)", p->path, line, c + 1,
+                           m->feat_names[f], v);
         double z = (v - nm->x_shift[f]) / nm->x_scale[f];
         int far = nm->kind == NORM_ZSCORE ? fabs(z) > FAR_SD : nm->kind == NORM_MINMAX ? z < -1.0 || z > 2.0 : 0;
         if (far && p->far[f]++ == 0)
