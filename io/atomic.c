@@ -122,6 +122,164 @@ fail:
     return rc;
 }
 
+/* ---- outputs named on the command line ------------------------------------ */
+
+/* name with its symlinks followed (the whole chain, as open() would) into
+ * out (PATH_MAX bytes). A dangling link gives its target's name. */
+static int follow_links(const char *name, char *out, Err *err)
+{
+    char link[PATH_MAX], dir[PATH_MAX];
+    if (strlen(name) >= PATH_MAX)
+        return err_set(err, E_USAGE, "%.256s...: path too long", name);
+    strcpy(out, name);
+    for (int hops = 0;; hops++) {
+        struct stat st;
+        if (lstat(out, &st) < 0 || !S_ISLNK(st.st_mode))
+            return 0; /* not there (created later) or not a link */
+        if (hops == 40)
+            return err_set(err, E_USAGE, "%s: too many levels of symbolic links", name);
+        ssize_t n = readlink(out, link, sizeof link - 1);
+        if (n < 0) {
+            int e = errno;
+            return err_set(err, E_IO, "%s: cannot read the symbolic link %s: %s", name, out, strerror(e));
+        }
+        link[n] = '\0';
+        if (link[0] != '/') {
+            if (dir_of(out, dir, sizeof dir) < 0 ||
+                snprintf(out, PATH_MAX, "%s/%s", dir, link) >= PATH_MAX)
+                return err_set(err, E_USAGE, "%s: the target of its symbolic link is too long", name);
+        } else {
+            strcpy(out, link);
+        }
+    }
+}
+
+/* 1 when the regular file fd starts with the HDF5 signature at 0 or at a
+ * user-block size (512, 1024, ... bytes), as HDF5 looks for it. */
+static int fd_is_hdf5(int fd, off_t size)
+{
+    static const unsigned char sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
+    unsigned char b[8];
+    for (off_t at = 0; at + 8 <= size; at = at ? 2 * at : 512)
+        if (pread(fd, b, 8, at) == 8 && memcmp(b, sig, 8) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_stdout_name(const char *name)
+{
+    return !strcmp(name, "-") || !strcmp(name, "/dev/stdout") || !strcmp(name, "/dev/fd/1") ||
+           !strcmp(name, "/proc/self/fd/1");
+}
+
+int atomic_out_open(AtomicOut *o, const char *name, OutKind kind, const char *input, Err *err)
+{
+    struct stat st, in;
+    int rc, fd = -1;
+    memset(o, 0, sizeof *o);
+    if (is_stdout_name(name)) {
+        if (kind == OUT_HDF5)
+            return err_set(err, E_USAGE, "%s: an HDF5 file cannot go to standard output (HDF5 needs a "
+                           "regular file it can seek in); name a file", name);
+        snprintf(o->path, sizeof o->path, "standard output");
+        o->f = stdout;
+        return 0;
+    }
+    if ((rc = follow_links(name, o->path, err)))
+        return rc;
+    if (stat(o->path, &st) < 0) {
+        int e = errno;
+        if (e != ENOENT)
+            return err_set(err, E_IO, "%s: cannot stat %s: %s", name, o->path, strerror(e));
+        st.st_mode = 0; /* created below */
+    }
+    if (S_ISDIR(st.st_mode))
+        return err_set(err, E_USAGE, "%s: is a directory; name a file in it", name);
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+        const char *what = S_ISCHR(st.st_mode) ? "a character device" : "a FIFO";
+        if (kind == OUT_HDF5)
+            return err_set(err, E_USAGE, "%s: is %s; an HDF5 file needs a regular file (HDF5 seeks in it)",
+                           name, what);
+        if ((fd = open(o->path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0) {
+            int e = errno;
+            return err_set(err, E_IO, "%s: cannot open %s for writing: %s", name, what, strerror(e));
+        }
+    } else if (st.st_mode && !S_ISREG(st.st_mode)) {
+        return err_set(err, E_USAGE, "%s: is neither a regular file, a character device nor a FIFO; "
+                       "name a file", name);
+    } else {
+        if (st.st_mode && input && stat(input, &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino)
+            return err_set(err, E_USAGE, "%s: is the input %s itself; name another output file", name, input);
+        if (st.st_mode) {
+            int rfd = open(o->path, O_RDONLY | O_CLOEXEC);
+            o->is_h5 = rfd >= 0 && fd_is_hdf5(rfd, st.st_size);
+            if (rfd >= 0)
+                close(rfd);
+            if (o->is_h5 && kind == OUT_CSV)
+                return err_set(err, E_USAGE, "%s: is an HDF5 file (a model, checkpoint, curves or table?) "
+                               "and this writes CSV; name another output file", name);
+        }
+        if ((rc = atomic_tmp_name(o->path, o->tmp, sizeof o->tmp, err)))
+            return rc;
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            int e = errno;
+            rc = err_set(err, E_IO, "%s: cannot create %s: %s", name, o->tmp, strerror(e));
+            o->tmp[0] = '\0'; /* nothing to remove */
+            return rc;
+        }
+        if (st.st_mode)
+            (void)fchmod(fd, st.st_mode & 07777); /* the replacement keeps the old mode; best effort */
+    }
+    if (kind == OUT_HDF5) {
+        close(fd);
+        return 0;
+    }
+    if (!(o->f = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        atomic_out_abort(o);
+        return err_set(err, E_NOMEM, "%s: cannot open a stream: %s", name, strerror(e));
+    }
+    return 0;
+}
+
+int atomic_out_commit(AtomicOut *o, Err *err)
+{
+    int e = 0;
+    if (o->f) {
+        errno = 0;
+        if (fflush(o->f) != 0)
+            e = errno ? errno : EIO;
+        else if (ferror(o->f))
+            e = EIO;
+        if (o->f != stdout && fclose(o->f) != 0 && !e)
+            e = errno ? errno : EIO;
+        o->f = NULL;
+    }
+    if (e) {
+        atomic_out_abort(o);
+        return err_set(err, E_IO, "%s: cannot write: %s", o->path, strerror(e));
+    }
+    if (!o->tmp[0])
+        return 0;
+    int rc = atomic_commit(o->tmp, o->path, err);
+    o->tmp[0] = '\0'; /* committed, or removed by atomic_commit */
+    return rc;
+}
+
+void atomic_out_abort(AtomicOut *o)
+{
+    if (!o)
+        return;
+    if (o->f && o->f != stdout)
+        fclose(o->f);
+    o->f = NULL;
+    if (o->tmp[0])
+        atomic_abort(o->tmp);
+    o->tmp[0] = '\0';
+}
+
 void atomic_abort(const char *tmp)
 {
     if (!tmp)

@@ -6,7 +6,9 @@
 #ifndef HOUSENET_ATOMIC_H
 #define HOUSENET_ATOMIC_H
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -21,6 +23,45 @@ int atomic_write_file(const char *path, const void *buf, size_t n, Err *err);
 int atomic_commit(const char *tmp, const char *path, Err *err);
 /* Removes tmp if it exists; for error paths. */
 void atomic_abort(const char *tmp);
+/* ---- outputs named on the command line (-o, convert's OUT) ----------------
+ * atomic_out_open() decides how the name is written, from what it names:
+ * - "-" or /dev/stdout: standard output, streamed;
+ * - a symlink: followed (the whole chain) to its target, which is what is
+ *   written; a dangling link creates its target, as `>` does;
+ * - a regular file or no file: written atomically beside the target (a
+ *   temporary file, then atomic_commit()), keeping the target's mode;
+ * - a character device or a FIFO: opened and streamed to, never replaced;
+ * - a directory, socket or block device: refused.
+ * It refuses to replace a file of another kind (an HDF5 file with CSV) and
+ * the input itself (same device and inode as `input`, when given). */
+typedef enum OutKind {
+    OUT_CSV,  /* text, streamed through a FILE */
+    OUT_HDF5  /* an HDF5 file: needs a regular file (HDF5 seeks); the caller
+                 writes o->tmp by name */
+} OutKind;
+
+typedef struct AtomicOut {
+    char path[PATH_MAX]; /* the file written: the name given, links followed */
+    char tmp[PATH_MAX];  /* the temporary file beside it; "" when streaming */
+    FILE *f;             /* OUT_CSV: where to write; NULL for OUT_HDF5 */
+    int is_h5;           /* the existing target is an HDF5 file (OUT_HDF5:
+                            the caller checks its format) */
+} AtomicOut;
+
+/* Opens the output named name (see above) for writing `kind`; input (or
+ * NULL) is the file being read, which must not be the output. E_USAGE for a
+ * name that cannot or must not be written (naming what it is and what to
+ * do), E_IO with strerror when it cannot be created. On success the caller
+ * writes, then calls atomic_out_commit() or atomic_out_abort(). */
+int atomic_out_open(AtomicOut *o, const char *name, OutKind kind, const char *input, Err *err);
+/* Flushes and closes o->f (checking for write errors: E_IO with the path
+ * and strerror), then atomic_commit() when o->tmp is set. Standard output
+ * is flushed, not closed. On failure the temporary file is removed. */
+int atomic_out_commit(AtomicOut *o, Err *err);
+/* Closes o->f (not standard output) and removes the temporary file. For
+ * error paths; NULL-safe, and a no-op after atomic_out_commit(). */
+void atomic_out_abort(AtomicOut *o);
+
 /* mkdir -p; E_IO naming the directory on failure. */
 int mkdir_p(const char *dir, Err *err);
 

@@ -65,23 +65,10 @@ int curves_csv_export(const char *path, CurvesCsvTable what, const char *out_pat
         if (ferror(out))
             rc = err_set(err, E_IO, "cannot write the CSV to standard output");
     } else {
-        char tmp[PATH_MAX];
-        FILE *f = NULL;
-        if (!(rc = atomic_tmp_name(out_path, tmp, sizeof tmp, err))) {
-            if (!(f = fopen(tmp, "w"))) {
-                int e = errno;
-                rc = err_set(err, E_IO, "%s: cannot create %s: %s", out_path, tmp, strerror(e));
-            }
-        }
-        if (f) {
-            write_csv(f, &c, what);
-            int bad = ferror(f);
-            if (fclose(f) != 0 || bad) {
-                rc = err_set(err, E_IO, "%s: cannot write %s", out_path, tmp);
-                atomic_abort(tmp);
-            } else {
-                rc = atomic_commit(tmp, out_path, err);
-            }
+        AtomicOut o;
+        if (!(rc = atomic_out_open(&o, out_path, OUT_CSV, path, err))) {
+            write_csv(o.f, &c, what);
+            rc = atomic_out_commit(&o, err);
         }
     }
     curves_free(&c);

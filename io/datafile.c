@@ -157,6 +157,13 @@ int datafile_convert(const char *in, const char *out, const char *table, const C
     if (h5_table_path_is_hdf5(in))
         return err_set(err, E_USAGE, "%.256s: convert reads a CSV file; this one is HDF5", in);
 
+    /* The output is checked before the input is read: refusing it then
+     * costs nothing. */
+    AtomicOut probe;
+    if ((rc = h5_table_out_open(&probe, out, in, err)))
+        return rc;
+    atomic_out_abort(&probe);
+
     /* Pass 1: which columns are numbers, judged on the whole file. */
     if ((rc = csv_inspect(in, &o, &rep->cols, &rep->ncols, &nrows, err)))
         goto done;

@@ -924,7 +924,7 @@ done:
 
 struct H5TableWriter {
     char *path;         /* owned: the file to produce */
-    char *tmp;          /* owned: path.tmp-<pid>, where it is written */
+    AtomicOut out;      /* the file written (links followed) and its temporary file */
     hid_t file;
     hid_t *dsets;       /* owned, (n) */
     int n;
@@ -949,13 +949,27 @@ void h5_table_writer_free(H5TableWriter **wp)
         return;
     H5TableWriter *w = *wp;
     writer_close_ids(w);
-    if (!w->committed && w->tmp)
-        atomic_abort(w->tmp);
+    if (!w->committed)
+        atomic_out_abort(&w->out);
     free(w->dsets);
     free(w->path);
-    free(w->tmp);
     free(w);
     *wp = NULL;
+}
+
+int h5_table_out_open(AtomicOut *o, const char *path, const char *source, Err *err)
+{
+    char format[64] = "";
+    int rc = atomic_out_open(o, path, OUT_HDF5, source, err);
+    if (rc || !o->is_h5)
+        return rc;
+    if (h5_file_format(o->path, format, sizeof format, err) == 0 && format[0] &&
+        strcmp(format, H5TABLE_FORMAT) != 0) {
+        atomic_out_abort(o);
+        return err_set(err, E_USAGE, "%.256s: is a %.40s file, not a table; convert does not replace it: "
+                       "name another output file", path, format);
+    }
+    return 0; /* a table, another program's HDF5 file or an unreadable one: replaced */
 }
 
 /* A string (scalar) or int32 (scalar) attribute on obj. */
@@ -1021,29 +1035,18 @@ int h5_table_writer_open(const char *path, const char *table, const char *const 
     if (!(w = calloc(1, sizeof *w)))
         NOMEM();
     w->file = H5I_INVALID_HID;
-    size_t tcap = strlen(path) + 32;
     w->path = strdup(path);
-    w->tmp = malloc(tcap);
     w->dsets = malloc((size_t)n * sizeof *w->dsets);
-    if (!w->path || !w->tmp || !w->dsets)
+    if (!w->path || !w->dsets)
         NOMEM();
     for (int c = 0; c < n; c++)
         w->dsets[c] = H5I_INVALID_HID;
     w->n = n;
-    TRY(atomic_tmp_name(path, w->tmp, tcap, err));
-
-    /* Create it ourselves first: a missing directory or no permission is
-     * then a plain errno message rather than HDF5's. */
-    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        free(w->tmp);
-        w->tmp = NULL; /* nothing to remove */
-        FAIL(E_IO, "%.256s: cannot create %.256s.tmp-%ld: %s", path, path, (long)getpid(), strerror(e));
-    }
-    close(fd);
+    /* The temporary file is created before HDF5 sees it: a missing
+     * directory or no permission is then a plain errno message. */
+    TRY(h5_table_out_open(&w->out, path, source, err));
     CHECK_H5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-    CHECK_H5(w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    CHECK_H5(w->file = H5Fcreate(w->out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     TRY(write_attr(w->file, "format", H5TABLE_FORMAT, 0, path, err));
     TRY(write_attr(w->file, "version", NULL, H5TABLE_VERSION, path, err));
     snprintf(obj, sizeof obj, "/%s", table);
@@ -1113,12 +1116,12 @@ int h5_table_writer_commit(H5TableWriter *w, Err *err)
     CLOSE_H5(w->file, H5Fclose); /* flushes: a full disk shows here */
     if (rc)
         goto done;
-    TRY(atomic_commit(w->tmp, w->path, err));
+    TRY(atomic_out_commit(&w->out, err));
     w->committed = 1;
 done:
     if (rc) {
         writer_close_ids(w);
-        atomic_abort(w->tmp);
+        atomic_out_abort(&w->out);
     }
     return rc;
 }

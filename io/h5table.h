@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 
+#include "atomic.h"
 #include "err.h"
 #include "table.h"
 
@@ -117,6 +118,12 @@ void h5_stream_close(H5Stream **s);
  * The file is written as path.tmp-<pid> and renamed over path only by
  * h5_table_writer_commit, so path is never a partial file. */
 typedef struct H5TableWriter H5TableWriter;
+
+/* atomic_out_open(o, path, OUT_HDF5, source) (atomic.h: links followed,
+ * a device, FIFO or directory refused, the input itself refused), and
+ * E_USAGE when path is a housenet file of another format (a model,
+ * checkpoint or curves file). On success o->tmp is created, empty. */
+int h5_table_out_open(AtomicOut *o, const char *path, const char *source, Err *err);
 
 /* Creates the temporary file with n empty columns named names[0..n) in
  * group `table` (e.g. "table"; no '/' inside). Column names must be

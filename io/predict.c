@@ -145,7 +145,8 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
     Model m = { 0 };
     Config c;
     Pred p = { .path = in_path, .m = &m, .out = out, .delim = delim };
-    char tmp[PATH_MAX] = "";
+    AtomicOut o;
+    memset(&o, 0, sizeof o);
     int rc = loader_open_model(model_path, &m, &c, err);
     if (rc)
         goto done;
@@ -162,27 +163,16 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
     if ((rc = infer_init(&p.inf, &m.net, err)))
         goto done;
     if (out_path) {
-        if ((rc = atomic_tmp_name(out_path, tmp, sizeof tmp, err)))
+        if ((rc = atomic_out_open(&o, out_path, OUT_CSV, in_path, err)))
             goto done;
-        if (!(p.out = fopen(tmp, "w"))) {
-            int e = errno;
-            rc = err_set(err, E_IO, "%s: cannot create %s: %s", out_path, tmp, strerror(e));
-            tmp[0] = '\0';
-            goto done;
-        }
+        p.out = o.f;
     }
     rc = csv_rows_read(in_path, p.delim, on_row, &p, err);
     if (out_path) {
-        int bad = ferror(p.out);
-        if (fclose(p.out) != 0 || bad) {
-            if (!rc)
-                rc = err_set(err, E_IO, "%s: cannot write %s", out_path, tmp);
-        }
         p.out = NULL;
         if (!rc)
-            rc = atomic_commit(tmp, out_path, err);
-        else
-            atomic_abort(tmp);
+            rc = atomic_out_commit(&o, err);
+        atomic_out_abort(&o);
     } else {
         fflush(out);
     }

@@ -238,6 +238,8 @@ static const char *signal_name(int signo, char *buf, size_t cap)
         return "SIGINT";
     if (signo == SIGTERM)
         return "SIGTERM";
+    if (signo == SIGUSR1)
+        return "SIGUSR1";
     snprintf(buf, cap, "signal %d", signo);
     return buf;
 }
@@ -255,7 +257,7 @@ static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *
         return rc;
     progress_step(&ctx->progress, st, loss);
     int every = ctx->cfg->checkpoint_every_steps;
-    int stop = ctx->args->stop ? (int)*ctx->args->stop : 0;
+    int stop = ctx->tr->stop_now; /* the stop request every rank agreed on at this step */
     if (((every > 0 && st->step % every == 0) || stop) && (rc = save_checkpoint(ctx, st, err)))
         return rc;
     if (stop) {
@@ -647,6 +649,7 @@ int run_train(const RunArgs *a, Err *err)
     if ((rc = trainer_init(&tr, &s.net, bs, threads, ntrain, err)) ||
         (rc = run_optim_init(c, s.net.nparams, &opt, err)))
         goto done;
+    tr.stop = a->stop;
     ctx.cfg = c;
     ctx.args = a;
     ctx.s = &s;

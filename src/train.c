@@ -81,7 +81,37 @@ void trainer_free(Trainer *t)
     free(t->yf);
     free(t->pf);
     free(t->bf);
+    free(t->gbuf);
+    free(t->gcounts);
+    free(t->gdispls);
     memset(t, 0, sizeof *t);
+}
+
+size_t trainer_gather_bytes(size_t nparams, int batch, int ranks)
+{
+    size_t nblocks = ((size_t)batch + TRAIN_BLOCK - 1) / TRAIN_BLOCK;
+    size_t ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
+    return (ngroups * TRAINER_REC(nparams) + (size_t)ranks) * sizeof(double);
+}
+
+int trainer_set_comm(Trainer *t, const Comm *c, Err *err)
+{
+    free(t->gbuf);
+    free(t->gcounts);
+    free(t->gdispls);
+    t->gbuf = NULL;
+    t->gcounts = t->gdispls = NULL;
+    t->comm = NULL;
+    if (!c || c->size == 1)
+        return 0;
+    t->gbuf = malloc(trainer_gather_bytes(t->nparams, t->batch_cap, c->size));
+    t->gcounts = malloc((size_t)c->size * sizeof(size_t));
+    t->gdispls = malloc((size_t)c->size * sizeof(size_t));
+    if (!t->gbuf || !t->gcounts || !t->gdispls)
+        return err_set(err, E_NOMEM, "out of memory for the gather of %zu bytes a step",
+                       trainer_gather_bytes(t->nparams, t->batch_cap, c->size));
+    t->comm = c;
+    return 0;
 }
 
 /* n floats (at least one) on a 64-byte boundary, for free(); NULL when out of memory. */
@@ -384,18 +414,15 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chun
     }
 }
 
-/* trainer_grad over rows idx[0..n), or with idx NULL over the rows at
- * positions pos .. pos + n of the chunk order (trainer_chunk_order) of the
- * chunk d, which starts at training row chunk_first. */
-static double grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
-                        size_t pos, size_t n)
+/* Groups [g0, g1) of a step of nblocks blocks (see grad_group), on as
+ * many threads as they are worth. */
+static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
+                        size_t pos, size_t n, int nblocks, int g0, int g1)
 {
-    const int nblocks = (int)((n + TRAIN_BLOCK - 1) / TRAIN_BLOCK);
-    const int ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
-    const int nt = threads_for(t, (size_t)nblocks);
-    if (t->precision == TRAIN_F32 && !idx)
-        for (size_t k = 0; k < net->nparams; k++)
-            t->pf[k] = (float)net->params[k];
+    if (g1 <= g0)
+        return;
+    const int b1 = g1 * TRAIN_GROUP < nblocks ? g1 * TRAIN_GROUP : nblocks;
+    const int nt = threads_for(t, (size_t)(b1 - g0 * TRAIN_GROUP));
     /* Nothing waits for the other threads until the region ends: a
      * barrier costs a sizeable part of a small step. Guided, not static:
      * the thread woken last takes fewer groups (which thread runs a group
@@ -404,16 +431,101 @@ static double grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chu
      * a batch-1 step (figures in docs/performance.md). */
     if (nt > 1) {
 #pragma omp parallel for num_threads(nt) schedule(guided) default(none) \
-    shared(t, net, d, chunk_first, idx, pos, n, nblocks, ngroups)
-        for (int gi = 0; gi < ngroups; gi++)
+    shared(t, net, d, chunk_first, idx, pos, n, nblocks, g0, g1)
+        for (int gi = g0; gi < g1; gi++)
             grad_group(t, net, d, chunk_first, idx, pos, n, nblocks, gi);
     } else {
-        for (int gi = 0; gi < ngroups; gi++)
+        for (int gi = g0; gi < g1; gi++)
             grad_group(t, net, d, chunk_first, idx, pos, n, nblocks, gi);
     }
+}
+
+/* With ranks: this rank's groups of the step into its part of t->gbuf
+ * (group records, then its stop request), one allgatherv, and the agreed
+ * stop request. Afterwards record gi of gbuf is group gi's, whichever
+ * rank computed it: rank q's part starts at record comm_share(ngroups, q,
+ * K) plus the q stop words before it. */
+static int gather_groups(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
+                         size_t pos, size_t n, int nblocks, int ngroups, Err *err)
+{
+    const Comm *c = t->comm;
+    const int k = c->size;
+    const size_t np = net->nparams, rec = TRAINER_REC(np);
+    for (int q = 0; q < k; q++) {
+        size_t a = comm_share((size_t)ngroups, q, k), b = comm_share((size_t)ngroups, q + 1, k);
+        t->gdispls[q] = (a * rec + (size_t)q) * sizeof(double);
+        t->gcounts[q] = ((b - a) * rec + 1) * sizeof(double);
+    }
+    const int g0 = (int)comm_share((size_t)ngroups, c->rank, k), g1 = (int)comm_share((size_t)ngroups, c->rank + 1, k);
+    grad_groups(t, net, d, chunk_first, idx, pos, n, nblocks, g0, g1);
+    double *mine = (double *)((char *)t->gbuf + t->gdispls[c->rank]);
+    for (int gi = g0; gi < g1; gi++, mine += rec) {
+        memcpy(mine, t->slots + (size_t)gi * TRAIN_GROUP * np, np * sizeof(double));
+        for (int j = 0; j < TRAIN_GROUP; j++) {
+            int b = gi * TRAIN_GROUP + j;
+            mine[np + (size_t)j] = b < nblocks ? t->slot_loss[b] : 0.0;
+        }
+    }
+    *mine = (double)(t->stop ? *t->stop : 0);
+    int rc = comm_allgatherv(c, t->gbuf, t->gcounts, t->gdispls, err);
+    if (rc)
+        return rc;
+    t->stop_now = 0;
+    for (int q = 0; q < k; q++) {
+        const double *w = (const double *)((const char *)t->gbuf + t->gdispls[q] + t->gcounts[q]) - 1;
+        if (*w > t->stop_now)
+            t->stop_now = (int)*w;
+    }
+    return 0;
+}
+
+/* The record of group gi in a gathered t->gbuf (see gather_groups). */
+static double *gathered(const Trainer *t, int ngroups, int gi)
+{
+    const Comm *c = t->comm;
+    int q = 0;
+    while (q + 1 < c->size && comm_share((size_t)ngroups, q + 1, c->size) <= (size_t)gi)
+        q++;
+    return t->gbuf + (size_t)gi * TRAINER_REC(t->nparams) + (size_t)q;
+}
+
+/* trainer_grad over rows idx[0..n), or with idx NULL over the rows at
+ * positions pos .. pos + n of the chunk order (trainer_chunk_order) of the
+ * chunk d, which starts at training row chunk_first. The mean loss into
+ * *loss; fails only when ranks cannot exchange the groups. */
+static int grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
+                     size_t pos, size_t n, double *loss_out, Err *err)
+{
+    const int nblocks = (int)((n + TRAIN_BLOCK - 1) / TRAIN_BLOCK);
+    const int ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
+    if (t->precision == TRAIN_F32 && !idx)
+        for (size_t k = 0; k < net->nparams; k++)
+            t->pf[k] = (float)net->params[k];
     const size_t np = net->nparams;
     const double inv_n = 1.0 / (double)n;
     double *grad = t->grad;
+    double loss = 0.0;
+    if (t->comm) {
+        int rc = gather_groups(t, net, d, chunk_first, idx, pos, n, nblocks, ngroups, err);
+        if (rc)
+            return rc;
+        /* The same additions as below, in the same order, over the
+         * gathered records. */
+        double *s0 = gathered(t, ngroups, 0);
+        for (int gi = 1; gi < ngroups; gi++) {
+            const double *sg = gathered(t, ngroups, gi);
+            for (size_t k = 0; k < np; k++)
+                s0[k] += sg[k];
+        }
+        for (size_t k = 0; k < np; k++)
+            grad[k] = s0[k] * inv_n;
+        for (int b = 0; b < nblocks; b++)
+            loss += gathered(t, ngroups, b / TRAIN_GROUP)[np + (size_t)(b % TRAIN_GROUP)];
+        *loss_out = loss / (double)n;
+        return 0;
+    }
+    grad_groups(t, net, d, chunk_first, idx, pos, n, nblocks, 0, ngroups);
+    t->stop_now = t->stop ? *t->stop : 0;
     /* (s0 + s1 + ... ) / n: the groups added into the first slot in order
      * (the slots are cleared before their next use), then scaled into grad
      * in one pass, so the gradient is walked as few times as possible. */
@@ -425,15 +537,21 @@ static double grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chu
     }
     for (size_t k = 0; k < np; k++)
         grad[k] = s0[k] * inv_n;
-    double loss = 0.0;
     for (int b = 0; b < nblocks; b++)
         loss += t->slot_loss[b];
-    return loss / (double)n;
+    *loss_out = loss / (double)n;
+    return 0;
 }
 
 double trainer_grad(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t n)
 {
-    return grad_rows(t, net, d, 0, idx, 0, n);
+    double loss = NAN;
+    Err ignored = { 0 }; /* one process: nothing to exchange, nothing fails */
+    const Comm *c = t->comm;
+    t->comm = NULL;
+    grad_rows(t, net, d, 0, idx, 0, n, &loss, &ignored);
+    t->comm = c;
+    return loss;
 }
 
 /* Forward-only pass over all rows; per-block sums into slot_loss-sized
@@ -837,7 +955,9 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
             for (size_t b0 = (size_t)skip * bs; b0 < n; b0 += bs) {
                 size_t m = n - b0 < bs ? n - b0 : bs;
                 st->lr = sched_lr(&o->sched, o->lr, st->lr_scale, epoch, o->epochs, st->step, spe);
-                double loss = grad_rows(t, net, &view, first, NULL, b0, m);
+                double loss;
+                if ((rc = grad_rows(t, net, &view, first, NULL, b0, m, &loss, err)))
+                    return rc;
                 /* inf or NaN when an element is, or when the squares overflow (diverged too) */
                 double gnorm = l2_norm(t->grad, net->nparams);
                 int bad = !isfinite(loss) || !isfinite(gnorm);

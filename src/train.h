@@ -9,9 +9,11 @@
 #ifndef HOUSENET_TRAIN_H
 #define HOUSENET_TRAIN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "comm.h"
 #include "data.h"
 #include "err.h"
 #include "net.h"
@@ -187,7 +189,21 @@ typedef struct Trainer {
     float *xf, *yf;      /* owned, (nrows, nin), (nrows): the training rows in float */
     float *pf;           /* owned, (nparams): params in float, refreshed every step */
     float *bf;           /* owned, (threads, TRAIN_BLOCK * (nin + 1)): gathered block rows and targets */
+    /* Stop requests: *stop (set by a signal handler; may be NULL) is read
+     * once a step; stop_now is the request the step's ranks agreed on
+     * (the largest signal number any rank saw, 0 for none), the same on
+     * every rank after the same step. */
+    volatile sig_atomic_t *stop;
+    int stop_now;
+    /* Ranks (trainer_set_comm); comm NULL: one process, and the rest NULL. */
+    const Comm *comm;    /* borrowed */
+    double *gbuf;        /* owned, (ngroups_cap * TRAINER_REC(nparams) + size): a step's gathered groups */
+    size_t *gcounts, *gdispls; /* owned, (size): bytes and offsets of each rank's part of gbuf */
 } Trainer;
+
+/* Doubles a group takes in a step's gather: its gradient sum (nparams),
+ * then its blocks' loss sums (TRAIN_GROUP; 0 past the batch's last block). */
+#define TRAINER_REC(nparams) ((size_t)(nparams) + TRAIN_GROUP)
 
 /* Sizes every buffer up front: the training step allocates nothing.
  * nrows is the number of training rows. */
@@ -202,6 +218,18 @@ int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t 
  * memory. Fails with E_CONFIG for a network without a float32 kernel
  * (net_f32_supported), E_STATE when rows does not match t, E_NOMEM. */
 int trainer_use_f32(Trainer *t, const Net *net, const Dataset *rows, Err *err);
+
+/* Splits every step over the ranks of c (c->size > 1; borrowed, must
+ * outlive t): rank r computes the contiguous groups [comm_share(ngroups,
+ * r, K), comm_share(ngroups, r + 1, K)) of each step, one allgatherv
+ * hands every rank all the groups' sums and block losses and every rank's
+ * stop request, and every rank adds them in group and block order as one
+ * process does: the same bits for any K. Validation losses and
+ * predictions stay whole on every rank. E_NOMEM. */
+int trainer_set_comm(Trainer *t, const Comm *c, Err *err);
+/* Bytes a step's gather moves to each rank for batches of batch rows over
+ * nparams parameters on `ranks` ranks. */
+size_t trainer_gather_bytes(size_t nparams, int batch, int ranks);
 
 /* Bytes trainer_init allocates for these sizes (with the network's block
  * workspaces), for --dry-run. */
@@ -223,7 +251,8 @@ int train_all_finite(const double *v, size_t n);
 void trainer_free(Trainer *t);
 
 /* Gradient of the mean loss over rows idx[0..n) of d into t->grad (n <=
- * batch_cap); returns that mean loss. */
+ * batch_cap); returns that mean loss. Always in this process alone, even
+ * with trainer_set_comm (train_run is what splits steps over ranks). */
 double trainer_grad(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t n);
 
 /* Mean loss 1/2 (y - h)^2 over all rows of d (NaN when d has none). */

@@ -937,14 +937,33 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
 static void test_convert_commit_failure_removes_the_temporary_file(void **state)
 {
     Fx *fx = *state;
+    const char *names[] = {"a"};
+    const double col[] = {1, 2};
+    H5TableWriter *w = NULL;
+    Err e = {0};
     tu_write_text(fx->csv, "a,b\n1,2\n3,4\n");
-    assert_int_equal(mkdir(fx->out, 0755), 0); /* rename onto a directory fails */
+    assert_int_equal(h5_table_writer_open(fx->out, "table", names, 1, fx->csv, &w, &e), 0);
+    assert_int_equal(h5_table_writer_append(w, col, 2, 2, &e), 0);
+    assert_int_equal(mkdir(fx->out, 0755), 0); /* appears meanwhile: the rename onto it fails */
+    assert_int_equal(h5_table_writer_commit(w, &e), E_IO);
+    assert_contains(e.msg, fx->out);
+    h5_table_writer_free(&w);
+    assert_int_equal(count_entries(fx->dir), 2); /* the CSV and the directory */
+    assert_no_open_ids();
+}
+
+static void test_convert_refuses_a_directory_before_reading_the_input(void **state)
+{
+    Fx *fx = *state;
     ConvertReport rep;
     Err e = {0};
-    assert_int_equal(datafile_convert(fx->csv, fx->out, NULL, NULL, &rep, &e), E_IO);
-    assert_contains(e.msg, fx->out);
+    tu_write_text(fx->csv, "a,b\n1,2\n3,4\n");
+    assert_int_equal(mkdir(fx->out, 0755), 0);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, NULL, NULL, &rep, &e), E_USAGE);
+    assert_contains(e.msg, "is a directory");
+    assert_int_equal(rep.ncols, 0); /* refused before pass 1 */
     datafile_report_free(&rep);
-    assert_int_equal(count_entries(fx->dir), 2); /* the CSV and the directory */
+    assert_int_equal(count_entries(fx->dir), 2);
     assert_no_open_ids();
 }
 
@@ -1025,6 +1044,7 @@ int main(void)
         T(test_h5table_writer_without_commit_leaves_no_file),
         T(test_convert_round_trip_is_bit_identical_to_the_csv_reader),
         T(test_convert_of_a_malformed_csv_leaves_no_output),
+        T(test_convert_refuses_a_directory_before_reading_the_input),
         T(test_convert_commit_failure_removes_the_temporary_file),
         T(test_h5py_reads_convert_output_and_writes_both_layouts),
 #undef T

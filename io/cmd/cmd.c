@@ -101,6 +101,7 @@ void cmd_catch_stop_signals(void)
     sa.sa_flags = SA_RESETHAND | SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
 }
 
 volatile sig_atomic_t *cmd_stop_flag(void)

@@ -55,7 +55,8 @@ int cmd_help(int argc, char **argv, Err *err);
  * kept. E_USAGE with a hint on a bad argument; E_HELP on --help. */
 int cmd_train_args(const char *cmd, int argc, char **argv, RunArgs *a, Err *err);
 
-/* SIGINT and SIGTERM ask a training run to stop (the step in progress
+/* SIGINT, SIGTERM and SIGUSR1 (a batch system's warning before the end
+ * of a job's time) ask a training run to stop (the step in progress
  * finishes, a checkpoint is written, E_STOP); a second one kills at once.
  * cmd_stop_signal() is the signal that asked, 0 before one arrived. */
 void cmd_catch_stop_signals(void);

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Hostile inputs and environments (docs/hardening.md): each gets one clean
+# error line and the right exit status, bounded time and memory, and
+# nothing outside what was asked for is touched. Devices are only ever
+# written through shell redirection; "replace a device" cases use a FIFO.
+# usage: hostile_test.sh HOUSENET SOURCE_DIR
+set -u
+BIN=$1
+SRC=$2
+PY=/usr/bin/python3
+WORK=$(mktemp -d /tmp/housenet-hostile-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+# expect STATUS WHAT PATTERN CMD...: CMD exits STATUS with one stderr line matching PATTERN.
+expect() {
+  want=$1 what=$2 pat=$3
+  shift 3
+  "$@" >out.txt 2>err.txt
+  got=$?
+  if [ "$got" -eq "$want" ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q -- "$pat" err.txt; then
+    ok "$what"
+  else
+    bad "$what: exit $got (want $want), stderr: $(head -c 300 err.txt)"
+  fi
+}
+# Runs CMD... with limits on CPU seconds ($1) and address space (MiB, $2).
+bounded() {
+  cpu=$1 mem=$2
+  shift 2
+  (ulimit -t "$cpu" -v $((mem * 1024)); exec "$@")
+}
+
+"$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=run --quiet >/dev/null 2>&1 ||
+  { echo "FAIL - setup: train"; exit 1; }
+head -50 "$SRC/datasets/ames_housing.csv" >in.csv
+ncurves=$("$BIN" curves export run/curves.h5 --csv | wc -l)
+
+# ---- 1. output paths (-o, convert's OUT) -----------------------------------
+cp run/model.h5 model.before
+expect 2 "predict -o onto model.h5 is refused" "is an HDF5 file" \
+  "$BIN" predict --model run/model.h5 in.csv -o run/model.h5
+if cmp -s run/model.h5 model.before && [ -z "$(ls run | grep tmp)" ]; then ok "model.h5 untouched"
+else bad "model.h5 changed by predict -o"; fi
+expect 2 "curves export -o onto best.h5 is refused" "is an HDF5 file" \
+  "$BIN" curves export run/curves.h5 --csv -o run/best.h5
+expect 2 "curves export -o its own input is refused" "is the input" \
+  "$BIN" curves export run/curves.h5 --csv -o run/curves.h5
+expect 2 "convert onto model.h5 is refused" "is a housenet-model file" \
+  "$BIN" convert in.csv run/model.h5
+if cmp -s run/model.h5 model.before; then ok "model.h5 untouched by convert"; else bad "convert replaced model.h5"; fi
+expect 2 "predict -o INPUT is refused" "is the input" "$BIN" predict --model run/model.h5 in.csv -o in.csv
+expect 2 "convert onto a directory is refused" "is a directory" "$BIN" convert in.csv run
+# A symlink is followed: its target gets the output atomically, the link stays.
+: >target.csv
+ln -s target.csv link.csv
+if "$BIN" predict --model run/model.h5 in.csv -o link.csv 2>err.txt && [ -L link.csv ] &&
+   [ "$(wc -l <target.csv)" -eq 50 ]; then ok "predict -o a symlink writes its target"
+else bad "predict -o symlink: link $(ls -l link.csv) target $(wc -l <target.csv) $(cat err.txt)"; fi
+ln -s sub/made.csv dangling.csv
+mkdir sub
+if "$BIN" curves export run/curves.h5 --csv -o dangling.csv 2>err.txt && [ -L dangling.csv ] &&
+   [ -s sub/made.csv ]; then ok "a dangling symlink creates its target"
+else bad "dangling symlink: $(cat err.txt)"; fi
+ln -s t.h5 tlink.h5
+if "$BIN" convert in.csv tlink.h5 >/dev/null 2>err.txt && [ -L tlink.h5 ] && [ -f t.h5 ] &&
+   "$BIN" convert in.csv tlink.h5 >/dev/null 2>>err.txt; then ok "convert through a symlink, twice"
+else bad "convert symlink: $(cat err.txt)"; fi
+chmod 600 target.csv
+"$BIN" predict --model run/model.h5 in.csv -o target.csv 2>/dev/null
+if [ "$(stat -c %a target.csv)" = 600 ]; then ok "a replaced file keeps its mode"
+else bad "mode became $(stat -c %a target.csv)"; fi
+# A FIFO is streamed to, not replaced.
+mkfifo fifo
+cat fifo >fifo.out &
+reader=$!
+if "$BIN" predict --model run/model.h5 in.csv -o fifo 2>err.txt && wait $reader && [ -p fifo ] &&
+   [ "$(wc -l <fifo.out)" -eq 50 ]; then ok "predict -o FIFO streams into it"
+else bad "predict -o FIFO: $(cat err.txt)"; fi
+cat fifo >fifo.out &
+reader=$!
+if "$BIN" curves export run/curves.h5 --csv -o fifo 2>err.txt && wait $reader && [ -p fifo ] &&
+   [ "$(wc -l <fifo.out)" -eq "$ncurves" ]; then ok "curves export -o FIFO streams into it"
+else bad "curves -o FIFO: $(cat err.txt)"; fi
+expect 2 "convert onto a FIFO is refused" "needs a regular file" "$BIN" convert in.csv fifo
+[ -p fifo ] && ok "the FIFO is still a FIFO" || bad "the FIFO was replaced"
+# Standard output: "-" and /dev/stdout stream (a pipe here).
+n=$("$BIN" predict --model run/model.h5 in.csv -o - | wc -l)
+[ "$n" -eq 50 ] && ok "predict -o - writes standard output" || bad "predict -o -: $n lines"
+n=$("$BIN" curves export run/curves.h5 --csv -o /dev/stdout | wc -l)
+[ "$n" -eq "$ncurves" ] && ok "curves -o /dev/stdout writes standard output" || bad "curves -o /dev/stdout: $n lines"
+# A character device: /dev/null is opened and written, never replaced.
+expect 1 "curves -o /dev/full: a write error, named" "/dev/full: cannot write: No space left" \
+  "$BIN" curves export run/curves.h5 --csv -o /dev/full
+[ -c /dev/full ] && ok "/dev/full is still a device" || bad "/dev/full is no longer a device"
+"$BIN" predict --model run/model.h5 in.csv -o /dev/null 2>err.txt && [ -c /dev/null ] &&
+  ok "predict -o /dev/null" || bad "predict -o /dev/null: $(cat err.txt)"
+if [ -z "$(find . -name '*.tmp-*')" ]; then ok "no temporary file left"; else bad "left: $(find . -name '*.tmp-*')"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
