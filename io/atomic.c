@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -287,6 +288,48 @@ void atomic_abort(const char *tmp)
     int e = errno; /* callers may still want to report the original errno */
     (void)unlink(tmp); /* ENOENT: nothing was created; anything else: nothing better to do */
     errno = e;
+}
+
+int dir_lock(const char *dir, int *fd, Err *err)
+{
+    char path[PATH_MAX], pid[32] = "";
+    *fd = -1;
+    if (snprintf(path, sizeof path, "%s/.lock", dir) >= (int)sizeof path)
+        return err_set(err, E_IO, "%s: directory name too long", dir);
+    int f = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (f < 0) {
+        int e = errno;
+        return err_set(err, E_IO, "%s: cannot create the lock file: %s", path, strerror(e));
+    }
+    while (flock(f, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        ssize_t n = e == EWOULDBLOCK ? pread(f, pid, sizeof pid - 1, 0) : -1;
+        close(f);
+        if (e != EWOULDBLOCK)
+            return err_set(err, E_IO, "%s: cannot lock: %s", path, strerror(e));
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        return err_set(err, E_USAGE, "%s is in use by another housenet run (pid %s); wait for it to end, "
+                       "or set [run] dir to another directory", dir, pid[0] ? pid : "unknown");
+    }
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(f, 0) < 0 || pwrite(f, pid, (size_t)n, 0) != n) {
+        int e = errno;
+        close(f);
+        return err_set(err, E_IO, "%s: cannot write the lock file: %s", path, strerror(e));
+    }
+    *fd = f;
+    return 0;
+}
+
+void dir_unlock(int *fd)
+{
+    if (!fd || *fd < 0)
+        return;
+    close(*fd); /* releases the flock; the file stays (removing it would race a new holder) */
+    *fd = -1;
 }
 
 int mkdir_p(const char *dir, Err *err)

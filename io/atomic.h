@@ -62,6 +62,15 @@ int atomic_out_commit(AtomicOut *o, Err *err);
  * error paths; NULL-safe, and a no-op after atomic_out_commit(). */
 void atomic_out_abort(AtomicOut *o);
 
+/* Takes an exclusive flock on dir/.lock (created if needed) without
+ * waiting, and writes this process's pid into it; *fd holds the lock until
+ * dir_unlock() or the process ends (a killed holder frees it). E_USAGE
+ * `dir is in use by another housenet run (pid N)` when another process
+ * holds it; E_IO with strerror when it cannot be created. */
+int dir_lock(const char *dir, int *fd, Err *err);
+/* Releases the lock of dir_lock(); NULL-safe, no-op for *fd < 0; *fd = -1. */
+void dir_unlock(int *fd);
+
 /* mkdir -p; E_IO naming the directory on failure. */
 int mkdir_p(const char *dir, Err *err);
 

@@ -61,9 +61,9 @@ int curves_csv_export(const char *path, CurvesCsvTable what, const char *out_pat
         return rc;
     if (!out_path) {
         write_csv(out, &c, what);
-        fflush(out);
-        if (ferror(out))
-            rc = err_set(err, E_IO, "cannot write the CSV to standard output");
+        errno = 0;
+        if (fflush(out) != 0 || ferror(out))
+            rc = err_set(err, E_IO, "cannot write the CSV to standard output: %s", strerror(errno ? errno : EIO));
     } else {
         AtomicOut o;
         if (!(rc = atomic_out_open(&o, out_path, OUT_CSV, path, err))) {

@@ -27,6 +27,7 @@ typedef struct Pred {
     const Model *m;
     Infer inf;
     FILE *out;
+    const char *out_path;    /* where out writes, for messages */
     char delim;
     int ncols;               /* cells per record (the header's count) */
     int *col;                /* owned, (nfeat): input column of each feature */
@@ -115,7 +116,11 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
     }
     fprintf(p->out, "%.10g\n", norm_target_back(nm, h));
     p->rows++;
-    return ferror(p->out) ? err_set(err, E_IO, "cannot write the predictions") : 0;
+    if (ferror(p->out)) {
+        int e = errno;
+        return err_set(err, E_IO, "%s: cannot write the predictions: %s", p->out_path, strerror(e ? e : EIO));
+    }
+    return 0;
 }
 
 /* One warning line per column with inputs far outside the training data. */
@@ -144,7 +149,7 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
 {
     Model m = { 0 };
     Config c;
-    Pred p = { .path = in_path, .m = &m, .out = out, .delim = delim };
+    Pred p = { .path = in_path, .m = &m, .out = out, .out_path = "standard output", .delim = delim };
     AtomicOut o;
     memset(&o, 0, sizeof o);
     int rc = loader_open_model(model_path, &m, &c, err);
@@ -166,6 +171,7 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
         if ((rc = atomic_out_open(&o, out_path, OUT_CSV, in_path, err)))
             goto done;
         p.out = o.f;
+        p.out_path = o.path;
     }
     rc = csv_rows_read(in_path, p.delim, on_row, &p, err);
     if (out_path) {

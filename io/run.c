@@ -156,6 +156,7 @@ typedef struct RunCtx {
     const Dataset *val;               /* NULL without validation rows */
     double *pred;                     /* owned, (max(validation rows, test rows)) */
     const Norm *norm;
+    int lock;                         /* RUN/.lock held (dir_lock), -1 before */
 } RunCtx;
 
 /* Column order of /curves; new columns go at the end. */
@@ -317,6 +318,15 @@ static int on_event(void *p, const TrainState *st, const char *kind, const char 
     progress_event(&ctx->progress, kind, msg);
     rc = curves_push_event(&ctx->curves, st->epoch, st->step, kind, msg, err);
     return rc ? rc : flush_curves(ctx, 1, err);
+}
+
+/* Locks the run dir once it exists (atomic.h dir_lock): before anything
+ * in it is read or removed, and at the latest right after it is created. */
+static int lock_run_dir(RunCtx *ctx, Err *err)
+{
+    if (ctx->lock >= 0 || access(ctx->run_dir, F_OK) != 0)
+        return 0;
+    return dir_lock(ctx->run_dir, &ctx->lock, err);
 }
 
 /* A fresh run must not silently replace another run's files: E_USAGE
@@ -629,7 +639,7 @@ int run_train(const RunArgs *a, Err *err)
     Session s;
     Trainer tr = { 0 };
     Optim opt = { 0 };
-    RunCtx ctx = { 0 };
+    RunCtx ctx = { .lock = -1 };
     int rc = session_open(a, &s, err);
     if (rc)
         goto done;
@@ -678,8 +688,8 @@ int run_train(const RunArgs *a, Err *err)
     TrainOpts o = run_train_opts(c, bs, threads);
     TrainState st = train_state_start(&o);
     /* Both read the run dir and may refuse; nothing is written before. */
-    if ((rc = a->resume ? resume(&ctx, &st, err) : claim_run_dir(&ctx, err)) ||
-        (rc = mkdir_p(ctx.run_dir, err)) || (rc = mkdir_p(ctx.ckpt_dir, err)))
+    if ((rc = lock_run_dir(&ctx, err)) || (rc = a->resume ? resume(&ctx, &st, err) : claim_run_dir(&ctx, err)) ||
+        (rc = mkdir_p(ctx.run_dir, err)) || (rc = lock_run_dir(&ctx, err)) || (rc = mkdir_p(ctx.ckpt_dir, err)))
         goto done;
     ckpt_remove_stale_tmp(ctx.run_dir); /* a killed run's model.h5.tmp-<pid> ... */
     if (!a->quiet) {
@@ -750,6 +760,7 @@ int run_train(const RunArgs *a, Err *err)
     if (ctx.best.epoch >= 0)
         fprintf(a->out, "best %s\n", ctx.best_path);
 done:
+    dir_unlock(&ctx.lock);
     free(ctx.pred);
     free(ctx.best.params);
     free(ctx.config_text);

@@ -100,5 +100,46 @@ expect 1 "curves -o /dev/full: a write error, named" "/dev/full: cannot write: N
   ok "predict -o /dev/null" || bad "predict -o /dev/null: $(cat err.txt)"
 if [ -z "$(find . -name '*.tmp-*')" ]; then ok "no temporary file left"; else bad "left: $(find . -name '*.tmp-*')"; fi
 
+# ---- 2. one run per run dir ------------------------------------------------------
+"$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1000000 --set run.dir=locked --quiet >/dev/null 2>&1 &
+holder=$!
+i=0
+while [ ! -s locked/.lock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.2
+start=$(date +%s)
+expect 2 "a second train into a locked run dir is refused naming the holder" "in use by another housenet run (pid $holder)" \
+  "$BIN" train "$SRC/configs/ames.ini" --set run.dir=locked --force --quiet
+expect 2 "a resume of a locked run dir is refused naming the holder" "in use by another housenet run (pid $holder)" \
+  "$BIN" train "$SRC/configs/ames.ini" --set run.dir=locked --resume --quiet
+[ $(($(date +%s) - start)) -le 5 ] && ok "the refusals are immediate" || bad "the refusals waited"
+kill -TERM $holder
+wait $holder
+[ $? -eq 143 ] && ok "the holder stops on SIGTERM" || bad "the holder did not stop with 143"
+"$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=locked --resume --quiet --force >/dev/null 2>err.txt &&
+  ok "the lock is free once the holder ended" || bad "resume after the holder: $(cat err.txt)"
+
+# ---- 7. write errors on standard output ---------------------------------------
+# /dev/full is only ever written through redirection.
+full() {
+  what=$1
+  shift
+  "$@" >/dev/full 2>err.txt
+  got=$?
+  if [ "$got" -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "standard output.*: No space left on device" err.txt; then
+    ok "stdout on /dev/full: $what"
+  else bad "stdout on /dev/full: $what: exit $got, $(head -c 300 err.txt)"; fi
+}
+full "evaluate" "$BIN" evaluate --model run/model.h5
+full "evaluate --json" "$BIN" evaluate --model run/model.h5 --json
+full "inspect" "$BIN" inspect run/model.h5
+full "inspect CSV" "$BIN" inspect in.csv
+full "explain" "$BIN" explain "$SRC/configs/seed_example.ini"
+full "help config" "$BIN" help config
+full "help" "$BIN" help
+full "train --dry-run" "$BIN" train "$SRC/configs/ames.ini" --dry-run
+full "the train summary" "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1 --set run.dir=fullrun --quiet
+full "predict to stdout" "$BIN" predict --model run/model.h5 in.csv
+full "curves export to stdout" "$BIN" curves export run/curves.h5 --csv
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -3,6 +3,7 @@
  * stderr) and maps it to the exit status: 0 success, 1 a run failed (bad
  * data, I/O, divergence), 2 bad usage or config, 130/143 a run stopped by
  * SIGINT/SIGTERM. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,11 +48,27 @@ static int dispatch(int argc, char **argv, Err *err)
     return rc;
 }
 
+/* Results went to stdout through its buffer: a write error (a full disk,
+ * /dev/full) shows only when it is flushed and closed, here, once for
+ * every command. An earlier error keeps its own message. */
+static int close_stdout(int rc, Err *err)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad && rc == 0)
+        rc = err_set(err, E_IO, "cannot write the results to standard output: %s", strerror(e ? e : EIO));
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     Err err = { 0 };
-    int rc = dispatch(argc, argv, &err);
-    fflush(stdout);
+    int rc = close_stdout(dispatch(argc, argv, &err), &err);
     if (rc)
         fprintf(stderr, "housenet: %s\n", err.msg);
     return exit_code(rc);
