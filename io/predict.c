@@ -179,8 +179,9 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
         if (!rc)
             rc = atomic_out_commit(&o, err);
         atomic_out_abort(&o);
-    } else {
-        fflush(out);
+    } else if (fflush(out) != 0 && !rc) {
+        int e = errno;
+        rc = err_set(err, E_IO, "%s: cannot write the predictions: %s", p.out_path, strerror(e ? e : EIO));
     }
     if (!rc)
         warn_far(&p, msg);
