@@ -731,8 +731,8 @@ static int ckpt_check(const Ckpt *c, const char *path, Err *err)
         if (!c->feat_names[i])
             fail = "a feature name is missing";
     if (fail)
-        return err_set(err, E_STATE, "%s: cannot save an inconsistent checkpoint: %s [io/checkpoint.c:%d]",
-                       path, fail, __LINE__);
+        return err_set(err, E_STATE, "%s: cannot save an inconsistent checkpoint: %s",
+                       path, fail);
     if (!train_all_finite(net->params, net->nparams))
         return err_set(err, E_NUMERIC, "%s: not written: the parameters hold a non-finite value "
                        "(epoch %lld, step %lld)", path, (long long)c->st->epoch, (long long)c->st->step);
@@ -742,7 +742,7 @@ static int ckpt_check(const Ckpt *c, const char *path, Err *err)
                            "non-finite value (step %lld)", path, b, (long long)c->st->step);
     if (c->roll.held && !c->roll.vals)
         return err_set(err, E_STATE, "%s: cannot save an inconsistent checkpoint: the rollback point is "
-                       "missing [io/checkpoint.c:%d]", path, __LINE__);
+                       "missing", path);
     if (c->roll.held && !train_all_finite(c->roll.vals, (size_t)(1 + o->nbufs) * o->n))
         return err_set(err, E_NUMERIC, "%s: not written: the rollback point holds a non-finite value "
                        "(step %lld)", path, (long long)c->st->step);
@@ -801,7 +801,7 @@ static int save_state(Writer *w, const char *obj, const TrainState *st)
             break;
         default:
             rc = err_set(w->err, E_STATE, "%s: TrainState field %s has a type checkpoints do "
-                         "not know [io/checkpoint.c:%d]", w->path, fields[i].name, __LINE__);
+                         "not know", w->path, fields[i].name);
             goto done;
         }
     }
@@ -968,8 +968,8 @@ static int load_state(hid_t f, const char *obj, int extra, TrainState *st, const
     for (int i = 0; i < nf; i++) {
         char *p = (char *)st + fields[i].offset;
         if (fields[i].type != TSF_I64 && fields[i].type != TSF_F64)
-            FAIL(E_STATE, "%s: TrainState field %s has a type checkpoints do not know "
-                 "[io/checkpoint.c:%d]", path, fields[i].name, __LINE__);
+            FAIL(E_STATE, "%s: TrainState field %s has a type checkpoints do not know", path,
+                 fields[i].name);
         int i64 = fields[i].type == TSF_I64;
         TRY(r_attr(f, obj, fields[i].name, i64 ? H5T_INTEGER : H5T_FLOAT,
                    i64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, 1, p, path, err));
@@ -1023,8 +1023,8 @@ static int load_optim(hid_t f, Ckpt *c, const char *path, Err *err)
     if (strcmp(kind, optim_name(o->kind)) != 0)
         FAIL(E_STATE, "%s: /optim: optimizer \"%.32s\", this run uses \"%s\"", path, kind, optim_name(o->kind));
     if (o->n != c->net->nparams)
-        FAIL(E_STATE, "%s: /optim: the run's optimizer does not fit its parameters [io/checkpoint.c:%d]",
-             path, __LINE__);
+        FAIL(E_STATE, "%s: /optim: the run's optimizer does not fit its parameters",
+             path);
     TRY(r_attr(f, "/optim", "t", H5T_INTEGER, H5T_NATIVE_INT64, 1, &o->t, path, err));
     size_t ns = (size_t)o->nbufs * o->n;
     if (!(scratch = malloc((ns ? ns : 1) * sizeof(double))))
@@ -1126,18 +1126,6 @@ void ckpt_release(Ckpt *c)
     c->config_text = NULL;
 }
 
-int ckpt_verify(const char *path, Err *err)
-{
-    const char *where = "";
-    hid_t f = H5I_INVALID_HID;
-    int rc = 0;
-    TRY(open_file(path, CKPT_FORMAT, CKPT_VERSION, &f, NULL, err));
-    TRY(check_sum(f, path, NULL, NULL, err));
-done:
-    CLOSE_H5(f, H5Fclose);
-    return rc;
-}
-
 int ckpt_read_config(const char *path, char **text, Err *err)
 {
     const char *where = "";
@@ -1153,25 +1141,6 @@ done:
 }
 
 /* ---- describe ------------------------------------------------------------ */
-
-int ckpt_can_describe(const char *path)
-{
-    Err e = { 0 };
-    hid_t f = H5I_INVALID_HID;
-    char *format = NULL;
-    int ok = 0;
-    struct stat st;
-    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-        return 0;
-    H5E_BEGIN_TRY {
-        if (H5Fis_hdf5(path) > 0 && open_file(path, NULL, 1 << 30, &f, &format, &e) == 0)
-            ok = !strcmp(format, CKPT_FORMAT) || !strcmp(format, MODEL_FORMAT_NAME);
-        if (f >= 0)
-            H5Fclose(f);
-    } H5E_END_TRY;
-    free(format);
-    return ok;
-}
 
 int ckpt_describe(const char *path, FILE *out, Err *err)
 {

@@ -101,10 +101,7 @@ int ckpt_load(const char *path, Ckpt *c, Err *err);
 /* Releases what ckpt_load gave c (norm, config_text); NULL-safe. */
 void ckpt_release(Ckpt *c);
 
-/* Verifies format, version and checksum only (E_PARSE as ckpt_load). */
-int ckpt_verify(const char *path, Err *err);
-
-/* Verifies path as ckpt_verify, then reads its resolved config text into
+/* Verifies format, version and checksum (E_PARSE as ckpt_load), then reads its resolved config text into
  * *text (a new string; free). Lets a resume name a changed key before
  * ckpt_load would fail on a changed shape. */
 int ckpt_read_config(const char *path, char **text, Err *err);
@@ -135,10 +132,6 @@ void ckpt_remove_stale_tmp(const char *dir);
 /* Removes the checkpoints of dir newer than state st (an abandoned
  * continuation of a resumed run); *removed gets their number. E_IO. */
 int ckpt_remove_newer(const char *dir, const TrainState *st, int *removed, Err *err);
-
-/* 1 when path is an HDF5 file whose root `format` attribute is
- * housenet-checkpoint or housenet-model (what ckpt_describe prints), else 0. */
-int ckpt_can_describe(const char *path);
 
 /* `housenet inspect FILE` of a checkpoint or model file: format, version,
  * checksum (checkpoints), then every group, dataset and attribute with its

@@ -57,9 +57,9 @@ static const KeyDef KEYS[] = {
     { "data", "test_fraction", T_DOUBLE, F(test_fraction), "0", 0, 0.9, NULL, 0,
       "share of rows held out for the final test (seeded split)" },
     { "data", "delimiter", T_STR, F(delimiter), ",", 0, 0, NULL, 0,
-      "field separator: one character, or a name: comma, semicolon, tab, pipe (also \"\\t\" and a quoted "
+      "field separator: one character, or a name: comma, semicolon, tab, pipe (also \"\t\" and a quoted "
       "character such as \";\")" },
-    { "data", "na_values", T_LIST, F(na_values), CSV_DEFAULT_NA, 0, 64, NULL, 0,
+    { "data", "na_values", T_LIST, F(na_values), CSV_DEFAULT_NA, 0, CSV_NA_MAX, NULL, 0,
       "comma list of cell texts that mean missing, besides an empty cell; replaces the default, the tokens "
       "pandas and R read as missing (empty = only an empty cell)" },
     { "data", "missing", T_ENUM, F(missing), "error", 0, 0, "error|drop|mean", 0,
@@ -584,7 +584,7 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
         }
         char d;
         if (field == c->delimiter) {
-            if (csv_delimiter_parse(v, &d)) {
+            if (csv_delimiter_from_text(v, &d)) {
                 snprintf(why, wcap, "expected " CSV_DELIMITER_RULE ", got \"%.20s\"", v);
                 return -1;
             }
@@ -616,7 +616,7 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
             snprintf(why, wcap, "out of memory");
             return -1;
         }
-        int rc = split_list(v, items, (int)kd->max, field == c->na_values ? 64 : 256, &n, why, wcap);
+        int rc = split_list(v, items, (int)kd->max, field == c->na_values ? CSV_NA_LEN : 256, &n, why, wcap);
         if (!rc && n < (int)kd->min) {
             snprintf(why, wcap, "expected a comma list of at least %d name(s)", (int)kd->min);
             rc = -1;
@@ -655,8 +655,9 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
             return -1;
         for (int i = 0; i < n; i++) {
             long long x;
-            if (parse_long(items[i], &x) || x < 1 || x > 65536) {
-                snprintf(why, wcap, "layer width \"%.20s\" is not a whole number from 1 to 65536", items[i]);
+            if (parse_long(items[i], &x) || x < 1 || x > NET_MAX_WIDTH) {
+                snprintf(why, wcap, "layer width \"%.20s\" is not a whole number from 1 to %d", items[i],
+                         NET_MAX_WIDTH);
                 return -1;
             }
             c->hidden_widths[i] = (int)x;
@@ -1062,7 +1063,7 @@ int cfg_finish(Config *c, Err *err)
     if (c->lr_schedule == SCHED_COSINE && c->min_lr > c->learning_rate)
         return err_set(err, E_CONFIG, "%s: [train] min_lr = %g is above learning_rate = %g; the cosine schedule falls from learning_rate to min_lr",
                        where_key(c, "train", "min_lr", w, sizeof w), c->min_lr, c->learning_rate);
-    /* Every network has a float32 kernel (net_f32_supported); the rows must be in memory (trainer_use_f32). */
+    /* Every network has a float32 kernel (net_grad_block_f32); the rows must be in memory (trainer_use_f32). */
     if (c->precision == TRAIN_F32 && c->stream)
         return err_set(err, E_CONFIG, "%s: [train] precision = float32 needs the training rows in memory; set "
                        "[data] stream = false or precision = float64", where_key(c, "train", "precision", w, sizeof w));

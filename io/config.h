@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "csvread.h"
 #include "data.h"
 #include "err.h"
 #include "net.h"
@@ -93,7 +94,7 @@ typedef struct Config {
     int nhidden;
     int hidden_widths[NET_MAX_LAYERS];
     int nna;
-    char na_list[64][64];
+    char na_list[CSV_NA_MAX][CSV_NA_LEN];
     int nfilter;                      /* [data] filter, parsed: a row is used when all hold */
     struct {
         char column[256];

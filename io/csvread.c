@@ -205,7 +205,7 @@ static int csv_number(const char *s, size_t n, int x87_ok, double *out)
         fe = p;
     }
     if (ie == ib && fe == fb)
-        return -1;
+        return CSV_NUM_NOT;
     long k = 0;
     if (p < end && (*p | 0x20) == 'e') {
         p++;
@@ -215,7 +215,7 @@ static int csv_number(const char *s, size_t n, int x87_ok, double *out)
             p++;
         }
         if (p == end || !csv_isdigit(*p))
-            return -1;
+            return CSV_NUM_NOT;
         for (; p < end && csv_isdigit(*p); p++)
             if (k < 1000000)
                 k = k * 10 + (*p - '0');
@@ -223,7 +223,7 @@ static int csv_number(const char *s, size_t n, int x87_ok, double *out)
             k = -k;
     }
     if (p != end)
-        return -1;
+        return CSV_NUM_NOT;
     k -= (long)(fe - fb);
 
     const char *q = ib; /* first significant digit */
@@ -268,9 +268,9 @@ static int csv_number(const char *s, size_t n, int x87_ok, double *out)
     char *qe = NULL;
     double v = strtod(s, &qe);
     if (qe != end)
-        return -1;
+        return CSV_NUM_NOT;
     if (isinf(v))
-        return -2;
+        return CSV_NUM_RANGE;
     *out = v;
     return 0;
 }
@@ -356,8 +356,7 @@ static int csv_fail(CsvReader *r, int code)
 
 /* Out of memory is an internal failure: the message names this line. */
 #define CSV_NOMEM(r, what)                                                                                   \
-    csv_fail((r), err_set((r)->err, E_NOMEM, "%.256s: out of memory %s [io/csvread.c:%d]", (r)->path, (what), \
-                          __LINE__))
+    csv_fail((r), err_set((r)->err, E_NOMEM, "%.256s: out of memory %s", (r)->path, (what)))
 
 /* ---- header --------------------------------------------------------------- */
 
@@ -736,7 +735,7 @@ int csv_delimiter_ok(char c)
     return c != '"' && c != '\r' && c != '\n' && c != '\0' && !csv_isdigit(c) && !strchr(".+-eE", c);
 }
 
-int csv_delimiter_parse(const char *s, char *out)
+int csv_delimiter_from_text(const char *s, char *out)
 {
     static const char *const NAMES[][2] = { { "tab", "\t" }, { "\\t", "\t" }, { "comma", "," },
                                             { "semicolon", ";" }, { "pipe", "|" } };
@@ -952,7 +951,7 @@ int csv_read_columns(const char *path, const char *const *names, int ncols,
     r.src = malloc((size_t)ncols * sizeof *r.src);
     r.missing = calloc((size_t)ncols, sizeof *r.missing);
     if (!r.src || !r.missing) {
-        rc = err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+        rc = err_set(err, E_NOMEM, "%.256s: out of memory", path);
         goto done;
     }
     rc = csv_run(&r);
@@ -982,14 +981,14 @@ int csv_read_columns(const char *path, const char *const *names, int ncols,
 
     out->names = calloc((size_t)ncols, sizeof *out->names);
     if (!out->names) {
-        rc = err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+        rc = err_set(err, E_NOMEM, "%.256s: out of memory", path);
         goto done;
     }
     out->ncols = ncols;
     for (int c = 0; c < ncols; c++) {
         out->names[c] = strdup(names[c]);
         if (!out->names[c]) {
-            rc = err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+            rc = err_set(err, E_NOMEM, "%.256s: out of memory", path);
             goto done;
         }
     }
@@ -1097,7 +1096,7 @@ int csv_stream_open(const char *path, const char *const *names, int ncols, const
         return err_set(err, E_CONFIG, "%.256s: no columns requested", path);
     CsvStream *s = calloc(1, sizeof *s);
     if (!s)
-        return err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+        return err_set(err, E_NOMEM, "%.256s: out of memory", path);
     int rc = 0;
     CsvReader *r = &s->r;
     if (opt)
@@ -1114,7 +1113,7 @@ int csv_stream_open(const char *path, const char *const *names, int ncols, const
     for (int i = 0; i < s->opt.n_na_values && !bad; i++, s->nna++)
         bad = !(s->na[i] = strdup(s->opt.na_values[i]));
     if (bad) {
-        rc = err_set(err, E_NOMEM, "%.256s: out of memory [io/csvread.c:%d]", path, __LINE__);
+        rc = err_set(err, E_NOMEM, "%.256s: out of memory", path);
         goto done;
     }
     s->opt.na_values = (const char *const *)s->na;
@@ -1142,7 +1141,7 @@ int csv_stream_next(CsvStream *s, size_t max, double *cols, size_t *nrows, Err *
     CsvReader *r = &s->r;
     *nrows = 0;
     if (max == 0)
-        return err_set(err, E_STATE, "%.256s: csv_stream_next asked for 0 rows [io/csvread.c:%d]", r->path, __LINE__);
+        return err_set(err, E_STATE, "%.256s: csv_stream_next asked for 0 rows", r->path);
     if (r->code)
         return err_set(err, r->code, "%.256s: reading stopped at an earlier error", r->path);
     r->err = err;
@@ -1187,7 +1186,7 @@ int csv_parse_number(const char *s, size_t len, double *out)
     const char *p = s, *e = s + len;
     csv_trim(&p, &e);
     if (p == e)
-        return -1;
+        return CSV_NUM_NOT;
     /* csv_number needs a byte after the cell that cannot continue a number
      * (its strtod reads on to one); s[len] may not exist. A cell longer
      * than buf is rare but valid (csv_read_columns takes 0.000...1 of any
@@ -1195,7 +1194,7 @@ int csv_parse_number(const char *s, size_t len, double *out)
     char buf[128], *copy = buf;
     size_t n = (size_t)(e - p);
     if (n >= sizeof buf && !(copy = malloc(n + 1)))
-        return -3;
+        return CSV_NUM_NOMEM;
     memcpy(copy, p, n);
     copy[n] = '\0';
     int rc = csv_number(copy, n, 0, out);

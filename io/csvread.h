@@ -9,6 +9,11 @@
 #include "err.h"
 #include "table.h"
 
+/* Missing-value tokens (a config's [data] na_values, --na-values): at most
+ * CSV_NA_MAX of them, each shorter than CSV_NA_LEN bytes. */
+#define CSV_NA_MAX 64
+#define CSV_NA_LEN 64
+
 typedef struct CsvOptions {
     char delimiter;                  /* ',' (default when 0), ';', '\t', ... */
     const char *const *na_values;    /* extra tokens that mean "missing" (besides an empty cell) */
@@ -90,11 +95,13 @@ void csv_inspect_free(CsvColumnInfo **cols, int *ncols);
 
 /* One cell s[0..len) as a number by the same grammar and with the same
  * value as csv_read_columns (spaces and tabs around it trimmed); reads no
- * byte past s[len - 1]. Returns 0 with *out, -1 when the cell is not a
- * number (empty included), -2 when it is beyond the range of a double, -3
- * when out of memory (a cell of 128 bytes or more needs a copy). Reads the decimal point from
+ * byte past s[len - 1]. Returns CSV_NUM_OK (0) with *out, CSV_NUM_NOT when
+ * the cell is not a number (empty included), CSV_NUM_RANGE when it is beyond
+ * the range of a double, CSV_NUM_NOMEM when out of memory (a cell of 128
+ * bytes or more needs a copy). Reads the decimal point from
  * LC_NUMERIC in rare cases (strtod): call it under the "C" locale, as
  * csv_rows_read's callbacks are. */
+enum { CSV_NUM_OK = 0, CSV_NUM_NOT = -1, CSV_NUM_RANGE = -2, CSV_NUM_NOMEM = -3 };
 int csv_parse_number(const char *s, size_t len, double *out);
 
 /* The delimiter rule, for the readers, the config and the command line:
@@ -121,6 +128,6 @@ void csv_count_line_end(int c, size_t *line, int *pending_cr);
 /* A delimiter as written: one character csv_delimiter_ok accepts, that
  * character in double or single quotes, "\t", or a name: comma,
  * semicolon, tab, pipe. Returns 0 with *out, -1 when s is not one. */
-int csv_delimiter_parse(const char *s, char *out);
+int csv_delimiter_from_text(const char *s, char *out);
 
 #endif

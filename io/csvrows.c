@@ -173,9 +173,9 @@ done:
     return rc;
 }
 
-int csv_parse_delimiter(const char *s, const char *opt, char *out, Err *err)
+int csv_delimiter_option(const char *s, const char *opt, char *out, Err *err)
 {
-    if (csv_delimiter_parse(s, out))
+    if (csv_delimiter_from_text(s, out))
         return err_set(err, E_USAGE, "%s \"%.20s\": expected " CSV_DELIMITER_RULE, opt, s);
     return 0;
 }

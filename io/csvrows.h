@@ -25,9 +25,9 @@ typedef int (*CsvRowFn)(void *ctx, size_t record, size_t line, int ncells, char 
  * E_CONFIG (an unusable delimiter), E_NOMEM, or fn's code. */
 int csv_rows_read(const char *path, char delim, CsvRowFn fn, void *ctx, Err *err);
 
-/* A delimiter given on the command line (csv_delimiter_parse).
+/* A delimiter given on the command line (csv_delimiter_from_text).
  * Returns 0 with *out, or E_USAGE with a message naming opt. */
-int csv_parse_delimiter(const char *s, const char *opt, char *out, Err *err);
+int csv_delimiter_option(const char *s, const char *opt, char *out, Err *err);
 
 /* Writes s[0..len) as one cell: quoted, with quotes doubled, when it holds
  * the delimiter, a quote, CR or LF, or begins or ends with a space or tab

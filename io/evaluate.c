@@ -50,7 +50,7 @@ int eval_check_split(const char *model_path, const Model *m, const Config *c, co
 static int read_rows(const char *path, char delim, const Config *c, Dataset *d, size_t *filtered,
                      size_t *dropped, Err *err)
 {
-    const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS], *na[64];
+    const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS], *na[CSV_NA_MAX];
     Table t = { 0 };
     int ncols = loader_columns(c, names);
     for (int i = 0; i < c->nna; i++)

@@ -160,7 +160,7 @@ static int open_obj(hid_t file, const char *obj, H5I_type_t type, hid_t *out, co
     int rc = 0;
     size_t len = strlen(obj);
     if (len >= sizeof prefix)
-        FAIL(E_HDF5, "%s: %s: object path too long [io/h5model.c:%d]", path, obj, __LINE__);
+        FAIL(E_HDF5, "%s: %s: object path too long", path, obj);
 
     TRY(h5u_first_missing(file, obj, prefix, path, err));
     if (prefix[0])
@@ -405,8 +405,8 @@ static int model_check(const Model *m, const char *path, Err *err)
     if (!fail && d->has_data && (d->ncols != m->nfeat + 1 || !d->missing || !d->missing_policy[0]))
         fail = "the data record's missing counts do not match the features";
     if (fail)
-        return err_set(err, E_STATE, "%s: cannot save an inconsistent model: %s [io/h5model.c:%d]",
-                       path, fail, __LINE__);
+        return err_set(err, E_STATE, "%s: cannot save an inconsistent model: %s",
+                       path, fail);
     return 0;
 }
 
@@ -791,8 +791,8 @@ static int curves_check(const Curves *c, const char *path, Err *err)
                 fail = "column name appears twice";
     }
     if (fail)
-        return err_set(err, E_STATE, "%s: cannot save curves: \"%.40s\": %s [io/h5model.c:%d]",
-                       path, bad, fail, __LINE__);
+        return err_set(err, E_STATE, "%s: cannot save curves: \"%.40s\": %s",
+                       path, bad, fail);
     return 0;
 }
 
@@ -1032,9 +1032,4 @@ done:
     else
         *c = t;
     return rc;
-}
-
-long h5_open_objects(void)
-{
-    return (long)H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
 }

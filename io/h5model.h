@@ -42,8 +42,5 @@ int h5_curves_save(const char *path, const Curves *c, Err *err);
  * every column must have the length of /curves/epoch. Failures as
  * h5_model_load; more than CURVES_MAX_COLS columns is E_PARSE. */
 int h5_curves_load(const char *path, Curves *c, Err *err);
-/* Number of HDF5 files, groups, datasets, attributes and named types open
- * in this process (tests assert 0); negative if HDF5 fails. */
-long h5_open_objects(void);
 
 #endif

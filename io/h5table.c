@@ -41,7 +41,7 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-#define NOMEM() FAIL(E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", path, __LINE__)
+#define NOMEM() FAIL(E_NOMEM, "%.256s: out of memory", path)
 
 /* Closes an id on a path that is already failing or cannot fail usefully
  * (a read-only file); HDF5 has nothing to flush there. */
@@ -206,7 +206,7 @@ static int tab_add(Tab *t, const char *name, hid_t dset, hsize_t index, Err *err
         int ncap = t->cap ? 2 * t->cap : 16;
         Col *p = realloc(t->cols, (size_t)ncap * sizeof *p);
         if (!p)
-            return err_set(err, E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", t->path, __LINE__);
+            return err_set(err, E_NOMEM, "%.256s: out of memory", t->path);
         t->cols = p;
         t->cap = ncap;
     }
@@ -214,7 +214,7 @@ static int tab_add(Tab *t, const char *name, hid_t dset, hsize_t index, Err *err
     memset(c, 0, sizeof *c);
     c->dset = H5I_INVALID_HID;
     if (!(c->name = strdup(name)))
-        return err_set(err, E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", t->path, __LINE__);
+        return err_set(err, E_NOMEM, "%.256s: out of memory", t->path);
     c->dset = dset;
     c->index = index;
     t->ncols++;
@@ -521,7 +521,7 @@ static int tab_find(const Tab *t, const char *want, int *out, Err *err)
     size_t nc = t->ncols > 0 ? (size_t)t->ncols : 1;
     const char **names = malloc(nc * sizeof *names);
     if (!names)
-        return err_set(err, E_NOMEM, "%.256s: out of memory [io/h5table.c:%d]", t->path, __LINE__);
+        return err_set(err, E_NOMEM, "%.256s: out of memory", t->path);
     for (int j = 0; j < t->ncols; j++)
         names[j] = t->cols[j].name;
     char list[COLNAME_LIST_MAX + 64], hint[COLNAME_SHOW + 32] = "";
@@ -901,11 +901,11 @@ int h5_stream_read(H5Stream *s, size_t first_row, size_t nrows, double *x, doubl
     size_t total = (size_t)s->t.nrows, first = 0;
     int nfeat = s->n - 1, rc = 0;
     if (nrows > s->max_rows)
-        return err_set(err, E_STATE, "%.256s: %s: a read of %zu rows; the stream was opened for at most %zu "
-                       "[io/h5table.c:%d]", path, s->t.obj, nrows, s->max_rows, __LINE__);
+        return err_set(err, E_STATE, "%.256s: %s: a read of %zu rows; the stream was opened for at most %zu", path,
+                       s->t.obj, nrows, s->max_rows);
     if (first_row > total || nrows > total - first_row)
-        return err_set(err, E_STATE, "%.256s: %s: rows %zu..%zu are beyond the table's %zu rows [io/h5table.c:%d]",
-                       path, s->t.obj, first_row, first_row + nrows, total, __LINE__);
+        return err_set(err, E_STATE, "%.256s: %s: rows %zu..%zu are beyond the table's %zu rows",
+                       path, s->t.obj, first_row, first_row + nrows, total);
     /* Each feature into a contiguous column, then spread into x: an HDF5
      * read into a strided memory selection is several times slower. */
     for (int f = 0; f < nfeat; f++) {

@@ -2,8 +2,7 @@
  * Two stages: load_rows reads the file and applies the missing-value
  * policy to whole rows (the same for training and for evaluation), then
  * build_sets cuts the rows by a partition, fills means from the training
- * rows and normalises. loader_load draws the partition from the seed;
- * loader_load_for_model takes it from a model's record. */
+ * rows and normalises. loader_load draws the partition from the seed. */
 #include "loader.h"
 
 #include <inttypes.h>
@@ -99,8 +98,8 @@ int loader_filter(const Config *c, const Table *t, Dataset *d, size_t *rowid, si
         int col = table_find(t, c->filter_cond[i].column);
         if (col < 0) {
             free(keep);
-            return err_set(err, E_STATE, "%s: [data] filter column \"%.60s\" was not read [io/loader.c:%d]", path,
-                           c->filter_cond[i].column, __LINE__);
+            return err_set(err, E_STATE, "%s: [data] filter column \"%.60s\" was not read", path,
+                           c->filter_cond[i].column);
         }
         const double *v = table_col(t, col);
         for (size_t r = 0; r < d->n; r++)
@@ -227,7 +226,7 @@ static int read_table(const Config *c, const char *const *names, int n, Table *t
     int allow = c->missing != MISSING_ERROR;
     if (h5_table_path_is_hdf5(c->data_path))
         return h5_table_read(c->data_path, c->data_table, names, n, allow, t, err);
-    const char *na[64];
+    const char *na[CSV_NA_MAX];
     for (int i = 0; i < c->nna; i++)
         na[i] = c->na_list[i];
     CsvOptions opt = { .delimiter = c->delimiter[0], .na_values = na, .n_na_values = c->nna,
@@ -440,94 +439,6 @@ int loader_load(const Config *c, Splits *s, Err *err)
 done:
     data_free(&all);
     free(rowid);
-    free(part);
-    if (rc)
-        splits_free(s);
-    return rc;
-}
-
-/* E_STATE unless c selects the model's columns in the model's order. */
-static int same_columns(const Config *c, const Model *m, Err *err)
-{
-    int same = c->nfeat == m->nfeat && m->target_name && strcmp(c->target, m->target_name) == 0;
-    for (int f = 0; same && f < c->nfeat; f++)
-        same = strcmp(c->feature_names[f], m->feat_names[f]) == 0;
-    if (!same)
-        return err_set(err, E_STATE, "%s: the config selects other columns than the model (%d features and "
-                       "target \"%.60s\"; the model has %d and \"%.60s\"); use the model's config",
-                       c->data_path, c->nfeat, c->target, m->nfeat, m->target_name ? m->target_name : "?");
-    return 0;
-}
-
-int loader_load_for_model(const Config *c, const Model *m, Splits *s, Err *err)
-{
-    memset(s, 0, sizeof *s);
-    const DataRecord *d = &m->data;
-    Dataset all = { 0 };
-    size_t *rowid = NULL;
-    unsigned char *filepart = NULL, *part = NULL;
-    int rc;
-    if (c->stream || d->hashed)
-        return err_set(err, E_STATE, "%s: the model was trained streaming ([data] stream = true), and its test "
-                       "rows are not recorded; pass a data file to evaluate", c->data_path);
-    if (!d->has_split)
-        return err_set(err, E_STATE, "%s: the model has no /split record (it was saved before housenet recorded "
-                       "its split); evaluate with an explicit file, or retrain", c->data_path);
-    if ((rc = same_columns(c, m, err)) || (rc = load_rows(c, s, &all, &rowid, err)))
-        goto done;
-    if (s->rows_read != d->rows_read || s->fingerprint != d->fingerprint) {
-        char rows[96] = "";
-        if (s->rows_read != d->rows_read)
-            snprintf(rows, sizeof rows, "%zu rows, model has %" PRIu64 "; ", s->rows_read, d->rows_read);
-        rc = err_set(err, E_STATE, "%s changed since the model was trained (%sfingerprint %016" PRIx64
-                     ", model has %016" PRIx64 "); evaluate on it with an explicit file, or retrain",
-                     c->data_path, rows, s->fingerprint, d->fingerprint);
-        goto done;
-    }
-    /* The recorded rows, by file row, then by the rows the policy kept. */
-    filepart = calloc(s->rows_read ? s->rows_read : 1, 1);
-    part = malloc(all.n ? all.n : 1);
-    if (!filepart || !part) {
-        rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
-        goto done;
-    }
-    for (int which = DATA_PART_VAL; which <= DATA_PART_TEST; which++) {
-        const uint64_t *rows = which == DATA_PART_VAL ? d->val_rows : d->test_rows;
-        size_t n = which == DATA_PART_VAL ? d->nval : d->ntest;
-        for (size_t i = 0; i < n; i++) {
-            if (rows[i] >= s->rows_read) {
-                rc = err_set(err, E_STATE, "%s: the model's split names row %" PRIu64 " of a file of %zu rows",
-                             c->data_path, rows[i], s->rows_read);
-                goto done;
-            }
-            filepart[rows[i]] = (unsigned char)which;
-        }
-    }
-    size_t kept = 0;
-    for (size_t r = 0; r < all.n; r++) {
-        part[r] = filepart[rowid[r]];
-        kept += part[r] != DATA_PART_TRAIN;
-    }
-    if (kept != d->nval + d->ntest) {
-        rc = err_set(err, E_STATE, "%s: %zu of the model's validation and test rows have a missing value that "
-                     "missing = %s drops; use the model's policy (missing = %s)", c->data_path,
-                     d->nval + d->ntest - kept, MISSING_NAMES[c->missing],
-                     d->has_data ? d->missing_policy : "?");
-        goto done;
-    }
-    if ((rc = build_sets(c, &all, part, &m->norm, s, err)))
-        goto done;
-    rc = fill_record(c, part, rowid, all.n, s, err);
-    s->ntrain = s->train.n;
-    if (rc == 0) { /* the split is the model's, whatever c says */
-        s->record.seed = d->seed;
-        s->record.validation_fraction = d->validation_fraction;
-        s->record.test_fraction = d->test_fraction;
-    }
-done:
-    data_free(&all);
-    free(rowid);
-    free(filepart);
     free(part);
     if (rc)
         splits_free(s);

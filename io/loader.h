@@ -45,18 +45,6 @@ void splits_free(Splits *s);
  * counts. d->missing must hold nfeat + 1 values. */
 void loader_record_header(const Config *c, const Splits *s, DataRecord *d);
 
-/* The split a model was trained with, re-derived from the data file c
- * names (c: the model's resolved config, or one naming the same columns).
- * The file must be the one the model saw: its rows_read and fingerprint
- * must match m->data, else E_STATE "<path> changed since the model was
- * trained (fingerprint X, model has Y); evaluate on it with an explicit
- * file, or retrain". The validation and test sets are exactly the rows
- * recorded in m->data; the normalisation is the model's (m->norm), not
- * refitted. E_STATE also when m has no split record (an older file), when
- * c's columns differ from the model's, or when a recorded row is dropped
- * for a missing value under c's missing policy. */
-int loader_load_for_model(const Config *c, const Model *m, Splits *s, Err *err);
-
 /* FNV-1a (64 bit, rng_fnv1a) over the bytes of the selected columns as
  * read -- features in config order, then the target, column by column,
  * each value a little-endian float64 with missing values as the canonical

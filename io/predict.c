@@ -91,12 +91,12 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
         int c = p->col[f];
         double v;
         int rc = csv_parse_number(cells[c], lens[c], &v);
-        if (rc == -3)
-            return err_set(err, E_NOMEM, "%.256s:%zu:%d: out of memory for a cell of %zu bytes [io/predict.c:%d]",
-                           p->path, line, c + 1, lens[c], __LINE__);
+        if (rc == CSV_NUM_NOMEM)
+            return err_set(err, E_NOMEM, "%.256s:%zu:%d: out of memory for a cell of %zu bytes",
+                           p->path, line, c + 1, lens[c]);
         if (rc)
             return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %s \"%.32s\"", p->path, line, c + 1,
-                           m->feat_names[f], rc == -2 ? "number out of range:" : "expected a number, got",
+                           m->feat_names[f], rc == CSV_NUM_RANGE ? "number out of range:" : "expected a number, got",
                            cells[c]);
         if (nm->x_log[f] && transform_forward(TRANSFORM_LOG1P, v, &v))
             return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %g is outside the domain of log1p (the "

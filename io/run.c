@@ -1,4 +1,7 @@
-/* run: config -> data -> network -> trainer -> files (see run.h). */
+/* run: config -> data -> network -> trainer -> files (see run.h).
+ * With several ranks (RunArgs.comm) every rank reads the config and the
+ * data and trains; rank 0 alone writes files and says anything. */
+#define _GNU_SOURCE /* fopencookie: the silent stream of the other ranks */
 #include "run.h"
 
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include "model.h"
 #include "optim.h"
 #include "progress.h"
+#include "rng.h"
 #include "stream.h"
 #include "train.h"
 
@@ -134,6 +138,8 @@ static int save_model(const Session *s, const Net *net, const char *path, Err *e
 /* What the hooks of one run share. The hooks get the objects run_train
  * hands to train_run, which ctx also holds as net and opt. */
 typedef struct RunCtx {
+    const Comm *comm;                 /* the job's ranks */
+    int writer;                       /* 1 on rank 0: writes the run dir, prints */
     const Config *cfg;
     const RunArgs *args;
     const Session *s;
@@ -245,12 +251,18 @@ static const char *signal_name(int signo, char *buf, size_t cap)
     return buf;
 }
 
-static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *st, double loss,
-                   Err *err)
+/* A failure of rank 0's own work (a file only it writes): the other
+ * ranks know nothing of it (main ends the job). */
+static int writer_failed(const RunCtx *ctx, int rc, Err *err)
 {
-    (void)net;
-    (void)opt;
-    RunCtx *ctx = p;
+    if (rc && ctx->comm->size > 1 && err)
+        err->local = 1;
+    return rc;
+}
+
+/* Rank 0's part of a step: the step log, the progress bar, checkpoints. */
+static int step_files(RunCtx *ctx, const TrainState *st, double loss, int stop, Err *err)
+{
     int log = ctx->cfg->log_every_steps;
     int rc;
     if (log > 0 && st->step % log == 0 &&
@@ -258,10 +270,25 @@ static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *
         return rc;
     progress_step(&ctx->progress, st, loss);
     int every = ctx->cfg->checkpoint_every_steps;
-    int stop = ctx->tr->stop_now; /* the stop request every rank agreed on at this step */
     if (((every > 0 && st->step % every == 0) || stop) && (rc = save_checkpoint(ctx, st, err)))
         return rc;
+    return 0;
+}
+
+static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *st, double loss,
+                   Err *err)
+{
+    (void)net;
+    (void)opt;
+    RunCtx *ctx = p;
+    int stop = ctx->tr->stop_now; /* the stop request every rank agreed on at this step */
+    int rc = ctx->writer ? step_files(ctx, st, loss, stop, err) : 0;
+    if (rc)
+        return writer_failed(ctx, rc, err);
     if (stop) {
+        /* a rank that got no signal exits as the one that did (main's status) */
+        if (ctx->args->stop && !*ctx->args->stop)
+            *ctx->args->stop = stop;
         char buf[32];
         return err_set(err, E_STOP,
                        "stopped by %s after step %lld (epoch %lld, step %lld of it); checkpoint %s; "
@@ -272,11 +299,9 @@ static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *
     return 0;
 }
 
-static int on_epoch(void *p, const Net *net, const Optim *opt, const TrainState *st,
-                    const EpochStats *s, Err *err)
+/* Rank 0's part of an epoch's end: the curves, best.h5, checkpoints. */
+static int epoch_files(RunCtx *ctx, const Net *net, const TrainState *st, const EpochStats *s, Err *err)
 {
-    (void)opt;
-    RunCtx *ctx = p;
     Metrics m = { .rmse = NAN, .mae = NAN, .mape = NAN, .r2 = NAN };
     if (ctx->val)
         eval_set(ctx, net, ctx->val, &m);
@@ -301,9 +326,16 @@ static int on_epoch(void *p, const Net *net, const Optim *opt, const TrainState 
     return 0;
 }
 
-static int on_event(void *p, const TrainState *st, const char *kind, const char *msg, Err *err)
+static int on_epoch(void *p, const Net *net, const Optim *opt, const TrainState *st,
+                    const EpochStats *s, Err *err)
 {
     RunCtx *ctx = p;
+    return ctx->writer ? writer_failed(ctx, epoch_files(ctx, net, st, s, err), err) : 0;
+}
+
+/* Rank 0's part of an event: the checkpoints past a rollback, the log. */
+static int event_files(RunCtx *ctx, const TrainState *st, const char *kind, const char *msg, Err *err)
+{
     int rc;
     if (!strcmp(kind, "rollback")) {
         /* The run went back to st: steps past it never happened, and no
@@ -318,6 +350,12 @@ static int on_event(void *p, const TrainState *st, const char *kind, const char 
     progress_event(&ctx->progress, kind, msg);
     rc = curves_push_event(&ctx->curves, st->epoch, st->step, kind, msg, err);
     return rc ? rc : flush_curves(ctx, 1, err);
+}
+
+static int on_event(void *p, const TrainState *st, const char *kind, const char *msg, Err *err)
+{
+    RunCtx *ctx = p;
+    return ctx->writer ? writer_failed(ctx, event_files(ctx, st, kind, msg, err), err) : 0;
 }
 
 /* Locks the run dir once it exists (atomic.h dir_lock): before anything
@@ -463,7 +501,7 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
         }
         char damaged[RUN_PATH_MAX + 16];
         snprintf(damaged, sizeof damaged, "%s.damaged", paths[i]);
-        int moved = e.code == E_PARSE && rename(paths[i], damaged) == 0;
+        int moved = ctx->writer && e.code == E_PARSE && rename(paths[i], damaged) == 0;
         fprintf(a->progress, "housenet: warning: %s%s%s; trying the previous checkpoint\n", e.msg,
                 moved ? "; renamed to " : "", moved ? damaged : "");
     }
@@ -484,7 +522,7 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
     }
     /* A checkpoint from elsewhere continues into this run dir: the same
      * rule as a new run protects what the dir holds. */
-    if (!same_dir(paths[i], ctx->ckpt_dir) && (rc = claim_run_dir(ctx, err)))
+    if (ctx->writer && !same_dir(paths[i], ctx->ckpt_dir) && (rc = claim_run_dir(ctx, err)))
         goto done;
     if ((rc = ckpt_load(paths[i], &c, err)) || (rc = check_data(ctx, &c, paths[i], err)))
         goto done;
@@ -499,7 +537,7 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
     snprintf(ctx->ckpt_path, sizeof ctx->ckpt_path, "%s", paths[i]);
     ctx->saved_epoch = st->epoch;
     ctx->saved_step = st->step;
-    if ((rc = ckpt_remove_newer(ctx->ckpt_dir, st, &removed, err)))
+    if (ctx->writer && (rc = ckpt_remove_newer(ctx->ckpt_dir, st, &removed, err)))
         goto done;
     if (removed)
         fprintf(a->progress, "housenet: warning: removed %d checkpoint%s newer than %s\n", removed,
@@ -634,93 +672,230 @@ static void summary(FILE *out, RunCtx *ctx, const Session *s, const TrainState *
     }
 }
 
-int run_train(const RunArgs *a, Err *err)
+/* The silent stream of the ranks other than 0: what they would print
+ * goes nowhere. */
+static ssize_t discard(void *cookie, const char *buf, size_t n)
 {
+    return (ssize_t)n;
+}
+
+static FILE *silent_stream(void)
+{
+    cookie_io_functions_t io = { .write = discard };
+    return fopencookie(NULL, "w", io);
+}
+
+/* What the ranks compare at start-up: runs that differ in any of these
+ * would give other bytes, or fight over the run directory. */
+typedef struct StartId {
+    uint64_t config;  /* FNV-1a of the resolved config text */
+    uint64_t data;    /* the data's fingerprint */
+    uint64_t rows;    /* rows read */
+    uint64_t arith;   /* comm_arith_fingerprint() of the build */
+    uint64_t state;   /* FNV-1a of the parameters, optimizer buffers and step to start from */
+} StartId;
+
+static StartId start_id(const RunCtx *ctx, const TrainState *st)
+{
+    const Net *net = ctx->net;
+    const Optim *opt = ctx->opt;
+    uint64_t h = rng_fnv1a(RNG_FNV_INIT, net->params, net->nparams * sizeof(double));
+    for (int b = 0; b < opt->nbufs; b++)
+        h = rng_fnv1a(h, opt->buf[b], net->nparams * sizeof(double));
+    h = rng_fnv1a(h, &st->step, sizeof st->step);
+    h = rng_fnv1a(h, &st->epoch, sizeof st->epoch);
+    StartId id = { rng_fnv1a(RNG_FNV_INIT, ctx->config_text, strlen(ctx->config_text)),
+                   ctx->s->sp.fingerprint, ctx->s->sp.rows_read, comm_arith_fingerprint(), h };
+    return id;
+}
+
+/* Start-up of a run of several ranks: each rank's outcome so far (a
+ * failure on any rank ends all of them, with its message), then the
+ * StartIds of every rank against rank 0's. The same answer on every rank. */
+static int agree_start(RunCtx *ctx, const TrainState *st, int rc, Err *err)
+{
+    const Comm *comm = ctx->comm;
+    if ((rc = comm_agree(comm, rc, err)))
+        return rc;
+    const size_t k = (size_t)comm->size;
+    StartId *ids = calloc(k, sizeof *ids);
+    size_t *counts = malloc(2 * k * sizeof *counts);
+    if (!ids || !counts)
+        comm->abort(comm, 1); /* cannot take part in the collective */
+    for (size_t q = 0; q < k; q++) {
+        counts[q] = sizeof *ids;
+        counts[k + q] = q * sizeof *ids;
+    }
+    ids[comm->rank] = start_id(ctx, st);
+    rc = comm_allgatherv(comm, ids, counts, counts + k, err);
+    for (size_t q = 1; !rc && q < k; q++) {
+        const StartId *r = &ids[q], *z = &ids[0];
+        if (r->arith != z->arith)
+            rc = err_set(err, E_CONFIG, "rank %zu: its build rounds floating point differently from rank 0's "
+                         "(arithmetic fingerprint 0x%016llx, rank 0: 0x%016llx); run one housenet build, made "
+                         "by the same compiler and flags, on every node", q, (unsigned long long)r->arith,
+                         (unsigned long long)z->arith);
+        else if (r->config != z->config)
+            rc = err_set(err, E_CONFIG, "rank %zu: its resolved config differs from rank 0's (hash 0x%016llx, "
+                         "rank 0: 0x%016llx); give every rank the same CONFIG file and --set options", q,
+                         (unsigned long long)r->config, (unsigned long long)z->config);
+        else if (r->data != z->data || r->rows != z->rows)
+            rc = err_set(err, E_DATA, "rank %zu: [data] path: %s holds other data there (%llu rows, "
+                         "fingerprint 0x%016llx; rank 0: %llu rows, 0x%016llx); every node must see the same file",
+                         q, ctx->cfg->data_path, (unsigned long long)r->rows, (unsigned long long)r->data,
+                         (unsigned long long)z->rows, (unsigned long long)z->data);
+        else if (r->state != z->state)
+            rc = err_set(err, E_STATE, "rank %zu: its starting point (parameters, optimizer, step) differs from "
+                         "rank 0's; with --resume every node must see the same run directory", q);
+    }
+    free(ids);
+    free(counts);
+    return rc;
+}
+
+/* Everything before the ranks agree to start: the trainer, the optimizer,
+ * the hooks' context, and the checkpoint (--resume) or the claim on the
+ * run dir (rank 0). Nothing written. */
+static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim *opt, int bs, int threads,
+                   TrainOpts *o, TrainState *st, Err *err)
+{
+    const Config *c = &s->cfg;
+    size_t npred = s->sp.val.n > s->sp.test.n ? s->sp.val.n : s->sp.test.n;
+    if (!(ctx->pred = malloc((npred ? npred : 1) * sizeof(double))))
+        return err_set(err, E_NOMEM, "out of memory for %zu predictions", npred);
+    int rc;
+    if ((rc = trainer_init(tr, &s->net, bs, threads, s->sp.ntrain, err)) ||
+        (rc = trainer_set_comm(tr, ctx->comm, err)) || (rc = run_optim_init(c, s->net.nparams, opt, err)))
+        return rc;
+    tr->stop = a->stop;
+    ctx->cfg = c;
+    ctx->args = a;
+    ctx->s = s;
+    ctx->net = &s->net;
+    ctx->opt = opt;
+    ctx->tr = tr;
+    ctx->val = s->sp.val.n ? &s->sp.val : NULL;
+    ctx->norm = &s->sp.norm;
+    ctx->saved_epoch = ctx->saved_step = -1;
+    ctx->best = (CkptBest){ -1, NAN, malloc(s->net.nparams * sizeof(double)) };
+    ctx->config_text = cfg_text_new(c);
+    if (!ctx->best.params || !ctx->config_text)
+        return err_set(err, E_NOMEM, "out of memory");
+    /* Until an epoch has a validation loss (best.epoch -1) checkpoints
+     * carry the initial parameters as the best. */
+    memcpy(ctx->best.params, s->net.params, s->net.nparams * sizeof(double));
+    ctx->data = ckpt_data_id(&s->sp);
+    run_dir_of(c, ctx->run_dir, sizeof ctx->run_dir);
+    snprintf(ctx->ckpt_dir, sizeof ctx->ckpt_dir, "%s/" CKPT_SUBDIR, ctx->run_dir);
+    snprintf(ctx->curves_path, sizeof ctx->curves_path, "%s/curves.h5", ctx->run_dir);
+    snprintf(ctx->best_path, sizeof ctx->best_path, "%s/best.h5", ctx->run_dir);
+    if ((rc = curves_init(&ctx->curves, CURVE_COLS, NCURVE_COLS, err)))
+        return rc;
+    *o = run_train_opts(c, bs, threads);
+    *st = train_state_start(o);
+    /* Both read the run dir and may refuse; nothing is written before.
+     * Rank 0 alone locks it: the run is one run however many ranks. */
+    if (ctx->writer && (rc = lock_run_dir(ctx, err)))
+        return rc;
+    if (a->resume)
+        return resume(ctx, st, err);
+    return ctx->writer ? claim_run_dir(ctx, err) : 0;
+}
+
+/* Rank 0's start: the run dir, what the run is, and its first files. */
+static int start_files(RunCtx *ctx, const TrainState *st, int threads, Err *err)
+{
+    const RunArgs *a = ctx->args;
+    const Session *s = ctx->s;
+    const Config *c = ctx->cfg;
+    int rc;
+    if ((rc = mkdir_p(ctx->run_dir, err)) || (rc = lock_run_dir(ctx, err)) || (rc = mkdir_p(ctx->ckpt_dir, err)))
+        return rc;
+    ckpt_remove_stale_tmp(ctx->run_dir); /* a killed run's model.h5.tmp-<pid> ... */
+    if (!a->quiet) {
+        char ranks[32] = "";
+        if (ctx->comm->size > 1)
+            snprintf(ranks, sizeof ranks, " a rank x %d ranks", ctx->comm->size);
+        if (s->stream)
+            fprintf(a->progress, "housenet: %zu rows from %s streamed (%zu train, %zu validation, %zu test; "
+                                 "hashed split), %zu parameters, %s, %d thread%s%s\n",
+                    s->sp.rows_read, c->data_path, s->sp.ntrain, s->counts.nval, s->counts.ntest, s->net.nparams,
+                    optim_name(ctx->opt->kind), threads, threads == 1 ? "" : "s", ranks);
+        else
+            fprintf(a->progress, "housenet: %zu rows from %s (%zu train, %zu validation, %zu test), %zu parameters, "
+                                 "%s, %d thread%s%s\n",
+                    s->sp.rows_read, c->data_path, s->sp.train.n, s->sp.val.n, s->sp.test.n, s->net.nparams,
+                    optim_name(ctx->opt->kind), threads, threads == 1 ? "" : "s", ranks);
+        if (s->sp.rows_filtered)
+            fprintf(a->progress, "housenet: %zu of the %zu rows left out by [data] filter (%s)\n",
+                    s->sp.rows_filtered, s->sp.rows_read, c->filter);
+        if (s->stream && s->counts.nval > s->sp.val.n)
+            fprintf(a->progress, "housenet: warning: validation uses the first %zu of the %zu validation rows "
+                                 "(the cap of a streamed run)\n", s->sp.val.n, s->counts.nval);
+        if (a->resume)
+            fprintf(a->progress, "housenet: resuming from %s: epoch %lld done, step %lld (%lld into epoch %lld)\n",
+                    ctx->ckpt_path, (long long)st->epoch, (long long)st->step, (long long)st->epoch_step,
+                    (long long)st->epoch + 1);
+    }
+    if (a->resume && st->epoch > c->epochs)
+        fprintf(a->progress, "housenet: warning: the checkpoint is at epoch %lld, past [train] epochs = %d; "
+                "nothing to train\n", (long long)st->epoch, c->epochs);
+    /* A resumed run's curves.h5 loses at once any row past the checkpoint;
+     * a fresh run starts with a checkpoint of its initial state. */
+    return a->resume ? h5_curves_save(ctx->curves_path, &ctx->curves, err) : save_checkpoint(ctx, st, err);
+}
+
+/* Rank 0's end: the last checkpoint, best.h5, model.h5, curves.h5 and the summary. */
+static int end_files(RunCtx *ctx, const TrainState *st, double secs, Err *err)
+{
+    char model_path[RUN_PATH_MAX];
+    snprintf(model_path, sizeof model_path, "%s/model.h5", ctx->run_dir);
+    int rc;
+    if ((rc = save_checkpoint(ctx, st, err)) || (rc = save_best(ctx, err)) ||
+        (rc = save_model(ctx->s, ctx->net, model_path, err)) || (rc = flush_curves(ctx, 1, err)))
+        return rc;
+    FILE *out = ctx->args->out;
+    summary(out, ctx, ctx->s, st, model_path, secs);
+    fprintf(out, "checkpoint %s\n", ctx->ckpt_path);
+    if (ctx->best.epoch >= 0)
+        fprintf(out, "best %s\n", ctx->best_path);
+    return 0;
+}
+
+int run_train(const RunArgs *args, Err *err)
+{
+    const Comm *comm = args->comm ? args->comm : comm_self();
+    const int writer = comm->rank == 0;
+    RunArgs silent = *args;
+    FILE *nowhere = NULL;
+    if (!writer) {
+        nowhere = silent_stream();
+        silent.quiet = 1;
+        silent.progress = silent.out = nowhere ? nowhere : stderr;
+    }
+    const RunArgs *a = writer ? args : &silent;
     Session s;
     Trainer tr = { 0 };
     Optim opt = { 0 };
-    RunCtx ctx = { .lock = -1 };
+    RunCtx ctx = { .comm = comm, .writer = writer, .lock = -1 };
+    TrainOpts o = { 0 };
+    TrainState st = { 0 };
     int rc = session_open(a, &s, err);
+    const Config *c = &s.cfg;
+    int threads = run_threads(c->threads), bs = 1;
+    if (!rc) {
+        bs = (size_t)c->batch_size < s.sp.ntrain ? c->batch_size : (int)s.sp.ntrain;
+        if (a->dry_run) {
+            rc = writer ? dry_run(a, &s, threads, bs, err) : 0;
+            goto done;
+        }
+        rc = prepare(&ctx, a, &s, &tr, &opt, bs, threads, &o, &st, err);
+    }
+    if (comm->size > 1 && !a->dry_run)
+        rc = agree_start(&ctx, &st, rc, err);
     if (rc)
         goto done;
-    const Config *c = &s.cfg;
-    int threads = run_threads(c->threads);
-    size_t ntrain = s.sp.ntrain;
-    int bs = (size_t)c->batch_size < ntrain ? c->batch_size : (int)ntrain;
-    if (a->dry_run) {
-        rc = dry_run(a, &s, threads, bs, err);
-        goto done;
-    }
-    size_t npred = s.sp.val.n > s.sp.test.n ? s.sp.val.n : s.sp.test.n;
-    if (!(ctx.pred = malloc((npred ? npred : 1) * sizeof(double)))) {
-        rc = err_set(err, E_NOMEM, "out of memory for %zu predictions", npred);
-        goto done;
-    }
-    if ((rc = trainer_init(&tr, &s.net, bs, threads, ntrain, err)) ||
-        (rc = run_optim_init(c, s.net.nparams, &opt, err)))
-        goto done;
-    tr.stop = a->stop;
-    ctx.cfg = c;
-    ctx.args = a;
-    ctx.s = &s;
-    ctx.net = &s.net;
-    ctx.opt = &opt;
-    ctx.tr = &tr;
-    ctx.val = s.sp.val.n ? &s.sp.val : NULL;
-    ctx.norm = &s.sp.norm;
-    ctx.saved_epoch = ctx.saved_step = -1;
-    ctx.best = (CkptBest){ -1, NAN, malloc(s.net.nparams * sizeof(double)) };
-    ctx.config_text = cfg_text_new(c);
-    if (!ctx.best.params || !ctx.config_text) {
-        rc = err_set(err, E_NOMEM, "out of memory");
-        goto done;
-    }
-    /* Until an epoch has a validation loss (best.epoch -1) checkpoints
-     * carry the initial parameters as the best. */
-    memcpy(ctx.best.params, s.net.params, s.net.nparams * sizeof(double));
-    ctx.data = ckpt_data_id(&s.sp);
-    run_dir_of(c, ctx.run_dir, sizeof ctx.run_dir);
-    snprintf(ctx.ckpt_dir, sizeof ctx.ckpt_dir, "%s/" CKPT_SUBDIR, ctx.run_dir);
-    snprintf(ctx.curves_path, sizeof ctx.curves_path, "%s/curves.h5", ctx.run_dir);
-    snprintf(ctx.best_path, sizeof ctx.best_path, "%s/best.h5", ctx.run_dir);
-    if ((rc = curves_init(&ctx.curves, CURVE_COLS, NCURVE_COLS, err)))
-        goto done;
-    TrainOpts o = run_train_opts(c, bs, threads);
-    TrainState st = train_state_start(&o);
-    /* Both read the run dir and may refuse; nothing is written before. */
-    if ((rc = lock_run_dir(&ctx, err)) || (rc = a->resume ? resume(&ctx, &st, err) : claim_run_dir(&ctx, err)) ||
-        (rc = mkdir_p(ctx.run_dir, err)) || (rc = lock_run_dir(&ctx, err)) || (rc = mkdir_p(ctx.ckpt_dir, err)))
-        goto done;
-    ckpt_remove_stale_tmp(ctx.run_dir); /* a killed run's model.h5.tmp-<pid> ... */
-    if (!a->quiet) {
-        if (s.stream)
-            fprintf(a->progress, "housenet: %zu rows from %s streamed (%zu train, %zu validation, %zu test; "
-                                 "hashed split), %zu parameters, %s, %d thread%s\n",
-                    s.sp.rows_read, c->data_path, ntrain, s.counts.nval, s.counts.ntest, s.net.nparams,
-                    optim_name(opt.kind), threads, threads == 1 ? "" : "s");
-        else
-            fprintf(a->progress, "housenet: %zu rows from %s (%zu train, %zu validation, %zu test), %zu parameters, "
-                                 "%s, %d thread%s\n",
-                    s.sp.rows_read, c->data_path, s.sp.train.n, s.sp.val.n, s.sp.test.n, s.net.nparams,
-                    optim_name(opt.kind), threads, threads == 1 ? "" : "s");
-        if (s.sp.rows_filtered)
-            fprintf(a->progress, "housenet: %zu of the %zu rows left out by [data] filter (%s)\n",
-                    s.sp.rows_filtered, s.sp.rows_read, c->filter);
-        if (s.stream && s.counts.nval > s.sp.val.n)
-            fprintf(a->progress, "housenet: warning: validation uses the first %zu of the %zu validation rows "
-                                 "(the cap of a streamed run)\n", s.sp.val.n, s.counts.nval);
-        if (a->resume)
-            fprintf(a->progress, "housenet: resuming from %s: epoch %lld done, step %lld (%lld into epoch %lld)\n",
-                    ctx.ckpt_path, (long long)st.epoch, (long long)st.step, (long long)st.epoch_step,
-                    (long long)st.epoch + 1);
-    }
-    if (a->resume && st.epoch > c->epochs)
-        fprintf(a->progress, "housenet: warning: the checkpoint is at epoch %lld, past [train] epochs = %d; "
-                "nothing to train\n", (long long)st.epoch, c->epochs);
-    /* A resumed run's curves.h5 loses at once any row past the checkpoint;
-     * a fresh run starts with a checkpoint of its initial state. */
-    if ((rc = a->resume ? h5_curves_save(ctx.curves_path, &ctx.curves, err)
-                        : save_checkpoint(&ctx, &st, err)))
+    if (writer && (rc = writer_failed(&ctx, start_files(&ctx, &st, threads, err), err)))
         goto done;
     /* The trainer restores the best epoch's parameters at the end of a run
      * (restore_best): after a resume it needs them from the checkpoint. */
@@ -738,27 +913,18 @@ int run_train(const RunArgs *a, Err *err)
         goto done;
     TrainData td = s.stream ? stream_train_data(s.stream) : train_data_memory(&s.sp.train);
     progress_init(&ctx.progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
-                  train_steps_per_epoch(ntrain, bs), ntrain, st.epoch, c->target);
+                  train_steps_per_epoch(s.sp.ntrain, bs), s.sp.ntrain, st.epoch, c->target);
     TrainHooks hooks = { .ctx = &ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
     double t0 = train_now_s();
     rc = train_run(&tr, &s.net, &opt, &td, ctx.val, &o, &st, &hooks, err);
     progress_end(&ctx.progress);
-    if (rc) {
+    if (rc && writer) {
         /* Keep what was logged: the curves up to the failure are still good. */
         Err e2 = { 0 };
         h5_curves_save(ctx.curves_path, &ctx.curves, &e2);
-        goto done;
     }
-    double secs = train_now_s() - t0;
-    char model_path[RUN_PATH_MAX];
-    snprintf(model_path, sizeof model_path, "%s/model.h5", ctx.run_dir);
-    if ((rc = save_checkpoint(&ctx, &st, err)) || (rc = save_best(&ctx, err)) ||
-        (rc = save_model(&s, &s.net, model_path, err)) || (rc = flush_curves(&ctx, 1, err)))
-        goto done;
-    summary(a->out, &ctx, &s, &st, model_path, secs);
-    fprintf(a->out, "checkpoint %s\n", ctx.ckpt_path);
-    if (ctx.best.epoch >= 0)
-        fprintf(a->out, "best %s\n", ctx.best_path);
+    if (!rc && writer)
+        rc = writer_failed(&ctx, end_files(&ctx, &st, train_now_s() - t0, err), err);
 done:
     dir_unlock(&ctx.lock);
     free(ctx.pred);
@@ -768,6 +934,8 @@ done:
     optim_free(&opt);
     trainer_free(&tr);
     session_free(&s);
+    if (nowhere)
+        fclose(nowhere);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "comm.h"
 #include "config.h"
 #include "err.h"
 #include "loader.h"
@@ -34,6 +35,8 @@ typedef struct RunArgs {
     int dry_run;                        /* train: print what would run, train and write nothing */
     FILE *progress;                     /* progress lines (stderr) */
     FILE *out;                          /* results (stdout) */
+    const Comm *comm;                   /* the ranks of the job (NULL: one process);
+                                           rank 0 alone writes files and output */
 } RunArgs;
 
 /* Config file, then the overrides, then the cross-key checks. */

@@ -87,8 +87,8 @@ static int stream_chunk(void *ctx, size_t first, size_t n, Dataset *view, Err *e
     StreamTrain *st = ctx;
     size_t nin = (size_t)st->nin;
     if (n > TRAIN_CHUNK || first > st->ntrain || n > st->ntrain - first)
-        return err_set(err, E_STATE, "%s: training rows %zu..%zu asked of %zu [io/stream.c:%d]", st->path,
-                       first, first + n, st->ntrain, __LINE__);
+        return err_set(err, E_STATE, "%s: training rows %zu..%zu asked of %zu", st->path,
+                       first, first + n, st->ntrain);
     /* The last block whose training rows start at or before first. */
     size_t lo = 0, hi = st->nblocks;
     while (hi - lo > 1) {

@@ -45,6 +45,51 @@ int comm_bcast(const Comm *c, void *buf, size_t n, int root, Err *err)
     return c->size == 1 ? 0 : c->bcast(c, buf, n, root, err);
 }
 
+int comm_agree(const Comm *c, int rc, Err *err)
+{
+    c = c ? c : &SELF;
+    if (c->size == 1)
+        return rc;
+    /* One record a rank: its code, then its message. */
+    enum { REC = sizeof(int32_t) + ERR_MSG_MAX };
+    const size_t k = (size_t)c->size;
+    char *buf = calloc(k, REC);
+    size_t *counts = calloc(2 * k, sizeof(size_t));
+    Err own = { 0 };
+    if (err && rc)
+        own = *err;
+    if (!buf || !counts) {
+        free(buf);
+        free(counts);
+        /* Cannot take part: the job must not go on with one rank missing. */
+        c->abort(c, 1);
+        return E_NOMEM;
+    }
+    size_t *displs = counts + k;
+    for (size_t q = 0; q < k; q++) {
+        counts[q] = REC;
+        displs[q] = q * REC;
+    }
+    int32_t code = rc;
+    memcpy(buf + (size_t)c->rank * REC, &code, sizeof code);
+    memcpy(buf + (size_t)c->rank * REC + sizeof code, own.msg, ERR_MSG_MAX);
+    int grc = c->allgatherv(c, buf, counts, displs, err);
+    int out = grc;
+    for (size_t q = 0; !grc && q < k; q++) {
+        memcpy(&code, buf + q * REC, sizeof code);
+        if (code) {
+            char msg[ERR_MSG_MAX];
+            memcpy(msg, buf + q * REC + sizeof code, ERR_MSG_MAX);
+            msg[ERR_MSG_MAX - 1] = '\0';
+            out = err_set(err, code, "rank %zu: %.1000s", q, msg);
+            break;
+        }
+    }
+    free(buf);
+    free(counts);
+    return out;
+}
+
 size_t comm_share(size_t n, int r, int k)
 {
     /* floor(n * r / k) without overflow for any n a run can hold */

@@ -41,6 +41,14 @@ const Comm *comm_self(void);
 int comm_allgatherv(const Comm *c, void *buf, const size_t *counts, const size_t *displs, Err *err);
 int comm_bcast(const Comm *c, void *buf, size_t n, int root, Err *err);
 
+/* Agreement on an outcome: every rank brings its rc (0 or a negative
+ * code) and, when failing, err's message. Returns 0 when every rc is 0;
+ * else, on every rank alike, the lowest failing rank's code with err set
+ * to its message ("rank R: ..." when c has several ranks). So a failure
+ * on one rank ends every rank at the same point, and rank 0 can print it
+ * once. */
+int comm_agree(const Comm *c, int rc, Err *err);
+
 /* The contiguous share of n items (blocks, groups, rows) that rank r of k
  * takes: [comm_share(n, r, k), comm_share(n, r + 1, k)). Earlier ranks
  * take no more than later ones; a rank may take none (n < k). */

@@ -13,6 +13,7 @@ int err_set(Err *err, int code, const char *fmt, ...)
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         err->code = code;
+        err->local = 0;
     }
     return code;
 }

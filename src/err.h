@@ -27,6 +27,9 @@ enum {
 typedef struct Err {
     int code;               /* last code set, 0 when none */
     char msg[ERR_MSG_MAX];  /* one line, no trailing newline */
+    int local;              /* in a run of several ranks: this rank alone failed, the others
+                               do not know (main prints it with the rank and ends the job);
+                               err_set clears it */
 } Err;
 
 /* Records code and a printf-formatted message in *err (err may be NULL) and

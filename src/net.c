@@ -45,9 +45,9 @@ int net_init(Net *net, int ninputs, const int *hidden, int nhidden, int noutputs
     net->nlayers = nhidden + 1;
     net->width[0] = ninputs;
     for (int l = 0; l < nhidden; l++) {
-        if (hidden[l] < 1 || hidden[l] > 1 << 20)
+        if (hidden[l] < 1 || hidden[l] > NET_MAX_WIDTH)
             return err_set(err, E_CONFIG, "hidden layer %d has width %d; widths run from 1 to %d",
-                           l + 1, hidden[l], 1 << 20);
+                           l + 1, hidden[l], NET_MAX_WIDTH);
         net->width[l + 1] = hidden[l];
         net->act[l] = hidden_act;
     }
@@ -229,21 +229,13 @@ static int is_221(const Net *net)
            net->act[0] == ACT_SIGMOID && net->act[1] == ACT_LINEAR;
 }
 
-int net_f32_supported(const Net *net)
-{
-    for (int l = 0; l < net->nlayers; l++)
-        if ((unsigned)net->act[l] > ACT_LINEAR)
-            return 0;
-    return 1;
-}
-
 double net_grad_block_f32(const Net *net, const float *params, const float *x, const float *y, int n,
                           NetWork *w, double *grad)
 {
     /* A whole block (the trainer's, TRAIN_BLOCK rows) gets a copy of the
      * kernel with n constant: no tail code. */
     if (is_221(net))
-        return n == 64 ? grad221f(params, x, y, 64, grad) : grad221f(params, x, y, n, grad);
+        return n == NET_BLOCK ? grad221f(params, x, y, NET_BLOCK, grad) : grad221f(params, x, y, n, grad);
     memset(w->gradf, 0, net->nparams * sizeof(float));
     forward_blockf(net, params, x, n, w);
     double loss = backward_blockf(net, params, x, y, n, w, w->gradf);
@@ -261,7 +253,7 @@ double net_grad_block(const Net *net, const double *params, const double *x,
                       const double *y, int n, NetWork *w, double *grad)
 {
     if (is_221(net)) /* n constant for a whole block: see net_grad_block_f32 */
-        return n == 64 ? grad221(params, x, y, 64, grad) : grad221(params, x, y, n, grad);
+        return n == NET_BLOCK ? grad221(params, x, y, NET_BLOCK, grad) : grad221(params, x, y, n, grad);
     net_forward_block(net, params, x, n, w);
     return net_backward_block(net, params, x, y, n, w, grad);
 }

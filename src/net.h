@@ -13,6 +13,9 @@
 #include "err.h"
 
 #define NET_MAX_LAYERS 16 /* weight layers: hidden layers + the output layer */
+#define NET_MAX_WIDTH 65536 /* units in one hidden layer */
+/* Rows of the block the kernels are specialised for (train.h's TRAIN_BLOCK). */
+#define NET_BLOCK 64
 
 typedef enum Activation {
     ACT_SIGMOID = 0,
@@ -98,11 +101,7 @@ double net_loss_block(const Net *net, const double *params, const double *x,
 double net_grad_block(const Net *net, const double *params, const double *x,
                       const double *y, int n, NetWork *w, double *grad);
 
-/* 1 when net_grad_block_f32 serves net: every network whose activations
- * are sigmoid, tanh, relu or linear. */
-int net_f32_supported(const Net *net);
-
-/* net_grad_block in float32 for a network net_f32_supported() accepts:
+/* net_grad_block in float32, for every network net_init builds:
  * params (params layout), x (n, width[0]) and y (n, noutputs) are float;
  * the forward pass, the error and the block's gradient sums run in float
  * (the 2-2-1 sigmoid/linear network fused, as net_grad_block, the others

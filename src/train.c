@@ -123,12 +123,9 @@ static float *aligned_f32(size_t n)
 
 int trainer_use_f32(Trainer *t, const Net *net, const Dataset *rows, Err *err)
 {
-    if (!net_f32_supported(net))
-        return err_set(err, E_CONFIG, "[train] precision = float32 has no kernel for this network's "
-                                      "activations; set precision = float64");
     if (rows->n != t->nrows || rows->nin != net->width[0])
-        return err_set(err, E_STATE, "trainer sized for %zu rows of %d, got %zu of %d [src/train.c:%d]", t->nrows,
-                       net->width[0], rows->n, rows->nin, __LINE__);
+        return err_set(err, E_STATE, "trainer sized for %zu rows of %d, got %zu of %d", t->nrows,
+                       net->width[0], rows->n, rows->nin);
     const size_t nin = (size_t)rows->nin, nx = rows->n * nin;
     /* On 64-byte lines: a unit's rows are then whole vectors that never
      * straddle two lines (a 2-feature unit is 128 bytes). */
@@ -903,8 +900,8 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
     if (train->nrows == 0)
         return err_set(err, E_DATA, "no training rows");
     if (train->nrows != t->nrows)
-        return err_set(err, E_STATE, "trainer sized for %zu rows, data has %zu [src/train.c:%d]",
-                       t->nrows, train->nrows, __LINE__);
+        return err_set(err, E_STATE, "trainer sized for %zu rows, data has %zu",
+                       t->nrows, train->nrows);
     if (o->divergence_retries > 0 && !(o->divergence_factor > 0 && o->divergence_factor < 1))
         return err_set(err, E_CONFIG, "divergence_factor must be between 0 and 1, got %g",
                        o->divergence_factor);

@@ -21,7 +21,7 @@
 #include "schedule.h"
 
 /* Rows per block. A constant: it must never depend on the thread count. */
-#define TRAIN_BLOCK 64
+#define TRAIN_BLOCK NET_BLOCK
 
 /* Blocks a thread takes at a time and adds up itself (the first level of
  * the reduction). A constant, like TRAIN_BLOCK. */
@@ -215,8 +215,7 @@ int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t 
  * it into the double slots in block order, so results stay independent of
  * the thread count; trainer_grad, trainer_loss and trainer_predict stay
  * double. rows must be the rows train_run's TrainData hands out, held in
- * memory. Fails with E_CONFIG for a network without a float32 kernel
- * (net_f32_supported), E_STATE when rows does not match t, E_NOMEM. */
+ * memory. Fails with E_STATE when rows does not match t, E_NOMEM. */
 int trainer_use_f32(Trainer *t, const Net *net, const Dataset *rows, Err *err);
 
 /* Splits every step over the ranks of c (c->size > 1; borrowed, must

@@ -514,96 +514,6 @@ static void save_model(const Fx *fx, const Config *c, const Splits *s)
     net_free(&m.net);
 }
 
-static void test_loader_rederives_the_split_of_a_saved_model(void **state)
-{
-    Fx *fx = *state;
-    enum { N = 80 };
-    int miss_a[N] = {0};
-    miss_a[4] = miss_a[40] = 1;
-    write_rows(fx->csv, N, miss_a, NULL);
-    Config c;
-    Splits s, again;
-    Model m;
-    Err e = {0};
-    make_cfg(&c, fx->csv, "a,b", "y", "data.missing=mean", "data.test_fraction=0.2", "train.seed=5", NULL);
-    assert_int_equal(loader_load(&c, &s, &e), 0);
-    save_model(fx, &c, &s);
-    assert_int_equal(h5_model_load(fx->model, &m, &e), 0);
-    /* another seed and other fractions in the config: the model's split wins */
-    make_cfg(&c, fx->csv, "a,b", "y", "data.missing=mean", "data.test_fraction=0.3", "train.seed=6", NULL);
-    if (loader_load_for_model(&c, &m, &again, &e))
-        fail_msg("%s", e.msg);
-    assert_same_dataset(&s.test, &again.test);
-    assert_same_dataset(&s.val, &again.val);
-    assert_same_dataset(&s.train, &again.train);
-    assert_memory_equal(s.norm.x_shift, again.norm.x_shift, 2 * sizeof(double));
-    assert_true(again.record.seed == 5 && again.record.test_fraction == 0.2);
-    assert_memory_equal(again.record.test_rows, s.record.test_rows, s.record.ntest * sizeof(uint64_t));
-    splits_free(&again);
-
-    /* with missing = drop, a recorded row with a missing value cannot be used */
-    make_cfg(&c, fx->csv, "a,b", "y", "data.missing=drop", NULL);
-    int in_split = in_rows(4, s.record.val_rows, s.record.nval) || in_rows(4, s.record.test_rows, s.record.ntest) ||
-                   in_rows(40, s.record.val_rows, s.record.nval) || in_rows(40, s.record.test_rows, s.record.ntest);
-    int rc = loader_load_for_model(&c, &m, &again, &e);
-    if (in_split) {
-        assert_int_equal(rc, E_STATE);
-        assert_non_null(strstr(e.msg, "missing = drop drops; use the model's policy (missing = mean)"));
-    } else {
-        assert_int_equal(rc, 0);
-        splits_free(&again);
-    }
-    /* other columns than the model's */
-    make_cfg(&c, fx->csv, "b,a", "y", "data.missing=mean", NULL);
-    assert_int_equal(loader_load_for_model(&c, &m, &again, &e), E_STATE);
-    assert_non_null(strstr(e.msg, "the config selects other columns than the model"));
-    splits_free(&s);
-    model_free(&m);
-    assert_int_equal(h5_open_objects(), 0);
-}
-
-static void test_loader_detects_a_changed_data_file(void **state)
-{
-    Fx *fx = *state;
-    tu_write_text(fx->csv, "a,y\n1,10\n2,20\n3,30\n4,40\n5,50\n");
-    Config c;
-    Splits s, again;
-    Model m;
-    Err e = {0};
-    make_cfg(&c, fx->csv, "a", "y", NULL);
-    assert_int_equal(loader_load(&c, &s, &e), 0);
-    save_model(fx, &c, &s);
-    assert_int_equal(h5_model_load(fx->model, &m, &e), 0);
-    uint64_t was = s.fingerprint;
-    splits_free(&s);
-
-    tu_write_text(fx->csv, "a,y\n1,10\n2,20\n3,30.5\n4,40\n5,50\n"); /* one value */
-    assert_int_equal(loader_load(&c, &s, &e), 0);
-    uint64_t now = s.fingerprint;
-    splits_free(&s);
-    assert_true(now != was);
-    assert_int_equal(loader_load_for_model(&c, &m, &again, &e), E_STATE);
-    assert_msg(&e, "%s changed since the model was trained (fingerprint %016" PRIx64 ", model has %016" PRIx64
-               "); evaluate on it with an explicit file, or retrain", fx->csv, now, was);
-    assert_null(again.train.x);
-
-    tu_write_text(fx->csv, "a,y\n1,10\n2,20\n3,30\n4,40\n5,50\n6,60\n"); /* one more row */
-    assert_int_equal(loader_load_for_model(&c, &m, &again, &e), E_STATE);
-    assert_non_null(strstr(e.msg, " changed since the model was trained (6 rows, model has 5; fingerprint "));
-
-    tu_write_text(fx->csv, "a,y\n1,10\n2,20\n3,30\n4,40\n5,50\n"); /* back as it was */
-    assert_int_equal(loader_load_for_model(&c, &m, &again, &e), 0);
-    splits_free(&again);
-
-    m.data.has_split = 0; /* a model from before the split was recorded */
-    assert_int_equal(loader_load_for_model(&c, &m, &again, &e), E_STATE);
-    assert_msg(&e, "%s: the model has no /split record (it was saved before housenet recorded its split); "
-               "evaluate with an explicit file, or retrain", fx->csv);
-    model_free(&m);
-}
-
-/* ---- [data] filter ------------------------------------------------------------------ */
-
 static void test_loader_filter_keeps_the_rows_that_meet_every_condition(void **state)
 {
     Fx *fx = *state;
@@ -659,7 +569,7 @@ static void test_loader_filter_applies_before_the_split_and_its_record(void **st
     save_model(fx, &c, &s);
     assert_int_equal(h5_model_load(fx->model, &m, &e), 0);
     assert_true(m.data.rows_filtered == 10);
-    if (loader_load_for_model(&c, &m, &again, &e))
+    if (loader_load(&c, &again, &e)) /* what evaluate re-derives */
         fail_msg("%s", e.msg);
     assert_same_dataset(&s.test, &again.test);
     assert_same_dataset(&s.val, &again.val);
@@ -723,8 +633,6 @@ int main(void)
         T(test_loader_records_the_split_as_file_rows),
         T(test_loader_errors_lead_with_the_data_file),
         T(test_loader_reads_an_hdf5_table_as_it_reads_the_csv),
-        T(test_loader_rederives_the_split_of_a_saved_model),
-        T(test_loader_detects_a_changed_data_file),
         T(test_loader_filter_keeps_the_rows_that_meet_every_condition),
         T(test_loader_filter_applies_before_the_split_and_its_record),
         T(test_loader_transforms_fit_in_log_space_and_point_at_a_value_they_cannot_take),

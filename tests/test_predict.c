@@ -231,7 +231,7 @@ static void test_parse_number_uses_the_reader_grammar(void **state)
     assert_true(v == 1500.0);
     assert_int_equal(csv_parse_number("0.1", 3, &v), 0);
     assert_true(v == 0.1);
-    assert_int_equal(csv_parse_number("1,200", 5, &v), -1);
+    assert_int_equal(csv_parse_number("1,200", 5, &v), CSV_NUM_NOT);
     assert_int_equal(csv_parse_number("inf", 3, &v), -1);
     assert_int_equal(csv_parse_number("", 0, &v), -1);
     assert_int_equal(csv_parse_number("1e400", 5, &v), -2);

@@ -4,6 +4,7 @@
 #ifndef HOUSENET_TESTUTIL_H
 #define HOUSENET_TESTUTIL_H
 
+#include <hdf5.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,13 @@
 #include <sys/stat.h>
 
 #include "err.h"
+
+/* Number of HDF5 files, groups, datasets, attributes and named types open
+ * in this process (tests assert 0 after each reader and writer). */
+static inline long h5_open_objects(void)
+{
+    return (long)H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
+}
 
 /* Fails with both values when |a - b| > tol. */
 #define assert_close(a, b, tol) \

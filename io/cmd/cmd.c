@@ -17,30 +17,31 @@ const Cmd CMDS[] = {
       "        and RUN/checkpoints/; --resume continues from the newest good checkpoint;\n"
       "        --force resumes despite a changed config, or replaces an earlier run\n"
       "  train CONFIG --dry-run\n"
-      "        print the resolved config, a data summary and the memory needed; train nothing\n" },
+      "        print the resolved config, a data summary and the memory needed; train nothing\n"
+      "        (mpirun -np K housenet train ...: the same run on K processes, the same bytes)\n", 1 },
     { "explain", cmd_explain,
       "  explain CONFIG [--set section.key=value]...\n"
-      "        one forward and backward pass on the first training row, term by term\n" },
+      "        one forward and backward pass on the first training row, term by term\n", 0 },
     { "evaluate", cmd_evaluate,
       "  evaluate --model RUN/model.h5 [DATA.csv] [--json] [--delimiter C]\n"
       "        RMSE, MAE, MAPE and R^2 in the target's units beside the training mean and\n"
-      "        least squares; default rows: the model's own test split\n" },
+      "        least squares; default rows: the model's own test split\n", 0 },
     { "predict", cmd_predict,
       "  predict --model RUN/model.h5 INPUT.csv [-o OUT.csv] [--delimiter C]\n"
-      "        INPUT's rows with a predicted_<target> column in the target's units\n" },
+      "        INPUT's rows with a predicted_<target> column in the target's units\n", 0 },
     { "curves", cmd_curves,
       "  curves export RUN/curves.h5 --csv [--steps | --events] [-o OUT.csv]\n"
-      "        the loss curves (or the step log, or the events) as CSV, for gnuplot\n" },
+      "        the loss curves (or the step log, or the events) as CSV, for gnuplot\n", 0 },
     { "inspect", cmd_inspect,
       "  inspect FILE [--table NAME] [--delimiter C] [--na-values LIST]\n"
       "        rows of a CSV file or HDF5 table; per column its type, missing count, min, mean, max;\n"
-      "        or what a model or checkpoint file holds (checkpoints: checksum verified)\n" },
+      "        or what a model or checkpoint file holds (checkpoints: checksum verified)\n", 0 },
     { "convert", cmd_convert,
       "  convert IN.csv OUT.h5 [--table NAME] [--delimiter C] [--na-values LIST] [--quiet]\n"
-      "        the numeric columns of a CSV file as an HDF5 table (one dataset per column), streaming\n" },
+      "        the numeric columns of a CSV file as an HDF5 table (one dataset per column), streaming\n", 0 },
     { "help", cmd_help,
       "  help [COMMAND | config]\n"
-      "        this text, one command's usage, or every config key with its default\n" },
+      "        this text, one command's usage, or every config key with its default\n", 0 },
 };
 const int NCMDS = (int)(sizeof CMDS / sizeof CMDS[0]);
 
@@ -79,6 +80,20 @@ int cmd_help(int argc, char **argv, Err *err)
         return err_set(err, E_USAGE, "help: no command \"%.40s\"; housenet help lists them", pos[0]);
     printf("usage:\n%s", c->usage);
     return 0;
+}
+
+/* Set once by main before the command runs, like the signal below a
+ * piece of process state the commands reach without an argument. */
+static const Comm *job_comm;
+
+void cmd_set_comm(const Comm *c)
+{
+    job_comm = c;
+}
+
+const Comm *cmd_comm(void)
+{
+    return job_comm ? job_comm : comm_self();
 }
 
 /* The signal that asked training to stop, 0 before one arrives. The only

@@ -18,6 +18,7 @@
 
 #include <signal.h>
 
+#include "comm.h"
 #include "err.h"
 #include "run.h"
 
@@ -29,6 +30,8 @@ typedef struct Cmd {
     CmdFn fn;
     const char *usage;  /* synopsis lines, each followed by what it does
                            (indented), as `housenet help` lists them */
+    int ranks;          /* 1: runs as the ranks of an MPI job under mpirun (cmd_comm);
+                           0: every process runs it alone */
 } Cmd;
 
 /* The command table, in the order `housenet help` lists it. */
@@ -54,6 +57,12 @@ int cmd_help(int argc, char **argv, Err *err);
  * [--force]`) into *a; argv is borrowed; a's stop, progress and out are
  * kept. E_USAGE with a hint on a bad argument; E_HELP on --help. */
 int cmd_train_args(const char *cmd, int argc, char **argv, RunArgs *a, Err *err);
+
+/* The Comm of the job that runs the command: main sets it once, before
+ * the command runs (commload_open for a command with `ranks`,
+ * comm_self() otherwise). */
+void cmd_set_comm(const Comm *c);
+const Comm *cmd_comm(void);
 
 /* SIGINT, SIGTERM and SIGUSR1 (a batch system's warning before the end
  * of a job's time) ask a training run to stop (the step in progress

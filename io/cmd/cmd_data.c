@@ -10,7 +10,6 @@
 #include "h5table.h"
 #include "opt.h"
 
-#define NA_MAX 64
 
 enum { O_TABLE, O_DELIMITER, O_NA_VALUES, O_QUIET };
 
@@ -18,7 +17,7 @@ typedef struct DataArgs {
     const char *table;
     char delimiter;
     char na_buf[4096];         /* --na-values, split in place */
-    const char *na[NA_MAX];
+    const char *na[CSV_NA_MAX];
     int nna;
     int quiet;
 } DataArgs;
@@ -40,8 +39,8 @@ static int na_values(DataArgs *a, const char *v, Err *err)
             p[n - 1] = '\0';
         if (!*p)
             continue;
-        if (a->nna == NA_MAX)
-            return err_set(err, E_USAGE, "--na-values: more than %d tokens", NA_MAX);
+        if (a->nna == CSV_NA_MAX)
+            return err_set(err, E_USAGE, "--na-values: more than %d tokens", CSV_NA_MAX);
         a->na[a->nna++] = p;
     }
     return 0;
@@ -52,7 +51,7 @@ static int on_data_opt(void *ctx, int id, const char *name, const char *v, Err *
     DataArgs *a = ctx;
     switch (id) {
     case O_TABLE: a->table = v; break;
-    case O_DELIMITER: return csv_parse_delimiter(v, name, &a->delimiter, err);
+    case O_DELIMITER: return csv_delimiter_option(v, name, &a->delimiter, err);
     case O_NA_VALUES: return na_values(a, v, err);
     case O_QUIET: a->quiet = 1; break;
     }

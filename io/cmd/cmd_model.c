@@ -24,7 +24,7 @@ static int on_model_opt(void *ctx, int id, const char *name, const char *v, Err 
     ModelArgs *a = ctx;
     switch (id) {
     case O_MODEL: a->model = v; break;
-    case O_DELIMITER: return csv_parse_delimiter(v, name, &a->delim, err);
+    case O_DELIMITER: return csv_delimiter_option(v, name, &a->delim, err);
     case O_JSON: a->json = 1; break;
     case O_OUTPUT: a->output = v; break;
     }

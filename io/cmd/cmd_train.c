@@ -42,7 +42,9 @@ int cmd_train_args(const char *cmd, int argc, char **argv, RunArgs *a, Err *err)
 {
     FILE *progress = a->progress, *out = a->out;
     volatile sig_atomic_t *stop = a->stop;
+    const Comm *comm = a->comm;
     memset(a, 0, sizeof *a);
+    a->comm = comm;
     a->progress = progress;
     a->out = out;
     a->stop = stop;
@@ -70,6 +72,7 @@ int cmd_train(int argc, char **argv, Err *err)
     int rc = cmd_train_args("train", argc, argv, &a, err);
     if (rc)
         return rc;
+    a.comm = cmd_comm();
     cmd_catch_stop_signals();
     return run_train(&a, err);
 }

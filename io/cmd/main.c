@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "commload.h"
 
 #define HOUSENET_VERSION "0.1.0"
 
@@ -22,8 +23,9 @@ static int exit_code(int rc)
     return rc == E_CONFIG || rc == E_USAGE ? 2 : 1;
 }
 
-/* Runs the command argv[1] on the arguments after it. */
-static int dispatch(int argc, char **argv, Err *err)
+/* Runs the command argv[1] on the arguments after it; a command with
+ * `ranks` under mpirun joins the job in *comm first. */
+static int dispatch(int argc, char **argv, Comm *comm, Err *err)
 {
     if (argc < 2)
         return err_set(err, E_USAGE, "no command; housenet help lists them");
@@ -41,7 +43,11 @@ static int dispatch(int argc, char **argv, Err *err)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", CMDS[i].name);
         return err_set(err, E_USAGE, "unknown command \"%.40s\"; commands are %s", argv[1], names);
     }
-    int rc = c->fn(argc - 2, argv + 2, err);
+    int rc;
+    if (c->ranks && (rc = commload_open(comm, err)))
+        return rc;
+    cmd_set_comm(comm);
+    rc = c->fn(argc - 2, argv + 2, err);
     if (rc == E_HELP) {
         printf("usage:\n%s", c->usage);
         rc = 0;
@@ -66,6 +72,10 @@ static int close_stdout(int rc, Err *err)
     return rc;
 }
 
+/* In a job of several ranks an error that every rank reached together is
+ * printed by rank 0 alone; one that only this rank has (err.local: rank
+ * 0 could not write a file) is printed with the rank and ends the whole
+ * job (the others may be waiting for this one in a collective). */
 int main(int argc, char **argv)
 {
     Err err = { 0 };
@@ -76,8 +86,17 @@ int main(int argc, char **argv)
     static char outbuf[1 << 16]; /* glibc ignores the size unless given the buffer */
     if (!isatty(STDOUT_FILENO))
         setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    int rc = close_stdout(dispatch(argc, argv, &err), &err);
-    if (rc)
+    Comm comm = *comm_self();
+    int rc = dispatch(argc, argv, &comm, &err);
+    if (rc && comm.size > 1 && err.local) {
+        fflush(stdout);
+        fprintf(stderr, "housenet: rank %d: %s\n", comm.rank, err.msg);
+        fflush(stderr);
+        comm.abort(&comm, exit_code(rc));
+    }
+    rc = close_stdout(rc, &err);
+    if (rc && comm.rank == 0)
         fprintf(stderr, "housenet: %s\n", err.msg);
+    commload_close(&comm);
     return exit_code(rc);
 }
