@@ -758,6 +758,10 @@ void cfg_defaults(Config *c)
         set_key(c, k, KEYS[k].def, "", why, sizeof why);
 }
 
+/* The longest config file read: a bound on time and memory for a path that
+ * names something endless (docs/hardening.md). */
+#define CFG_FILE_MAX (1 << 20)
+
 typedef struct LoadCtx {
     Config *c;
     FILE *f;             /* the file, or NULL to read text */
@@ -769,6 +773,7 @@ typedef struct LoadCtx {
     char base_dir[CFG_PATH_MAX];
     Err *err;
     int failed;
+    size_t bytes;        /* read so far from f */
 } LoadCtx;
 
 /* inih takes a ';' after a space for the start of a comment, so that
@@ -809,13 +814,34 @@ static char *reader(char *str, int num, void *stream)
     if (ctx->failed)
         return NULL;
     if (ctx->f) {
-        r = fgets(str, num, ctx->f);
-        size_t len = r ? strlen(r) : 0;
+        /* fgets, but a NUL byte, a read error (a directory) and a file
+         * without end (/dev/zero, a stream of newlines) are errors */
+        size_t len = 0;
+        int ch = 0;
+        while (len + 1 < (size_t)num && (ch = getc(ctx->f)) != EOF && ch != '\0') {
+            str[len++] = (char)ch;
+            if (ch == '\n')
+                break;
+        }
+        str[len] = '\0';
+        ctx->bytes += len;
+        if (ch == '\0' || ferror(ctx->f) || ctx->bytes > CFG_FILE_MAX) {
+            int e = errno;
+            if (ch == '\0')
+                err_set(ctx->err, E_CONFIG, "%s:%d:%zu: a NUL byte; a config is a text file", ctx->path,
+                        ctx->line + 1, len + 1);
+            else if (ctx->bytes > CFG_FILE_MAX)
+                err_set(ctx->err, E_CONFIG, "%s:%d: the config is longer than %d bytes (the limit); is it a "
+                        "config file?", ctx->path, ctx->line + 1, CFG_FILE_MAX);
+            else
+                err_set(ctx->err, E_IO, "%s: cannot read config: %s", ctx->path, strerror(e));
+            ctx->failed = 1;
+            return NULL;
+        }
+        r = len ? str : NULL;
         if (r && len == (size_t)num - 1 && r[len - 1] != '\n') {
-            int ch = fgetc(ctx->f);
+            ch = getc(ctx->f);
             more = ch != EOF;
-            if (more)
-                ungetc(ch, ctx->f);
         }
     } else if (*ctx->text && num > 1) {
         size_t len = strcspn(ctx->text, "\n");

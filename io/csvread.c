@@ -97,6 +97,7 @@ typedef struct CsvReader {
     /* position */
     size_t line;                /* physical line of the next byte not yet reported */
     size_t rec_line;            /* line where the current record starts */
+    size_t rec_bytes;           /* bytes of the current record's fields so far */
     int pending_cr;             /* the last event was a record ended by CR */
     int field;                  /* fields seen so far in the current record */
 
@@ -599,9 +600,16 @@ static void csv_on_field(void *data, size_t len, void *ud)
     if (r->code)
         return;
     r->pending_cr = 0;
-    if (r->field == 0)
+    if (r->field == 0) {
         r->rec_line = r->line;
+        r->rec_bytes = 0;
+    }
     int f = r->field++;
+    r->rec_bytes += len + 1;
+    if (csv_check_record(r->path, r->rec_line, (size_t)r->field, r->rec_bytes, r->err)) {
+        csv_fail(r, E_PARSE);
+        return;
+    }
     if (!r->have_header) {
         csv_header_field(r, s, len);
         return;
@@ -728,6 +736,17 @@ void csv_count_line_end(int c, size_t *line, int *pending_cr)
         (*line)++;
         *pending_cr = 1;
     }
+}
+
+int csv_check_record(const char *path, size_t line, size_t fields, size_t bytes, Err *err)
+{
+    if (fields > CSV_RECORD_MAX_FIELDS)
+        return err_set(err, E_PARSE, "%.256s:%zu: more than %d fields in one record (the limit); is the "
+                       "delimiter right?", path, line, CSV_RECORD_MAX_FIELDS);
+    if (bytes > CSV_RECORD_MAX_BYTES)
+        return err_set(err, E_PARSE, "%.256s:%zu: a record longer than %d bytes (the limit); is this a CSV "
+                       "file, and are its quotes closed?", path, line, CSV_RECORD_MAX_BYTES);
+    return 0;
 }
 
 int csv_delimiter_ok(char c)
@@ -891,6 +910,12 @@ static int csv_input_chunk(CsvReader *r, CsvInput *in)
         } else {
             if (csv_parse(&in->cp, data, len, csv_on_field, csv_on_record, r) != len) {
                 CSV_NOMEM(r, csv_strerror(csv_error(&in->cp)));
+                goto done;
+            }
+            /* a field without end grows in libcsv's buffer, unseen by the callbacks */
+            if (!r->code && csv_check_record(r->path, r->field ? r->rec_line : r->line, (size_t)r->field,
+                                             (r->field ? r->rec_bytes : 0) + in->cp.entry_pos, r->err)) {
+                csv_fail(r, E_PARSE);
                 goto done;
             }
             in->fill = 0;

@@ -125,8 +125,18 @@ int csv_delimiter_ok(char c);
  * "the last record ended on CR" between calls); c = -1 (end of file) or
  * another value counts nothing. Both CSV readers count lines this way. */
 void csv_count_line_end(int c, size_t *line, int *pending_cr);
+
+/* Limits on one record, so that a file without line ends (/dev/zero) or
+ * with a million columns fails at once, in bounded time and memory
+ * (docs/hardening.md). Both CSV readers apply them through
+ * csv_check_record. */
+#define CSV_RECORD_MAX_BYTES (1 << 20)
+#define CSV_RECORD_MAX_FIELDS 4096
+/* E_PARSE `path:line: ...` (line: where the record starts) when a record
+ * of `fields` fields and `bytes` bytes so far breaks a limit; else 0. */
+int csv_check_record(const char *path, size_t line, size_t fields, size_t bytes, Err *err);
 /* A delimiter as written: one character csv_delimiter_ok accepts, that
- * character in double or single quotes, "\t", or a name: comma,
+ * character in double or single quotes, "\\t", or a name: comma,
  * semicolon, tab, pipe. Returns 0 with *out, -1 when s is not one. */
 int csv_delimiter_from_text(const char *s, char *out);
 

@@ -52,6 +52,8 @@ static void on_field(void *data, size_t len, void *ud)
     if (r->ncells == 0)
         r->rec_line = r->line;
     r->line += breaks(data, len);
+    if ((r->code = csv_check_record(r->path, r->rec_line, (size_t)r->ncells + 1, r->text_len + len + 1, r->err)))
+        return;
     if (r->ncells == r->cells_cap) {
         int cap = r->cells_cap ? 2 * r->cells_cap : 32;
         size_t *o = realloc(r->off, (size_t)cap * sizeof *o);
@@ -142,6 +144,9 @@ int csv_rows_read(const char *path, char delim, CsvRowFn fn, void *ctx, Err *err
         first = 0;
         if (csv_parse(&cp, p, n, on_field, on_record, &r) != n && !r.code)
             r.code = err_set(err, E_NOMEM, "%.256s: %s", path, csv_strerror(csv_error(&cp)));
+        if (!r.code)
+            r.code = csv_check_record(path, r.ncells ? r.rec_line : r.line, (size_t)r.ncells,
+                                      (r.ncells ? r.text_len : 0) + cp.entry_pos, err);
     }
     if (!r.code && ferror(f)) {
         int e = errno;

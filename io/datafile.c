@@ -185,12 +185,13 @@ int datafile_convert(const char *in, const char *out, const char *table, const C
         (rc = h5_table_writer_open(out, table ? table : "table", names, rep->written, in, &w, err)))
         goto done;
     rep->compressed = h5_table_writer_compressed(w);
-    if (!(buf = malloc((size_t)H5TABLE_CHUNK_ROWS * (size_t)rep->written * sizeof *buf))) {
+    size_t batch = h5_table_chunk_rows(rep->written);
+    if (!(buf = malloc(batch * (size_t)rep->written * sizeof *buf))) {
         rc = err_set(err, E_NOMEM, "%.256s: out of memory for a batch of rows", in);
         goto done;
     }
-    while ((rc = csv_stream_next(s, H5TABLE_CHUNK_ROWS, buf, &got, err)) == 0 && got > 0) {
-        if ((rc = h5_table_writer_append(w, buf, H5TABLE_CHUNK_ROWS, got, err)))
+    while ((rc = csv_stream_next(s, batch, buf, &got, err)) == 0 && got > 0) {
+        if ((rc = h5_table_writer_append(w, buf, batch, got, err)))
             goto done;
         rep->rows += got;
     }

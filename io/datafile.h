@@ -34,7 +34,7 @@ typedef struct ConvertReport {
  * a float64 dataset of group `table` (NULL: "table"), values bit-identical
  * to csv_read_columns' (a missing cell is NaN); text columns are skipped
  * (listed in rep). Two streaming passes over in -- csv_inspect, then
- * csv_stream_* a chunk of H5TABLE_CHUNK_ROWS rows at a time into
+ * csv_stream_* a chunk of h5_table_chunk_rows() rows at a time into
  * h5_table_writer_* -- so memory does not grow with the file. out is
  * replaced atomically: on any failure it is untouched and no temporary
  * file is left. Errors as csv_stream_next and h5_table_writer_*; E_USAGE

@@ -957,6 +957,12 @@ void h5_table_writer_free(H5TableWriter **wp)
     *wp = NULL;
 }
 
+size_t h5_table_chunk_rows(int ncols)
+{
+    size_t rows = H5TABLE_BATCH_BYTES / sizeof(double) / (size_t)(ncols > 0 ? ncols : 1);
+    return rows < 1 ? 1 : rows > H5TABLE_CHUNK_ROWS ? H5TABLE_CHUNK_ROWS : rows;
+}
+
 int h5_table_out_open(AtomicOut *o, const char *path, const char *source, Err *err)
 {
     char format[64] = "";
@@ -1057,7 +1063,7 @@ int h5_table_writer_open(const char *path, const char *table, const char *const 
     CHECK_H5(gcpl = H5Pcreate(H5P_GROUP_CREATE));
     CHECK_H5(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED));
     CHECK_H5(g = H5Gcreate2(w->file, obj, H5P_DEFAULT, gcpl, H5P_DEFAULT));
-    const hsize_t zero[1] = {0}, unlimited[1] = {H5S_UNLIMITED}, chunk[1] = {H5TABLE_CHUNK_ROWS};
+    const hsize_t zero[1] = {0}, unlimited[1] = {H5S_UNLIMITED}, chunk[1] = {h5_table_chunk_rows(n)};
     CHECK_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
     CHECK_H5(H5Pset_chunk(dcpl, 1, chunk));
     w->compressed = filter_can_encode(H5Z_FILTER_SHUFFLE) && filter_can_encode(H5Z_FILTER_DEFLATE);

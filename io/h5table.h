@@ -34,7 +34,8 @@
 
 #define H5TABLE_FORMAT "housenet-table"
 #define H5TABLE_VERSION 1
-#define H5TABLE_CHUNK_ROWS 65536 /* rows per chunk of a written column */
+#define H5TABLE_CHUNK_ROWS 65536 /* rows per chunk of a written column (at most) */
+#define H5TABLE_BATCH_BYTES (64u << 20) /* a chunk of every column, at most (wide tables) */
 #define H5TABLE_DEFLATE 4        /* gzip level of written columns */
 
 /* 1 when path names an HDF5 file by its extension (.h5 or .hdf5, any case). */
@@ -113,11 +114,16 @@ void h5_stream_close(H5Stream **s);
  * root attributes format = "housenet-table", version = 1, table = the
  * group's path and source (the input's name); in the group (links tracked
  * in creation order = column order) one float64 dataset per column, shape
- * (rows,), maximum shape unlimited, chunks of H5TABLE_CHUNK_ROWS rows,
+ * (rows,), maximum shape unlimited, chunks of h5_table_chunk_rows(n) rows,
  * shuffle + deflate H5TABLE_DEFLATE when the library can encode them.
  * The file is written as path.tmp-<pid> and renamed over path only by
  * h5_table_writer_commit, so path is never a partial file. */
 typedef struct H5TableWriter H5TableWriter;
+
+/* Rows per chunk of a written table of ncols columns: H5TABLE_CHUNK_ROWS,
+ * fewer for a wide table so that one chunk of every column (what a writer
+ * holds in memory) stays within H5TABLE_BATCH_BYTES. */
+size_t h5_table_chunk_rows(int ncols);
 
 /* atomic_out_open(o, path, OUT_HDF5, source) (atomic.h: links followed,
  * a device, FIFO or directory refused, the input itself refused), and

@@ -31,7 +31,7 @@ expect() {
 bounded() {
   cpu=$1 mem=$2
   shift 2
-  (ulimit -t "$cpu" -v $((mem * 1024)); exec "$@")
+  (ulimit -t "$cpu" && ulimit -v $((mem * 1024)) && exec "$@")
 }
 
 "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=run --quiet >/dev/null 2>&1 ||
@@ -117,6 +117,40 @@ wait $holder
 [ $? -eq 143 ] && ok "the holder stops on SIGTERM" || bad "the holder did not stop with 143"
 "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=locked --resume --quiet --force >/dev/null 2>err.txt &&
   ok "the lock is free once the holder ended" || bad "resume after the holder: $(cat err.txt)"
+
+# ---- 5. bounded reads -----------------------------------------------------------
+# Each within 20 CPU seconds and 1 GiB of address space, with one line naming file:line.
+C="$SRC/configs/ames.ini"
+for cmd in "train $C --set data.path=/dev/zero --set run.dir=zero" "explain $C --set data.path=/dev/zero" \
+           "inspect /dev/zero" "convert /dev/zero zero.h5" "predict --model run/model.h5 /dev/zero" \
+           "evaluate --model run/model.h5 /dev/zero"; do
+  # shellcheck disable=SC2086
+  expect 1 "/dev/zero as data: ${cmd%% *}" "/dev/zero:1: a record longer than 1048576 bytes" bounded 20 1024 "$BIN" $cmd
+done
+[ ! -e zero ] && [ ! -e zero.h5 ] && ok "nothing written for /dev/zero" || bad "/dev/zero left files"
+expect 2 "/dev/zero as the config" "/dev/zero:1:1: a NUL byte" bounded 20 1024 "$BIN" train /dev/zero
+expect 2 "an endless stream of newlines as the config" "the config is longer than 1048576 bytes" \
+  bounded 20 1024 sh -c "yes '' | \"\$0\" train /dev/stdin" "$BIN"
+expect 1 "a directory as the config" "cannot read config: Is a directory" "$BIN" train run
+printf '[data]\npath = x\000.csv\n' >nul.ini
+expect 2 "a NUL byte in a config line" "nul.ini:2:9: a NUL byte" "$BIN" train nul.ini
+expect 1 "a stream without line ends as data" "^housenet: -:1: more than 4096 fields in one record" \
+  bounded 20 1024 sh -c "yes 1, | tr -d '\\n' | \"\$0\" predict --model run/model.h5 -" "$BIN"
+expect 1 "an unclosed quote running to the end of a stream" ":2: a record longer than 1048576 bytes" \
+  bounded 20 1024 sh -c "{ echo a,b; printf '\"'; yes x; } | \"\$0\" inspect /dev/stdin" "$BIN"
+$PY -c "
+import sys
+n = 1000000
+sys.stdout.write(','.join('c%d' % i for i in range(n)) + '\n' + ','.join('1' for i in range(n)) + '\n')" >wide.csv
+for cmd in "convert wide.csv wide.h5" "inspect wide.csv" "predict --model run/model.h5 wide.csv"; do
+  # shellcheck disable=SC2086
+  expect 1 "a 1e6-column CSV: ${cmd%% *}" "wide.csv:1: more than 4096 fields in one record" bounded 20 1024 "$BIN" $cmd
+done
+$PY -c "
+import sys
+n = 4096
+sys.stdout.write(','.join('c%d' % i for i in range(n)) + '\n' + (','.join('1' for i in range(n)) + '\n') * 2)" >w4096.csv
+expect 0 "a 4096-column CSV converts" "" bounded 60 1024 sh -c "\"\$0\" convert w4096.csv w4096.h5 >/dev/null && echo done >&2" "$BIN"
 
 # ---- 7. write errors on standard output ---------------------------------------
 # /dev/full is only ever written through redirection.

@@ -996,10 +996,11 @@ static void test_csv_keeps_line_numbers_across_read_chunks(void **state)
     free(buf);
 }
 
-static void test_csv_reads_a_line_longer_than_the_read_buffer(void **state)
+/* A file of 20 bytes, a line 3 of `big` bytes, then two short lines; line 5
+ * holds a bad cell. */
+static const char *write_long_line(Fx *fx, size_t big)
 {
-    Fx *fx = *state;
-    size_t big = (1u << 20) + 12345, cap = big + 4096, o = 0;
+    size_t cap = big + 4096, o = 0;
     char *buf = malloc(cap);
     assert_non_null(buf);
     o += (size_t)snprintf(buf + o, cap - o, "a,text,b\n1,short,2\n3,");
@@ -1007,12 +1008,47 @@ static void test_csv_reads_a_line_longer_than_the_read_buffer(void **state)
     o += big;
     o += (size_t)snprintf(buf + o, cap - o, ",4\n5,short,6\n7,z,y\n");
     const char *p = fx_write(fx, "long_line.csv", buf, o);
+    free(buf);
+    return p;
+}
+
+/* A line just within CSV_RECORD_MAX_BYTES crosses the 1 MiB read chunk
+ * and is read; one past it is refused, naming its line. */
+static void test_csv_reads_a_line_up_to_the_record_limit(void **state)
+{
+    Fx *fx = *state;
     const char *names[] = {"b", "a"};
     Table t;
     Err e;
+    const char *p = write_long_line(fx, CSV_RECORD_MAX_BYTES - 64);
     assert_int_equal(read_both(p, names, 2, NULL, &t, &e), E_PARSE);
     assert_msg(&e, "%s:5:3: column \"b\": expected a number, got \"y\"", p);
+    p = write_long_line(fx, CSV_RECORD_MAX_BYTES + 12345);
+    assert_int_equal(read_both(p, names, 2, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:3: a record longer than %d bytes (the limit); is this a CSV file, and are its quotes closed?",
+               p, CSV_RECORD_MAX_BYTES);
+}
+
+/* More than CSV_RECORD_MAX_FIELDS fields, in the header or a row, is
+ * refused at once, naming the line. */
+static void test_csv_refuses_more_fields_than_the_limit(void **state)
+{
+    Fx *fx = *state;
+    size_t cap = 8 * (CSV_RECORD_MAX_FIELDS + 2) + 64, o = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    o += (size_t)snprintf(buf + o, cap - o, "a,b\n1,2\n");
+    for (int i = 0; i <= CSV_RECORD_MAX_FIELDS; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s1", i ? "," : "");
+    o += (size_t)snprintf(buf + o, cap - o, "\n");
+    const char *p = fx_write(fx, "wide.csv", buf, o);
     free(buf);
+    const char *names[] = {"a"};
+    Table t;
+    Err e;
+    assert_int_equal(read_both(p, names, 1, NULL, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:3: more than %d fields in one record (the limit); is the delimiter right?", p,
+               CSV_RECORD_MAX_FIELDS);
 }
 
 /* A stream holds a window of rows, not the file: with 32 MB of CSV (13 MB
@@ -1272,7 +1308,8 @@ int main(void)
         cmocka_unit_test(test_csv_reports_unclosed_quote),
         cmocka_unit_test(test_csv_rejects_no_requested_columns),
         cmocka_unit_test(test_csv_keeps_line_numbers_across_read_chunks),
-        cmocka_unit_test(test_csv_reads_a_line_longer_than_the_read_buffer),
+        cmocka_unit_test(test_csv_reads_a_line_up_to_the_record_limit),
+        cmocka_unit_test(test_csv_refuses_more_fields_than_the_limit),
         cmocka_unit_test(test_csv_fast_tokenizer_agrees_with_libcsv),
         cmocka_unit_test(test_csv_stream_memory_does_not_grow_with_the_file),
         cmocka_unit_test(test_csv_inspect_describes_every_column),

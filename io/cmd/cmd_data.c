@@ -121,7 +121,7 @@ int cmd_convert(int argc, char **argv, Err *err)
                         rep.cols[c].name, rep.cols[c].text_line, rep.cols[c].text_example);
     if (rc == 0)
         printf("converted %zu rows x %d columns of %s into %s (table /%s, float64, chunks of %d rows, %s)\n",
-               rep.rows, rep.written, pos[0], pos[1], a.table ? a.table : "table", H5TABLE_CHUNK_ROWS,
+               rep.rows, rep.written, pos[0], pos[1], a.table ? a.table : "table", (int)h5_table_chunk_rows(rep.written),
                rep.compressed ? "shuffle + deflate" : "uncompressed: this HDF5 has no deflate encoder");
     datafile_report_free(&rep);
     return rc;
