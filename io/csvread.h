@@ -136,7 +136,7 @@ void csv_count_line_end(int c, size_t *line, int *pending_cr);
  * of `fields` fields and `bytes` bytes so far breaks a limit; else 0. */
 int csv_check_record(const char *path, size_t line, size_t fields, size_t bytes, Err *err);
 /* A delimiter as written: one character csv_delimiter_ok accepts, that
- * character in double or single quotes, "\\t", or a name: comma,
+ * character in double or single quotes, "\t", or a name: comma,
  * semicolon, tab, pipe. Returns 0 with *out, -1 when s is not one. */
 int csv_delimiter_from_text(const char *s, char *out);
 
