@@ -1,5 +1,7 @@
-/* checkpoint: checkpoint files, their checksum, a run's checkpoint
- * directory and `inspect` (see checkpoint.h). Owns the checkpoint layout;
+/* checkpoint: checkpoint files and `inspect` (see checkpoint.h); the
+ * module's other parts are ckptwalk.c (the checksum walker), ckptid.c (what
+ * identifies the data and the config) and ckptdir.c (a run's checkpoint
+ * directory). Owns the checkpoint layout;
  * does not own model.h5/curves.h5 (h5model.c), the crash-safe replacement
  * (atomic.c) nor when checkpoints are written (run.c).
  *
@@ -28,8 +30,9 @@
  * for each: its absolute path and a NUL, then each attribute in name order
  * (name, NUL, values), then a dataset's values. Values are the stored bytes
  * of numbers, and each string's UTF-8 bytes followed by a NUL. The root's
- * checksum attribute itself is left out. One walker (walk_obj) computes it
- * when saving, when loading and for `inspect`, which also prints as it walks.
+ * checksum attribute itself is left out. One walker (ckpt_walk, ckptwalk.c)
+ * computes it when saving, when loading and for `inspect`, which also prints
+ * as it walks.
  *
  * The file is built in memory with the core driver and written with
  * atomic_write_file(), as h5model.c does and for the same reasons (see its
@@ -42,43 +45,14 @@
 #define H5U_PATH_PREC -1
 #include "h5util.h"
 
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include "atomic.h"
-#include "config.h"
-#include "rng.h"
+#include "ckptwalk.h"
 
-#define OBJ_MAX 256        /* longest object path we build or walk */
-#define WALK_MAX_DEPTH 16  /* ours are 2 deep; a damaged file must not recurse forever */
-#define MODEL_FORMAT_NAME "housenet-model"
-/* HDF5 callocs a conversion buffer of 1 MiB for every H5Dread/H5Dwrite by
- * default: with our small datasets that memset was most of a checkpoint's
- * cost. Larger transfers are converted in pieces of this size. */
-#define XFER_BUF_BYTES (64 * 1024)
-
-/* ---- small helpers ------------------------------------------------------ */
-
-/* A dataset transfer property list with the small conversion buffer. */
-static hid_t xfer_new(void)
-{
-    hid_t p = H5Pcreate(H5P_DATASET_XFER);
-    if (p >= 0 && H5Pset_buffer(p, XFER_BUF_BYTES, NULL, NULL) < 0) {
-        H5Pclose(p);
-        p = H5I_INVALID_HID;
-    }
-    return p;
-}
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -126,7 +100,7 @@ static int writer_open(Writer *w, const char *path, Err *err)
     CHECK_H5(H5Pset_link_creation_order(w->gcpl_ord, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED));
     CHECK_H5(w->dcpl = H5Pcreate(H5P_DATASET_CREATE));
     CHECK_H5(H5Pset_obj_track_times(w->dcpl, 0));
-    CHECK_H5(w->dxpl = xfer_new());
+    CHECK_H5(w->dxpl = ckpt_xfer_new());
 done:
     if (rc)
         writer_close(w, &rc);
@@ -194,286 +168,12 @@ static int w_dset_f64(Writer *w, const char *obj, int rank, const hsize_t *dims,
     return w_dset(w, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rank, dims, buf);
 }
 
-/* ---- the walker: checksum and listing ----------------------------------- */
-
-typedef struct Walk {
-    hid_t f;
-    const char *path;   /* the file, for messages */
-    Err *err;
-    uint64_t hash;
-    FILE *out;          /* listing for `inspect`, or NULL */
-    char *config;       /* /config text seen by the listing (owned), printed last */
-    hid_t dxpl;         /* transfers */
-} Walk;
-
-static void hash_bytes(Walk *k, const void *p, size_t n)
-{
-    k->hash = rng_fnv1a(k->hash, p, n);
-}
-
-static void hash_str(Walk *k, const char *s)
-{
-    hash_bytes(k, s, strlen(s) + 1);
-}
-
-static const char *type_name(H5T_class_t cls, size_t size, H5T_sign_t sign, char *buf, size_t cap)
-{
-    if (cls == H5T_FLOAT)
-        snprintf(buf, cap, "float%zu", 8 * size);
-    else if (cls == H5T_INTEGER)
-        snprintf(buf, cap, "%sint%zu", sign == H5T_SGN_NONE ? "u" : "", 8 * size);
-    else if (cls == H5T_STRING)
-        snprintf(buf, cap, "string");
-    else
-        snprintf(buf, cap, "other");
-    return buf;
-}
-
-/* Indices of the values to print: all when few, else the head and the tail. */
-#define SHOW_ALL 8
-#define SHOW_HEAD 4
-#define SHOW_TAIL 2
-static int shown(size_t i, size_t n)
-{
-    return n <= SHOW_ALL || i < SHOW_HEAD || i >= n - SHOW_TAIL;
-}
-
-static void print_sep(FILE *out, size_t i, size_t n)
-{
-    if (i == 0)
-        return;
-    fputs(n > SHOW_ALL && i == n - SHOW_TAIL ? ", ..., " : ", ", out);
-}
-
-/* Prints the numbers of id (an attribute or dataset of class cls) converted
- * for reading; unsigned 64-bit values are hashes in our files: hex. */
-static int print_numbers(Walk *k, hid_t id, int is_attr, H5T_class_t cls, H5T_sign_t sign,
-                         size_t size, size_t n, const char *where)
-{
-    const char *path = k->path;
-    Err *err = k->err;
-    int rc = 0;
-    hid_t mt = cls == H5T_FLOAT ? H5T_NATIVE_DOUBLE
-             : sign == H5T_SGN_NONE ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG;
-    void *buf = malloc(n * 8);
-    if (!buf)
-        FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-    CHECK_H5(is_attr ? H5Aread(id, mt, buf) : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, buf));
-    fputs(n > 1 ? "[" : "", k->out);
-    for (size_t i = 0; i < n; i++) {
-        if (!shown(i, n))
-            continue;
-        print_sep(k->out, i, n);
-        if (cls == H5T_FLOAT)
-            fprintf(k->out, "%.10g", ((double *)buf)[i]);
-        else if (sign == H5T_SGN_NONE && size == 8)
-            fprintf(k->out, "0x%016llx", ((unsigned long long *)buf)[i]);
-        else if (sign == H5T_SGN_NONE)
-            fprintf(k->out, "%llu", ((unsigned long long *)buf)[i]);
-        else
-            fprintf(k->out, "%lld", ((long long *)buf)[i]);
-    }
-    fputs(n > 1 ? "]" : "", k->out);
-done:
-    free(buf);
-    return rc;
-}
-
-static void print_string(Walk *k, const char *s, const char *where)
-{
-    if (strlen(s) > 60 || strchr(s, '\n')) {
-        fprintf(k->out, "(%zu characters%s)", strlen(s),
-                strcmp(where, "/config") == 0 ? ", printed below" : "");
-        if (strcmp(where, "/config") == 0 && !k->config)
-            k->config = strdup(s);
-    } else {
-        fprintf(k->out, "\"%s\"", s);
-    }
-}
-
-/* Folds the values of id (attribute or dataset) into the hash: numbers as
- * stored, strings with a NUL each; prints them too when listing. */
-static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
-{
-    const char *path = k->path;
-    Err *err = k->err;
-    hid_t t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    char **vl = NULL, *fixed = NULL, tname[32];
-    void *raw = NULL;
-    size_t size = 0, n = 0;
-    hssize_t npoints;
-    hsize_t dims[H5S_MAX_RANK];
-    H5T_class_t cls;
-    H5T_sign_t sign = H5T_SGN_NONE;
-    int rc = 0, rank, reclaim = 0, is_vl = 0;
-
-    CHECK_H5(t = is_attr ? H5Aget_type(id) : H5Dget_type(id));
-    CHECK_H5(sp = is_attr ? H5Aget_space(id) : H5Dget_space(id));
-    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
-    CHECK_H5(rank = H5Sget_simple_extent_dims(sp, dims, NULL));
-    CHECK_H5(cls = H5Tget_class(t));
-    if (!(size = H5Tget_size(t)))
-        FAIL(E_PARSE, "%s: %s: type of size 0", path, where);
-    if (cls == H5T_INTEGER)
-        CHECK_H5(sign = H5Tget_sign(t));
-    /* Read with the file's type, a variable-length sequence (or a compound
-     * or array holding one) would hand us HDF5-allocated memory and hash
-     * pointers; our files hold numbers and strings only. */
-    if (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_STRING)
-        FAIL(E_PARSE, "%s: %s: holds %s values; the file is damaged (expected numbers or strings)", path,
-             where, h5u_class_name(cls));
-    n = (size_t)npoints;
-    if (k->out) {
-        if (!is_attr) {
-            fprintf(k->out, "%s (", type_name(cls, size, sign, tname, sizeof tname));
-            for (int i = 0; i < rank; i++)
-                fprintf(k->out, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
-            fprintf(k->out, "%s)%s", rank == 1 ? "," : "", n ? " = " : "");
-        }
-    }
-    if (n == 0)
-        goto done;
-    if (cls == H5T_STRING) {
-        TRY(h5u_string_memtype(t, &mt, &is_vl, &size, where, path, err));
-        if (is_vl) {
-            if (!(vl = calloc(n, sizeof *vl)))
-                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-            CHECK_H5(is_attr ? H5Aread(id, mt, vl) : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, vl));
-            reclaim = 1;
-        } else {
-            if (!(fixed = calloc(n, size + 1)))
-                FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-            CHECK_H5(is_attr ? H5Aread(id, mt, fixed)
-                             : H5Dread(id, mt, H5S_ALL, H5S_ALL, k->dxpl, fixed));
-        }
-        if (k->out && n > 1)
-            fputs("[", k->out);
-        for (size_t i = 0; i < n; i++) {
-            const char *s = is_vl ? (vl[i] ? vl[i] : "") : fixed + i * (size + 1);
-            hash_str(k, s);
-            if (k->out && shown(i, n)) {
-                print_sep(k->out, i, n);
-                print_string(k, s, where);
-            }
-        }
-        if (k->out && n > 1)
-            fputs("]", k->out);
-    } else {
-        /* The file's own type as the memory type: the stored bytes, unconverted. */
-        if (!(raw = malloc(n * size)))
-            FAIL(E_NOMEM, "%s: %s: out of memory for %zu values", path, where, n);
-        CHECK_H5(is_attr ? H5Aread(id, t, raw) : H5Dread(id, t, H5S_ALL, H5S_ALL, k->dxpl, raw));
-        hash_bytes(k, raw, n * size);
-        if (k->out && (cls == H5T_FLOAT || cls == H5T_INTEGER) && size <= 8)
-            TRY(print_numbers(k, id, is_attr, cls, sign, size, n, where));
-        else if (k->out)
-            fprintf(k->out, "(%zu values of %zu bytes)", n, size);
-    }
-done:
-    if (reclaim && H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, vl) < 0 && rc == 0)
-        rc = h5u_fail(err, H5U_SRC, H5U_PATH_PREC, path, where, "H5Dvlen_reclaim(", __LINE__);
-    free(vl);
-    free(fixed);
-    free(raw);
-    CLOSE_H5(mt, H5Tclose);
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(t, H5Tclose);
-    return rc;
-}
-
-/* The attributes of object o (path opath) in name order; the root's
- * checksum is not part of the content. */
-static int walk_attrs(Walk *k, hid_t o, const char *opath)
-{
-    const char *path = k->path, *where = opath;
-    Err *err = k->err;
-    hid_t a = H5I_INVALID_HID;
-    H5O_info_t info;
-    char name[OBJ_MAX], awhere[2 * OBJ_MAX];
-    int rc = 0;
-    CHECK_H5(H5Oget_info2(o, &info, H5O_INFO_NUM_ATTRS));
-    for (hsize_t i = 0; i < info.num_attrs; i++) {
-        ssize_t len;
-        CHECK_H5(a = H5Aopen_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT));
-        CHECK_H5(len = H5Aget_name(a, sizeof name, name));
-        if ((size_t)len >= sizeof name)
-            FAIL(E_PARSE, "%s: %s: attribute name longer than %zu bytes", path, opath, sizeof name - 1);
-        if (!(strcmp(opath, "/") == 0 && strcmp(name, "checksum") == 0)) {
-            snprintf(awhere, sizeof awhere, "%s attribute \"%s\"", opath, name);
-            hash_str(k, name);
-            if (k->out)
-                fprintf(k->out, "    @%s = ", name);
-            TRY(walk_values(k, a, 1, awhere));
-            if (k->out)
-                fputs("\n", k->out);
-        }
-        CLOSE_H5(a, H5Aclose);
-    }
-done:
-    CLOSE_H5(a, H5Aclose);
-    return rc;
-}
-
-/* Object opath, its attributes, its values, then its links (depth first). */
-static int walk_obj(Walk *k, const char *opath, int depth)
-{
-    const char *path = k->path, *where = opath;
-    Err *err = k->err;
-    hid_t o = H5I_INVALID_HID;
-    H5I_type_t type;
-    H5G_info_t info;
-    char name[OBJ_MAX], child[OBJ_MAX];
-    int rc = 0;
-    if (depth > WALK_MAX_DEPTH)
-        FAIL(E_PARSE, "%s: %s: groups nested deeper than %d", path, opath, WALK_MAX_DEPTH);
-    CHECK_H5(o = H5Oopen(k->f, opath, H5P_DEFAULT));
-    CHECK_H5(type = H5Iget_type(o));
-    hash_str(k, opath);
-    if (k->out)
-        fprintf(k->out, "  %-28s %s", opath, type == H5I_GROUP ? "group" : "");
-    if (type == H5I_DATASET)
-        TRY(walk_values(k, o, 0, opath));
-    if (k->out)
-        fputs("\n", k->out);
-    TRY(walk_attrs(k, o, opath));
-    if (type != H5I_GROUP)
-        goto done;
-    CHECK_H5(H5Gget_info(o, &info));
-    for (hsize_t i = 0; i < info.nlinks; i++) {
-        ssize_t len;
-        CHECK_H5(len = H5Lget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
-                                         H5P_DEFAULT));
-        int w = snprintf(child, sizeof child, "%s/%s", strcmp(opath, "/") ? opath : "", name);
-        if ((size_t)len >= sizeof name || w < 0 || (size_t)w >= sizeof child)
-            FAIL(E_PARSE, "%s: %s: a link name is too long", path, opath);
-        TRY(walk_obj(k, child, depth + 1));
-    }
-done:
-    CLOSE_H5(o, H5Oclose);
-    return rc;
-}
-
-/* The content checksum of open file f. */
-static int content_hash(hid_t f, const char *path, uint64_t *out, Err *err)
-{
-    const char *where = "";
-    Walk k = { f, path, err, RNG_FNV_INIT, NULL, NULL, H5I_INVALID_HID };
-    int rc = 0;
-    CHECK_H5(k.dxpl = xfer_new());
-    TRY(walk_obj(&k, "/", 0));
-done:
-    CLOSE_H5(k.dxpl, H5Pclose);
-    free(k.config);
-    *out = k.hash;
-    return rc;
-}
-
 /* ---- reading ------------------------------------------------------------ */
 
 /* E_PARSE naming the first missing link of obj (an absolute path). */
 static int need_obj(hid_t f, const char *obj, const char *path, Err *err)
 {
-    char prefix[OBJ_MAX];
+    char prefix[CKPT_OBJ_MAX];
     int rc = 0;
     size_t len = strlen(obj);
     if (len >= sizeof prefix)
@@ -490,7 +190,7 @@ done:
 static int r_attr(hid_t f, const char *obj, const char *name, H5T_class_t cls, hid_t mtype,
                   size_t n, void *buf, const char *path, Err *err)
 {
-    char where[OBJ_MAX + 64];
+    char where[CKPT_OBJ_MAX + 64];
     snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
     hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
     H5T_class_t got;
@@ -523,7 +223,7 @@ done:
 static int r_strings(hid_t f, const char *obj, const char *name, char ***out, size_t *n,
                      const char *path, Err *err)
 {
-    char where[OBJ_MAX + 64];
+    char where[CKPT_OBJ_MAX + 64];
     if (name)
         snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
     else
@@ -556,7 +256,7 @@ static int r_strings(hid_t f, const char *obj, const char *name, char ***out, si
     CHECK_H5(mt = H5Tcopy(t));
     if (!(s = calloc(count + 1, sizeof *s)))
         FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-    CHECK_H5(dxpl = xfer_new());
+    CHECK_H5(dxpl = ckpt_xfer_new());
     TRY(h5u_read_vl_strings(id, name != NULL, mt, sp, dxpl, count, s, where, path, err));
     *out = s;
     *n = count;
@@ -620,7 +320,7 @@ static int r_dset(hid_t f, const char *obj, H5T_class_t cls, hid_t mtype, int ra
              h5u_fmt_shape(s1, sizeof s1, gotrank, got), h5u_fmt_shape(s2, sizeof s2, rank, dims));
     for (int i = 0; i < rank; i++)
         npoints *= dims[i];
-    CHECK_H5(dxpl = xfer_new());
+    CHECK_H5(dxpl = ckpt_xfer_new());
     if (npoints)
         CHECK_H5(H5Dread(d, mtype, H5S_ALL, H5S_ALL, dxpl, buf));
 done:
@@ -685,7 +385,7 @@ static int check_sum(hid_t f, const char *path, uint64_t *stored, uint64_t *comp
     uint64_t want = 0, got = 0;
     int rc = r_attr(f, "/", "checksum", H5T_INTEGER, H5T_NATIVE_UINT64, 1, &want, path, err);
     if (rc == 0)
-        rc = content_hash(f, path, &got, err);
+        rc = ckpt_walk(f, path, NULL, &got, err);
     if (rc == E_HDF5) {
         /* Damage HDF5 notices while reading (a cut-off object, a bad header). */
         size_t len = strlen(err->msg);
@@ -724,7 +424,7 @@ static int ckpt_check(const Ckpt *c, const char *path, Err *err)
             fail = "an optimizer buffer is missing";
     for (int j = 0; !fail && j < c->curves->ncols; j++) {
         const char *s = c->curves->names[j];
-        if (!s || !s[0] || strchr(s, '/') || !strcmp(s, "epoch") || strlen(s) > OBJ_MAX - 16)
+        if (!s || !s[0] || strchr(s, '/') || !strcmp(s, "epoch") || strlen(s) > CKPT_OBJ_MAX - 16)
             fail = "bad curve column name";
     }
     for (int i = 0; !fail && i < net->width[0]; i++)
@@ -756,7 +456,7 @@ static int save_model_part(Writer *w, const Ckpt *c)
     const char *acts[NET_MAX_LAYERS];
     const char *kinds[2] = { norm_name(nm->kind), norm_name(nm->target_kind) };
     hsize_t nl1 = (hsize_t)net->nlayers + 1, nin = (hsize_t)net->width[0];
-    char obj[OBJ_MAX];
+    char obj[CKPT_OBJ_MAX];
     int rc = 0;
     for (int l = 0; l < net->nlayers; l++)
         acts[l] = act_name(net->act[l]);
@@ -815,7 +515,7 @@ static int save_train_part(Writer *w, const Ckpt *c, double *scratch)
     const Curves *cv = c->curves;
     const CkptDataId *d = &c->data;
     int rc = 0;
-    char obj[OBJ_MAX];
+    char obj[CKPT_OBJ_MAX];
 
     TRY(save_state(w, "/state", c->st));
 
@@ -876,7 +576,7 @@ int ckpt_save(const char *path, const Ckpt *c, Err *err)
     TRY(w_attr(&w, "/", "version", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &version));
     TRY(save_model_part(&w, c));
     TRY(save_train_part(&w, c, scratch));
-    TRY(content_hash(w.f, path, &sum, err));
+    TRY(ckpt_walk(w.f, path, NULL, &sum, err));
     TRY(w_attr(&w, "/", "checksum", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &sum));
     TRY(h5u_mem_image(w.f, "checkpoint", &img, &n, path, err));
     writer_close(&w, &rc);
@@ -895,7 +595,7 @@ static int load_model_part(hid_t f, Ckpt *c, const char *path, Err *err)
 {
     const Net *net = c->net;
     int w[NET_MAX_LAYERS + 1];
-    char **acts = NULL, obj[OBJ_MAX];
+    char **acts = NULL, obj[CKPT_OBJ_MAX];
     size_t nacts = 0;
     int rc = 0;
     TRY(need_obj(f, "/model", path, err));
@@ -1047,7 +747,7 @@ static int load_curves(hid_t f, Ckpt *c, const char *path, Err *err)
     hid_t d = H5I_INVALID_HID, sp = H5I_INVALID_HID, g = H5I_INVALID_HID;
     H5G_info_t info;
     hsize_t dims[H5S_MAX_RANK];
-    char obj[OBJ_MAX];
+    char obj[CKPT_OBJ_MAX];
     int rc = 0, rank;
     TRY(need_obj(f, "/curves/epoch", path, err));
     CHECK_H5(g = H5Gopen2(f, "/curves", H5P_DEFAULT));
@@ -1149,7 +849,6 @@ int ckpt_describe(const char *path, FILE *out, Err *err)
     char *format = NULL;
     long long version = 0;
     uint64_t stored = 0, computed = 0;
-    Walk k = { H5I_INVALID_HID, path, err, RNG_FNV_INIT, out, NULL, H5I_INVALID_HID };
     int rc = 0, damaged = 0;
     Err sum_err = { 0 };
     TRY(open_file(path, NULL, 1 << 30, &f, &format, err));
@@ -1162,302 +861,14 @@ int ckpt_describe(const char *path, FILE *out, Err *err)
         else
             fprintf(out, "checksum: %s\n", sum_err.msg);
     }
-    k.f = f;
-    CHECK_H5(k.dxpl = xfer_new());
-    TRY(walk_obj(&k, "/", 0));
-    if (k.config)
-        fprintf(out, "/config:\n%s%s", k.config, k.config[strlen(k.config) - 1] == '\n' ? "" : "\n");
+    TRY(ckpt_walk(f, path, out, &computed, err));
     if (damaged) {
         *err = sum_err;
         rc = sum_err.code;
     }
 done:
-    CLOSE_H5(k.dxpl, H5Pclose);
-    free(k.config);
     free(format);
     CLOSE_H5(f, H5Fclose);
     return rc;
 }
 
-/* ---- identity of the data and of the config ------------------------------ */
-
-static uint64_t dataset_hash(const Dataset *d)
-{
-    uint64_t h = rng_fnv1a(RNG_FNV_INIT, d->x, d->n * (size_t)d->nin * sizeof(double));
-    return rng_fnv1a(h, d->y, d->n * sizeof(double));
-}
-
-CkptDataId ckpt_data_id(const Splits *sp)
-{
-    CkptDataId id = { sp->fingerprint, sp->rows_read, { sp->ntrain, sp->val.n, sp->test.n },
-                      { dataset_hash(&sp->train), dataset_hash(&sp->val), dataset_hash(&sp->test) } };
-    return id;
-}
-
-#define CFG_MAX_ENTRIES 256
-
-typedef struct CfgEntry {
-    const char *section, *key;
-    char *value;
-} CfgEntry;
-
-/* Splits cfg_text_new() text (modified in place) into entries. A long list
- * goes on over indented lines after a comma; such a line is joined to its
- * entry as the config reader joins it ("a, b," + "   c" -> "a, b, c"), so
- * an item past the first line is compared too. The joined value is never
- * longer than the text it replaces (the comma and the newline and indent
- * become ", "), so it is moved down in place. */
-static size_t cfg_entries(char *text, CfgEntry *e, size_t cap)
-{
-    const char *section = "";
-    size_t n = 0;
-    CfgEntry *last = NULL; /* the entry an indented line continues */
-    for (char *line = text; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        char *eq = strstr(line, " = ");
-        if ((line[0] == ' ' || line[0] == '\t') && last) {
-            char *item = line + strspn(line, " \t");
-            size_t len = strlen(last->value);
-            while (len > 0 && (last->value[len - 1] == ' ' || last->value[len - 1] == ','))
-                len--;
-            memcpy(last->value + len, ", ", 2);
-            memmove(last->value + len + 2, item, strlen(item) + 1);
-        } else if (line[0] == '[' && line[strlen(line) - 1] == ']') {
-            line[strlen(line) - 1] = '\0';
-            section = line + 1;
-            last = NULL;
-        } else if (eq && n < cap) {
-            *eq = '\0';
-            e[n] = (CfgEntry){ section, line, eq + 3 };
-            last = &e[n++];
-        } else {
-            last = NULL;
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-    return n;
-}
-
-static const CfgEntry *cfg_find(const CfgEntry *e, size_t n, const CfgEntry *want)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(e[i].section, want->section) && !strcmp(e[i].key, want->key))
-            return &e[i];
-    return NULL;
-}
-
-int ckpt_config_check(const char *saved, const char *now, Err *err)
-{
-    CfgEntry *a = NULL, *b = NULL;
-    char *ta = strdup(saved ? saved : ""), *tb = strdup(now ? now : "");
-    char msg[ERR_MSG_MAX] = "";
-    size_t used = 0, bad = 0;
-    int rc = 0;
-    a = calloc(CFG_MAX_ENTRIES, sizeof *a);
-    b = calloc(CFG_MAX_ENTRIES, sizeof *b);
-    if (!ta || !tb || !a || !b) {
-        rc = err_set(err, E_NOMEM, "out of memory comparing configs");
-        goto done;
-    }
-    size_t na = cfg_entries(ta, a, CFG_MAX_ENTRIES), nb = cfg_entries(tb, b, CFG_MAX_ENTRIES);
-    /* Every key of either side: first the checkpoint's, then keys only the
-     * current config has. */
-    for (size_t i = 0; i < na + nb; i++) {
-        const CfgEntry *x = i < na ? &a[i] : &b[i - na];
-        if (i >= na && cfg_find(a, na, x))
-            continue;
-        const CfgEntry *was = i < na ? x : NULL;
-        const CfgEntry *is = cfg_find(b, nb, x);
-        if (was && is && !strcmp(was->value, is->value))
-            continue;
-        /* a key added after the checkpoint was written, left at its default */
-        const char *def = cfg_key_default(x->section, x->key);
-        if (!was && is && def && !strcmp(is->value, def))
-            continue;
-        if (cfg_key_is_resume_safe(x->section, x->key))
-            continue;
-        bad++;
-        if (used < sizeof msg - 200) {
-            int w = snprintf(msg + used, sizeof msg - used, "%s[%s] %s: checkpoint %s%.60s%s, now %s%.60s%s",
-                             bad > 1 ? "; " : "", x->section, x->key, was ? "\"" : "", was ? was->value : "(unset)",
-                             was ? "\"" : "", is ? "\"" : "", is ? is->value : "(unset)", is ? "\"" : "");
-            used += w > 0 ? (size_t)w : 0;
-        }
-    }
-    if (bad)
-        rc = err_set(err, E_STATE, "%.900s", msg);
-done:
-    free(ta);
-    free(tb);
-    free(a);
-    free(b);
-    return rc;
-}
-
-/* ---- a run's checkpoint directory ---------------------------------------- */
-
-int ckpt_name(const char *run_dir, const TrainState *st, char *out, size_t cap, Err *err)
-{
-    int n = snprintf(out, cap, "%s/" CKPT_SUBDIR "/ckpt-e%06lld-s%09lld.h5", run_dir,
-                     (long long)st->epoch, (long long)st->step);
-    if (n < 0 || (size_t)n >= cap)
-        return err_set(err, E_IO, "%s: run directory name too long for a checkpoint path", run_dir);
-    return 0;
-}
-
-/* Parses "ckpt-e<epoch>-s<step>.h5" exactly; 0 on success. */
-static int parse_name(const char *name, long long *epoch, long long *step)
-{
-    int end = -1;
-    if (sscanf(name, "ckpt-e%lld-s%lld.h5%n", epoch, step, &end) != 2 || end < 0)
-        return -1;
-    return name[end] == '\0' && isdigit((unsigned char)name[6]) ? 0 : -1;
-}
-
-typedef struct Found {
-    long long epoch, step;
-    char *path;
-} Found;
-
-static int newest_first(const void *x, const void *y)
-{
-    const Found *a = x, *b = y;
-    if (a->epoch != b->epoch)
-        return a->epoch < b->epoch ? 1 : -1;
-    if (a->step != b->step)
-        return a->step < b->step ? 1 : -1;
-    return 0;
-}
-
-void ckpt_list_free(char **paths, size_t n)
-{
-    h5u_free_strings(paths, n);
-}
-
-int ckpt_list(const char *dir, char ***paths, size_t *n, Err *err)
-{
-    Found *found = NULL;
-    char **out = NULL;
-    size_t count = 0, cap = 0;
-    int rc = 0;
-    *paths = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) {
-        int e = errno;
-        if (e == ENOENT)
-            return 0;
-        return err_set(err, E_IO, "%s: cannot list checkpoints: %s", dir, strerror(e));
-    }
-    for (struct dirent *de; (de = readdir(d));) {
-        long long ep, st;
-        if (parse_name(de->d_name, &ep, &st))
-            continue;
-        if (count == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            Found *g = realloc(found, nc * sizeof *g);
-            if (!g) {
-                rc = err_set(err, E_NOMEM, "%s: out of memory listing checkpoints", dir);
-                goto done;
-            }
-            found = g;
-            cap = nc;
-        }
-        size_t len = strlen(dir) + strlen(de->d_name) + 2;
-        found[count].epoch = ep;
-        found[count].step = st;
-        if (!(found[count].path = malloc(len))) {
-            rc = err_set(err, E_NOMEM, "%s: out of memory listing checkpoints", dir);
-            goto done;
-        }
-        snprintf(found[count].path, len, "%s/%s", dir, de->d_name);
-        count++;
-    }
-    if (count)
-        qsort(found, count, sizeof *found, newest_first);
-    if (!(out = calloc(count + 1, sizeof *out))) {
-        rc = err_set(err, E_NOMEM, "%s: out of memory listing checkpoints", dir);
-        goto done;
-    }
-    for (size_t i = 0; i < count; i++) {
-        out[i] = found[i].path;
-        found[i].path = NULL;
-    }
-    *paths = out;
-    *n = count;
-done:
-    for (size_t i = 0; i < count; i++)
-        free(found[i].path);
-    free(found);
-    closedir(d);
-    return rc;
-}
-
-/* A writer's temporary file (atomic.h: NAME.h5.tmp-<pid>) whose writer is gone. */
-static int stale_tmp(const char *name)
-{
-    const char *t = strstr(name, ".h5.tmp-");
-    if (!t)
-        return 0;
-    char *end;
-    long pid = strtol(t + 8, &end, 10);
-    if (*end || pid <= 0 || pid == (long)getpid())
-        return 0;
-    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
-void ckpt_remove_stale_tmp(const char *dir)
-{
-    DIR *d = opendir(dir);
-    for (struct dirent *de; d && (de = readdir(d));) {
-        if (!stale_tmp(de->d_name))
-            continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        (void)unlink(p); /* a dead writer's leftover: best effort */
-    }
-    if (d)
-        closedir(d);
-}
-
-int ckpt_prune(const char *dir, int keep, Err *err)
-{
-    char **paths = NULL;
-    size_t n = 0;
-    int rc = ckpt_list(dir, &paths, &n, err);
-    for (size_t i = (size_t)(keep > 0 ? keep : 0); rc == 0 && i < n; i++)
-        if (unlink(paths[i]) < 0 && errno != ENOENT) {
-            int e = errno;
-            rc = err_set(err, E_IO, "%s: cannot remove an old checkpoint: %s", paths[i], strerror(e));
-        }
-    ckpt_list_free(paths, n);
-    if (rc == 0)
-        ckpt_remove_stale_tmp(dir);
-    return rc;
-}
-
-int ckpt_remove_newer(const char *dir, const TrainState *st, int *removed, Err *err)
-{
-    char **paths = NULL;
-    size_t n = 0;
-    *removed = 0;
-    int rc = ckpt_list(dir, &paths, &n, err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const char *base = strrchr(paths[i], '/');
-        long long epoch, step;
-        if (parse_name(base ? base + 1 : paths[i], &epoch, &step) != 0)
-            continue;
-        if (epoch < st->epoch || (epoch == st->epoch && step <= st->step))
-            break; /* newest first: the rest are older */
-        if (unlink(paths[i]) < 0 && errno != ENOENT) {
-            int e = errno;
-            rc = err_set(err, E_IO, "%s: cannot remove: %s", paths[i], strerror(e));
-        } else {
-            (*removed)++;
-        }
-    }
-    ckpt_list_free(paths, n);
-    return rc;
-}
