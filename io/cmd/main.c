@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "commload.h"
@@ -82,6 +83,13 @@ static int close_stdout(int rc, Err *err)
 int main(int argc, char **argv)
 {
     Err err = { 0 };
+    /* Off a terminal the results go out in one flush, in close_stdout, whose
+     * errno names a write error; a stdio buffer that fills up on the way
+     * (8 KiB: `help config` is larger) would hit the error earlier and lose
+     * its errno. predict and curves export write more, and name their own. */
+    static char outbuf[1 << 16]; /* glibc ignores the size unless given the buffer */
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     Comm comm = *comm_self();
     int rc = dispatch(argc, argv, &comm, &err);
     if (rc && comm.size > 1 && err.local) {
