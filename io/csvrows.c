@@ -6,6 +6,8 @@
 #define _DEFAULT_SOURCE /* newlocale, uselocale */
 #include "csvrows.h"
 
+#include "csvnum.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <locale.h>
@@ -176,6 +178,21 @@ done:
     if (f && !is_stdin)
         fclose(f);
     return rc;
+}
+
+int csv_delimiter_ok(char c)
+{
+    return c != '"' && c != '\r' && c != '\n' && c != '\0' && !csv_isdigit(c) && !strchr(".+-eE", c);
+}
+
+int csv_delimiter_from_text(const char *s, char *out)
+{
+    if (!strcmp(s, "tab") || !strcmp(s, "\\t"))
+        s = "\t";
+    if (strlen(s) != 1 || !csv_delimiter_ok(s[0]))
+        return -1;
+    *out = s[0];
+    return 0;
 }
 
 int csv_delimiter_option(const char *s, const char *opt, char *out, Err *err)
