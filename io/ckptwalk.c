@@ -156,6 +156,7 @@ static int walk_values(Walk *k, hid_t id, int is_attr, const char *where)
     if (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_STRING)
         FAIL(E_PARSE, "%s: %s: holds %s values; the file is damaged (expected numbers or strings)", path,
              where, h5u_class_name(cls));
+    TRY(h5u_check_stored(id, where, path, err)); /* before allocating for npoints */
     n = (size_t)npoints;
     if (k->out) {
         if (!is_attr) {

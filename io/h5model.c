@@ -267,6 +267,7 @@ static int dset_shape(hid_t file, const char *obj, int *rank, hsize_t *dims, con
     hid_t d = H5I_INVALID_HID, sp = H5I_INVALID_HID;
     int rc = 0;
     TRY(open_obj(file, obj, H5I_DATASET, &d, path, err));
+    TRY(h5u_check_stored(d, obj, path, err)); /* the caller allocates for dims */
     CHECK_H5(sp = H5Dget_space(d));
     CHECK_H5(*rank = H5Sget_simple_extent_dims(sp, dims, NULL));
 done:
@@ -302,6 +303,8 @@ static int read_dset(hid_t file, const char *obj, H5T_class_t cls, hid_t mtype, 
              h5u_fmt_shape(s1, sizeof s1, gotrank, got), h5u_fmt_shape(s2, sizeof s2, rank, dims), from);
     for (int i = 0; i < rank; i++)
         npoints *= dims[i];
+    /* also with buf NULL: read_net's shape pass comes before it allocates */
+    TRY(h5u_check_stored(d, obj, path, err));
     if (buf && npoints)
         CHECK_H5(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
 done:

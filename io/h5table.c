@@ -535,41 +535,12 @@ static int tab_find(const Tab *t, const char *want, int *out, Err *err)
 }
 
 /* E_PARSE when column j's dataset declares far more bytes than the file
- * stores for it. Deflate packs at most ~1032:1, so past 4096:1 (and 1 MiB)
- * the shape is damaged or the writer never finished: reading would only
- * allocate memory for fill values (a declared 2^40 rows: 8 TiB). Virtual
- * datasets and external raw files are not checked. */
+ * stores for it (h5u_check_stored): reading would only allocate memory for
+ * fill values (a declared 2^40 rows: 8 TiB). */
 static int tab_stored(const Tab *t, int j, Err *err)
 {
-    const char *path = t->path;
     char w[WHERE_MAX];
-    const char *where = col_where(t, j, w, sizeof w);
-    const hid_t d = t->matrix ? t->mat : t->cols[j].dset;
-    hid_t sp = H5I_INVALID_HID, ty = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
-    hssize_t points, size;
-    H5D_layout_t layout;
-    int rc = 0, external;
-    /* A virtual dataset's or external file's bytes are not the file's own. */
-    CHECK_H5(dcpl = H5Dget_create_plist(d));
-    CHECK_H5(layout = H5Pget_layout(dcpl));
-    CHECK_H5(external = H5Pget_external_count(dcpl));
-    if (layout == H5D_VIRTUAL || external > 0)
-        goto done;
-    CHECK_H5(sp = H5Dget_space(d));
-    CHECK_H5(points = H5Sget_simple_extent_npoints(sp));
-    CHECK_H5(ty = H5Dget_type(d));
-    CHECK_H5(size = h5u_size_or_fail(H5Tget_size(ty)));
-    const double declared = (double)points * (double)size;
-    const hsize_t stored = H5Dget_storage_size(d); /* 0 also when nothing is written */
-    if (declared > 4096.0 * (double)stored + (double)(1 << 20))
-        FAIL(E_PARSE, "%.256s: %s declares %llu rows (%.3g bytes) but the file stores %llu bytes for it; the "
-             "file is damaged or was not completely written", path, where, (unsigned long long)t->nrows,
-             declared, (unsigned long long)stored);
-done:
-    CLOSE_H5(ty, H5Tclose);
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(dcpl, H5Pclose);
-    return rc;
+    return h5u_check_stored(t->matrix ? t->mat : t->cols[j].dset, col_where(t, j, w, sizeof w), t->path, err);
 }
 
 /* E_PARSE unless column j holds numbers we can read, and its file stores

@@ -234,6 +234,7 @@ int h5u_read_strings(hid_t id, const char *where, char ***out, size_t *n, const 
     if (rank > 1)
         FAIL(E_PARSE, "%s: %s: expected a scalar or 1-D array of strings, found rank %d", path,
              where, rank);
+    TRY(h5u_check_stored(id, where, path, err));
     count = (size_t)npoints;
     s = calloc(count + 1, sizeof *s);
     if (!s)
@@ -291,4 +292,41 @@ void h5u_free_strings(char **s, size_t n)
     for (size_t i = 0; s && i < n; i++)
         free(s[i]);
     free(s);
+}
+
+int h5u_check_stored(hid_t id, const char *where, const char *path, Err *err)
+{
+    hid_t sp = H5I_INVALID_HID, ty = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+    hsize_t dims[H5S_MAX_RANK];
+    hssize_t points, size;
+    H5I_type_t kind;
+    int rc = 0, rank;
+    char shape[96];
+    CHECK_H5(kind = H5Iget_type(id));
+    const int is_attr = kind == H5I_ATTR;
+    if (!is_attr) {
+        H5D_layout_t layout;
+        int external;
+        CHECK_H5(dcpl = H5Dget_create_plist(id));
+        CHECK_H5(layout = H5Pget_layout(dcpl));
+        CHECK_H5(external = H5Pget_external_count(dcpl));
+        if (layout == H5D_VIRTUAL || external > 0)
+            goto done;
+    }
+    CHECK_H5(sp = is_attr ? H5Aget_space(id) : H5Dget_space(id));
+    CHECK_H5(points = H5Sget_simple_extent_npoints(sp));
+    CHECK_H5(rank = H5Sget_simple_extent_dims(sp, dims, NULL));
+    CHECK_H5(ty = is_attr ? H5Aget_type(id) : H5Dget_type(id));
+    CHECK_H5(size = h5u_size_or_fail(H5Tget_size(ty)));
+    const double declared = (double)points * (double)size;
+    const hsize_t stored = is_attr ? H5Aget_storage_size(id) : H5Dget_storage_size(id); /* 0 also when unwritten */
+    if (declared > 4096.0 * (double)stored + (double)(1 << 20))
+        FAIL(E_PARSE, "%.*s: %s declares shape %s (%.3g bytes) but the file stores %llu bytes for it; the file is "
+             "damaged or was not completely written", H5U_PATH_PREC, path, where,
+             h5u_fmt_shape(shape, sizeof shape, rank, dims), declared, (unsigned long long)stored);
+done:
+    CLOSE_H5(ty, H5Tclose);
+    CLOSE_H5(sp, H5Sclose);
+    CLOSE_H5(dcpl, H5Pclose);
+    return rc;
 }

@@ -145,6 +145,16 @@ int h5u_read_vl_strings(hid_t id, int is_attr, hid_t mt, hid_t sp, hid_t dxpl, s
  * parameter or statistic). */
 int h5u_check_finite(const double *v, size_t n, const char *obj, const char *path, Err *err);
 
+/* E_PARSE `path: where declares shape (2, 1099511627776) (1.8e+13 bytes)
+ * but the file stores 0 bytes for it; the file is damaged or was not
+ * completely written` when the dataset or attribute id declares far more
+ * bytes than the file stores for it: past 4096:1 and 1 MiB (deflate packs
+ * at most ~1032:1). Every reader calls it before allocating for what id
+ * declares, so that a damaged shape is an error, not gigabytes of fill
+ * values. Virtual datasets and external raw files (bytes that live
+ * elsewhere) are not checked. */
+int h5u_check_stored(hid_t id, const char *where, const char *path, Err *err);
+
 /* "(3, 2)", "(5,)" or "()" as numpy prints shapes, into buf (cap bytes,
  * truncated if short); returns buf. */
 const char *h5u_fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims);

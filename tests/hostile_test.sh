@@ -118,6 +118,45 @@ wait $holder
 "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=locked --resume --quiet --force >/dev/null 2>err.txt &&
   ok "the lock is free once the holder ended" || bad "resume after the holder: $(cat err.txt)"
 
+# ---- 3. HDF5 readers check declared shapes against the stored bytes --------------
+# Copies of the run's files with datasets that declare far more than they
+# store (h5py writes nothing for a dataset created without data).
+cp run/model.h5 big_model.h5
+cp run/curves.h5 big_curves.h5
+cp "$(ls run/checkpoints/*.h5 | tail -1)" big_ckpt.h5
+$PY - big_model.h5 big_curves.h5 big_ckpt.h5 <<'PYEOF' || bad "setup: h5py edits"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    g = f["model"]
+    nin = g["W1"].shape[1]
+    for k in list(g):
+        del g[k]
+    w = [nin, 30000, 30000, 1]
+    g.attrs["layers"] = np.array(w, dtype=np.int32)
+    g.attrs.create("activations", ["relu", "relu", "linear"], dtype=h5py.string_dtype())
+    for l in range(3):
+        g.create_dataset("W%d" % (l + 1), shape=(w[l + 1], w[l]), dtype="f8", chunks=True)
+        g.create_dataset("b%d" % (l + 1), shape=(w[l + 1],), dtype="f8", chunks=True)
+with h5py.File(sys.argv[2], "r+") as f:
+    n = 1 << 36
+    for k in ("step", "epoch", "loss", "learning_rate"):
+        dt = "f8" if k in ("loss", "learning_rate") else "i8"
+        del f["steps"][k]
+        f["steps"].create_dataset(k, shape=(n,), dtype=dt, chunks=(1 << 16,))
+with h5py.File(sys.argv[3], "r+") as f:
+    f.create_dataset("zzz", shape=(1 << 36,), dtype="f8", chunks=(1 << 16,))
+PYEOF
+for cmd in "evaluate --model big_model.h5" "inspect big_model.h5" "predict --model big_model.h5 in.csv"; do
+  # shellcheck disable=SC2086
+  expect 1 "a model declaring 30000x30000 weights it does not store: ${cmd%% *}" \
+    "big_model.h5: /model/W1 declares shape (30000, 2) (4.8e+05 bytes)\|/model/W2 declares shape (30000, 30000)" \
+    bounded 20 1024 "$BIN" $cmd
+done
+expect 1 "curves declaring 2^36 steps it does not store" "/steps/step declares shape (68719476736,)" \
+  bounded 20 1024 "$BIN" curves export big_curves.h5 --csv --steps
+expect 1 "a checkpoint with a dataset declaring 2^36 values: inspect" "/zzz declares shape (68719476736,)" \
+  bounded 20 1024 "$BIN" inspect big_ckpt.h5
+
 # ---- 5. bounded reads -----------------------------------------------------------
 # Each within 20 CPU seconds and 1 GiB of address space, with one line naming file:line.
 C="$SRC/configs/ames.ini"

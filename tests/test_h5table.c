@@ -411,7 +411,7 @@ static void test_h5table_refuses_rows_the_file_does_not_store(void **state)
     free(zero);
 
     const char *names[] = {"a"};
-#define WANT "%s: /t/a declares 1099511627776 rows (8.8e+12 bytes) but the file stores 0 bytes for it; the " \
+#define WANT "%s: /t/a declares shape (1099511627776,) (8.8e+12 bytes) but the file stores 0 bytes for it; the " \
              "file is damaged or was not completely written"
     Table t;
     Err e = {0};
