@@ -57,15 +57,23 @@ static const KeyDef KEYS[] = {
     { "data", "test_fraction", T_DOUBLE, F(test_fraction), "0", 0, 0.9, NULL, 0,
       "share of rows held out for the final test (seeded split)" },
     { "data", "delimiter", T_STR, F(delimiter), ",", 0, 0, NULL, 0,
-      "field separator: one character, or tab" },
-    { "data", "na_values", T_LIST, F(na_values), "", 0, CSV_NA_MAX, NULL, 0,
-      "comma list of cell texts that mean missing, besides an empty cell (e.g. NA, N/A, ?)" },
+      "field separator: one character, or a name: comma, semicolon, tab, pipe (also \"\t\" and a quoted "
+      "character such as \";\")" },
+    { "data", "na_values", T_LIST, F(na_values), CSV_DEFAULT_NA, 0, CSV_NA_MAX, NULL, 0,
+      "comma list of cell texts that mean missing, besides an empty cell; replaces the default, the tokens "
+      "pandas and R read as missing (empty = only an empty cell)" },
     { "data", "missing", T_ENUM, F(missing), "error", 0, 0, "error|drop|mean", 0,
       "missing cells: error, drop the row, or fill with the training rows' mean" },
     { "data", "filter", T_LIST, F(filter), "", 0, CFG_MAX_FILTERS, NULL, 0,
       "comma list of conditions a row must meet to be used at all (training, validation and test), each "
       "`column op number` with op one of < <= > >= == !=, e.g. Gr_Liv_Area <= 4000; a row with a missing "
       "value in the column fails; empty = every row" },
+    /* choices in the order of TargetTransform (src/data.h) */
+    { "data", "target_transform", T_ENUM, F(target_transform), "none", 0, 0, "none|log|log1p", 0,
+      "train on log(target) or log1p(target); metrics and predictions are back in the target's units "
+      "(see docs/data.md, Transforms)" },
+    { "data", "log_features", T_LIST, F(log_features), "", 0, CFG_MAX_FEATURES, NULL, 0,
+      "comma list of features taken as log1p(value) before the normalisation (skewed sizes and areas)" },
     { "data", "stream", T_BOOL, F(stream), "false", 0, 0, NULL, 0,
       "HDF5 only: train a chunk of rows at a time, never holding the training rows in memory "
       "(the split is then a per-row hashed draw; see docs/data.md, Training from HDF5 streams)" },
@@ -411,6 +419,8 @@ static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
     default:
         if (field == c->delimiter && c->delimiter[0] == '\t')
             snprintf(buf, cap, "tab");
+        else if (field == c->delimiter && c->delimiter[0] == ';') /* inih would read a ';' as a comment */
+            snprintf(buf, cap, "semicolon");
         else
             snprintf(buf, cap, "%s", field);
         break;
@@ -578,7 +588,9 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
                 snprintf(why, wcap, "expected " CSV_DELIMITER_RULE ", got \"%.20s\"", v);
                 return -1;
             }
-            v = d == '\t' ? "\t" : v;
+            char one[2] = { d, '\0' }; /* "tab", "semicolon", ";"... as the character itself */
+            copy_str(field, kd->size, one);
+            return 0;
         }
         copy_str(field, kd->size, v);
         return 0;
@@ -623,6 +635,9 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
             }
         } else if (!rc && field == c->filter) {
             rc = parse_filter(c, items, n, why, wcap);
+        } else if (!rc && field == c->log_features) {
+            c->nlog = n;
+            memcpy(c->log_names, items, (size_t)n * sizeof items[0]);
         } else if (!rc) {
             c->nna = n;
             for (int i = 0; i < n; i++)
@@ -761,6 +776,33 @@ typedef struct LoadCtx {
     size_t bytes;        /* read so far from f */
 } LoadCtx;
 
+/* inih takes a ';' after a space for the start of a comment, so that
+ * `delimiter = ;` would read as an empty value: the line is given to inih
+ * as `delimiter = semicolon` (what cfg_text_new writes), whatever follows.
+ * line holds cap bytes; a line without room is left as it is. */
+static void semicolon_value(char *line, size_t cap)
+{
+    char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (strncmp(p, "delimiter", 9))
+        return;
+    p += 9;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p++ != '=')
+        return;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != ';')
+        return;
+    size_t len = strlen(line), word = strlen("semicolon");
+    if (len + word > cap - 1)
+        return;
+    memmove(p + word, p + 1, len - (size_t)(p + 1 - line) + 1);
+    memcpy(p, "semicolon", word);
+}
+
 /* One line (as fgets would) from the file or the text. A line that does
  * not fit inih's buffer stops the parse with an error: inih would read its
  * tail as a line of its own. */
@@ -815,6 +857,7 @@ static char *reader(char *str, int num, void *stream)
     }
     if (!r)
         return NULL;
+    semicolon_value(str, (size_t)num);
     ctx->line++;
     if (more) {
         err_set(ctx->err, E_CONFIG, "%s:%d: line longer than %d characters; a long list goes on over indented "
@@ -1014,6 +1057,17 @@ int cfg_finish(Config *c, Err *err)
         if (!strcmp(c->feature_names[f], c->target))
             return err_set(err, E_CONFIG, "%s: [data] features: \"%.60s\" is also the target; remove it from features",
                            where_key(c, "data", "features", w, sizeof w), c->target);
+    for (int i = 0; i < c->nlog; i++) {
+        int f = cfg_column(c, c->log_names[i]);
+        if (f < 0 || f >= c->nfeat)
+            return err_set(err, E_CONFIG, "%s: [data] log_features: \"%.60s\" is not one of the features; list "
+                           "feature columns only (the target takes target_transform)",
+                           where_key(c, "data", "log_features", w, sizeof w), c->log_names[i]);
+    }
+    if (c->stream && (c->nlog || c->target_transform != TRANSFORM_NONE))
+        return err_set(err, E_CONFIG, "%s: [data] %s needs the rows in memory; set [data] stream = false",
+                       where_key(c, "data", c->nlog ? "log_features" : "target_transform", w, sizeof w),
+                       c->nlog ? "log_features" : "target_transform");
     for (int i = 0; c->stream && i < c->nfilter; i++)
         if (cfg_column(c, c->filter_cond[i].column) < 0)
             return err_set(err, E_CONFIG, "%s: [data] filter: \"%.60s\" is neither a feature nor the target; with "

@@ -36,11 +36,13 @@ typedef struct Config {
     int normalize_target;             /* NormKind or NORM_SAME */
     double validation_fraction;
     double test_fraction;
-    char delimiter[8];                /* one character; "tab" or "\t" for tab */
+    char delimiter[16];               /* the one character (written as a name or quoted in the file) */
     char na_values[CFG_TEXT_MAX];     /* comma list */
     int missing;                      /* MISSING_* */
     int stream;                       /* 1: train from an HDF5 table a chunk at a time (io/stream.h) */
     char filter[CFG_TEXT_MAX];        /* comma list of row conditions as written */
+    int target_transform;             /* TargetTransform (src/data.h) */
+    char log_features[CFG_TEXT_MAX];  /* comma list as written */
     /* [model] */
     char hidden[256];                 /* comma list as written */
     int activation;                   /* Activation */
@@ -99,6 +101,8 @@ typedef struct Config {
         CmpOp op;
         double value;
     } filter_cond[CFG_MAX_FILTERS];
+    int nlog;                         /* [data] log_features, parsed (each a feature: cfg_finish) */
+    char log_names[CFG_MAX_FEATURES][256];
     char source[CFG_PATH_MAX];        /* the config file as given, "" for none */
     char stem[256];                   /* its name without directory and extension */
     int key_line[128];                /* line of each KEYS[] entry in the file, 0 if unset */

@@ -43,6 +43,7 @@
 
 #include "colname.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <locale.h>
@@ -51,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -498,6 +500,23 @@ static int csv_grow(CsvReader *r)
     return 0;
 }
 
+/* A cell that reads like a missing-value marker no list declared: no
+ * letter or digit ("?", "-", "."), or a word such as "missing" or "n.a.". */
+static int csv_looks_missing(const char *s, size_t len)
+{
+    static const char *const WORDS[] = { "missing", "na", "n/a", "n.a.", "n.a", "nil", "none", "null", "unknown", "nan",
+                                         "empty", "blank", "#value!", "#div/0!", "#ref!" };
+    int alnum = 0;
+    for (size_t i = 0; i < len; i++)
+        alnum |= isalnum((unsigned char)s[i]) != 0;
+    if (!alnum)
+        return len > 0 && len <= 8;
+    for (size_t w = 0; w < sizeof WORDS / sizeof WORDS[0]; w++)
+        if (strlen(WORDS[w]) == len && !strncasecmp(WORDS[w], s, len))
+            return 1;
+    return 0;
+}
+
 /* Records the first bad cell of the record (reported when the record ends). */
 static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s, size_t len, int kind)
 {
@@ -515,8 +534,9 @@ static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s,
                 "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\" (beyond the range of a double)",
                 r->path, r->line, f + 1, CSV_NAME_SHOW, name, shown);
     else
-        err_set(&r->pending, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\"",
-                r->path, r->line, f + 1, CSV_NAME_SHOW, name, shown);
+        err_set(&r->pending, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\"%s",
+                r->path, r->line, f + 1, CSV_NAME_SHOW, name, shown,
+                csv_looks_missing(s, len) ? CSV_MISSING_HINT : "");
 }
 
 static void csv_read_cell(CsvReader *r, int c, int f, const char *s, size_t len)
@@ -736,8 +756,18 @@ int csv_delimiter_ok(char c)
 
 int csv_delimiter_from_text(const char *s, char *out)
 {
-    if (!strcmp(s, "tab") || !strcmp(s, "\\t"))
-        s = "\t";
+    static const char *const NAMES[][2] = { { "tab", "\t" }, { "\\t", "\t" }, { "comma", "," },
+                                            { "semicolon", ";" }, { "pipe", "|" } };
+    char unq[8];
+    size_t n = strlen(s);
+    if (n >= 3 && n < sizeof unq + 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
+        memcpy(unq, s + 1, n - 2); /* ";" or '\t': the quotes go */
+        unq[n - 2] = '\0';
+        s = unq;
+    }
+    for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
+        if (!strcmp(s, NAMES[i][0]))
+            s = NAMES[i][1];
     if (strlen(s) != 1 || !csv_delimiter_ok(s[0]))
         return -1;
     *out = s[0];

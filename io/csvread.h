@@ -107,6 +107,17 @@ int csv_parse_number(const char *s, size_t len, double *out);
 /* The delimiter rule, for the readers, the config and the command line:
  * any one character but a quote, CR, LF, a digit or one of . + - e E
  * (those are parts of numbers). CSV_DELIMITER_RULE words it for messages. */
+/* The tokens that mean "missing" unless a config or --na-values says
+ * otherwise: those pandas' read_csv and R's read.csv take as missing (an
+ * empty cell is missing whatever the list). As one comma list. */
+#define CSV_DEFAULT_NA "NA, N/A, n/a, NaN, nan, -NaN, -nan, null, NULL, None, <NA>, #N/A, #N/A N/A, #NA, " \
+                       "-1.#IND, -1.#QNAN, 1.#IND, 1.#QNAN"
+
+/* What a "not a number" error adds when the cell reads like a missing
+ * marker ("?", "-", "missing", "n/a"...) that no list declared. */
+#define CSV_MISSING_HINT "; if it means missing, list it in [data] na_values (or --na-values) and set [data] " \
+                         "missing = drop or mean"
+
 #define CSV_DELIMITER_RULE "one character (e.g. , or ; or tab) other than a quote, a digit, . + - e or E"
 int csv_delimiter_ok(char c);
 /* The physical line count after libcsv ended a record on c (with
@@ -124,8 +135,9 @@ void csv_count_line_end(int c, size_t *line, int *pending_cr);
 /* E_PARSE `path:line: ...` (line: where the record starts) when a record
  * of `fields` fields and `bytes` bytes so far breaks a limit; else 0. */
 int csv_check_record(const char *path, size_t line, size_t fields, size_t bytes, Err *err);
-/* A delimiter as written: one character csv_delimiter_ok accepts, or
- * "tab" or "\t" for a tab. Returns 0 with *out, -1 when s is not one. */
+/* A delimiter as written: one character csv_delimiter_ok accepts, that
+ * character in double or single quotes, "\t", or a name: comma,
+ * semicolon, tab, pipe. Returns 0 with *out, -1 when s is not one. */
 int csv_delimiter_from_text(const char *s, char *out);
 
 #endif

@@ -57,16 +57,24 @@ static int read_rows(const char *path, char delim, const Config *c, Dataset *d, 
         na[i] = c->na_list[i];
     CsvOptions opt = { .delimiter = delim, .na_values = na, .n_na_values = c->nna,
                        .allow_missing = c->missing != MISSING_ERROR };
+    size_t *rowid = NULL;
     int rc = csv_read_columns(path, names, ncols, &opt, &t, err);
     if (!rc)
         rc = data_from_table(&t, names, c->nfeat, c->target, d, err);
+    if (!rc && !(rowid = malloc((t.nrows ? t.nrows : 1) * sizeof *rowid)))
+        rc = err_set(err, E_NOMEM, "%s: out of memory", path);
+    for (size_t r = 0; !rc && r < t.nrows; r++)
+        rowid[r] = r;
     if (!rc)
-        rc = loader_filter(c, &t, d, NULL, filtered, path, err);
+        rc = loader_filter(c, &t, d, rowid, filtered, path, err);
     table_free(&t);
+    if (!rc && (*dropped = loader_drop_missing(d, rowid, 1)) == (size_t)-1)
+        rc = err_set(err, E_NOMEM, "%s: out of memory", path);
+    if (!rc)
+        rc = loader_transform(c, d, rowid, path, delim, err);
+    free(rowid);
     if (rc)
         return rc;
-    if ((*dropped = loader_drop_missing(d, NULL, 1)) == (size_t)-1)
-        return err_set(err, E_NOMEM, "%s: out of memory", path);
     if (d->n == 0)
         return err_set(err, E_DATA, "%s: no row with every column of the model (%s and the features)%s", path,
                        c->target, *filtered ? " that passes the model's [data] filter" : "");
@@ -134,7 +142,7 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
     if ((rc = infer_init(&inf, &m->net, err)))
         goto done;
     infer_rows(&inf, d->x, d->n, h);
-    metrics_compute(d->y, h, d->n, m->norm.y_scale, m->norm.y_shift, &r->model);
+    metrics_compute(d->y, h, d->n, &m->norm, &r->model);
     if (!r->have_baselines)
         goto done;
 
@@ -155,13 +163,13 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
     }
     for (size_t i = 0; i < d->n; i++)
         base[i] = sum / (double)sp.train.n;
-    metrics_compute(y, base, d->n, 1.0, 0.0, &r->mean);
+    metrics_compute(y, base, d->n, NULL, &r->mean);
     /* OLS on the same (normalised, hence affinely mapped) features: the fit
      * standardises them again, and a linear model does not see the difference. */
     if ((rc = ols_fit(&ols, sp.train.x, ytrain, sp.train.n, sp.train.nin, err)))
         goto done;
     ols_predict(&ols, d->x, d->n, base);
-    metrics_compute(y, base, d->n, 1.0, 0.0, &r->ols);
+    metrics_compute(y, base, d->n, NULL, &r->ols);
 done:
     ols_free(&ols);
     infer_free(&inf);

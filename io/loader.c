@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "csvread.h"
+#include "csvrows.h"
 #include "h5model.h"
 #include "h5table.h"
 #include "rng.h"
@@ -109,6 +110,103 @@ int loader_filter(const Config *c, const Table *t, Dataset *d, size_t *rowid, si
     return 0;
 }
 
+void loader_norm_transforms(const Config *c, Norm *nm)
+{
+    nm->y_transform = (TargetTransform)c->target_transform;
+    for (int f = 0; f < nm->nin && nm->x_log; f++)
+        nm->x_log[f] = 0;
+    for (int i = 0; i < c->nlog && nm->x_log; i++) {
+        int f = cfg_column(c, c->log_names[i]);
+        if (f >= 0 && f < nm->nin)
+            nm->x_log[f] = 1;
+    }
+}
+
+/* Where data row `row` (0-based) and column `name` of a CSV file are:
+ * the physical line of the record and the field's position. */
+typedef struct RowLocate {
+    size_t row, line;
+    const char *name;
+    int col;
+} RowLocate;
+
+static int locate_row(void *ctx, size_t record, size_t line, int ncells, char *const *cells, const size_t *lens,
+                      Err *err)
+{
+    RowLocate *l = ctx;
+    (void)lens;
+    if (ncells == 0)
+        return 0;
+    if (record == 0) {
+        for (int i = 0; i < ncells && !l->col; i++) {
+            const char *p = cells[i], *e = p + strlen(p);
+            while (*p == ' ' || *p == '\t')
+                p++;
+            while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if ((size_t)(e - p) == strlen(l->name) && !memcmp(p, l->name, (size_t)(e - p)))
+                l->col = i + 1;
+        }
+        return 0;
+    }
+    if (record - 1 < l->row)
+        return 0;
+    l->line = line;
+    return err_set(err, E_STATE, "found"); /* stops the reader */
+}
+
+/* "path:line:col" of data row `row`, column name: the physical position
+ * in a CSV file, or "path: row N" for an HDF5 table. */
+static void where_cell(const char *path, char delim, size_t row, const char *name, char *buf, size_t cap)
+{
+    RowLocate l = { .row = row, .name = name };
+    Err e = { 0 };
+    if (!h5_table_path_is_hdf5(path)) {
+        csv_rows_read(path, delim, locate_row, &l, &e);
+        if (l.line && l.col) {
+            snprintf(buf, cap, "%s:%zu:%d", path, l.line, l.col);
+            return;
+        }
+    }
+    snprintf(buf, cap, "%s: data row %zu", path, row + 1);
+}
+
+int loader_transform(const Config *c, Dataset *d, const size_t *rowid, const char *path, char delim, Err *err)
+{
+    unsigned char logf[CFG_MAX_FEATURES] = { 0 };
+    for (int i = 0; i < c->nlog; i++) {
+        int f = cfg_column(c, c->log_names[i]);
+        if (f >= 0 && f < d->nin)
+            logf[f] = 1;
+    }
+    size_t nin = (size_t)d->nin;
+    for (size_t r = 0; r < d->n; r++) {
+        int bad = -1;
+        double *x = d->x + r * nin;
+        for (size_t f = 0; f < nin && bad < 0; f++)
+            if (logf[f] && transform_forward(TRANSFORM_LOG1P, x[f], &x[f]))
+                bad = (int)f;
+        if (bad < 0 && !transform_forward((TargetTransform)c->target_transform, d->y[r], &d->y[r]))
+            continue;
+        char where[CFG_PATH_MAX + 64];
+        const char *name = bad >= 0 ? c->feature_names[bad] : c->target;
+        double v = bad >= 0 ? x[bad] : d->y[r];
+        where_cell(path, delim, rowid ? rowid[r] : r, name, where, sizeof where);
+        if (bad >= 0)
+            return err_set(err, E_DATA, "%s: column \"%.60s\": %g is outside the domain of log1p ([data] "
+                           "log_features needs values above -1); remove the column from log_features, or leave "
+                           "the row out with [data] filter = %.60s > -1", where, name, v, name);
+        return err_set(err, E_DATA, "%s: column \"%.60s\": %g is outside the domain of %s ([data] "
+                       "target_transform = %s needs values above %s); leave such rows out with [data] filter = "
+                       "%.60s > %s%s", where, name, v, transform_name((TargetTransform)c->target_transform),
+                       transform_name((TargetTransform)c->target_transform),
+                       c->target_transform == TRANSFORM_LOG ? "0" : "-1", name,
+                       c->target_transform == TRANSFORM_LOG ? "0" : "-1",
+                       c->target_transform == TRANSFORM_LOG && v == 0.0 ? ", or use log1p" : "");
+    }
+    return 0;
+}
+
 /* Fills NaN features of d with means[]; returns the number filled. */
 static size_t fill_means(Dataset *d, const double *means)
 {
@@ -171,6 +269,8 @@ static int load_rows(const Config *c, Splits *s, Dataset *all, size_t **rowid, E
         rc = err_set(err, E_NOMEM, "%s: out of memory for %zu rows", c->data_path, t.nrows);
         goto done;
     }
+    if ((rc = loader_transform(c, all, *rowid, c->data_path, c->delimiter[0], err)))
+        goto done;
     /* One row is enough only without a split (the worked example). */
     size_t need = c->validation_fraction > 0 || c->test_fraction > 0 ? 2 : 1;
     if (all->n < need) {
@@ -205,6 +305,9 @@ static int copy_norm(Norm *dst, const Norm *src, Err *err)
     memcpy(dst->x_scale, src->x_scale, (size_t)src->nin * sizeof(double));
     dst->y_shift = src->y_shift;
     dst->y_scale = src->y_scale;
+    dst->y_transform = src->y_transform;
+    if (src->x_log)
+        memcpy(dst->x_log, src->x_log, (size_t)src->nin);
     return 0;
 }
 
@@ -257,6 +360,7 @@ static int build_sets(const Config *c, const Dataset *all, const unsigned char *
         err_prefix(err, "%s: ", c->data_path);
         goto done;
     }
+    loader_norm_transforms(c, &s->norm);
     norm_apply(&s->norm, &s->train);
     norm_apply(&s->norm, &s->val);
     norm_apply(&s->norm, &s->test);
@@ -374,6 +478,8 @@ int loader_open_model(const char *path, Model *m, Config *c, Err *err)
         rc = cfg_load_text(c, m->config_text, origin, err);
     if (!rc)
         rc = cfg_finish(c, err);
+    if (!rc)
+        loader_norm_transforms(c, &m->norm);
     if (rc) {
         cfg_free(c);
         model_free(m);

@@ -69,6 +69,17 @@ int loader_filter(const Config *c, const Table *t, Dataset *d, size_t *rowid, si
  * many went, or (size_t)-1 when out of memory. */
 size_t loader_drop_missing(Dataset *d, size_t *rowid, int all_cols);
 
+/* Applies c's transforms to the raw rows of d in place: log1p to the
+ * [data] log_features, [data] target_transform to the target (missing
+ * values stay NaN). A value outside a transform's domain is E_DATA at
+ * `path:line:col` of the cell (a CSV file read with delim; rowid[r] is
+ * row r's data row in the file, NULL for r itself), or `path: data row N`
+ * for an HDF5 table, with how to leave the row out. */
+int loader_transform(const Config *c, Dataset *d, const size_t *rowid, const char *path, char delim, Err *err);
+/* Sets nm's y_transform and x_log from c (the statistics are fitted, or
+ * read from a model file, without them). */
+void loader_norm_transforms(const Config *c, Norm *nm);
+
 /* Loads the model file path into *m and its resolved config (the text it
  * stores, as cfg_load_text and cfg_finish read it) into *c, which it
  * initialises; errors about the config name `path:/config`. On failure

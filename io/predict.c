@@ -98,6 +98,10 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
             return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %s \"%.32s\"", p->path, line, c + 1,
                            m->feat_names[f], rc == CSV_NUM_RANGE ? "number out of range:" : "expected a number, got",
                            cells[c]);
+        if (nm->x_log[f] && transform_forward(TRANSFORM_LOG1P, v, &v))
+            return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %g is outside the domain of log1p (the "
+                           "model's [data] log_features needs values above -1)", p->path, line, c + 1,
+                           m->feat_names[f], v);
         double z = (v - nm->x_shift[f]) / nm->x_scale[f];
         int far = nm->kind == NORM_ZSCORE ? fabs(z) > FAR_SD : nm->kind == NORM_MINMAX ? z < -1.0 || z > 2.0 : 0;
         if (far && p->far[f]++ == 0)
@@ -175,8 +179,9 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
         if (!rc)
             rc = atomic_out_commit(&o, err);
         atomic_out_abort(&o);
-    } else {
-        fflush(out);
+    } else if (fflush(out) != 0 && !rc) {
+        int e = errno;
+        rc = err_set(err, E_IO, "%s: cannot write the predictions: %s", p.out_path, strerror(e ? e : EIO));
     }
     if (!rc)
         warn_far(&p, msg);

@@ -183,7 +183,7 @@ static const char *const CURVE_COLS[] = { "train_loss", "val_loss", "learning_ra
 static void eval_set(RunCtx *ctx, const Net *net, const Dataset *d, Metrics *m)
 {
     trainer_predict(ctx->tr, net, d, ctx->pred);
-    metrics_compute(d->y, ctx->pred, d->n, ctx->norm->y_scale, ctx->norm->y_shift, m);
+    metrics_compute(d->y, ctx->pred, d->n, ctx->norm, m);
 }
 
 /* Rewrites curves.h5 when flush_seconds have passed since the last time, or now when force. */
@@ -605,16 +605,18 @@ static void summary_row(FILE *out, const Splits *sp, int k, const char *name, si
     int is_y = k == d->nin;
     double scale = is_y ? sp->norm.y_scale : sp->norm.x_scale[k];
     double shift = is_y ? sp->norm.y_shift : sp->norm.x_shift[k];
+    /* back through the transform too: log_features, target_transform */
+    TargetTransform t = is_y ? sp->norm.y_transform : sp->norm.x_log[k] ? TRANSFORM_LOG1P : TRANSFORM_NONE;
     double sum = 0.0, lo = INFINITY, hi = -INFINITY;
     for (size_t r = 0; r < d->n; r++) {
-        double v = (is_y ? d->y[r] : d->x[r * (size_t)d->nin + (size_t)k]) * scale + shift;
+        double v = transform_back(t, (is_y ? d->y[r] : d->x[r * (size_t)d->nin + (size_t)k]) * scale + shift);
         sum += v;
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;
     }
     double mean = sum / (double)d->n, ss = 0.0;
     for (size_t r = 0; r < d->n; r++) {
-        double v = (is_y ? d->y[r] : d->x[r * (size_t)d->nin + (size_t)k]) * scale + shift - mean;
+        double v = transform_back(t, (is_y ? d->y[r] : d->x[r * (size_t)d->nin + (size_t)k]) * scale + shift) - mean;
         ss += v * v;
     }
     fprintf(out, "  %-24.24s %-7s %14.6g %14.6g %14.6g %14.6g %8zu\n", name, is_y ? "target" : "feature",

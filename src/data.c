@@ -204,12 +204,38 @@ int data_split(const Dataset *all, double val_frac, double test_frac, uint64_t s
     return rc;
 }
 
+int transform_forward(TargetTransform t, double v, double *out)
+{
+    if (t == TRANSFORM_NONE || isnan(v)) {
+        *out = v;
+        return 0;
+    }
+    if (isinf(v) || (t == TRANSFORM_LOG ? v <= 0.0 : v <= -1.0))
+        return -1;
+    *out = t == TRANSFORM_LOG ? log(v) : log1p(v);
+    return 0;
+}
+
+double transform_back(TargetTransform t, double v)
+{
+    if (t == TRANSFORM_NONE)
+        return v;
+    v = v > DATA_LOG_CLIP ? DATA_LOG_CLIP : v < -DATA_LOG_CLIP ? -DATA_LOG_CLIP : v;
+    return t == TRANSFORM_LOG ? exp(v) : expm1(v);
+}
+
+const char *transform_name(TargetTransform t)
+{
+    return t == TRANSFORM_LOG ? "log" : t == TRANSFORM_LOG1P ? "log1p" : "none";
+}
+
 int norm_alloc(Norm *nm, int nin, Err *err)
 {
     memset(nm, 0, sizeof *nm);
     nm->x_shift = calloc((size_t)(nin > 0 ? nin : 1), sizeof(double));
     nm->x_scale = calloc((size_t)(nin > 0 ? nin : 1), sizeof(double));
-    if (!nm->x_shift || !nm->x_scale) {
+    nm->x_log = calloc((size_t)(nin > 0 ? nin : 1), 1);
+    if (!nm->x_shift || !nm->x_scale || !nm->x_log) {
         norm_free(nm);
         return err_set(err, E_NOMEM, "out of memory for normalisation statistics");
     }
@@ -226,6 +252,7 @@ void norm_free(Norm *nm)
         return;
     free(nm->x_shift);
     free(nm->x_scale);
+    free(nm->x_log);
     memset(nm, 0, sizeof *nm);
 }
 

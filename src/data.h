@@ -18,6 +18,23 @@ typedef struct Dataset {
 
 typedef enum NormKind { NORM_NONE = 0, NORM_ZSCORE = 1, NORM_MINMAX = 2 } NormKind;
 
+/* A transform of the target before training ([data] target_transform):
+ * the network learns log(y) or log1p(y), and every metric and prediction
+ * goes back through exp or expm1 (norm_target_back). */
+typedef enum TargetTransform { TRANSFORM_NONE = 0, TRANSFORM_LOG = 1, TRANSFORM_LOG1P = 2 } TargetTransform;
+
+/* Log-space values are clipped to [-DATA_LOG_CLIP, DATA_LOG_CLIP] before
+ * exp/expm1, so that a wild prediction stays finite (exp(700) ~ 1e304). */
+#define DATA_LOG_CLIP 700.0
+
+/* v under the transform (log, log1p or v itself); NaN stays NaN. Returns
+ * 0, or -1 when v is outside its domain (v <= 0 under log, v <= -1 under
+ * log1p; an infinity under any): the caller reports where. */
+int transform_forward(TargetTransform t, double v, double *out);
+/* The inverse, with v clipped to +-DATA_LOG_CLIP first under log and log1p. */
+double transform_back(TargetTransform t, double v);
+const char *transform_name(TargetTransform t);
+
 /* Normalisation: v' = (v - shift) / scale per feature and for the target.
  * zscore: shift = mean, scale = population std; minmax: shift = min,
  * scale = max - min; none: shift 0, scale 1. Fitted on training rows only. */
@@ -29,6 +46,12 @@ typedef struct Norm {
     double *x_scale;   /* owned, (nin) */
     double y_shift;
     double y_scale;
+    /* The transforms taken before the statistics were fitted: the shifts
+     * and scales are in log space where these say so. Not in model.h5's
+     * /norm: the stored config ([data] target_transform, log_features)
+     * carries them and the loader sets them (loader_norm_transforms). */
+    TargetTransform y_transform;
+    unsigned char *x_log;  /* owned, (nin): 1 = the feature is log1p(value) */
 } Norm;
 
 /* A comparison of a row filter ([data] filter): value op constant. */
@@ -81,8 +104,12 @@ int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d,
              const char *const *feat_names, const char *target_name, Err *err);
 /* Normalises d in place. */
 void norm_apply(const Norm *nm, Dataset *d);
-/* Target value back in data units. */
-static inline double norm_target_back(const Norm *nm, double v) { return v * nm->y_scale + nm->y_shift; }
+/* Target value back in data units: de-normalised, then through the
+ * inverse of y_transform (clipped, see DATA_LOG_CLIP). */
+static inline double norm_target_back(const Norm *nm, double v)
+{
+    return transform_back(nm->y_transform, v * nm->y_scale + nm->y_shift);
+}
 int norm_alloc(Norm *nm, int nin, Err *err);
 void norm_free(Norm *nm);
 /* Checks statistics read from a file: every shift finite, every scale

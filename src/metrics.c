@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-void metrics_compute(const double *y, const double *h, size_t n, double scale, double shift, Metrics *m)
+void metrics_compute(const double *y, const double *h, size_t n, const Norm *nm, Metrics *m)
 {
     m->rows = n;
     m->rmse = m->mae = m->mape = m->r2 = NAN;
@@ -12,7 +12,8 @@ void metrics_compute(const double *y, const double *h, size_t n, double scale, d
     double sse = 0.0, sae = 0.0, sape = 0.0, sy = 0.0;
     size_t nape = 0;
     for (size_t i = 0; i < n; i++) {
-        double yi = y[i] * scale + shift, hi = h[i] * scale + shift, e = yi - hi;
+        double yi = nm ? norm_target_back(nm, y[i]) : y[i], hi = nm ? norm_target_back(nm, h[i]) : h[i];
+        double e = yi - hi;
         sse += e * e;
         sae += fabs(e);
         sy += yi;
@@ -23,7 +24,7 @@ void metrics_compute(const double *y, const double *h, size_t n, double scale, d
     }
     double mean = sy / (double)n, sst = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double d = y[i] * scale + shift - mean;
+        double d = (nm ? norm_target_back(nm, y[i]) : y[i]) - mean;
         sst += d * d;
     }
     m->rmse = sqrt(sse / (double)n);

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "data.h"
+
 typedef struct Metrics {
     double rmse;   /* sqrt(mean (y - h)^2) */
     double mae;    /* mean |y - h| */
@@ -15,8 +17,9 @@ typedef struct Metrics {
 } Metrics;
 
 /* Metrics of predictions h against targets y (n each). Both are mapped to
- * data units as v * scale + shift first (scale 1, shift 0 when they are in
- * data units already). Sums run in row order. n = 0 gives NaNs. */
-void metrics_compute(const double *y, const double *h, size_t n, double scale, double shift, Metrics *m);
+ * data units first with norm_target_back(nm, v) (de-normalised, then out
+ * of log space under a target transform); nm NULL when they are in data
+ * units already. Sums run in row order. n = 0 gives NaNs. */
+void metrics_compute(const double *y, const double *h, size_t n, const Norm *nm, Metrics *m);
 
 #endif

@@ -89,12 +89,27 @@ class Model:
         cp = configparser.ConfigParser(inline_comment_prefixes=(";",))
         cp.read_string(f["config"].asstr()[()])
         self.config = cp
+        data = cp["data"]
+        self.transform = data.get("target_transform", "none")
+        logs = [c.strip() for c in data.get("log_features", "").split(",") if c.strip()]
+        self.log = np.array([c in logs for c in self.features])
+
+    def inputs(self, x_raw):
+        """The features as the network's normalisation sees them: log1p where [data] log_features says."""
+        return np.where(self.log, np.log1p(np.where(self.log, x_raw, 0.0)), x_raw)
+
+    def back(self, v):
+        """Out of the target transform's space (docs/data.md: clipped to +-700)."""
+        if self.transform == "none":
+            return v
+        v = np.clip(v, -700.0, 700.0)
+        return np.exp(v) if self.transform == "log" else np.expm1(v)
 
     def predict(self, x_raw):
-        a = (x_raw - self.x_shift) / self.x_scale
+        a = (self.inputs(x_raw) - self.x_shift) / self.x_scale
         for W, b, act in self.layers:
             a = act(a @ W.T + b)
-        return a[:, 0] * self.y_scale + self.y_shift
+        return self.back(a[:, 0] * self.y_scale + self.y_shift)
 
 
 def metrics(y, h):
@@ -126,9 +141,10 @@ def compare(label, got, want):
 
 def expected(model, X, y, Xtrain, ytrain):
     mean = np.full(len(y), ytrain.mean())
-    A = np.column_stack([np.ones(len(Xtrain)), Xtrain])
+    # least squares in the target's units on the features the network sees
+    A = np.column_stack([np.ones(len(Xtrain)), model.inputs(Xtrain)])
     beta, *_ = np.linalg.lstsq(A, ytrain, rcond=None)
-    ols = np.column_stack([np.ones(len(X)), X]) @ beta
+    ols = np.column_stack([np.ones(len(X)), model.inputs(X)]) @ beta
     return metrics(y, model.predict(X)), metrics(y, mean), metrics(y, ols)
 
 

@@ -85,6 +85,49 @@ if $PY "$SRC/tests/check_evaluate.py" "$BIN" ames/model.h5 "$WORK" >check.txt 2>
 else
   bad "evaluate/predict vs numpy: $(cat check.txt)"
 fi
+# 4a. The transforms: a log target and a log1p feature, evaluate and predict
+# in dollars against numpy (which applies the transforms itself); a target
+# of 0 under log is an error at its line and column, nothing written.
+if "$BIN" train "$SRC/configs/ames.ini" --quiet --set run.dir=logged --set train.epochs=20 \
+     --set data.target_transform=log --set data.log_features=Gr_Liv_Area >out.txt 2>err.txt &&
+   $PY "$SRC/tests/check_evaluate.py" "$BIN" logged/model.h5 "$WORK" >check.txt 2>&1; then
+  ok "log target and log1p feature: evaluate and predict match numpy"
+else
+  bad "transforms vs numpy: $(cat err.txt check.txt)"
+fi
+printf 'a;b;price\n1;2;100\n2;1;0\n3;3;150\n4;1;90\n5;2;120\n6;4;200\n7;1;110\n8;3;170\n9;2;160\n10;5;260\n' >zero.csv
+printf '[data]\npath = zero.csv\ndelimiter = ;\nfeatures = a, b\ntarget = price\ntarget_transform = log\n[run]\ndir = zero\n' >zero.ini
+"$BIN" train zero.ini --quiet >out.txt 2>err.txt; st=$?
+if [ "$st" -eq 1 ] && [ ! -e zero ] &&
+   grep -q '^housenet: zero.csv:3:3: column "price": 0 is outside the domain of log (\[data\] target_transform = log needs values above 0); leave such rows out with \[data\] filter = price > 0, or use log1p$' err.txt; then
+  ok "a target of 0 under log: file:line:col, exit 1, nothing written"
+else
+  bad "log of 0: status $st: $(cat err.txt)"
+fi
+# 4a'. Semicolon and pipe files, the delimiter given in the file, by --set
+# and by name on the command line.
+tr ';' '|' <zero.csv >pipe.csv
+if "$BIN" train zero.ini --quiet --set data.target_transform=log1p --set train.epochs=1 >out.txt 2>err.txt &&
+   "$BIN" train zero.ini --quiet --force --set 'data.delimiter=;' --set data.target_transform=none \
+     --set train.epochs=1 >out.txt 2>err.txt &&
+   "$BIN" train zero.ini --quiet --force --set data.path=pipe.csv --set 'data.delimiter=|' --set train.epochs=1 \
+     --set data.target_transform=log1p >out.txt 2>err.txt &&
+   "$BIN" evaluate --model zero/model.h5 zero/../pipe.csv --delimiter pipe >out.txt 2>err.txt; then
+  ok "semicolon and pipe files train, from the file and by --set"
+else
+  bad "semicolon/pipe delimiter: $(cat err.txt)"
+fi
+# 4a''. NA and friends are missing by default; an undeclared marker gets a hint.
+printf 'a,b,y\n1,2,3\nNA,3,5\n2,#N/A,4\n3,1,7\n4,4,9\n5,2,8\n' >na.csv
+printf 'a,b,y\n1,2,3\n?,3,5\n2,1,4\n3,1,7\n' >q.csv
+printf '[data]\npath = na.csv\nfeatures = a, b\ntarget = y\nmissing = drop\n[run]\ndir = na\n' >na.ini
+"$BIN" train na.ini --quiet --set data.path=q.csv >out.txt 2>q.txt; st=$?
+if "$BIN" train na.ini --dry-run >out.txt 2>err.txt && grep -q '6 rows read, 0 left out by the filter, 2 dropped' out.txt &&
+   [ "$st" -eq 1 ] && grep -q '^housenet: q.csv:3:1: column "a": expected a number, got "?"; if it means missing, list it in \[data\] na_values' q.txt; then
+  ok "NA and #N/A missing by default; \"?\" is an error with a hint"
+else
+  bad "missing tokens: $(cat out.txt err.txt q.txt)"
+fi
 "$BIN" evaluate --model ames/model.h5 >eval.txt 2>err.txt
 if grep -q "^model  " eval.txt && grep -q "baseline: least squares" eval.txt && [ ! -s err.txt ]; then
   ok "evaluate prints the model and both baselines"
@@ -352,6 +395,25 @@ PYEOF
   else bad "streamed training on 2M rows: peak RSS ${kib:-?} KiB"; fi
   rm -f big.csv big.h5
 fi
+
+# 12. Kernel paths: --version names the path in use, the paths available and
+# the arithmetic version; HOUSENET_ISA forces a path; a name that is unknown
+# (or that this CPU cannot run) stops every command with exit status 2.
+"$BIN" --version >out.txt 2>err.txt
+if grep -q "^kernels [a-z0-9]* (available: baseline" out.txt && grep -q "^arithmetic [0-9]" out.txt; then
+  ok "--version names the kernel path and the arithmetic version"
+else bad "--version: $(cat out.txt err.txt)"; fi
+if HOUSENET_ISA=baseline "$BIN" --version | grep -q "^kernels baseline "; then ok "HOUSENET_ISA=baseline forces the baseline path"
+else bad "HOUSENET_ISA=baseline: $(HOUSENET_ISA=baseline "$BIN" --version 2>&1)"; fi
+HOUSENET_ISA=sse9 "$BIN" train "$SRC/configs/ames.ini" --set run.dir=isa --quiet >out.txt 2>err.txt
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'HOUSENET_ISA=sse9: unknown; this binary and CPU run baseline' err.txt && [ ! -e isa ]; then
+  ok "HOUSENET_ISA=sse9 exits 2 naming the paths"
+else bad "HOUSENET_ISA=sse9: exit $rc, $(cat err.txt)"; fi
+$PY - seed/model.h5 <<'PYEOF' && ok "model.h5 stores the arithmetic version" || bad "model.h5 has no arithmetic attribute"
+import sys, h5py
+assert int(h5py.File(sys.argv[1], "r").attrs["arithmetic"]) >= 1
+PYEOF
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

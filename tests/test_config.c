@@ -506,6 +506,88 @@ static void test_config_resolved_text_of_a_list_is_stable_after_one_trip(void **
     }
 }
 
+static void test_config_delimiter_takes_a_semicolon_names_and_quotes_in_the_file_and_by_set(void **state)
+{
+    (void)state;
+    static const struct { const char *text; char want; } CASES[] = {
+        { ";", ';' }, { "; ; a comment", ';' }, { "\";\"", ';' }, { "semicolon", ';' }, { "tab", '\t' },
+        { "\"\\t\"", '\t' }, { "\\t", '\t' }, { "|", '|' }, { "pipe", '|' }, { "';'", ';' }, { "comma", ',' },
+    };
+    char text[256], set[64];
+    Config c, back;
+    Err err = { 0 };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        snprintf(text, sizeof text, "[data]\npath = h.csv\ndelimiter = %s\nfeatures = a\ntarget = y\n", CASES[i].text);
+        cfg_defaults(&c);
+        if (cfg_load_text(&c, text, "in", &err) || cfg_finish(&c, &err))
+            fail_msg("delimiter = %s: %s", CASES[i].text, err.msg);
+        if (c.delimiter[0] != CASES[i].want || c.delimiter[1])
+            fail_msg("delimiter = %s read as \"%s\"", CASES[i].text, c.delimiter);
+        read_back(&c, &back); /* the stored config keeps it */
+        assert_int_equal(back.delimiter[0], CASES[i].want);
+        cfg_free(&back);
+        cfg_free(&c);
+        if (strchr(CASES[i].text, ' '))
+            continue;
+        snprintf(set, sizeof set, "data.delimiter=%s", CASES[i].text);
+        cfg_defaults(&c);
+        if (cfg_set(&c, set, &err))
+            fail_msg("--set %s: %s", set, err.msg);
+        assert_int_equal(c.delimiter[0], CASES[i].want);
+        cfg_free(&c);
+    }
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, "data.delimiter=semi", &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "[data] delimiter: expected one character"));
+    cfg_free(&c);
+}
+
+static void test_config_missing_tokens_default_to_pandas_and_a_list_replaces_them(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    const char *want[] = { "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "#N/A", "<NA>", "#N/A N/A" };
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        int found = 0;
+        for (int i = 0; i < c.nna; i++)
+            found |= !strcmp(c.na_list[i], want[w]);
+        if (!found)
+            fail_msg("\"%s\" is not a default missing token", want[w]);
+    }
+    assert_int_equal(cfg_set(&c, "data.na_values=?", &err), 0);
+    assert_int_equal(c.nna, 1);
+    assert_string_equal(c.na_list[0], "?");
+    assert_int_equal(cfg_set(&c, "data.na_values=", &err), 0);
+    assert_int_equal(c.nna, 0);
+    cfg_free(&c);
+}
+
+static void test_config_transforms_name_features_and_read_back(void **state)
+{
+    (void)state;
+    Config c, back;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    assert_int_equal(cfg_load_text(&c, "[data]\npath = h.csv\nfeatures = a, b, c\ntarget = y\n"
+                                       "target_transform = log1p\nlog_features = c, a\n", "in", &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), 0);
+    assert_int_equal(c.target_transform, TRANSFORM_LOG1P);
+    assert_int_equal(c.nlog, 2);
+    read_back(&c, &back);
+    assert_int_equal(back.target_transform, TRANSFORM_LOG1P);
+    assert_int_equal(back.nlog, 2);
+    assert_string_equal(back.log_names[0], "c");
+    cfg_free(&back);
+    assert_int_equal(cfg_set(&c, "data.log_features=a, y", &err), 0);
+    assert_int_equal(cfg_finish(&c, &err), E_CONFIG);
+    assert_string_equal(err.msg, "in:6: [data] log_features: \"y\" is not one of the features; list feature "
+                                 "columns only (the target takes target_transform)");
+    assert_int_equal(cfg_set(&c, "data.target_transform=sqrt", &err), E_CONFIG);
+    cfg_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +608,9 @@ int main(void)
         cmocka_unit_test(test_config_resolved_text_keeps_items_that_look_like_comments),
         cmocka_unit_test(test_config_init_values_read_back_to_the_same_text),
         cmocka_unit_test(test_config_resolved_text_of_a_list_is_stable_after_one_trip),
+        cmocka_unit_test(test_config_delimiter_takes_a_semicolon_names_and_quotes_in_the_file_and_by_set),
+        cmocka_unit_test(test_config_missing_tokens_default_to_pandas_and_a_list_replaces_them),
+        cmocka_unit_test(test_config_transforms_name_features_and_read_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -28,7 +28,7 @@ static void test_metrics_match_a_hand_calculation(void **state)
      * mean y = 250, SST = 150^2 + 50^2 + 50^2 + 150^2 = 50000 */
     const double y[] = { 100, 200, 300, 400 }, h[] = { 110, 190, 330, 400 };
     Metrics m;
-    metrics_compute(y, h, 4, 1.0, 0.0, &m);
+    metrics_compute(y, h, 4, NULL, &m);
     assert_int_equal(m.rows, 4);
     assert_close(m.rmse, sqrt(1100.0 / 4), 1e-12);
     assert_close(m.mae, 12.5, 1e-12);
@@ -41,11 +41,46 @@ static void test_metrics_match_a_hand_calculation(void **state)
         hn[i] = (h[i] - 250) / 100;
     }
     Metrics b;
-    metrics_compute(yn, hn, 4, 100.0, 250.0, &b);
+    Norm nm = { .y_shift = 250.0, .y_scale = 100.0 };
+    metrics_compute(yn, hn, 4, &nm, &b);
     assert_close(b.rmse, m.rmse, 1e-10);
     assert_close(b.mae, m.mae, 1e-10);
     assert_close(b.mape, m.mape, 1e-10);
     assert_close(b.r2, m.r2, 1e-14);
+    /* and out of log space: log(y) standardised, mapped back through exp */
+    for (int i = 0; i < 4; i++) {
+        yn[i] = (log(y[i]) - 5.0) / 0.5;
+        hn[i] = (log(h[i]) - 5.0) / 0.5;
+    }
+    nm = (Norm){ .y_shift = 5.0, .y_scale = 0.5, .y_transform = TRANSFORM_LOG };
+    metrics_compute(yn, hn, 4, &nm, &b);
+    assert_close(b.rmse, m.rmse, 1e-9);
+    assert_close(b.mape, m.mape, 1e-9);
+    assert_close(b.r2, m.r2, 1e-12);
+}
+
+static void test_transforms_refuse_values_outside_their_domain_and_clip_on_the_way_back(void **state)
+{
+    (void)state;
+    double v;
+    assert_int_equal(transform_forward(TRANSFORM_LOG, 0.0, &v), -1);
+    assert_int_equal(transform_forward(TRANSFORM_LOG, -3.0, &v), -1);
+    assert_int_equal(transform_forward(TRANSFORM_LOG1P, -1.0, &v), -1);
+    assert_int_equal(transform_forward(TRANSFORM_LOG1P, INFINITY, &v), -1);
+    assert_int_equal(transform_forward(TRANSFORM_LOG1P, 0.0, &v), 0);
+    assert_close(v, 0.0, 0.0);
+    assert_int_equal(transform_forward(TRANSFORM_LOG, NAN, &v), 0); /* missing stays missing */
+    assert_true(isnan(v));
+    assert_int_equal(transform_forward(TRANSFORM_NONE, -5.0, &v), 0);
+    assert_close(v, -5.0, 0.0);
+    assert_int_equal(transform_forward(TRANSFORM_LOG, 215000.0, &v), 0);
+    assert_close(transform_back(TRANSFORM_LOG, v), 215000.0, 1e-9);
+    assert_int_equal(transform_forward(TRANSFORM_LOG1P, 3.5, &v), 0);
+    assert_close(transform_back(TRANSFORM_LOG1P, v), 3.5, 1e-14);
+    /* a wild log-space output stays finite: exp(1e6) would be inf */
+    assert_close(transform_back(TRANSFORM_LOG, 1e6), exp(DATA_LOG_CLIP), 0.0);
+    assert_close(transform_back(TRANSFORM_LOG, -1e6), exp(-DATA_LOG_CLIP), 0.0);
+    assert_true(isfinite(transform_back(TRANSFORM_LOG1P, 1e300)));
 }
 
 static void test_metrics_skip_zero_targets_in_mape_and_give_nan_for_constant_y(void **state)
@@ -53,12 +88,12 @@ static void test_metrics_skip_zero_targets_in_mape_and_give_nan_for_constant_y(v
     (void)state;
     const double y[] = { 0, 5, 5 }, h[] = { 1, 4, 5 };
     Metrics m;
-    metrics_compute(y, h, 3, 1.0, 0.0, &m);
+    metrics_compute(y, h, 3, NULL, &m);
     assert_close(m.mape, 100.0 * (1.0 / 5) / 2, 1e-12); /* rows 2 and 3 only */
     const double c[] = { 7, 7 }, hc[] = { 7, 8 };
-    metrics_compute(c, hc, 2, 1.0, 0.0, &m);
+    metrics_compute(c, hc, 2, NULL, &m);
     assert_true(isnan(m.r2));
-    metrics_compute(c, hc, 0, 1.0, 0.0, &m);
+    metrics_compute(c, hc, 0, NULL, &m);
     assert_true(isnan(m.rmse));
 }
 
@@ -173,6 +208,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_match_a_hand_calculation),
+        cmocka_unit_test(test_transforms_refuse_values_outside_their_domain_and_clip_on_the_way_back),
         cmocka_unit_test(test_metrics_skip_zero_targets_in_mape_and_give_nan_for_constant_y),
         cmocka_unit_test(test_ols_fits_a_line_by_hand),
         cmocka_unit_test(test_ols_recovers_an_exact_plane_and_ignores_a_constant_column),

@@ -579,6 +579,46 @@ static void test_loader_filter_applies_before_the_split_and_its_record(void **st
     model_free(&m);
 }
 
+/* ---- transforms ---------------------------------------------------------------- */
+
+static void test_loader_transforms_fit_in_log_space_and_point_at_a_value_they_cannot_take(void **state)
+{
+    Fx *fx = *state;
+    enum { N = 40 };
+    write_rows(fx->csv, N, NULL, NULL);
+    Config c;
+    Splits s;
+    Err e = {0};
+    make_cfg(&c, fx->csv, "b,y", "a", "data.target_transform=log", "data.log_features=b", "data.normalize=none",
+             "data.validation_fraction=0", NULL);
+    if (loader_load(&c, &s, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(s.norm.y_transform, TRANSFORM_LOG);
+    assert_true(s.norm.x_log[0] == 1 && s.norm.x_log[1] == 0);
+    assert_int_equal(s.train.n, N);
+    for (int r = 0; r < N; r++) { /* no normalisation: the rows are log1p(b), y, log(a) */
+        double a, b, y;
+        row_values(r, &a, &b, &y);
+        assert_close(s.train.x[2 * r], log1p(b), 0.0);
+        assert_close(s.train.x[2 * r + 1], y, 0.0);
+        assert_close(s.train.y[r], log(a), 0.0);
+        assert_close(norm_target_back(&s.norm, s.train.y[r]), a, 1e-12 * a);
+    }
+    splits_free(&s);
+    make_cfg(&c, fx->csv, "a,b", "y", "data.target_transform=log", NULL);
+    /* a target of 0 under log (line 4), a feature of -1 under log1p (line 3 of the second file) */
+    tu_write_text(fx->csv, "a,b,y\n1,2,3\n4,5,6\n\"7\",8,0\n1,1,1\n2,2,2\n");
+    assert_int_equal(loader_load(&c, &s, &e), E_DATA);
+    assert_msg(&e, "%s:4:3: column \"y\": 0 is outside the domain of log ([data] target_transform = log needs "
+                   "values above 0); leave such rows out with [data] filter = y > 0, or use log1p", fx->csv);
+    make_cfg(&c, fx->csv, "a,b", "y", "data.target_transform=log1p", "data.log_features=b", NULL);
+    tu_write_text(fx->csv, "y,a,b\n1,2,3\n4,5,-1\n7,8,0\n1,1,1\n2,2,2\n");
+    assert_int_equal(loader_load(&c, &s, &e), E_DATA);
+    assert_msg(&e, "%s:3:3: column \"b\": -1 is outside the domain of log1p ([data] log_features needs values "
+                   "above -1); remove the column from log_features, or leave the row out with [data] filter = "
+                   "b > -1", fx->csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +635,7 @@ int main(void)
         T(test_loader_reads_an_hdf5_table_as_it_reads_the_csv),
         T(test_loader_filter_keeps_the_rows_that_meet_every_condition),
         T(test_loader_filter_applies_before_the_split_and_its_record),
+        T(test_loader_transforms_fit_in_log_space_and_point_at_a_value_they_cannot_take),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "csvread.h"
 #include "csvrows.h"
 #include "datafile.h"
 #include "h5table.h"
@@ -81,7 +82,10 @@ static int data_args(const char *cmd, int argc, char **argv, int npos, int with_
 {
     int n, nopts = (int)(sizeof DATA_OPTS / sizeof DATA_OPTS[0]) - !with_quiet;
     memset(a, 0, sizeof *a);
+    a->nna = -1; /* no --na-values: the default tokens, as a config's [data] na_values */
     int rc = opt_parse(cmd, argc, argv, DATA_OPTS, nopts, on_data_opt, a, pos, npos, &n, err);
+    if (!rc && a->nna < 0)
+        rc = na_values(a, CSV_DEFAULT_NA, err);
     if (!rc && n < npos)
         rc = err_set(err, E_USAGE, "%s: missing %s; see housenet %s --help", cmd,
                      npos == 1 ? "FILE" : n == 0 ? "IN.csv and OUT.h5" : "OUT.h5", cmd);
