@@ -930,9 +930,10 @@ int run_train(const RunArgs *args, Err *err)
     TrainOpts o = { 0 };
     TrainState st = { 0 };
     int rc = session_open(a, &s, err);
-    /* A stop requested while the data loaded (the loop polls only later). */
-    if (!rc && a->stop && *a->stop)
-        rc = err_set(err, E_STOP, "stopped by signal %d while the data loaded; nothing written", (int)*a->stop);
+    /* A stop requested while the data loaded: --dry-run ends here; a run
+     * stops after its first step, with a checkpoint (train_run polls). */
+    if (!rc && a->dry_run && a->stop && *a->stop)
+        rc = err_set(err, E_STOP, "stopped by signal %d while the data loaded; nothing printed", (int)*a->stop);
     const Config *c = &s.cfg;
     int threads = run_threads(c->threads), bs = 1;
     if (!rc) {

@@ -171,19 +171,30 @@ expect 2 "train refuses a network larger than the memory available, before alloc
 [ ! -e bignet ] && ok "nothing written for a refused network" || bad "bignet exists"
 # shellcheck disable=SC2086
 expect 2 "explain refuses it too" "the run needs about" bounded 20 2048 "$BIN" explain "$SRC/configs/ames.ini" $big
-# SIGTERM while the data loads (from a FIFO that is not written yet): the run stops, nothing written.
-mkfifo datafifo
-"$BIN" train "$SRC/configs/ames.ini" --set data.path="$WORK/datafifo" --set run.dir=sigload --quiet >out.txt 2>err.txt &
-pid=$!
-sleep 0.5
-kill -TERM $pid
-sleep 0.2
-cat "$SRC/datasets/ames_housing.csv" >datafifo
-wait $pid
+# SIGTERM while the data loads (from a FIFO that is not written yet): the
+# run stops after its first step with a checkpoint; --dry-run prints nothing.
+sigload() {
+  rm -f datafifo
+  mkfifo datafifo
+  "$BIN" train "$SRC/configs/ames.ini" --set data.path="$WORK/datafifo" --set run.dir=sigload --quiet "$@" >out.txt 2>err.txt &
+  pid=$!
+  sleep 0.5
+  kill -TERM $pid
+  sleep 0.2
+  cat "$SRC/datasets/ames_housing.csv" >datafifo
+  wait $pid
+}
+sigload
 st=$?
-if [ $st -eq 143 ] && grep -q "stopped by signal 15 while the data loaded; nothing written" err.txt && [ ! -e sigload ]; then
-  ok "SIGTERM while the data loads stops the run (143), nothing written"
+if [ $st -eq 143 ] && grep -q "stopped by SIGTERM after step 1 (epoch 1, step 1 of it); checkpoint" err.txt; then
+  ok "SIGTERM while the data loads stops the run after step 1 (143)"
 else bad "SIGTERM during load: exit $st, $(cat err.txt)"; fi
+rm -rf sigload
+sigload --dry-run
+st=$?
+if [ $st -eq 143 ] && grep -q "stopped by signal 15 while the data loaded; nothing printed" err.txt && [ ! -s out.txt ]; then
+  ok "SIGTERM while --dry-run loads the data stops it (143)"
+else bad "SIGTERM during --dry-run load: exit $st, $(cat err.txt)"; fi
 
 # ---- 5. bounded reads -----------------------------------------------------------
 # Each within 20 CPU seconds and 1 GiB of address space, with one line naming file:line.
