@@ -248,6 +248,17 @@ for cmd in "inspect nulhead.csv" "convert nulhead.csv nul.h5" "predict --model r
   expect 1 "a NUL byte in a header name: ${cmd%% *}" "nulhead.csv:1:1: a column name holds a NUL byte" "$BIN" $cmd
 done
 
+# ---- 6. a write past the file size limit (as a full disk) -----------------------
+mkdir fsz
+for cmd in "convert $SRC/datasets/ames_housing.csv fsz/a.h5" "predict --model run/model.h5 $SRC/datasets/ames_housing.csv -o fsz/p.csv"; do
+  # shellcheck disable=SC2086
+  (ulimit -f 100 && exec "$BIN" $cmd) >out.txt 2>err.txt
+  st=$?
+  if [ $st -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "File too large" err.txt && [ -z "$(ls fsz)" ]; then
+    ok "past ulimit -f: ${cmd%% *} fails cleanly, nothing left"
+  else bad "ulimit -f ${cmd%% *}: exit $st, $(head -c 300 err.txt), left: $(ls fsz)"; fi
+done
+
 # ---- 7. write errors on standard output ---------------------------------------
 # /dev/full is only ever written through redirection.
 full() {
