@@ -77,6 +77,13 @@ int h5_table_inspect(const char *path, const char *table, H5TableInfo *out, Err 
 /* NULL-safe; leaves *t zeroed. */
 void h5_table_info_free(H5TableInfo *t);
 
+/* Tells HDF5 not to close itself from atexit. main calls it before any
+ * HDF5 call: after a close that failed (a full disk, `ulimit -f`), HDF5
+ * 1.10's exit handler flushes the half-closed file again and crashes
+ * (SIGSEGV); the process is ending anyway, and the temporary file is
+ * already removed. */
+void h5_no_atexit(void);
+
 /* The root group's `format` attribute into out (cap bytes; "" when there
  * is none or it is not a string). E_IO when path cannot be opened, E_PARSE
  * when it is not an HDF5 file. Lets `housenet inspect` route housenet's
@@ -115,7 +122,8 @@ void h5_stream_close(H5Stream **s);
  * group's path and source (the input's name); in the group (links tracked
  * in creation order = column order) one float64 dataset per column, shape
  * (rows,), maximum shape unlimited, chunks of h5_table_chunk_rows(n) rows,
- * shuffle + deflate H5TABLE_DEFLATE when the library can encode them.
+ * with compress shuffle + deflate H5TABLE_DEFLATE when the library can
+ * encode them (stock h5py reads both without plugins).
  * The file is written as path.tmp-<pid> and renamed over path only by
  * h5_table_writer_commit, so path is never a partial file. */
 typedef struct H5TableWriter H5TableWriter;
@@ -137,7 +145,7 @@ int h5_table_out_open(AtomicOut *o, const char *path, const char *source, Err *e
  * E_IO naming the path, E_HDF5, E_NOMEM; *out is NULL on failure and no
  * temporary file is left. */
 int h5_table_writer_open(const char *path, const char *table, const char *const *names, int n,
-                         const char *source, H5TableWriter **out, Err *err);
+                         const char *source, int compress, H5TableWriter **out, Err *err);
 /* Appends nrows rows: column c's values are cols[c * stride + i], i < nrows. */
 int h5_table_writer_append(H5TableWriter *w, const double *cols, size_t stride, size_t nrows,
                            Err *err);
