@@ -108,11 +108,13 @@ then ok "rollbacks and early stopping at np 3: the same events and bytes"
 else bad "events at np 3: $msg $(head -c 600 ev3.err)"; fi
 
 # 4. SIGTERM to mpirun at np 3, resumed at np 1 and at np 4.
-LONG="$CONFIG --set model.hidden=16,16 --set train.epochs=100 --set train.batch_size=50"
-# Waits (at most 60 s) until run DIR has a checkpoint of epoch 10 or later.
+LONG="$CONFIG --set model.hidden=16,16 --set train.epochs=100 --set train.batch_size=50 --set run.checkpoint_every=5"
+# Waits (at most 60 s) until run DIR has a checkpoint past the initial one.
 wait_ckpt() {
   n=0
-  while [ $n -lt 600 ] && ! ls "$1"/checkpoints/ckpt-e0000[1-9]*.h5 >/dev/null 2>&1; do sleep 0.1; n=$((n + 1)); done
+  while [ $n -lt 600 ] && ! ls "$1"/checkpoints/ckpt-e*.h5 2>/dev/null | grep -qv 'ckpt-e000000-'; do
+    sleep 0.1; n=$((n + 1))
+  done
 }
 # shellcheck disable=SC2086
 "$BIN" train $LONG --set run.dir=long --quiet >long.out 2>long.err || bad "uninterrupted run: $(cat long.err)"
