@@ -96,13 +96,14 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
     int rc = run_load_config(a, &s->cfg, err);
     if (!rc)
         rc = s->cfg.stream ? stream_load(&s->cfg, &s->sp, &s->stream, &s->counts, err)
+             : a->fold     ? loader_load_fold(&s->cfg, a->fold, &s->sp, err)
                            : loader_load(&s->cfg, &s->sp, err);
     if (!rc)
         rc = loader_build_net(&s->cfg, s->cfg.nfeat, &s->net, err);
     return rc;
 }
 
-static void run_dir_of(const Config *c, char *dir, size_t cap)
+void run_dir_of(const Config *c, char *dir, size_t cap)
 {
     if (c->run_dir[0])
         snprintf(dir, cap, "%s", c->run_dir);
