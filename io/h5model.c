@@ -4,7 +4,9 @@
  * (net.h, data.h, curves.h).
  *
  * model.h5 (all numbers little-endian; strings variable-length UTF-8):
- *   /                      attrs format = "housenet-model", version = 1 (int32)
+ *   /                      attrs format = "housenet-model", version = 1 (int32),
+ *                                arithmetic (int32): the NET_ARITHMETIC (kern.h) of the
+ *                                build that trained it (absent in older files)
  *   /model                 attrs layers (int32, nlayers+1) = width[0..nlayers],
  *                                activations (string, nlayers)
  *   /model/W<l>, l = 1..    float64 (width[l], width[l-1]), row i = weights into unit i
@@ -58,6 +60,7 @@
 #include <string.h>
 
 #include "atomic.h"
+#include "kern.h"
 
 #define CURVES_CHUNK 1024
 #define OBJ_MAX 256 /* longest object path we build ("/curves/<name>") */
@@ -475,6 +478,8 @@ static int model_image(const char *path, const Model *m, void **img, size_t *n, 
     TRY(h5u_mem_create(path, &f, err));
     TRY(str_type_new(&str, path, err));
     TRY(write_header(f, MODEL_FORMAT, MODEL_VERSION, str, path, err));
+    const int arithmetic = NET_ARITHMETIC;
+    TRY(h5u_write_attr(f, "/", "arithmetic", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &arithmetic, path, err));
 
     TRY(make_group(f, "/model", 0, path, err));
     for (int l = 0; l < net->nlayers; l++)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern.h"
 #include "rng.h"
 
 static int self_allgatherv(const Comm *c, void *buf, const size_t *counts, const size_t *displs, Err *err)
@@ -98,18 +99,25 @@ size_t comm_share(size_t n, int r, int k)
 
 uint64_t comm_arith_fingerprint(void)
 {
-    /* volatile: the compiler must not fold these at build time, which
-     * would hide the run-time library's rounding. */
+    /* volatile: the compiler must not fold these at build time. The
+     * kernels give the same bytes on every kernel path and CPU
+     * (docs/reproducibility.md), so nodes with and without AVX-512 or FMA
+     * agree; a build that contracts, or another arithmetic version, does
+     * not. */
     volatile double a = 1.0 + 0x1p-30, b = 1.0 - 0x1p-30, c = -1.0, x = 0.7390851332151607;
     volatile float f = 0.1f;
-    double v[8];
+    double v[8], e[3] = { x, -x * 10.0, x * 3.0 };
+    float t = (float)x;
+    kern_exp(e, e, 2);
+    kern_tanh(e + 2, 1);
+    kern_tanhf(&t, 1);
     v[0] = a * b + c;            /* 0 without contraction, -2^-60 with fma */
-    v[1] = exp(x);
-    v[2] = tanh(x * 3.0);
-    v[3] = log(x + 2.0);
-    v[4] = pow(x, 2.5);
+    v[1] = e[0];
+    v[2] = e[2];
+    v[3] = e[1];
+    v[4] = kern_powi(x, 25);
     v[5] = (double)(f * (float)x + f);
     v[6] = sqrt(x) * x + a;      /* contraction again, in another shape */
-    v[7] = expm1(-x * 10.0);
+    v[7] = (double)t + NET_ARITHMETIC;
     return rng_fnv1a(RNG_FNV_INIT, v, sizeof v);
 }

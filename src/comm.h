@@ -54,10 +54,11 @@ int comm_agree(const Comm *c, int rc, Err *err);
  * take no more than later ones; a rank may take none (n < k). */
 size_t comm_share(size_t n, int r, int k);
 
-/* A fingerprint of this build's floating-point arithmetic: a few
- * operations whose rounding differs between builds (contraction into fma,
- * the libm's exp, tanh, log and pow, float32 conversion). Ranks compare it
- * at start-up: builds that round differently would give other bits. */
+/* A fingerprint of this build's floating-point arithmetic: NET_ARITHMETIC
+ * and a few operations whose rounding would differ between builds
+ * (contraction into fma, the kernels' exp, tanh and powers, float32
+ * conversion); the same on every kernel path and CPU. Ranks compare it at
+ * start-up: builds that round differently would give other bits. */
 uint64_t comm_arith_fingerprint(void);
 
 #endif

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "err.h"
+
 #ifdef __AVX512F__
 #include <immintrin.h>
 #endif
@@ -62,23 +64,14 @@ KERN_INLINE KernV8 kern_clamp8(KernV8 x, double lo, double hi)
 #endif
 }
 
-/* exp(x) lane by lane for the m vectors v[0..m), in place: within 2 ulp
- * of the exact value for x in [-708, 709]; arguments outside are clamped
- * to that range (so exp(-inf) is 3.3e-308, not 0, and exp(+inf) is
- * 8.2e307); NaN stays NaN.
- * Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, the degree-13 Taylor
- * polynomial of exp(r) (truncation error below 5e-18) evaluated by
- * Estrin's scheme, then 2^k as an exponent field. Every step runs over the
- * m vectors before the next one: with m a constant the independent chains
- * interleave and the polynomial's latency hides behind the other vectors'
- * work. */
-KERN_INLINE void kern_expn(KernV8 *v, int m)
+/* The core of kern_expn for x[j] = max(lo, min(hi, v[j])): x = k ln2 + r,
+ * with p[j] = exp(r) - 1 and k[j] = k. */
+KERN_INLINE void kern_exp_core(const KernV8 *v, int m, double lo, double hi, KernV8 *p, KernI8 *k)
 {
     const KernV8 shift = kern_splat(0x1.8p52); /* adding it rounds to an integer in the low bits */
     KernV8 r[8], n[8], r2[8], r4[8], r8[8], q0[8], q1[8], q2[8], q3[8];
-    KernI8 k[8];
     for (int j = 0; j < m; j++) {
-        KernV8 x = kern_clamp8(v[j], -708.0, 709.0);
+        KernV8 x = kern_clamp8(v[j], lo, hi);
         KernV8 t = x * kern_splat(0x1.71547652b82fep0) + shift;
         n[j] = t - shift;
         k[j] = (KernI8)t - (KernI8)shift;
@@ -89,7 +82,7 @@ KERN_INLINE void kern_expn(KernV8 *v, int m)
     for (int j = 0; j < m; j++)
         r2[j] = r[j] * r[j];
     for (int j = 0; j < m; j++) {
-        /* exp(r) - 1 = r + r^2 (1/2 + r/6) + r^4 (...) + r^8 (...): the 1 is added last, in one rounding */
+        /* exp(r) - 1 = r + r^2 (1/2 + r/6) + r^4 (...) + r^8 (...) */
         q0[j] = kern_splat(1.0 / 2) + r[j] * kern_splat(1.0 / 6);
         q1[j] = kern_splat(1.0 / 24) + r[j] * kern_splat(1.0 / 120);
         q2[j] = kern_splat(1.0 / 720) + r[j] * kern_splat(1.0 / 5040);
@@ -107,9 +100,50 @@ KERN_INLINE void kern_expn(KernV8 *v, int m)
         q0[j] = q0[j] + q1[j] * r4[j];
         q3[j] = q3[j] + q2[j] * r2[j];
     }
+    for (int j = 0; j < m; j++)
+        p[j] = q0[j] + q3[j] * r8[j];
+}
+
+/* 2^k lane by lane, as an exponent field (k within the normal range). */
+KERN_INLINE KernV8 kern_pow2(KernI8 k) { return (KernV8)((k + 1023) << 52); }
+
+/* exp(x) lane by lane for the m vectors v[0..m), in place: within 2 ulp
+ * of the exact value for x in [-708, 709]; arguments outside are clamped
+ * to that range (so exp(-inf) is 3.3e-308, not 0, and exp(+inf) is
+ * 8.2e307); NaN stays NaN.
+ * Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, the degree-13 Taylor
+ * polynomial of exp(r) (truncation error below 5e-18) evaluated by
+ * Estrin's scheme, then 2^k as an exponent field. Every step runs over the
+ * m vectors before the next one: with m a constant the independent chains
+ * interleave and the polynomial's latency hides behind the other vectors'
+ * work. */
+KERN_INLINE void kern_expn(KernV8 *v, int m)
+{
+    KernV8 p[8];
+    KernI8 k[8];
+    kern_exp_core(v, m, -708.0, 709.0, p, k);
+    for (int j = 0; j < m; j++)
+        v[j] = (kern_splat(1.0) + p[j]) * kern_pow2(k[j]); /* the 1 added last, in one rounding */
+}
+
+/* tanh lane by lane for v[0..m), in place, from libm-free operations only
+ * (glibc's tanh gives other bits on CPUs with and without FMA): with
+ * t = expm1(2|x|) = 2^k p + (2^k - 1) from kern_exp_core, tanh |x| =
+ * t / (t + 2), the sign of x put back. 2|x| is clamped to 44, where tanh is
+ * 1 in double. Within 4 ulp of tanh() (tests/test_net.c); NaN stays NaN. */
+KERN_INLINE void kern_tanhn(KernV8 *v, int m)
+{
+    const KernI8 sign = (KernI8)kern_splat(-0.0);
+    KernV8 z[8], p[8];
+    KernI8 k[8];
+    for (int j = 0; j < m; j++)
+        z[j] = (KernV8)((KernI8)v[j] & ~sign) * kern_splat(2.0);
+    kern_exp_core(z, m, 0.0, 44.0, p, k);
     for (int j = 0; j < m; j++) {
-        KernV8 p = kern_splat(1.0) + (q0[j] + q3[j] * r8[j]);
-        v[j] = p * (KernV8)((k[j] + 1023) << 52);
+        KernV8 s = kern_pow2(k[j]);
+        KernV8 t = s * p[j] + (s - kern_splat(1.0));
+        KernV8 h = t / (t + kern_splat(2.0));
+        v[j] = (KernV8)((KernI8)h | ((KernI8)v[j] & sign));
     }
 }
 
@@ -158,25 +192,26 @@ KERN_INLINE float kern_hsumf(KernF16 v)
     return ((h[0] + h[4]) + (h[2] + h[6])) + ((h[1] + h[5]) + (h[3] + h[7]));
 }
 
-/* expf lane by lane for v[0..m), in place: within 2 ulp of the exact value
- * for x in [-87, 88] (tests/test_net.c checks it against expf); arguments
- * outside are clamped to that range; NaN stays NaN. The scheme of
- * kern_expn in float: x = k ln2 + r, |r| <= ln2/2, then the degree-7
- * Taylor polynomial of exp(r) (truncation error below 6e-9, a tenth of a
- * float ulp) by Estrin's scheme, then 2^k as an exponent field. */
-KERN_INLINE void kern_expfn(KernF16 *v, int m)
+/* max(lo, min(hi, x)) lane by lane; NaN stays NaN. */
+KERN_INLINE KernF16 kern_clampf(KernF16 v, float lo, float hi)
+{
+#ifdef __AVX512F__
+    __m512 c = _mm512_max_ps(_mm512_set1_ps(lo), (__m512)v);
+    return (KernF16)_mm512_min_ps(_mm512_set1_ps(hi), c);
+#else
+    KernF16 x = kern_selectf((KernJ16)(v < kern_splatf(lo)), kern_splatf(lo), v);
+    return kern_selectf((KernJ16)(x > kern_splatf(hi)), kern_splatf(hi), x);
+#endif
+}
+
+/* The core of kern_expfn for x[j] = max(lo, min(hi, v[j])): x = k ln2 + r,
+ * with p[j] = exp(r) - 1 and k[j] = k. */
+KERN_INLINE void kern_expf_core(const KernF16 *v, int m, float lo, float hi, KernF16 *p, KernJ16 *k)
 {
     const KernF16 shift = kern_splatf(0x1.8p23f);
     KernF16 r[8], n[8], r2[8], q0[8], q1[8];
-    KernJ16 k[8];
     for (int j = 0; j < m; j++) {
-#ifdef __AVX512F__
-        __m512 c = _mm512_max_ps(_mm512_set1_ps(-87.0f), (__m512)v[j]);
-        KernF16 x = (KernF16)_mm512_min_ps(_mm512_set1_ps(88.0f), c);
-#else
-        KernF16 x = kern_selectf((KernJ16)(v[j] < kern_splatf(-87.0f)), kern_splatf(-87.0f), v[j]);
-        x = kern_selectf((KernJ16)(x > kern_splatf(88.0f)), kern_splatf(88.0f), x);
-#endif
+        KernF16 x = kern_clampf(v[j], lo, hi);
         KernF16 t = x * kern_splatf(0x1.715476p0f) + shift;
         n[j] = t - shift;
         k[j] = (KernJ16)t - (KernJ16)shift;
@@ -193,8 +228,41 @@ KERN_INLINE void kern_expfn(KernF16 *v, int m)
         KernF16 r4 = r2[j] * r2[j];
         q0[j] = r[j] + q0[j] * r2[j];
         q1[j] = q1[j] + q2 * r2[j];
-        v[j] = kern_splatf(1.0f) + (q0[j] + q1[j] * r4);
-        v[j] = v[j] * (KernF16)((k[j] + 127) << 23);
+        p[j] = q0[j] + q1[j] * r4;
+    }
+}
+
+KERN_INLINE KernF16 kern_pow2f(KernJ16 k) { return (KernF16)((k + 127) << 23); }
+
+/* expf lane by lane for v[0..m), in place: within 2 ulp of the exact value
+ * for x in [-87, 88] (tests/test_net.c checks it against expf); arguments
+ * outside are clamped to that range; NaN stays NaN. The scheme of
+ * kern_expn in float: x = k ln2 + r, |r| <= ln2/2, then the degree-7
+ * Taylor polynomial of exp(r) (truncation error below 6e-9, a tenth of a
+ * float ulp) by Estrin's scheme, then 2^k as an exponent field. */
+KERN_INLINE void kern_expfn(KernF16 *v, int m)
+{
+    KernF16 p[8];
+    KernJ16 k[8];
+    kern_expf_core(v, m, -87.0f, 88.0f, p, k);
+    for (int j = 0; j < m; j++)
+        v[j] = (kern_splatf(1.0f) + p[j]) * kern_pow2f(k[j]);
+}
+
+/* kern_tanhn in float: 2|x| clamped to 20, where tanhf is 1. */
+KERN_INLINE void kern_tanhfn(KernF16 *v, int m)
+{
+    const KernJ16 sign = (KernJ16)kern_splatf(-0.0f);
+    KernF16 z[8], p[8];
+    KernJ16 k[8];
+    for (int j = 0; j < m; j++)
+        z[j] = (KernF16)((KernJ16)v[j] & ~sign) * kern_splatf(2.0f);
+    kern_expf_core(z, m, 0.0f, 20.0f, p, k);
+    for (int j = 0; j < m; j++) {
+        KernF16 s = kern_pow2f(k[j]);
+        KernF16 t = s * p[j] + (s - kern_splatf(1.0f));
+        KernF16 h = t / (t + kern_splatf(2.0f));
+        v[j] = (KernF16)((KernJ16)h | ((KernJ16)v[j] & sign));
     }
 }
 
@@ -212,6 +280,8 @@ KERN_INLINE void kern_sigmoidfn(KernF16 *v, int m)
 void kern_exp(double *out, const double *in, size_t n);
 /* v[i] = 1 / (1 + exp(-v[i])) for i < n, in place. */
 void kern_sigmoid(double *v, size_t n);
+/* v[i] = tanh(v[i]) (kern_tanhn) for i < n, in place. */
+void kern_tanh(double *v, size_t n);
 
 /* C = base + A B, the shape of every layer product:
  *   C (m, n), row stride ldc;  A(i, p) = a[i * sa + p * sp] for p < k (any strides);
@@ -234,16 +304,97 @@ void kern_gemm_dot(int m, int n, int k, const double *a, ptrdiff_t lda, const do
 /* T (n, m), row stride ldt, = the transpose of S (m, n), row stride lds. */
 void kern_transpose(int m, int n, const double *s, ptrdiff_t lds, double *t, ptrdiff_t ldt);
 
-/* kern_sigmoid, kern_gemm, kern_gemm_dot and kern_transpose in float, for
+/* kern_sigmoid, kern_tanh, kern_gemm, kern_gemm_dot and kern_transpose in float, for
  * the float32 training mode: the same contracts, vectors of 16 floats
  * (KernF16) where the double ones have 8 (so the tiles are 4 rows x 64
  * columns, and kern_gemm_dotf sums in 16 lanes, the last k mod 16 terms one
- * by one), and the logistic of kern_sigmoidfn. */
+ * by one), and the logistic and tanh of kern_sigmoidfn and kern_tanhfn. */
 void kern_sigmoidf(float *v, size_t n);
+void kern_tanhf(float *v, size_t n);
 void kern_gemmf(int m, int n, int k, const float *a, ptrdiff_t sa, ptrdiff_t sp,
                 const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, const float *bias, int add);
 void kern_gemm_dotf(int m, int n, int k, const float *a, ptrdiff_t lda, const float *bt, ptrdiff_t ldbt,
                     float *c, ptrdiff_t ldc, const float *bias, int add);
 void kern_transposef(int m, int n, const float *s, ptrdiff_t lds, float *t, ptrdiff_t ldt);
+
+
+/* ---- one set of kernels per instruction set ------------------------------
+ * src/kern_isa.c is compiled once per x86-64 level (kern_baseline.c,
+ * kern_avx2.c, kern_avx512.c), each copy filling one KernIsa with its
+ * kernels and the block kernels of net.c; kern.c picks one at start-up
+ * from cpuid (or HOUSENET_ISA) and the functions above and net.h's block
+ * functions call through it. The paths give the same bytes: the vectors are
+ * 8 doubles or 16 floats on every path, every reduction is written out in
+ * C in a fixed order, nothing is contracted into an FMA (-ffp-contract=off)
+ * and no libm function is called (docs/reproducibility.md). */
+struct Net;
+struct NetWork;
+typedef struct KernIsa {
+    const char *name; /* "baseline", "avx2" or "avx512" */
+    void (*exp)(double *out, const double *in, size_t n);
+    void (*sigmoid)(double *v, size_t n);
+    void (*tanh)(double *v, size_t n);
+    void (*gemm)(int m, int n, int k, const double *a, ptrdiff_t sa, ptrdiff_t sp, const double *b,
+                 ptrdiff_t ldb, double *c, ptrdiff_t ldc, const double *bias, int add);
+    void (*gemm_dot)(int m, int n, int k, const double *a, ptrdiff_t lda, const double *bt, ptrdiff_t ldbt,
+                     double *c, ptrdiff_t ldc, const double *bias, int add);
+    void (*transpose)(int m, int n, const double *s, ptrdiff_t lds, double *t, ptrdiff_t ldt);
+    void (*sigmoidf)(float *v, size_t n);
+    void (*tanhf)(float *v, size_t n);
+    void (*gemmf)(int m, int n, int k, const float *a, ptrdiff_t sa, ptrdiff_t sp, const float *b,
+                  ptrdiff_t ldb, float *c, ptrdiff_t ldc, const float *bias, int add);
+    void (*gemm_dotf)(int m, int n, int k, const float *a, ptrdiff_t lda, const float *bt, ptrdiff_t ldbt,
+                      float *c, ptrdiff_t ldc, const float *bias, int add);
+    void (*transposef)(int m, int n, const float *s, ptrdiff_t lds, float *t, ptrdiff_t ldt);
+    /* net.h's net_forward_block, net_backward_block, net_loss_block,
+     * net_grad_block and net_grad_block_f32 */
+    const double *(*forward_block)(const struct Net *net, const double *params, const double *x, int n,
+                                   struct NetWork *w);
+    double (*backward_block)(const struct Net *net, const double *params, const double *x, const double *y,
+                             int n, struct NetWork *w, double *grad);
+    double (*loss_block)(const struct Net *net, const double *params, const double *x, const double *y, int n,
+                         struct NetWork *w);
+    double (*grad_block)(const struct Net *net, const double *params, const double *x, const double *y, int n,
+                         struct NetWork *w, double *grad);
+    double (*grad_block_f32)(const struct Net *net, const float *params, const float *x, const float *y,
+                             int n, struct NetWork *w, double *grad);
+} KernIsa;
+
+/* The kernels in use: chosen before main runs, the widest path the CPU
+ * supports unless HOUSENET_ISA names one. Never NULL. */
+extern const KernIsa *kern_active;
+
+/* How the start-up choice went: 0, or E_USAGE when HOUSENET_ISA named a
+ * path that is unknown, not in this binary or not supported by this CPU
+ * (the widest supported path is then in use; main reports it and exits). */
+int kern_isa_status(Err *err);
+
+/* Selects the path by name ("baseline", "avx2", "avx512"): 0, or E_USAGE
+ * naming the paths available when name is unknown or unsupported here. */
+int kern_isa_use(const char *name, Err *err);
+
+/* The paths this binary holds that this CPU runs, narrowest first, as
+ * "baseline avx2 avx512" (a static string). */
+const char *kern_isa_available(void);
+
+/* The version of the arithmetic: the exact sequence of floating-point
+ * operations from a config and seed to the parameters. Stored in model.h5
+ * (root attribute "arithmetic"); a change that alters any parameter byte
+ * bumps it (docs/reproducibility.md says what each version means). */
+#define NET_ARITHMETIC 1
+
+/* x^e by binary powering: products only, the same bytes on every CPU
+ * (libm's pow differs in the last bit between its FMA and non-FMA
+ * variants). Not correctly rounded: within about 2 log2(e) ulp. */
+static inline double kern_powi(double x, uint64_t e)
+{
+    double r = 1.0;
+    for (; e; e >>= 1) {
+        if (e & 1)
+            r *= x;
+        x *= x;
+    }
+    return r;
+}
 
 #endif

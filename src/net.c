@@ -1,11 +1,11 @@
 /* net: parameter layout, initialisation and the block kernels (see net.h).
  * Shapes: x and activations are (n, width) row-major, W_l is
  * (width[l+1], width[l]) with row i holding the weights into unit i.
- * The layers run one at a time over the whole block through kern.h's
- * matrix kernels; the 2-2-1 sigmoid/linear network has a fused kernel of
- * its own (grad221). Both exist in double and in float (the float32
- * training mode), each from one source. Neither knows of threads: a
- * block's result depends only on its arguments. */
+ * The block kernels themselves live in kern_isa.c, once per instruction
+ * set (the layers one at a time through kern.h's matrix kernels, and a
+ * fused kernel for the 2-2-1 sigmoid/linear network; each in double and
+ * in float); the block functions here call the set in use. Neither knows
+ * of threads: a block's result depends only on its arguments. */
 #include "net.h"
 
 #include <math.h>
@@ -145,115 +145,42 @@ void network_free(NetWork *w)
     memset(w, 0, sizeof *w);
 }
 
-/* The layered block kernels in float64 (net_forward_block,
- * net_backward_block) and float32 (forward_blockf, backward_blockf): one
- * source, layers.inc, included once per precision. */
-#define NL_T double
-#define NL_W 8
-#define NL_GEMM kern_gemm
-#define NL_GEMM_DOT kern_gemm_dot
-#define NL_TRANSPOSE kern_transpose
-#define NL_SIGMOID kern_sigmoid
-#define NL_TANH tanh
-#define NL_A(w) (w)->a
-#define NL_DELTA(w) (w)->delta
-#define NL_SCRATCH(w) (w)->scratch
-#define NL_SCOPE
-#define NL_DENSE_FORWARD dense_forward
-#define NL_ACT_BACKWARD act_backward
-#define NL_DENSE_BACKWARD dense_backward
-#define NL_LOSS block_loss
-#define NL_FORWARD net_forward_block
-#define NL_BACKWARD net_backward_block
-#include "layers.inc"
-
-#define NL_T float
-#define NL_W 16
-#define NL_GEMM kern_gemmf
-#define NL_GEMM_DOT kern_gemm_dotf
-#define NL_TRANSPOSE kern_transposef
-#define NL_SIGMOID kern_sigmoidf
-#define NL_TANH tanhf
-#define NL_A(w) (w)->af
-#define NL_DELTA(w) (w)->deltaf
-#define NL_SCRATCH(w) (w)->scratchf
-#define NL_SCOPE static
-#define NL_DENSE_FORWARD dense_forwardf
-#define NL_ACT_BACKWARD act_backwardf
-#define NL_DENSE_BACKWARD dense_backwardf
-#define NL_LOSS block_lossf
-#define NL_FORWARD forward_blockf
-#define NL_BACKWARD backward_blockf
-#include "layers.inc"
-
-double net_loss_block(const Net *net, const double *params, const double *x,
-                      const double *y, int n, NetWork *w)
-{
-    const double *h = net_forward_block(net, params, x, n, w);
-    return block_loss(h, y, (size_t)n * (size_t)net->width[net->nlayers]);
-}
-
-/* The fused 2-2-1 block kernel in float64 (grad221) and float32
- * (grad221f): one source, grad221.inc, included once per precision. */
-#define G221_NAME grad221
-#define G221_T double
-#define G221_V KernV8
-#define G221_W 8
-#define G221_NV 2
-#define G221_SPLAT kern_splat
-#define G221_LOAD kern_load
-#define G221_STORE kern_store
-#define G221_HSUM kern_hsum
-#define G221_SIGMOIDN kern_sigmoidn
-#define G221_EVEN(lo, hi) __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14)
-#define G221_ODD(lo, hi) __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15)
-#include "grad221.inc"
-
-#define G221_NAME grad221f
-#define G221_T float
-#define G221_V KernF16
-#define G221_W 16
-#define G221_NV 4
-#define G221_SPLAT kern_splatf
-#define G221_LOAD kern_loadf
-#define G221_STORE kern_storef
-#define G221_HSUM kern_hsumf
-#define G221_SIGMOIDN kern_sigmoidfn
-#define G221_EVEN(lo, hi) __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
-#define G221_ODD(lo, hi) __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
-#include "grad221.inc"
-
-static int is_221(const Net *net)
+int net_is_221(const Net *net)
 {
     return net->nlayers == 2 && net->width[0] == 2 && net->width[1] == 2 && net->width[2] == 1 &&
            net->act[0] == ACT_SIGMOID && net->act[1] == ACT_LINEAR;
 }
 
+const char *net_block_kernel(const Net *net)
+{
+    return net_is_221(net) ? "fused-2-2-1" : "layered";
+}
+
+/* The block kernels of the instruction set in use (kern.h, kern_isa.c). */
+const double *net_forward_block(const Net *net, const double *params, const double *x, int n, NetWork *w)
+{
+    return kern_active->forward_block(net, params, x, n, w);
+}
+
+double net_backward_block(const Net *net, const double *params, const double *x, const double *y, int n,
+                          NetWork *w, double *grad)
+{
+    return kern_active->backward_block(net, params, x, y, n, w, grad);
+}
+
+double net_loss_block(const Net *net, const double *params, const double *x, const double *y, int n, NetWork *w)
+{
+    return kern_active->loss_block(net, params, x, y, n, w);
+}
+
+double net_grad_block(const Net *net, const double *params, const double *x, const double *y, int n, NetWork *w,
+                      double *grad)
+{
+    return kern_active->grad_block(net, params, x, y, n, w, grad);
+}
+
 double net_grad_block_f32(const Net *net, const float *params, const float *x, const float *y, int n,
                           NetWork *w, double *grad)
 {
-    /* A whole block (the trainer's, TRAIN_BLOCK rows) gets a copy of the
-     * kernel with n constant: no tail code. */
-    if (is_221(net))
-        return n == NET_BLOCK ? grad221f(params, x, y, NET_BLOCK, grad) : grad221f(params, x, y, n, grad);
-    memset(w->gradf, 0, net->nparams * sizeof(float));
-    forward_blockf(net, params, x, n, w);
-    double loss = backward_blockf(net, params, x, y, n, w, w->gradf);
-    for (size_t k = 0; k < net->nparams; k++)
-        grad[k] += (double)w->gradf[k];
-    return loss;
-}
-
-const char *net_block_kernel(const Net *net)
-{
-    return is_221(net) ? "fused-2-2-1" : "layered";
-}
-
-double net_grad_block(const Net *net, const double *params, const double *x,
-                      const double *y, int n, NetWork *w, double *grad)
-{
-    if (is_221(net)) /* n constant for a whole block: see net_grad_block_f32 */
-        return n == NET_BLOCK ? grad221(params, x, y, NET_BLOCK, grad) : grad221(params, x, y, n, grad);
-    net_forward_block(net, params, x, n, w);
-    return net_backward_block(net, params, x, y, n, w, grad);
+    return kern_active->grad_block_f32(net, params, x, y, n, w, grad);
 }

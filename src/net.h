@@ -112,6 +112,10 @@ double net_grad_block(const Net *net, const double *params, const double *x,
 double net_grad_block_f32(const Net *net, const float *params, const float *x, const float *y, int n,
                           NetWork *w, double *grad);
 
+/* 1 for the 2-2-1 network with a sigmoid hidden layer and a linear
+ * output, which net_grad_block and net_grad_block_f32 run fused. */
+int net_is_221(const Net *net);
+
 /* Which kernel net_grad_block uses for net: "fused-2-2-1" or "layered". */
 const char *net_block_kernel(const Net *net);
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern.h"
+
 static const char *const OPTIM_NAMES[] = { "sgd", "momentum", "nesterov", "adam" };
 static const int OPTIM_BUFS[] = { 0, 1, 1, 2 };
 #define NKINDS ((int)(sizeof OPTIM_NAMES / sizeof OPTIM_NAMES[0]))
@@ -87,8 +89,8 @@ void optim_step(Optim *o, double *params, const double *grad, double lr)
         }
         break;
     case OPT_ADAM: {
-        const double t = (double)(o->t + 1);
-        const double c1 = 1.0 - pow(h->beta1, t), c2 = 1.0 - pow(h->beta2, t);
+        const uint64_t t = (uint64_t)o->t + 1;
+        const double c1 = 1.0 - kern_powi(h->beta1, t), c2 = 1.0 - kern_powi(h->beta2, t);
         for (size_t k = 0; k < n; k++) {
             v[k] = h->beta1 * v[k] + (1.0 - h->beta1) * grad[k];
             s[k] = h->beta2 * s[k] + (1.0 - h->beta2) * grad[k] * grad[k];

@@ -420,5 +420,24 @@ PYEOF
   rm -f big.csv big.h5
 fi
 
+# 12. Kernel paths: --version names the path in use, the paths available and
+# the arithmetic version; HOUSENET_ISA forces a path; a name that is unknown
+# (or that this CPU cannot run) stops every command with exit status 2.
+"$BIN" --version >out.txt 2>err.txt
+if grep -q "^kernels [a-z0-9]* (available: baseline" out.txt && grep -q "^arithmetic [0-9]" out.txt; then
+  ok "--version names the kernel path and the arithmetic version"
+else bad "--version: $(cat out.txt err.txt)"; fi
+if HOUSENET_ISA=baseline "$BIN" --version | grep -q "^kernels baseline "; then ok "HOUSENET_ISA=baseline forces the baseline path"
+else bad "HOUSENET_ISA=baseline: $(HOUSENET_ISA=baseline "$BIN" --version 2>&1)"; fi
+HOUSENET_ISA=sse9 "$BIN" train "$SRC/configs/ames.ini" --set run.dir=isa --quiet >out.txt 2>err.txt
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'HOUSENET_ISA=sse9: unknown; this binary and CPU run baseline' err.txt && [ ! -e isa ]; then
+  ok "HOUSENET_ISA=sse9 exits 2 naming the paths"
+else bad "HOUSENET_ISA=sse9: exit $rc, $(cat err.txt)"; fi
+$PY - seed/model.h5 <<'PYEOF' && ok "model.h5 stores the arithmetic version" || bad "model.h5 has no arithmetic attribute"
+import sys, h5py
+assert int(h5py.File(sys.argv[1], "r").attrs["arithmetic"]) >= 1
+PYEOF
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "kern.h"
 #include "optim.h"
 #include "rng.h"
 #include "train.h"
@@ -290,6 +291,17 @@ static void test_the_arithmetic_fingerprint_is_stable_in_one_build(void **state)
 {
     assert_true(comm_arith_fingerprint() == comm_arith_fingerprint());
     assert_true(comm_arith_fingerprint() != RNG_FNV_INIT);
+    /* nodes with and without AVX-512 or FMA run one job */
+    const uint64_t want = comm_arith_fingerprint();
+    const KernIsa *was = kern_active;
+    char paths[64];
+    snprintf(paths, sizeof paths, "%s", kern_isa_available());
+    for (char *save = NULL, *p = strtok_r(paths, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+        assert_int_equal(kern_isa_use(p, NULL), 0);
+        if (comm_arith_fingerprint() != want)
+            fail_msg("the arithmetic fingerprint differs on the %s kernels", p);
+    }
+    kern_active = was;
 }
 
 int main(void)

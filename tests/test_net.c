@@ -190,6 +190,43 @@ static void test_vector_exp_is_within_two_ulp_of_libm(void **state)
     free(e);
 }
 
+static void test_vector_tanh_is_within_four_ulp_of_libm(void **state)
+{
+    (void)state;
+    enum { N = 20011 };
+    double *x = malloc(N * sizeof(double)), *t = malloc(N * sizeof(double));
+    float *xf = malloc(N * sizeof(float)), *tf = malloc(N * sizeof(float));
+    Rng r = rng_stream(6, 1);
+    for (int i = 0; i < N; i++) {
+        double u = rng_uniform(&r);
+        x[i] = i % 3 == 0 ? 50.0 * (u - 0.5) : i % 3 == 1 ? 4.0 * (u - 0.5) : ldexp(u - 0.5, -(i % 60));
+        xf[i] = (float)x[i];
+    }
+    memcpy(t, x, N * sizeof(double));
+    memcpy(tf, xf, N * sizeof(float));
+    kern_tanh(t, N);
+    kern_tanhf(tf, N);
+    double worst = 0.0, worstf = 0.0;
+    for (int i = 0; i < N; i++) {
+        double want = tanh(x[i]), u = want == 0.0 ? fabs(t[i]) : ulps(t[i], want);
+        worst = u > worst ? u : worst;
+        float wf = tanhf(xf[i]);
+        double uf = wf == 0.0f ? fabs(tf[i]) : fabs(tf[i] - wf) / (nextafterf(fabsf(wf), INFINITY) - fabsf(wf));
+        worstf = uf > worstf ? uf : worstf;
+    }
+    if (worst > 4.0 || worstf > 4.0)
+        fail_msg("kern_tanh is %g ulp from tanh(), kern_tanhf %g ulp from tanhf()", worst, worstf);
+    double odd[] = { NAN, -INFINITY, INFINITY, -0.0, 0.0, 1e-300, -30.0 };
+    kern_tanh(odd, 7);
+    assert_true(isnan(odd[0]));
+    assert_true(odd[1] == -1.0 && odd[2] == 1.0 && odd[6] == -1.0);
+    assert_true(odd[3] == 0.0 && signbit(odd[3]) && odd[4] == 0.0 && !signbit(odd[4]) && odd[5] == 1e-300);
+    free(x);
+    free(t);
+    free(xf);
+    free(tf);
+}
+
 static void test_vector_sigmoid_matches_the_formula(void **state)
 {
     (void)state;
@@ -635,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_backward_matches_finite_differences_for_every_activation),
         cmocka_unit_test(test_wide_layers_match_finite_differences),
         cmocka_unit_test(test_vector_exp_is_within_two_ulp_of_libm),
+        cmocka_unit_test(test_vector_tanh_is_within_four_ulp_of_libm),
         cmocka_unit_test(test_vector_sigmoid_matches_the_formula),
         cmocka_unit_test(test_blocked_matrix_kernels_match_plain_loops),
         cmocka_unit_test(test_fused_221_kernel_matches_the_layered_one),

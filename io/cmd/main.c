@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "commload.h"
+#include "kern.h"
 
 #define HOUSENET_VERSION "0.1.0"
 
@@ -27,13 +28,17 @@ static int exit_code(int rc)
  * `ranks` under mpirun joins the job in *comm first. */
 static int dispatch(int argc, char **argv, Comm *comm, Err *err)
 {
+    int rc = kern_isa_status(err);
+    if (rc)
+        return rc;
     if (argc < 2)
         return err_set(err, E_USAGE, "no command; housenet help lists them");
     const char *name = argv[1];
     if (!strcmp(name, "--help") || !strcmp(name, "-h"))
         name = "help";
     if (!strcmp(name, "--version")) {
-        printf("housenet %s\n", HOUSENET_VERSION);
+        printf("housenet %s\nkernels %s (available: %s; HOUSENET_ISA chooses)\narithmetic %d\n", HOUSENET_VERSION,
+               kern_active->name, kern_isa_available(), NET_ARITHMETIC);
         return 0;
     }
     const Cmd *c = cmd_find(name);
@@ -43,7 +48,6 @@ static int dispatch(int argc, char **argv, Comm *comm, Err *err)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", CMDS[i].name);
         return err_set(err, E_USAGE, "unknown command \"%.40s\"; commands are %s", argv[1], names);
     }
-    int rc;
     if (c->ranks && (rc = commload_open(comm, err)))
         return rc;
     cmd_set_comm(comm);
