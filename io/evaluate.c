@@ -81,6 +81,14 @@ static int read_rows(const char *path, char delim, const Config *c, Dataset *d, 
     return 0;
 }
 
+/* Whether a and b hold the same validation and test rows. */
+static int same_rows(const DataRecord *a, const DataRecord *b)
+{
+    return a->nval == b->nval && a->ntest == b->ntest &&
+           (a->nval == 0 || !memcmp(a->val_rows, b->val_rows, a->nval * sizeof *a->val_rows)) &&
+           (a->ntest == 0 || !memcmp(a->test_rows, b->test_rows, a->ntest * sizeof *a->test_rows));
+}
+
 int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, char delim,
              FILE *msg, EvalResult *r, Err *err)
 {
@@ -104,7 +112,7 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
     }
     if (!lrc)
         lrc = eval_check_split(model_path, m, c, &sp, &lerr);
-    if (lrc == E_STATE && m->data.has_split && !m->data.hashed) {
+    if (lrc == E_STATE && m->data.has_split && !m->data.hashed && !same_rows(&m->data, &sp.record)) {
         /* not the seed's split (a fold of housenet cv): the rows it records */
         Err ferr = { 0 };
         splits_free(&sp);
@@ -187,8 +195,10 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
         r->ols.rows = d->n;
     }
     ols_free(&ols);
-    if ((rc = ols_fit_ridge(&ols, sp.train.x, ytrain, sp.train.n, sp.train.nin, EVAL_RIDGE_LAMBDA, err)))
+    if ((rc = ols_fit_ridge(&ols, sp.train.x, ytrain, sp.train.n, sp.train.nin, EVAL_RIDGE_LAMBDA, err))) {
+        err_prefix(err, "%s: ", model_path);
         goto done;
+    }
     ols_predict(&ols, d->x, d->n, base);
     metrics_compute(y, base, d->n, NULL, &r->ridge);
 done:
