@@ -6,6 +6,8 @@
 #define _DEFAULT_SOURCE /* newlocale, uselocale */
 #include "csvrows.h"
 
+#include "csvnum.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <locale.h>
@@ -176,6 +178,31 @@ done:
     if (f && !is_stdin)
         fclose(f);
     return rc;
+}
+
+int csv_delimiter_ok(char c)
+{
+    return c != '"' && c != '\r' && c != '\n' && c != '\0' && !csv_isdigit(c) && !strchr(".+-eE", c);
+}
+
+int csv_delimiter_from_text(const char *s, char *out)
+{
+    static const char *const NAMES[][2] = { { "tab", "\t" }, { "\\t", "\t" }, { "comma", "," },
+                                            { "semicolon", ";" }, { "pipe", "|" } };
+    char unq[8];
+    size_t n = strlen(s);
+    if (n >= 3 && n < sizeof unq + 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
+        memcpy(unq, s + 1, n - 2); /* ";" or '\t': the quotes go */
+        unq[n - 2] = '\0';
+        s = unq;
+    }
+    for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
+        if (!strcmp(s, NAMES[i][0]))
+            s = NAMES[i][1];
+    if (strlen(s) != 1 || !csv_delimiter_ok(s[0]))
+        return -1;
+    *out = s[0];
+    return 0;
 }
 
 int csv_delimiter_option(const char *s, const char *opt, char *out, Err *err)

@@ -1,5 +1,5 @@
 /* fuzz_csv_number: libFuzzer target for the number grammar and conversion
- * of io/csvread.c (docs/development.md).
+ * of io/csvnum.c (docs/development.md).
  *
  * The input is one cell, handed to csv_parse_number in a buffer of exactly
  * its length (no NUL after it), so that ASan sees any read past the end.
