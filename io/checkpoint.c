@@ -52,6 +52,7 @@
 
 #include "atomic.h"
 #include "ckptwalk.h"
+#include "h5modelpart.h"
 
 
 /* ---- writing ------------------------------------------------------------ */
@@ -451,37 +452,8 @@ static int ckpt_check(const Ckpt *c, const char *path, Err *err)
 
 static int save_model_part(Writer *w, const Ckpt *c)
 {
-    const Net *net = c->net;
-    const Norm *nm = &c->norm;
-    const char *acts[NET_MAX_LAYERS];
-    const char *kinds[2] = { norm_name(nm->kind), norm_name(nm->target_kind) };
-    hsize_t nl1 = (hsize_t)net->nlayers + 1, nin = (hsize_t)net->width[0];
-    char obj[CKPT_OBJ_MAX];
-    int rc = 0;
-    for (int l = 0; l < net->nlayers; l++)
-        acts[l] = act_name(net->act[l]);
-    TRY(w_group(w, "/model", 0));
-    TRY(w_attr(w, "/model", "layers", H5T_STD_I32LE, H5T_NATIVE_INT, nl1, net->width));
-    TRY(w_attr(w, "/model", "activations", w->str, w->str, (hsize_t)net->nlayers, acts));
-    for (int l = 0; l < net->nlayers; l++) {
-        hsize_t dims[2] = { (hsize_t)net->width[l + 1], (hsize_t)net->width[l] };
-        snprintf(obj, sizeof obj, "/model/W%d", l + 1);
-        TRY(w_dset_f64(w, obj, 2, dims, net_W(net, net->params, l)));
-        snprintf(obj, sizeof obj, "/model/b%d", l + 1);
-        TRY(w_dset_f64(w, obj, 1, dims, net_b(net, net->params, l)));
-    }
-    TRY(w_group(w, "/norm", 0));
-    TRY(w_attr_str(w, "/norm", "kind", kinds[0]));
-    TRY(w_attr_str(w, "/norm", "target_kind", kinds[1]));
-    TRY(w_attr_f64(w, "/norm", "y_shift", nm->y_shift));
-    TRY(w_attr_f64(w, "/norm", "y_scale", nm->y_scale));
-    TRY(w_attr_str(w, "/norm", "target_name", c->target_name));
-    TRY(w_dset_f64(w, "/norm/x_shift", 1, &nin, nm->x_shift));
-    TRY(w_dset_f64(w, "/norm/x_scale", 1, &nin, nm->x_scale));
-    TRY(w_dset(w, "/norm/feature_names", w->str, w->str, 1, &nin, c->feat_names));
-    TRY(w_dset(w, "/config", w->str, w->str, 0, NULL, &c->config_text));
-done:
-    return rc;
+    const ModelPart part = { c->net, &c->norm, c->feat_names, c->target_name, c->config_text };
+    return h5_model_part_write(w->f, w->str, &part, w->path, w->err);
 }
 
 /* Group obj with one attribute per TrainState field of *st. */
@@ -591,67 +563,35 @@ done:
 
 /* ---- load --------------------------------------------------------------- */
 
+/* /model into the run's network, whose shape the file must have. */
 static int load_model_part(hid_t f, Ckpt *c, const char *path, Err *err)
 {
     const Net *net = c->net;
-    int w[NET_MAX_LAYERS + 1];
-    char **acts = NULL, obj[CKPT_OBJ_MAX];
-    size_t nacts = 0;
-    int rc = 0;
-    TRY(need_obj(f, "/model", path, err));
-    TRY(r_attr(f, "/model", "layers", H5T_INTEGER, H5T_NATIVE_INT, (size_t)net->nlayers + 1, w, path, err));
-    if (memcmp(w, net->width, ((size_t)net->nlayers + 1) * sizeof *w) != 0)
-        FAIL(E_STATE, "%s: /model: another network shape than this run's [model] hidden", path);
-    TRY(r_strings(f, "/model", "activations", &acts, &nacts, path, err));
-    for (int l = 0; l < net->nlayers; l++)
-        if (nacts != (size_t)net->nlayers || strcmp(acts[l], act_name(net->act[l])) != 0)
-            FAIL(E_STATE, "%s: /model: activations differ from this run's [model] activation", path);
-    for (int l = 0; l < net->nlayers; l++) {
-        hsize_t dims[2] = { (hsize_t)net->width[l + 1], (hsize_t)net->width[l] };
-        snprintf(obj, sizeof obj, "/model/W%d", l + 1);
-        TRY(r_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, net_W(net, net->params, l), path, err));
-        TRY(h5u_check_finite(net_W(net, net->params, l), (size_t)(dims[0] * dims[1]), obj, path, err));
-        snprintf(obj, sizeof obj, "/model/b%d", l + 1);
-        TRY(r_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, net_b(net, net->params, l), path, err));
-        TRY(h5u_check_finite(net_b(net, net->params, l), (size_t)dims[0], obj, path, err));
-    }
-done:
-    h5u_free_strings(acts, nacts);
+    Net got = { 0 };
+    int rc = h5_model_part_read_net(f, &got, path, err);
+    if (rc)
+        return rc;
+    if (got.nlayers != net->nlayers ||
+        memcmp(got.width, net->width, ((size_t)net->nlayers + 1) * sizeof *got.width) != 0)
+        rc = err_set(err, E_STATE, "%s: /model: another network shape than this run's [model] hidden", path);
+    for (int l = 0; !rc && l < net->nlayers; l++)
+        if (got.act[l] != net->act[l])
+            rc = err_set(err, E_STATE, "%s: /model: activations differ from this run's [model] activation", path);
+    if (!rc)
+        memcpy(net->params, got.params, net->nparams * sizeof *net->params);
+    net_free(&got);
     return rc;
 }
 
 static int load_norm(hid_t f, Ckpt *c, const char *path, Err *err)
 {
     int nin = c->net->width[0];
-    hsize_t dims[1] = { (hsize_t)nin };
-    char *kind = NULL, *tkind = NULL, *tname = NULL, **fnames = NULL;
-    size_t nfn = 0;
-    int rc = norm_alloc(&c->norm, nin, err);
-    if (rc)
-        return rc;
-    TRY(r_string(f, "/norm", "kind", &kind, path, err));
-    TRY(r_string(f, "/norm", "target_kind", &tkind, path, err));
-    if (norm_parse(kind, &c->norm.kind) || norm_parse(tkind, &c->norm.target_kind))
-        FAIL(E_PARSE, "%s: /norm: unknown normalisation \"%.32s\" / \"%.32s\"", path, kind, tkind);
-    TRY(r_attr(f, "/norm", "y_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, &c->norm.y_shift, path, err));
-    TRY(r_attr(f, "/norm", "y_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, &c->norm.y_scale, path, err));
-    TRY(r_dset(f, "/norm/x_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, c->norm.x_shift, path, err));
-    TRY(r_dset(f, "/norm/x_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, c->norm.x_scale, path, err));
-    if (norm_check(&c->norm, err)) {
-        rc = err_prefix(err, "%s: /norm: ", path);
-        goto done;
-    }
-    /* Not restored (the run's config names them) but part of the layout:
-     * a checkpoint without them is not one this housenet wrote. */
-    TRY(r_string(f, "/norm", "target_name", &tname, path, err));
-    TRY(r_strings(f, "/norm/feature_names", NULL, &fnames, &nfn, path, err));
-    if (nfn != (size_t)nin)
-        FAIL(E_PARSE, "%s: /norm/feature_names: %zu names, expected %d; the file is damaged", path, nfn, nin);
-done:
+    char *tname = NULL, **fnames = NULL;
+    /* The names are not restored (the run's config names them) but are
+     * part of the layout: a checkpoint without them is not one of ours. */
+    int rc = h5_model_part_read_norm(f, nin, &c->norm, &fnames, &tname, path, err);
     free(tname);
-    h5u_free_strings(fnames, nfn);
-    free(kind);
-    free(tkind);
+    h5u_free_strings(fnames, fnames ? (size_t)nin : 0);
     return rc;
 }
 
@@ -789,7 +729,7 @@ static int load_rest(hid_t f, Ckpt *c, const char *path, Err *err)
     TRY(r_attr(f, "/data", "rows_read", H5T_INTEGER, H5T_NATIVE_UINT64, 1, &d->rows_read, path, err));
     TRY(r_attr(f, "/data", "rows", H5T_INTEGER, H5T_NATIVE_UINT64, 3, d->rows, path, err));
     TRY(r_attr(f, "/data", "split_hash", H5T_INTEGER, H5T_NATIVE_UINT64, 3, d->split_hash, path, err));
-    TRY(r_string(f, "/config", NULL, &c->config_text, path, err));
+    TRY(h5_model_part_read_config(f, &c->config_text, path, err));
 done:
     return rc;
 }
@@ -834,7 +774,7 @@ int ckpt_read_config(const char *path, char **text, Err *err)
     *text = NULL;
     TRY(open_file(path, CKPT_FORMAT, CKPT_VERSION, &f, NULL, err));
     TRY(check_sum(f, path, NULL, NULL, err));
-    TRY(r_string(f, "/config", NULL, text, path, err));
+    TRY(h5_model_part_read_config(f, text, path, err));
 done:
     CLOSE_H5(f, H5Fclose);
     return rc;

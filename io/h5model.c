@@ -1,4 +1,6 @@
-/* h5model: model.h5 and curves.h5 (see h5model.h).
+/* h5model: model.h5 and curves.h5 (see h5model.h), and the one writer and
+ * reader of the part model.h5, best.h5 and the checkpoints share: /model,
+ * /norm and /config (h5_model_part_*, h5modelpart.h).
  * Owns the HDF5 layout of both files; no hid_t leaves this file. Does not
  * own the crash-safe replacement (atomic.c) nor the meaning of the arrays
  * (net.h, data.h, curves.h).
@@ -49,6 +51,7 @@
  * hit HDF5 1.10's failure path where a flush failing inside H5Dclose leaves
  * the file half closed (leaked, and a crash in H5_term_library at exit). */
 #include "h5model.h"
+#include "h5modelpart.h"
 
 #define H5U_SRC "io/h5model.c"
 #define H5U_PATH_PREC -1
@@ -103,6 +106,7 @@ static int write_dset(hid_t file, const char *obj, hid_t ftype, hid_t mtype, int
     CHECK_H5(sp = rank ? H5Screate_simple(rank, dims, extendible ? maxdims : NULL)
                       : H5Screate(H5S_SCALAR));
     CHECK_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
+    CHECK_H5(H5Pset_obj_track_times(dcpl, 0)); /* equal content, equal bytes */
     if (extendible)
         CHECK_H5(H5Pset_chunk(dcpl, 1, chunk));
     CHECK_H5(d = H5Dcreate2(file, obj, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT));
@@ -128,6 +132,7 @@ static int make_group(hid_t file, const char *obj, int track_order, const char *
     hid_t gcpl = H5I_INVALID_HID, g = H5I_INVALID_HID;
     int rc = 0;
     CHECK_H5(gcpl = H5Pcreate(H5P_GROUP_CREATE));
+    CHECK_H5(H5Pset_obj_track_times(gcpl, 0));
     if (track_order)
         CHECK_H5(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED));
     CHECK_H5(g = H5Gcreate2(file, obj, H5P_DEFAULT, gcpl, H5P_DEFAULT));
@@ -462,25 +467,15 @@ done:
     return rc;
 }
 
-/* model.h5 as bytes: *img (caller frees) of *n bytes. */
-static int model_image(const char *path, const Model *m, void **img, size_t *n, Err *err)
+int h5_model_part_write(hid_t f, hid_t str, const ModelPart *p, const char *path, Err *err)
 {
-    const Net *net = &m->net;
-    const Norm *nm = &m->norm;
-    const char *where = ""; /* the file itself; helpers name their objects */
+    const Net *net = p->net;
+    const Norm *nm = p->norm;
     const char *acts[NET_MAX_LAYERS];
     const char *kinds[2] = {norm_name(nm->kind), norm_name(nm->target_kind)};
-    hid_t f = H5I_INVALID_HID, str = H5I_INVALID_HID;
     hsize_t nlayers1 = (hsize_t)net->nlayers + 1, nin = (hsize_t)net->width[0];
     char obj[OBJ_MAX];
     int rc = 0;
-
-    TRY(h5u_mem_create(path, &f, err));
-    TRY(str_type_new(&str, path, err));
-    TRY(write_header(f, MODEL_FORMAT, MODEL_VERSION, str, path, err));
-    const int arithmetic = NET_ARITHMETIC;
-    TRY(h5u_write_attr(f, "/", "arithmetic", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &arithmetic, path, err));
-
     TRY(make_group(f, "/model", 0, path, err));
     for (int l = 0; l < net->nlayers; l++)
         acts[l] = act_name(net->act[l]);
@@ -504,14 +499,35 @@ static int model_image(const char *path, const Model *m, void **img, size_t *n, 
                    path, err));
     TRY(h5u_write_attr(f, "/norm", "y_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &nm->y_scale,
                    path, err));
-    TRY(h5u_write_attr(f, "/norm", "target_name", str, str, 0, &m->target_name, path, err));
+    TRY(h5u_write_attr(f, "/norm", "target_name", str, str, 0, &p->target_name, path, err));
     TRY(write_dset(f, "/norm/x_shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
                    nm->x_shift, path, err));
     TRY(write_dset(f, "/norm/x_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
                    nm->x_scale, path, err));
-    TRY(write_dset(f, "/norm/feature_names", str, str, 1, &nin, 0, m->feat_names, path, err));
+    TRY(write_dset(f, "/norm/feature_names", str, str, 1, &nin, 0, p->feat_names, path, err));
 
-    TRY(write_dset(f, "/config", str, str, 0, NULL, 0, &m->config_text, path, err));
+    TRY(write_dset(f, "/config", str, str, 0, NULL, 0, &p->config_text, path, err));
+done:
+    return rc;
+}
+
+/* model.h5 as bytes: *img (caller frees) of *n bytes. */
+static int model_image(const char *path, const Model *m, void **img, size_t *n, Err *err)
+{
+    const Net *net = &m->net;
+    const char *where = ""; /* the file itself; helpers name their objects */
+    hid_t f = H5I_INVALID_HID, str = H5I_INVALID_HID;
+    int rc = 0;
+
+    TRY(h5u_mem_create(path, &f, err));
+    TRY(str_type_new(&str, path, err));
+    TRY(write_header(f, MODEL_FORMAT, MODEL_VERSION, str, path, err));
+    const int arithmetic = NET_ARITHMETIC;
+    TRY(h5u_write_attr(f, "/", "arithmetic", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &arithmetic, path, err));
+
+    const ModelPart part = { net, &m->norm, (const char *const *)m->feat_names, m->target_name,
+                             m->config_text };
+    TRY(h5_model_part_write(f, str, &part, path, err));
     if (m->data.has_split)
         TRY(write_split(f, &m->data, str, path, err));
     if (m->data.has_data)
@@ -538,7 +554,7 @@ int h5_model_save(const char *path, const Model *m, Err *err)
 
 /* /model into net: layers and activations first, then every W and b
  * checked against the shapes they imply. */
-static int read_net(hid_t f, Net *net, const char *path, Err *err)
+int h5_model_part_read_net(hid_t f, Net *net, const char *path, Err *err)
 {
     const char *where = "/model";
     const char *from = "/model attribute \"layers\"";
@@ -611,12 +627,11 @@ done:
     return rc;
 }
 
-/* /norm into m->norm, m->feat_names, m->target_name; m->net is loaded. */
-static int read_norm(hid_t f, Model *m, const char *path, Err *err)
+int h5_model_part_read_norm(hid_t f, int nin, Norm *nm, char ***feat_names, char **target_name,
+                            const char *path, Err *err)
 {
     const char *where = "/norm";
     const char *from = "/model attribute \"layers\" (inputs)";
-    int nin = m->net.width[0];
     hsize_t dims[1] = {(hsize_t)nin};
     hid_t g = H5I_INVALID_HID, d = H5I_INVALID_HID;
     char *kind = NULL, *target_kind = NULL;
@@ -624,34 +639,33 @@ static int read_norm(hid_t f, Model *m, const char *path, Err *err)
     int rc = 0;
 
     TRY(open_obj(f, "/norm", H5I_GROUP, &g, path, err));
-    rc = norm_alloc(&m->norm, nin, err);
+    rc = norm_alloc(nm, nin, err);
     if (rc) {
         err_prefix(err, "%s: /norm: ", path);
         goto done;
     }
     TRY(read_str_attr(f, "/norm", "kind", &kind, path, err));
     TRY(read_str_attr(f, "/norm", "target_kind", &target_kind, path, err));
-    if (norm_parse(kind, &m->norm.kind) != 0)
+    if (norm_parse(kind, &nm->kind) != 0)
         FAIL(E_PARSE, "%s: /norm attribute \"kind\": unknown normalisation \"%.32s\"", path, kind);
-    if (norm_parse(target_kind, &m->norm.target_kind) != 0)
+    if (norm_parse(target_kind, &nm->target_kind) != 0)
         FAIL(E_PARSE, "%s: /norm attribute \"target_kind\": unknown normalisation \"%.32s\"",
              path, target_kind);
-    TRY(read_num_attr(f, "/norm", "y_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, &m->norm.y_shift, 1,
+    TRY(read_num_attr(f, "/norm", "y_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, &nm->y_shift, 1,
                       &n, path, err));
-    TRY(read_num_attr(f, "/norm", "y_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, &m->norm.y_scale, 1,
+    TRY(read_num_attr(f, "/norm", "y_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, &nm->y_scale, 1,
                       &n, path, err));
     TRY(read_dset(f, "/norm/x_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
-                  m->norm.x_shift, path, err));
+                  nm->x_shift, path, err));
     TRY(read_dset(f, "/norm/x_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
-                  m->norm.x_scale, path, err));
-    if (norm_check(&m->norm, err)) {
+                  nm->x_scale, path, err));
+    if (norm_check(nm, err)) {
         rc = err_prefix(err, "%s: /norm: ", path);
         goto done;
     }
-    TRY(read_str_attr(f, "/norm", "target_name", &m->target_name, path, err));
+    TRY(read_str_attr(f, "/norm", "target_name", target_name, path, err));
     TRY(open_obj(f, "/norm/feature_names", H5I_DATASET, &d, path, err));
-    TRY(read_n_strings(d, "/norm/feature_names", (size_t)nin, &m->feat_names, path, err));
-    m->nfeat = nin;
+    TRY(read_n_strings(d, "/norm/feature_names", (size_t)nin, feat_names, path, err));
 done:
     free(kind);
     free(target_kind);
@@ -751,26 +765,38 @@ done:
     return rc;
 }
 
+int h5_model_part_read_config(hid_t f, char **text, const char *path, Err *err)
+{
+    const char *where = "/config";
+    hid_t d = H5I_INVALID_HID;
+    char **config = NULL;
+    int rc = 0;
+    *text = NULL;
+    TRY(open_obj(f, "/config", H5I_DATASET, &d, path, err));
+    TRY(read_n_strings(d, "/config", 0, &config, path, err));
+    *text = config[0];
+    free(config);
+done:
+    CLOSE_H5(d, H5Oclose);
+    return rc;
+}
+
 int h5_model_load(const char *path, Model *m, Err *err)
 {
     const char *where = "";
-    hid_t f = H5I_INVALID_HID, d = H5I_INVALID_HID;
-    char **config = NULL;
+    hid_t f = H5I_INVALID_HID;
     Model t;
     int rc = 0;
     memset(&t, 0, sizeof t);
     memset(m, 0, sizeof *m);
 
     TRY(open_checked(path, MODEL_FORMAT, MODEL_VERSION, "model", &f, err));
-    TRY(read_net(f, &t.net, path, err));
-    TRY(read_norm(f, &t, path, err));
-    TRY(open_obj(f, "/config", H5I_DATASET, &d, path, err));
-    TRY(read_n_strings(d, "/config", 0, &config, path, err));
-    t.config_text = config[0];
-    free(config);
+    TRY(h5_model_part_read_net(f, &t.net, path, err));
+    TRY(h5_model_part_read_norm(f, t.net.width[0], &t.norm, &t.feat_names, &t.target_name, path, err));
+    t.nfeat = t.net.width[0];
+    TRY(h5_model_part_read_config(f, &t.config_text, path, err));
     TRY(read_record(f, &t, path, err));
 done:
-    CLOSE_H5(d, H5Oclose);
     CLOSE_H5(f, H5Fclose);
     if (rc)
         model_free(&t);

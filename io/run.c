@@ -27,6 +27,7 @@
 #include "progress.h"
 #include "rng.h"
 #include "stream.h"
+#include "sysmem.h"
 #include "train.h"
 
 int run_load_config(const RunArgs *a, Config *c, Err *err)
@@ -90,15 +91,23 @@ static void session_free(Session *s)
     cfg_free(&s->cfg);
 }
 
+static int check_memory(const RunArgs *a, const Session *s, Err *err);
+
+/* Config, data, then the network: with --dry-run its layout only (never
+ * allocated); otherwise allocated once check_memory has found room. */
 static int session_open(const RunArgs *a, Session *s, Err *err)
 {
     memset(s, 0, sizeof *s);
+    const Config *c = &s->cfg;
     int rc = run_load_config(a, &s->cfg, err);
     if (!rc)
-        rc = s->cfg.stream ? stream_load(&s->cfg, &s->sp, &s->stream, &s->counts, err)
-             : a->fold     ? loader_load_fold(&s->cfg, a->fold, &s->sp, err)
-                           : loader_load(&s->cfg, &s->sp, err);
+        rc = c->stream ? stream_load(&s->cfg, &s->sp, &s->stream, &s->counts, err)
+             : a->fold ? loader_load_fold(&s->cfg, a->fold, &s->sp, err)
+                       : loader_load(&s->cfg, &s->sp, err);
     if (!rc)
+        rc = net_layout(&s->net, c->nfeat, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
+                        (Activation)c->output_activation, err);
+    if (!rc && !a->dry_run && !(rc = check_memory(a, s, err)))
         rc = loader_build_net(&s->cfg, s->cfg.nfeat, &s->net, err);
     return rc;
 }
@@ -563,6 +572,32 @@ static const char *fmt_bytes(char *buf, size_t cap, double b)
     return buf;
 }
 
+/* What a run of s needs in memory, in bytes, by part; s->net may be a
+ * layout only (net_layout). */
+typedef struct RunBytes {
+    double data, params, optim, trainer, curves, pred, total;
+} RunBytes;
+
+static RunBytes run_bytes(const Session *s, int threads, int bs)
+{
+    const Config *c = &s->cfg;
+    const Splits *sp = &s->sp;
+    const Net *net = &s->net;
+    RunBytes m;
+    double d8 = sizeof(double);
+    m.data = (double)(sp->train.n + sp->val.n + sp->test.n) * (c->nfeat + 1) * d8;
+    m.params = (double)net->nparams * d8;
+    m.optim = (double)optim_nbufs((OptimKind)c->optimizer) * m.params;
+    m.trainer = (double)trainer_bytes(net, bs, threads, sp->train.n) +
+                (c->precision == TRAIN_F32 ? (double)trainer_f32_bytes(net, threads, sp->train.n) : 0.0);
+    int64_t steps = train_steps_per_epoch(sp->train.n, bs) * c->epochs;
+    m.curves = (double)(c->epochs + 1) * (NCURVE_COLS + 1) * d8 +
+               (c->log_every_steps ? (double)(steps / c->log_every_steps + 1) * 4 * d8 : 0.0);
+    m.pred = (double)(sp->val.n > sp->test.n ? sp->val.n : sp->test.n) * d8;
+    m.total = m.data + m.params + m.optim + m.trainer + m.curves + m.pred;
+    return m;
+}
+
 /* One row of the --dry-run data table: column k (nin = the target) of the
  * training rows, in data units. */
 static void summary_row(FILE *out, const Splits *sp, int k, const char *name, size_t missing)
@@ -621,27 +656,41 @@ static int dry_run(const RunArgs *a, const Session *s, int threads, int bs, Err 
     summary_row(out, sp, c->nfeat, c->target, sp->missing[c->nfeat]);
 
     const Net *net = &s->net;
-    double d8 = sizeof(double);
-    double data = (double)(sp->train.n + sp->val.n + sp->test.n) * (c->nfeat + 1) * d8;
-    double params = (double)net->nparams * d8;
-    double optim = (double)optim_nbufs((OptimKind)c->optimizer) * params;
-    double trainer = (double)trainer_bytes(net, bs, threads, sp->train.n) +
-                     (c->precision == TRAIN_F32 ? (double)trainer_f32_bytes(net, threads, sp->train.n) : 0.0);
+    RunBytes m = run_bytes(s, threads, bs);
+    SysMem avail = sysmem_available();
     int64_t steps = train_steps_per_epoch(sp->train.n, bs) * c->epochs;
-    double curves = (double)(c->epochs + 1) * (NCURVE_COLS + 1) * d8 +
-                    (c->log_every_steps ? (double)(steps / c->log_every_steps + 1) * 4 * d8 : 0.0);
-    double pred = (double)(sp->val.n > sp->test.n ? sp->val.n : sp->test.n) * d8;
-    char b[7][32];
+    char b[8][32];
     fprintf(out, "# memory\nabout %s: data %s, parameters %s (%zu), optimizer %s state %s, trainer buffers %s "
-                 "(batch %d, %d thread%s), curves %s, predictions %s\n",
-            fmt_bytes(b[0], sizeof b[0], data + params + optim + trainer + curves + pred),
-            fmt_bytes(b[1], sizeof b[1], data), fmt_bytes(b[2], sizeof b[2], params), net->nparams,
-            optim_name((OptimKind)c->optimizer), fmt_bytes(b[3], sizeof b[3], optim),
-            fmt_bytes(b[4], sizeof b[4], trainer), bs, threads, threads == 1 ? "" : "s",
-            fmt_bytes(b[5], sizeof b[5], curves), fmt_bytes(b[6], sizeof b[6], pred));
+                 "(batch %d, %d thread%s), curves %s, predictions %s; available %s (%s)\n",
+            fmt_bytes(b[0], sizeof b[0], m.total), fmt_bytes(b[1], sizeof b[1], m.data),
+            fmt_bytes(b[2], sizeof b[2], m.params), net->nparams, optim_name((OptimKind)c->optimizer),
+            fmt_bytes(b[3], sizeof b[3], m.optim), fmt_bytes(b[4], sizeof b[4], m.trainer), bs, threads,
+            threads == 1 ? "" : "s", fmt_bytes(b[5], sizeof b[5], m.curves), fmt_bytes(b[6], sizeof b[6], m.pred),
+            avail.bytes < 0 ? "unknown" : fmt_bytes(b[7], sizeof b[7], avail.bytes),
+            avail.bytes < 0 ? "no limit could be read" : avail.source);
     fprintf(out, "%lld steps (%lld per epoch); nothing trained, nothing written (--dry-run)\n", (long long)steps,
             (long long)train_steps_per_epoch(sp->train.n, bs));
     return 0;
+}
+
+/* Refuses (E_CONFIG, both numbers and a hint) a run whose estimate
+ * (run_bytes) exceeds the memory available (sysmem_available), before
+ * anything is allocated for the network. s->net is the layout. */
+static int check_memory(const RunArgs *a, const Session *s, Err *err)
+{
+    const Config *c = &s->cfg;
+    size_t ntrain = s->sp.ntrain;
+    int bs = (size_t)c->batch_size < ntrain ? c->batch_size : (int)(ntrain ? ntrain : 1);
+    RunBytes m = run_bytes(s, run_threads(c->threads), bs);
+    SysMem avail = sysmem_available();
+    char need[32], have[32], params[32];
+    if (avail.bytes < 0 || m.total <= avail.bytes)
+        return 0;
+    return err_set(err, E_CONFIG, "%s: the run needs about %s (%zu parameters: %s, and the optimizer's and "
+                   "trainer's buffers) but %s is available (%s); make [model] hidden smaller (train --dry-run "
+                   "prints the estimate)", a->config, fmt_bytes(need, sizeof need, m.total), s->net.nparams,
+                   fmt_bytes(params, sizeof params, m.params), fmt_bytes(have, sizeof have, avail.bytes),
+                   avail.source);
 }
 
 /* The results of a finished run on stdout. */
@@ -882,6 +931,10 @@ int run_train(const RunArgs *args, Err *err)
     TrainOpts o = { 0 };
     TrainState st = { 0 };
     int rc = session_open(a, &s, err);
+    /* A stop requested while the data loaded: --dry-run ends here; a run
+     * stops after its first step, with a checkpoint (train_run polls). */
+    if (!rc && a->dry_run && a->stop && *a->stop)
+        rc = err_set(err, E_STOP, "stopped by signal %d while the data loaded; nothing printed", (int)*a->stop);
     const Config *c = &s.cfg;
     int threads = run_threads(c->threads), bs = 1;
     if (!rc) {
@@ -926,6 +979,11 @@ int run_train(const RunArgs *args, Err *err)
     }
     if (!rc && writer)
         rc = writer_failed(&ctx, end_files(&ctx, &st, train_now_s() - t0, err), err);
+    /* A stop requested after the last step: the files are complete, but
+     * the run still ends as a stopped one. */
+    if (!rc && a->stop && *a->stop)
+        rc = err_set(err, E_STOP, "stopped by signal %d as the run finished; its files in %s are complete",
+                     (int)*a->stop, ctx.run_dir);
 done:
     dir_unlock(&ctx.lock);
     free(ctx.pred);

@@ -33,8 +33,8 @@ int act_parse(const char *name, Activation *out)
     return E_CONFIG;
 }
 
-int net_init(Net *net, int ninputs, const int *hidden, int nhidden, int noutputs,
-             Activation hidden_act, Activation out_act, Err *err)
+int net_layout(Net *net, int ninputs, const int *hidden, int nhidden, int noutputs,
+               Activation hidden_act, Activation out_act, Err *err)
 {
     memset(net, 0, sizeof *net);
     if (nhidden < 0 || nhidden + 1 > NET_MAX_LAYERS)
@@ -61,6 +61,16 @@ int net_init(Net *net, int ninputs, const int *hidden, int nhidden, int noutputs
         off += (size_t)net->width[l + 1];
     }
     net->nparams = off;
+    return 0;
+}
+
+int net_init(Net *net, int ninputs, const int *hidden, int nhidden, int noutputs,
+             Activation hidden_act, Activation out_act, Err *err)
+{
+    int rc = net_layout(net, ninputs, hidden, nhidden, noutputs, hidden_act, out_act, err);
+    if (rc)
+        return rc;
+    size_t off = net->nparams;
     net->params = calloc(off, sizeof(double));
     if (!net->params) {
         memset(net, 0, sizeof *net);

@@ -55,6 +55,11 @@ typedef struct NetWork {
 const char *act_name(Activation a);
 int act_parse(const char *name, Activation *out);
 
+/* The layout net_init builds (widths, activations, offsets, nparams)
+ * without allocating: params stays NULL. For sizing a network before it is
+ * allocated (--dry-run, the memory check). Errors as net_init. */
+int net_layout(Net *net, int ninputs, const int *hidden, int nhidden, int noutputs,
+               Activation hidden_act, Activation out_act, Err *err);
 /* Builds the layout for ninputs -> hidden[0] -> ... -> hidden[nhidden-1] -> noutputs
  * and allocates zeroed params. Fails with E_CONFIG on a bad shape, E_NOMEM. */
 int net_init(Net *net, int ninputs, const int *hidden, int nhidden, int noutputs,

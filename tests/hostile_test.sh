@@ -157,6 +157,45 @@ expect 1 "curves declaring 2^36 steps it does not store" "/steps/step declares s
 expect 1 "a checkpoint with a dataset declaring 2^36 values: inspect" "/zzz declares shape (68719476736,)" \
   bounded 20 1024 "$BIN" inspect big_ckpt.h5
 
+# ---- 4. the network against the machine; signals in every phase -----------------
+big="--set model.hidden=30000,30000"
+# shellcheck disable=SC2086
+if bounded 20 1024 "$BIN" train "$SRC/configs/ames.ini" $big --dry-run >out.txt 2>err.txt &&
+   grep -q "^about .* GiB: .*parameters 6.7 GiB (900150001).*; available .* (" out.txt; then
+  ok "--dry-run of a 900M-parameter network prints the estimate without allocating it"
+else bad "--dry-run big: $(cat err.txt) $(grep about out.txt)"; fi
+# shellcheck disable=SC2086
+expect 2 "train refuses a network larger than the memory available, before allocating" \
+  "the run needs about .* GiB (900150001 parameters: 6.7 GiB, .*) but .* is available (.*); make \[model\] hidden smaller" \
+  bounded 20 2048 "$BIN" train "$SRC/configs/ames.ini" $big --set run.dir=bignet
+[ ! -e bignet ] && ok "nothing written for a refused network" || bad "bignet exists"
+# shellcheck disable=SC2086
+expect 2 "explain refuses it too" "the run needs about" bounded 20 2048 "$BIN" explain "$SRC/configs/ames.ini" $big
+# SIGTERM while the data loads (from a FIFO that is not written yet): the
+# run stops after its first step with a checkpoint; --dry-run prints nothing.
+sigload() {
+  rm -f datafifo
+  mkfifo datafifo
+  "$BIN" train "$SRC/configs/ames.ini" --set data.path="$WORK/datafifo" --set run.dir=sigload --quiet "$@" >out.txt 2>err.txt &
+  pid=$!
+  sleep 0.5
+  kill -TERM $pid
+  sleep 0.2
+  cat "$SRC/datasets/ames_housing.csv" >datafifo
+  wait $pid
+}
+sigload
+st=$?
+if [ $st -eq 143 ] && grep -q "stopped by SIGTERM after step 1 (epoch 1, step 1 of it); checkpoint" err.txt; then
+  ok "SIGTERM while the data loads stops the run after step 1 (143)"
+else bad "SIGTERM during load: exit $st, $(cat err.txt)"; fi
+rm -rf sigload
+sigload --dry-run
+st=$?
+if [ $st -eq 143 ] && grep -q "stopped by signal 15 while the data loaded; nothing printed" err.txt && [ ! -s out.txt ]; then
+  ok "SIGTERM while --dry-run loads the data stops it (143)"
+else bad "SIGTERM during --dry-run load: exit $st, $(cat err.txt)"; fi
+
 # ---- 5. bounded reads -----------------------------------------------------------
 # Each within 20 CPU seconds and 1 GiB of address space, with one line naming file:line.
 C="$SRC/configs/ames.ini"
