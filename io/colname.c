@@ -61,3 +61,43 @@ void colname_list(char *out, size_t cap, const char *const *names, int n)
     if (i < n)
         snprintf(out + o, cap - o, ", ... (%d more)", n - i);
 }
+
+/* Length of the valid UTF-8 character at s (1..4), 0 when s does not start one. */
+static int utf8_len(const unsigned char *s)
+{
+    int n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 2 && s[0] < 0xC2)
+        return 0; /* overlong */
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if (n == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0)))
+        return 0; /* overlong, surrogate */
+    if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || s[0] > 0xF4 || (s[0] == 0xF4 && s[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+void term_escape(char *out, size_t cap, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    if (!cap)
+        return;
+    while (*p) {
+        int n = utf8_len(p);
+        int bad = n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F)) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0);
+        size_t w = bad ? 4 : (size_t)n; /* C1 controls (U+0080..U+009F) are escaped too */
+        if (o + w >= cap)
+            break;
+        if (bad) {
+            snprintf(out + o, cap - o, "\\x%02X", *p);
+            p++;
+        } else {
+            memcpy(out + o, p, (size_t)n);
+            p += n;
+        }
+        o += w;
+    }
+    out[o] = '\0';
+}

@@ -21,4 +21,11 @@ int colname_closest(const char *want, const char *const *names, int n);
  * list cut before COLNAME_LIST_MAX bytes, then ", ... (N more)". */
 void colname_list(char *out, size_t cap, const char *const *names, int n);
 
+/* Copies s into out (cap bytes, NUL-terminated, cut at a whole character
+ * when short) with every byte that could act on a terminal written as
+ * \xNN: control bytes (ESC, CR, LF, ...), DEL and bytes that are not
+ * part of valid UTF-8. For text from the input on its way to stderr or a
+ * terminal (docs/hardening.md). */
+void term_escape(char *out, size_t cap, const char *s);
+
 #endif

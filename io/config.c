@@ -149,8 +149,11 @@ static const KeyDef KEYS[] = {
       "output directory (default runs/<config file name without .ini>)" },
     { "run", "flush_seconds", T_DOUBLE, F(flush_seconds), "1", 0, 1e9, NULL, 1,
       "curves.h5 is rewritten at most this often while training, and always at the end" },
-    { "run", "checkpoint_every", T_INT, F(checkpoint_every), "10", 0, 1e9, NULL, 1,
-      "epochs between checkpoints in RUN/checkpoints (0 = none; the start and the end always get one)" },
+    { "run", "checkpoint_every_seconds", T_DOUBLE, F(checkpoint_every_seconds), "30", 0, 1e9, NULL, 1,
+      "a checkpoint in RUN/checkpoints once this many seconds have passed since the last one, at the next "
+      "epoch end or 64th step (0 = none; the start, the end and a stop by signal always get one)" },
+    { "run", "checkpoint_every", T_INT, F(checkpoint_every), "0", 0, 1e9, NULL, 1,
+      "also a checkpoint every this many epochs (0 = none)" },
     { "run", "checkpoint_every_steps", T_INT, F(checkpoint_every_steps), "0", 0, 1e9, NULL, 1,
       "optimizer steps between checkpoints, mid-epoch too (0 = none)" },
     { "run", "keep_checkpoints", T_INT, F(keep_checkpoints), "3", 1, 1e6, NULL, 1,

@@ -77,6 +77,7 @@ typedef struct Config {
     /* [run] */
     char run_dir[CFG_PATH_MAX];       /* "" = runs/<config file stem> */
     double flush_seconds;
+    double checkpoint_every_seconds;  /* seconds between checkpoints, 0 = none */
     int checkpoint_every;             /* epochs between checkpoints, 0 = none */
     int checkpoint_every_steps;       /* steps between checkpoints, 0 = none */
     int keep_checkpoints;             /* periodic checkpoints kept in RUN/checkpoints */

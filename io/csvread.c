@@ -197,6 +197,11 @@ static int csv_fail(CsvReader *r, int code)
 
 static void csv_header_field(CsvReader *r, const char *s, size_t len)
 {
+    if (memchr(s, '\0', len)) { /* a C string would end there: "a\0junk" would match "a" */
+        csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu:%d: a column name holds a NUL byte; the header must be "
+                            "text", r->path, r->line, r->nhead + 1));
+        return;
+    }
     if (r->nhead == r->head_cap) {
         int ncap = r->head_cap ? 2 * r->head_cap : 16;
         char **h = realloc(r->head, (size_t)ncap * sizeof *h);

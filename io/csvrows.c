@@ -56,6 +56,11 @@ static void on_field(void *data, size_t len, void *ud)
     r->line += breaks(data, len);
     if ((r->code = csv_check_record(r->path, r->rec_line, (size_t)r->ncells + 1, r->text_len + len + 1, r->err)))
         return;
+    if (r->record == 0 && memchr(data, '\0', len)) {
+        r->code = err_set(r->err, E_PARSE, "%.256s:%zu:%d: a column name holds a NUL byte; the header must be text",
+                          r->path, r->rec_line, r->ncells + 1);
+        return;
+    }
     if (r->ncells == r->cells_cap) {
         int cap = r->cells_cap ? 2 * r->cells_cap : 32;
         size_t *o = realloc(r->off, (size_t)cap * sizeof *o);

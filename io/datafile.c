@@ -139,7 +139,7 @@ void datafile_report_free(ConvertReport *rep)
     memset(rep, 0, sizeof *rep);
 }
 
-int datafile_convert(const char *in, const char *out, const char *table, const CsvOptions *csv,
+int datafile_convert(const char *in, const char *out, const char *table, const CsvOptions *csv, int compress,
                     ConvertReport *rep, Err *err)
 {
     CsvStream *s = NULL;
@@ -182,7 +182,7 @@ int datafile_convert(const char *in, const char *out, const char *table, const C
 
     /* Pass 2: the numeric columns, a chunk of rows at a time. */
     if ((rc = csv_stream_open(in, names, rep->written, &o, &s, err)) ||
-        (rc = h5_table_writer_open(out, table ? table : "table", names, rep->written, in, &w, err)))
+        (rc = h5_table_writer_open(out, table ? table : "table", names, rep->written, in, compress, &w, err)))
         goto done;
     rep->compressed = h5_table_writer_compressed(w);
     size_t batch = h5_table_chunk_rows(rep->written);

@@ -37,11 +37,12 @@ typedef struct ConvertReport {
  * csv_stream_* a chunk of h5_table_chunk_rows() rows at a time into
  * h5_table_writer_* -- so memory does not grow with the file. out is
  * replaced atomically: on any failure it is untouched and no temporary
- * file is left. Errors as csv_stream_next and h5_table_writer_*; E_USAGE
+ * file is left. compress: shuffle + deflate (h5_table_writer_open).
+ * Errors as csv_stream_next and h5_table_writer_*; E_USAGE
  * when in is an HDF5 file name, E_DATA when no column is numeric. rep is
  * the caller's (datafile_report_free) whatever the result. */
-int datafile_convert(const char *in, const char *out, const char *table, const CsvOptions *csv,
-                    ConvertReport *rep, Err *err);
+int datafile_convert(const char *in, const char *out, const char *table, const CsvOptions *csv, int compress,
+                     ConvertReport *rep, Err *err);
 /* NULL-safe; leaves *rep zeroed. */
 void datafile_report_free(ConvertReport *rep);
 

@@ -51,6 +51,7 @@
  * hit HDF5 1.10's failure path where a flush failing inside H5Dclose leaves
  * the file half closed (leaked, and a crash in H5_term_library at exit). */
 #include "h5model.h"
+#include "h5io.h"
 #include "h5modelpart.h"
 
 #define H5U_SRC "io/h5model.c"
@@ -65,306 +66,6 @@
 #include "atomic.h"
 #include "kern.h"
 
-#define CURVES_CHUNK 1024
-#define OBJ_MAX 256 /* longest object path we build ("/curves/<name>") */
-
-/* ---- writing ------------------------------------------------------------ */
-
-/* A new variable-length UTF-8 string type (h5py reads it as str). */
-static int str_type_new(hid_t *out, const char *path, Err *err)
-{
-    const char *where = "string type";
-    hid_t t = H5I_INVALID_HID;
-    int rc = 0;
-    CHECK_H5(t = H5Tcopy(H5T_C_S1));
-    CHECK_H5(H5Tset_size(t, H5T_VARIABLE));
-    CHECK_H5(H5Tset_cset(t, H5T_CSET_UTF8));
-    *out = t;
-    t = H5I_INVALID_HID;
-done:
-    CLOSE_H5(t, H5Tclose);
-    return rc;
-}
-
-/* Dataset obj of rank 0 (scalar), 1 or 2; buf in mtype. extendible (rank 1
- * only): chunked by CURVES_CHUNK with an unlimited maximum, so that h5py
- * users can append rows. */
-static int write_dset(hid_t file, const char *obj, hid_t ftype, hid_t mtype, int rank,
-                      const hsize_t *dims, int extendible, const void *buf, const char *path,
-                      Err *err)
-{
-    const char *where = obj;
-    const hsize_t maxdims[1] = {H5S_UNLIMITED};
-    const hsize_t chunk[1] = {CURVES_CHUNK};
-    hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, d = H5I_INVALID_HID;
-    hid_t dxpl = H5I_INVALID_HID;
-    int rc = 0;
-    hsize_t npoints = 1;
-    for (int i = 0; i < rank; i++)
-        npoints *= dims[i];
-
-    CHECK_H5(sp = rank ? H5Screate_simple(rank, dims, extendible ? maxdims : NULL)
-                      : H5Screate(H5S_SCALAR));
-    CHECK_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
-    CHECK_H5(H5Pset_obj_track_times(dcpl, 0)); /* equal content, equal bytes */
-    if (extendible)
-        CHECK_H5(H5Pset_chunk(dcpl, 1, chunk));
-    CHECK_H5(d = H5Dcreate2(file, obj, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT));
-    /* The default transfer callocs a 1 MiB conversion buffer per write:
-     * most of the cost of saving a small model. Larger writes are
-     * converted in pieces of this size. */
-    CHECK_H5(dxpl = H5Pcreate(H5P_DATASET_XFER));
-    CHECK_H5(H5Pset_buffer(dxpl, 64 * 1024, NULL, NULL));
-    if (npoints)
-        CHECK_H5(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, dxpl, buf));
-done:
-    CLOSE_H5(dxpl, H5Pclose);
-    CLOSE_H5(d, H5Dclose);
-    CLOSE_H5(dcpl, H5Pclose);
-    CLOSE_H5(sp, H5Sclose);
-    return rc;
-}
-
-/* Group obj; track_order keeps its links in creation order for readers. */
-static int make_group(hid_t file, const char *obj, int track_order, const char *path, Err *err)
-{
-    const char *where = obj;
-    hid_t gcpl = H5I_INVALID_HID, g = H5I_INVALID_HID;
-    int rc = 0;
-    CHECK_H5(gcpl = H5Pcreate(H5P_GROUP_CREATE));
-    CHECK_H5(H5Pset_obj_track_times(gcpl, 0));
-    if (track_order)
-        CHECK_H5(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED));
-    CHECK_H5(g = H5Gcreate2(file, obj, H5P_DEFAULT, gcpl, H5P_DEFAULT));
-done:
-    CLOSE_H5(g, H5Gclose);
-    CLOSE_H5(gcpl, H5Pclose);
-    return rc;
-}
-
-/* Root attributes format (string) and version (int32). */
-static int write_header(hid_t file, const char *format, int version, hid_t str, const char *path,
-                        Err *err)
-{
-    int rc = h5u_write_attr(file, "/", "format", str, str, 0, &format, path, err);
-    if (rc == 0)
-        rc = h5u_write_attr(file, "/", "version", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &version, path,
-                        err);
-    return rc;
-}
-
-/* ---- reading ------------------------------------------------------------ */
-
-/* Opens obj (an absolute path) as an object of the given type; E_PARSE
- * naming the first missing link or a wrong kind of object. */
-static int open_obj(hid_t file, const char *obj, H5I_type_t type, hid_t *out, const char *path,
-                    Err *err)
-{
-    const char *where = obj;
-    const char *kind = type == H5I_GROUP ? "group" : "dataset";
-    char prefix[OBJ_MAX];
-    hid_t o = H5I_INVALID_HID;
-    H5I_type_t got;
-    int rc = 0;
-    size_t len = strlen(obj);
-    if (len >= sizeof prefix)
-        FAIL(E_HDF5, "%s: %s: object path too long", path, obj);
-
-    TRY(h5u_first_missing(file, obj, prefix, path, err));
-    if (prefix[0])
-        FAIL(E_PARSE, "%s: %s: not found (expected a %s)", path, prefix,
-             strlen(prefix) == len ? kind : "group");
-    CHECK_H5(o = H5Oopen(file, obj, H5P_DEFAULT));
-    CHECK_H5(got = H5Iget_type(o));
-    if (got != type)
-        FAIL(E_PARSE, "%s: %s: expected a %s, found a %s", path, obj, kind,
-             got == H5I_GROUP ? "group" : got == H5I_DATASET ? "dataset" : "named datatype");
-    *out = o;
-    o = H5I_INVALID_HID;
-done:
-    CLOSE_H5(o, H5Oclose);
-    return rc;
-}
-
-static int open_attr(hid_t file, const char *obj, const char *name, hid_t *out, const char *path,
-                     Err *err)
-{
-    const char *where = obj;
-    htri_t exists;
-    int rc = 0;
-    CHECK_H5(exists = H5Aexists_by_name(file, obj, name, H5P_DEFAULT));
-    if (!exists)
-        FAIL(E_PARSE, "%s: %s: missing attribute \"%s\"", path, obj, name);
-    CHECK_H5(*out = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT));
-done:
-    return rc;
-}
-
-/* A string attribute or dataset holding exactly want strings (want 0: a
- * single string, scalar or 1-element). id names it as `where`. */
-static int read_n_strings(hid_t id, const char *where, size_t want, char ***out, const char *path,
-                          Err *err)
-{
-    size_t n = 0;
-    int rc = h5u_read_strings(id, where, out, &n, path, err);
-    if (rc == 0 && n != (want ? want : 1)) {
-        h5u_free_strings(*out, n);
-        *out = NULL;
-        rc = err_set(err, E_PARSE, "%s: %s: %zu strings, expected %zu", path, where, n,
-                     want ? want : 1);
-    }
-    return rc;
-}
-
-/* String attribute obj@name into *out (a new string). */
-static int read_str_attr(hid_t file, const char *obj, const char *name, char **out,
-                         const char *path, Err *err)
-{
-    char where[OBJ_MAX + 64];
-    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
-    hid_t a = H5I_INVALID_HID;
-    char **s = NULL;
-    int rc = 0;
-    TRY(open_attr(file, obj, name, &a, path, err));
-    TRY(read_n_strings(a, where, 0, &s, path, err));
-    *out = s[0];
-    free(s);
-done:
-    CLOSE_H5(a, H5Aclose);
-    return rc;
-}
-
-/* Numeric attribute obj@name of class cls with 1..cap values into buf as
- * mtype; *n gets the count (a scalar counts 1). */
-static int read_num_attr(hid_t file, const char *obj, const char *name, H5T_class_t cls,
-                         hid_t mtype, void *buf, size_t cap, size_t *n, const char *path,
-                         Err *err)
-{
-    char where[OBJ_MAX + 64];
-    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
-    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
-    H5T_class_t got;
-    hssize_t npoints;
-    int rc = 0, rank;
-    TRY(open_attr(file, obj, name, &a, path, err));
-    CHECK_H5(t = H5Aget_type(a));
-    CHECK_H5(got = H5Tget_class(t));
-    if (got != cls)
-        FAIL(E_PARSE, "%s: %s: expected %s values, found %s", path, where, h5u_class_name(cls),
-             h5u_class_name(got));
-    CHECK_H5(sp = H5Aget_space(a));
-    CHECK_H5(rank = H5Sget_simple_extent_ndims(sp));
-    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
-    if (rank > 1 || npoints < 1 || (size_t)npoints > cap)
-        FAIL(E_PARSE, "%s: %s: %lld values, expected %s%zu", path, where, (long long)npoints,
-             cap > 1 ? "1.." : "", cap);
-    CHECK_H5(H5Aread(a, mtype, buf));
-    *n = (size_t)npoints;
-done:
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(t, H5Tclose);
-    CLOSE_H5(a, H5Aclose);
-    return rc;
-}
-
-/* Shape of dataset obj into rank/dims (dims has H5S_MAX_RANK slots). */
-static int dset_shape(hid_t file, const char *obj, int *rank, hsize_t *dims, const char *path,
-                      Err *err)
-{
-    const char *where = obj;
-    hid_t d = H5I_INVALID_HID, sp = H5I_INVALID_HID;
-    int rc = 0;
-    TRY(open_obj(file, obj, H5I_DATASET, &d, path, err));
-    TRY(h5u_check_stored(d, obj, path, err)); /* the caller allocates for dims */
-    CHECK_H5(sp = H5Dget_space(d));
-    CHECK_H5(*rank = H5Sget_simple_extent_dims(sp, dims, NULL));
-done:
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(d, H5Oclose);
-    return rc;
-}
-
-/* Numeric dataset obj of class cls and shape dims[0..rank) into buf as
- * mtype; buf NULL: only the checks. E_PARSE on another class or shape;
- * `from` says where the expected shape comes from. */
-static int read_dset(hid_t file, const char *obj, H5T_class_t cls, hid_t mtype, int rank,
-                     const hsize_t *dims, const char *from, void *buf, const char *path, Err *err)
-{
-    const char *where = obj;
-    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
-    hsize_t got[H5S_MAX_RANK];
-    char s1[96], s2[96];
-    H5T_class_t gotcls;
-    int rc = 0, gotrank;
-    hsize_t npoints = 1;
-
-    TRY(open_obj(file, obj, H5I_DATASET, &d, path, err));
-    CHECK_H5(t = H5Dget_type(d));
-    CHECK_H5(gotcls = H5Tget_class(t));
-    if (gotcls != cls)
-        FAIL(E_PARSE, "%s: %s: expected %s values, found %s", path, obj, h5u_class_name(cls),
-             h5u_class_name(gotcls));
-    CHECK_H5(sp = H5Dget_space(d));
-    CHECK_H5(gotrank = H5Sget_simple_extent_dims(sp, got, NULL));
-    if (gotrank != rank || memcmp(got, dims, (size_t)rank * sizeof *dims) != 0)
-        FAIL(E_PARSE, "%s: %s: shape %s, expected %s from %s", path, obj,
-             h5u_fmt_shape(s1, sizeof s1, gotrank, got), h5u_fmt_shape(s2, sizeof s2, rank, dims), from);
-    for (int i = 0; i < rank; i++)
-        npoints *= dims[i];
-    /* also with buf NULL: read_net's shape pass comes before it allocates */
-    TRY(h5u_check_stored(d, obj, path, err));
-    if (buf && npoints)
-        CHECK_H5(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
-done:
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(t, H5Tclose);
-    CLOSE_H5(d, H5Oclose);
-    return rc;
-}
-
-/* Opens path read-only after checking that it is readable (E_IO with
- * strerror), an HDF5 file (E_PARSE) with root attributes format == format
- * and 1 <= version <= max_version (E_PARSE). kind names the file in
- * messages ("model", "curves"). */
-static int open_checked(const char *path, const char *format, int max_version, const char *kind,
-                        hid_t *out, Err *err)
-{
-    const char *where = ""; /* the file itself until it is open */
-    hid_t f = H5I_INVALID_HID;
-    char *got = NULL;
-    long long version = 0;
-    size_t n;
-    htri_t has_format;
-    int rc = 0, is_h5;
-
-    TRY(h5u_probe(path, H5U_PATH_PREC, &is_h5, err));
-    if (!is_h5)
-        FAIL(E_PARSE, "%s: not an HDF5 file (expected a housenet %s file)", path, kind);
-    CHECK_H5(f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
-    where = "/";
-
-    CHECK_H5(has_format = H5Aexists(f, "format"));
-    if (!has_format)
-        FAIL(E_PARSE, "%s: not a housenet %s file (no format attribute)", path, kind);
-    TRY(read_str_attr(f, "/", "format", &got, path, err));
-    if (strcmp(got, format) != 0)
-        FAIL(E_PARSE, "%s: not a housenet %s file (format attribute is \"%.40s\")", path, kind,
-             got);
-    TRY(read_num_attr(f, "/", "version", H5T_INTEGER, H5T_NATIVE_LLONG, &version, 1, &n, path,
-                      err));
-    if (version > max_version)
-        FAIL(E_PARSE, "%s: %s version %lld is newer than this housenet (%d)", path, kind, version,
-             max_version);
-    if (version < 1)
-        FAIL(E_PARSE, "%s: / attribute \"version\": %lld, expected 1..%d", path, version,
-             max_version);
-    *out = f;
-    f = H5I_INVALID_HID;
-done:
-    free(got);
-    CLOSE_H5(f, H5Fclose);
-    return rc;
-}
 
 /* ---- model.h5 ----------------------------------------------------------- */
 
@@ -427,7 +128,7 @@ static int write_split(hid_t f, const DataRecord *d, hid_t str, const char *path
     hsize_t nv = (hsize_t)d->nval, nt = (hsize_t)d->ntest;
     const char *hash = "hash";
     int rc = 0;
-    TRY(make_group(f, "/split", 0, path, err));
+    TRY(h5io_make_group(f, "/split", 0, path, err));
     if (d->hashed)
         TRY(h5u_write_attr(f, "/split", "split", str, str, 0, &hash, path, err));
     TRY(h5u_write_attr(f, "/split", "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &d->seed, path, err));
@@ -439,9 +140,9 @@ static int write_split(hid_t f, const DataRecord *d, hid_t str, const char *path
                    path, err));
     TRY(h5u_write_attr(f, "/split", "fingerprint", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
                    &d->fingerprint, path, err));
-    TRY(write_dset(f, "/split/val_rows", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nv, 0, d->val_rows,
+    TRY(h5io_write_dset(f, "/split/val_rows", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nv, 0, d->val_rows,
                    path, err));
-    TRY(write_dset(f, "/split/test_rows", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nt, 0,
+    TRY(h5io_write_dset(f, "/split/test_rows", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nt, 0,
                    d->test_rows, path, err));
 done:
     return rc;
@@ -453,7 +154,7 @@ static int write_data(hid_t f, const DataRecord *d, hid_t str, const char *path,
     hsize_t nc = (hsize_t)d->ncols;
     const char *policy = d->missing_policy;
     int rc = 0;
-    TRY(make_group(f, "/data", 0, path, err));
+    TRY(h5io_make_group(f, "/data", 0, path, err));
     TRY(h5u_write_attr(f, "/data", "missing_policy", str, str, 0, &policy, path, err));
     TRY(h5u_write_attr(f, "/data", "rows_dropped", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
                    &d->rows_dropped, path, err));
@@ -461,7 +162,7 @@ static int write_data(hid_t f, const DataRecord *d, hid_t str, const char *path,
                    &d->cells_filled, path, err));
     TRY(h5u_write_attr(f, "/data", "rows_filtered", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
                    &d->rows_filtered, path, err));
-    TRY(write_dset(f, "/data/missing", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nc, 0, d->missing,
+    TRY(h5io_write_dset(f, "/data/missing", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &nc, 0, d->missing,
                    path, err));
 done:
     return rc;
@@ -474,9 +175,9 @@ int h5_model_part_write(hid_t f, hid_t str, const ModelPart *p, const char *path
     const char *acts[NET_MAX_LAYERS];
     const char *kinds[2] = {norm_name(nm->kind), norm_name(nm->target_kind)};
     hsize_t nlayers1 = (hsize_t)net->nlayers + 1, nin = (hsize_t)net->width[0];
-    char obj[OBJ_MAX];
+    char obj[H5IO_OBJ_MAX];
     int rc = 0;
-    TRY(make_group(f, "/model", 0, path, err));
+    TRY(h5io_make_group(f, "/model", 0, path, err));
     for (int l = 0; l < net->nlayers; l++)
         acts[l] = act_name(net->act[l]);
     TRY(h5u_write_attr(f, "/model", "layers", H5T_STD_I32LE, H5T_NATIVE_INT, nlayers1, net->width,
@@ -485,14 +186,14 @@ int h5_model_part_write(hid_t f, hid_t str, const ModelPart *p, const char *path
     for (int l = 0; l < net->nlayers; l++) {
         hsize_t dims[2] = {(hsize_t)net->width[l + 1], (hsize_t)net->width[l]};
         snprintf(obj, sizeof obj, "/model/W%d", l + 1);
-        TRY(write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, 0,
+        TRY(h5io_write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, 0,
                        net_W(net, net->params, l), path, err));
         snprintf(obj, sizeof obj, "/model/b%d", l + 1);
-        TRY(write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, 0,
+        TRY(h5io_write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, 0,
                        net_b(net, net->params, l), path, err));
     }
 
-    TRY(make_group(f, "/norm", 0, path, err));
+    TRY(h5io_make_group(f, "/norm", 0, path, err));
     TRY(h5u_write_attr(f, "/norm", "kind", str, str, 0, &kinds[0], path, err));
     TRY(h5u_write_attr(f, "/norm", "target_kind", str, str, 0, &kinds[1], path, err));
     TRY(h5u_write_attr(f, "/norm", "y_shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &nm->y_shift,
@@ -500,13 +201,13 @@ int h5_model_part_write(hid_t f, hid_t str, const ModelPart *p, const char *path
     TRY(h5u_write_attr(f, "/norm", "y_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &nm->y_scale,
                    path, err));
     TRY(h5u_write_attr(f, "/norm", "target_name", str, str, 0, &p->target_name, path, err));
-    TRY(write_dset(f, "/norm/x_shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
+    TRY(h5io_write_dset(f, "/norm/x_shift", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
                    nm->x_shift, path, err));
-    TRY(write_dset(f, "/norm/x_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
+    TRY(h5io_write_dset(f, "/norm/x_scale", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nin, 0,
                    nm->x_scale, path, err));
-    TRY(write_dset(f, "/norm/feature_names", str, str, 1, &nin, 0, p->feat_names, path, err));
+    TRY(h5io_write_dset(f, "/norm/feature_names", str, str, 1, &nin, 0, p->feat_names, path, err));
 
-    TRY(write_dset(f, "/config", str, str, 0, NULL, 0, &p->config_text, path, err));
+    TRY(h5io_write_dset(f, "/config", str, str, 0, NULL, 0, &p->config_text, path, err));
 done:
     return rc;
 }
@@ -520,8 +221,8 @@ static int model_image(const char *path, const Model *m, void **img, size_t *n, 
     int rc = 0;
 
     TRY(h5u_mem_create(path, &f, err));
-    TRY(str_type_new(&str, path, err));
-    TRY(write_header(f, MODEL_FORMAT, MODEL_VERSION, str, path, err));
+    TRY(h5io_str_type_new(&str, path, err));
+    TRY(h5io_write_header(f, MODEL_FORMAT, MODEL_VERSION, str, path, err));
     const int arithmetic = NET_ARITHMETIC;
     TRY(h5u_write_attr(f, "/", "arithmetic", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &arithmetic, path, err));
 
@@ -560,14 +261,14 @@ int h5_model_part_read_net(hid_t f, Net *net, const char *path, Err *err)
     const char *from = "/model attribute \"layers\"";
     int w[NET_MAX_LAYERS + 1];
     Activation act[NET_MAX_LAYERS];
-    char **names = NULL, obj[OBJ_MAX];
+    char **names = NULL, obj[H5IO_OBJ_MAX];
     hid_t g = H5I_INVALID_HID, a = H5I_INVALID_HID;
     H5G_info_t info;
     size_t nw = 0;
     int rc = 0, nl = 0;
 
-    TRY(open_obj(f, "/model", H5I_GROUP, &g, path, err));
-    TRY(read_num_attr(f, "/model", "layers", H5T_INTEGER, H5T_NATIVE_INT, w, NET_MAX_LAYERS + 1,
+    TRY(h5io_open_obj(f, "/model", H5I_GROUP, &g, path, err));
+    TRY(h5io_read_num_attr(f, "/model", "layers", H5T_INTEGER, H5T_NATIVE_INT, w, NET_MAX_LAYERS + 1,
                       &nw, path, err));
     if (nw < 2)
         FAIL(E_PARSE, "%s: %s: 1 value, expected 2..%d (inputs, hidden..., outputs)", path, from,
@@ -577,8 +278,8 @@ int h5_model_part_read_net(hid_t f, Net *net, const char *path, Err *err)
         if (w[l] < 1)
             FAIL(E_PARSE, "%s: %s: layer %d has width %d, expected >= 1", path, from, l, w[l]);
 
-    TRY(open_attr(f, "/model", "activations", &a, path, err));
-    TRY(read_n_strings(a, "/model attribute \"activations\" (one per layer of \"layers\")", (size_t)nl,
+    TRY(h5io_open_attr(f, "/model", "activations", &a, path, err));
+    TRY(h5io_read_n_strings(a, "/model attribute \"activations\" (one per layer of \"layers\")", (size_t)nl,
                        &names, path, err));
     for (int l = 0; l < nl; l++)
         if (act_parse(names[l], &act[l]) != 0)
@@ -611,11 +312,11 @@ int h5_model_part_read_net(hid_t f, Net *net, const char *path, Err *err)
             double *W = pass ? net_W(net, net->params, l) : NULL;
             double *b = pass ? net_b(net, net->params, l) : NULL;
             snprintf(obj, sizeof obj, "/model/W%d", l + 1);
-            TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, from, W, path, err));
+            TRY(h5io_read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 2, dims, from, W, path, err));
             if (W)
                 TRY(h5u_check_finite(W, (size_t)(dims[0] * dims[1]), obj, path, err));
             snprintf(obj, sizeof obj, "/model/b%d", l + 1);
-            TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from, b, path, err));
+            TRY(h5io_read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from, b, path, err));
             if (b)
                 TRY(h5u_check_finite(b, (size_t)dims[0], obj, path, err));
         }
@@ -638,34 +339,34 @@ int h5_model_part_read_norm(hid_t f, int nin, Norm *nm, char ***feat_names, char
     size_t n;
     int rc = 0;
 
-    TRY(open_obj(f, "/norm", H5I_GROUP, &g, path, err));
+    TRY(h5io_open_obj(f, "/norm", H5I_GROUP, &g, path, err));
     rc = norm_alloc(nm, nin, err);
     if (rc) {
         err_prefix(err, "%s: /norm: ", path);
         goto done;
     }
-    TRY(read_str_attr(f, "/norm", "kind", &kind, path, err));
-    TRY(read_str_attr(f, "/norm", "target_kind", &target_kind, path, err));
+    TRY(h5io_read_str_attr(f, "/norm", "kind", &kind, path, err));
+    TRY(h5io_read_str_attr(f, "/norm", "target_kind", &target_kind, path, err));
     if (norm_parse(kind, &nm->kind) != 0)
         FAIL(E_PARSE, "%s: /norm attribute \"kind\": unknown normalisation \"%.32s\"", path, kind);
     if (norm_parse(target_kind, &nm->target_kind) != 0)
         FAIL(E_PARSE, "%s: /norm attribute \"target_kind\": unknown normalisation \"%.32s\"",
              path, target_kind);
-    TRY(read_num_attr(f, "/norm", "y_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, &nm->y_shift, 1,
+    TRY(h5io_read_num_attr(f, "/norm", "y_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, &nm->y_shift, 1,
                       &n, path, err));
-    TRY(read_num_attr(f, "/norm", "y_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, &nm->y_scale, 1,
+    TRY(h5io_read_num_attr(f, "/norm", "y_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, &nm->y_scale, 1,
                       &n, path, err));
-    TRY(read_dset(f, "/norm/x_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
+    TRY(h5io_read_dset(f, "/norm/x_shift", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
                   nm->x_shift, path, err));
-    TRY(read_dset(f, "/norm/x_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
+    TRY(h5io_read_dset(f, "/norm/x_scale", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, from,
                   nm->x_scale, path, err));
     if (norm_check(nm, err)) {
         rc = err_prefix(err, "%s: /norm: ", path);
         goto done;
     }
-    TRY(read_str_attr(f, "/norm", "target_name", target_name, path, err));
-    TRY(open_obj(f, "/norm/feature_names", H5I_DATASET, &d, path, err));
-    TRY(read_n_strings(d, "/norm/feature_names", (size_t)nin, feat_names, path, err));
+    TRY(h5io_read_str_attr(f, "/norm", "target_name", target_name, path, err));
+    TRY(h5io_open_obj(f, "/norm/feature_names", H5I_DATASET, &d, path, err));
+    TRY(h5io_read_n_strings(d, "/norm/feature_names", (size_t)nin, feat_names, path, err));
 done:
     free(kind);
     free(target_kind);
@@ -680,13 +381,13 @@ static int read_rows(hid_t f, const char *obj, uint64_t max, uint64_t **out, siz
 {
     hsize_t dims[H5S_MAX_RANK];
     int rc = 0, rank = 0;
-    TRY(dset_shape(f, obj, &rank, dims, path, err));
+    TRY(h5io_dset_shape(f, obj, &rank, dims, path, err));
     if (rank != 1 || dims[0] > max)
         FAIL(E_PARSE, "%s: %s: rank %d and %llu rows, expected 1 and at most rows_read (%llu)", path,
              obj, rank, rank == 1 ? (unsigned long long)dims[0] : 0ULL, (unsigned long long)max);
     if (!(*out = malloc((size_t)(dims[0] ? dims[0] : 1) * sizeof **out)))
         FAIL(E_NOMEM, "%s: %s: out of memory", path, obj);
-    TRY(read_dset(f, obj, H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims, obj, *out, path, err));
+    TRY(h5io_read_dset(f, obj, H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims, obj, *out, path, err));
     *n = (size_t)dims[0];
     for (size_t i = 0; i < *n; i++)
         if ((*out)[i] >= max || (i && (*out)[i] <= (*out)[i - 1]))
@@ -709,27 +410,27 @@ static int read_record(hid_t f, Model *m, const char *path, Err *err)
 
     CHECK_H5(has = H5Lexists(f, "/split", H5P_DEFAULT));
     if (has) {
-        TRY(read_num_attr(f, "/split", "seed", H5T_INTEGER, H5T_NATIVE_UINT64, &d->seed, 1, &n,
+        TRY(h5io_read_num_attr(f, "/split", "seed", H5T_INTEGER, H5T_NATIVE_UINT64, &d->seed, 1, &n,
                           path, err));
-        TRY(read_num_attr(f, "/split", "validation_fraction", H5T_FLOAT, H5T_NATIVE_DOUBLE,
+        TRY(h5io_read_num_attr(f, "/split", "validation_fraction", H5T_FLOAT, H5T_NATIVE_DOUBLE,
                           &d->validation_fraction, 1, &n, path, err));
-        TRY(read_num_attr(f, "/split", "test_fraction", H5T_FLOAT, H5T_NATIVE_DOUBLE,
+        TRY(h5io_read_num_attr(f, "/split", "test_fraction", H5T_FLOAT, H5T_NATIVE_DOUBLE,
                           &d->test_fraction, 1, &n, path, err));
         if (!(d->validation_fraction >= 0.0 && d->test_fraction >= 0.0 &&
               d->validation_fraction + d->test_fraction < 1.0))
             FAIL(E_PARSE, "%s: /split attributes \"validation_fraction\" %g and \"test_fraction\" %g; the "
                  "file is damaged (expected each >= 0, their sum < 1)", path, d->validation_fraction,
                  d->test_fraction);
-        TRY(read_num_attr(f, "/split", "rows_read", H5T_INTEGER, H5T_NATIVE_UINT64, &d->rows_read,
+        TRY(h5io_read_num_attr(f, "/split", "rows_read", H5T_INTEGER, H5T_NATIVE_UINT64, &d->rows_read,
                           1, &n, path, err));
-        TRY(read_num_attr(f, "/split", "fingerprint", H5T_INTEGER, H5T_NATIVE_UINT64,
+        TRY(h5io_read_num_attr(f, "/split", "fingerprint", H5T_INTEGER, H5T_NATIVE_UINT64,
                           &d->fingerprint, 1, &n, path, err));
         TRY(read_rows(f, "/split/val_rows", d->rows_read, &d->val_rows, &d->nval, path, err));
         TRY(read_rows(f, "/split/test_rows", d->rows_read, &d->test_rows, &d->ntest, path, err));
         d->has_split = 1;
         CHECK_H5(has = H5Aexists_by_name(f, "/split", "split", H5P_DEFAULT));
         if (has) {
-            TRY(read_str_attr(f, "/split", "split", &policy, path, err));
+            TRY(h5io_read_str_attr(f, "/split", "split", &policy, path, err));
             d->hashed = strcmp(policy, "hash") == 0;
             if (!d->hashed)
                 FAIL(E_PARSE, "%s: /split attribute \"split\": \"%.20s\", expected hash", path, policy);
@@ -740,22 +441,22 @@ static int read_record(hid_t f, Model *m, const char *path, Err *err)
     CHECK_H5(has = H5Lexists(f, "/data", H5P_DEFAULT));
     if (has) {
         hsize_t dims[1] = {(hsize_t)m->nfeat + 1};
-        TRY(read_str_attr(f, "/data", "missing_policy", &policy, path, err));
+        TRY(h5io_read_str_attr(f, "/data", "missing_policy", &policy, path, err));
         if (strcmp(policy, "error") && strcmp(policy, "drop") && strcmp(policy, "mean"))
             FAIL(E_PARSE, "%s: /data attribute \"missing_policy\": \"%.20s\", expected error, drop or mean",
                  path, policy);
         snprintf(d->missing_policy, sizeof d->missing_policy, "%s", policy);
-        TRY(read_num_attr(f, "/data", "rows_dropped", H5T_INTEGER, H5T_NATIVE_UINT64,
+        TRY(h5io_read_num_attr(f, "/data", "rows_dropped", H5T_INTEGER, H5T_NATIVE_UINT64,
                           &d->rows_dropped, 1, &n, path, err));
-        TRY(read_num_attr(f, "/data", "cells_filled", H5T_INTEGER, H5T_NATIVE_UINT64,
+        TRY(h5io_read_num_attr(f, "/data", "cells_filled", H5T_INTEGER, H5T_NATIVE_UINT64,
                           &d->cells_filled, 1, &n, path, err));
         CHECK_H5(has = H5Aexists_by_name(f, "/data", "rows_filtered", H5P_DEFAULT));
         if (has)
-            TRY(read_num_attr(f, "/data", "rows_filtered", H5T_INTEGER, H5T_NATIVE_UINT64,
+            TRY(h5io_read_num_attr(f, "/data", "rows_filtered", H5T_INTEGER, H5T_NATIVE_UINT64,
                               &d->rows_filtered, 1, &n, path, err));
         if (!(d->missing = malloc((size_t)dims[0] * sizeof *d->missing)))
             FAIL(E_NOMEM, "%s: /data/missing: out of memory", path);
-        TRY(read_dset(f, "/data/missing", H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims,
+        TRY(h5io_read_dset(f, "/data/missing", H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims,
                       "/norm/feature_names and target_name", d->missing, path, err));
         d->ncols = m->nfeat + 1;
         d->has_data = 1;
@@ -772,8 +473,8 @@ int h5_model_part_read_config(hid_t f, char **text, const char *path, Err *err)
     char **config = NULL;
     int rc = 0;
     *text = NULL;
-    TRY(open_obj(f, "/config", H5I_DATASET, &d, path, err));
-    TRY(read_n_strings(d, "/config", 0, &config, path, err));
+    TRY(h5io_open_obj(f, "/config", H5I_DATASET, &d, path, err));
+    TRY(h5io_read_n_strings(d, "/config", 0, &config, path, err));
     *text = config[0];
     free(config);
 done:
@@ -790,7 +491,7 @@ int h5_model_load(const char *path, Model *m, Err *err)
     memset(&t, 0, sizeof t);
     memset(m, 0, sizeof *m);
 
-    TRY(open_checked(path, MODEL_FORMAT, MODEL_VERSION, "model", &f, err));
+    TRY(h5io_open_checked(path, MODEL_FORMAT, MODEL_VERSION, "model", &f, err));
     TRY(h5_model_part_read_net(f, &t.net, path, err));
     TRY(h5_model_part_read_norm(f, t.net.width[0], &t.norm, &t.feat_names, &t.target_name, path, err));
     t.nfeat = t.net.width[0];
@@ -816,7 +517,7 @@ static int curves_check(const Curves *c, const char *path, Err *err)
         const char *s = c->names[j];
         bad = s ? s : "";
         if (!s || !s[0] || strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "epoch") == 0 ||
-            strlen(s) > OBJ_MAX - 16)
+            strlen(s) > H5IO_OBJ_MAX - 16)
             fail = "column name is empty, too long, \".\", \"epoch\" or contains '/'";
         else if (c->n > 0 && !c->cols[j])
             fail = "column has no array";
@@ -837,11 +538,11 @@ static int write_steps_events(hid_t f, const Curves *c, hid_t str, const char *p
     int64_t *ev_epoch = NULL, *ev_step = NULL;
     const char **kinds = NULL, **msgs = NULL;
     int rc = 0;
-    TRY(make_group(f, "/steps", 1, path, err));
-    TRY(write_dset(f, "/steps/step", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ns, 1, c->step_no, path, err));
-    TRY(write_dset(f, "/steps/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ns, 1, c->step_epoch, path, err));
-    TRY(write_dset(f, "/steps/loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &ns, 1, c->step_loss, path, err));
-    TRY(write_dset(f, "/steps/learning_rate", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &ns, 1, c->step_lr, path,
+    TRY(h5io_make_group(f, "/steps", 1, path, err));
+    TRY(h5io_write_dset(f, "/steps/step", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ns, 1, c->step_no, path, err));
+    TRY(h5io_write_dset(f, "/steps/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ns, 1, c->step_epoch, path, err));
+    TRY(h5io_write_dset(f, "/steps/loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &ns, 1, c->step_loss, path, err));
+    TRY(h5io_write_dset(f, "/steps/learning_rate", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &ns, 1, c->step_lr, path,
                    err));
     size_t n = c->nevents ? c->nevents : 1;
     ev_epoch = malloc(n * sizeof *ev_epoch);
@@ -856,11 +557,11 @@ static int write_steps_events(hid_t f, const Curves *c, hid_t str, const char *p
         kinds[i] = c->events[i].kind;
         msgs[i] = c->events[i].msg;
     }
-    TRY(make_group(f, "/events", 1, path, err));
-    TRY(write_dset(f, "/events/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ne, 1, ev_epoch, path, err));
-    TRY(write_dset(f, "/events/step", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ne, 1, ev_step, path, err));
-    TRY(write_dset(f, "/events/kind", str, str, 1, &ne, 1, kinds, path, err));
-    TRY(write_dset(f, "/events/message", str, str, 1, &ne, 1, msgs, path, err));
+    TRY(h5io_make_group(f, "/events", 1, path, err));
+    TRY(h5io_write_dset(f, "/events/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ne, 1, ev_epoch, path, err));
+    TRY(h5io_write_dset(f, "/events/step", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &ne, 1, ev_step, path, err));
+    TRY(h5io_write_dset(f, "/events/kind", str, str, 1, &ne, 1, kinds, path, err));
+    TRY(h5io_write_dset(f, "/events/message", str, str, 1, &ne, 1, msgs, path, err));
 done:
     free(ev_epoch);
     free(ev_step);
@@ -875,18 +576,18 @@ static int curves_image(const char *path, const Curves *c, void **img, size_t *s
     const char *where = ""; /* the file itself; helpers name their objects */
     hid_t f = H5I_INVALID_HID, str = H5I_INVALID_HID;
     hsize_t n = (hsize_t)c->n;
-    char obj[OBJ_MAX];
+    char obj[H5IO_OBJ_MAX];
     int rc = 0;
 
     TRY(h5u_mem_create(path, &f, err));
-    TRY(str_type_new(&str, path, err));
-    TRY(write_header(f, CURVES_FORMAT, CURVES_VERSION, str, path, err));
-    TRY(make_group(f, "/curves", 1, path, err));
-    TRY(write_dset(f, "/curves/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &n, 1, c->epoch,
+    TRY(h5io_str_type_new(&str, path, err));
+    TRY(h5io_write_header(f, CURVES_FORMAT, CURVES_VERSION, str, path, err));
+    TRY(h5io_make_group(f, "/curves", 1, path, err));
+    TRY(h5io_write_dset(f, "/curves/epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &n, 1, c->epoch,
                    path, err));
     for (int j = 0; j < c->ncols; j++) {
         snprintf(obj, sizeof obj, "/curves/%s", c->names[j]);
-        TRY(write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, 1, c->cols[j], path,
+        TRY(h5io_write_dset(f, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, 1, c->cols[j], path,
                        err));
     }
     TRY(write_steps_events(f, c, str, path, err));
@@ -936,9 +637,9 @@ static int curves_names(hid_t g, char **names, int *ncols, const char *path, Err
                                    H5P_DEFAULT));
         if (strcmp(s, "epoch") == 0)
             continue;
-        if (len > OBJ_MAX - 16)
+        if (len > H5IO_OBJ_MAX - 16)
             FAIL(E_PARSE, "%s: /curves: column name \"%.40s...\" is longer than %d bytes", path,
-                 s, OBJ_MAX - 16);
+                 s, H5IO_OBJ_MAX - 16);
         if (nc == CURVES_MAX_COLS)
             FAIL(E_PARSE, "%s: /curves: more than %d columns besides epoch", path,
                  CURVES_MAX_COLS);
@@ -977,24 +678,24 @@ static int read_steps_events(hid_t f, Curves *t, const char *path, Err *err)
 
     TRY(has_link(f, "/steps", &present, path, err));
     if (present) {
-        TRY(dset_shape(f, "/steps/step", &rank, dims, path, err));
+        TRY(h5io_dset_shape(f, "/steps/step", &rank, dims, path, err));
         if (rank != 1)
             FAIL(E_PARSE, "%s: /steps/step: rank %d, expected 1", path, rank);
         size_t n = (size_t)dims[0];
         TRY(curves_reserve_steps(t, n ? n : 1, err));
-        TRY(read_dset(f, "/steps/step", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/steps/step", t->step_no, path, err));
-        TRY(read_dset(f, "/steps/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/steps/step", t->step_epoch, path,
+        TRY(h5io_read_dset(f, "/steps/step", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/steps/step", t->step_no, path, err));
+        TRY(h5io_read_dset(f, "/steps/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/steps/step", t->step_epoch, path,
                       err));
-        TRY(read_dset(f, "/steps/loss", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, "/steps/step", t->step_loss, path,
+        TRY(h5io_read_dset(f, "/steps/loss", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, "/steps/step", t->step_loss, path,
                       err));
-        TRY(read_dset(f, "/steps/learning_rate", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, "/steps/step", t->step_lr,
+        TRY(h5io_read_dset(f, "/steps/learning_rate", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, "/steps/step", t->step_lr,
                       path, err));
         t->nsteps = n;
     }
     TRY(has_link(f, "/events", &present, path, err));
     if (!present)
         goto done;
-    TRY(dset_shape(f, "/events/epoch", &rank, dims, path, err));
+    TRY(h5io_dset_shape(f, "/events/epoch", &rank, dims, path, err));
     if (rank != 1)
         FAIL(E_PARSE, "%s: /events/epoch: rank %d, expected 1", path, rank);
     size_t n = (size_t)dims[0];
@@ -1002,12 +703,12 @@ static int read_steps_events(hid_t f, Curves *t, const char *path, Err *err)
     ev_step = malloc((n ? n : 1) * sizeof *ev_step);
     if (!ev_epoch || !ev_step)
         FAIL(E_NOMEM, "%s: /events: out of memory", path);
-    TRY(read_dset(f, "/events/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/events/epoch", ev_epoch, path, err));
-    TRY(read_dset(f, "/events/step", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/events/epoch", ev_step, path, err));
-    TRY(open_obj(f, "/events/kind", H5I_DATASET, &d, path, err));
+    TRY(h5io_read_dset(f, "/events/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/events/epoch", ev_epoch, path, err));
+    TRY(h5io_read_dset(f, "/events/step", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/events/epoch", ev_step, path, err));
+    TRY(h5io_open_obj(f, "/events/kind", H5I_DATASET, &d, path, err));
     TRY(h5u_read_strings(d, "/events/kind", &kinds, &nk, path, err));
     CLOSE_H5(d, H5Oclose);
-    TRY(open_obj(f, "/events/message", H5I_DATASET, &d, path, err));
+    TRY(h5io_open_obj(f, "/events/message", H5I_DATASET, &d, path, err));
     TRY(h5u_read_strings(d, "/events/message", &msgs, &nm, path, err));
     if (nk != n || nm != n)
         FAIL(E_PARSE, "%s: /events: kind has %zu and message %zu strings, epoch has %zu", path, nk, nm, n);
@@ -1027,17 +728,17 @@ int h5_curves_load(const char *path, Curves *c, Err *err)
     const char *where = "/curves";
     hid_t f = H5I_INVALID_HID, g = H5I_INVALID_HID;
     char *names[CURVES_MAX_COLS] = {0};
-    char obj[OBJ_MAX];
+    char obj[H5IO_OBJ_MAX];
     hsize_t dims[H5S_MAX_RANK];
     Curves t;
     int rc = 0, ncols = 0, rank = 0;
     memset(&t, 0, sizeof t);
     memset(c, 0, sizeof *c);
 
-    TRY(open_checked(path, CURVES_FORMAT, CURVES_VERSION, "curves", &f, err));
-    TRY(open_obj(f, "/curves", H5I_GROUP, &g, path, err));
+    TRY(h5io_open_checked(path, CURVES_FORMAT, CURVES_VERSION, "curves", &f, err));
+    TRY(h5io_open_obj(f, "/curves", H5I_GROUP, &g, path, err));
     TRY(curves_names(g, names, &ncols, path, err));
-    TRY(dset_shape(f, "/curves/epoch", &rank, dims, path, err));
+    TRY(h5io_dset_shape(f, "/curves/epoch", &rank, dims, path, err));
     if (rank != 1)
         FAIL(E_PARSE, "%s: /curves/epoch: rank %d, expected 1 (one value per epoch)", path, rank);
 
@@ -1047,11 +748,11 @@ int h5_curves_load(const char *path, Curves *c, Err *err)
         names[j] = NULL;
     }
     TRY(curves_reserve(&t, (size_t)dims[0], err));
-    TRY(read_dset(f, "/curves/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/curves/epoch",
+    TRY(h5io_read_dset(f, "/curves/epoch", H5T_INTEGER, H5T_NATIVE_INT64, 1, dims, "/curves/epoch",
                   t.epoch, path, err));
     for (int j = 0; j < ncols; j++) {
         snprintf(obj, sizeof obj, "/curves/%s", t.names[j]);
-        TRY(read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, "/curves/epoch",
+        TRY(h5io_read_dset(f, obj, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, "/curves/epoch",
                       t.cols[j], path, err));
     }
     t.n = (size_t)dims[0];

@@ -986,7 +986,7 @@ static int filter_can_encode(H5Z_filter_t id)
 static int bad_link_name(const char *s) { return !s[0] || strchr(s, '/') || strcmp(s, ".") == 0; }
 
 int h5_table_writer_open(const char *path, const char *table, const char *const *names, int n,
-                         const char *source, H5TableWriter **out, Err *err)
+                         const char *source, int compress, H5TableWriter **out, Err *err)
 {
     const char *where = "";
     H5TableWriter *w = NULL;
@@ -1037,7 +1037,7 @@ int h5_table_writer_open(const char *path, const char *table, const char *const 
     const hsize_t zero[1] = {0}, unlimited[1] = {H5S_UNLIMITED}, chunk[1] = {h5_table_chunk_rows(n)};
     CHECK_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
     CHECK_H5(H5Pset_chunk(dcpl, 1, chunk));
-    w->compressed = filter_can_encode(H5Z_FILTER_SHUFFLE) && filter_can_encode(H5Z_FILTER_DEFLATE);
+    w->compressed = compress && filter_can_encode(H5Z_FILTER_SHUFFLE) && filter_can_encode(H5Z_FILTER_DEFLATE);
     if (w->compressed) {
         CHECK_H5(H5Pset_shuffle(dcpl));
         CHECK_H5(H5Pset_deflate(dcpl, H5TABLE_DEFLATE));

@@ -115,7 +115,8 @@ void h5_stream_close(H5Stream **s);
  * group's path and source (the input's name); in the group (links tracked
  * in creation order = column order) one float64 dataset per column, shape
  * (rows,), maximum shape unlimited, chunks of h5_table_chunk_rows(n) rows,
- * shuffle + deflate H5TABLE_DEFLATE when the library can encode them.
+ * with compress shuffle + deflate H5TABLE_DEFLATE when the library can
+ * encode them (stock h5py reads both without plugins).
  * The file is written as path.tmp-<pid> and renamed over path only by
  * h5_table_writer_commit, so path is never a partial file. */
 typedef struct H5TableWriter H5TableWriter;
@@ -137,7 +138,7 @@ int h5_table_out_open(AtomicOut *o, const char *path, const char *source, Err *e
  * E_IO naming the path, E_HDF5, E_NOMEM; *out is NULL on failure and no
  * temporary file is left. */
 int h5_table_writer_open(const char *path, const char *table, const char *const *names, int n,
-                         const char *source, H5TableWriter **out, Err *err);
+                         const char *source, int compress, H5TableWriter **out, Err *err);
 /* Appends nrows rows: column c's values are cols[c * stride + i], i < nrows. */
 int h5_table_writer_append(H5TableWriter *w, const double *cols, size_t stride, size_t nrows,
                            Err *err);

@@ -167,6 +167,11 @@ typedef struct RunCtx {
     int best_dirty;                   /* best.h5 is behind best */
     int64_t saved_epoch, saved_step;  /* state of ckpt_path; -1 for none */
     double last_flush;
+    double last_ckpt;                 /* train_now_s() of the last checkpoint written */
+    double t_start;                   /* train_now_s() when run_train began */
+    double epoch_secs;                /* the epochs' own wall time (EpochStats.seconds), summed */
+    double file_secs;                 /* wall time spent writing checkpoints, best.h5 and curves.h5 */
+    double run_file_secs;             /* the part of file_secs spent inside train_run */
     Progress progress;
     Trainer *tr;                      /* for predictions between steps */
     const Dataset *val;               /* NULL without validation rows */
@@ -194,7 +199,9 @@ static int flush_curves(RunCtx *ctx, int force, Err *err)
     if (!force && t - ctx->last_flush < ctx->cfg->flush_seconds)
         return 0;
     ctx->last_flush = t;
-    return h5_curves_save(ctx->curves_path, &ctx->curves, err);
+    int rc = h5_curves_save(ctx->curves_path, &ctx->curves, err);
+    ctx->file_secs += train_now_s() - t;
+    return rc;
 }
 
 /* best.h5 from the best parameters, when it is behind them. */
@@ -239,9 +246,13 @@ static int save_checkpoint(RunCtx *ctx, const TrainState *st, Err *err)
                .roll = { st->epoch_step > 0, ctx->tr->snap_state, ctx->tr->snap_t, ctx->tr->snap } };
     char path[RUN_PATH_MAX];
     int rc;
-    if ((rc = save_best(ctx, err)) || (rc = ckpt_name(ctx->run_dir, st, path, sizeof path, err)) ||
-        (rc = ckpt_save(path, &c, err)) ||
-        (rc = ckpt_prune(ctx->ckpt_dir, ctx->cfg->keep_checkpoints, err)))
+    double t = train_now_s();
+    rc = save_best(ctx, err);
+    if (!rc && !(rc = ckpt_name(ctx->run_dir, st, path, sizeof path, err)) && !(rc = ckpt_save(path, &c, err)))
+        rc = ckpt_prune(ctx->ckpt_dir, ctx->cfg->keep_checkpoints, err);
+    ctx->last_ckpt = train_now_s();
+    ctx->file_secs += ctx->last_ckpt - t;
+    if (rc)
         return rc;
     snprintf(ctx->ckpt_path, sizeof ctx->ckpt_path, "%s", path);
     ctx->saved_epoch = st->epoch;
@@ -270,6 +281,14 @@ static int writer_failed(const RunCtx *ctx, int rc, Err *err)
     return rc;
 }
 
+/* 1 when [run] checkpoint_every_seconds have passed since the last
+ * checkpoint. */
+static int ckpt_due(const RunCtx *ctx)
+{
+    double every = ctx->cfg->checkpoint_every_seconds;
+    return every > 0 && train_now_s() - ctx->last_ckpt >= every;
+}
+
 /* Rank 0's part of a step: the step log, the progress bar, checkpoints. */
 static int step_files(RunCtx *ctx, const TrainState *st, double loss, int stop, Err *err)
 {
@@ -280,7 +299,9 @@ static int step_files(RunCtx *ctx, const TrainState *st, double loss, int stop, 
         return rc;
     progress_step(&ctx->progress, st, loss);
     int every = ctx->cfg->checkpoint_every_steps;
-    if (((every > 0 && st->step % every == 0) || stop) && (rc = save_checkpoint(ctx, st, err)))
+    /* The clock every 64 steps: a fraction of a batch-1 step's cost. */
+    if (((every > 0 && st->step % every == 0) || stop || (st->step % 64 == 0 && ckpt_due(ctx))) &&
+        (rc = save_checkpoint(ctx, st, err)))
         return rc;
     return 0;
 }
@@ -322,7 +343,9 @@ static int epoch_files(RunCtx *ctx, const Net *net, const TrainState *st, const 
         return rc;
     note_best(ctx, net, st);
     progress_epoch(&ctx->progress, s, m.rmse, m.mae);
-    if ((rc = flush_curves(ctx, s->epoch >= ctx->cfg->epochs, err)))
+    ctx->epoch_secs += s->seconds;
+    /* not forced at the last epoch: end_files writes the curves once more anyway */
+    if ((rc = flush_curves(ctx, 0, err)))
         return rc;
     /* Never at epoch 0: its row is logged by train_run on every fresh start.
      * Always at the last epoch (epochs reached, or early stopping about to
@@ -331,7 +354,8 @@ static int epoch_files(RunCtx *ctx, const Net *net, const TrainState *st, const 
     int every = ctx->cfg->checkpoint_every;
     int last = s->epoch >= ctx->cfg->epochs ||
                (ctx->cfg->patience > 0 && ctx->val && st->bad_epochs >= ctx->cfg->patience);
-    if (s->epoch > 0 && ((every > 0 && s->epoch % every == 0) || last) && (rc = save_checkpoint(ctx, st, err)))
+    if (s->epoch > 0 && ((every > 0 && s->epoch % every == 0) || last || ckpt_due(ctx)) &&
+        (rc = save_checkpoint(ctx, st, err)))
         return rc;
     return 0;
 }
@@ -701,6 +725,12 @@ static void summary(FILE *out, RunCtx *ctx, const Session *s, const TrainState *
     fprintf(out, "model %s\ncurves %s\n", model_path, ctx->curves_path);
     fprintf(out, "epochs %lld  steps %lld  seconds %.3f%s\n", (long long)st->epoch, (long long)st->step, secs,
             st->stopped ? "  (stopped early)" : "");
+    /* secs: train_run's time, including the checkpoints written during it */
+    double wall = train_now_s() - ctx->t_start, train = secs - ctx->run_file_secs;
+    fprintf(out, "time %.3f s: training %.3f s (%.0f%%; epochs %.3f s, validation and logging %.3f s), checkpoints "
+                 "and curves %.3f s, start and end %.3f s\n",
+            wall, train, wall > 0 ? 100.0 * train / wall : 0.0, ctx->epoch_secs, train - ctx->epoch_secs,
+            ctx->file_secs, wall - train - ctx->file_secs);
     size_t last = ctx->curves.n - 1;
     fprintf(out, "train_loss %.9g  val_loss %.9g  (normalised units, epoch %lld)\n",
             ctx->curves.cols[curves_col(&ctx->curves, "train_loss")][last],
@@ -927,7 +957,7 @@ int run_train(const RunArgs *args, Err *err)
     Session s;
     Trainer tr = { 0 };
     Optim opt = { 0 };
-    RunCtx ctx = { .comm = comm, .writer = writer, .lock = -1 };
+    RunCtx ctx = { .comm = comm, .writer = writer, .lock = -1, .t_start = train_now_s() };
     TrainOpts o = { 0 };
     TrainState st = { 0 };
     int rc = session_open(a, &s, err);
@@ -969,8 +999,9 @@ int run_train(const RunArgs *args, Err *err)
     progress_init(&ctx.progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
                   train_steps_per_epoch(s.sp.ntrain, bs), s.sp.ntrain, st.epoch, c->target);
     TrainHooks hooks = { .ctx = &ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
-    double t0 = train_now_s();
+    double t0 = train_now_s(), files0 = ctx.file_secs;
     rc = train_run(&tr, &s.net, &opt, &td, ctx.val, &o, &st, &hooks, err);
+    ctx.run_file_secs = ctx.file_secs - files0;
     progress_end(&ctx.progress);
     if (rc && writer) {
         /* Keep what was logged: the curves up to the failure are still good. */

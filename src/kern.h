@@ -17,7 +17,9 @@
 
 #include "err.h"
 
-#ifdef __AVX512F__
+#include <math.h>
+
+#if defined(__AVX512F__) || defined(__FMA__)
 #include <immintrin.h>
 #endif
 
@@ -45,6 +47,26 @@ KERN_INLINE KernV8 kern_load(const double *p) { KernV8 v; memcpy(&v, p, sizeof v
 KERN_INLINE void kern_store(double *p, KernV8 v) { memcpy(p, &v, sizeof v); }
 /* Lane-wise m ? a : b for a mask m of all-ones / all-zeros lanes. */
 KERN_INLINE KernV8 kern_select(KernI8 m, KernV8 a, KernV8 b) { return (KernV8)((m & (KernI8)a) | (~m & (KernI8)b)); }
+/* a * b + c lane by lane, rounded once (a fused multiply-add) on every
+ * path: one instruction with AVX-512 or FMA, libm's fma() (exact by its
+ * definition, emulated on CPUs without FMA) on the baseline. */
+KERN_INLINE KernV8 kern_fma(KernV8 a, KernV8 b, KernV8 c)
+{
+#if defined(__AVX512F__)
+    return (KernV8)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#elif defined(__FMA__)
+    __m256d lo = _mm256_fmadd_pd(__builtin_shufflevector(a, a, 0, 1, 2, 3), __builtin_shufflevector(b, b, 0, 1, 2, 3),
+                                 __builtin_shufflevector(c, c, 0, 1, 2, 3));
+    __m256d hi = _mm256_fmadd_pd(__builtin_shufflevector(a, a, 4, 5, 6, 7), __builtin_shufflevector(b, b, 4, 5, 6, 7),
+                                 __builtin_shufflevector(c, c, 4, 5, 6, 7));
+    return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7);
+#else
+    for (int i = 0; i < 8; i++)
+        c[i] = fma(a[i], b[i], c[i]);
+    return c;
+#endif
+}
+
 /* Sum of the 8 lanes, in a fixed order. */
 KERN_INLINE double kern_hsum(KernV8 v)
 {
@@ -185,6 +207,26 @@ KERN_INLINE KernF16 kern_selectf(KernJ16 m, KernF16 a, KernF16 b)
 {
     return (KernF16)((m & (KernJ16)a) | (~m & (KernJ16)b));
 }
+/* kern_fma in float. */
+KERN_INLINE KernF16 kern_fmaf(KernF16 a, KernF16 b, KernF16 c)
+{
+#if defined(__AVX512F__)
+    return (KernF16)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif defined(__FMA__)
+    __m256 lo = _mm256_fmadd_ps(__builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7),
+                                __builtin_shufflevector(b, b, 0, 1, 2, 3, 4, 5, 6, 7),
+                                __builtin_shufflevector(c, c, 0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 hi = _mm256_fmadd_ps(__builtin_shufflevector(a, a, 8, 9, 10, 11, 12, 13, 14, 15),
+                                __builtin_shufflevector(b, b, 8, 9, 10, 11, 12, 13, 14, 15),
+                                __builtin_shufflevector(c, c, 8, 9, 10, 11, 12, 13, 14, 15));
+    return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
+    for (int i = 0; i < 16; i++)
+        c[i] = fmaf(a[i], b[i], c[i]);
+    return c;
+#endif
+}
+
 /* Sum of the 16 lanes, in a fixed order. */
 KERN_INLINE float kern_hsumf(KernF16 v)
 {
@@ -287,7 +329,8 @@ void kern_tanh(double *v, size_t n);
  *   C (m, n), row stride ldc;  A(i, p) = a[i * sa + p * sp] for p < k (any strides);
  *   B (k, n), row stride ldb, contiguous along n;
  *   base = C itself when add, else the row vector bias (n) when not NULL, else 0.
- * Each C(i, j) is base + A(i,0) B(0,j) + A(i,1) B(1,j) + ..., added in order of p.
+ * Each C(i, j) is base + A(i,0) B(0,j) + A(i,1) B(1,j) + ..., added in order of p,
+ * each product fused into the sum (kern_fma) in the vectorised columns.
  * Register tiles of 4 rows x 32 columns, vectorised along n; columns past
  * the last multiple of 8 are done one at a time. C must not overlap A or B. */
 void kern_gemm(int m, int n, int k, const double *a, ptrdiff_t sa, ptrdiff_t sp,
@@ -326,7 +369,8 @@ void kern_transposef(int m, int n, const float *s, ptrdiff_t lds, float *t, ptrd
  * functions call through it. The paths give the same bytes: the vectors are
  * 8 doubles or 16 floats on every path, every reduction is written out in
  * C in a fixed order, nothing is contracted into an FMA (-ffp-contract=off)
- * and no libm function is called (docs/reproducibility.md). */
+ * but the explicit kern_fma of the matrix tiles, which every path fuses,
+ * and no libm function but fma is called (docs/reproducibility.md). */
 struct Net;
 struct NetWork;
 typedef struct KernIsa {
@@ -381,7 +425,7 @@ const char *kern_isa_available(void);
  * operations from a config and seed to the parameters. Stored in model.h5
  * (root attribute "arithmetic"); a change that alters any parameter byte
  * bumps it (docs/reproducibility.md says what each version means). */
-#define NET_ARITHMETIC 1
+#define NET_ARITHMETIC 2
 
 /* x^e by binary powering: products only, the same bytes on every CPU
  * (libm's pow differs in the last bit between its FMA and non-FMA

@@ -74,6 +74,7 @@ static void transpose8(const double *s, ptrdiff_t lds, double *t, ptrdiff_t ldt)
 #define KG_LOAD kern_load
 #define KG_STORE kern_store
 #define KG_HSUM kern_hsum
+#define KG_FMA kern_fma
 #define KG_SIGMOIDN kern_sigmoidn
 #define KG_TANHN kern_tanhn
 #define KG_TILE gemm_tile
@@ -93,6 +94,7 @@ static void transpose8(const double *s, ptrdiff_t lds, double *t, ptrdiff_t ldt)
 #define KG_LOAD kern_loadf
 #define KG_STORE kern_storef
 #define KG_HSUM kern_hsumf
+#define KG_FMA kern_fmaf
 #define KG_SIGMOIDN kern_sigmoidfn
 #define KG_TANHN kern_tanhfn
 #define KG_TILE gemm_tilef

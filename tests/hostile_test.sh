@@ -230,6 +230,24 @@ n = 4096
 sys.stdout.write(','.join('c%d' % i for i in range(n)) + '\n' + (','.join('1' for i in range(n)) + '\n') * 2)" >w4096.csv
 expect 0 "a 4096-column CSV converts" "" bounded 60 1024 sh -c "\"\$0\" convert w4096.csv w4096.h5 >/dev/null && echo done >&2" "$BIN"
 
+# ---- 8. untrusted bytes on the terminal -------------------------------------------
+printf 'a\033]0;pwned\007\033[31mRED,b\n1,2\n' >esc.csv
+"$BIN" train "$SRC/configs/ames.ini" --set data.path="$WORK/esc.csv" >/dev/null 2>err.txt
+if [ "$(wc -l <err.txt)" -eq 1 ] && ! LC_ALL=C grep -q "$(printf '\033')" err.txt && ! LC_ALL=C grep -q "$(printf '\007')" err.txt &&
+   grep -qF 'columns are: a\x1B]0;pwned\x07\x1B[31mRED, b' err.txt; then
+  ok "an escape sequence in a column name reaches stderr escaped"
+else bad "escape sequence: $(od -c err.txt | head -3)"; fi
+printf 'a\377\376b,c\n1,2\n' >bad8.csv
+"$BIN" train "$SRC/configs/ames.ini" --set data.path="$WORK/bad8.csv" >/dev/null 2>err.txt
+grep -qF 'columns are: a\xFF\xFEb, c' err.txt && ok "invalid UTF-8 in a column name reaches stderr escaped" ||
+  bad "invalid UTF-8: $(od -c err.txt | head -3)"
+printf 'Gr_Liv_Area\000junk,TotRms_AbvGrd,Sale_Price\n1,2,3\n4,5,6\n' >nulhead.csv
+for cmd in "inspect nulhead.csv" "convert nulhead.csv nul.h5" "predict --model run/model.h5 nulhead.csv" \
+           "train $SRC/configs/ames.ini --set data.path=$WORK/nulhead.csv --set run.dir=nulrun"; do
+  # shellcheck disable=SC2086
+  expect 1 "a NUL byte in a header name: ${cmd%% *}" "nulhead.csv:1:1: a column name holds a NUL byte" "$BIN" $cmd
+done
+
 # ---- 7. write errors on standard output ---------------------------------------
 # /dev/full is only ever written through redirection.
 full() {

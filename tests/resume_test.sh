@@ -213,5 +213,22 @@ else
   bad "the early-stopping reference did not stop early: $(cat es_ref.txt)"
 fi
 
+# Time-based checkpoints ([run] checkpoint_every_seconds, the default):
+# a short run at the defaults writes two (its start and its end), a run
+# whose interval is always due writes one at every epoch end too; the
+# summary sets the training time against the wall time.
+"$BIN" train "$CONFIG" --set train.epochs=5 --set run.dir=tdef --quiet >tdef.txt 2>err.txt || bad "default run: $(cat err.txt)"
+n=$(ls tdef/checkpoints | wc -l)
+if [ "$n" -eq 2 ] && [ -e tdef/checkpoints/ckpt-e000000-s000000000.h5 ]; then ok "at the defaults a 5-epoch run writes 2 checkpoints"
+else bad "default run wrote $n checkpoints: $(ls tdef/checkpoints | tr '\n' ' ')"; fi
+if grep -Eq '^time [0-9.]+ s: training [0-9.]+ s \([0-9]+%; epochs [0-9.]+ s' tdef.txt; then ok "the summary gives training and wall time"
+else bad "summary has no time line: $(cat tdef.txt)"; fi
+"$BIN" train "$CONFIG" --set train.epochs=5 --set run.checkpoint_every_seconds=1e-9 --set run.keep_checkpoints=100 \
+  --set run.dir=tsec --quiet >/dev/null 2>err.txt || bad "checkpoint_every_seconds run: $(cat err.txt)"
+for e in 1 2 3 4 5; do
+  ls tsec/checkpoints/ckpt-e00000$e-*.h5 >/dev/null 2>&1 || { bad "checkpoint_every_seconds=1e-9: no checkpoint at epoch $e"; e=bad; break; }
+done
+[ "$e" = bad ] || ok "checkpoint_every_seconds=1e-9 writes a checkpoint at every epoch end"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -778,7 +778,7 @@ static void test_h5table_writer_without_commit_leaves_no_file(void **state)
     const double cols[4] = {1, 2, 3, 4};
     H5TableWriter *w = NULL;
     Err e = {0};
-    assert_int_equal(h5_table_writer_open(fx->out, "table", names, 2, "x.csv", &w, &e), 0);
+    assert_int_equal(h5_table_writer_open(fx->out, "table", names, 2, "x.csv", 0, &w, &e), 0);
     assert_int_equal(h5_table_writer_append(w, cols, 2, 2, &e), 0);
     assert_int_equal(count_entries(fx->dir), 1); /* the temporary file */
     h5_table_writer_free(&w);
@@ -786,12 +786,12 @@ static void test_h5table_writer_without_commit_leaves_no_file(void **state)
     assert_int_equal(count_entries(fx->dir), 0);
 
     const char *slash[] = {"price/sqft"};
-    assert_int_equal(h5_table_writer_open(fx->out, "table", slash, 1, "x.csv", &w, &e), E_PARSE);
+    assert_int_equal(h5_table_writer_open(fx->out, "table", slash, 1, "x.csv", 0, &w, &e), E_PARSE);
     assert_msg(&e, "%s: column \"price/sqft\" cannot be an HDF5 dataset name: it must be non-empty, without '/' and "
                "not \".\"; rename it in x.csv", fx->out);
     char missing_dir[200];
     snprintf(missing_dir, sizeof missing_dir, "%s/no/such/out.h5", fx->dir);
-    assert_int_equal(h5_table_writer_open(missing_dir, "table", names, 2, "x.csv", &w, &e), E_IO);
+    assert_int_equal(h5_table_writer_open(missing_dir, "table", names, 2, "x.csv", 0, &w, &e), E_IO);
     assert_contains(e.msg, "No such file or directory");
     assert_int_equal(count_entries(fx->dir), 0);
     assert_no_open_ids();
@@ -844,7 +844,7 @@ static void test_convert_round_trip_is_bit_identical_to_the_csv_reader(void **st
     o.allow_missing = 1;
     ConvertReport rep;
     Err e = {0};
-    if (datafile_convert(fx->csv, fx->out, NULL, &o, &rep, &e))
+    if (datafile_convert(fx->csv, fx->out, NULL, &o, 1, &rep, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(rep.rows, rows);
     assert_int_equal(rep.written, 3);
@@ -906,7 +906,7 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
     assert_int_equal(fclose(f), 0);
     ConvertReport rep;
     Err e = {0};
-    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_PARSE);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, 0, &rep, &e), E_PARSE);
     assert_msg(&e, "%s:100002: row has 3 fields, the header has 2; a value that holds the delimiter must be quoted",
                fx->csv);
     datafile_report_free(&rep);
@@ -914,7 +914,7 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
 
     /* an existing output survives a failed conversion untouched */
     tu_write_text(fx->out, "previous");
-    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_PARSE);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, 0, &rep, &e), E_PARSE);
     datafile_report_free(&rep);
     f = fopen(fx->out, "r");
     char buf[16] = "";
@@ -925,10 +925,10 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
 
     /* a CSV with nothing numeric, and an HDF5 input */
     tu_write_text(fx->csv, "a,b\nx,y\n");
-    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, &rep, &e), E_DATA);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, 0, &rep, &e), E_DATA);
     assert_contains(e.msg, "no numeric column to convert");
     datafile_report_free(&rep);
-    assert_int_equal(datafile_convert(fx->out, fx->path, "t", NULL, &rep, &e), E_USAGE);
+    assert_int_equal(datafile_convert(fx->out, fx->path, "t", NULL, 0, &rep, &e), E_USAGE);
     datafile_report_free(&rep);
     assert_int_equal(count_entries(fx->dir), 2);
     assert_no_open_ids();
@@ -942,7 +942,7 @@ static void test_convert_commit_failure_removes_the_temporary_file(void **state)
     H5TableWriter *w = NULL;
     Err e = {0};
     tu_write_text(fx->csv, "a,b\n1,2\n3,4\n");
-    assert_int_equal(h5_table_writer_open(fx->out, "table", names, 1, fx->csv, &w, &e), 0);
+    assert_int_equal(h5_table_writer_open(fx->out, "table", names, 1, fx->csv, 0, &w, &e), 0);
     assert_int_equal(h5_table_writer_append(w, col, 2, 2, &e), 0);
     assert_int_equal(mkdir(fx->out, 0755), 0); /* appears meanwhile: the rename onto it fails */
     assert_int_equal(h5_table_writer_commit(w, &e), E_IO);
@@ -959,7 +959,7 @@ static void test_convert_refuses_a_directory_before_reading_the_input(void **sta
     Err e = {0};
     tu_write_text(fx->csv, "a,b\n1,2\n3,4\n");
     assert_int_equal(mkdir(fx->out, 0755), 0);
-    assert_int_equal(datafile_convert(fx->csv, fx->out, NULL, NULL, &rep, &e), E_USAGE);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, NULL, NULL, 0, &rep, &e), E_USAGE);
     assert_contains(e.msg, "is a directory");
     assert_int_equal(rep.ncols, 0); /* refused before pass 1 */
     datafile_report_free(&rep);
@@ -995,7 +995,7 @@ static void test_h5py_reads_convert_output_and_writes_both_layouts(void **state)
     tu_write_text(fx->csv, "a,b\n1.5,2\n3,\n");
     ConvertReport rep;
     Err e = {0};
-    assert_int_equal(datafile_convert(fx->csv, fx->out, NULL, NULL, &rep, &e), 0);
+    assert_int_equal(datafile_convert(fx->csv, fx->out, NULL, NULL, 0, &rep, &e), 0);
     datafile_report_free(&rep);
     char script[128], cols[128], mat[128], cmd[700];
     snprintf(script, sizeof script, "%s/check.py", fx->dir);

@@ -462,7 +462,7 @@ static void test_loader_reads_an_hdf5_table_as_it_reads_the_csv(void **state)
     write_rows(fx->csv, N, miss_a, NULL);
     ConvertReport rep;
     Err e = {0};
-    assert_int_equal(datafile_convert(fx->csv, fx->h5, NULL, NULL, &rep, &e), 0);
+    assert_int_equal(datafile_convert(fx->csv, fx->h5, NULL, NULL, 0, &rep, &e), 0);
     datafile_report_free(&rep);
     Config c1, c2;
     Splits s1, s2;

@@ -78,7 +78,7 @@ static void write_table(Fx *fx, int miss_a, int miss_y)
     const char *names[] = { "a", "b", "y" };
     H5TableWriter *w = NULL;
     Err e = { 0 };
-    if (h5_table_writer_open(fx->h5, "table", names, 3, "test", &w, &e) ||
+    if (h5_table_writer_open(fx->h5, "table", names, 3, "test", 0, &w, &e) ||
         h5_table_writer_append(w, fx->cols, NROWS, NROWS, &e) || h5_table_writer_commit(w, &e))
         fail_msg("%s", e.msg);
     h5_table_writer_free(&w);

@@ -23,7 +23,7 @@ int main(int argc, char **argv)
     H5TableWriter *w = NULL;
     Err e = { 0 };
     Rng r = rng_stream(1, 77);
-    int rc = h5_table_writer_open(argv[1], "table", names, 3, "bench_stream", &w, &e);
+    int rc = h5_table_writer_open(argv[1], "table", names, 3, "bench_stream", 0, &w, &e);
     for (size_t done = 0; !rc && done < rows; done += BATCH) {
         size_t n = rows - done < BATCH ? rows - done : BATCH;
         for (size_t i = 0; i < n; i++) {

@@ -43,8 +43,9 @@ const Cmd CMDS[] = {
       "        rows of a CSV file or HDF5 table; per column its type, missing count, min, mean, max;\n"
       "        or what a model or checkpoint file holds (checkpoints: checksum verified)\n", 0 },
     { "convert", cmd_convert,
-      "  convert IN.csv OUT.h5 [--table NAME] [--delimiter C] [--na-values LIST] [--quiet]\n"
-      "        the numeric columns of a CSV file as an HDF5 table (one dataset per column), streaming\n", 0 },
+      "  convert IN.csv OUT.h5 [--table NAME] [--delimiter C] [--na-values LIST] [--quiet] [--compress]\n"
+      "        the numeric columns of a CSV file as an HDF5 table (one dataset per column), streaming;\n"
+      "        uncompressed unless --compress (shuffle + deflate: smaller, about 3x slower to write)\n", 0 },
     { "help", cmd_help,
       "  help [COMMAND | config]\n"
       "        this text, one command's usage, or every config key with its default\n", 0 },

@@ -11,7 +11,7 @@
 #include "opt.h"
 
 
-enum { O_TABLE, O_DELIMITER, O_NA_VALUES, O_QUIET };
+enum { O_TABLE, O_DELIMITER, O_NA_VALUES, O_QUIET, O_COMPRESS };
 
 typedef struct DataArgs {
     const char *table;
@@ -20,6 +20,7 @@ typedef struct DataArgs {
     const char *na[CSV_NA_MAX];
     int nna;
     int quiet;
+    int compress;
 } DataArgs;
 
 /* --na-values: comma-separated, each token trimmed of spaces (as cells
@@ -54,6 +55,7 @@ static int on_data_opt(void *ctx, int id, const char *name, const char *v, Err *
     case O_DELIMITER: return csv_delimiter_option(v, name, &a->delimiter, err);
     case O_NA_VALUES: return na_values(a, v, err);
     case O_QUIET: a->quiet = 1; break;
+    case O_COMPRESS: a->compress = 1; break;
     }
     return 0;
 }
@@ -62,7 +64,9 @@ static const Opt DATA_OPTS[] = {
     { O_TABLE, "--table", NULL, OPT_REQUIRED, "a name, e.g. --table houses" },
     { O_DELIMITER, "--delimiter", "-d", OPT_REQUIRED_OR_EMPTY, "a character, e.g. --delimiter ';'" },
     { O_NA_VALUES, "--na-values", NULL, OPT_REQUIRED_OR_EMPTY, "a comma list, e.g. --na-values NA,?" },
-    { O_QUIET, "--quiet", "-q", OPT_FLAG, NULL }, /* convert only: last row */
+    /* convert only: the last two rows */
+    { O_QUIET, "--quiet", "-q", OPT_FLAG, NULL },
+    { O_COMPRESS, "--compress", NULL, OPT_FLAG, NULL },
 };
 
 static CsvOptions csv_options(const DataArgs *a)
@@ -76,11 +80,11 @@ static CsvOptions csv_options(const DataArgs *a)
     return o;
 }
 
-/* Parses the arguments of cmd: exactly npos positionals; with_quiet: --quiet too. */
+/* Parses the arguments of cmd: exactly npos positionals; with_quiet: --quiet and --compress too. */
 static int data_args(const char *cmd, int argc, char **argv, int npos, int with_quiet, DataArgs *a,
                      const char **pos, Err *err)
 {
-    int n, nopts = (int)(sizeof DATA_OPTS / sizeof DATA_OPTS[0]) - !with_quiet;
+    int n, nopts = (int)(sizeof DATA_OPTS / sizeof DATA_OPTS[0]) - 2 * !with_quiet;
     memset(a, 0, sizeof *a);
     a->nna = -1; /* no --na-values: the default tokens, as a config's [data] na_values */
     int rc = opt_parse(cmd, argc, argv, DATA_OPTS, nopts, on_data_opt, a, pos, npos, &n, err);
@@ -113,7 +117,7 @@ int cmd_convert(int argc, char **argv, Err *err)
     if (rc)
         return rc;
     CsvOptions o = csv_options(&a);
-    rc = datafile_convert(pos[0], pos[1], a.table, &o, &rep, err);
+    rc = datafile_convert(pos[0], pos[1], a.table, &o, a.compress, &rep, err);
     if (rc == 0 && !a.quiet) /* notes only when there is no error line: an error is one line */
         for (int c = 0; c < rep.ncols; c++)
             if (!rep.cols[c].is_numeric)
@@ -122,7 +126,9 @@ int cmd_convert(int argc, char **argv, Err *err)
     if (rc == 0)
         printf("converted %zu rows x %d columns of %s into %s (table /%s, float64, chunks of %d rows, %s)\n",
                rep.rows, rep.written, pos[0], pos[1], a.table ? a.table : "table", (int)h5_table_chunk_rows(rep.written),
-               rep.compressed ? "shuffle + deflate" : "uncompressed: this HDF5 has no deflate encoder");
+               rep.compressed ? "shuffle + deflate"
+               : a.compress ? "uncompressed: this HDF5 has no deflate encoder"
+                            : "uncompressed; --compress for shuffle + deflate");
     datafile_report_free(&rep);
     return rc;
 }

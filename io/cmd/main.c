@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "colname.h"
 #include "commload.h"
 #include "kern.h"
 
@@ -80,6 +81,15 @@ static int close_stdout(int rc, Err *err)
  * printed by rank 0 alone; one that only this rank has (err.local: rank
  * 0 could not write a file) is printed with the rank and ends the whole
  * job (the others may be waiting for this one in a collective). */
+/* err's message as it may reach a terminal: one line, and no byte from the
+ * input (a column name, a cell) that acts on the terminal (term_escape). */
+static const char *shown_msg(const Err *err)
+{
+    static char shown[4 * ERR_MSG_MAX];
+    term_escape(shown, sizeof shown, err->msg);
+    return shown;
+}
+
 int main(int argc, char **argv)
 {
     Err err = { 0 };
@@ -94,13 +104,13 @@ int main(int argc, char **argv)
     int rc = dispatch(argc, argv, &comm, &err);
     if (rc && comm.size > 1 && err.local) {
         fflush(stdout);
-        fprintf(stderr, "housenet: rank %d: %s\n", comm.rank, err.msg);
+        fprintf(stderr, "housenet: rank %d: %s\n", comm.rank, shown_msg(&err));
         fflush(stderr);
         comm.abort(&comm, exit_code(rc));
     }
     rc = close_stdout(rc, &err);
     if (rc && comm.rank == 0)
-        fprintf(stderr, "housenet: %s\n", err.msg);
+        fprintf(stderr, "housenet: %s\n", shown_msg(&err));
     commload_close(&comm);
     return exit_code(rc);
 }
