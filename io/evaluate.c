@@ -275,7 +275,10 @@ static void print_json(FILE *out, const EvalResult *r, const char *model_path, c
 
 static void print_row(FILE *out, const char *name, const Metrics *m)
 {
-    fprintf(out, "%-28s %14.2f %14.2f %10.2f %10.4f\n", name, m->rmse, m->mae, m->mape, m->r2);
+    char r2[32] = "undefined"; /* a constant target */
+    if (!isnan(m->r2))
+        snprintf(r2, sizeof r2, "%.4f", m->r2);
+    fprintf(out, "%-28s %14.2f %14.2f %10.2f %10s\n", name, m->rmse, m->mae, m->mape, r2);
 }
 
 static void print_text(FILE *out, const EvalResult *r, const char *model_path, const char *target)
