@@ -772,6 +772,11 @@ done:
     return rc;
 }
 
+void h5_no_atexit(void)
+{
+    (void)H5dont_atexit();
+}
+
 int h5_file_format(const char *path, char *out, size_t cap, Err *err)
 {
     const char *where = "/";

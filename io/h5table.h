@@ -77,6 +77,13 @@ int h5_table_inspect(const char *path, const char *table, H5TableInfo *out, Err 
 /* NULL-safe; leaves *t zeroed. */
 void h5_table_info_free(H5TableInfo *t);
 
+/* Tells HDF5 not to close itself from atexit. main calls it before any
+ * HDF5 call: after a close that failed (a full disk, `ulimit -f`), HDF5
+ * 1.10's exit handler flushes the half-closed file again and crashes
+ * (SIGSEGV); the process is ending anyway, and the temporary file is
+ * already removed. */
+void h5_no_atexit(void);
+
 /* The root group's `format` attribute into out (cap bytes; "" when there
  * is none or it is not a string). E_IO when path cannot be opened, E_PARSE
  * when it is not an HDF5 file. Lets `housenet inspect` route housenet's

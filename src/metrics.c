@@ -1,6 +1,7 @@
 /* metrics: RMSE, MAE, MAPE and R^2 (see metrics.h). */
 #include "metrics.h"
 
+#include <float.h>
 #include <math.h>
 
 void metrics_compute(const double *y, const double *h, size_t n, const Norm *nm, Metrics *m)
@@ -22,13 +23,17 @@ void metrics_compute(const double *y, const double *h, size_t n, const Norm *nm,
             nape++;
         }
     }
-    double mean = sy / (double)n, sst = 0.0;
+    double mean = sy / (double)n, sst = 0.0, ymax = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double d = (nm ? norm_target_back(nm, y[i]) : y[i]) - mean;
+        double yi = nm ? norm_target_back(nm, y[i]) : y[i], d = yi - mean;
         sst += d * d;
+        ymax = fmax(ymax, fabs(yi));
     }
+    /* A constant target leaves only rounding in sst (the mean of equal
+     * values need not be exact): R^2 is undefined there, not -2e39. */
+    double noise = 16.0 * DBL_EPSILON * ymax;
     m->rmse = sqrt(sse / (double)n);
     m->mae = sae / (double)n;
     m->mape = nape ? 100.0 * sape / (double)nape : NAN;
-    m->r2 = sst > 0.0 ? 1.0 - sse / sst : NAN;
+    m->r2 = sst > (double)n * noise * noise ? 1.0 - sse / sst : NAN;
 }

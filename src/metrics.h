@@ -12,7 +12,7 @@ typedef struct Metrics {
     double rmse;   /* sqrt(mean (y - h)^2) */
     double mae;    /* mean |y - h| */
     double mape;   /* mean |y - h| / |y| in percent, over the rows with y != 0 (NaN if none) */
-    double r2;     /* 1 - sum (y - h)^2 / sum (y - mean y)^2 (NaN when y is constant) */
+    double r2;     /* 1 - sum (y - h)^2 / sum (y - mean y)^2 (NaN when y is constant, up to rounding) */
     size_t rows;
 } Metrics;
 

@@ -248,6 +248,29 @@ for cmd in "inspect nulhead.csv" "convert nulhead.csv nul.h5" "predict --model r
   expect 1 "a NUL byte in a header name: ${cmd%% *}" "nulhead.csv:1:1: a column name holds a NUL byte" "$BIN" $cmd
 done
 
+# ---- 6. a write past the file size limit (as a full disk) -----------------------
+mkdir fsz
+for cmd in "convert $SRC/datasets/ames_housing.csv fsz/a.h5" "predict --model run/model.h5 $SRC/datasets/ames_housing.csv -o fsz/p.csv"; do
+  # shellcheck disable=SC2086
+  (ulimit -f 100 && exec "$BIN" $cmd) >out.txt 2>err.txt
+  st=$?
+  if [ $st -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "File too large" err.txt && [ -z "$(ls fsz)" ]; then
+    ok "past ulimit -f: ${cmd%% *} fails cleanly, nothing left"
+  else bad "ulimit -f ${cmd%% *}: exit $st, $(head -c 300 err.txt), left: $(ls fsz)"; fi
+done
+
+# ---- 9. messages that mislead ------------------------------------------------------
+# R^2 on a constant target (whose mean is not exact in binary) is undefined, not -1e29.
+printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n' >const.csv
+i=1
+while [ $i -le 30 ]; do echo "$((1000 + i * 17)),$((4 + i % 5)),123456.7" >>const.csv; i=$((i + 1)); done
+"$BIN" evaluate --model run/model.h5 const.csv >out.txt 2>err.txt
+if grep -q "^model  .* undefined$" out.txt && ! grep -q "e+\|-[0-9]\{6,\}\.[0-9]*$" out.txt; then ok "R^2 on a constant target is undefined"
+else bad "R^2 constant: $(cat out.txt err.txt)"; fi
+"$BIN" evaluate --model run/model.h5 const.csv --json >out.txt 2>err.txt
+grep -q '"r2": null' out.txt && ok "R^2 on a constant target is null in --json" || bad "json r2: $(head -c 200 out.txt)"
+expect 2 "help bogus exits 2" 'no command "bogus"' "$BIN" help bogus
+
 # ---- 7. write errors on standard output ---------------------------------------
 # /dev/full is only ever written through redirection.
 full() {

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "colname.h"
+#include "h5table.h"
 #include "commload.h"
 #include "kern.h"
 
@@ -93,6 +94,11 @@ static const char *shown_msg(const Err *err)
 int main(int argc, char **argv)
 {
     Err err = { 0 };
+    /* Past `ulimit -f` a write fails with EFBIG, reported as any write
+     * error (and the temporary file removed), instead of SIGXFSZ killing
+     * the process mid-write. */
+    signal(SIGXFSZ, SIG_IGN);
+    h5_no_atexit();
     /* Off a terminal the results go out in one flush, in close_stdout, whose
      * errno names a write error; a stdio buffer that fills up on the way
      * (8 KiB: `help config` is larger) would hit the error earlier and lose
