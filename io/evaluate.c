@@ -81,6 +81,14 @@ static int read_rows(const char *path, char delim, const Config *c, Dataset *d, 
     return 0;
 }
 
+/* Whether a and b hold the same validation and test rows. */
+static int same_rows(const DataRecord *a, const DataRecord *b)
+{
+    return a->nval == b->nval && a->ntest == b->ntest &&
+           (a->nval == 0 || !memcmp(a->val_rows, b->val_rows, a->nval * sizeof *a->val_rows)) &&
+           (a->ntest == 0 || !memcmp(a->test_rows, b->test_rows, a->ntest * sizeof *a->test_rows));
+}
+
 int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, char delim,
              FILE *msg, EvalResult *r, Err *err)
 {
@@ -104,6 +112,13 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
     }
     if (!lrc)
         lrc = eval_check_split(model_path, m, c, &sp, &lerr);
+    if (lrc == E_STATE && m->data.has_split && !m->data.hashed && !same_rows(&m->data, &sp.record)) {
+        /* not the seed's split (a fold of housenet cv): the rows it records */
+        Err ferr = { 0 };
+        splits_free(&sp);
+        if (loader_load_recorded(c, m, &sp, &ferr) == 0)
+            lrc = 0;
+    }
     if (!data_path) {
         if ((rc = lrc)) {
             *err = lerr;
@@ -164,12 +179,28 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
     for (size_t i = 0; i < d->n; i++)
         base[i] = sum / (double)sp.train.n;
     metrics_compute(y, base, d->n, NULL, &r->mean);
-    /* OLS on the same (normalised, hence affinely mapped) features: the fit
-     * standardises them again, and a linear model does not see the difference. */
-    if ((rc = ols_fit(&ols, sp.train.x, ytrain, sp.train.n, sp.train.nin, err)))
+    /* OLS and ridge on the same (normalised, hence affinely mapped)
+     * features: the fits standardise them again, and a linear model does
+     * not see the difference. Collinear features (one-hot columns) leave
+     * OLS without a unique fit: NaNs, and ridge still stands. */
+    Err oerr = { 0 };
+    if (ols_fit(&ols, sp.train.x, ytrain, sp.train.n, sp.train.nin, &oerr) == 0) {
+        ols_predict(&ols, d->x, d->n, base);
+        metrics_compute(y, base, d->n, NULL, &r->ols);
+    } else if (oerr.code == E_NOMEM) {
+        rc = err_set(err, E_NOMEM, "%s", oerr.msg);
         goto done;
+    } else {
+        metrics_compute(y, base, 0, NULL, &r->ols);
+        r->ols.rows = d->n;
+    }
+    ols_free(&ols);
+    if ((rc = ols_fit_ridge(&ols, sp.train.x, ytrain, sp.train.n, sp.train.nin, EVAL_RIDGE_LAMBDA, err))) {
+        err_prefix(err, "%s: ", model_path);
+        goto done;
+    }
     ols_predict(&ols, d->x, d->n, base);
-    metrics_compute(y, base, d->n, NULL, &r->ols);
+    metrics_compute(y, base, d->n, NULL, &r->ridge);
 done:
     ols_free(&ols);
     infer_free(&inf);
@@ -182,8 +213,7 @@ done:
     return rc;
 }
 
-/* A JSON number, or null for NaN and infinities. */
-static void json_num(FILE *out, const char *key, double v, const char *sep)
+void json_num(FILE *out, const char *key, double v, const char *sep)
 {
     if (isfinite(v))
         fprintf(out, "\"%s\": %.17g%s", key, v, sep);
@@ -191,8 +221,7 @@ static void json_num(FILE *out, const char *key, double v, const char *sep)
         fprintf(out, "\"%s\": null%s", key, sep);
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void json_str(FILE *out, const char *s)
+void json_str(FILE *out, const char *s)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -235,6 +264,8 @@ static void print_json(FILE *out, const EvalResult *r, const char *model_path, c
         json_metrics(out, &r->mean);
         fputs(", \"ols\": ", out);
         json_metrics(out, &r->ols);
+        fputs(", \"ridge\": ", out);
+        json_metrics(out, &r->ridge);
         fputc('}', out);
     } else {
         fputs("null", out);
@@ -258,6 +289,7 @@ static void print_text(FILE *out, const EvalResult *r, const char *model_path, c
     if (r->have_baselines) {
         print_row(out, "baseline: training mean", &r->mean);
         print_row(out, "baseline: least squares", &r->ols);
+        print_row(out, "baseline: ridge (lambda 1)", &r->ridge);
     }
 }
 

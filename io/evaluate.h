@@ -1,10 +1,12 @@
 /* evaluate: what `housenet evaluate --model RUN/model.h5 [DATA.csv] [--json]
  * [--delimiter C]` does (DATA's delimiter, default ',').
  * Measures a saved model in the target's own units (RMSE, MAE, MAPE, R^2)
- * beside two baselines fitted on the same training rows: the training
- * mean, and ordinary least squares on the same features. Without DATA.csv
- * the rows are the model's own test split, re-derived from the config
- * stored in the model (same data file, seed and fractions). Results on
+ * beside three baselines fitted on the same training rows: the training
+ * mean, ordinary least squares and ridge regression on the same features.
+ * Without DATA.csv the rows are the model's own test split, re-derived
+ * from the config stored in the model (same data file, seed and
+ * fractions), or, for a model whose split is not the seed's (a fold of
+ * `housenet cv`), from the validation and test rows it records. Results on
  * `out`; errors are returned, not printed. */
 #ifndef HOUSENET_EVALUATE_H
 #define HOUSENET_EVALUATE_H
@@ -17,9 +19,13 @@
 #include "metrics.h"
 #include "model.h"
 
-/* What the command measured: the model and the two baselines on `rows`. */
+/* The ridge baseline's penalty (ols_fit_ridge, on standardised features). */
+#define EVAL_RIDGE_LAMBDA 1.0
+
+/* What the command measured: the model and the baselines on `rows`. ols
+ * holds NaNs when least squares has no unique fit (collinear features). */
 typedef struct EvalResult {
-    Metrics model, mean, ols;
+    Metrics model, mean, ols, ridge;
     int have_baselines;       /* 0 when the training data could not be read */
     char source[CFG_PATH_MAX + 64]; /* "the test split of PATH" or the DATA file */
 } EvalResult;
@@ -44,5 +50,11 @@ int eval_check_split(const char *model_path, const Model *m, const Config *c, co
  * its test split when data_path is NULL. */
 int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, char delim,
              FILE *msg, EvalResult *r, Err *err);
+
+/* `"key": v` then sep, v with 17 digits, or null for NaN and infinities
+ * (evaluate --json, cv --json). */
+void json_num(FILE *out, const char *key, double v, const char *sep);
+/* A JSON string: quotes, backslashes and control characters escaped. */
+void json_str(FILE *out, const char *s);
 
 #endif

@@ -411,7 +411,42 @@ static int fill_record(const Config *c, const unsigned char *part, const size_t 
     return 0;
 }
 
-int loader_load(const Config *c, Splits *s, Err *err)
+/* part[] for the rows of all (file rows rowid[]) from the validation and
+ * test rows model m records: E_STATE when the file is not the one m saw
+ * (rows_read, fingerprint) or the policy dropped a recorded row. */
+static int record_parts(const Config *c, const Model *m, const Splits *s, size_t n, const size_t *rowid,
+                        unsigned char *part, Err *err)
+{
+    const DataRecord *d = &m->data;
+    if (s->rows_read != d->rows_read || s->fingerprint != d->fingerprint)
+        return err_set(err, E_STATE, "%s changed since the model was trained (fingerprint %016" PRIx64
+                       ", model has %016" PRIx64 "); evaluate on it with an explicit file, or retrain",
+                       c->data_path, s->fingerprint, d->fingerprint);
+    unsigned char *filepart = calloc(s->rows_read ? s->rows_read : 1, 1);
+    if (!filepart)
+        return err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
+    for (int which = DATA_PART_VAL; which <= DATA_PART_TEST; which++) {
+        const uint64_t *rows = which == DATA_PART_VAL ? d->val_rows : d->test_rows;
+        size_t nr = which == DATA_PART_VAL ? d->nval : d->ntest;
+        for (size_t i = 0; i < nr; i++)
+            if (rows[i] < s->rows_read)
+                filepart[rows[i]] = (unsigned char)which;
+    }
+    size_t kept = 0;
+    for (size_t r = 0; r < n; r++) {
+        part[r] = filepart[rowid[r]];
+        kept += part[r] != DATA_PART_TRAIN;
+    }
+    free(filepart);
+    if (kept != d->nval + d->ntest)
+        return err_set(err, E_STATE, "%s: %zu of the model's validation and test rows are not usable rows of "
+                       "the file under its config", c->data_path, d->nval + d->ntest - kept);
+    return 0;
+}
+
+/* loader_load, loader_load_fold and loader_load_recorded: the seeded
+ * split, fold f, or the rows model m records (with m's normalisation). */
+static int load_split(const Config *c, const DataFold *f, const Model *m, Splits *s, Err *err)
 {
     memset(s, 0, sizeof *s);
     Dataset all = { 0 };
@@ -424,15 +459,22 @@ int loader_load(const Config *c, Splits *s, Err *err)
                        "pass a data file to evaluate", c->data_path);
     if ((rc = load_rows(c, s, &all, &rowid, err)))
         goto done;
-    if (!(part = malloc(all.n))) {
+    if (!(part = malloc(all.n ? all.n : 1))) {
         rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
         goto done;
     }
-    if ((rc = data_split_parts(all.n, c->validation_fraction, c->test_fraction, c->seed, part, err))) {
-        err_prefix(err, "%s: ", c->data_path);
-        goto done;
+    if (m) {
+        if ((rc = record_parts(c, m, s, all.n, rowid, part, err)))
+            goto done;
+    } else {
+        rc = f ? data_fold_parts(all.n, f, c->validation_fraction, part, err)
+               : data_split_parts(all.n, c->validation_fraction, c->test_fraction, c->seed, part, err);
+        if (rc) {
+            err_prefix(err, "%s: ", c->data_path);
+            goto done;
+        }
     }
-    if ((rc = build_sets(c, &all, part, NULL, s, err)))
+    if ((rc = build_sets(c, &all, part, m ? &m->norm : NULL, s, err)))
         goto done;
     rc = fill_record(c, part, rowid, all.n, s, err);
     s->ntrain = s->train.n;
@@ -443,6 +485,23 @@ done:
     if (rc)
         splits_free(s);
     return rc;
+}
+
+int loader_load(const Config *c, Splits *s, Err *err)
+{
+    return load_split(c, NULL, NULL, s, err);
+}
+
+int loader_load_fold(const Config *c, const DataFold *f, Splits *s, Err *err)
+{
+    return load_split(c, f, NULL, s, err);
+}
+
+int loader_load_recorded(const Config *c, const Model *m, Splits *s, Err *err)
+{
+    if (!m->data.has_split || m->data.hashed)
+        return err_set(err, E_STATE, "%s: the model records no validation and test rows", c->data_path);
+    return load_split(c, NULL, m, s, err);
 }
 
 int loader_build_net(const Config *c, int ninputs, Net *net, Err *err)

@@ -38,6 +38,17 @@ typedef struct Splits {
  * the Model it saves (m.data = s->record, borrowed like m.norm). */
 int loader_load(const Config *c, Splits *s, Err *err);
 /* (E_STATE when c->stream: streamed data are loaded by stream_load, io/stream.h.) */
+/* As loader_load, with fold f of a cross-validation (data_fold_parts) in
+ * place of the seeded split: its test rows are the fold, its validation
+ * rows a validation_fraction of the other folds' rows. The record holds
+ * them, so that evaluate re-derives the fold from the model. */
+int loader_load_fold(const Config *c, const DataFold *f, Splits *s, Err *err);
+/* The split model m records (its validation and test rows, as file rows),
+ * re-derived from the data file c names, with m's normalisation: how
+ * evaluate finds a cv fold's test rows. E_STATE when m records no rows
+ * (a streamed model), the file changed since (rows read, fingerprint), or
+ * a recorded row is not a usable row under c. */
+int loader_load_recorded(const Config *c, const Model *m, Splits *s, Err *err);
 void splits_free(Splits *s);
 
 /* Everything of d but the row lists, from the config and what loading

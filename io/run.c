@@ -102,6 +102,7 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
     int rc = run_load_config(a, &s->cfg, err);
     if (!rc)
         rc = c->stream ? stream_load(&s->cfg, a->comm, &s->sp, &s->stream, &s->counts, err)
+             : a->fold ? loader_load_fold(&s->cfg, a->fold, &s->sp, err)
                        : loader_load(&s->cfg, &s->sp, err);
     if (!rc)
         rc = net_layout(&s->net, c->nfeat, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
@@ -111,7 +112,7 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
     return rc;
 }
 
-static void run_dir_of(const Config *c, char *dir, size_t cap)
+void run_dir_of(const Config *c, char *dir, size_t cap)
 {
     if (c->run_dir[0])
         snprintf(dir, cap, "%s", c->run_dir);

@@ -37,10 +37,15 @@ typedef struct RunArgs {
     FILE *out;                          /* results (stdout) */
     const Comm *comm;                   /* the ranks of the job (NULL: one process);
                                            rank 0 alone writes files and output */
+    const DataFold *fold;               /* housenet cv (io/cv.h): train on this fold's rows
+                                           (loader_load_fold) instead of the seeded split */
 } RunArgs;
 
 /* Config file, then the overrides, then the cross-key checks. */
 int run_load_config(const RunArgs *a, Config *c, Err *err);
+
+/* The run directory c names: [run] dir, or runs/<config file stem>. */
+void run_dir_of(const Config *c, char *dir, size_t cap);
 
 /* Worker threads for [train] threads (0 = all cores). */
 int run_threads(int threads);

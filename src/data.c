@@ -172,6 +172,37 @@ int data_split_parts(size_t n, double val_frac, double test_frac, uint64_t seed,
     return 0;
 }
 
+int data_fold_parts(size_t n, const DataFold *f, double val_frac, unsigned char *part, Err *err)
+{
+    if (f->folds < 2 || n < (size_t)f->folds)
+        return err_set(err, E_DATA, "%zu rows cannot make %d folds; use fewer folds", n, f->folds);
+    size_t *perm = malloc((n ? n : 1) * sizeof *perm);
+    if (!perm)
+        return err_set(err, E_NOMEM, "out of memory for %d folds of %zu rows", f->folds, n);
+    for (size_t r = 0; r < n; r++)
+        perm[r] = r;
+    Rng rng = rng_stream(f->seed, RNG_STREAM_FOLDS | (uint64_t)f->repeat << 32);
+    rng_shuffle(&rng, perm, n);
+    size_t m = 0; /* the other folds' rows, gathered in perm[0..m) in file order */
+    for (size_t i = 0; i < n; i++)
+        part[perm[i]] = i % (size_t)f->folds == (size_t)f->fold ? DATA_PART_TEST : DATA_PART_TRAIN;
+    for (size_t r = 0; r < n; r++)
+        if (part[r] == DATA_PART_TRAIN)
+            perm[m++] = r;
+    size_t nval = (size_t)llround((double)m * val_frac);
+    if (nval >= m) {
+        free(perm);
+        return err_set(err, E_DATA, "a fold's %zu training rows leave none after %zu validation rows; lower "
+                       "validation_fraction", m, nval);
+    }
+    rng = rng_stream(f->seed, RNG_STREAM_FOLD_VAL | (uint64_t)f->repeat << 32 | (uint64_t)f->fold << 8);
+    rng_shuffle(&rng, perm, m);
+    for (size_t k = 0; k < nval; k++)
+        part[perm[k]] = DATA_PART_VAL;
+    free(perm);
+    return 0;
+}
+
 int data_split_by_parts(const Dataset *all, const unsigned char *part, Dataset *train, Dataset *val,
                         Dataset *test, Err *err)
 {

@@ -98,6 +98,22 @@ int data_split_parts(size_t n, double val_frac, double test_frac, uint64_t seed,
 int data_split_by_parts(const Dataset *all, const unsigned char *part, Dataset *train, Dataset *val,
                         Dataset *test, Err *err);
 
+/* One fold of repeated K-fold cross-validation (`housenet cv`): repeat
+ * (from 0) deals the rows into `folds` folds by a permutation drawn from
+ * (seed, repeat), and fold `fold` (from 0) is the test part. */
+typedef struct DataFold {
+    int folds, repeat, fold;
+    uint64_t seed;
+} DataFold;
+
+/* part[0..n) for fold f: the rows perm[i] with i % folds == f->fold are
+ * DATA_PART_TEST; of the others, round(m * val_frac) (m = their count),
+ * drawn from (seed, repeat, fold), are DATA_PART_VAL, the rest TRAIN. So
+ * every row is a test row exactly once per repeat, and the validation
+ * rows (early stopping) come from the training folds alone. E_DATA when
+ * n < folds or no training row would be left, E_NOMEM. */
+int data_fold_parts(size_t n, const DataFold *f, double val_frac, unsigned char *part, Err *err);
+
 /* Fits the statistics on d (the training rows). A constant feature or
  * target under zscore/minmax fails with E_DATA naming it (names may be NULL). */
 int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d,

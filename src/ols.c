@@ -54,7 +54,9 @@ static int cholesky_solve(double *a, double *b, int m)
     return -1;
 }
 
-int ols_fit(Ols *o, const double *x, const double *y, size_t n, int nin, Err *err)
+/* ols_fit (lambda 0) and ols_fit_ridge: lambda is added to the diagonal
+ * of the standardised features' Gram matrix, never to the intercept's. */
+static int fit(Ols *o, const double *x, const double *y, size_t n, int nin, double lambda, Err *err)
 {
     memset(o, 0, sizeof *o);
     const int m = nin + 1;
@@ -93,8 +95,8 @@ int ols_fit(Ols *o, const double *x, const double *y, size_t n, int nin, Err *er
         else
             o->sd[j] = 1.0;
     }
-    if (n <= (size_t)k) {
-        rc = err_set(err, E_DATA, "least squares needs more than %d rows, got %zu", k, n);
+    if (lambda > 0 ? n == 0 : n <= (size_t)k) {
+        rc = err_set(err, E_DATA, "least squares needs more than %d rows, got %zu", lambda > 0 ? 0 : k, n);
         goto done;
     }
     /* A = Z^T Z and z = Z^T y, Z = [1, standardised features], row by row */
@@ -114,6 +116,8 @@ int ols_fit(Ols *o, const double *x, const double *y, size_t n, int nin, Err *er
     for (int p = 0; p < k; p++) /* the upper triangle from the lower */
         for (int q = p + 1; q < k; q++)
             a[p * k + q] = a[q * k + p];
+    for (int p = 1; p < k; p++)
+        a[p * k + p] += lambda;
     int bad = cholesky_solve(a, z, k);
     if (bad >= 0) {
         rc = err_set(err, E_DATA, "least squares: feature %d is a linear combination of the others (collinear)",
@@ -129,6 +133,20 @@ done:
     if (rc)
         ols_free(o);
     return rc;
+}
+
+int ols_fit(Ols *o, const double *x, const double *y, size_t n, int nin, Err *err)
+{
+    return fit(o, x, y, n, nin, 0.0, err);
+}
+
+int ols_fit_ridge(Ols *o, const double *x, const double *y, size_t n, int nin, double lambda, Err *err)
+{
+    if (!(lambda > 0) || !isfinite(lambda)) {
+        memset(o, 0, sizeof *o);
+        return err_set(err, E_USAGE, "ridge: lambda must be a number above 0, got %g", lambda);
+    }
+    return fit(o, x, y, n, nin, lambda, err);
 }
 
 void ols_predict(const Ols *o, const double *x, size_t n, double *out)

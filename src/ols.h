@@ -21,6 +21,13 @@ typedef struct Ols {
  * row-major. E_DATA when n <= the number of non-constant features or they
  * are collinear (naming the feature index), E_NOMEM. *o is zeroed on failure. */
 int ols_fit(Ols *o, const double *x, const double *y, size_t n, int nin, Err *err);
+/* Ridge regression: minimises sum_r (y_r - b0 - sum_j bj z_rj)^2 +
+ * lambda sum_j bj^2 over the standardised features z (the intercept is
+ * not penalised), the form of scikit-learn's Ridge(alpha=lambda) on
+ * StandardScaler features. Unlike ols_fit it is defined for collinear
+ * features (one-hot columns with an intercept) and any n >= 1. lambda > 0
+ * and finite, else E_USAGE; E_NOMEM. Predict and free as for ols_fit. */
+int ols_fit_ridge(Ols *o, const double *x, const double *y, size_t n, int nin, double lambda, Err *err);
 /* Predictions for n rows of x into out. */
 void ols_predict(const Ols *o, const double *x, size_t n, double *out);
 /* NULL-safe; leaves *o zeroed. */

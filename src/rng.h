@@ -11,9 +11,11 @@
 typedef struct Rng { uint64_t s; } Rng;
 
 /* Stream ids used by the program; a new use takes a new id. Some add a
- * number above bit 32 (ROWS: the part, SHUFFLE: the epoch) and SHUFFLE
- * also 1 + a chunk below it. */
-enum { RNG_STREAM_INIT = 1, RNG_STREAM_SPLIT = 2, RNG_STREAM_ROWS = 3, RNG_STREAM_SHUFFLE = 0x100 };
+ * number above bit 32 (ROWS: the part, SHUFFLE: the epoch, FOLDS and
+ * FOLD_VAL: the repeat) and SHUFFLE also 1 + a chunk below it (FOLD_VAL:
+ * the fold). */
+enum { RNG_STREAM_INIT = 1, RNG_STREAM_SPLIT = 2, RNG_STREAM_ROWS = 3, RNG_STREAM_FOLDS = 4, RNG_STREAM_FOLD_VAL = 5,
+       RNG_STREAM_SHUFFLE = 0x100 };
 
 /* State for stream `stream` of `seed`. */
 Rng rng_stream(uint64_t seed, uint64_t stream);

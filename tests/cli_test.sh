@@ -128,6 +128,30 @@ if "$BIN" train na.ini --dry-run >out.txt 2>err.txt && grep -q '6 rows read, 0 l
 else
   bad "missing tokens: $(cat out.txt err.txt q.txt)"
 fi
+# 4b'. cv against numpy (folds, baselines, summary, evaluate on a fold's run),
+# with the transforms on; the same folds.csv whatever the thread count.
+if $PY "$SRC/tests/check_cv.py" "$BIN" "$SRC/configs/ames.ini" "$WORK" 3 2 7 --set train.epochs=20 \
+     --set data.target_transform=log --set data.log_features=Gr_Liv_Area >check.txt 2>&1; then
+  ok "cv matches numpy: $(cat check.txt)"
+else
+  bad "cv vs numpy: $(cat check.txt)"
+fi
+if "$BIN" cv "$SRC/configs/ames.ini" --folds 3 --set train.epochs=10 --set run.dir=cv1 --set train.threads=1 \
+     >cv1.txt 2>err.txt &&
+   "$BIN" cv "$SRC/configs/ames.ini" -k 3 --set train.epochs=10 --set run.dir=cv2 --set train.threads=2 --quiet \
+     >cv2.txt 2>err.txt && cmp -s cv1/cv/folds.csv cv2/cv/folds.csv &&
+   [ "$(wc -l <cv1/cv/folds.csv)" -eq 4 ] && grep -q '^baseline: ridge (lambda 1) ' cv1.txt &&
+   [ ! -s err.txt ]; then
+  ok "cv: folds.csv the same on 1 and 2 threads, a table on stdout"
+else
+  bad "cv threads: $(cat err.txt; diff cv1/cv/folds.csv cv2/cv/folds.csv | head -3)"
+fi
+"$BIN" cv "$SRC/configs/ames.ini" --folds 1 >out.txt 2>err.txt; st=$?
+if [ "$st" -eq 2 ] && grep -q '^housenet: --folds: "1" is not a whole number from 2 to 1000$' err.txt; then
+  ok "cv --folds 1: a usage error"
+else
+  bad "cv --folds 1: status $st: $(cat err.txt)"
+fi
 "$BIN" evaluate --model ames/model.h5 >eval.txt 2>err.txt
 if grep -q "^model  " eval.txt && grep -q "baseline: least squares" eval.txt && [ ! -s err.txt ]; then
   ok "evaluate prints the model and both baselines"

@@ -154,6 +154,37 @@ static void test_ols_reports_collinear_features(void **state)
     assert_null(o.beta);
 }
 
+static void test_ridge_shrinks_by_hand_and_fits_collinear_features(void **state)
+{
+    (void)state;
+    /* one feature x = 0..9: z = (x - 4.5) / sd, sum z^2 = n, so
+     * b1 = sum z y / (n + lambda) and b0 = mean y (not penalised) */
+    double x[20], x1[10], y[10], sd = sqrt(8.25), szy = 0.0, my = 0.0;
+    for (int i = 0; i < 10; i++) {
+        x1[i] = x[2 * i] = i;
+        x[2 * i + 1] = 3 * i + 1; /* an affine copy of the first */
+        y[i] = i * i;
+        szy += (i - 4.5) / sd * y[i];
+        my += y[i] / 10;
+    }
+    Ols o;
+    Err err = { 0 };
+    assert_int_equal(ols_fit_ridge(&o, x1, y, 10, 1, 2.5, &err), 0);
+    assert_close(o.beta[0], my, 1e-12);
+    assert_close(o.beta[1], szy / (10 + 2.5), 1e-12);
+    ols_free(&o);
+    /* two identical standardised columns share the weight: b = sum z y / (2n + lambda) each */
+    assert_int_equal(ols_fit_ridge(&o, x, y, 10, 2, 2.5, &err), 0);
+    assert_close(o.beta[1], szy / (20 + 2.5), 1e-10);
+    assert_close(o.beta[2], szy / (20 + 2.5), 1e-10);
+    double h[1];
+    ols_predict(&o, x, 1, h);
+    assert_close(h[0], my - 2 * 4.5 / sd * szy / 22.5, 1e-9);
+    ols_free(&o);
+    assert_int_equal(ols_fit_ridge(&o, x, y, 10, 2, 0.0, &err), E_USAGE);
+    assert_null(o.beta);
+}
+
 static void test_infer_rows_matches_a_hand_forward_pass_across_blocks(void **state)
 {
     (void)state;
@@ -213,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_ols_fits_a_line_by_hand),
         cmocka_unit_test(test_ols_recovers_an_exact_plane_and_ignores_a_constant_column),
         cmocka_unit_test(test_ols_reports_collinear_features),
+        cmocka_unit_test(test_ridge_shrinks_by_hand_and_fits_collinear_features),
         cmocka_unit_test(test_infer_rows_matches_a_hand_forward_pass_across_blocks),
         cmocka_unit_test(test_check_split_accepts_equal_statistics_and_names_a_changed_feature),
     };

@@ -19,6 +19,12 @@ const Cmd CMDS[] = {
       "  train CONFIG --dry-run\n"
       "        print the resolved config, a data summary and the memory needed; train nothing\n"
       "        (mpirun -np K housenet train ...: the same run on K processes, the same bytes)\n", 1 },
+    { "cv", cmd_cv,
+      "  cv CONFIG [--folds K] [--repeats R] [--seed S] [--json] [--set section.key=value]... [--quiet]\n"
+      "        repeated K-fold cross-validation (default 5 folds, 1 repeat, S = [train] seed): each\n"
+      "        fold trained in RUN/cv/r<R>-f<F>/ (early stopping on rows of its training folds);\n"
+      "        mean and sd of RMSE, MAE, MAPE and R^2 in the target's units beside the training\n"
+      "        mean, least squares and ridge on the same folds; per fold: RUN/cv/folds.csv\n", 0 },
     { "explain", cmd_explain,
       "  explain CONFIG [--set section.key=value]...\n"
       "        one forward and backward pass on the first training row, term by term\n", 0 },
