@@ -50,9 +50,9 @@ for net in 2 64,64; do
     : >t11; : >t12; : >t21
     r=0
     while [ $r -lt "$REPS" ]; do
-      "$BIN" train b.ini "$@" --set train.threads=1 --set run.dir=r11 --force >o11 && secs o11 >>t11
-      "$BIN" train b.ini "$@" --set train.threads=2 --set run.dir=r12 --force >o12 && secs o12 >>t12
-      mpirun -np 2 --bind-to core "$BIN" train b.ini "$@" --set train.threads=1 --set run.dir=r21 --force >o21 &&
+      "$BIN" train b.ini "$@" --set train.threads=1 --set run.dir=r11 --force >o11 2>/dev/null && secs o11 >>t11
+      "$BIN" train b.ini "$@" --set train.threads=2 --set run.dir=r12 --force >o12 2>/dev/null && secs o12 >>t12
+      mpirun -np 2 --bind-to core "$BIN" train b.ini "$@" --set train.threads=1 --set run.dir=r21 --force >o21 2>/dev/null &&
         secs o21 >>t21
       r=$((r + 1))
     done
@@ -61,7 +61,7 @@ for net in 2 64,64; do
     /usr/bin/python3 "$SRC/tests/mpi_same.py" r11 r12 >/dev/null 2>&1 || same=no
     /usr/bin/python3 "$SRC/tests/mpi_same.py" r11 r21 >/dev/null 2>&1 || same=no
     np=$(/usr/bin/python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1]); print(sum(f["model"][k].size for k in f["model"]))' r11/model.h5)
-    ntrain=$(/usr/bin/python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1]); print(f["split"].attrs["rows_read"] - f["split/val_rows"].shape[0] - f["split/test_rows"].shape[0])' r11/model.h5)
+    ntrain=$(/usr/bin/python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1]); print(int(f["split"].attrs["rows_read"]) - f["split/val_rows"].shape[0] - f["split/test_rows"].shape[0])' r11/model.h5)
     bs=$b; [ "$bs" -gt "$ntrain" ] && bs=$ntrain
     # groups of 2 blocks of 64 rows: (np + 2) doubles each, and a stop word per rank
     gather=$(( ((bs + 127) / 128) * (np + 2) * 8 + 16 ))
