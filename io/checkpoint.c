@@ -569,10 +569,8 @@ static int load_model_part(hid_t f, Ckpt *c, const char *path, Err *err)
     const Net *net = c->net;
     Net got = { 0 };
     int rc = h5_model_part_read_net(f, &got, path, err);
-    if (rc)
-        return rc;
-    if (got.nlayers != net->nlayers ||
-        memcmp(got.width, net->width, ((size_t)net->nlayers + 1) * sizeof *got.width) != 0)
+    if (!rc && (got.nlayers != net->nlayers ||
+        memcmp(got.width, net->width, ((size_t)net->nlayers + 1) * sizeof *got.width) != 0))
         rc = err_set(err, E_STATE, "%s: /model: another network shape than this run's [model] hidden", path);
     for (int l = 0; !rc && l < net->nlayers; l++)
         if (got.act[l] != net->act[l])

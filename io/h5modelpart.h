@@ -25,7 +25,8 @@ typedef struct ModelPart {
  * content gives equal bytes. E_HDF5 naming the object. */
 int h5_model_part_write(hid_t f, hid_t str, const ModelPart *p, const char *path, Err *err);
 
-/* /model of f into *net (net_init'ed here; net_free on success): the layers
+/* /model of f into *net (zeroed before the call; net_init'ed here, the
+ * caller's to net_free also on failure): the layers
  * and activations, then every W and b checked against the shapes they
  * imply, before anything is allocated, and finite. E_PARSE naming the
  * object, E_HDF5, E_NOMEM. */
