@@ -185,6 +185,29 @@ done:
     return rc;
 }
 
+void csv_count_line_end(int c, size_t *line, int *pending_cr)
+{
+    if (c == '\n') {
+        if (!*pending_cr)
+            (*line)++;
+        *pending_cr = 0;
+    } else if (c == '\r') {
+        (*line)++;
+        *pending_cr = 1;
+    }
+}
+
+int csv_check_record(const char *path, size_t line, size_t fields, size_t bytes, Err *err)
+{
+    if (fields > CSV_RECORD_MAX_FIELDS)
+        return err_set(err, E_PARSE, "%.256s:%zu: more than %d fields in one record (the limit); is the "
+                       "delimiter right?", path, line, CSV_RECORD_MAX_FIELDS);
+    if (bytes > CSV_RECORD_MAX_BYTES)
+        return err_set(err, E_PARSE, "%.256s:%zu: a record longer than %d bytes (the limit); is this a CSV "
+                       "file, and are its quotes closed?", path, line, CSV_RECORD_MAX_BYTES);
+    return 0;
+}
+
 int csv_delimiter_ok(char c)
 {
     return c != '"' && c != '\r' && c != '\n' && c != '\0' && !csv_isdigit(c) && !strchr(".+-eE", c);
