@@ -1,7 +1,9 @@
-/* config: the key table and the inih-driven reader (see config.h).
- * Everything about a key -- where it lives, its type, default, range and
- * help -- is one row of KEYS[]; no other code names a key's default. */
+/* config: the inih-driven reader and the checks of a config (see
+ * config.h). Everything about a key -- where it lives, its type, default,
+ * range and help -- is one row of KEYS[] (configkeys.c); no other code
+ * names a key's default. */
 #include "config.h"
+#include "configkeys.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -19,158 +21,16 @@
 #include "schedule.h"
 #include "train.h"
 
-typedef enum { T_INT, T_U64, T_DOUBLE, T_BOOL, T_STR, T_PATH, T_ENUM, T_LIST, T_INTLIST } KeyType;
 
-typedef struct KeyDef {
-    const char *section;
-    const char *name;
-    KeyType type;
-    size_t offset;        /* into Config */
-    size_t size;          /* of a string field */
-    const char *def;      /* default, as it would be written in the file */
-    double min, max;      /* range of numbers and list lengths */
-    const char *choices;  /* T_ENUM: "a|b|c", value = index */
-    int resume_safe;      /* may change when resuming a run */
-    const char *help;
-} KeyDef;
-
-#define F(field) offsetof(Config, field), sizeof(((Config *)0)->field)
-
-static const KeyDef KEYS[] = {
-    /* path may change on resume (the same file seen from another directory):
-     * the data are compared by fingerprint instead. */
-    { "data", "path", T_PATH, F(data_path), "", 0, 0, NULL, 1,
-      "CSV file with a header row, or HDF5 file (.h5, .hdf5) holding a table (relative to the config file)" },
-    { "data", "table", T_STR, F(data_table), "", 0, 0, NULL, 0,
-      "HDF5 only: the group of 1-D datasets, or the 2-D dataset with a columns attribute, holding the table; "
-      "empty = the root group, else the table a converted file names" },
-    { "data", "features", T_LIST, F(features), "", 1, CFG_MAX_FEATURES, NULL, 0,
-      "comma list of input column names, in the order the network sees them" },
-    { "data", "target", T_STR, F(target), "", 0, 0, NULL, 0,
-      "name of the column to predict" },
-    { "data", "normalize", T_ENUM, F(normalize), "zscore", 0, 0, "none|zscore|minmax", 0,
-      "feature scaling fitted on the training rows: zscore (mean 0, sd 1), minmax ([0, 1]) or none" },
-    { "data", "normalize_target", T_ENUM, F(normalize_target), "same", 0, 0, "none|zscore|minmax|same", 0,
-      "target scaling; same = as [data] normalize" },
-    { "data", "validation_fraction", T_DOUBLE, F(validation_fraction), "0.2", 0, 0.9, NULL, 0,
-      "share of rows held out for validation (seeded split)" },
-    { "data", "test_fraction", T_DOUBLE, F(test_fraction), "0", 0, 0.9, NULL, 0,
-      "share of rows held out for the final test (seeded split)" },
-    { "data", "delimiter", T_STR, F(delimiter), ",", 0, 0, NULL, 0,
-      "field separator: one character, or a name: comma, semicolon, tab, pipe (also \"\t\" and a quoted "
-      "character such as \";\")" },
-    { "data", "na_values", T_LIST, F(na_values), CSV_DEFAULT_NA, 0, CSV_NA_MAX, NULL, 0,
-      "comma list of cell texts that mean missing, besides an empty cell; replaces the default, the tokens "
-      "pandas and R read as missing (empty = only an empty cell)" },
-    { "data", "missing", T_ENUM, F(missing), "error", 0, 0, "error|drop|mean", 0,
-      "missing cells: error, drop the row, or fill with the training rows' mean" },
-    { "data", "filter", T_LIST, F(filter), "", 0, CFG_MAX_FILTERS, NULL, 0,
-      "comma list of conditions a row must meet to be used at all (training, validation and test), each "
-      "`column op number` with op one of < <= > >= == !=, e.g. Gr_Liv_Area <= 4000; a row with a missing "
-      "value in the column fails; empty = every row" },
-    /* choices in the order of TargetTransform (src/data.h) */
-    { "data", "target_transform", T_ENUM, F(target_transform), "none", 0, 0, "none|log|log1p", 0,
-      "train on log(target) or log1p(target); metrics and predictions are back in the target's units "
-      "(see docs/data.md, Transforms)" },
-    { "data", "log_features", T_LIST, F(log_features), "", 0, CFG_MAX_FEATURES, NULL, 0,
-      "comma list of features taken as log1p(value) before the normalisation (skewed sizes and areas)" },
-    { "data", "stream", T_BOOL, F(stream), "false", 0, 0, NULL, 0,
-      "HDF5 only: train a chunk of rows at a time, never holding the training rows in memory "
-      "(the split is then a per-row hashed draw; see docs/data.md, Training from HDF5 streams)" },
-    { "model", "hidden", T_INTLIST, F(hidden), "2", 0, NET_MAX_LAYERS - 1, NULL, 0,
-      "comma list of hidden layer widths, e.g. 2 or 64,64 (empty: linear regression)" },
-    { "model", "activation", T_ENUM, F(activation), "sigmoid", 0, 0, "sigmoid|tanh|relu|linear", 0,
-      "activation of the hidden layers" },
-    { "model", "output_activation", T_ENUM, F(output_activation), "linear", 0, 0, "sigmoid|tanh|relu|linear", 0,
-      "activation of the output unit" },
-    { "model", "init", T_ENUM, F(init), "xavier", 0, 0, "xavier|uniform|explicit", 0,
-      "initial parameters: xavier (Glorot uniform, zero biases), uniform (+-init_scale) or explicit ([init] section)" },
-    { "model", "init_scale", T_DOUBLE, F(init_scale), "0.5", 0, 1e6, NULL, 0,
-      "half-width of the uniform initialisation" },
-    { "train", "epochs", T_INT, F(epochs), "100", 0, 1e9, NULL, 1,
-      "passes over the training rows" },
-    { "train", "batch_size", T_INT, F(batch_size), "32", 1, 1 << 24, NULL, 0,
-      "rows per gradient step (the loss is averaged over the batch)" },
-    { "train", "learning_rate", T_DOUBLE, F(learning_rate), "0.01", 0, 1e9, NULL, 0,
-      "step size of the updates (lr_schedule and warmup_epochs scale it by epoch and step)" },
-    { "train", "seed", T_U64, F(seed), "1", 0, 0, NULL, 0,
-      "seed of the initialisation, the split and the shuffles" },
-    { "train", "threads", T_INT, F(threads), "0", 0, 4096, NULL, 1,
-      "worker threads, 0 = all cores (results do not depend on it)" },
-    { "train", "shuffle", T_BOOL, F(shuffle), "true", 0, 0, NULL, 0,
-      "visit the training rows in a fresh seeded order every epoch" },
-    /* choices in the order of TrainPrecision (src/train.h) */
-    { "train", "precision", T_ENUM, F(precision), "float64", 0, 0, "float64|float32", 0,
-      "arithmetic of the training blocks: float64, or float32 (any network; rows in memory, not stream; "
-      "parameters and optimizer stay float64; results differ from float64 by rounding; see docs/performance.md, Float32)" },
-    /* choices in the order of OptimKind (src/optim.h) */
-    { "train", "optimizer", T_ENUM, F(optimizer), "sgd", 0, 0, "sgd|momentum|nesterov|adam", 0,
-      "update rule: sgd (p -= lr g), momentum, nesterov (both with [train] momentum) or adam (beta1, beta2, eps)" },
-    { "train", "momentum", T_DOUBLE, F(momentum), "0.9", 0, 0.999999, NULL, 0,
-      "momentum and nesterov: decay of the velocity v = momentum v + g" },
-    { "train", "beta1", T_DOUBLE, F(beta1), "0.9", 0, 0.999999, NULL, 0,
-      "adam: decay of the mean of the gradients" },
-    { "train", "beta2", T_DOUBLE, F(beta2), "0.999", 0, 0.99999, NULL, 0,
-      "adam: decay of the mean of the squared gradients" },
-    { "train", "eps", T_DOUBLE, F(eps), "1e-8", 0, 1, NULL, 0,
-      "adam: added to the root of the squared-gradient mean" },
-    { "train", "weight_decay", T_DOUBLE, F(weight_decay), "0", 0, 1e3, NULL, 0,
-      "decoupled weight decay: every step multiplies the parameters by 1 - learning_rate * weight_decay (0 = off)" },
-    /* choices in the order of SchedKind (src/schedule.h) */
-    { "train", "lr_schedule", T_ENUM, F(lr_schedule), "constant", 0, 0, "constant|step|cosine|plateau", 0,
-      "learning rate by epoch: constant, step (x gamma every step_size epochs), cosine (down to min_lr at the last epoch) "
-      "or plateau (x plateau_factor after plateau_patience epochs without a better validation loss)" },
-    { "train", "warmup_epochs", T_INT, F(warmup_epochs), "0", 0, 1e9, NULL, 0,
-      "raise the learning rate linearly, step by step, from almost 0 over this many epochs (0 = off)" },
-    { "train", "step_size", T_INT, F(step_size), "30", 1, 1e9, NULL, 0,
-      "lr_schedule = step: epochs between reductions" },
-    { "train", "gamma", T_DOUBLE, F(gamma), "0.1", 0, 1, NULL, 0,
-      "lr_schedule = step: factor of each reduction" },
-    { "train", "min_lr", T_DOUBLE, F(min_lr), "0", 0, 1e9, NULL, 0,
-      "cosine: the learning rate of the last epoch; plateau: no reduction below it" },
-    { "train", "plateau_factor", T_DOUBLE, F(plateau_factor), "0.5", 1e-6, 0.999999, NULL, 0,
-      "lr_schedule = plateau: factor of each reduction" },
-    { "train", "plateau_patience", T_INT, F(plateau_patience), "10", 1, 1e9, NULL, 0,
-      "lr_schedule = plateau: epochs without a better validation loss before a reduction" },
-    { "train", "clip_norm", T_DOUBLE, F(clip_norm), "0", 0, 1e9, NULL, 0,
-      "scale a gradient whose global L2 norm is above this down to it (0 = off)" },
-    { "train", "patience", T_INT, F(patience), "0", 0, 1e9, NULL, 1,
-      "early stopping: stop after this many epochs without a better validation loss (0 = off)" },
-    { "train", "min_delta", T_DOUBLE, F(min_delta), "0", 0, 1e9, NULL, 1,
-      "a validation loss is better only when it is below the best by more than this (early stopping, plateau)" },
-    { "train", "restore_best", T_BOOL, F(restore_best), "true", 0, 0, NULL, 1,
-      "end the run with the parameters of the epoch with the lowest validation loss (needs validation rows)" },
-    { "train", "divergence_retries", T_INT, F(divergence_retries), "3", 0, 100, NULL, 1,
-      "on a non-finite loss, gradient or parameter, or a loss 10^4 times the initial one, roll back to the "
-      "start of the epoch and lower the learning rate, at most this many times; then stop" },
-    { "train", "divergence_factor", T_DOUBLE, F(divergence_factor), "0.1", 1e-6, 0.999999, NULL, 1,
-      "each divergence rollback multiplies the learning rate by this" },
-    { "run", "dir", T_PATH, F(run_dir), "", 0, 0, NULL, 1,
-      "output directory (default runs/<config file name without .ini>)" },
-    { "run", "flush_seconds", T_DOUBLE, F(flush_seconds), "1", 0, 1e9, NULL, 1,
-      "curves.h5 is rewritten at most this often while training, and always at the end" },
-    { "run", "checkpoint_every_seconds", T_DOUBLE, F(checkpoint_every_seconds), "30", 0, 1e9, NULL, 1,
-      "a checkpoint in RUN/checkpoints once this many seconds have passed since the last one, at the next "
-      "epoch end or 64th step (0 = none; the start, the end and a stop by signal always get one)" },
-    { "run", "checkpoint_every", T_INT, F(checkpoint_every), "0", 0, 1e9, NULL, 1,
-      "also a checkpoint every this many epochs (0 = none)" },
-    { "run", "checkpoint_every_steps", T_INT, F(checkpoint_every_steps), "0", 0, 1e9, NULL, 1,
-      "optimizer steps between checkpoints, mid-epoch too (0 = none)" },
-    { "run", "keep_checkpoints", T_INT, F(keep_checkpoints), "3", 1, 1e6, NULL, 1,
-      "periodic checkpoints kept; older ones are removed once a newer one is safely written" },
-    { "run", "log_every_steps", T_INT, F(log_every_steps), "0", 0, 1e9, NULL, 1,
-      "also log the training loss of every n-th step in curves.h5 (/steps; 0 = off)" },
-};
-#define NKEYS ((int)(sizeof KEYS / sizeof KEYS[0]))
-_Static_assert(sizeof KEYS / sizeof KEYS[0] <= sizeof ((Config *)0)->key_line / sizeof(int),
-               "Config.key_line needs a slot per key");
+#define KEYS CFG_KEYS
+#define NKEYS CFG_NKEYS
 
 static const char *const SECTIONS[] = { "data", "model", "train", "run", "init" };
 #define NSECTIONS ((int)(sizeof SECTIONS / sizeof SECTIONS[0]))
 
 /* ---- small text helpers ---------------------------------------------- */
 
-static void copy_str(char *dst, size_t cap, const char *src)
+void cfg_copy_str(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src);
 }
@@ -221,7 +81,7 @@ static const char *closest(const char *word, const char *const *cand, int n)
     return best && bd <= 1 + (int)strlen(best) / 3 ? best : NULL;
 }
 
-static int find_key(const char *section, const char *name)
+int cfg_find_key(const char *section, const char *name)
 {
     for (int i = 0; i < NKEYS; i++)
         if (strcmp(KEYS[i].section, section) == 0 && strcmp(KEYS[i].name, name) == 0)
@@ -319,7 +179,7 @@ static int split_list(const char *v, char items[][256], int max_items, size_t it
                       int *count, char *why, size_t wcap)
 {
     char buf[CFG_TEXT_MAX];
-    copy_str(buf, sizeof buf, v);
+    cfg_copy_str(buf, sizeof buf, v);
     *count = 0;
     if (trim(buf)[0] == '\0')
         return 0;
@@ -351,11 +211,11 @@ static int split_list(const char *v, char items[][256], int max_items, size_t it
     }
 }
 
-static void dir_of(const char *path, char *dir, size_t cap)
+void cfg_dir_of(const char *path, char *dir, size_t cap)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        copy_str(dir, cap, "");
+        cfg_copy_str(dir, cap, "");
     else
         snprintf(dir, cap, "%.*s", (int)(slash - path + 1), path);
 }
@@ -499,7 +359,7 @@ static int fits_stored_line(const char *name, const char *val, int is_list, char
 }
 
 /* [init] W<l> / b<l> as cfg_text_new names and writes it. */
-static int init_fits_stored_line(int layer, int is_bias, const char *val, char *why, size_t wcap)
+int cfg_init_fits_stored_line(int layer, int is_bias, const char *val, char *why, size_t wcap)
 {
     char key[16];
     snprintf(key, sizeof key, "%c%d", is_bias ? 'b' : 'W', layer + 1);
@@ -521,7 +381,7 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
         snprintf(why, wcap, "the value is longer than %zu characters", sizeof vbuf - 1);
         return -1;
     }
-    copy_str(vbuf, sizeof vbuf, value);
+    cfg_copy_str(vbuf, sizeof vbuf, value);
     const char *v = trim(vbuf);
     switch (kd->type) {
     case T_INT: {
@@ -592,10 +452,10 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
                 return -1;
             }
             char one[2] = { d, '\0' }; /* "tab", "semicolon", ";"... as the character itself */
-            copy_str(field, kd->size, one);
+            cfg_copy_str(field, kd->size, one);
             return 0;
         }
-        copy_str(field, kd->size, v);
+        cfg_copy_str(field, kd->size, v);
         return 0;
     case T_PATH:
         if (v[0] && v[0] != '/' && base_dir && base_dir[0]) {
@@ -610,7 +470,7 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
             snprintf(why, wcap, "path is longer than %zu characters", kd->size - 1);
             return -1;
         }
-        copy_str(field, kd->size, v);
+        cfg_copy_str(field, kd->size, v);
         return 0;
     case T_LIST: {
         char (*items)[256] = malloc(sizeof(char[CFG_MAX_FEATURES][256]));
@@ -644,11 +504,11 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
         } else if (!rc) {
             c->nna = n;
             for (int i = 0; i < n; i++)
-                copy_str(c->na_list[i], sizeof c->na_list[i], items[i]);
+                cfg_copy_str(c->na_list[i], sizeof c->na_list[i], items[i]);
         }
         free(items);
         if (!rc)
-            copy_str(field, kd->size, v);
+            cfg_copy_str(field, kd->size, v);
         return rc;
     }
     case T_INTLIST: {
@@ -666,7 +526,7 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
             c->hidden_widths[i] = (int)x;
         }
         c->nhidden = n;
-        copy_str(field, kd->size, v);
+        cfg_copy_str(field, kd->size, v);
         return 0;
     }
     }
@@ -674,7 +534,7 @@ static int set_key(Config *c, int k, const char *value, const char *base_dir, ch
 }
 
 /* [init] keys: W<l> or b<l>, l from 1 to NET_MAX_LAYERS. */
-static int init_key(const char *name, int *layer, int *is_bias)
+int cfg_init_key(const char *name, int *layer, int *is_bias)
 {
     if ((name[0] != 'W' && name[0] != 'b') || !isdigit((unsigned char)name[1]))
         return -1;
@@ -689,7 +549,7 @@ static int init_key(const char *name, int *layer, int *is_bias)
 
 /* Sets (section, name) = value; where names the origin for messages
  * ("file:line" or "--set"). */
-static int assign(Config *c, const char *section, const char *name, const char *value,
+int cfg_assign(Config *c, const char *section, const char *name, const char *value,
                   const char *base_dir, const char *where, int line, Err *err)
 {
     int known_section = 0;
@@ -702,13 +562,13 @@ static int assign(Config *c, const char *section, const char *name, const char *
     }
     if (!strcmp(section, "init")) {
         int layer, is_bias;
-        if (init_key(name, &layer, &is_bias))
+        if (cfg_init_key(name, &layer, &is_bias))
             return err_set(err, E_CONFIG,
                            "%s: [init] %.40s: unknown key; [init] takes W1, b1, W2, b2, ... (layer numbers from 1)",
                            where, name);
         char **slot = is_bias ? &c->init_b[layer] : &c->init_W[layer];
         char why[512];
-        if (init_fits_stored_line(layer, is_bias, value, why, sizeof why))
+        if (cfg_init_fits_stored_line(layer, is_bias, value, why, sizeof why))
             return err_set(err, E_CONFIG, "%s: [init] %s: %s", where, name, why);
         char *dup = strdup(value);
         if (!dup)
@@ -718,9 +578,9 @@ static int assign(Config *c, const char *section, const char *name, const char *
         (is_bias ? c->init_b_line : c->init_W_line)[layer] = line;
         return 0;
     }
-    int k = find_key(section, name);
+    int k = cfg_find_key(section, name);
     if (k < 0) {
-        const char *names[NKEYS];
+        const char *names[CFG_KEYS_MAX];
         int n = 0;
         for (int i = 0; i < NKEYS; i++)
             if (!strcmp(KEYS[i].section, section))
@@ -761,244 +621,12 @@ void cfg_defaults(Config *c)
         set_key(c, k, KEYS[k].def, "", why, sizeof why);
 }
 
-/* The longest config file read: a bound on time and memory for a path that
- * names something endless (docs/hardening.md). */
-#define CFG_FILE_MAX (1 << 20)
-
-typedef struct LoadCtx {
-    Config *c;
-    FILE *f;             /* the file, or NULL to read text */
-    const char *text;    /* cfg_load_text: what is left to read */
-    int line;            /* lines read so far = the line inih is handling */
-    int indented;        /* that line starts with a space or tab: inih continues the last value */
-    char last_section[64], last_name[64]; /* the key the last value went to */
-    const char *path;
-    char base_dir[CFG_PATH_MAX];
-    Err *err;
-    int failed;
-    size_t bytes;        /* read so far from f */
-} LoadCtx;
-
-/* inih takes a ';' after a space for the start of a comment, so that
- * `delimiter = ;` would read as an empty value: the line is given to inih
- * as `delimiter = semicolon` (what cfg_text_new writes), whatever follows.
- * line holds cap bytes; a line without room is left as it is. */
-static void semicolon_value(char *line, size_t cap)
-{
-    char *p = line;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (strncmp(p, "delimiter", 9))
-        return;
-    p += 9;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p++ != '=')
-        return;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p != ';')
-        return;
-    size_t len = strlen(line), word = strlen("semicolon");
-    if (len + word > cap - 1)
-        return;
-    memmove(p + word, p + 1, len - (size_t)(p + 1 - line) + 1);
-    memcpy(p, "semicolon", word);
-}
-
-/* One line (as fgets would) from the file or the text. A line that does
- * not fit inih's buffer stops the parse with an error: inih would read its
- * tail as a line of its own. */
-static char *reader(char *str, int num, void *stream)
-{
-    LoadCtx *ctx = stream;
-    char *r = NULL;
-    int more = 0; /* the line goes on past num - 1 bytes */
-    if (ctx->failed)
-        return NULL;
-    if (ctx->f) {
-        /* fgets, but a NUL byte, a read error (a directory) and a file
-         * without end (/dev/zero, a stream of newlines) are errors */
-        size_t len = 0;
-        int ch = 0;
-        while (len + 1 < (size_t)num && (ch = getc(ctx->f)) != EOF && ch != '\0') {
-            str[len++] = (char)ch;
-            if (ch == '\n')
-                break;
-        }
-        str[len] = '\0';
-        ctx->bytes += len;
-        if (ch == '\0' || ferror(ctx->f) || ctx->bytes > CFG_FILE_MAX) {
-            int e = errno;
-            if (ch == '\0')
-                err_set(ctx->err, E_CONFIG, "%s:%d:%zu: a NUL byte; a config is a text file", ctx->path,
-                        ctx->line + 1, len + 1);
-            else if (ctx->bytes > CFG_FILE_MAX)
-                err_set(ctx->err, E_CONFIG, "%s:%d: the config is longer than %d bytes (the limit); is it a "
-                        "config file?", ctx->path, ctx->line + 1, CFG_FILE_MAX);
-            else
-                err_set(ctx->err, E_IO, "%s: cannot read config: %s", ctx->path, strerror(e));
-            ctx->failed = 1;
-            return NULL;
-        }
-        r = len ? str : NULL;
-        if (r && len == (size_t)num - 1 && r[len - 1] != '\n') {
-            ch = getc(ctx->f);
-            more = ch != EOF;
-        }
-    } else if (*ctx->text && num > 1) {
-        size_t len = strcspn(ctx->text, "\n");
-        len += ctx->text[len] == '\n';
-        if (len > (size_t)num - 1) {
-            len = (size_t)num - 1;
-            more = 1;
-        }
-        memcpy(str, ctx->text, len);
-        str[len] = '\0';
-        ctx->text += len;
-        r = str;
-    }
-    if (!r)
-        return NULL;
-    semicolon_value(str, (size_t)num);
-    ctx->line++;
-    if (more) {
-        err_set(ctx->err, E_CONFIG, "%s:%d: line longer than %d characters; a long list goes on over indented "
-                                    "lines below its key", ctx->path, ctx->line, num - 2);
-        ctx->failed = 1;
-        return NULL;
-    }
-    ctx->indented = str[0] == ' ' || str[0] == '\t';
-    return r;
-}
-
-/* The value so far and an indented line's value as one list, "a, b," +
- * "c" -> "a, b, c", for lists and [init] alike, so that a resolved text
- * broken after a comma reads back to the same text. NULL when out of
- * memory; the caller frees. */
-static char *join_continued(const char *cur, const char *value)
-{
-    size_t len = strlen(cur), n = len + strlen(value) + 3;
-    char *joined = malloc(n);
-    while (len > 0 && (cur[len - 1] == ' ' || cur[len - 1] == ','))
-        len--;
-    if (joined)
-        snprintf(joined, n, "%.*s, %s", (int)len, cur, value);
-    return joined;
-}
-
-/* An indented line went on with the value of the last key: lists (and
- * [init] values) take it as more items; any other key is an error. */
-static int continue_value(LoadCtx *ctx, const char *section, const char *name, const char *value,
-                          const char *where)
-{
-    Config *c = ctx->c;
-    char *joined = NULL;
-    int rc = 0;
-    if (!strcmp(section, "init")) {
-        int layer, is_bias;
-        if (init_key(name, &layer, &is_bias))
-            return err_set(ctx->err, E_CONFIG, "%s: [init] %.40s: unknown key", where, name);
-        char **slot = is_bias ? &c->init_b[layer] : &c->init_W[layer];
-        if (!(joined = join_continued(*slot, value)))
-            return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
-        char why[512];
-        if (init_fits_stored_line(layer, is_bias, joined, why, sizeof why)) {
-            free(joined);
-            return err_set(ctx->err, E_CONFIG, "%s: [init] %s: %s", where, name, why);
-        }
-        free(*slot);
-        *slot = joined;
-        return 0;
-    }
-    int k = find_key(section, name);
-    if (k < 0 || (KEYS[k].type != T_LIST && KEYS[k].type != T_INTLIST))
-        return err_set(ctx->err, E_CONFIG, "%s: [%s] %s: this indented line continues its value; only lists "
-                                           "(features, na_values, hidden) go on over several lines",
-                       where, section, name);
-    const char *cur = (const char *)c + KEYS[k].offset;
-    if (strlen(cur) + strlen(value) + 3 > KEYS[k].size)
-        return err_set(ctx->err, E_CONFIG, "%s: [%s] %s: the list is longer than %zu characters", where, section,
-                       name, KEYS[k].size - 1);
-    if (!(joined = join_continued(cur, value)))
-        return err_set(ctx->err, E_NOMEM, "%s: out of memory", where);
-    rc = assign(c, section, name, joined, ctx->base_dir, where, 0, ctx->err);
-    free(joined);
-    return rc;
-}
-
-static int handler(void *user, const char *section, const char *name, const char *value)
-{
-    LoadCtx *ctx = user;
-    if (ctx->failed)
-        return 1;
-    char where[CFG_PATH_MAX + 32];
-    snprintf(where, sizeof where, "%s:%d", ctx->path, ctx->line);
-    if (!section[0]) {
-        err_set(ctx->err, E_CONFIG, "%s: key \"%.40s\" comes before any [section]; put it under [data], [model], [train] or [run]",
-                where, name);
-        ctx->failed = 1;
-        return 1;
-    }
-    int rc;
-    if (ctx->indented && !strcmp(section, ctx->last_section) && !strcmp(name, ctx->last_name))
-        rc = continue_value(ctx, section, name, value, where);
-    else
-        rc = assign(ctx->c, section, name, value, ctx->base_dir, where, ctx->line, ctx->err);
-    if (rc)
-        ctx->failed = 1;
-    copy_str(ctx->last_section, sizeof ctx->last_section, section);
-    copy_str(ctx->last_name, sizeof ctx->last_name, name);
-    return 1;
-}
-
-int cfg_load(Config *c, const char *path, Err *err)
-{
-    LoadCtx ctx = { .c = c, .path = path, .err = err };
-    ctx.f = fopen(path, "r");
-    if (!ctx.f) {
-        int e = errno;
-        return err_set(err, E_IO, "%s: cannot open config: %s", path, strerror(e));
-    }
-    dir_of(path, ctx.base_dir, sizeof ctx.base_dir);
-    copy_str(c->source, sizeof c->source, path);
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    copy_str(c->stem, sizeof c->stem, base);
-    char *dot = strrchr(c->stem, '.');
-    if (dot && dot != c->stem)
-        *dot = '\0';
-    int r = ini_parse_stream(reader, &ctx, handler, &ctx);
-    fclose(ctx.f);
-    if (ctx.failed)
-        return err->code;
-    if (r > 0)
-        return err_set(err, E_CONFIG, "%s:%d: syntax error; expected \"[section]\", \"key = value\" or a ; comment",
-                       path, r);
-    if (r < 0)
-        return err_set(err, E_IO, "%s: cannot read config", path);
-    return 0;
-}
-
-int cfg_load_text(Config *c, const char *text, const char *origin, Err *err)
-{
-    LoadCtx ctx = { .c = c, .text = text, .path = origin, .err = err };
-    copy_str(c->source, sizeof c->source, origin);
-    copy_str(c->stem, sizeof c->stem, "model");
-    int r = ini_parse_stream(reader, &ctx, handler, &ctx);
-    if (ctx.failed)
-        return err->code;
-    if (r != 0)
-        return err_set(err, E_CONFIG, "%s:%d: syntax error in the stored config", origin, r);
-    return 0;
-}
-
 int cfg_set(Config *c, const char *assignment, Err *err)
 {
     char buf[CFG_TEXT_MAX + 128];
     if (strlen(assignment) >= sizeof buf)
         return err_set(err, E_USAGE, "--set %.80s...: longer than %zu characters", assignment, sizeof buf - 1);
-    copy_str(buf, sizeof buf, assignment);
+    cfg_copy_str(buf, sizeof buf, assignment);
     char *eq = strchr(buf, '=');
     char *dot = strchr(buf, '.');
     if (!eq || !dot || dot > eq)
@@ -1009,12 +637,12 @@ int cfg_set(Config *c, const char *assignment, Err *err)
     char where[200];
     snprintf(where, sizeof where, "--set %.120s", assignment);
     char *section = buf, *name = dot + 1;
-    return assign(c, trim(section), trim(name), eq + 1, "", where, 0, err);
+    return cfg_assign(c, trim(section), trim(name), eq + 1, "", where, 0, err);
 }
 
 static int key_line(const Config *c, const char *section, const char *name)
 {
-    int k = find_key(section, name);
+    int k = cfg_find_key(section, name);
     return k >= 0 ? c->key_line[k] : 0;
 }
 
@@ -1234,12 +862,12 @@ void cfg_free(Config *c)
 
 int cfg_key_is_resume_safe(const char *section, const char *name)
 {
-    int k = find_key(section, name);
+    int k = cfg_find_key(section, name);
     return k >= 0 && KEYS[k].resume_safe;
 }
 
 const char *cfg_key_default(const char *section, const char *name)
 {
-    int k = find_key(section, name);
+    int k = cfg_find_key(section, name);
     return k >= 0 ? KEYS[k].def : NULL;
 }
