@@ -162,4 +162,9 @@ const char *h5u_fmt_shape(char *buf, size_t cap, int rank, const hsize_t *dims);
 /* Frees s[0..n) and s. NULL-safe. */
 void h5u_free_strings(char **s, size_t n);
 
+/* Closes an id of any kind on a path that is already failing or cannot
+ * fail usefully (a read-only file), without HDF5's error printing;
+ * negative ids are ignored. */
+void h5u_close_quietly(hid_t id);
+
 #endif
