@@ -254,6 +254,15 @@ void trainer_free(Trainer *t);
  * with trainer_set_comm (train_run is what splits steps over ranks). */
 double trainer_grad(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t n);
 
+/* trainer_grad over rows idx[0..n), or with idx NULL over the rows at
+ * positions pos .. pos + n of the chunk order (trainer_chunk_order) of
+ * chunk d, which starts at training row chunk_first; with trainer_set_comm
+ * the step's groups are split over the ranks and gathered (train_run's
+ * step). The mean loss into *loss_out; fails only when the ranks cannot
+ * exchange the groups. */
+int trainer_grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
+                      size_t pos, size_t n, double *loss_out, Err *err);
+
 /* Mean loss 1/2 (y - h)^2 over all rows of d (NaN when d has none). */
 double trainer_loss(Trainer *t, const Net *net, const Dataset *d);
 

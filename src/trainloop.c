@@ -1,0 +1,397 @@
+/* trainloop: the epoch loop of train_run and what it keeps between steps:
+ * the state fields a checkpoint stores, the clock, the divergence guard
+ * with its rollback snapshot, best-epoch tracking and early stopping (see
+ * train.h). The blocks, their reduction over threads and ranks and the
+ * orders are train.c's. */
+#include "train.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kern.h"
+#include "rng.h"
+#include "schedule.h"
+
+static int memory_chunk(void *ctx, size_t first, size_t n, Dataset *view, Err *err)
+{
+    (void)err;
+    const Dataset *d = ctx;
+    view->n = n;
+    view->nin = d->nin;
+    view->x = d->x + first * (size_t)d->nin;
+    view->y = d->y + first;
+    return 0;
+}
+
+TrainData train_data_memory(const Dataset *d)
+{
+    TrainData td = { d->n, d->nin, (void *)d, memory_chunk };
+    return td;
+}
+
+static const TrainStateField STATE_FIELDS[] = {
+    { "epoch", offsetof(TrainState, epoch), TSF_I64, 0, 0 },
+    { "step", offsetof(TrainState, step), TSF_I64, 0, 0 },
+    { "epoch_step", offsetof(TrainState, epoch_step), TSF_I64, 0, 0 },
+    { "epoch_loss_sum", offsetof(TrainState, epoch_loss_sum), TSF_F64, 0, 0 },
+    { "epoch_seconds", offsetof(TrainState, epoch_seconds), TSF_F64, 0, 0 },
+    { "lr", offsetof(TrainState, lr), TSF_F64, 0, 1 },
+    { "lr_scale", offsetof(TrainState, lr_scale), TSF_F64, 0, 1 },
+    { "grad_norm_sum", offsetof(TrainState, grad_norm_sum), TSF_F64, 0, 0 },
+    { "best_val", offsetof(TrainState, best_val), TSF_F64, 0, 0 },
+    { "best_epoch", offsetof(TrainState, best_epoch), TSF_I64, -1, 0 },
+    { "bad_epochs", offsetof(TrainState, bad_epochs), TSF_I64, 0, 0 },
+    { "plateau_wait", offsetof(TrainState, plateau_wait), TSF_I64, 0, 0 },
+    { "divergences", offsetof(TrainState, divergences), TSF_I64, 0, 0 },
+    { "stopped", offsetof(TrainState, stopped), TSF_I64, 0, 0 },
+    { "start_loss", offsetof(TrainState, start_loss), TSF_F64, 0, 0 },
+};
+
+const TrainStateField *train_state_fields(int *count)
+{
+    *count = (int)(sizeof STATE_FIELDS / sizeof STATE_FIELDS[0]);
+    return STATE_FIELDS;
+}
+
+double train_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 1 when every v[k] is finite. v[k] * 0 is 0 for a finite value and NaN
+ * for inf or NaN; a vector sum of those has no branch per element, unlike
+ * a loop that tests and leaves early. Four sums whose chains interleave:
+ * one sum would be a chain of n / 8 dependent adds (docs/performance.md). */
+int train_all_finite(const double *v, size_t n)
+{
+    KernV8 z[4] = { { 0 } };
+    size_t k = 0;
+    for (; k + 32 <= n; k += 32)
+        for (int j = 0; j < 4; j++)
+            z[j] += kern_load(v + k + 8 * j) * 0.0;
+    for (; k + 8 <= n; k += 8)
+        z[0] += kern_load(v + k) * 0.0;
+    double t = kern_hsum((z[0] + z[1]) + (z[2] + z[3]));
+    for (; k < n; k++)
+        t += v[k] * 0.0;
+    return isfinite(t);
+}
+/* Mean loss over the first chunk of the training rows (all of them up to
+ * TRAIN_CHUNK rows), for epoch 0 and the divergence guard. Not a full
+ * pass: on large data that costs as much as a good part of an epoch, and
+ * the rows are stored in a random order, so the first chunk is a sample. */
+static int start_loss(Trainer *t, const Net *net, const TrainData *td, double *out, Err *err)
+{
+    const size_t n = td->nrows < TRAIN_CHUNK ? td->nrows : TRAIN_CHUNK;
+    Dataset view;
+    int rc = td->chunk(td->ctx, 0, n, &view, err);
+    if (rc)
+        return rc;
+    *out = trainer_loss(t, net, &view);
+    return 0;
+}
+
+/* L2 norm of g (n): 32 lanes of squares (four vectors whose chains
+ * interleave, see train_all_finite), the four vectors added into one, the last
+ * n mod 8 squares into its lanes, then the lanes in a fixed order. The
+ * result depends on g alone. */
+static double l2_norm(const double *g, size_t n)
+{
+    KernV8 acc[4] = { { 0 } };
+    size_t k = 0;
+    for (; k + 32 <= n; k += 32)
+        for (int j = 0; j < 4; j++) {
+            KernV8 x = kern_load(g + k + 8 * j);
+            acc[j] += x * x;
+        }
+    for (; k + 8 <= n; k += 8) {
+        KernV8 x = kern_load(g + k);
+        acc[0] += x * x;
+    }
+    KernV8 v = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    double s[8];
+    memcpy(s, &v, sizeof s);
+    for (; k < n; k++)
+        s[k & 7] += g[k] * g[k];
+    return sqrt(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+}
+static void snapshot_take(Trainer *t, const Net *net, const Optim *opt, const TrainState *st)
+{
+    const size_t np = net->nparams;
+    memcpy(t->snap, net->params, np * sizeof(double));
+    for (int b = 0; b < opt->nbufs; b++)
+        memcpy(t->snap + (size_t)(1 + b) * np, opt->buf[b], np * sizeof(double));
+    t->snap_t = opt->t;
+    t->snap_state = *st;
+}
+
+static void snapshot_restore(const Trainer *t, Net *net, Optim *opt, TrainState *st)
+{
+    const size_t np = net->nparams;
+    memcpy(net->params, t->snap, np * sizeof(double));
+    for (int b = 0; b < opt->nbufs; b++)
+        memcpy(opt->buf[b], t->snap + (size_t)(1 + b) * np, np * sizeof(double));
+    opt->t = t->snap_t;
+    *st = t->snap_state;
+}
+
+/* Formats the message and hands the event to the hook (if any). */
+__attribute__((format(printf, 5, 6)))
+static int event(const TrainHooks *h, const TrainState *st, Err *err, const char *kind, const char *fmt, ...)
+{
+    if (!h->on_event)
+        return 0;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return h->on_event(h->ctx, st, kind, msg, err);
+}
+
+/* Epoch `epoch` went wrong (what says how): back to the snapshot with a
+ * lower rate, or stop with E_NUMERIC. */
+static int diverged(Trainer *t, Net *net, Optim *opt, const TrainOpts *o, TrainState *st,
+                    const TrainHooks *h, int64_t epoch, const char *what, Err *err)
+{
+    const double at_lr = st->lr;
+    snapshot_restore(t, net, opt, st);
+    if (st->divergences < o->divergence_retries) {
+        st->divergences++;
+        st->lr_scale *= o->divergence_factor;
+        t->snap_state = *st; /* a second rollback keeps the lower rate */
+        return event(h, st, err, "rollback",
+                     "epoch %lld: %s at learning rate %g; rolled back to step %lld, learning rate x %g "
+                     "(rollback %lld of %d)", (long long)epoch, what, at_lr, (long long)st->step,
+                     o->divergence_factor, (long long)st->divergences, o->divergence_retries);
+    }
+    Err ignored = { 0 }; /* the divergence is the error to report */
+    event(h, st, &ignored, "diverged", "epoch %lld: %s at learning rate %g; stopped", (long long)epoch, what,
+          at_lr);
+    return err_set(err, E_NUMERIC,
+                   "training diverged at epoch %lld (%s, learning rate %g) after %lld rollback%s; "
+                   "parameters kept from the last good point (epoch %lld, step %lld); lower [train] "
+                   "learning_rate (now %g) or set [train] clip_norm",
+                   (long long)epoch, what, at_lr, (long long)st->divergences,
+                   st->divergences == 1 ? "" : "s", (long long)st->epoch, (long long)st->step, o->lr);
+}
+
+/* After epoch st->epoch's validation loss: best epoch, early-stopping and
+ * plateau counters. Returns 1 when the loss is a new best. */
+static int track_best(Trainer *t, const Net *net, const TrainOpts *o, TrainState *st, double val)
+{
+    if (isnan(val))
+        return 0;
+    if (st->best_epoch < 0 || val < st->best_val - o->min_delta) {
+        st->best_val = val;
+        st->best_epoch = st->epoch;
+        st->bad_epochs = 0;
+        st->plateau_wait = 0;
+        if (o->restore_best) {
+            memcpy(t->best, net->params, net->nparams * sizeof(double));
+            t->best_held = st->epoch;
+        }
+        return 1;
+    }
+    st->bad_epochs++;
+    st->plateau_wait++;
+    return 0;
+}
+
+/* The run is over (last epoch or early stop): the best parameters back. */
+static int finish(Trainer *t, Net *net, const TrainOpts *o, TrainState *st, const TrainHooks *h,
+                  Err *err)
+{
+    if (!o->restore_best || st->best_epoch < 0 || st->best_epoch == st->epoch)
+        return 0;
+    if (t->best_held != st->best_epoch)
+        return event(h, st, err, "restore_best",
+                     "the parameters of the best epoch %lld were not kept across a resume; the last "
+                     "epoch's are kept", (long long)st->best_epoch);
+    memcpy(net->params, t->best, net->nparams * sizeof(double));
+    return event(h, st, err, "restore_best", "parameters of epoch %lld restored (validation loss %.6g)",
+                 (long long)st->best_epoch, st->best_val);
+}
+
+/* After an epoch's hook: early stopping, and at the end of the run the
+ * best parameters back. A checkpoint written by the hook holds the state
+ * before this decision, so a run resumed from it decides the same way at
+ * its start (train_run) and ends exactly as the uninterrupted run. */
+static int epoch_end(Trainer *t, Net *net, const TrainOpts *o, const Dataset *val, TrainState *st,
+                     const TrainHooks *hooks, Err *err)
+{
+    int rc;
+    if (!st->stopped && o->patience > 0 && val && st->bad_epochs >= o->patience) {
+        st->stopped = 1;
+        if ((rc = event(hooks, st, err, "early_stop",
+                        "no validation loss below %.6g - %g for %d epochs (best at epoch %lld)",
+                        st->best_val, o->min_delta, o->patience, (long long)st->best_epoch)))
+            return rc;
+    }
+    if (st->stopped || st->epoch == o->epochs)
+        return finish(t, net, o, st, hooks, err);
+    return 0;
+}
+
+int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Dataset *val,
+              const TrainOpts *o, TrainState *st, const TrainHooks *hooks, Err *err)
+{
+    static const TrainHooks none = { 0 };
+    if (!hooks)
+        hooks = &none;
+    if (train->nrows == 0)
+        return err_set(err, E_DATA, "no training rows");
+    if (train->nrows != t->nrows)
+        return err_set(err, E_STATE, "trainer sized for %zu rows, data has %zu",
+                       t->nrows, train->nrows);
+    if (o->divergence_retries > 0 && !(o->divergence_factor > 0 && o->divergence_factor < 1))
+        return err_set(err, E_CONFIG, "divergence_factor must be between 0 and 1, got %g",
+                       o->divergence_factor);
+    const int64_t spe = train_steps_per_epoch(train->nrows, o->batch_size);
+    int rc;
+    if (!t->snap_held || st->epoch_step == 0)
+        snapshot_take(t, net, opt, st);
+    t->snap_held = 0;
+    if (st->epoch == 0 && st->epoch_step == 0) {
+        double lr0 = sched_lr(&o->sched, o->lr, st->lr_scale, 1, o->epochs, 0, spe);
+        EpochStats s0 = { 0, 0.0, val ? trainer_loss(t, net, val) : NAN, lr0, 0.0, 0.0, NAN };
+        if ((rc = start_loss(t, net, train, &s0.train_loss, err)))
+            return rc;
+        st->start_loss = isfinite(s0.train_loss) ? s0.train_loss : 0.0;
+        track_best(t, net, o, st, s0.val_loss);
+        if (hooks->on_epoch && (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s0, err)))
+            return rc;
+    } else if (st->epoch_step == 0 && !st->stopped && (rc = epoch_end(t, net, o, val, st, hooks, err))) {
+        /* resumed at an epoch boundary: the decision that followed that epoch */
+        return rc;
+    }
+    const size_t bs = (size_t)o->batch_size;
+    /* The clock is read every clock_every steps: the epoch's time that a
+     * mid-epoch checkpoint stores is at most ~1024 rows old (microseconds);
+     * the epoch's own time is read at its end. */
+    const int64_t clock_every = train_clock_every(bs);
+    while (!st->stopped && st->epoch < o->epochs) {
+        const int64_t epoch = st->epoch + 1;
+        if (st->epoch_step == 0)
+            snapshot_take(t, net, opt, st);
+        double t0 = train_now_s() - st->epoch_seconds;
+        int64_t skip = st->epoch_step; /* batches of this epoch already done */
+        int rolled_back = 0;
+        trainer_epoch_order(t, o, epoch);
+        for (size_t ci = 0; ci < t->nchunks && !rolled_back; ci++) {
+            size_t c = t->chunks[ci];
+            size_t first = c * TRAIN_CHUNK;
+            size_t n = train->nrows - first < TRAIN_CHUNK ? train->nrows - first : TRAIN_CHUNK;
+            int64_t nbatches = (int64_t)((n + bs - 1) / bs);
+            if (skip >= nbatches) {
+                skip -= nbatches;
+                continue;
+            }
+            Dataset view;
+            if ((rc = train->chunk(train->ctx, first, n, &view, err)))
+                return rc;
+            trainer_chunk_order(t, o, epoch, c, n);
+            for (size_t b0 = (size_t)skip * bs; b0 < n; b0 += bs) {
+                size_t m = n - b0 < bs ? n - b0 : bs;
+                st->lr = sched_lr(&o->sched, o->lr, st->lr_scale, epoch, o->epochs, st->step, spe);
+                double loss;
+                if ((rc = trainer_grad_rows(t, net, &view, first, NULL, b0, m, &loss, err)))
+                    return rc;
+                /* inf or NaN when an element is, or when the squares overflow (diverged too) */
+                double gnorm = l2_norm(t->grad, net->nparams);
+                int bad = !isfinite(loss) || !isfinite(gnorm);
+                if (!bad) {
+                    if (o->clip_norm > 0 && gnorm > o->clip_norm) {
+                        const double f = o->clip_norm / gnorm;
+                        for (size_t k = 0; k < net->nparams; k++)
+                            t->grad[k] *= f;
+                    }
+                    optim_step(opt, net->params, t->grad, st->lr);
+                    bad = !train_all_finite(net->params, net->nparams);
+                }
+                if (bad) {
+                    char what[96];
+                    snprintf(what, sizeof what, "non-finite value at step %lld (loss %g)",
+                             (long long)st->step + 1, loss);
+                    if ((rc = diverged(t, net, opt, o, st, hooks, epoch, what, err)))
+                        return rc;
+                    rolled_back = 1;
+                    break;
+                }
+                st->step++;
+                st->epoch_step++;
+                st->epoch_loss_sum += loss * (double)m;
+                st->grad_norm_sum += gnorm;
+                if (st->epoch_step % clock_every == 0)
+                    st->epoch_seconds = train_now_s() - t0;
+                if (hooks->on_step && (rc = hooks->on_step(hooks->ctx, net, opt, st, loss, err)))
+                    return rc;
+            }
+            skip = 0;
+        }
+        double mean_loss = st->epoch_loss_sum / (double)train->nrows;
+        double dt = train_now_s() - t0;
+        double val_loss = !rolled_back && val ? trainer_loss(t, net, val) : NAN;
+        /* An epoch may end on parameters that have blown up while its mean
+         * training loss still looks fine: the validation loss shows it. */
+        const double bound = TRAIN_BLOWUP * st->start_loss;
+        const int train_blew = !(mean_loss <= bound), val_blew = val && !(val_loss <= bound);
+        if (!rolled_back && st->start_loss > 0 && (train_blew || val_blew)) {
+            char what[128];
+            if (train_blew)
+                snprintf(what, sizeof what, "mean training loss %g, over %g x the initial %g", mean_loss,
+                         TRAIN_BLOWUP, st->start_loss);
+            else
+                snprintf(what, sizeof what, "validation loss %g, over %g x the initial training loss %g",
+                         val_loss, TRAIN_BLOWUP, st->start_loss);
+            if ((rc = diverged(t, net, opt, o, st, hooks, epoch, what, err)))
+                return rc;
+            rolled_back = 1;
+        }
+        if (rolled_back)
+            continue; /* the epoch again from the snapshot, at the lower rate */
+        EpochStats s = { epoch, mean_loss, val_loss, st->lr, dt,
+                         dt > 0 ? (double)train->nrows / dt : 0.0,
+                         st->epoch_step ? st->grad_norm_sum / (double)st->epoch_step : NAN };
+        st->epoch = epoch;
+        st->epoch_step = 0;
+        st->epoch_loss_sum = 0.0;
+        st->epoch_seconds = 0.0;
+        st->grad_norm_sum = 0.0;
+        int better = track_best(t, net, o, st, s.val_loss);
+        if (o->sched.kind == SCHED_PLATEAU && val && !better && o->sched.plateau_patience > 0 &&
+            st->plateau_wait >= o->sched.plateau_patience) {
+            double before = st->lr_scale;
+            st->lr_scale = sched_plateau_reduce(&o->sched, o->lr, st->lr_scale);
+            st->plateau_wait = 0;
+            if (st->lr_scale != before &&
+                (rc = event(hooks, st, err, "lr_reduced",
+                            "validation loss flat for %d epochs (best %.6g at epoch %lld); learning rate "
+                            "%g -> %g", o->sched.plateau_patience, st->best_val,
+                            (long long)st->best_epoch, o->lr * before, o->lr * st->lr_scale)))
+                return rc;
+        }
+        if (hooks->on_epoch && (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s, err)))
+            return rc;
+        if ((rc = epoch_end(t, net, o, val, st, hooks, err)))
+            return rc;
+    }
+    return 0;
+}
+
+TrainState train_state_start(const TrainOpts *o)
+{
+    TrainState st = { 0 };
+    st.lr = o->lr;
+    st.lr_scale = 1.0;
+    st.best_val = INFINITY;
+    st.best_epoch = -1;
+    return st;
+}
