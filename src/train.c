@@ -486,6 +486,13 @@ static double *gathered(const Trainer *t, int ngroups, int gi)
     return t->gbuf + (size_t)gi * TRAINER_REC(t->nparams) + (size_t)q;
 }
 
+/* Group gi's gradient sum: its gathered record under ranks, else its
+ * first slot. */
+static double *group_sum(const Trainer *t, int ngroups, int gi)
+{
+    return t->comm ? gathered(t, ngroups, gi) : t->slots + (size_t)gi * TRAIN_GROUP * t->nparams;
+}
+
 /* trainer_grad over rows idx[0..n), or with idx NULL over the rows at
  * positions pos .. pos + n of the chunk order (trainer_chunk_order) of the
  * chunk d, which starts at training row chunk_first. The mean loss into
@@ -506,36 +513,25 @@ int trainer_grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chunk
         int rc = gather_groups(t, net, d, chunk_first, idx, pos, n, nblocks, ngroups, err);
         if (rc)
             return rc;
-        /* The same additions as below, in the same order, over the
-         * gathered records. */
-        double *s0 = gathered(t, ngroups, 0);
-        for (int gi = 1; gi < ngroups; gi++) {
-            const double *sg = gathered(t, ngroups, gi);
-            for (size_t k = 0; k < np; k++)
-                s0[k] += sg[k];
-        }
-        for (size_t k = 0; k < np; k++)
-            grad[k] = s0[k] * inv_n;
-        for (int b = 0; b < nblocks; b++)
-            loss += gathered(t, ngroups, b / TRAIN_GROUP)[np + (size_t)(b % TRAIN_GROUP)];
-        *loss_out = loss / (double)n;
-        return 0;
+    } else {
+        grad_groups(t, net, d, chunk_first, idx, pos, n, nblocks, 0, ngroups);
+        t->stop_now = t->stop ? *t->stop : 0;
     }
-    grad_groups(t, net, d, chunk_first, idx, pos, n, nblocks, 0, ngroups);
-    t->stop_now = t->stop ? *t->stop : 0;
-    /* (s0 + s1 + ... ) / n: the groups added into the first slot in order
-     * (the slots are cleared before their next use), then scaled into grad
-     * in one pass, so the gradient is walked as few times as possible. */
-    double *s0 = t->slots;
+    /* (s0 + s1 + ... ) / n: the groups added into the first group's sum in
+     * order (its room is cleared or refilled before its next use), then
+     * scaled into grad in one pass, so the gradient is walked as few times
+     * as possible; the same additions whether the groups were computed here
+     * or gathered from the ranks. */
+    double *s0 = group_sum(t, ngroups, 0);
     for (int gi = 1; gi < ngroups; gi++) {
-        const double *sg = t->slots + (size_t)gi * TRAIN_GROUP * np;
+        const double *sg = group_sum(t, ngroups, gi);
         for (size_t k = 0; k < np; k++)
             s0[k] += sg[k];
     }
     for (size_t k = 0; k < np; k++)
         grad[k] = s0[k] * inv_n;
     for (int b = 0; b < nblocks; b++)
-        loss += t->slot_loss[b];
+        loss += t->comm ? gathered(t, ngroups, b / TRAIN_GROUP)[np + (size_t)(b % TRAIN_GROUP)] : t->slot_loss[b];
     *loss_out = loss / (double)n;
     return 0;
 }
