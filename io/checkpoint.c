@@ -397,7 +397,11 @@ static int check_sum(hid_t f, const char *path, uint64_t *stored, uint64_t *comp
         *stored = want;
     if (computed)
         *computed = got;
-    if (rc == 0 && want != got)
+    int mismatch = rc == 0 && want != got;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    mismatch = 0; /* the fuzz build lets changed bytes reach the readers behind the checksum */
+#endif
+    if (mismatch)
         rc = err_set(err, E_PARSE,
                      "%s: damaged: checksum mismatch (stored 0x%016llx, content 0x%016llx)", path,
                      (unsigned long long)want, (unsigned long long)got);

@@ -5,7 +5,7 @@
 #                              (FANN, PyTorch, scikit-learn: large, benchmarks only)
 # Idempotent; run as root (or with sudo available) on Debian 12.
 set -eu
-PKGS="build-essential cmake pkg-config clang libomp-14-dev \
+PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libomp-14-dev \
 libhdf5-dev hdf5-tools libcsv-dev libcmocka-dev libinih-dev openmpi-bin libopenmpi-dev \
 python3 python3-numpy python3-h5py python3-matplotlib python3-pandas gnuplot-nox"
 if [ "${1:-}" = "--bench" ]; then
