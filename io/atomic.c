@@ -7,12 +7,46 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+/* The temporary files that exist now, for atomic_remove_pending() in a
+ * signal handler: a name is copied into its slot before the slot is marked
+ * used and the file created, and the mark is cleared once the file is
+ * renamed or removed. A file made while every slot is in use is not
+ * tracked (no command has more than one open at a time). */
+#define PENDING_MAX 4
+static char pending[PENDING_MAX][PATH_MAX];
+static volatile sig_atomic_t pending_used[PENDING_MAX];
+
+static void pending_add(const char *tmp)
+{
+    for (int i = 0; i < PENDING_MAX; i++)
+        if (!pending_used[i]) {
+            snprintf(pending[i], sizeof pending[i], "%s", tmp);
+            pending_used[i] = 1;
+            return;
+        }
+}
+
+static void pending_drop(const char *tmp)
+{
+    for (int i = 0; i < PENDING_MAX; i++)
+        if (pending_used[i] && strcmp(pending[i], tmp) == 0)
+            pending_used[i] = 0;
+}
+
+void atomic_remove_pending(void)
+{
+    for (int i = 0; i < PENDING_MAX; i++)
+        if (pending_used[i])
+            (void)unlink(pending[i]);
+}
 
 int atomic_tmp_name(const char *path, char *tmp, size_t cap, Err *err)
 {
@@ -29,9 +63,11 @@ int atomic_write_file(const char *path, const void *buf, size_t n, Err *err)
     int rc = atomic_tmp_name(path, tmp, sizeof tmp, err);
     if (rc)
         return rc;
+    pending_add(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
         int e = errno;
+        pending_drop(tmp);
         return err_set(err, E_IO, "%s: cannot create %s: %s", path, tmp, strerror(e));
     }
     while (n > 0) {
@@ -95,6 +131,7 @@ int atomic_commit(const char *tmp, const char *path, Err *err)
         rc = err_set(err, E_IO, "%s: cannot rename %s over it: %s", path, tmp, strerror(e));
         goto fail;
     }
+    pending_drop(tmp);
 
     /* The new file is in place; make the rename itself durable. A failure
      * here is still reported (the file may revert after a crash), but there
@@ -222,9 +259,11 @@ int atomic_out_open(AtomicOut *o, const char *name, OutKind kind, const char *in
         }
         if ((rc = atomic_tmp_name(o->path, o->tmp, sizeof o->tmp, err)))
             return rc;
+        pending_add(o->tmp);
         fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd < 0) {
             int e = errno;
+            pending_drop(o->tmp);
             rc = err_set(err, E_IO, "%s: cannot create %s: %s", name, o->tmp, strerror(e));
             o->tmp[0] = '\0'; /* nothing to remove */
             return rc;
@@ -287,6 +326,7 @@ void atomic_abort(const char *tmp)
         return;
     int e = errno; /* callers may still want to report the original errno */
     (void)unlink(tmp); /* ENOENT: nothing was created; anything else: nothing better to do */
+    pending_drop(tmp);
     errno = e;
 }
 

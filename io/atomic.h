@@ -23,6 +23,11 @@ int atomic_write_file(const char *path, const void *buf, size_t n, Err *err);
 int atomic_commit(const char *tmp, const char *path, Err *err);
 /* Removes tmp if it exists; for error paths. */
 void atomic_abort(const char *tmp);
+/* Removes every temporary file of this process that is neither committed
+ * nor removed yet (made by atomic_write_file or atomic_out_open).
+ * Async-signal-safe (unlink only): for a handler of a signal that ends the
+ * process, so that a SIGTERM leaves no `.tmp-PID` file behind. */
+void atomic_remove_pending(void);
 /* ---- outputs named on the command line (-o, convert's OUT) ----------------
  * atomic_out_open() decides how the name is written, from what it names:
  * - "-" or /dev/stdout: standard output, streamed;

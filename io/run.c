@@ -669,6 +669,44 @@ static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim
     return ctx->writer ? claim_run_dir(ctx, err) : 0;
 }
 
+/* The outermost directory of dir ("a/b/c": "a", "a/b" or "a/b/c") that
+ * does not exist yet into out, "" when dir exists. */
+static void first_missing_dir(const char *dir, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 1, len = strlen(dir); i <= len && i < cap; i++)
+        if ((dir[i] == '/' || dir[i] == '\0') && dir[i - 1] != '/') {
+            snprintf(out, cap, "%.*s", (int)i, dir);
+            if (access(out, F_OK) != 0)
+                return;
+            out[0] = '\0';
+        }
+}
+
+/* A run that created its directory and failed before its first epoch
+ * ended (bad data or a config found out late, a failed first write)
+ * leaves nothing: its files, then the directories it made, which are
+ * removed only when empty. Best effort, after the lock is released. */
+static void remove_new_run(const RunCtx *ctx)
+{
+    static const char *const FILES[] = { "model.h5", "best.h5", "curves.h5", ".lock" };
+    char p[RUN_PATH_MAX];
+    Err e = { 0 };
+    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", ctx->run_dir, FILES[i]);
+        (void)unlink(p);
+    }
+    (void)ckpt_prune(ctx->ckpt_dir, 0, &e);
+    (void)rmdir(ctx->ckpt_dir);
+    snprintf(p, sizeof p, "%s", ctx->run_dir);
+    for (size_t keep = strlen(ctx->made_dir); rmdir(p) == 0 && strlen(p) > keep;) {
+        char *slash = strrchr(p, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+    }
+}
+
 /* Rank 0's start: the run dir, what the run is, and its first files. */
 static int start_files(RunCtx *ctx, const TrainState *st, int threads, Err *err)
 {
@@ -676,6 +714,7 @@ static int start_files(RunCtx *ctx, const TrainState *st, int threads, Err *err)
     const Session *s = ctx->s;
     const Config *c = ctx->cfg;
     int rc;
+    first_missing_dir(ctx->run_dir, ctx->made_dir, sizeof ctx->made_dir);
     if ((rc = mkdir_p(ctx->run_dir, err)) || (rc = lock_run_dir(ctx, err)) || (rc = mkdir_p(ctx->ckpt_dir, err)))
         return rc;
     ckpt_remove_stale_tmp(ctx->run_dir); /* a killed run's model.h5.tmp-<pid> ... */
@@ -835,6 +874,8 @@ int run_train(const RunArgs *args, Err *err)
                      (int)*a->stop, ctx.run_dir);
 done:
     dir_unlock(&ctx.lock);
+    if (rc && rc != E_STOP && writer && ctx.made_dir[0] && st.epoch == 0)
+        remove_new_run(&ctx);
     free(ctx.rank_rows);
     free(ctx.pred);
     free(ctx.best.params);

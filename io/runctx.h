@@ -60,6 +60,8 @@ typedef struct RunCtx {
     double *pred;                     /* owned, (max(validation rows, test rows)) */
     const Norm *norm;
     int lock;                         /* RUN/.lock held (dir_lock), -1 before */
+    char made_dir[CFG_PATH_MAX];      /* the outermost directory of run_dir this run created
+                                         ("": run_dir existed), for remove_new_run */
     uint64_t *rank_rows;              /* owned, streamed with ranks: (size, 3) per rank its first
                                          pass's file rows, training rows among them, all rows read */
 } RunCtx;

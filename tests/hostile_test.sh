@@ -267,6 +267,50 @@ for cmd in "convert $SRC/datasets/ames_housing.csv fsz/a.h5" "predict --model ru
   else bad "ulimit -f ${cmd%% *}: exit $st, $(head -c 300 err.txt), left: $(ls fsz)"; fi
 done
 
+# A train that fails before its first epoch ends leaves no run directory it
+# created (a failed first checkpoint write; a divergence in epoch 1), and
+# keeps a directory that was there before.
+(ulimit -f 4 && exec "$BIN" train "$SRC/configs/ames.ini" --set run.dir=fnew/r1 --quiet) >out.txt 2>err.txt
+st=$?
+if [ $st -eq 1 ] && grep -q "File too large" err.txt && [ ! -e fnew ]; then
+  ok "a train whose first checkpoint cannot be written leaves no run directory"
+else bad "ulimit -f train: exit $st, $(head -c 300 err.txt), left: $(find fnew 2>/dev/null)"; fi
+mkdir -p fkeep
+"$BIN" train "$SRC/configs/ames.ini" --set run.dir=fkeep/a/b --set train.learning_rate=1e9 \
+  --set train.divergence_retries=0 --quiet >out.txt 2>err.txt
+st=$?
+if [ $st -eq 1 ] && grep -q "training diverged at epoch 1" err.txt && [ -d fkeep ] && [ -z "$(ls -A fkeep)" ]; then
+  ok "a train that diverges in epoch 1 removes the directories it made, not the one that was there"
+else bad "divergence in epoch 1: exit $st, $(head -c 300 err.txt), left: $(find fkeep)"; fi
+
+# SIGTERM while an output is being written leaves no temporary file: predict
+# blocked on its input (a FIFO no one writes), convert in the middle of a
+# large file.
+rm -f sigin.csv
+mkfifo sigin.csv
+"$BIN" predict --model run/model.h5 sigin.csv -o sigout.csv >out.txt 2>err.txt &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! ls | grep -q 'sigout.csv.tmp-'; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+st=$?
+if [ $i -lt 100 ] && [ $st -eq 143 ] && [ -z "$(ls | grep sigout)" ]; then
+  ok "SIGTERM during predict -o leaves no temporary file (143)"
+else bad "SIGTERM predict: exit $st, waited $i, left: $(ls | grep sigout)"; fi
+awk 'BEGIN { print "a,b,c,d"; for (i = 0; i < 1000000; i++) print i "," i * 2 "," i % 7 "," i / 3 }' >big.csv
+"$BIN" convert big.csv sigout.h5 --quiet >out.txt 2>err.txt &
+pid=$!
+i=0
+while [ $i -lt 200 ] && ! ls | grep -q 'sigout.h5.tmp-'; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+st=$?
+if [ $i -lt 200 ] && [ $st -eq 143 ] && [ -z "$(ls | grep sigout)" ]; then
+  ok "SIGTERM during convert leaves no temporary file (143)"
+else bad "SIGTERM convert: exit $st, waited $i, left: $(ls | grep sigout)"; fi
+rm -f big.csv
+
 # ---- 9. messages that mislead ------------------------------------------------------
 # R^2 on a constant target (whose mean is not exact in binary) is undefined, not -1e29.
 printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n' >const.csv

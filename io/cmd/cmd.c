@@ -2,6 +2,8 @@
  * training run (see cmd.h). */
 #include "cmd.h"
 
+#include "atomic.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -108,22 +110,49 @@ const Comm *cmd_comm(void)
  * after every step (RunArgs.stop). */
 static volatile sig_atomic_t stop_signal;
 
+/* Ends the process by signo as its default action would, after removing
+ * the temporary files being written (atomic.h): a killed command leaves
+ * no `.tmp-PID` file. */
+static void die_by_signal(int signo)
+{
+    atomic_remove_pending();
+    signal(signo, SIG_DFL);
+    raise(signo);
+}
+
 static void on_stop_signal(int signo)
 {
+    if (stop_signal)
+        die_by_signal(signo); /* the second one */
     stop_signal = signo;
 }
 
-/* SA_RESETHAND: a second signal kills at once. */
+/* handler for signo; keep_ignored: not where the signal is ignored (a
+ * job started in the background by a shell ignores SIGINT). */
+static void catch_signal(int signo, void (*handler)(int), int flags, int keep_ignored)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = flags;
+    if (keep_ignored && sigaction(signo, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+        return;
+    sigaction(signo, &sa, NULL);
+}
+
 void cmd_catch_stop_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND | SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
+    catch_signal(SIGINT, on_stop_signal, SA_RESTART, 0);
+    catch_signal(SIGTERM, on_stop_signal, SA_RESTART, 0);
+    catch_signal(SIGUSR1, on_stop_signal, SA_RESTART, 0);
+}
+
+void cmd_catch_fatal_signals(void)
+{
+    catch_signal(SIGINT, die_by_signal, 0, 1);
+    catch_signal(SIGTERM, die_by_signal, 0, 1);
+    catch_signal(SIGHUP, die_by_signal, 0, 1);
 }
 
 volatile sig_atomic_t *cmd_stop_flag(void)

@@ -70,6 +70,12 @@ const Comm *cmd_comm(void);
  * finishes, a checkpoint is written, E_STOP); a second one kills at once.
  * cmd_stop_signal() is the signal that asked, 0 before one arrived. */
 void cmd_catch_stop_signals(void);
+/* SIGINT, SIGTERM and SIGHUP (those not ignored) end the process as by
+ * default, after removing the temporary files being written
+ * (atomic_remove_pending): what main sets for every command; a training
+ * run then replaces SIGINT and SIGTERM with cmd_catch_stop_signals(),
+ * whose second signal does the same. */
+void cmd_catch_fatal_signals(void);
 volatile sig_atomic_t *cmd_stop_flag(void);
 int cmd_stop_signal(void);
 

@@ -98,6 +98,7 @@ int main(int argc, char **argv)
      * error (and the temporary file removed), instead of SIGXFSZ killing
      * the process mid-write. */
     signal(SIGXFSZ, SIG_IGN);
+    cmd_catch_fatal_signals();
     h5_no_atexit();
     /* Off a terminal the results go out in one flush, in close_stdout, whose
      * errno names a write error; a stdio buffer that fills up on the way
