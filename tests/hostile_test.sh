@@ -286,29 +286,28 @@ else bad "divergence in epoch 1: exit $st, $(head -c 300 err.txt), left: $(find 
 # SIGTERM while an output is being written leaves no temporary file: predict
 # blocked on its input (a FIFO no one writes), convert in the middle of a
 # large file.
+# term_leaves_nothing WHAT TMP CMD...: CMD in the background, SIGTERM once
+# its temporary file TMP* exists; exit 143 and nothing named sigout left.
+term_leaves_nothing() {
+  what=$1 tmp=$2
+  shift 2
+  "$@" >out.txt 2>err.txt &
+  pid=$!
+  i=0
+  while [ $i -lt 200 ] && ! ls | grep -q "$tmp"; do sleep 0.05; i=$((i + 1)); done
+  kill -TERM $pid
+  wait $pid
+  st=$?
+  if [ $i -lt 200 ] && [ $st -eq 143 ] && [ -z "$(ls | grep sigout)" ]; then
+    ok "SIGTERM during $what leaves no temporary file (143)"
+  else bad "SIGTERM during $what: exit $st, waited $i, left: $(ls | grep sigout)"; fi
+  rm -f sigout*
+}
 rm -f sigin.csv
 mkfifo sigin.csv
-"$BIN" predict --model run/model.h5 sigin.csv -o sigout.csv >out.txt 2>err.txt &
-pid=$!
-i=0
-while [ $i -lt 100 ] && ! ls | grep -q 'sigout.csv.tmp-'; do sleep 0.1; i=$((i + 1)); done
-kill -TERM $pid
-wait $pid
-st=$?
-if [ $i -lt 100 ] && [ $st -eq 143 ] && [ -z "$(ls | grep sigout)" ]; then
-  ok "SIGTERM during predict -o leaves no temporary file (143)"
-else bad "SIGTERM predict: exit $st, waited $i, left: $(ls | grep sigout)"; fi
+term_leaves_nothing "predict -o" sigout.csv.tmp- "$BIN" predict --model run/model.h5 sigin.csv -o sigout.csv
 awk 'BEGIN { print "a,b,c,d"; for (i = 0; i < 1000000; i++) print i "," i * 2 "," i % 7 "," i / 3 }' >big.csv
-"$BIN" convert big.csv sigout.h5 --quiet >out.txt 2>err.txt &
-pid=$!
-i=0
-while [ $i -lt 200 ] && ! ls | grep -q 'sigout.h5.tmp-'; do sleep 0.05; i=$((i + 1)); done
-kill -TERM $pid
-wait $pid
-st=$?
-if [ $i -lt 200 ] && [ $st -eq 143 ] && [ -z "$(ls | grep sigout)" ]; then
-  ok "SIGTERM during convert leaves no temporary file (143)"
-else bad "SIGTERM convert: exit $st, waited $i, left: $(ls | grep sigout)"; fi
+term_leaves_nothing convert sigout.h5.tmp- "$BIN" convert big.csv sigout.h5 --quiet
 rm -f big.csv
 
 # ---- 9. messages that mislead ------------------------------------------------------
