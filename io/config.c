@@ -527,7 +527,7 @@ int cfg_assign(Config *c, const char *section, const char *name, const char *val
             return err_set(err, E_NOMEM, "%s: out of memory", where);
         free(*slot);
         *slot = dup;
-        (is_bias ? c->init_b_line : c->init_W_line)[layer] = line;
+        (is_bias ? c->init_b_line : c->init_W_line)[layer] = line > 0 ? line : -1; /* -1: --set */
         return 0;
     }
     int k = cfg_find_key(section, name);
@@ -560,8 +560,7 @@ int cfg_assign(Config *c, const char *section, const char *name, const char *val
     value_text(c, &KEYS[k], text, sizeof text);
     if (fits_stored_line(KEYS[k].name, text, key_is_list(&KEYS[k]), why, sizeof why))
         return err_set(err, E_CONFIG, "%s: [%s] %s: %s", where, section, name, why);
-    if (line > 0)
-        c->key_line[k] = line;
+    c->key_line[k] = line > 0 ? line : -1; /* -1: from --set, which later messages name */
     return 0;
 }
 
@@ -598,11 +597,28 @@ static int key_line(const Config *c, const char *section, const char *name)
     return k >= 0 ? c->key_line[k] : 0;
 }
 
-/* "path:line" of a key for messages, or the path alone when unknown. */
+/* Where [init] W<layer+1> (or b) was given, for messages: "path:line",
+ * "--set init.W1", or the path alone. */
+static const char *where_init(const Config *c, int layer, int is_bias, char *buf, size_t cap)
+{
+    int line = is_bias ? c->init_b_line[layer] : c->init_W_line[layer];
+    if (line < 0)
+        snprintf(buf, cap, "--set init.%c%d", is_bias ? 'b' : 'W', layer + 1);
+    else if (line > 0)
+        snprintf(buf, cap, "%s:%d", c->source, line);
+    else
+        snprintf(buf, cap, "%s", c->source[0] ? c->source : "config");
+    return buf;
+}
+
+/* "path:line" of a key for messages, "--set section.key" when --set gave
+ * its value, or the path alone when it was not set. */
 static const char *where_key(const Config *c, const char *section, const char *name, char *buf, size_t cap)
 {
     int line = key_line(c, section, name);
-    if (line > 0)
+    if (line < 0)
+        snprintf(buf, cap, "--set %s.%s", section, name);
+    else if (line > 0)
         snprintf(buf, cap, "%s:%d", c->source, line);
     else
         snprintf(buf, cap, "%s", c->source[0] ? c->source : "config");
@@ -680,21 +696,15 @@ int cfg_finish(Config *c, Err *err)
     for (int l = 0; l < NET_MAX_LAYERS; l++) {
         int given = c->init_W[l] || c->init_b[l];
         if (given && c->init != INIT_EXPLICIT) {
-            int line = c->init_W[l] ? c->init_W_line[l] : c->init_b_line[l];
-            if (line > 0)
-                snprintf(w, sizeof w, "%s:%d", c->source, line);
-            else
-                snprintf(w, sizeof w, "--set init");
-            return err_set(err, E_CONFIG, "%s: [init] values are given but [model] init is not explicit; set init = explicit or remove [init]", w);
+            return err_set(err, E_CONFIG, "%s: [init] values are given but [model] init is not explicit; set init = explicit or remove [init]",
+                           where_init(c, l, !c->init_W[l], w, sizeof w));
         }
         if (c->init == INIT_EXPLICIT && l < nl && (!c->init_W[l] || !c->init_b[l]))
             return err_set(err, E_CONFIG, "%s: [model] init = explicit needs [init] W%d and b%d (%d weight layers)",
                            where_key(c, "model", "init", w, sizeof w), l + 1, l + 1, nl);
         if (c->init == INIT_EXPLICIT && l >= nl && given) {
-            int line = c->init_W[l] ? c->init_W_line[l] : c->init_b_line[l];
-            snprintf(w, sizeof w, "%s:%d", c->source, line);
             return err_set(err, E_CONFIG, "%s: [init] %c%d: the network has only %d weight layers",
-                           w, c->init_W[l] ? 'W' : 'b', l + 1, nl);
+                           where_init(c, l, !c->init_W[l], w, sizeof w), c->init_W[l] ? 'W' : 'b', l + 1, nl);
         }
     }
     return 0;
@@ -703,12 +713,8 @@ int cfg_finish(Config *c, Err *err)
 int cfg_init_values(const Config *c, int layer, int is_bias, double *out, size_t count, Err *err)
 {
     const char *text = is_bias ? c->init_b[layer] : c->init_W[layer];
-    int line = is_bias ? c->init_b_line[layer] : c->init_W_line[layer];
     char where[CFG_PATH_MAX + 32];
-    if (line > 0)
-        snprintf(where, sizeof where, "%s:%d", c->source, line);
-    else
-        snprintf(where, sizeof where, "%s", c->source[0] ? c->source : "config");
+    where_init(c, layer, is_bias, where, sizeof where);
     char key[16];
     snprintf(key, sizeof key, "%c%d", is_bias ? 'b' : 'W', layer + 1);
     if (!text)

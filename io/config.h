@@ -86,7 +86,7 @@ typedef struct Config {
     /* [init] (explicit initial parameters): text per weight layer, owned */
     char *init_W[NET_MAX_LAYERS];
     char *init_b[NET_MAX_LAYERS];
-    int init_W_line[NET_MAX_LAYERS];
+    int init_W_line[NET_MAX_LAYERS];  /* as key_line: the file's line, -1 for --set, 0 unset */
     int init_b_line[NET_MAX_LAYERS];
 
     /* Derived by cfg_load / cfg_set */
@@ -106,7 +106,8 @@ typedef struct Config {
     char log_names[CFG_MAX_FEATURES][256];
     char source[CFG_PATH_MAX];        /* the config file as given, "" for none */
     char stem[256];                   /* its name without directory and extension */
-    int key_line[128];                /* line of each KEYS[] entry in the file, 0 if unset */
+    int key_line[128];                /* line of each KEYS[] entry in the file, -1 if --set gave it,
+                                         0 if unset */
 } Config;
 
 /* Fills every key with its default. */

@@ -311,6 +311,18 @@ term_leaves_nothing convert sigout.h5.tmp- "$BIN" convert big.csv sigout.h5 --qu
 rm -f big.csv
 
 # ---- 9. messages that mislead ------------------------------------------------------
+# A value from --set is blamed on --set section.key, never on a line of the
+# file (which may set the same key, or another one the check compares).
+expect 2 "a --set value a cross-key check refuses is blamed on --set" \
+  "^housenet: --set train.min_lr: \[train\] min_lr = 0.5 is above learning_rate" \
+  "$BIN" train "$SRC/configs/ames_full.ini" --set train.min_lr=0.5 --dry-run
+expect 2 "an [init] value from --set is blamed on --set" \
+  "^housenet: --set init.W1: \[init\] values are given but \[model\] init is not explicit" \
+  "$BIN" train "$SRC/configs/ames.ini" --set init.W1=1,2 --dry-run
+expect 2 "an [init] value of the wrong size from --set is blamed on --set" \
+  "^housenet: --set init.W1: \[init\] W1 has 1 values; the network needs 4" \
+  "$BIN" explain "$SRC/configs/ames.ini" --set model.init=explicit --set init.W1=1 --set init.b1=0,0 \
+  --set init.W2=1,1 --set init.b2=0
 # R^2 on a constant target (whose mean is not exact in binary) is undefined, not -1e29.
 printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n' >const.csv
 i=1
