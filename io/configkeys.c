@@ -48,6 +48,15 @@ const KeyDef CFG_KEYS[] = {
       "(see docs/data.md, Transforms)" },
     { "data", "log_features", T_LIST, F(log_features), "", 0, CFG_MAX_FEATURES, NULL, 0,
       "comma list of features taken as log1p(value) before the normalisation (skewed sizes and areas)" },
+    { "data", "categorical", T_LIST, F(categorical), "", 0, CFG_MAX_FEATURES, NULL, 0,
+      "comma list of features whose values are levels, one input each (numeric codes such as MS_SubClass); "
+      "a feature whose cells are all text is one-hot encoded without being listed (see docs/data.md, "
+      "Categorical features)" },
+    { "data", "min_category_count", T_INT, F(min_category_count), "1", 1, 1e9, NULL, 0,
+      "levels seen fewer times in the training rows share one \"other\" input" },
+    { "data", "unknown_category", T_ENUM, F(unknown_category), "zeros", 0, 0, "zeros|error", 1,
+      "a level the training rows never had, at evaluate or predict: zeros (its inputs all 0, one warning "
+      "line per column) or error (file:line:col)" },
     { "data", "stream", T_BOOL, F(stream), "false", 0, 0, NULL, 0,
       "HDF5 only: train a chunk of rows at a time, never holding the training rows in memory "
       "(the split is then a per-row hashed draw; see docs/data.md, Training from HDF5 streams)" },

@@ -14,6 +14,17 @@
 #define CSV_NA_MAX 64
 #define CSV_NA_LEN 64
 
+/* How csv_read_columns reads a column (CsvOptions.text). A text cell is
+ * stored as the code of its trimmed text among the column's levels
+ * (Table.text, src/levels.h), first seen first. */
+enum {
+    CSV_COL_NUMBER = 0, /* every present cell a number (the default) */
+    CSV_COL_TEXT = 1,   /* every present cell a level, "20" included */
+    CSV_COL_AUTO = 2    /* numbers when every present cell is one, levels when none is;
+                           a column that mixes them is an E_PARSE error at the first cell
+                           of the minority kind, with how to declare it */
+};
+
 typedef struct CsvOptions {
     char delimiter;                  /* ',' (default when 0), ';', '\t', ... */
     const char *const *na_values;    /* extra tokens that mean "missing" (besides an empty cell) */
@@ -22,6 +33,8 @@ typedef struct CsvOptions {
                                         1: stored as NaN and counted in Table.missing */
     int min_rows;                    /* csv_read_columns: fewer data rows is an E_DATA error;
                                         0 means 1 (the worked example has one row) */
+    const unsigned char *text;       /* csv_read_columns: NULL (every column numbers) or one
+                                        CSV_COL_* per requested column */
     int libcsv_only;                 /* 1: never use the quote-free fast tokenizer, always
                                         libcsv (the tests run every case both ways) */
 } CsvOptions;

@@ -36,7 +36,7 @@ static RunBytes run_bytes(const Session *s, int threads, int bs)
     const Net *net = &s->net;
     RunBytes m;
     double d8 = sizeof(double);
-    m.data = (double)(sp->train.n + sp->val.n + sp->test.n) * (c->nfeat + 1) * d8;
+    m.data = (double)(sp->train.n + sp->val.n + sp->test.n) * (sp->ninputs + 1) * d8;
     m.params = (double)net->nparams * d8;
     m.optim = (double)optim_nbufs((OptimKind)c->optimizer) * m.params;
     m.trainer = (double)trainer_bytes(net, bs, threads, sp->train.n) +
