@@ -403,11 +403,16 @@ static int csv_text_done(CsvReader *r, Table *out)
             t = &r->tc[c0];
         if (r->opt->text[c0] == CSV_COL_AUTO && t->ntext && t->nnum) {
             int num = t->nnum < t->ntext; /* report a cell of the smaller kind */
-            return err_set(r->err, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": %s \"%s\", but %zu cells are %s; "
-                           "fix the cell, or list the column in [data] categorical to read every value as a "
-                           "level", r->path, num ? t->num_line : t->text_line, num ? t->num_col : t->text_col,
-                           CSV_NAME_SHOW, r->want[c], num ? "a number" : "expected a number, got",
-                           num ? t->num_show : t->text_show, num ? t->ntext : t->nnum, num ? "text" : "numbers");
+            char hint[160];
+            snprintf(hint, sizeof hint, "; %zu other cells are %s: fix the cell, or list the column in [data] "
+                     "categorical to read every value as a level", num ? t->ntext : t->nnum,
+                     num ? "text" : "numbers");
+            if (!num && csv_looks_missing(t->text_show, strlen(t->text_show)))
+                snprintf(hint, sizeof hint, "%s", CSV_MISSING_HINT);
+            return err_set(r->err, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": %s \"%s\"%s", r->path,
+                           num ? t->num_line : t->text_line, num ? t->num_col : t->text_col, CSV_NAME_SHOW,
+                           r->want[c], num ? "a number among text:" : "expected a number, got",
+                           num ? t->num_show : t->text_show, hint);
         }
         if (!t->ntext && r->opt->text[c0] != CSV_COL_TEXT)
             continue;

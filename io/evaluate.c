@@ -50,7 +50,7 @@ int eval_check_split(const char *model_path, const Model *m, const Config *c, co
         what = "levels";
     for (int i = 0; i < a->nin && !what; i++)
         if (a->x_shift[i] != b->x_shift[i] || a->x_scale[i] != b->x_scale[i]) {
-            what = "input";
+            what = "feature";
             which = i;
         }
     if (!what && (a->y_shift != b->y_shift || a->y_scale != b->y_scale || a->kind != b->kind ||
@@ -61,7 +61,7 @@ int eval_check_split(const char *model_path, const Model *m, const Config *c, co
                        "%s: %s no longer holds the rows the model was trained on (the training rows' statistics "
                        "of %s \"%.60s\" differ), so its test split cannot be re-derived; pass the rows to "
                        "evaluate as DATA.csv",
-                       model_path, c->data_path, what, which >= 0 ? sp->input_names[which]
+                       model_path, c->data_path, what, which >= 0 ? (sp->input_names ? sp->input_names[which] : c->feature_names[which])
                        : !strcmp(what, "levels") ? "of the categorical features" : c->target);
     return 0;
 }

@@ -722,7 +722,7 @@ int loader_report_unknown(const Config *c, const EncUnknown *unk, const char *pa
         if (msg)
             fprintf(msg, "housenet: warning: %s: column \"%s\": %zu row%s with a level the training rows never "
                     "had (%s%s), first at %s; encoded as all zeros\n", path, c->feature_names[f], u->count,
-                    u->count == 1 ? "" : "s", shown, u->count > (size_t)u->nshow ? ", ..." : "", where);
+                    u->count == 1 ? "" : "s", shown, u->nshow == ENC_SHOW && u->count > ENC_SHOW ? ", ..." : "", where);
     }
     return 0;
 }
