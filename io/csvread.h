@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "levels.h"
 #include "table.h"
 
 /* Missing-value tokens (a config's [data] na_values, --na-values): at most
@@ -79,6 +80,12 @@ int csv_stream_next(CsvStream *s, size_t max, double *cols, size_t *nrows, Err *
 /* Missing cells per requested column (ncols counts into missing) among the
  * rows parsed so far: complete once csv_stream_next has returned 0 rows. */
 void csv_stream_missing(const CsvStream *s, size_t *missing);
+
+/* The levels of text column c (opt->text[c] == CSV_COL_TEXT; a stream
+ * takes CSV_COL_TEXT and CSV_COL_NUMBER only): the codes
+ * csv_stream_next wrote index them. It grows as rows are read; NULL for a
+ * numeric column. Owned by s. */
+const Levels *csv_stream_levels(const CsvStream *s, int c);
 
 /* NULL-safe; closes the file, frees *s and sets it to NULL. */
 void csv_stream_close(CsvStream **s);

@@ -20,6 +20,7 @@ struct CsvStream {
     char **names;
     char **na;
     int nna;
+    unsigned char *text;        /* copy of opt->text, or NULL */
 };
 
 void csv_stream_close(CsvStream **sp)
@@ -35,6 +36,7 @@ void csv_stream_close(CsvStream **sp)
     for (int i = 0; i < s->nna; i++)
         free(s->na[i]);
     free(s->na);
+    free(s->text);
     free(s->path);
     free(s);
     *sp = NULL;
@@ -64,6 +66,12 @@ int csv_stream_open(const char *path, const char *const *names, int ncols, const
         bad = !(s->names[c] = strdup(names[c]));
     for (int i = 0; i < s->opt.n_na_values && !bad; i++, s->nna++)
         bad = !(s->na[i] = strdup(s->opt.na_values[i]));
+    if (!bad && s->opt.text) { /* text columns: their levels grow as rows are read */
+        bad = !(s->text = malloc((size_t)ncols)) || !(r->tc = calloc((size_t)ncols, sizeof *r->tc));
+        if (!bad)
+            memcpy(s->text, s->opt.text, (size_t)ncols);
+        s->opt.text = s->text;
+    }
     if (bad) {
         rc = err_set(err, E_NOMEM, "%.256s: out of memory", path);
         goto done;
@@ -131,4 +139,12 @@ void csv_stream_missing(const CsvStream *s, size_t *missing)
     const CsvReader *r = &s->r;
     for (int c = 0; c < r->nwant; c++)
         missing[c] = r->missing[r->sel[r->src[c]]];
+}
+
+const Levels *csv_stream_levels(const CsvStream *s, int c)
+{
+    const CsvReader *r = &s->r;
+    if (!r->tc || c < 0 || c >= r->nwant || s->opt.text[c] != CSV_COL_TEXT)
+        return NULL;
+    return &r->tc[r->sel[r->src[c]]].lv;
 }

@@ -254,19 +254,14 @@ static size_t fill_means(Dataset *d, const double *means)
 static int read_table(const Config *c, const Model *m, const char *path, char delim, const char *const *names,
                       int n, Table *t, Err *err)
 {
-    int allow = c->missing != MISSING_ERROR, declared = 0;
+    int allow = c->missing != MISSING_ERROR;
     unsigned char mode[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS] = { 0 };
     for (int f = 0; f < c->nfeat; f++) {
         mode[f] = m ? (enc_is_cat(&m->enc, f) ? CSV_COL_TEXT : CSV_COL_NUMBER)
                     : cfg_is_categorical(c, f) ? CSV_COL_TEXT : CSV_COL_AUTO;
-        declared |= mode[f] == CSV_COL_TEXT;
     }
-    if (h5_table_path_is_hdf5(path)) {
-        if (declared)
-            return err_set(err, E_CONFIG, "%s: categorical features are read from CSV files only; train from "
-                           "the CSV file the table was converted from", path);
-        return h5_table_read(path, c->data_table, names, n, allow, t, err);
-    }
+    if (h5_table_path_is_hdf5(path))
+        return h5_table_read_typed(path, c->data_table, names, n, allow, mode, t, err);
     const char *na[CSV_NA_MAX];
     for (int i = 0; i < c->nna; i++)
         na[i] = c->na_list[i];
