@@ -764,6 +764,74 @@ static int end_files(RunCtx *ctx, const TrainState *st, double secs, Err *err)
     return 0;
 }
 
+/* After prepare and the ranks' agreement: the run's first files, the best
+ * epoch's parameters a resume brings, the rows in training order and
+ * their float32 copy. */
+static int run_begin(RunCtx *ctx, Session *s, Trainer *tr, const TrainState *st, int threads, Err *err)
+{
+    const Config *c = &s->cfg;
+    int rc;
+    if (ctx->writer && (rc = writer_failed(ctx, start_files(ctx, st, threads, err), err)))
+        return rc;
+    /* The trainer restores the best epoch's parameters at the end of a run
+     * (restore_best): after a resume it needs them from the checkpoint. */
+    if (ctx->best.epoch >= 0 && ctx->best.epoch == st->best_epoch) {
+        memcpy(tr->best, ctx->best.params, s->net.nparams * sizeof(double));
+        tr->best_held = ctx->best.epoch;
+    }
+    ctx->last_flush = train_now_s();
+    /* After ckpt_data_id, which hashes the rows in the loader's order.
+     * Without shuffling the rows stay in file order. */
+    if (!s->stream && c->shuffle)
+        train_rows_permute(&s->sp.train, c->seed, 0);
+    /* The float32 copy after the permutation: the rows in train_run's order. */
+    if (c->precision == TRAIN_F32 && (rc = trainer_use_f32(tr, &s->net, &s->sp.train, err)))
+        return rc;
+    return 0;
+}
+
+/* The epochs, with the progress display and the hooks; ctx->train_secs
+ * gets their wall time. On a failure the curves logged so far are kept. */
+static int run_epochs(RunCtx *ctx, Session *s, Trainer *tr, Optim *opt, const TrainOpts *o, TrainState *st,
+                      int bs, Err *err)
+{
+    const RunArgs *a = ctx->args;
+    const Config *c = &s->cfg;
+    TrainData td = s->stream ? stream_train_data(s->stream) : train_data_memory(&s->sp.train);
+    progress_init(&ctx->progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
+                  train_steps_per_epoch(s->sp.ntrain, bs), s->sp.ntrain, st->epoch, c->target);
+    TrainHooks hooks = { .ctx = ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
+    double t0 = train_now_s(), files0 = ctx->file_secs;
+    int rc = train_run(tr, &s->net, opt, &td, ctx->val, o, st, &hooks, err);
+    ctx->run_file_secs = ctx->file_secs - files0;
+    progress_end(&ctx->progress);
+    if (rc && ctx->writer) {
+        /* Keep what was logged: the curves up to the failure are still good. */
+        Err e2 = { 0 };
+        h5_curves_save(ctx->curves_path, &ctx->curves, &e2);
+    }
+    ctx->train_secs = train_now_s() - t0;
+    return rc;
+}
+
+/* After the last epoch: the ranks' row counts, the final files and the
+ * summary; a stop requested meanwhile still ends the run as stopped. */
+static int run_end(RunCtx *ctx, const TrainState *st, Err *err)
+{
+    const RunArgs *a = ctx->args;
+    int rc = 0;
+    if (ctx->s->stream && ctx->comm->size > 1)
+        rc = gather_rank_rows(ctx, err);
+    if (!rc && ctx->writer)
+        rc = writer_failed(ctx, end_files(ctx, st, ctx->train_secs, err), err);
+    /* A stop requested after the last step: the files are complete, but
+     * the run still ends as a stopped one. */
+    if (!rc && a->stop && *a->stop)
+        rc = err_set(err, E_STOP, "stopped by signal %d as the run finished; its files in %s are complete",
+                     (int)*a->stop, ctx->run_dir);
+    return rc;
+}
+
 int run_train(const RunArgs *args, Err *err)
 {
     const Comm *comm = args->comm ? args->comm : comm_self();
@@ -801,45 +869,9 @@ int run_train(const RunArgs *args, Err *err)
         rc = agree_start(&ctx, &st, rc, err);
     if (rc)
         goto done;
-    if (writer && (rc = writer_failed(&ctx, start_files(&ctx, &st, threads, err), err)))
-        goto done;
-    /* The trainer restores the best epoch's parameters at the end of a run
-     * (restore_best): after a resume it needs them from the checkpoint. */
-    if (ctx.best.epoch >= 0 && ctx.best.epoch == st.best_epoch) {
-        memcpy(tr.best, ctx.best.params, s.net.nparams * sizeof(double));
-        tr.best_held = ctx.best.epoch;
-    }
-    ctx.last_flush = train_now_s();
-    /* After ckpt_data_id, which hashes the rows in the loader's order.
-     * Without shuffling the rows stay in file order. */
-    if (!s.stream && c->shuffle)
-        train_rows_permute(&s.sp.train, c->seed, 0);
-    /* The float32 copy after the permutation: the rows in train_run's order. */
-    if (c->precision == TRAIN_F32 && (rc = trainer_use_f32(&tr, &s.net, &s.sp.train, err)))
-        goto done;
-    TrainData td = s.stream ? stream_train_data(s.stream) : train_data_memory(&s.sp.train);
-    progress_init(&ctx.progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
-                  train_steps_per_epoch(s.sp.ntrain, bs), s.sp.ntrain, st.epoch, c->target);
-    TrainHooks hooks = { .ctx = &ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
-    double t0 = train_now_s(), files0 = ctx.file_secs;
-    rc = train_run(&tr, &s.net, &opt, &td, ctx.val, &o, &st, &hooks, err);
-    ctx.run_file_secs = ctx.file_secs - files0;
-    progress_end(&ctx.progress);
-    if (rc && writer) {
-        /* Keep what was logged: the curves up to the failure are still good. */
-        Err e2 = { 0 };
-        h5_curves_save(ctx.curves_path, &ctx.curves, &e2);
-    }
-    double secs = train_now_s() - t0;
-    if (!rc && s.stream && comm->size > 1)
-        rc = gather_rank_rows(&ctx, err);
-    if (!rc && writer)
-        rc = writer_failed(&ctx, end_files(&ctx, &st, secs, err), err);
-    /* A stop requested after the last step: the files are complete, but
-     * the run still ends as a stopped one. */
-    if (!rc && a->stop && *a->stop)
-        rc = err_set(err, E_STOP, "stopped by signal %d as the run finished; its files in %s are complete",
-                     (int)*a->stop, ctx.run_dir);
+    if (!(rc = run_begin(&ctx, &s, &tr, &st, threads, err)) &&
+        !(rc = run_epochs(&ctx, &s, &tr, &opt, &o, &st, bs, err)))
+        rc = run_end(&ctx, &st, err);
 done:
     dir_unlock(&ctx.lock);
     free(ctx.rank_rows);
