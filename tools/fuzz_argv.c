@@ -49,14 +49,21 @@ static int dispatch(int argc, char **argv, Err *err)
     if (!c)
         return err_set(err, E_USAGE, "unknown command");
     cmd_set_comm(comm_self());
-    FILE *out = stdout, *errs = stderr, *null = fopen("/dev/null", "w");
-    if (!null)
-        fuzz_fail("fuzz_argv", "cannot open /dev/null");
-    stdout = stderr = null;
+    /* stdout by its descriptor (the C++ runtime of libFuzzer flushes the
+     * FILE at exit); stderr's FILE only, so that a sanitizer's report,
+     * written to descriptor 2, is still seen */
+    FILE *errs = stderr, *null = fuzz_null();
+    int out = dup(STDOUT_FILENO);
+    fflush(stdout);
+    if (out < 0 || dup2(fileno(null), STDOUT_FILENO) < 0)
+        fuzz_fail("fuzz_argv", "cannot send stdout to /dev/null");
+    stderr = null;
     int rc = c->fn(argc - 1, argv + 1, err);
-    stdout = out;
+    fflush(stdout);
+    clearerr(stdout);
     stderr = errs;
-    fclose(null);
+    if (dup2(out, STDOUT_FILENO) < 0 || close(out) < 0)
+        fuzz_fail("fuzz_argv", "cannot restore stdout");
     return rc;
 }
 
