@@ -635,6 +635,7 @@ static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim
         (rc = trainer_set_comm(tr, ctx->comm, err)) || (rc = run_optim_init(c, s->net.nparams, opt, err)))
         return rc;
     tr->stop = a->stop;
+    trainer_auto_threads(tr, c->threads == 0);
     ctx->cfg = c;
     ctx->args = a;
     ctx->s = s;
