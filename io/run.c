@@ -636,6 +636,9 @@ static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim
         return rc;
     tr->stop = a->stop;
     trainer_auto_threads(tr, c->threads == 0);
+    int others = c->threads == 0 && threads > 1 ? sysmem_runnable_others() : -1;
+    if (others >= threads - 1 && others > 0) /* the other cores are busy now: one thread first */
+        trainer_auto_start_one(tr, RUN_BUSY_HOLD_S);
     ctx->cfg = c;
     ctx->args = a;
     ctx->s = s;

@@ -462,6 +462,15 @@ void trainer_auto_threads(Trainer *t, int on)
         t->probe[k].on = on && t->threads > 1;
 }
 
+void trainer_auto_start_one(Trainer *t, double secs)
+{
+    for (int k = 0; k < 3; k++) {
+        t->probe[k].phase = 2;
+        t->probe[k].one = 1;
+        t->probe[k].hold_until = train_now_s() + secs;
+    }
+}
+
 /* Groups [g0, g1) of a step of nblocks blocks (see grad_group), on as
  * many threads as they are worth. */
 static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,

@@ -244,6 +244,10 @@ int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t 
 /* Sets every probe of t (ThreadProbe) on or off: run.c sets them on for
  * [train] threads = 0; they stay off with one thread. */
 void trainer_auto_threads(Trainer *t, int on);
+/* threads = 0 on a machine whose other cores are busy now (the caller
+ * knows; src/ reads no files): every probe starts by holding one thread
+ * for secs, then probes as usual. */
+void trainer_auto_start_one(Trainer *t, double secs);
 /* Switches t to float32 block kernels: keeps a float copy of rows (the
  * training rows, in the order train_run will see them, so after
  * train_rows_permute) and float block buffers. From then on train_run
