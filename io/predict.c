@@ -148,11 +148,11 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
                 FILE *msg, Err *err)
 {
     Model m = { 0 };
-    Config c;
+    Config *c = cfg_new();
     Pred p = { .path = in_path, .m = &m, .out = out, .out_path = "standard output", .delim = delim };
     AtomicOut o;
     memset(&o, 0, sizeof o);
-    int rc = loader_open_model(model_path, &m, &c, err);
+    int rc = c ? loader_open_model(model_path, &m, c, err) : err_set(err, E_NOMEM, "out of memory");
     if (rc)
         goto done;
     p.delim = delim;
@@ -191,7 +191,7 @@ done:
     free(p.x);
     free(p.far);
     free(p.far_line);
-    cfg_free(&c);
+    cfg_delete(c);
     model_free(&m);
     return rc;
 }
