@@ -98,10 +98,14 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
              : a->fold ? loader_load_fold(s->cfg, a->fold, &s->sp, err)
                        : loader_load(s->cfg, &s->sp, err);
     if (!rc)
-        rc = net_layout(&s->net, c->nfeat, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
+        rc = loader_plain_inputs(s->cfg, &s->sp, err);
+    if (!rc)
+        rc = loader_report_unknown(c, s->sp.unknown, c->data_path, c->delimiter[0], a->progress, 0, err);
+    if (!rc)
+        rc = net_layout(&s->net, s->sp.ninputs, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
                         (Activation)c->output_activation, err);
     if (!rc && !a->dry_run && !(rc = run_check_memory(a, s, err)))
-        rc = loader_build_net(s->cfg, s->cfg->nfeat, &s->net, err);
+        rc = loader_build_net(s->cfg, s->sp.ninputs, &s->net, err);
     return rc;
 }
 
@@ -126,6 +130,7 @@ static int save_model(const Session *s, const Net *net, const char *path, Err *e
     Model m = { 0 };
     m.net = *net;
     m.norm = s->sp.norm;
+    m.enc = s->sp.enc;
     m.data = s->sp.record;
     m.nfeat = s->cfg->nfeat;
     m.feat_names = (char **)names;
@@ -193,13 +198,15 @@ static int save_checkpoint(RunCtx *ctx, const TrainState *st, Err *err)
 {
     if (st->epoch == ctx->saved_epoch && st->step == ctx->saved_step)
         return 0;
-    const char *names[CFG_MAX_FEATURES];
+    const char *const *names = (const char *const *)ctx->s->sp.input_names;
+    const char *columns[CFG_MAX_FEATURES];
     for (int f = 0; f < ctx->cfg->nfeat; f++)
-        names[f] = ctx->cfg->feature_names[f];
+        columns[f] = ctx->cfg->feature_names[f];
     TrainState now = *st;
     Ckpt c = { .net = ctx->net, .opt = ctx->opt, .st = &now, .curves = &ctx->curves,
                .best = ctx->best, .norm = ctx->s->sp.norm, .feat_names = names,
                .target_name = ctx->cfg->target, .config_text = ctx->config_text,
+               .enc = &ctx->s->sp.enc, .columns = columns,
                .data = ctx->data,
                .roll = { st->epoch_step > 0, ctx->tr->snap_state, ctx->tr->snap_t, ctx->tr->snap } };
     char path[RUN_PATH_MAX];
@@ -891,12 +898,17 @@ int run_explain(const RunArgs *a, Err *err)
     if (!rc && s.stream)
         rc = err_set(err, E_USAGE, "explain works on data in memory; run it with --set data.stream=false");
     if (!rc) {
-        const char *names[CFG_MAX_FEATURES + 1];
-        for (int f = 0; f < s.cfg->nfeat; f++)
-            names[f] = s.cfg->feature_names[f];
-        names[s.cfg->nfeat] = s.cfg->target;
+        const char **names = calloc((size_t)s.sp.ninputs + 1, sizeof *names);
+        if (!names) {
+            session_free(&s);
+            return err_set(err, E_NOMEM, "out of memory");
+        }
+        for (int i = 0; i < s.sp.ninputs; i++)
+            names[i] = s.sp.input_names[i];
+        names[s.sp.ninputs] = s.cfg->target;
         fprintf(a->out, "Config %s: first training row of %s\n", a->config, s.cfg->data_path);
         rc = explain_step(a->out, &s.net, s.sp.train.x, s.sp.train.y[0], s.cfg->learning_rate, names, err);
+        free(names);
     }
     session_free(&s);
     return rc;
