@@ -1,7 +1,8 @@
-/* config: the inih-driven reader and the checks of a config (see
- * config.h). Everything about a key -- where it lives, its type, default,
- * range and help -- is one row of KEYS[] (configkeys.c); no other code
- * names a key's default. */
+/* config: one setter per key type, the resolved text and the checks of a
+ * config (see config.h); the inih reader is configread.c. Everything about
+ * a key -- where it lives, its type, default, range, help and what it does
+ * beyond its type (its hook) -- is one row of KEYS[] (configkeys.c); no
+ * other code names a key. */
 #include "config.h"
 #include "configkeys.h"
 
@@ -102,7 +103,7 @@ static int parse_double(const char *v, double *out)
     return 0;
 }
 
-static int parse_long(const char *v, long long *out)
+int cfg_parse_long(const char *v, long long *out)
 {
     char *end;
     errno = 0;
@@ -144,38 +145,8 @@ static const char *enum_name(const char *choices, int idx, char *buf, size_t cap
     return "?";
 }
 
-/* [data] filter: each item `column op number`. */
-static int parse_filter(Config *c, char items[][256], int n, char *why, size_t wcap)
-{
-    for (int i = 0; i < n; i++) {
-        char *item = items[i], *p = item;
-        CmpOp op = CMP_LT;
-        size_t len = 0;
-        while (*p && !(len = cmp_parse(p, &op)))
-            p++;
-        char *end = NULL;
-        const char *num = p + len;
-        double v = len ? strtod(num, &end) : NAN;
-        while (end && isspace((unsigned char)*end))
-            end++;
-        size_t col = (size_t)(p - item);
-        while (col > 0 && isspace((unsigned char)item[col - 1]))
-            col--;
-        if (!len || col == 0 || end == num || !end || *end || !isfinite(v)) {
-            snprintf(why, wcap, "condition \"%.60s\" is not `column op number` (op one of < <= > >= == !=), "
-                     "e.g. Gr_Liv_Area <= 4000", item);
-            return -1;
-        }
-        snprintf(c->filter_cond[i].column, sizeof c->filter_cond[i].column, "%.*s", (int)col, item);
-        c->filter_cond[i].op = op;
-        c->filter_cond[i].value = v;
-    }
-    c->nfilter = n;
-    return 0;
-}
-
 /* Splits a comma list into trimmed items; empty items are an error. */
-static int split_list(const char *v, char items[][256], int max_items, size_t item_cap,
+static int split_list(const char *v, char items[][CFG_ITEM_LEN], int max_items, size_t item_cap,
                       int *count, char *why, size_t wcap)
 {
     char buf[CFG_TEXT_MAX];
@@ -280,10 +251,8 @@ static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
         enum_name(kd->choices, *(const int *)field, buf, cap);
         break;
     default:
-        if (field == c->delimiter && c->delimiter[0] == '\t')
-            snprintf(buf, cap, "tab");
-        else if (field == c->delimiter && c->delimiter[0] == ';') /* inih would read a ';' as a comment */
-            snprintf(buf, cap, "semicolon");
+        if (kd->hook && kd->hook->show)
+            kd->hook->show(field, buf, cap);
         else
             snprintf(buf, cap, "%s", field);
         break;
@@ -371,166 +340,149 @@ static int key_is_list(const KeyDef *kd)
     return kd->type == T_LIST || kd->type == T_INTLIST;
 }
 
+/* ---- one setter per key type ------------------------------------------
+ * Each takes the trimmed text v of key kd and returns 0, or -1 with the
+ * reason in why[wcap]; what a key does beyond its type is its row's hook
+ * (configkeys.h). base_dir prefixes relative paths ("" for none). */
+
+#define FIELD(c, kd, type) ((type *)(void *)((char *)(c) + (kd)->offset))
+
+typedef int (*TypeSetter)(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why,
+                          size_t wcap);
+
+static int set_int(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
+{
+    long long x;
+    if (cfg_parse_long(v, &x)) {
+        snprintf(why, wcap, "expected a whole number, got \"%.40s\"", v);
+        return -1;
+    }
+    if ((double)x < kd->min || (double)x > kd->max) {
+        snprintf(why, wcap, "%lld is out of range; use %.0f to %.0f", x, kd->min, kd->max);
+        return -1;
+    }
+    *FIELD(c, kd, int) = (int)x;
+    return 0;
+}
+
+static int set_u64(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (end == v || *end || errno == ERANGE || v[0] == '-') {
+        snprintf(why, wcap, "expected a whole number from 0 to 2^64-1, got \"%.40s\"", v);
+        return -1;
+    }
+    *FIELD(c, kd, uint64_t) = (uint64_t)x;
+    return 0;
+}
+
+static int set_double(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
+{
+    double d;
+    if (parse_double(v, &d)) {
+        snprintf(why, wcap, "expected a number, got \"%.40s\"", v);
+        return -1;
+    }
+    if (d < kd->min || d > kd->max) {
+        snprintf(why, wcap, "%g is out of range; use %g to %g", d, kd->min, kd->max);
+        return -1;
+    }
+    *FIELD(c, kd, double) = d;
+    return 0;
+}
+
+static int set_bool(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
+{
+    if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "on"))
+        *FIELD(c, kd, int) = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off"))
+        *FIELD(c, kd, int) = 0;
+    else {
+        snprintf(why, wcap, "expected true or false, got \"%.40s\"", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_enum(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
+{
+    int idx = parse_enum(v, kd->choices);
+    if (idx < 0) {
+        snprintf(why, wcap, "\"%.40s\" is not one of %s", v, kd->choices);
+        return -1;
+    }
+    *FIELD(c, kd, int) = idx;
+    return 0;
+}
+
+/* Text as written, or as the key's parse hook turns it. */
+static int set_str(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
+{
+    if (strlen(v) >= kd->size) {
+        snprintf(why, wcap, "value is longer than %zu characters", kd->size - 1);
+        return -1;
+    }
+    if (kd->hook && kd->hook->parse)
+        return kd->hook->parse(v, FIELD(c, kd, char), kd->size, why, wcap);
+    cfg_copy_str(FIELD(c, kd, char), kd->size, v);
+    return 0;
+}
+
+/* A relative path is taken from base_dir (the config file's directory). */
+static int set_path(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
+{
+    const char *dir = v[0] && v[0] != '/' && base_dir ? base_dir : "";
+    if (strlen(dir) + strlen(v) >= kd->size) {
+        snprintf(why, wcap, "path is longer than %zu characters", kd->size - 1);
+        return -1;
+    }
+    snprintf(FIELD(c, kd, char), kd->size, "%s%s", dir, v);
+    return 0;
+}
+
+/* A comma list of kd->min to kd->max items (T_LIST and T_INTLIST: what an
+ * item means, and what Config derives from the items, is the key's hook);
+ * the field keeps the list as written. */
+static int set_list(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
+{
+    const KeyHook *hook = kd->hook;
+    size_t item_len = hook && hook->item_len ? hook->item_len : CFG_ITEM_LEN;
+    int max = (int)kd->max, n = 0;
+    char (*items)[CFG_ITEM_LEN] = malloc((size_t)(max > 0 ? max : 1) * sizeof items[0]);
+    if (!items) {
+        snprintf(why, wcap, "out of memory");
+        return -1;
+    }
+    int rc = split_list(v, items, max, item_len, &n, why, wcap);
+    if (!rc && n < (int)kd->min) {
+        snprintf(why, wcap, "expected a comma list of at least %d name(s)", (int)kd->min);
+        rc = -1;
+    }
+    if (!rc && hook && hook->items)
+        rc = hook->items(c, items, n, why, wcap);
+    free(items);
+    if (!rc)
+        cfg_copy_str(FIELD(c, kd, char), kd->size, v);
+    return rc;
+}
+
+static const TypeSetter SETTERS[] = {
+    [T_INT] = set_int, [T_U64] = set_u64, [T_DOUBLE] = set_double, [T_BOOL] = set_bool, [T_STR] = set_str,
+    [T_PATH] = set_path, [T_ENUM] = set_enum, [T_LIST] = set_list, [T_INTLIST] = set_list,
+};
+
 /* Sets KEYS[k] from text. base_dir prefixes relative paths ("" for none). */
 static int set_key(Config *c, int k, const char *value, const char *base_dir, char *why, size_t wcap)
 {
-    const KeyDef *kd = &KEYS[k];
-    char *field = (char *)c + kd->offset;
     char vbuf[CFG_TEXT_MAX];
     if (strlen(value) >= sizeof vbuf) { /* never cut short: a list cut at a comma would still parse */
         snprintf(why, wcap, "the value is longer than %zu characters", sizeof vbuf - 1);
         return -1;
     }
     cfg_copy_str(vbuf, sizeof vbuf, value);
-    const char *v = trim(vbuf);
-    switch (kd->type) {
-    case T_INT: {
-        long long x;
-        if (parse_long(v, &x)) {
-            snprintf(why, wcap, "expected a whole number, got \"%.40s\"", v);
-            return -1;
-        }
-        if ((double)x < kd->min || (double)x > kd->max) {
-            snprintf(why, wcap, "%lld is out of range; use %.0f to %.0f", x, kd->min, kd->max);
-            return -1;
-        }
-        *(int *)field = (int)x;
-        return 0;
-    }
-    case T_U64: {
-        char *end;
-        errno = 0;
-        unsigned long long x = strtoull(v, &end, 10);
-        if (end == v || *end || errno == ERANGE || v[0] == '-') {
-            snprintf(why, wcap, "expected a whole number from 0 to 2^64-1, got \"%.40s\"", v);
-            return -1;
-        }
-        *(uint64_t *)field = (uint64_t)x;
-        return 0;
-    }
-    case T_DOUBLE: {
-        double d;
-        if (parse_double(v, &d)) {
-            snprintf(why, wcap, "expected a number, got \"%.40s\"", v);
-            return -1;
-        }
-        if (d < kd->min || d > kd->max) {
-            snprintf(why, wcap, "%g is out of range; use %g to %g", d, kd->min, kd->max);
-            return -1;
-        }
-        *(double *)field = d;
-        return 0;
-    }
-    case T_BOOL:
-        if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "on"))
-            *(int *)field = 1;
-        else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off"))
-            *(int *)field = 0;
-        else {
-            snprintf(why, wcap, "expected true or false, got \"%.40s\"", v);
-            return -1;
-        }
-        return 0;
-    case T_ENUM: {
-        int idx = parse_enum(v, kd->choices);
-        if (idx < 0) {
-            snprintf(why, wcap, "\"%.40s\" is not one of %s", v, kd->choices);
-            return -1;
-        }
-        *(int *)field = idx;
-        return 0;
-    }
-    case T_STR:
-        if (strlen(v) >= kd->size) {
-            snprintf(why, wcap, "value is longer than %zu characters", kd->size - 1);
-            return -1;
-        }
-        char d;
-        if (field == c->delimiter) {
-            if (csv_delimiter_from_text(v, &d)) {
-                snprintf(why, wcap, "expected " CSV_DELIMITER_RULE ", got \"%.20s\"", v);
-                return -1;
-            }
-            char one[2] = { d, '\0' }; /* "tab", "semicolon", ";"... as the character itself */
-            cfg_copy_str(field, kd->size, one);
-            return 0;
-        }
-        cfg_copy_str(field, kd->size, v);
-        return 0;
-    case T_PATH:
-        if (v[0] && v[0] != '/' && base_dir && base_dir[0]) {
-            if (strlen(base_dir) + strlen(v) >= kd->size) {
-                snprintf(why, wcap, "path is longer than %zu characters", kd->size - 1);
-                return -1;
-            }
-            snprintf(field, kd->size, "%s%s", base_dir, v);
-            return 0;
-        }
-        if (strlen(v) >= kd->size) {
-            snprintf(why, wcap, "path is longer than %zu characters", kd->size - 1);
-            return -1;
-        }
-        cfg_copy_str(field, kd->size, v);
-        return 0;
-    case T_LIST: {
-        char (*items)[256] = malloc(sizeof(char[CFG_MAX_FEATURES][256]));
-        int n = 0;
-        if (!items) {
-            snprintf(why, wcap, "out of memory");
-            return -1;
-        }
-        int rc = split_list(v, items, (int)kd->max, field == c->na_values ? CSV_NA_LEN : 256, &n, why, wcap);
-        if (!rc && n < (int)kd->min) {
-            snprintf(why, wcap, "expected a comma list of at least %d name(s)", (int)kd->min);
-            rc = -1;
-        }
-        if (!rc && field == c->features) {
-            for (int i = 0; i < n && !rc; i++)
-                for (int j = 0; j < i; j++)
-                    if (!strcmp(items[i], items[j])) {
-                        snprintf(why, wcap, "column \"%.60s\" is listed twice", items[i]);
-                        rc = -1;
-                        break;
-                    }
-            if (!rc) {
-                c->nfeat = n;
-                memcpy(c->feature_names, items, (size_t)n * sizeof items[0]);
-            }
-        } else if (!rc && field == c->filter) {
-            rc = parse_filter(c, items, n, why, wcap);
-        } else if (!rc && field == c->log_features) {
-            c->nlog = n;
-            memcpy(c->log_names, items, (size_t)n * sizeof items[0]);
-        } else if (!rc) {
-            c->nna = n;
-            for (int i = 0; i < n; i++)
-                cfg_copy_str(c->na_list[i], sizeof c->na_list[i], items[i]);
-        }
-        free(items);
-        if (!rc)
-            cfg_copy_str(field, kd->size, v);
-        return rc;
-    }
-    case T_INTLIST: {
-        char items[NET_MAX_LAYERS][256];
-        int n = 0;
-        if (split_list(v, items, (int)kd->max, 256, &n, why, wcap))
-            return -1;
-        for (int i = 0; i < n; i++) {
-            long long x;
-            if (parse_long(items[i], &x) || x < 1 || x > NET_MAX_WIDTH) {
-                snprintf(why, wcap, "layer width \"%.20s\" is not a whole number from 1 to %d", items[i],
-                         NET_MAX_WIDTH);
-                return -1;
-            }
-            c->hidden_widths[i] = (int)x;
-        }
-        c->nhidden = n;
-        cfg_copy_str(field, kd->size, v);
-        return 0;
-    }
-    }
-    return -1;
+    return SETTERS[KEYS[k].type](c, &KEYS[k], trim(vbuf), base_dir, why, wcap);
 }
 
 /* [init] keys: W<l> or b<l>, l from 1 to NET_MAX_LAYERS. */

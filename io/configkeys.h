@@ -1,7 +1,8 @@
 /* configkeys: what io/config.c, configkeys.c and configread.c share
  * (private to them): the table of config keys -- for each key its section,
  * name, type, place in Config, default, range, choices, whether a resume
- * may change it, and its help text -- and the setters the reader calls. */
+ * may change it, its help text and its hook -- and the setters the reader
+ * calls. config.c has one setter per type; configkeys.c the rows and hooks. */
 #ifndef HOUSENET_CONFIGKEYS_H
 #define HOUSENET_CONFIGKEYS_H
 
@@ -11,6 +12,26 @@
 
 typedef enum { T_INT, T_U64, T_DOUBLE, T_BOOL, T_STR, T_PATH, T_ENUM, T_LIST, T_INTLIST } KeyType;
 
+/* A list item's bytes with its NUL (the size of Config's name fields). */
+#define CFG_ITEM_LEN 256
+
+/* What one key does beyond its type: a row's hook (NULL: nothing more).
+ * A hook that fails returns -1 with the reason in why[wcap]. */
+typedef struct KeyHook {
+    /* T_STR: stores the trimmed text v, shorter than cap, as out (e.g. a
+     * delimiter's name as the character itself). NULL: as written. */
+    int (*parse)(const char *v, char *out, size_t cap, char *why, size_t wcap);
+    /* The stored text as cfg_text_new writes it. NULL: as stored. */
+    void (*show)(const char *stored, char *buf, size_t cap);
+    /* T_LIST, T_INTLIST: an item's bytes with its NUL; 0 = CFG_ITEM_LEN. */
+    size_t item_len;
+    /* T_LIST, T_INTLIST: what Config derives from the list's n items, each
+     * trimmed and non-empty; called before the list text is stored. */
+    int (*items)(Config *c, char items[][CFG_ITEM_LEN], int n, char *why, size_t wcap);
+} KeyHook;
+
+/* One row of the table. A new key is a row; a key that needs more than its
+ * type's parsing names a KeyHook last. */
 typedef struct KeyDef {
     const char *section;
     const char *name;
@@ -22,6 +43,7 @@ typedef struct KeyDef {
     const char *choices;  /* T_ENUM: "a|b|c", value = index */
     int resume_safe;      /* may change when resuming a run */
     const char *help;
+    const KeyHook *hook;  /* NULL for none */
 } KeyDef;
 
 extern const KeyDef CFG_KEYS[];
@@ -39,6 +61,9 @@ void cfg_copy_str(char *dst, size_t cap, const char *src);
 
 /* The directory of path (relative paths in a config are taken from it). */
 void cfg_dir_of(const char *path, char *dir, size_t cap);
+
+/* A whole number (strtoll, nothing after it): 0, or -1. */
+int cfg_parse_long(const char *v, long long *out);
 
 /* Index of (section, name) in CFG_KEYS, or -1. */
 int cfg_find_key(const char *section, const char *name);
