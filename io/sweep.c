@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -384,6 +385,7 @@ static int point_sets(const Sweep *s, const SweepArgs *a, size_t p, int one_thre
                       char (*buf)[CFG_PATH_MAX + 80], Err *err)
 {
     *ra = a->run;
+    ra->comm = NULL; /* a point is one process; the ranks share out points, not steps */
     if (ra->nsets + s->nkeys + 2 > RUN_MAX_SETS - 1) /* cv adds one */
         return err_set(err, E_USAGE, "too many --set options and swept keys (at most %d)", RUN_MAX_SETS - 3);
     int b = 0;
@@ -462,22 +464,40 @@ static int run_point(const Sweep *s, const SweepArgs *a, size_t p, int one_threa
     return 0;
 }
 
-/* The child: runs point p, writes its row, exits (0, or 1 when the row
- * could not be written, or 128 + the signal after a stop). */
-static void child(const Sweep *s, const SweepArgs *a, size_t p, int one_thread, int resume)
+/* Runs point p and writes its row; E_STOP when stopped (no row). */
+static int point_do(const Sweep *s, const SweepArgs *a, size_t p, int one_thread, int resume, Err *err)
 {
-    Err err = { 0 };
     SweepRow r;
-    int rc = run_point(s, a, p, one_thread, resume, &r, &err);
-    if (rc == E_STOP)
-        _exit(128 + (a->run.stop && *a->run.stop ? *a->run.stop : SIGTERM));
+    int rc = run_point(s, a, p, one_thread, resume, &r, err);
+    if (rc)
+        return rc;
     char dir[CFG_PATH_MAX + 32];
     point_dir(s, p, dir, sizeof dir);
-    if (rc || mkdir_p(dir, &err) || write_result(dir, &r, s->cv ? 1 : 0, &err)) {
-        fprintf(stderr, "housenet: sweep point %s: %s\n", s->id[p], err.msg);
-        _exit(1);
-    }
-    _exit(0);
+    if ((rc = mkdir_p(dir, err)) || (rc = write_result(dir, &r, s->cv ? 1 : 0, err)))
+        err_prefix(err, "sweep point %s: ", s->id[p]);
+    return rc;
+}
+
+/* Ends the child at once: exit_group, not _exit, which sanitizers hook
+ * to scan a copy of the parent's heap for leaks in every child. */
+static _Noreturn void child_exit(int status)
+{
+    fflush(stderr);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+/* The child: runs point p, writes its row, exits (0, or 1 when the row
+ * could not be written, or 128 + the signal after a stop). */
+static _Noreturn void child(const Sweep *s, const SweepArgs *a, size_t p, int one_thread, int resume)
+{
+    Err err = { 0 };
+    int rc = point_do(s, a, p, one_thread, resume, &err);
+    if (rc == E_STOP)
+        child_exit(128 + (a->run.stop && *a->run.stop ? *a->run.stop : SIGTERM));
+    if (rc)
+        fprintf(stderr, "housenet: %s\n", err.msg);
+    child_exit(rc ? 1 : 0);
 }
 
 /* ---- the pool ---- */
@@ -565,7 +585,7 @@ static int run_pool(Sweep *s, const SweepArgs *a, const size_t *todo, size_t nto
                  * --resume never meets a run still writing */
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (getppid() != parent)
-                    _exit(1);
+                    child_exit(1);
                 sigaction(SIGCHLD, &old_sa, NULL);
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 child(s, a, p, one_thread, resume);
@@ -631,6 +651,88 @@ static int run_pool(Sweep *s, const SweepArgs *a, const size_t *todo, size_t nto
     return rc;
 }
 
+/* ---- MPI: rank 0 hands out the points, the other ranks run them ---- */
+
+enum { MSG_READY = 0, MSG_DONE = 1, MSG_STOPPED = 2 };
+
+/* Rank 0: answers each rank's message (ready, or point p done or
+ * stopped) with the next point and whether to resume it, or -1 when
+ * there is none left (or a stop came). */
+static int mpi_hand_out(Sweep *s, const SweepArgs *a, const size_t *todo, size_t ntodo, Err *err)
+{
+    const Comm *c = a->run.comm;
+    FILE *pf = a->run.progress;
+    int tty = pf && isatty(fileno(pf)), quiet = a->run.quiet || !pf;
+    int active = c->size - 1, stopping = 0, rc = 0;
+    size_t next = 0, ran = 0, done = 0;
+    for (size_t p = 0; p < s->npoints; p++)
+        done += s->row[p].status != SWEEP_PENDING;
+    double t0 = train_now_s();
+    while (active > 0) {
+        int64_t msg[2], reply[2] = { -1, 0 };
+        int from = 0;
+        if ((rc = comm_recv(c, msg, sizeof msg, -1, &from, err)))
+            return rc;
+        if (msg[0] == MSG_DONE && msg[1] >= 0 && (size_t)msg[1] < s->npoints) {
+            char dir[CFG_PATH_MAX + 32];
+            point_dir(s, (size_t)msg[1], dir, sizeof dir);
+            read_result(dir, s->cv ? 1 : 0, &s->row[msg[1]]);
+            done++;
+            ran++;
+            if ((rc = sweep_write_tables(s, err))) {
+                err->local = 1; /* the other ranks wait in a receive: main ends the job */
+                return rc;
+            }
+            if (!quiet)
+                progress_line(pf, s, done, ran, ntodo, t0, tty);
+        }
+        if (msg[0] == MSG_STOPPED && !stopping)
+            stopping = SIGTERM;
+        if (a->run.stop && *a->run.stop)
+            stopping = *a->run.stop;
+        if (!stopping && next < ntodo) {
+            size_t p = todo[next++];
+            char dir[CFG_PATH_MAX + 32];
+            point_dir(s, p, dir, sizeof dir);
+            reply[0] = (int64_t)p;
+            reply[1] = a->resume && has_checkpoint(dir);
+        } else {
+            active--;
+        }
+        if ((rc = comm_send(c, reply, sizeof reply, from, err)))
+            return rc;
+    }
+    if (tty && !quiet)
+        fputc('\n', pf);
+    if (stopping)
+        return err_set(err, E_STOP, "sweep stopped by signal %d: %zu of %zu points done, the others checkpointed; "
+                       "continue with housenet sweep %s ... --resume", stopping, done, s->npoints, s->config);
+    return 0;
+}
+
+/* A rank above 0: asks for points and runs them until rank 0 says -1. */
+static int mpi_work(const Sweep *s, const SweepArgs *a, int one_thread, Err *err)
+{
+    const Comm *c = a->run.comm;
+    int64_t msg[2] = { MSG_READY, -1 }, reply[2];
+    int stopped = 0, rc;
+    for (;;) {
+        if ((rc = comm_send(c, msg, sizeof msg, 0, err)) || (rc = comm_recv(c, reply, sizeof reply, 0, NULL, err)))
+            return rc;
+        if (reply[0] < 0)
+            break;
+        rc = point_do(s, a, (size_t)reply[0], one_thread, (int)reply[1], err);
+        if (rc && rc != E_STOP) {
+            err->local = 1; /* rank 0 waits for this rank's answer: main ends the job */
+            return rc;
+        }
+        stopped |= rc == E_STOP;
+        msg[0] = rc == E_STOP ? MSG_STOPPED : MSG_DONE;
+        msg[1] = reply[0];
+    }
+    return stopped ? err_set(err, E_STOP, "sweep stopped") : 0;
+}
+
 /* ---- the sweep ---- */
 
 static int check_points_file(const Sweep *s, const SweepArgs *a, const char *text, Err *err)
@@ -650,6 +752,18 @@ static int check_points_file(const Sweep *s, const SweepArgs *a, const char *tex
                      s->dir);
     free(old);
     return rc;
+}
+
+/* Rank 0: RUN/sweep created and locked, points.txt checked against an
+ * earlier sweep's and written. */
+static int open_sweep_dir(const Sweep *s, const SweepArgs *a, const char *text, int *lock, Err *err)
+{
+    char path[CFG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/points.txt", s->dir);
+    int rc;
+    if ((rc = mkdir_p(s->dir, err)) || (rc = dir_lock(s->dir, lock, err)) || (rc = check_points_file(s, a, text, err)))
+        return rc;
+    return atomic_write_file(path, text, strlen(text), err);
 }
 
 int sweep_run(const SweepArgs *a, Sweep *s, Err *err)
@@ -708,13 +822,18 @@ int sweep_run(const SweepArgs *a, Sweep *s, Err *err)
         rc = err_set(err, E_NOMEM, "out of memory");
         goto done;
     }
-    if ((rc = mkdir_p(s->dir, err)) || (rc = dir_lock(s->dir, &lock, err)) ||
-        (rc = check_points_file(s, a, text, err)))
+    const Comm *comm = a->run.comm ? a->run.comm : comm_self();
+    if (comm->rank == 0)
+        rc = open_sweep_dir(s, a, text, &lock, err);
+    /* every rank stops here on rank 0's error (printed once, by rank 0) */
+    if ((rc = comm_agree(comm, rc, err)))
         goto done;
-    char path[CFG_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/points.txt", s->dir);
-    if ((rc = atomic_write_file(path, text, strlen(text), err)))
+    int cpus = run_threads(0), one_thread = c.threads == 0;
+    s->one_thread = one_thread;
+    if (comm->rank > 0) {
+        rc = mpi_work(s, a, one_thread, err);
         goto done;
+    }
     todo = calloc(s->npoints, sizeof *todo);
     if (!todo) {
         rc = err_set(err, E_NOMEM, "out of memory");
@@ -733,16 +852,17 @@ int sweep_run(const SweepArgs *a, Sweep *s, Err *err)
     }
     /* one run per core when the config leaves threads to us (a small
      * run gains less from threads than from a second run at once) */
-    int cpus = run_threads(0), one_thread = c.threads == 0;
-    s->one_thread = one_thread;
     int per_run = one_thread ? 1 : c.threads;
     int workers = a->workers > 0 ? a->workers : cpus / per_run > 0 ? cpus / per_run : 1;
+    if (comm->size > 1)
+        workers = comm->size - 1;
     if ((rc = sweep_write_tables(s, err)))
         goto done;
     if (ntodo && !a->run.quiet && a->run.progress)
-        fprintf(a->run.progress, "housenet: sweep %zu points (%zu to run) of %s on %d worker%s into %s\n",
-                s->npoints, ntodo, a->run.config, workers, workers == 1 ? "" : "s", s->dir);
-    rc = run_pool(s, a, todo, ntodo, workers, one_thread, err);
+        fprintf(a->run.progress, "housenet: sweep %zu points (%zu to run) of %s on %d %s%s into %s\n",
+                s->npoints, ntodo, a->run.config, workers, comm->size > 1 ? "rank" : "worker",
+                workers == 1 ? "" : "s", s->dir);
+    rc = comm->size > 1 ? mpi_hand_out(s, a, todo, ntodo, err) : run_pool(s, a, todo, ntodo, workers, one_thread, err);
 done:
     if (lock >= 0)
         dir_unlock(&lock);

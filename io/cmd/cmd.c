@@ -33,7 +33,8 @@ const Cmd CMDS[] = {
       "        random points drawn with seed S. Each run in RUN/sweep/<id>/, W at a time (default: one\n"
       "        per CPU); with --cv K each point scored by K-fold cross-validation. Table in\n"
       "        RUN/sweep/results.csv, .json, .h5; the best point and the command that retrains it.\n"
-      "        --resume continues a stopped sweep (a changed grid needs --force); see docs/sweep.md\n", 0 },
+      "        --resume continues a stopped sweep (a changed grid needs --force); see docs/sweep.md\n"
+      "        (mpirun -np K housenet sweep ...: rank 0 hands the points out to the K - 1 others)\n", 1 },
     { "explain", cmd_explain,
       "  explain CONFIG [--set section.key=value]...\n"
       "        one forward and backward pass on the first training row, term by term\n", 0 },

@@ -93,10 +93,11 @@ int cmd_sweep(int argc, char **argv, Err *err)
     if (o.has_budget != o.has_random)
         return err_set(err, E_USAGE, "--budget N and --random S go together: N random points drawn with seed S");
     o.a.run.config = pos[0];
+    o.a.run.comm = cmd_comm(); /* under mpirun: rank 0 hands out the points */
     cmd_catch_stop_signals();
     Sweep s;
     rc = sweep_run(&o.a, &s, err);
-    if (!rc)
+    if (!rc && o.a.run.comm->rank == 0)
         sweep_print(stdout, &s, &o.a);
     sweep_free(&s);
     return rc;
