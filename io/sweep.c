@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -754,6 +755,19 @@ static int check_points_file(const Sweep *s, const SweepArgs *a, const char *tex
     return rc;
 }
 
+/* The CPUs this process may run on (its affinity mask), as OpenMP counts
+ * them, without starting OpenMP in the process that only hands out
+ * runs: its runtime would load tools (libarcher under clang) that a
+ * sanitizer's leak check at exit trips over after fork. */
+static int usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 /* Rank 0: RUN/sweep created and locked, points.txt checked against an
  * earlier sweep's and written. */
 static int open_sweep_dir(const Sweep *s, const SweepArgs *a, const char *text, int *lock, Err *err)
@@ -828,7 +842,7 @@ int sweep_run(const SweepArgs *a, Sweep *s, Err *err)
     /* every rank stops here on rank 0's error (printed once, by rank 0) */
     if ((rc = comm_agree(comm, rc, err)))
         goto done;
-    int cpus = run_threads(0), one_thread = c.threads == 0;
+    int cpus = usable_cpus(), one_thread = c.threads == 0;
     s->one_thread = one_thread;
     if (comm->rank > 0) {
         rc = mpi_work(s, a, one_thread, err);
