@@ -452,7 +452,8 @@ static int ckpt_check(const Ckpt *c, const char *path, Err *err)
 
 static int save_model_part(Writer *w, const Ckpt *c)
 {
-    const ModelPart part = { c->net, &c->norm, c->feat_names, c->target_name, c->config_text };
+    const ModelPart part = { c->net, &c->norm, c->feat_names, c->target_name, c->config_text, c->enc,
+                             c->columns };
     return h5_model_part_write(w->f, w->str, &part, w->path, w->err);
 }
 

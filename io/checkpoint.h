@@ -76,6 +76,8 @@ typedef struct Ckpt {
     Norm norm;
     const char *const *feat_names;  /* save only: net->width[0] names */
     const char *target_name;        /* save only */
+    const Encoding *enc;            /* save only: NULL, or the features' vocabularies */
+    const char *const *columns;     /* save only, with enc: its nfeat feature names */
     char *config_text;              /* the resolved config (cfg_text_new) */
     CkptDataId data;
     CkptRollback roll;              /* load: roll.vals needs room; NULL skips it */

@@ -609,6 +609,14 @@ static const char *where_key(const Config *c, const char *section, const char *n
     return buf;
 }
 
+int cfg_is_categorical(const Config *c, int f)
+{
+    for (int i = 0; i < c->ncat; i++)
+        if (!strcmp(c->cat_names[i], c->feature_names[f]))
+            return 1;
+    return 0;
+}
+
 int cfg_column(const Config *c, const char *name)
 {
     for (int f = 0; f < c->nfeat; f++)
@@ -647,6 +655,20 @@ int cfg_finish(Config *c, Err *err)
                            "feature columns only (the target takes target_transform)",
                            where_key(c, "data", "log_features", w, sizeof w), c->log_names[i]);
     }
+    for (int i = 0; i < c->ncat; i++) {
+        int f = cfg_column(c, c->cat_names[i]);
+        if (f < 0 || f >= c->nfeat)
+            return err_set(err, E_CONFIG, "%s: [data] categorical: \"%.60s\" is not one of the features; list "
+                           "feature columns only", where_key(c, "data", "categorical", w, sizeof w), c->cat_names[i]);
+        for (int j = 0; j < c->nlog; j++)
+            if (!strcmp(c->log_names[j], c->cat_names[i]))
+                return err_set(err, E_CONFIG, "%s: [data] log_features: \"%.60s\" is categorical; a log applies "
+                               "to numbers only: remove it from one of the two lists",
+                               where_key(c, "data", "log_features", w, sizeof w), c->cat_names[i]);
+    }
+    if (c->stream && c->ncat)
+        return err_set(err, E_CONFIG, "%s: [data] categorical needs the rows in memory (the levels come from the "
+                       "training rows); set [data] stream = false", where_key(c, "data", "categorical", w, sizeof w));
     if (c->stream && (c->nlog || c->target_transform != TRANSFORM_NONE))
         return err_set(err, E_CONFIG, "%s: [data] %s needs the rows in memory; set [data] stream = false",
                        where_key(c, "data", c->nlog ? "log_features" : "target_transform", w, sizeof w),

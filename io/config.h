@@ -23,6 +23,7 @@
 
 enum { INIT_XAVIER = 0, INIT_UNIFORM = 1, INIT_EXPLICIT = 2 };
 enum { MISSING_ERROR = 0, MISSING_DROP = 1, MISSING_MEAN = 2 };
+enum { UNKNOWN_ZEROS = 0, UNKNOWN_ERROR = 1 };
 /* normalize_target = same: follow [data] normalize */
 enum { NORM_SAME = 3 };
 
@@ -43,6 +44,9 @@ typedef struct Config {
     char filter[CFG_TEXT_MAX];        /* comma list of row conditions as written */
     int target_transform;             /* TargetTransform (src/data.h) */
     char log_features[CFG_TEXT_MAX];  /* comma list as written */
+    char categorical[CFG_TEXT_MAX];   /* comma list as written */
+    int min_category_count;
+    int unknown_category;             /* UNKNOWN_* */
     /* [model] */
     char hidden[256];                 /* comma list as written */
     int activation;                   /* Activation */
@@ -104,6 +108,8 @@ typedef struct Config {
     } filter_cond[CFG_MAX_FILTERS];
     int nlog;                         /* [data] log_features, parsed (each a feature: cfg_finish) */
     char log_names[CFG_MAX_FEATURES][256];
+    int ncat;                         /* [data] categorical, parsed (each a feature: cfg_finish) */
+    char cat_names[CFG_MAX_FEATURES][256];
     char source[CFG_PATH_MAX];        /* the config file as given, "" for none */
     char stem[256];                   /* its name without directory and extension */
     int key_line[128];                /* line of each KEYS[] entry in the file, 0 if unset */
@@ -133,6 +139,8 @@ int cfg_init_values(const Config *c, int layer, int is_bias, double *out, size_t
 /* The index of column name among the features (0..nfeat-1), nfeat for
  * the target, -1 for neither. */
 int cfg_column(const Config *c, const char *name);
+/* 1 when feature f is listed in [data] categorical. */
+int cfg_is_categorical(const Config *c, int f);
 /* Writes the documentation of every key (generated from the table). */
 void cfg_help(FILE *out);
 /* Releases [init] texts; leaves *c zeroed. */

@@ -110,6 +110,18 @@ static int log_features_items(Config *c, char items[][CFG_ITEM_LEN], int n, char
 
 static const KeyHook LOG_FEATURES = { .items = log_features_items };
 
+/* [data] categorical: names (cfg_finish checks each is a feature). */
+static int categorical_items(Config *c, char items[][CFG_ITEM_LEN], int n, char *why, size_t wcap)
+{
+    (void)why;
+    (void)wcap;
+    c->ncat = n;
+    memcpy(c->cat_names, items, (size_t)n * sizeof items[0]);
+    return 0;
+}
+
+static const KeyHook CATEGORICAL = { .items = categorical_items };
+
 /* [model] hidden: the layer widths. */
 static int hidden_items(Config *c, char items[][CFG_ITEM_LEN], int n, char *why, size_t wcap)
 {
@@ -172,6 +184,15 @@ const KeyDef CFG_KEYS[] = {
       "(see docs/data.md, Transforms)", NULL },
     { "data", "log_features", T_LIST, F(log_features), "", 0, CFG_MAX_FEATURES, NULL, 0,
       "comma list of features taken as log1p(value) before the normalisation (skewed sizes and areas)", &LOG_FEATURES },
+    { "data", "categorical", T_LIST, F(categorical), "", 0, CFG_MAX_FEATURES, NULL, 0,
+      "comma list of features whose values are levels, one input each (numeric codes such as MS_SubClass); "
+      "a feature whose cells are all text is one-hot encoded without being listed (see docs/data.md, "
+      "Categorical features)", &CATEGORICAL },
+    { "data", "min_category_count", T_INT, F(min_category_count), "1", 1, 1e9, NULL, 0,
+      "levels seen fewer times in the training rows share one \"other\" input", NULL },
+    { "data", "unknown_category", T_ENUM, F(unknown_category), "zeros", 0, 0, "zeros|error", 1,
+      "a level the training rows never had, at evaluate or predict: zeros (its inputs all 0, one warning "
+      "line per column) or error (file:line:col)", NULL },
     { "data", "stream", T_BOOL, F(stream), "false", 0, 0, NULL, 0,
       "HDF5 only: train a chunk of rows at a time, never holding the training rows in memory "
       "(the split is then a per-row hashed draw; see docs/data.md, Training from HDF5 streams)", NULL },

@@ -38,6 +38,7 @@
 #define _DEFAULT_SOURCE /* newlocale, uselocale, strdup (POSIX 2008); madvise */
 
 #include "csvread.h"
+#include "csvreader.h"
 
 #include <csv.h> /* libcsv */
 
@@ -64,7 +65,6 @@
 
 enum {
     CSV_CHUNK = CSV_CHUNK_BYTES, /* bytes per fread */
-    CSV_SHOW = 32,         /* bytes of a cell quoted in a message */
     CSV_NAME_SHOW = COLNAME_SHOW /* bytes of a column name in a message */
 };
 
@@ -72,54 +72,6 @@ enum {
 
 _Static_assert(sizeof ((CsvColumnInfo *)0)->text_example >= CSV_SHOW + 4, "csv_show writes CSV_SHOW + 4 bytes");
 
-/* State shared by the tokenizer callbacks; one per call. */
-typedef struct CsvReader {
-    /* fixed for the call */
-    const char *path;
-    const CsvOptions *opt;
-    unsigned char delim;
-    int inspect;                /* 0: csv_read_columns, 1: csv_inspect */
-    const char *const *want;    /* read: requested names, nwant of them */
-    int nwant;
-    size_t *na_len;             /* strlen of each opt->na_values[i] */
-    int x87_ok;                 /* the x87 unit rounds to 64 bits (precision control) */
-
-    /* position */
-    size_t line;                /* physical line of the next byte not yet reported */
-    size_t rec_line;            /* line where the current record starts */
-    size_t rec_bytes;           /* bytes of the current record's fields so far */
-    int pending_cr;             /* the last event was a record ended by CR */
-    int field;                  /* fields seen so far in the current record */
-
-    /* header */
-    int have_header;
-    size_t head_line;
-    char **head;                /* nhead trimmed names, owned */
-    int nhead, head_cap;
-
-    /* read mode: out column c holds file column src[c]; sel[f] is the out
-     * column of file column f or -1. cols is column-major with stride cap. */
-    int *sel;
-    int *src;
-    double *cols;
-    size_t cap, nrows;
-    size_t rows_done;           /* stream: rows already handed out and removed from cols */
-    int stream;                 /* cols holds a window of rows: grow by doubling only */
-    size_t *missing;
-    size_t file_size;           /* 0 when unknown */
-    size_t bytes_seen;          /* bytes of the data fields so far, to size cols */
-
-    /* inspect mode: one entry per header field */
-    CsvColumnInfo *info;
-    double *sum, *comp;         /* Neumaier sums for the means */
-
-    /* errors: the first bad cell of a record waits in pending until the
-     * record ends, so that a ragged row is reported as ragged */
-    int row_bad;
-    Err pending;
-    int code;                   /* nonzero: stop; the message is in *err */
-    Err *err;
-} CsvReader;
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -378,26 +330,98 @@ static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s,
                 csv_looks_missing(s, len) ? CSV_MISSING_HINT : "");
 }
 
+/* A text cell p[0..len) of out column c (file column f): its level's
+ * code into *v; 0, or -1 after recording the error. */
+static int csv_text_cell(CsvReader *r, int c, int f, const char *p, size_t len, double *v)
+{
+    CsvTextCol *t = &r->tc[c];
+    int code = memchr(p, '\0', len) ? -3 : levels_intern(&t->lv, p, len);
+    if (code == -1) {
+        CSV_NOMEM(r, "for the levels of a text column");
+        return -1;
+    }
+    if (code < 0) {
+        if (!r->row_bad)
+            err_set(&r->pending, E_PARSE, code == -2 ? "%.256s:%zu:%d: column \"%.*s\": more than %d distinct "
+                    "texts: an identifier, not a category; leave the column out of [data] features"
+                    : "%.256s:%zu:%d: column \"%.*s\": a NUL byte in a text cell; remove it from the file",
+                    r->path, r->line, f + 1, CSV_NAME_SHOW, r->want[c], LEVELS_MAX);
+        r->row_bad = 1;
+        return -1;
+    }
+    if (t->ntext++ == 0) {
+        t->text_line = r->line;
+        t->text_col = f + 1;
+        csv_show(t->text_show, p, len);
+    }
+    *v = (double)code;
+    return 0;
+}
+
 static void csv_read_cell(CsvReader *r, int c, int f, const char *s, size_t len)
 {
     const char *p = s, *e = s + len;
     csv_trim(&p, &e);
     double v;
+    int mode = r->tc ? r->opt->text[c] : CSV_COL_NUMBER;
     if (p == e || (r->opt->n_na_values && csv_is_na(r, p, (size_t)(e - p)))) {
         if (!r->opt->allow_missing)
             csv_cell_error(r, r->want[c], f, p, (size_t)(e - p), 0);
         v = NAN;
         r->missing[c]++;
-        r->line += csv_breaks(s, len);
+    } else if (mode == CSV_COL_TEXT) {
+        if (csv_text_cell(r, c, f, p, (size_t)(e - p), &v))
+            return;
     } else {
         int rc = csv_number(p, (size_t)(e - p), r->x87_ok, &v);
-        if (rc < 0) {
+        if (rc == -1 && mode == CSV_COL_AUTO) {
+            if (csv_text_cell(r, c, f, p, (size_t)(e - p), &v))
+                return;
+        } else if (rc < 0) {
             csv_cell_error(r, r->want[c], f, p, (size_t)(e - p), rc);
             r->line += csv_breaks(s, len);
             return;
+        } else if (mode == CSV_COL_AUTO && r->tc[c].nnum++ == 0) {
+            r->tc[c].num_line = r->line;
+            r->tc[c].num_col = f + 1;
+            csv_show(r->tc[c].num_show, p, (size_t)(e - p));
         }
     }
+    r->line += csv_breaks(s, len);
     r->cols[(size_t)c * r->cap + r->nrows] = v;
+}
+
+/* After the whole file: an auto column with no text cell is numbers, one
+ * with no number cell is text, one with both is an error; the levels of
+ * the text columns move to out->text. */
+static int csv_text_done(CsvReader *r, Table *out)
+{
+    for (int c = 0; c < r->nwant; c++) {
+        CsvTextCol *t = &r->tc[c];
+        int c0 = r->sel[r->src[c]]; /* a name requested twice was read once, into c0 */
+        if (c0 != c)
+            t = &r->tc[c0];
+        if (r->opt->text[c0] == CSV_COL_AUTO && t->ntext && t->nnum) {
+            int num = t->nnum < t->ntext; /* report a cell of the smaller kind */
+            char hint[160];
+            snprintf(hint, sizeof hint, "; %zu other cells are %s: fix the cell, or list the column in [data] "
+                     "categorical to read every value as a level", num ? t->ntext : t->nnum,
+                     num ? "text" : "numbers");
+            if (!num && csv_looks_missing(t->text_show, strlen(t->text_show)))
+                snprintf(hint, sizeof hint, "%s", CSV_MISSING_HINT);
+            return err_set(r->err, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": %s \"%s\"%s", r->path,
+                           num ? t->num_line : t->text_line, num ? t->num_col : t->text_col, CSV_NAME_SHOW,
+                           r->want[c], num ? "a number among text:" : "expected a number, got",
+                           num ? t->num_show : t->text_show, hint);
+        }
+        if (!t->ntext && r->opt->text[c0] != CSV_COL_TEXT)
+            continue;
+        if (!out->text && !(out->text = calloc((size_t)r->nwant, sizeof *out->text)))
+            return err_set(r->err, E_NOMEM, "%.256s: out of memory", r->path);
+        if (!(out->text[c] = calloc(1, sizeof *out->text[c])) || levels_copy(out->text[c], &t->lv))
+            return err_set(r->err, E_NOMEM, "%.256s: out of memory", r->path);
+    }
+    return 0;
 }
 
 static void csv_inspect_cell(CsvReader *r, int f, const char *s, size_t len)
@@ -549,25 +573,10 @@ static void csv_fast_tokens(CsvReader *r, char *s, size_t len, int final)
 
 /* ---- driver --------------------------------------------------------------- */
 
-/* The input side of a read: the file, the chunk buffer and libcsv, kept
- * between chunks so that a stream can stop after any chunk. */
-typedef struct CsvInput {
-    FILE *f;
-    char *buf;                  /* cap + 1 bytes */
-    size_t cap;                 /* CSV_CHUNK, or less for a smaller file */
-    size_t fill;                /* bytes carried over to the next chunk (a partial line) */
-    struct csv_parser cp;
-    int cp_live;
-    locale_t cloc;              /* "C" LC_NUMERIC, in force while a chunk is parsed */
-    int fast;                   /* still on the quote-free tokenizer */
-    int first;                  /* the next chunk is the first (byte-order mark) */
-    int eof;                    /* the file has been read to its end */
-    int done;                   /* eof and the end of input has been handled */
-} CsvInput;
 
 /* Checks the delimiter, opens the file and sets up the tokenizers. On
  * failure everything opened is closed again (csv_input_close is safe). */
-static int csv_input_open(CsvReader *r, CsvInput *in)
+int csv_input_open(CsvReader *r, CsvInput *in)
 {
     memset(in, 0, sizeof *in);
     in->cloc = (locale_t)0;
@@ -610,7 +619,7 @@ static int csv_input_open(CsvReader *r, CsvInput *in)
     return 0;
 }
 
-static void csv_input_close(CsvInput *in)
+void csv_input_close(CsvInput *in)
 {
     if (in->cloc != (locale_t)0)
         freelocale(in->cloc);
@@ -651,7 +660,7 @@ static void csv_input_end(CsvReader *r, CsvInput *in)
  * (so that the handover to libcsv is at a record start); from the first
  * chunk holding a quote (or a line longer than a chunk) to the end, libcsv
  * tokenizes. Returns 0 or r->code. */
-static int csv_input_chunk(CsvReader *r, CsvInput *in)
+int csv_input_chunk(CsvReader *r, CsvInput *in)
 {
     locale_t old = uselocale(in->cloc); /* strtod reads the decimal point from LC_NUMERIC */
     size_t want = in->cap - in->fill;
@@ -728,7 +737,7 @@ static int csv_run(CsvReader *r)
     return rc;
 }
 
-static void csv_reader_free(CsvReader *r)
+void csv_reader_free(CsvReader *r)
 {
     for (int f = 0; f < r->nhead; f++)
         free(r->head[f]);
@@ -738,6 +747,9 @@ static void csv_reader_free(CsvReader *r)
     free(r->src);
     free(r->cols);
     free(r->missing);
+    for (int c = 0; c < r->nwant && r->tc; c++)
+        levels_free(&r->tc[c].lv);
+    free(r->tc);
     free(r->info);
     free(r->sum);
     free(r->comp);
@@ -761,7 +773,9 @@ int csv_read_columns(const char *path, const char *const *names, int ncols,
 
     r.src = malloc((size_t)ncols * sizeof *r.src);
     r.missing = calloc((size_t)ncols, sizeof *r.missing);
-    if (!r.src || !r.missing) {
+    if (r.opt->text)
+        r.tc = calloc((size_t)ncols, sizeof *r.tc);
+    if (!r.src || !r.missing || (r.opt->text && !r.tc)) {
         rc = err_set(err, E_NOMEM, "%.256s: out of memory", path);
         goto done;
     }
@@ -803,6 +817,8 @@ int csv_read_columns(const char *path, const char *const *names, int ncols,
             goto done;
         }
     }
+    if (r.tc && (rc = csv_text_done(&r, out)))
+        goto done;
     out->nrows = n;
     out->cols = r.cols;
     out->missing = r.missing;
@@ -866,128 +882,4 @@ void csv_inspect_free(CsvColumnInfo **cols, int *ncols)
     *cols = NULL;
     if (ncols)
         *ncols = 0;
-}
-
-/* ---- streaming ------------------------------------------------------------- */
-
-struct CsvStream {
-    CsvReader r;                /* read mode; r.cols holds rows pos..nrows-1 not yet handed out */
-    CsvInput in;
-    size_t pos;
-    CsvOptions opt;             /* copies: the caller's may go away */
-    char *path;
-    char **names;
-    char **na;
-    int nna;
-};
-
-void csv_stream_close(CsvStream **sp)
-{
-    if (!sp || !*sp)
-        return;
-    CsvStream *s = *sp;
-    for (int c = 0; c < s->r.nwant && s->names; c++)
-        free(s->names[c]);
-    free(s->names);
-    csv_input_close(&s->in);
-    csv_reader_free(&s->r);
-    for (int i = 0; i < s->nna; i++)
-        free(s->na[i]);
-    free(s->na);
-    free(s->path);
-    free(s);
-    *sp = NULL;
-}
-
-int csv_stream_open(const char *path, const char *const *names, int ncols, const CsvOptions *opt,
-                    CsvStream **out, Err *err)
-{
-    *out = NULL;
-    if (ncols < 1)
-        return err_set(err, E_CONFIG, "%.256s: no columns requested", path);
-    CsvStream *s = calloc(1, sizeof *s);
-    if (!s)
-        return err_set(err, E_NOMEM, "%.256s: out of memory", path);
-    int rc = 0;
-    CsvReader *r = &s->r;
-    if (opt)
-        s->opt = *opt;
-    s->path = strdup(path);
-    s->names = calloc((size_t)ncols, sizeof *s->names);
-    s->na = calloc((size_t)(s->opt.n_na_values > 0 ? s->opt.n_na_values : 1), sizeof *s->na);
-    r->src = malloc((size_t)ncols * sizeof *r->src);
-    r->missing = calloc((size_t)ncols, sizeof *r->missing);
-    r->nwant = ncols;
-    int bad = !s->path || !s->names || !s->na || !r->src || !r->missing;
-    for (int c = 0; c < ncols && !bad; c++)
-        bad = !(s->names[c] = strdup(names[c]));
-    for (int i = 0; i < s->opt.n_na_values && !bad; i++, s->nna++)
-        bad = !(s->na[i] = strdup(s->opt.na_values[i]));
-    if (bad) {
-        rc = err_set(err, E_NOMEM, "%.256s: out of memory", path);
-        goto done;
-    }
-    s->opt.na_values = (const char *const *)s->na;
-    r->path = s->path;
-    r->opt = &s->opt;
-    r->want = (const char *const *)s->names;
-    r->stream = 1;
-    r->err = err;
-    /* The header is read here, so that an unknown column fails the open. */
-    rc = csv_input_open(r, &s->in);
-    while (rc == 0 && !r->have_header && !s->in.done)
-        rc = csv_input_chunk(r, &s->in);
-done:
-    if (rc) {
-        csv_stream_close(&s);
-        return rc;
-    }
-    r->err = NULL;
-    *out = s;
-    return 0;
-}
-
-int csv_stream_next(CsvStream *s, size_t max, double *cols, size_t *nrows, Err *err)
-{
-    CsvReader *r = &s->r;
-    *nrows = 0;
-    if (max == 0)
-        return err_set(err, E_STATE, "%.256s: csv_stream_next asked for 0 rows", r->path);
-    if (r->code)
-        return err_set(err, r->code, "%.256s: reading stopped at an earlier error", r->path);
-    r->err = err;
-    while (r->nrows - s->pos < max && !s->in.done) {
-        if (s->pos > 0) {
-            /* Drop the rows handed out. A record that libcsv has half
-             * emitted (it spans two chunks) sits at index nrows: keep it. */
-            size_t keep = r->nrows - s->pos + (r->field > 0 && r->nrows < r->cap);
-            for (int c = 0; c < r->nwant; c++)
-                if (r->sel[r->src[c]] == c)
-                    memmove(r->cols + (size_t)c * r->cap, r->cols + (size_t)c * r->cap + s->pos,
-                            keep * sizeof *r->cols);
-            r->rows_done += s->pos;
-            r->nrows -= s->pos;
-            s->pos = 0;
-        }
-        if (csv_input_chunk(r, &s->in)) {
-            r->err = NULL;
-            return r->code;
-        }
-    }
-    r->err = NULL;
-    size_t n = r->nrows - s->pos < max ? r->nrows - s->pos : max;
-    for (int c = 0; c < r->nwant && n > 0; c++) {
-        int c0 = r->sel[r->src[c]]; /* a name requested twice is read once */
-        memcpy(cols + (size_t)c * max, r->cols + (size_t)c0 * r->cap + s->pos, n * sizeof *cols);
-    }
-    s->pos += n;
-    *nrows = n;
-    return 0;
-}
-
-void csv_stream_missing(const CsvStream *s, size_t *missing)
-{
-    const CsvReader *r = &s->r;
-    for (int c = 0; c < r->nwant; c++)
-        missing[c] = r->missing[r->sel[r->src[c]]];
 }

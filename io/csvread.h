@@ -7,12 +7,24 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "levels.h"
 #include "table.h"
 
 /* Missing-value tokens (a config's [data] na_values, --na-values): at most
  * CSV_NA_MAX of them, each shorter than CSV_NA_LEN bytes. */
 #define CSV_NA_MAX 64
 #define CSV_NA_LEN 64
+
+/* How csv_read_columns reads a column (CsvOptions.text). A text cell is
+ * stored as the code of its trimmed text among the column's levels
+ * (Table.text, src/levels.h), first seen first. */
+enum {
+    CSV_COL_NUMBER = 0, /* every present cell a number (the default) */
+    CSV_COL_TEXT = 1,   /* every present cell a level, "20" included */
+    CSV_COL_AUTO = 2    /* numbers when every present cell is one, levels when none is;
+                           a column that mixes them is an E_PARSE error at the first cell
+                           of the minority kind, with how to declare it */
+};
 
 typedef struct CsvOptions {
     char delimiter;                  /* ',' (default when 0), ';', '\t', ... */
@@ -22,6 +34,8 @@ typedef struct CsvOptions {
                                         1: stored as NaN and counted in Table.missing */
     int min_rows;                    /* csv_read_columns: fewer data rows is an E_DATA error;
                                         0 means 1 (the worked example has one row) */
+    const unsigned char *text;       /* csv_read_columns: NULL (every column numbers) or one
+                                        CSV_COL_* per requested column */
     int libcsv_only;                 /* 1: never use the quote-free fast tokenizer, always
                                         libcsv (the tests run every case both ways) */
 } CsvOptions;
@@ -66,6 +80,12 @@ int csv_stream_next(CsvStream *s, size_t max, double *cols, size_t *nrows, Err *
 /* Missing cells per requested column (ncols counts into missing) among the
  * rows parsed so far: complete once csv_stream_next has returned 0 rows. */
 void csv_stream_missing(const CsvStream *s, size_t *missing);
+
+/* The levels of text column c (opt->text[c] == CSV_COL_TEXT; a stream
+ * takes CSV_COL_TEXT and CSV_COL_NUMBER only): the codes
+ * csv_stream_next wrote index them. It grows as rows are read; NULL for a
+ * numeric column. Owned by s. */
+const Levels *csv_stream_levels(const CsvStream *s, int c);
 
 /* NULL-safe; closes the file, frees *s and sets it to NULL. */
 void csv_stream_close(CsvStream **s);

@@ -145,6 +145,8 @@ int datafile_convert(const char *in, const char *out, const char *table, const C
     CsvStream *s = NULL;
     H5TableWriter *w = NULL;
     const char **names = NULL;
+    const Levels **lv = NULL;
+    unsigned char *text = NULL;
     double *buf = NULL;
     size_t nrows = 0, got = 0;
     CsvOptions o;
@@ -164,26 +166,31 @@ int datafile_convert(const char *in, const char *out, const char *table, const C
         return rc;
     atomic_out_abort(&probe);
 
-    /* Pass 1: which columns are numbers, judged on the whole file. */
+    /* Pass 1: which columns are numbers, judged on the whole file; the
+     * others are stored as text. */
     if ((rc = csv_inspect(in, &o, &rep->cols, &rep->ncols, &nrows, err)))
         goto done;
-    if (!(names = malloc((size_t)rep->ncols * sizeof *names))) {
+    names = malloc((size_t)rep->ncols * sizeof *names);
+    text = malloc((size_t)rep->ncols);
+    lv = calloc((size_t)rep->ncols, sizeof *lv);
+    if (!names || !text || !lv) {
         rc = err_set(err, E_NOMEM, "%.256s: out of memory", in);
         goto done;
     }
-    for (int c = 0; c < rep->ncols; c++)
-        if (rep->cols[c].is_numeric)
-            names[rep->written++] = rep->cols[c].name;
-    if (rep->written == 0) {
-        rc = err_set(err, E_DATA, "%.256s: no numeric column to convert (every column holds text; "
-                     "--na-values may name the tokens that mean missing)", in);
-        goto done;
+    for (int c = 0; c < rep->ncols; c++) {
+        names[rep->written] = rep->cols[c].name;
+        text[rep->written++] = rep->cols[c].is_numeric ? CSV_COL_NUMBER : CSV_COL_TEXT;
+        rep->text += !rep->cols[c].is_numeric;
     }
+    o.text = text;
 
-    /* Pass 2: the numeric columns, a chunk of rows at a time. */
+    /* Pass 2: every column, a chunk of rows at a time. */
     if ((rc = csv_stream_open(in, names, rep->written, &o, &s, err)) ||
-        (rc = h5_table_writer_open(out, table ? table : "table", names, rep->written, in, compress, &w, err)))
+        (rc = h5_table_writer_open_typed(out, table ? table : "table", names, text, rep->written, in, compress, &w,
+                                         err)))
         goto done;
+    for (int c = 0; c < rep->written; c++)
+        lv[c] = csv_stream_levels(s, c);
     rep->compressed = h5_table_writer_compressed(w);
     size_t batch = h5_table_chunk_rows(rep->written);
     if (!(buf = malloc(batch * (size_t)rep->written * sizeof *buf))) {
@@ -191,7 +198,7 @@ int datafile_convert(const char *in, const char *out, const char *table, const C
         goto done;
     }
     while ((rc = csv_stream_next(s, batch, buf, &got, err)) == 0 && got > 0) {
-        if ((rc = h5_table_writer_append(w, buf, batch, got, err)))
+        if ((rc = h5_table_writer_append_text(w, buf, batch, got, lv, err)))
             goto done;
         rep->rows += got;
     }
@@ -208,5 +215,7 @@ done:
     csv_stream_close(&s);
     free(buf);
     free(names);
+    free(text);
+    free(lv);
     return rc;
 }

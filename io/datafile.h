@@ -24,8 +24,9 @@ typedef struct ConvertReport {
     size_t rows;               /* data rows written */
     int ncols;                 /* columns in the CSV file */
     CsvColumnInfo *cols;       /* owned, (ncols): csv_inspect's description; the
-                                  columns with is_numeric == 0 were skipped */
-    int written;               /* numeric columns written */
+                                  columns with is_numeric == 0 were stored as text */
+    int written;               /* columns written: all of them */
+    int text;                  /* of them stored as strings */
     int compressed;            /* 1: shuffle + deflate; 0: the library cannot deflate */
 } ConvertReport;
 

@@ -14,6 +14,26 @@
 #include "infer.h"
 #include "ols.h"
 
+/* Whether two encodings make the same inputs from the same levels. */
+static int same_levels(const Encoding *a, const Encoding *b)
+{
+    if (enc_any(a) != enc_any(b) || a->nfeat != b->nfeat)
+        return 0;
+    for (int f = 0; f < a->nfeat && a->v; f++) {
+        const Vocab *x = &a->v[f], *y = &b->v[f];
+        if (x->is_cat != y->is_cat || x->nlevels != y->nlevels || x->nrare != y->nrare || x->other != y->other ||
+            x->missing != y->missing)
+            return 0;
+        for (int i = 0; i < x->nlevels; i++)
+            if (strcmp(x->levels[i], y->levels[i]))
+                return 0;
+        for (int i = 0; i < x->nrare; i++)
+            if (strcmp(x->rare[i], y->rare[i]))
+                return 0;
+    }
+    return 1;
+}
+
 int eval_check_split(const char *model_path, const Model *m, const Config *c, const Splits *sp, Err *err)
 {
     if (m->nfeat != c->nfeat)
@@ -26,10 +46,12 @@ int eval_check_split(const char *model_path, const Model *m, const Config *c, co
     const Norm *a = &m->norm, *b = &sp->norm;
     const char *what = NULL;
     int which = -1;
-    for (int f = 0; f < c->nfeat && !what; f++)
-        if (a->x_shift[f] != b->x_shift[f] || a->x_scale[f] != b->x_scale[f]) {
+    if (a->nin != b->nin || !same_levels(&m->enc, &sp->enc))
+        what = "levels";
+    for (int i = 0; i < a->nin && !what; i++)
+        if (a->x_shift[i] != b->x_shift[i] || a->x_scale[i] != b->x_scale[i]) {
             what = "feature";
-            which = f;
+            which = i;
         }
     if (!what && (a->y_shift != b->y_shift || a->y_scale != b->y_scale || a->kind != b->kind ||
                   a->target_kind != b->target_kind))
@@ -39,45 +61,8 @@ int eval_check_split(const char *model_path, const Model *m, const Config *c, co
                        "%s: %s no longer holds the rows the model was trained on (the training rows' statistics "
                        "of %s \"%.60s\" differ), so its test split cannot be re-derived; pass the rows to "
                        "evaluate as DATA.csv",
-                       model_path, c->data_path, what, which >= 0 ? c->feature_names[which] : c->target);
-    return 0;
-}
-
-/* Reads the model's feature and target columns of path into d (raw): the
- * rows the model's [data] filter keeps (*filtered counts the others), with
- * rows holding a missing cell dropped (*dropped) when the config allows
- * missing cells. */
-static int read_rows(const char *path, char delim, const Config *c, Dataset *d, size_t *filtered,
-                     size_t *dropped, Err *err)
-{
-    const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS], *na[CSV_NA_MAX];
-    Table t = { 0 };
-    int ncols = loader_columns(c, names);
-    for (int i = 0; i < c->nna; i++)
-        na[i] = c->na_list[i];
-    CsvOptions opt = { .delimiter = delim, .na_values = na, .n_na_values = c->nna,
-                       .allow_missing = c->missing != MISSING_ERROR };
-    size_t *rowid = NULL;
-    int rc = csv_read_columns(path, names, ncols, &opt, &t, err);
-    if (!rc)
-        rc = data_from_table(&t, names, c->nfeat, c->target, d, err);
-    if (!rc && !(rowid = malloc((t.nrows ? t.nrows : 1) * sizeof *rowid)))
-        rc = err_set(err, E_NOMEM, "%s: out of memory", path);
-    for (size_t r = 0; !rc && r < t.nrows; r++)
-        rowid[r] = r;
-    if (!rc)
-        rc = loader_filter(c, &t, d, rowid, filtered, path, err);
-    table_free(&t);
-    if (!rc && (*dropped = loader_drop_missing(d, rowid, 1)) == (size_t)-1)
-        rc = err_set(err, E_NOMEM, "%s: out of memory", path);
-    if (!rc)
-        rc = loader_transform(c, d, rowid, path, delim, err);
-    free(rowid);
-    if (rc)
-        return rc;
-    if (d->n == 0)
-        return err_set(err, E_DATA, "%s: no row with every column of the model (%s and the features)%s", path,
-                       c->target, *filtered ? " that passes the model's [data] filter" : "");
+                       model_path, c->data_path, what, which >= 0 ? (sp->input_names ? sp->input_names[which] : c->feature_names[which])
+                       : !strcmp(what, "levels") ? "of the categorical features" : c->target);
     return 0;
 }
 
@@ -130,11 +115,14 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
                          model_path, model_path);
             goto done;
         }
+        if ((rc = loader_report_unknown(c, sp.unknown, c->data_path, c->delimiter[0], msg,
+                                        c->unknown_category == UNKNOWN_ERROR, err)))
+            goto done;
         d = &sp.test; /* normalised by the refitted Norm, equal to the stored one (checked) */
         snprintf(r->source, sizeof r->source, "the test split of %s", c->data_path);
     } else {
         size_t dropped = 0, filtered = 0;
-        if ((rc = read_rows(data_path, delim, c, &own, &filtered, &dropped, err)))
+        if ((rc = loader_read_for_model(c, m, data_path, delim, msg, &own, &filtered, &dropped, err)))
             goto done;
         if (filtered && msg)
             fprintf(msg, "housenet: %s: %zu rows outside the model's [data] filter (%s) left out\n", data_path,

@@ -18,6 +18,15 @@
  *   /norm/x_shift, x_scale  float64 (width[0])
  *   /norm/feature_names     string (width[0])
  *   /config                 string scalar: the resolved config text
+ *   /categories (version 2, only when a feature is categorical)
+ *   /categories/columns      string (nfeat): the feature columns the model reads; the
+ *                                inputs are theirs in order, one per numeric feature and
+ *                                nlevels + other + missing per categorical one
+ *   /categories/<f>          group per categorical feature f (0-based index among the
+ *                                columns): attrs column (string), nlevels, other, missing
+ *                                (int32); /categories/<f>/levels string (nlevels + rare):
+ *                                the kept levels ascending, then the rare ones ascending
+ *                                (they share the "other" input); absent when empty
  *   /split (optional)      attrs seed, rows_read, fingerprint (uint64), validation_fraction,
  *                                test_fraction (float64)
  *                                split = "hash" (string) when the split is [data] stream's per-row
@@ -26,7 +35,7 @@
  *   /data (optional)       attrs missing_policy (string: error|drop|mean), rows_dropped,
  *                                cells_filled, rows_filtered (uint64; rows left out by
  *                                [data] filter, absent in older files: 0)
- *   /data/missing           uint64 (width[0] + 1): missing cells per feature, then the target
+ *   /data/missing           uint64 (features + 1): missing cells per feature, then the target
  * A file without /split or /data (written before they existed) loads with
  * Model.data.has_split / has_data = 0.
  * curves.h5:
@@ -100,9 +109,10 @@ static int model_check(const Model *m, const char *path, Err *err)
             fail = why;
         }
     }
-    if (!fail && (m->nfeat != net->width[0] || m->norm.nin != net->width[0])) {
-        snprintf(why, sizeof why, "%d feature names and %d normalised inputs for %d inputs",
-                 m->nfeat, m->norm.nin, net->width[0]);
+    if (!fail && (model_inputs(m) != net->width[0] || m->norm.nin != net->width[0] ||
+                  (m->enc.v && m->enc.nfeat != m->nfeat))) {
+        snprintf(why, sizeof why, "%d features making %d inputs and %d normalised inputs for %d inputs",
+                 m->nfeat, model_inputs(m), m->norm.nin, net->width[0]);
         fail = why;
     }
     if (!fail && (!m->feat_names || !m->target_name || !m->config_text || !m->norm.x_shift ||
@@ -168,6 +178,44 @@ done:
     return rc;
 }
 
+/* /categories: the columns and each categorical feature's vocabulary. */
+static int write_categories(hid_t f, hid_t str, const Encoding *e, const char *const *columns, const char *path,
+                            Err *err)
+{
+    hsize_t nf = (hsize_t)e->nfeat;
+    char obj[H5IO_OBJ_MAX];
+    const char **texts = NULL;
+    int rc = 0;
+    TRY(h5io_make_group(f, "/categories", 0, path, err));
+    TRY(h5io_write_dset(f, "/categories/columns", str, str, 1, &nf, 0, columns, path, err));
+    for (int i = 0; i < e->nfeat; i++) {
+        const Vocab *v = &e->v[i];
+        if (!v->is_cat)
+            continue;
+        snprintf(obj, sizeof obj, "/categories/%d", i);
+        TRY(h5io_make_group(f, obj, 0, path, err));
+        TRY(h5u_write_attr(f, obj, "column", str, str, 0, &columns[i], path, err));
+        TRY(h5u_write_attr(f, obj, "nlevels", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &v->nlevels, path, err));
+        TRY(h5u_write_attr(f, obj, "other", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &v->other, path, err));
+        TRY(h5u_write_attr(f, obj, "missing", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &v->missing, path, err));
+        hsize_t n = (hsize_t)v->nlevels + (hsize_t)v->nrare;
+        if (n == 0)
+            continue;
+        free(texts);
+        if (!(texts = malloc((size_t)n * sizeof *texts)))
+            FAIL(E_NOMEM, "%s: %s: out of memory", path, obj);
+        for (int k = 0; k < v->nlevels; k++)
+            texts[k] = v->levels[k];
+        for (int k = 0; k < v->nrare; k++)
+            texts[v->nlevels + k] = v->rare[k];
+        snprintf(obj, sizeof obj, "/categories/%d/levels", i);
+        TRY(h5io_write_dset(f, obj, str, str, 1, &n, 0, texts, path, err));
+    }
+done:
+    free(texts);
+    return rc;
+}
+
 int h5_model_part_write(hid_t f, hid_t str, const ModelPart *p, const char *path, Err *err)
 {
     const Net *net = p->net;
@@ -208,6 +256,8 @@ int h5_model_part_write(hid_t f, hid_t str, const ModelPart *p, const char *path
     TRY(h5io_write_dset(f, "/norm/feature_names", str, str, 1, &nin, 0, p->feat_names, path, err));
 
     TRY(h5io_write_dset(f, "/config", str, str, 0, NULL, 0, &p->config_text, path, err));
+    if (p->enc && enc_any(p->enc))
+        TRY(write_categories(f, str, p->enc, p->columns, path, err));
 done:
     return rc;
 }
@@ -222,13 +272,20 @@ static int model_image(const char *path, const Model *m, void **img, size_t *n, 
 
     TRY(h5u_mem_create(path, &f, err));
     TRY(h5io_str_type_new(&str, path, err));
-    TRY(h5io_write_header(f, MODEL_FORMAT, MODEL_VERSION, str, path, err));
+    TRY(h5io_write_header(f, MODEL_FORMAT, enc_any(&m->enc) ? MODEL_VERSION : MODEL_VERSION_PLAIN, str, path,
+                          err));
     const int arithmetic = NET_ARITHMETIC;
     TRY(h5u_write_attr(f, "/", "arithmetic", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &arithmetic, path, err));
 
-    const ModelPart part = { net, &m->norm, (const char *const *)m->feat_names, m->target_name,
-                             m->config_text };
-    TRY(h5_model_part_write(f, str, &part, path, err));
+    char **inputs = NULL;
+    const Encoding plain = { m->nfeat, NULL }, *enc = m->enc.v ? &m->enc : &plain;
+    TRY(enc_input_names_new(enc, (const char *const *)m->feat_names, &inputs, err));
+    const ModelPart part = { net, &m->norm, (const char *const *)inputs, m->target_name, m->config_text, enc,
+                             (const char *const *)m->feat_names };
+    rc = h5_model_part_write(f, str, &part, path, err);
+    h5u_free_strings(inputs, (size_t)enc_width(enc));
+    if (rc)
+        goto done;
     if (m->data.has_split)
         TRY(write_split(f, &m->data, str, path, err));
     if (m->data.has_data)
@@ -375,6 +432,98 @@ done:
     return rc;
 }
 
+/* The vocabulary of categorical feature i, group obj, into *v. */
+static int read_vocab(hid_t f, const char *obj, int i, const char *column, Vocab *v, const char *path, Err *err)
+{
+    const char *where = obj;
+    char lobj[H5IO_OBJ_MAX + 8], *col = NULL, **texts = NULL;
+    hsize_t dims[H5S_MAX_RANK];
+    hid_t d = H5I_INVALID_HID;
+    htri_t has;
+    size_t n, count = 0;
+    int rc = 0, rank = 0;
+    v->is_cat = 1;
+    TRY(h5io_read_str_attr(f, obj, "column", &col, path, err));
+    if (strcmp(col, column))
+        FAIL(E_PARSE, "%s: %s attribute \"column\" is \"%.60s\", /categories/columns[%d] \"%.60s\"; the file is "
+             "damaged", path, obj, col, i, column);
+    TRY(h5io_read_num_attr(f, obj, "nlevels", H5T_INTEGER, H5T_NATIVE_INT, &v->nlevels, 1, &n, path, err));
+    TRY(h5io_read_num_attr(f, obj, "other", H5T_INTEGER, H5T_NATIVE_INT, &v->other, 1, &n, path, err));
+    TRY(h5io_read_num_attr(f, obj, "missing", H5T_INTEGER, H5T_NATIVE_INT, &v->missing, 1, &n, path, err));
+    snprintf(lobj, sizeof lobj, "%s/levels", obj);
+    CHECK_H5(has = H5Lexists(f, lobj, H5P_DEFAULT));
+    if (has) {
+        TRY(h5io_dset_shape(f, lobj, &rank, dims, path, err));
+        if (rank != 1 || dims[0] > (hsize_t)ENC_MAX_LEVELS + LEVELS_MAX)
+            FAIL(E_PARSE, "%s: %s: rank %d, expected a list of at most %d levels; the file is damaged", path, lobj,
+                 rank, ENC_MAX_LEVELS + LEVELS_MAX);
+        count = (size_t)dims[0];
+        TRY(h5io_open_obj(f, lobj, H5I_DATASET, &d, path, err));
+        TRY(h5io_read_n_strings(d, lobj, count, &texts, path, err));
+    }
+    if (v->nlevels < 0 || (size_t)v->nlevels > count)
+        FAIL(E_PARSE, "%s: %s attribute \"nlevels\" %d, but %s holds %zu texts; the file is damaged", path, obj,
+             v->nlevels, lobj, count);
+    v->nrare = (int)(count - (size_t)v->nlevels);
+    if (!(v->levels = calloc((size_t)v->nlevels + 1, sizeof *v->levels)) ||
+        !(v->rare = calloc((size_t)v->nrare + 1, sizeof *v->rare))) {
+        v->nlevels = v->nrare = 0;
+        FAIL(E_NOMEM, "%s: %s: out of memory", path, obj);
+    }
+    for (size_t k = 0; k < count; k++) {
+        if (k < (size_t)v->nlevels)
+            v->levels[k] = texts[k];
+        else
+            v->rare[k - (size_t)v->nlevels] = texts[k];
+        texts[k] = NULL;
+    }
+done:
+    h5u_free_strings(texts, count);
+    free(col);
+    CLOSE_H5(d, H5Oclose);
+    return rc;
+}
+
+int h5_model_part_read_enc(hid_t f, int nin, Encoding *enc, char ***columns, const char *path, Err *err)
+{
+    const char *where = "/categories";
+    char obj[H5IO_OBJ_MAX];
+    hsize_t dims[H5S_MAX_RANK];
+    hid_t d = H5I_INVALID_HID;
+    htri_t has;
+    int rc = 0, rank = 0;
+    memset(enc, 0, sizeof *enc);
+    *columns = NULL;
+    CHECK_H5(has = H5Lexists(f, "/categories", H5P_DEFAULT));
+    if (!has)
+        return 0;
+    TRY(h5io_dset_shape(f, "/categories/columns", &rank, dims, path, err));
+    if (rank != 1 || dims[0] < 1 || dims[0] > (hsize_t)nin)
+        FAIL(E_PARSE, "%s: /categories/columns: rank %d, expected 1 to %d names (the inputs); the file is damaged",
+             path, rank, nin);
+    TRY(h5io_open_obj(f, "/categories/columns", H5I_DATASET, &d, path, err));
+    TRY(h5io_read_n_strings(d, "/categories/columns", (size_t)dims[0], columns, path, err));
+    enc->nfeat = (int)dims[0];
+    if (!(enc->v = calloc((size_t)enc->nfeat, sizeof *enc->v)))
+        FAIL(E_NOMEM, "%s: /categories: out of memory", path);
+    for (int i = 0; i < enc->nfeat; i++) {
+        snprintf(obj, sizeof obj, "/categories/%d", i);
+        CHECK_H5(has = H5Lexists(f, obj, H5P_DEFAULT));
+        if (has)
+            TRY(read_vocab(f, obj, i, (*columns)[i], &enc->v[i], path, err));
+    }
+    if (enc_check(enc, err)) {
+        rc = err_prefix(err, "%s: /categories: ", path);
+        goto done;
+    }
+    if (enc_width(enc) != nin)
+        FAIL(E_PARSE, "%s: /categories: the vocabularies make %d inputs, /model has %d; the file is damaged", path,
+             enc_width(enc), nin);
+done:
+    CLOSE_H5(d, H5Oclose);
+    return rc;
+}
+
 /* A 1-D uint64 row list obj of at most max rows into a new array. */
 static int read_rows(hid_t f, const char *obj, uint64_t max, uint64_t **out, size_t *n,
                      const char *path, Err *err)
@@ -486,6 +635,7 @@ int h5_model_load(const char *path, Model *m, Err *err)
 {
     const char *where = "";
     hid_t f = H5I_INVALID_HID;
+    char **columns = NULL;
     Model t;
     int rc = 0;
     memset(&t, 0, sizeof t);
@@ -495,10 +645,20 @@ int h5_model_load(const char *path, Model *m, Err *err)
     TRY(h5_model_part_read_net(f, &t.net, path, err));
     TRY(h5_model_part_read_norm(f, t.net.width[0], &t.norm, &t.feat_names, &t.target_name, path, err));
     t.nfeat = t.net.width[0];
+    TRY(h5_model_part_read_enc(f, t.net.width[0], &t.enc, &columns, path, err));
+    if (columns) { /* the model reads these columns; /norm names its inputs */
+        h5u_free_strings(t.feat_names, (size_t)t.nfeat);
+        t.feat_names = columns;
+        t.nfeat = t.enc.nfeat;
+        columns = NULL;
+    } else {
+        t.enc.nfeat = t.nfeat;
+    }
     TRY(h5_model_part_read_config(f, &t.config_text, path, err));
     TRY(read_record(f, &t, path, err));
 done:
     CLOSE_H5(f, H5Fclose);
+    h5u_free_strings(columns, columns ? (size_t)t.enc.nfeat : 0);
     if (rc)
         model_free(&t);
     else

@@ -11,7 +11,10 @@
 #include "model.h"
 
 #define MODEL_FORMAT "housenet-model"
-#define MODEL_VERSION 1
+/* Version 2 adds /categories; a model without categorical features is
+ * still written as version 1, which older readers take. */
+#define MODEL_VERSION 2
+#define MODEL_VERSION_PLAIN 1
 #define CURVES_FORMAT "housenet-curves"
 #define CURVES_VERSION 1
 

@@ -8,6 +8,7 @@
 #include <hdf5.h>
 
 #include "data.h"
+#include "encode.h"
 #include "err.h"
 #include "net.h"
 
@@ -15,9 +16,12 @@
 typedef struct ModelPart {
     const Net *net;                 /* layers, activations, params */
     const Norm *norm;               /* width[0] inputs */
-    const char *const *feat_names;  /* width[0] names */
+    const char *const *feat_names;  /* width[0] names: the inputs' */
     const char *target_name;
     const char *config_text;        /* the resolved config */
+    const Encoding *enc;            /* NULL, or the features' vocabularies: /categories
+                                       when a feature is categorical */
+    const char *const *columns;     /* with enc: its nfeat feature (column) names */
 } ModelPart;
 
 /* Writes /model, /norm and /config of p into the open (empty) file f; str
@@ -37,6 +41,13 @@ int h5_model_part_read_net(hid_t f, Net *net, const char *path, Err *err);
  * even on failure. E_PARSE naming the object, E_HDF5, E_NOMEM. */
 int h5_model_part_read_norm(hid_t f, int nin, Norm *nm, char ***feat_names, char **target_name,
                             const char *path, Err *err);
+
+/* /categories of f into *enc and *columns (enc->nfeat new strings, the
+ * caller's to free with enc_free and h5u_free_strings, also on failure);
+ * a file without /categories gives a zeroed enc and NULL columns. The
+ * vocabularies are checked (enc_check) and must make nin inputs.
+ * Errors as above. */
+int h5_model_part_read_enc(hid_t f, int nin, Encoding *enc, char ***columns, const char *path, Err *err);
 
 /* /config of f as a new string in *text. Errors as above. */
 int h5_model_part_read_config(hid_t f, char **text, const char *path, Err *err);

@@ -15,6 +15,7 @@
  * memory selection several times slower). Only 64-bit integers go through a
  * scratch buffer, to check that each value has an exact double. */
 #include "h5table.h"
+#include "csvread.h"
 
 #define H5U_SRC "io/h5table.c"
 #define H5U_PATH_PREC 256
@@ -617,8 +618,65 @@ int h5_table_path_is_hdf5(const char *path)
     return dot && (strcasecmp(dot, ".h5") == 0 || strcasecmp(dot, ".hdf5") == 0);
 }
 
+/* Column j as levels into *lv and codes into col (n rows; NaN for a
+ * missing cell): a string column's texts ("" is missing), or a numeric
+ * column's values printed with %.17g. *missing counts the missing cells. */
+static int tab_read_text(const Tab *t, int j, size_t n, Levels *lv, double *col, size_t *missing, Err *err)
+{
+    const Col *c = &t->cols[j];
+    const char *path = t->path;
+    char where[WHERE_MAX], **s = NULL, num[32];
+    void *scratch = NULL;
+    size_t got = 0;
+    int rc = 0;
+    col_where(t, j, where, sizeof where);
+    if (c->kind == K_TEXT) {
+        if (t->matrix)
+            FAIL(E_PARSE, "%.256s: %s: a 2-D dataset of strings is not a table; store one dataset per column",
+                 path, where);
+        TRY(tab_stored(t, j, err));
+        TRY(h5u_read_strings(c->dset, where, &s, &got, path, err));
+        if (got != n)
+            FAIL(E_PARSE, "%.256s: %s: %zu texts for %zu rows", path, where, got, n);
+    } else {
+        TRY(tab_numeric(t, j, err));
+        if (col_is_wide_int(c) && !(scratch = malloc(H5TABLE_CHUNK_ROWS * sizeof(int64_t))))
+            NOMEM();
+        for (size_t r0 = 0; r0 < n; r0 += H5TABLE_CHUNK_ROWS)
+            TRY(tab_read(t, j, r0, n - r0 < H5TABLE_CHUNK_ROWS ? n - r0 : H5TABLE_CHUNK_ROWS, col + r0, scratch, 1,
+                         err));
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *text = s ? s[i] : num;
+        if (!s && !isnan(col[i]))
+            snprintf(num, sizeof num, "%.17g", col[i]);
+        if (s ? !text[0] : isnan(col[i])) {
+            col[i] = NAN;
+            (*missing)++;
+            continue;
+        }
+        int code = levels_intern(lv, text, strlen(text));
+        if (code == -1)
+            NOMEM();
+        if (code < 0)
+            FAIL(E_PARSE, "%.256s: %s: more than %d distinct texts: an identifier, not a category; leave the column "
+                 "out of [data] features", path, where, LEVELS_MAX);
+        col[i] = (double)code;
+    }
+done:
+    h5u_free_strings(s, got);
+    free(scratch);
+    return rc;
+}
+
 int h5_table_read(const char *path, const char *table, const char *const *names, int ncols,
                   int allow_missing, Table *out, Err *err)
+{
+    return h5_table_read_typed(path, table, names, ncols, allow_missing, NULL, out, err);
+}
+
+int h5_table_read_typed(const char *path, const char *table, const char *const *names, int ncols,
+                        int allow_missing, const unsigned char *mode, Table *out, Err *err)
 {
     Tab t;
     int *idx = NULL, rc = 0;
@@ -631,9 +689,18 @@ int h5_table_read(const char *path, const char *table, const char *const *names,
     TRY(tab_open(path, table, &t, err));
     if (!(idx = malloc((size_t)ncols * sizeof *idx)))
         NOMEM();
+    out->ncols = ncols; /* table_free sees the text columns on failure */
     int wide = 0;
     for (int c = 0; c < ncols; c++) {
         TRY(tab_find(&t, names[c], &idx[c], err));
+        int m = mode ? mode[c] : CSV_COL_NUMBER;
+        if (m == CSV_COL_TEXT || (m == CSV_COL_AUTO && t.cols[idx[c]].kind == K_TEXT)) {
+            if (!out->text && !(out->text = calloc((size_t)ncols, sizeof *out->text)))
+                NOMEM();
+            if (!(out->text[c] = calloc(1, sizeof *out->text[c])))
+                NOMEM();
+            continue;
+        }
         TRY(tab_numeric(&t, idx[c], err));
         wide |= col_is_wide_int(&t.cols[idx[c]]);
     }
@@ -653,6 +720,13 @@ int h5_table_read(const char *path, const char *table, const char *const *names,
             NOMEM();
     for (int c = 0; c < ncols; c++) {
         double *col = out->cols + (size_t)c * n;
+        if (table_text(out, c)) {
+            TRY(tab_read_text(&t, idx[c], n, out->text[c], col, &out->missing[c], err));
+            if (out->missing[c] && !allow_missing)
+                FAIL(E_PARSE, "%.256s: %s: missing value (an empty text); set [data] missing = drop or mean, or "
+                     "fill it", path, col_where(&t, idx[c], w, sizeof w));
+            continue;
+        }
         /* Whole columns in one read, wide integers a scratch buffer at a time. */
         size_t step = wide && col_is_wide_int(&t.cols[idx[c]]) ? H5TABLE_CHUNK_ROWS : n;
         for (size_t r0 = 0; r0 < n; r0 += step) {

@@ -49,6 +49,13 @@ int h5_table_path_is_hdf5(const char *path);
  * text or other non-numeric column, an inexact integer, columns of
  * different lengths, no rows), E_HDF5, E_NOMEM. *out is the caller's
  * (table_free) on success and zeroed on failure. */
+/* As h5_table_read, with mode[c] (CsvOptions.text's CSV_COL_*; mode may
+ * be NULL: all numbers): a string column is read as levels (TEXT, AUTO;
+ * an empty string is missing), a numeric one under TEXT as the levels of
+ * its values printed with %.17g ("20"), under AUTO as numbers; a string
+ * column under NUMBER is the error it always was. */
+int h5_table_read_typed(const char *path, const char *table, const char *const *names, int ncols,
+                        int allow_missing, const unsigned char *mode, Table *out, Err *err);
 int h5_table_read(const char *path, const char *table, const char *const *names, int ncols,
                   int allow_missing, Table *out, Err *err);
 
@@ -146,9 +153,19 @@ int h5_table_out_open(AtomicOut *o, const char *path, const char *source, Err *e
  * temporary file is left. */
 int h5_table_writer_open(const char *path, const char *table, const char *const *names, int n,
                          const char *source, int compress, H5TableWriter **out, Err *err);
+/* As h5_table_writer_open, with text[c] = 1 (text may be NULL) making
+ * column c a 1-D dataset of variable-length UTF-8 strings. */
+int h5_table_writer_open_typed(const char *path, const char *table, const char *const *names,
+                               const unsigned char *text, int n, const char *source, int compress,
+                               H5TableWriter **out, Err *err);
 /* Appends nrows rows: column c's values are cols[c * stride + i], i < nrows. */
 int h5_table_writer_append(H5TableWriter *w, const double *cols, size_t stride, size_t nrows,
                            Err *err);
+/* The same with text columns: their values are codes of lv[c] (a CSV
+ * stream's levels, csv_stream_levels), written as the texts, a missing
+ * cell (NaN) as "". E_STATE when a text column has no levels. */
+int h5_table_writer_append_text(H5TableWriter *w, const double *cols, size_t stride, size_t nrows,
+                                const Levels *const *lv, Err *err);
 /* 1 when the columns are compressed (shuffle + deflate were available). */
 int h5_table_writer_compressed(const H5TableWriter *w);
 /* Closes the file and renames it over path (atomic_commit). On failure the

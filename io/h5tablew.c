@@ -9,6 +9,7 @@
 
 #include <hdf5.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@ struct H5TableWriter {
     AtomicOut out;      /* the file written (links followed) and its temporary file */
     hid_t file;
     hid_t *dsets;       /* owned, (n) */
+    unsigned char *text;/* owned, (n): 1 for a string column */
+    hid_t str;          /* the variable-length UTF-8 string type of text columns */
     int n;
     hsize_t rows;
     int compressed;
@@ -36,6 +39,8 @@ static void writer_close_ids(H5TableWriter *w)
         h5u_close_quietly(w->dsets[c]);
         w->dsets[c] = H5I_INVALID_HID;
     }
+    h5u_close_quietly(w->str);
+    w->str = H5I_INVALID_HID;
     h5u_close_quietly(w->file);
     w->file = H5I_INVALID_HID;
 }
@@ -49,6 +54,7 @@ void h5_table_writer_free(H5TableWriter **wp)
     if (!w->committed)
         atomic_out_abort(&w->out);
     free(w->dsets);
+    free(w->text);
     free(w->path);
     free(w);
     *wp = NULL;
@@ -114,6 +120,13 @@ static int bad_link_name(const char *s) { return !s[0] || strchr(s, '/') || strc
 int h5_table_writer_open(const char *path, const char *table, const char *const *names, int n,
                          const char *source, int compress, H5TableWriter **out, Err *err)
 {
+    return h5_table_writer_open_typed(path, table, names, NULL, n, source, compress, out, err);
+}
+
+int h5_table_writer_open_typed(const char *path, const char *table, const char *const *names,
+                               const unsigned char *text, int n, const char *source, int compress,
+                               H5TableWriter **out, Err *err)
+{
     const char *where = "";
     H5TableWriter *w = NULL;
     hid_t g = H5I_INVALID_HID, gcpl = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, sp = H5I_INVALID_HID;
@@ -138,10 +151,14 @@ int h5_table_writer_open(const char *path, const char *table, const char *const 
     if (!(w = calloc(1, sizeof *w)))
         NOMEM();
     w->file = H5I_INVALID_HID;
+    w->str = H5I_INVALID_HID;
     w->path = strdup(path);
     w->dsets = malloc((size_t)n * sizeof *w->dsets);
-    if (!w->path || !w->dsets)
+    w->text = calloc((size_t)n, 1);
+    if (!w->path || !w->dsets || !w->text)
         NOMEM();
+    if (text)
+        memcpy(w->text, text, (size_t)n);
     for (int c = 0; c < n; c++)
         w->dsets[c] = H5I_INVALID_HID;
     w->n = n;
@@ -169,8 +186,12 @@ int h5_table_writer_open(const char *path, const char *table, const char *const 
         CHECK_H5(H5Pset_deflate(dcpl, H5TABLE_DEFLATE));
     }
     CHECK_H5(sp = H5Screate_simple(1, zero, unlimited));
+    CHECK_H5(w->str = H5Tcopy(H5T_C_S1));
+    CHECK_H5(H5Tset_size(w->str, H5T_VARIABLE));
+    CHECK_H5(H5Tset_cset(w->str, H5T_CSET_UTF8));
     for (int c = 0; c < n; c++)
-        CHECK_H5(w->dsets[c] = H5Dcreate2(g, names[c], H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+        CHECK_H5(w->dsets[c] = H5Dcreate2(g, names[c], w->text[c] ? w->str : H5T_IEEE_F64LE, sp, H5P_DEFAULT,
+                                          dcpl, H5P_DEFAULT));
     *out = w;
     w = NULL;
 done:
@@ -184,22 +205,42 @@ done:
 
 int h5_table_writer_append(H5TableWriter *w, const double *cols, size_t stride, size_t nrows, Err *err)
 {
+    return h5_table_writer_append_text(w, cols, stride, nrows, NULL, err);
+}
+
+int h5_table_writer_append_text(H5TableWriter *w, const double *cols, size_t stride, size_t nrows,
+                                const Levels *const *lv, Err *err)
+{
     const char *path = w->path, *where = "column";
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
     hsize_t start[1] = {w->rows}, count[1] = {nrows}, size[1] = {w->rows + nrows};
+    const char **s = NULL;
     int rc = 0;
     if (nrows == 0)
         return 0;
     CHECK_H5(ms = H5Screate_simple(1, count, NULL));
     for (int c = 0; c < w->n; c++) {
+        const double *v = cols + (size_t)c * stride;
+        if (w->text[c]) { /* codes to their texts; a missing cell is "" */
+            if (!lv || !lv[c])
+                FAIL(E_STATE, "%.256s: text column %d written without its levels", path, c + 1);
+            if (!s && !(s = malloc(nrows * sizeof *s)))
+                NOMEM();
+            for (size_t i = 0; i < nrows; i++)
+                s[i] = isnan(v[i]) || v[i] < 0 || v[i] >= lv[c]->n ? "" : lv[c]->names[(size_t)v[i]];
+        }
         CHECK_H5(H5Dset_extent(w->dsets[c], size));
         CHECK_H5(fs = H5Dget_space(w->dsets[c]));
         CHECK_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL));
-        CHECK_H5(H5Dwrite(w->dsets[c], H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, cols + (size_t)c * stride));
+        if (w->text[c])
+            CHECK_H5(H5Dwrite(w->dsets[c], w->str, ms, fs, H5P_DEFAULT, s));
+        else
+            CHECK_H5(H5Dwrite(w->dsets[c], H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, v));
         CLOSE_H5(fs, H5Sclose);
     }
     w->rows += nrows;
 done:
+    free(s);
     CLOSE_H5(fs, H5Sclose);
     CLOSE_H5(ms, H5Sclose);
     return rc;
@@ -216,6 +257,7 @@ int h5_table_writer_commit(H5TableWriter *w, Err *err)
     int rc = 0;
     for (int c = 0; c < w->n; c++)
         CLOSE_H5(w->dsets[c], H5Dclose);
+    CLOSE_H5(w->str, H5Tclose);
     CLOSE_H5(w->file, H5Fclose); /* flushes: a full disk shows here */
     if (rc)
         goto done;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "colname.h"
 #include "csvread.h"
 #include "csvrows.h"
 #include "h5model.h"
@@ -27,14 +28,35 @@ void splits_free(Splits *s)
     data_free(&s->test);
     norm_free(&s->norm);
     data_record_free(&s->record);
+    for (int f = 0; f < s->enc.nfeat && s->lv; f++)
+        if (s->lv[f]) {
+            levels_free(s->lv[f]);
+            free(s->lv[f]);
+        }
+    free(s->lv);
+    enc_free(&s->enc);
+    for (int i = 0; i < s->ninputs && s->input_names; i++)
+        free(s->input_names[i]);
+    free(s->input_names);
+    free(s->unknown);
     memset(s, 0, sizeof *s);
+}
+
+/* The texts of t's text columns after the codes, so that the same codes
+ * with other texts differ; a table without text hashes as before. */
+static uint64_t fingerprint_text(uint64_t h, const Table *t)
+{
+    for (int c = 0; c < t->ncols && t->text; c++)
+        for (int code = 0; t->text[c] && code < t->text[c]->n; code++)
+            h = rng_fnv1a(h, t->text[c]->names[code], t->text[c]->len[code] + 1);
+    return h;
 }
 
 uint64_t loader_fingerprint(const Table *t)
 {
     size_t n = t->nrows * (size_t)t->ncols;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return rng_fnv1a(RNG_FNV_INIT, t->cols, n * sizeof(double));
+    return fingerprint_text(rng_fnv1a(RNG_FNV_INIT, t->cols, n * sizeof(double)), t);
 #else
     uint64_t h = RNG_FNV_INIT;
     for (size_t i = 0; i < n; i++) {
@@ -45,7 +67,7 @@ uint64_t loader_fingerprint(const Table *t)
             le[k] = (unsigned char)(b >> (8 * k));
         h = rng_fnv1a(h, le, sizeof le);
     }
-    return h;
+    return fingerprint_text(h, t);
 #endif
 }
 
@@ -101,6 +123,11 @@ int loader_filter(const Config *c, const Table *t, Dataset *d, size_t *rowid, si
             return err_set(err, E_STATE, "%s: [data] filter column \"%.60s\" was not read", path,
                            c->filter_cond[i].column);
         }
+        if (table_text(t, col)) {
+            free(keep);
+            return err_set(err, E_CONFIG, "%s: [data] filter: column \"%.60s\" holds text, and a filter compares "
+                           "numbers; remove the condition", path, c->filter_cond[i].column);
+        }
         const double *v = table_col(t, col);
         for (size_t r = 0; r < d->n; r++)
             keep[r] &= (unsigned char)cmp_holds(c->filter_cond[i].op, v[r], c->filter_cond[i].value);
@@ -110,15 +137,15 @@ int loader_filter(const Config *c, const Table *t, Dataset *d, size_t *rowid, si
     return 0;
 }
 
-void loader_norm_transforms(const Config *c, Norm *nm)
+void loader_norm_transforms(const Config *c, const Encoding *enc, Norm *nm)
 {
     nm->y_transform = (TargetTransform)c->target_transform;
     for (int f = 0; f < nm->nin && nm->x_log; f++)
         nm->x_log[f] = 0;
     for (int i = 0; i < c->nlog && nm->x_log; i++) {
         int f = cfg_column(c, c->log_names[i]);
-        if (f >= 0 && f < nm->nin)
-            nm->x_log[f] = 1;
+        if (f >= 0 && f < c->nfeat && enc_offset(enc, f) < nm->nin)
+            nm->x_log[enc_offset(enc, f)] = 1;
     }
 }
 
@@ -220,32 +247,63 @@ static size_t fill_means(Dataset *d, const double *means)
     return filled;
 }
 
-/* The columns names[0..n) (loader_columns) of the data file. */
-static int read_table(const Config *c, const char *const *names, int n, Table *t, Err *err)
+/* The columns names[0..n) (loader_columns) of the CSV or HDF5 file path:
+ * a feature is text when m (may be NULL) encodes it, or when c lists it
+ * in [data] categorical; without m, a feature whose every cell is text is
+ * text too (CSV_COL_AUTO). */
+static int read_table(const Config *c, const Model *m, const char *path, char delim, const char *const *names,
+                      int n, Table *t, Err *err)
 {
     int allow = c->missing != MISSING_ERROR;
-    if (h5_table_path_is_hdf5(c->data_path))
-        return h5_table_read(c->data_path, c->data_table, names, n, allow, t, err);
+    unsigned char mode[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS] = { 0 };
+    for (int f = 0; f < c->nfeat; f++) {
+        mode[f] = m ? (enc_is_cat(&m->enc, f) ? CSV_COL_TEXT : CSV_COL_NUMBER)
+                    : cfg_is_categorical(c, f) ? CSV_COL_TEXT : CSV_COL_AUTO;
+    }
+    if (h5_table_path_is_hdf5(path))
+        return h5_table_read_typed(path, c->data_table, names, n, allow, mode, t, err);
     const char *na[CSV_NA_MAX];
     for (int i = 0; i < c->nna; i++)
         na[i] = c->na_list[i];
-    CsvOptions opt = { .delimiter = c->delimiter[0], .na_values = na, .n_na_values = c->nna,
-                       .allow_missing = allow };
-    return csv_read_columns(c->data_path, names, n, &opt, t, err);
+    CsvOptions opt = { .delimiter = delim, .na_values = na, .n_na_values = c->nna, .allow_missing = allow,
+                       .text = mode };
+    return csv_read_columns(path, names, n, &opt, t, err);
+}
+
+/* Moves the levels of t's text features to *lv (NULL when there is none)
+ * and checks what a text feature cannot be: under [data] log_features. */
+static int take_levels(const Config *c, Table *t, const char *path, Levels ***lv, Err *err)
+{
+    *lv = NULL;
+    if (!t->text)
+        return 0;
+    for (int i = 0; i < c->nlog; i++) {
+        int f = cfg_column(c, c->log_names[i]);
+        if (f >= 0 && f < c->nfeat && t->text[f])
+            return err_set(err, E_CONFIG, "%s: column \"%.60s\" holds text, so it is one-hot encoded and cannot "
+                           "take a log; remove it from [data] log_features", path, c->feature_names[f]);
+    }
+    if (!(*lv = calloc((size_t)c->nfeat, sizeof **lv)))
+        return err_set(err, E_NOMEM, "%s: out of memory", path);
+    for (int f = 0; f < c->nfeat; f++) {
+        (*lv)[f] = t->text[f];
+        t->text[f] = NULL;
+    }
+    return 0;
 }
 
 /* Reads the file into *all (every row that the filter and the missing
  * policy keep) and *rowid (each row's data row in the file; the caller
  * frees it); sets rows_read, the missing counts, the fingerprint,
  * rows_filtered and rows_dropped. */
-static int load_rows(const Config *c, Splits *s, Dataset *all, size_t **rowid, Err *err)
+static int load_rows(const Config *c, const Model *m, Splits *s, Dataset *all, size_t **rowid, Err *err)
 {
     Table t = { 0 };
     const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
     int rc;
     *rowid = NULL;
     int ncols = loader_columns(c, names);
-    if ((rc = read_table(c, names, ncols, &t, err)))
+    if ((rc = read_table(c, m, c->data_path, c->delimiter[0], names, ncols, &t, err)))
         goto done;
     s->rows_read = t.nrows;
     for (int k = 0; k <= c->nfeat; k++)
@@ -262,6 +320,8 @@ static int load_rows(const Config *c, Splits *s, Dataset *all, size_t **rowid, E
     for (size_t r = 0; r < t.nrows; r++)
         (*rowid)[r] = r;
     if ((rc = loader_filter(c, &t, all, *rowid, &s->rows_filtered, c->data_path, err)))
+        goto done;
+    if ((rc = take_levels(c, &t, c->data_path, &s->lv, err)))
         goto done;
     /* drop: any missing cell removes the row; mean: only a missing target does. */
     s->rows_dropped = loader_drop_missing(all, *rowid, c->missing == MISSING_DROP);
@@ -311,62 +371,137 @@ static int copy_norm(Norm *dst, const Norm *src, Err *err)
     return 0;
 }
 
-/* Cuts all by part[] into s->train/val/test, fills missing features with
- * the training rows' means (missing = mean), then normalises with
- * statistics fitted on the training rows, or with *fixed when given. */
-static int build_sets(const Config *c, const Dataset *all, const unsigned char *part, const Norm *fixed,
-                      Splits *s, Err *err)
+/* Adds the counts of u (rows of the part `which` of all) to s->unknown,
+ * first_row becoming a data row of the file (rowid). */
+static void merge_unknown(Splits *s, const EncUnknown *u, const unsigned char *part, int which, const size_t *rowid,
+                          size_t n)
 {
-    double *means = NULL;
+    for (int f = 0; f < s->enc.nfeat; f++) {
+        if (!u[f].count)
+            continue;
+        size_t row = 0;
+        for (size_t r = 0, j = 0; r < n; r++)
+            if (part[r] == which && j++ == u[f].first_row) {
+                row = rowid[r];
+                break;
+            }
+        EncUnknown *to = &s->unknown[f];
+        if (!to->count || row < to->first_row)
+            to->first_row = row;
+        to->count += u[f].count;
+        for (int i = 0; i < u[f].nshow && to->nshow < ENC_SHOW; i++) {
+            int seen = 0;
+            for (int k = 0; k < to->nshow; k++)
+                seen |= !strcmp(to->show[k], u[f].show[i]);
+            if (!seen)
+                memcpy(to->show[to->nshow++], u[f].show[i], sizeof to->show[0]);
+        }
+    }
+}
+
+/* Cuts all by part[] into s->train/val/test and encodes categorical
+ * features as one-hot inputs (vocabularies fitted on the training rows,
+ * or m's): s->enc, s->ninputs, s->input_names and s->unknown. */
+static int encode_sets(const Config *c, const Dataset *all, const unsigned char *part, const size_t *rowid,
+                       const Model *m, Splits *s, Err *err)
+{
+    Dataset raw[3] = { { 0 } };
+    Dataset *out[3] = { &s->train, &s->val, &s->test };
+    EncUnknown *u = NULL;
     const char *names[CFG_MAX_FEATURES];
-    int rc;
-    for (int f = 0; f < c->nfeat; f++)
+    int rc = 0, any = 0;
+    for (int f = 0; f < c->nfeat; f++) {
         names[f] = c->feature_names[f];
-    if ((rc = data_split_by_parts(all, part, &s->train, &s->val, &s->test, err))) {
+        any |= s->lv && s->lv[f];
+    }
+    s->enc.nfeat = c->nfeat;
+    if (!any)
+        rc = data_split_by_parts(all, part, out[0], out[1], out[2], err);
+    else if (!(rc = data_split_by_parts(all, part, &raw[0], &raw[1], &raw[2], err)))
+        rc = m ? enc_copy(&s->enc, &m->enc, err)
+               : enc_fit(&s->enc, c->nfeat, (const Levels *const *)s->lv, &raw[0], c->min_category_count,
+                         c->missing == MISSING_MEAN, names, err);
+    if (!rc && any && (!(s->unknown = calloc((size_t)c->nfeat, sizeof *s->unknown)) ||
+                       !(u = calloc((size_t)c->nfeat, sizeof *u))))
+        rc = err_set(err, E_NOMEM, "out of memory");
+    for (int k = 0; k < 3 && any && !rc; k++) {
+        memset(u, 0, (size_t)c->nfeat * sizeof *u);
+        rc = enc_apply(&s->enc, (const Levels *const *)s->lv, &raw[k], out[k], u, err);
+        if (!rc && k != DATA_PART_TRAIN)
+            merge_unknown(s, u, part, k, rowid, all->n);
+    }
+    if (!rc && !(rc = enc_input_names_new(&s->enc, names, &s->input_names, err)))
+        s->ninputs = enc_width(&s->enc);
+    for (int k = 0; k < 3; k++)
+        data_free(&raw[k]);
+    free(u);
+    if (rc)
         err_prefix(err, "%s: ", c->data_path);
-        goto done;
-    }
-    if (c->missing == MISSING_MEAN) {
-        if (!(means = calloc((size_t)c->nfeat, sizeof(double)))) {
-            rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
-            goto done;
+    return rc;
+}
+
+/* Fills the NaN inputs of the sets with the training rows' means
+ * (missing = mean; one-hot inputs hold no NaN). */
+static int fill_missing(const Config *c, Splits *s, Err *err)
+{
+    int nin = s->ninputs, rc = 0;
+    double *means = calloc((size_t)(nin ? nin : 1), sizeof(double));
+    if (!means)
+        return err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
+    for (int f = 0; f < nin && !rc; f++) {
+        double sum = 0.0;
+        size_t n = 0;
+        for (size_t r = 0; r < s->train.n; r++) {
+            double v = s->train.x[r * (size_t)nin + (size_t)f];
+            if (!isnan(v)) {
+                sum += v;
+                n++;
+            }
         }
-        for (int f = 0; f < c->nfeat; f++) {
-            double sum = 0.0;
-            size_t n = 0;
-            for (size_t r = 0; r < s->train.n; r++) {
-                double v = s->train.x[r * (size_t)c->nfeat + (size_t)f];
-                if (!isnan(v)) {
-                    sum += v;
-                    n++;
-                }
-            }
-            if (n == 0) {
-                rc = err_set(err, E_DATA, "%s: column \"%.60s\" has no value in the training rows; drop the column",
-                             c->data_path, c->feature_names[f]);
-                goto done;
-            }
+        if (n == 0)
+            rc = err_set(err, E_DATA, "%s: column \"%.60s\" has no value in the training rows; drop the column",
+                         c->data_path, s->input_names[f]);
+        else
             means[f] = sum / (double)n;
-        }
-        s->cells_filled = fill_means(&s->train, means) + fill_means(&s->val, means) + fill_means(&s->test, means);
     }
-    if (fixed) {
-        rc = copy_norm(&s->norm, fixed, err);
+    if (!rc)
+        s->cells_filled = fill_means(&s->train, means) + fill_means(&s->val, means) + fill_means(&s->test, means);
+    free(means);
+    return rc;
+}
+
+/* Cuts all by part[] into s->train/val/test (encode_sets), fills missing
+ * features with the training rows' means (missing = mean), then
+ * normalises with statistics fitted on the training rows, or with m's. */
+static int build_sets(const Config *c, const Dataset *all, const unsigned char *part, const size_t *rowid,
+                      const Model *m, Splits *s, Err *err)
+{
+    unsigned char *fixed = NULL;
+    int rc;
+    if ((rc = encode_sets(c, all, part, rowid, m, s, err)))
+        return rc;
+    if (c->missing == MISSING_MEAN && (rc = fill_missing(c, s, err)))
+        return rc;
+    if (m) {
+        rc = m->norm.nin == s->ninputs ? copy_norm(&s->norm, &m->norm, err)
+                                       : err_set(err, E_STATE, "the model has %d inputs, the data make %d",
+                                                 m->norm.nin, s->ninputs);
+    } else if (!(fixed = calloc((size_t)(s->ninputs ? s->ninputs : 1), 1))) {
+        rc = err_set(err, E_NOMEM, "out of memory");
     } else {
         NormKind tk = c->normalize_target == NORM_SAME ? (NormKind)c->normalize : (NormKind)c->normalize_target;
-        rc = norm_fit(&s->norm, (NormKind)c->normalize, tk, &s->train, names, c->target, err);
+        enc_fixed_mask(&s->enc, fixed);
+        rc = norm_fit(&s->norm, (NormKind)c->normalize, tk, &s->train, fixed, (const char *const *)s->input_names,
+                      c->target, err);
     }
-    if (rc) {
-        err_prefix(err, "%s: ", c->data_path);
-        goto done;
-    }
-    loader_norm_transforms(c, &s->norm);
+    free(fixed);
+    if (rc)
+        return err_prefix(err, "%s: ", c->data_path);
+    loader_norm_transforms(c, &s->enc, &s->norm);
     norm_apply(&s->norm, &s->train);
     norm_apply(&s->norm, &s->val);
     norm_apply(&s->norm, &s->test);
-done:
-    free(means);
-    return rc;
+    return 0;
 }
 
 void loader_record_header(const Config *c, const Splits *s, DataRecord *d)
@@ -457,7 +592,7 @@ static int load_split(const Config *c, const DataFold *f, const Model *m, Splits
         return err_set(err, E_STATE, "%s: [data] stream = true: the data are read a chunk at a time "
                        "(io/stream.h), not loaded; a streamed model's test rows are not recorded, so "
                        "pass a data file to evaluate", c->data_path);
-    if ((rc = load_rows(c, s, &all, &rowid, err)))
+    if ((rc = load_rows(c, m, s, &all, &rowid, err)))
         goto done;
     if (!(part = malloc(all.n ? all.n : 1))) {
         rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
@@ -474,7 +609,7 @@ static int load_split(const Config *c, const DataFold *f, const Model *m, Splits
             goto done;
         }
     }
-    if ((rc = build_sets(c, &all, part, m ? &m->norm : NULL, s, err)))
+    if ((rc = build_sets(c, &all, part, rowid, m, s, err)))
         goto done;
     rc = fill_record(c, part, rowid, all.n, s, err);
     s->ntrain = s->train.n;
@@ -538,10 +673,105 @@ int loader_open_model(const char *path, Model *m, Config *c, Err *err)
     if (!rc)
         rc = cfg_finish(c, err);
     if (!rc)
-        loader_norm_transforms(c, &m->norm);
+        loader_norm_transforms(c, &m->enc, &m->norm);
     if (rc) {
         cfg_free(c);
         model_free(m);
     }
+    return rc;
+}
+
+int loader_plain_inputs(const Config *c, Splits *s, Err *err)
+{
+    if (s->input_names)
+        return 0;
+    s->enc.nfeat = c->nfeat;
+    if (!(s->input_names = calloc((size_t)c->nfeat, sizeof *s->input_names)))
+        return err_set(err, E_NOMEM, "out of memory");
+    s->ninputs = c->nfeat;
+    for (int f = 0; f < c->nfeat; f++)
+        if (!(s->input_names[f] = strdup(c->feature_names[f])))
+            return err_set(err, E_NOMEM, "out of memory");
+    return 0;
+}
+
+int loader_report_unknown(const Config *c, const EncUnknown *unk, const char *path, char delim, FILE *msg,
+                          int strict, Err *err)
+{
+    for (int f = 0; f < c->nfeat && unk; f++) {
+        const EncUnknown *u = &unk[f];
+        if (!u->count)
+            continue;
+        char where[CFG_PATH_MAX + 64], shown[ENC_SHOW * (COLNAME_SHOW * 4 + 12)] = "";
+        where_cell(path, delim, u->first_row, c->feature_names[f], where, sizeof where);
+        for (int i = 0; i < u->nshow; i++) {
+            char e[COLNAME_SHOW * 4 + 8];
+            size_t len = strlen(shown);
+            term_escape(e, sizeof e, u->show[i]);
+            snprintf(shown + len, sizeof shown - len, "%s\"%s\"", i ? ", " : "", e);
+        }
+        if (strict)
+            return err_set(err, E_DATA, "%s: column \"%.60s\": level %s is not one the model was trained on "
+                           "([data] unknown_category = error); fix the value, or train with "
+                       "[data] unknown_category = zeros to encode such levels as all zeros", where, c->feature_names[f], shown);
+        if (msg)
+            fprintf(msg, "housenet: warning: %s: column \"%s\": %zu row%s with a level the training rows never "
+                    "had (%s%s), first at %s; encoded as all zeros\n", path, c->feature_names[f], u->count,
+                    u->count == 1 ? "" : "s", shown, u->nshow == ENC_SHOW && u->count > ENC_SHOW ? ", ..." : "", where);
+    }
+    return 0;
+}
+
+int loader_read_for_model(const Config *c, const Model *m, const char *path, char delim, FILE *msg, Dataset *d,
+                          size_t *filtered, size_t *dropped, Err *err)
+{
+    const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
+    Table t = { 0 };
+    Dataset raw = { 0 };
+    Levels **lv = NULL;
+    size_t *rowid = NULL;
+    EncUnknown *unk = NULL;
+    int ncols = loader_columns(c, names);
+    int rc = read_table(c, m, path, delim, names, ncols, &t, err);
+    if (!rc)
+        rc = data_from_table(&t, names, c->nfeat, c->target, &raw, err);
+    if (!rc && !(rowid = malloc((t.nrows ? t.nrows : 1) * sizeof *rowid)))
+        rc = err_set(err, E_NOMEM, "%s: out of memory", path);
+    for (size_t r = 0; !rc && r < t.nrows; r++)
+        rowid[r] = r;
+    if (!rc)
+        rc = loader_filter(c, &t, &raw, rowid, filtered, path, err);
+    if (!rc)
+        rc = take_levels(c, &t, path, &lv, err);
+    if (!rc && (*dropped = loader_drop_missing(&raw, rowid, 1)) == (size_t)-1)
+        rc = err_set(err, E_NOMEM, "%s: out of memory", path);
+    if (!rc)
+        rc = loader_transform(c, &raw, rowid, path, delim, err);
+    if (!rc && raw.n == 0)
+        rc = err_set(err, E_DATA, "%s: no row with every column of the model (%s and the features)%s", path,
+                     c->target, *filtered ? " that passes the model's [data] filter" : "");
+    if (!rc && !lv) {
+        *d = raw;
+        memset(&raw, 0, sizeof raw);
+    } else if (!rc && !(unk = calloc((size_t)c->nfeat, sizeof *unk))) {
+        rc = err_set(err, E_NOMEM, "%s: out of memory", path);
+    } else if (!rc && !(rc = enc_apply(&m->enc, (const Levels *const *)lv, &raw, d, unk, err))) {
+        for (int f = 0; f < c->nfeat; f++)
+            if (unk[f].count)
+                unk[f].first_row = rowid[unk[f].first_row];
+        rc = loader_report_unknown(c, unk, path, delim, msg, c->unknown_category == UNKNOWN_ERROR, err);
+    }
+    for (int f = 0; lv && f < c->nfeat; f++)
+        if (lv[f]) {
+            levels_free(lv[f]);
+            free(lv[f]);
+        }
+    free(lv);
+    free(unk);
+    free(rowid);
+    data_free(&raw);
+    table_free(&t);
+    if (rc)
+        data_free(d);
     return rc;
 }

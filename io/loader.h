@@ -11,9 +11,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "data.h"
+#include "encode.h"
 #include "err.h"
 #include "model.h"
 #include "net.h"
@@ -29,6 +31,13 @@ typedef struct Splits {
     size_t missing[CFG_MAX_FEATURES + 1]; /* missing cells per feature, then the target */
     uint64_t fingerprint;      /* see loader_fingerprint() */
     DataRecord record;         /* the split and missing values as a model keeps them (owned) */
+    Encoding enc;              /* owned: the features' vocabularies, fitted on the training rows
+                                  (or the model's, loader_load_recorded); enc.nfeat = features */
+    Levels **lv;               /* owned, NULL or (nfeat): the levels of each text feature as read */
+    int ninputs;               /* network inputs (enc_width); train/val/test have this many */
+    char **input_names;        /* owned, (ninputs): feature names, "name=level" for one-hot inputs */
+    EncUnknown *unknown;       /* owned, NULL or (nfeat): validation and test cells encoded as all
+                                  zeros (first_row: a data row of the file) */
 } Splits;
 
 /* Loads, splits and normalises the data named by c. Errors name the file
@@ -88,8 +97,29 @@ size_t loader_drop_missing(Dataset *d, size_t *rowid, int all_cols);
  * for an HDF5 table, with how to leave the row out. */
 int loader_transform(const Config *c, Dataset *d, const size_t *rowid, const char *path, char delim, Err *err);
 /* Sets nm's y_transform and x_log from c (the statistics are fitted, or
- * read from a model file, without them). */
-void loader_norm_transforms(const Config *c, Norm *nm);
+ * read from a model file, without them); enc places the features among
+ * the inputs. */
+void loader_norm_transforms(const Config *c, const Encoding *enc, Norm *nm);
+
+/* Sets s->ninputs and s->input_names to the features themselves when
+ * loading did not (streamed data: every feature numeric). */
+int loader_plain_inputs(const Config *c, Splits *s, Err *err);
+
+/* The cells unk[0..nfeat) counts (file rows, of path read with delim)
+ * that were encoded as all zeros: one warning line per feature on msg
+ * (may be NULL), or, when strict, an E_DATA error at the first one's
+ * `path:line:col` with how to accept it. */
+int loader_report_unknown(const Config *c, const EncUnknown *unk, const char *path, char delim, FILE *msg,
+                          int strict, Err *err);
+
+/* The model's columns of the CSV file path, as evaluate reads a file it
+ * is given: the rows the model's [data] filter keeps (*filtered counts
+ * the others), rows with a missing cell dropped (*dropped), the
+ * transforms applied and the features encoded with m's vocabularies
+ * (unknown levels reported as loader_report_unknown does, strict under
+ * [data] unknown_category = error). *d is raw (not normalised). */
+int loader_read_for_model(const Config *c, const Model *m, const char *path, char delim, FILE *msg, Dataset *d,
+                          size_t *filtered, size_t *dropped, Err *err);
 
 /* Loads the model file path into *m and its resolved config (the text it
  * stores, as cfg_load_text and cfg_finish read it) into *c, which it

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "atomic.h"
+#include "colname.h"
 #include "config.h"
 #include "csvread.h"
 #include "csvrows.h"
@@ -30,8 +31,11 @@ typedef struct Pred {
     const char *out_path;    /* where out writes, for messages */
     char delim;
     int ncols;               /* cells per record (the header's count) */
+    const Config *c;         /* the model's config */
     int *col;                /* owned, (nfeat): input column of each feature */
-    double *x;               /* owned, (nfeat): the row's normalised features */
+    int *off;                /* owned, (nfeat): each feature's first network input */
+    double *x;               /* owned, (model_inputs): the row's normalised inputs */
+    EncUnknown *unk;         /* owned, (nfeat): levels the model does not know */
     char out_name[300];      /* predicted_<target> */
     size_t rows;
     size_t *far;             /* owned, (nfeat): rows far outside, per feature */
@@ -75,6 +79,64 @@ static int on_header(Pred *p, size_t line, int ncells, char *const *cells, const
     return 0;
 }
 
+/* Whether the NUL-terminated t is s[0..n). */
+static int same_text(const char *t, const char *s, size_t n)
+{
+    return strlen(t) == n && !memcmp(t, s, n);
+}
+
+/* A categorical feature's cell: its one-hot inputs in p->x. A level the
+ * model does not know (or a missing cell without a "missing" input) is all
+ * zeros and counted, or an error under [data] unknown_category = error. */
+static int cat_cell(Pred *p, int f, size_t record, size_t line, const char *cell, size_t len, Err *err)
+{
+    const Vocab *v = &p->m->enc.v[f];
+    double *x = p->x + p->off[f];
+    const char *s = cell, *e = cell + len;
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    size_t n = (size_t)(e - s);
+    char text[40];
+    int missing = n == 0, k = -1;
+    for (int i = 0; i < p->c->nna && !missing; i++)
+        missing = same_text(p->c->na_list[i], s, n);
+    snprintf(text, sizeof text, "%.*s", missing ? 9 : (int)(n < sizeof text ? n : sizeof text - 1),
+             missing ? "(missing)" : s);
+    for (int i = 0; i < enc_feat_width(v); i++)
+        x[i] = 0.0;
+    if (missing) {
+        k = v->missing ? v->nlevels + v->other : -1;
+    } else {
+        for (int i = 0; i < v->nlevels && k < 0; i++)
+            k = same_text(v->levels[i], s, n) ? i : -1;
+        for (int i = 0; i < v->nrare && k < 0 && v->other; i++)
+            k = same_text(v->rare[i], s, n) ? v->nlevels : -1;
+    }
+    if (k >= 0) {
+        x[k] = 1.0;
+        return 0;
+    }
+    if (p->c->unknown_category == UNKNOWN_ERROR) {
+        char shown[COLNAME_SHOW * 4 + 8];
+        term_escape(shown, sizeof shown, text);
+        return err_set(err, E_DATA, "%.256s:%zu:%d: column \"%.60s\": level \"%s\" is not one the model was "
+                       "trained on ([data] unknown_category = error); fix the value, or train with "
+                       "[data] unknown_category = zeros to encode such levels as all zeros", p->path, line, p->col[f] + 1,
+                       p->m->feat_names[f], shown);
+    }
+    EncUnknown *u = &p->unk[f];
+    if (u->count++ == 0)
+        u->first_row = record - 1;
+    int seen = 0;
+    for (int i = 0; i < u->nshow; i++)
+        seen |= !strcmp(u->show[i], text);
+    if (!seen && u->nshow < ENC_SHOW)
+        memcpy(u->show[u->nshow++], text, sizeof text);
+    return 0;
+}
+
 static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const *cells, const size_t *lens,
                   Err *err)
 {
@@ -88,8 +150,13 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
                        p->ncols);
     const Norm *nm = &m->norm;
     for (int f = 0; f < m->nfeat; f++) {
-        int c = p->col[f];
+        int c = p->col[f], i = p->off[f];
         double v;
+        if (enc_is_cat(&m->enc, f)) {
+            if (cat_cell(p, f, record, line, cells[c], lens[c], err))
+                return err->code;
+            continue;
+        }
         int rc = csv_parse_number(cells[c], lens[c], &v);
         if (rc == CSV_NUM_NOMEM)
             return err_set(err, E_NOMEM, "%.256s:%zu:%d: out of memory for a cell of %zu bytes",
@@ -98,15 +165,15 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
             return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %s \"%.32s\"", p->path, line, c + 1,
                            m->feat_names[f], rc == CSV_NUM_RANGE ? "number out of range:" : "expected a number, got",
                            cells[c]);
-        if (nm->x_log[f] && transform_forward(TRANSFORM_LOG1P, v, &v))
+        if (nm->x_log[i] && transform_forward(TRANSFORM_LOG1P, v, &v))
             return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %g is outside the domain of log1p (the "
                            "model's [data] log_features needs values above -1)", p->path, line, c + 1,
                            m->feat_names[f], v);
-        double z = (v - nm->x_shift[f]) / nm->x_scale[f];
+        double z = (v - nm->x_shift[i]) / nm->x_scale[i];
         int far = nm->kind == NORM_ZSCORE ? fabs(z) > FAR_SD : nm->kind == NORM_MINMAX ? z < -1.0 || z > 2.0 : 0;
         if (far && p->far[f]++ == 0)
             p->far_line[f] = line;
-        p->x[f] = z;
+        p->x[i] = z;
     }
     double h;
     infer_rows(&p->inf, p->x, 1, &h);
@@ -130,17 +197,18 @@ static void warn_far(const Pred *p, FILE *msg)
     for (int f = 0; f < p->m->nfeat && msg; f++) {
         if (!p->far[f])
             continue;
+        int i = p->off[f];
         if (nm->kind == NORM_ZSCORE)
             fprintf(msg, "housenet: warning: %s: column \"%s\": %zu of %zu rows are more than %g sd from the "
                          "training mean (%g, sd %g), first at line %zu; their predictions are extrapolations\n",
-                    p->path, p->m->feat_names[f], p->far[f], p->rows, FAR_SD, nm->x_shift[f], nm->x_scale[f],
+                    p->path, p->m->feat_names[f], p->far[f], p->rows, FAR_SD, nm->x_shift[i], nm->x_scale[i],
                     p->far_line[f]);
         else
             fprintf(msg, "housenet: warning: %s: column \"%s\": %zu of %zu rows are outside [min - range, max + "
                          "range] = [%g, %g] of the training data, first at line %zu; their predictions are "
                          "extrapolations\n",
-                    p->path, p->m->feat_names[f], p->far[f], p->rows, nm->x_shift[f] - nm->x_scale[f],
-                    nm->x_shift[f] + 2 * nm->x_scale[f], p->far_line[f]);
+                    p->path, p->m->feat_names[f], p->far[f], p->rows, nm->x_shift[i] - nm->x_scale[i],
+                    nm->x_shift[i] + 2 * nm->x_scale[i], p->far_line[f]);
     }
 }
 
@@ -157,11 +225,16 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
         goto done;
     p.delim = delim;
     snprintf(p.out_name, sizeof p.out_name, "predicted_%s", m.target_name);
+    p.c = &c;
     p.col = calloc((size_t)m.nfeat, sizeof *p.col);
-    p.x = calloc((size_t)m.nfeat, sizeof *p.x);
+    p.off = calloc((size_t)m.nfeat, sizeof *p.off);
+    p.unk = calloc((size_t)m.nfeat, sizeof *p.unk);
+    p.x = calloc((size_t)model_inputs(&m), sizeof *p.x);
     p.far = calloc((size_t)m.nfeat, sizeof *p.far);
     p.far_line = calloc((size_t)m.nfeat, sizeof *p.far_line);
-    if (!p.col || !p.x || !p.far || !p.far_line) {
+    for (int f = 0; p.off && f < m.nfeat; f++)
+        p.off[f] = enc_offset(&m.enc, f);
+    if (!p.col || !p.off || !p.unk || !p.x || !p.far || !p.far_line) {
         rc = err_set(err, E_NOMEM, "out of memory");
         goto done;
     }
@@ -185,9 +258,13 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
     }
     if (!rc)
         warn_far(&p, msg);
+    if (!rc)
+        rc = loader_report_unknown(&c, p.unk, in_path, p.delim, msg, 0, err);
 done:
     infer_free(&p.inf);
     free(p.col);
+    free(p.off);
+    free(p.unk);
     free(p.x);
     free(p.far);
     free(p.far_line);

@@ -96,10 +96,14 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
              : a->fold ? loader_load_fold(&s->cfg, a->fold, &s->sp, err)
                        : loader_load(&s->cfg, &s->sp, err);
     if (!rc)
-        rc = net_layout(&s->net, c->nfeat, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
+        rc = loader_plain_inputs(&s->cfg, &s->sp, err);
+    if (!rc)
+        rc = loader_report_unknown(c, s->sp.unknown, c->data_path, c->delimiter[0], a->progress, 0, err);
+    if (!rc)
+        rc = net_layout(&s->net, s->sp.ninputs, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
                         (Activation)c->output_activation, err);
     if (!rc && !a->dry_run && !(rc = run_check_memory(a, s, err)))
-        rc = loader_build_net(&s->cfg, s->cfg.nfeat, &s->net, err);
+        rc = loader_build_net(&s->cfg, s->sp.ninputs, &s->net, err);
     return rc;
 }
 
@@ -124,6 +128,7 @@ static int save_model(const Session *s, const Net *net, const char *path, Err *e
     Model m = { 0 };
     m.net = *net;
     m.norm = s->sp.norm;
+    m.enc = s->sp.enc;
     m.data = s->sp.record;
     m.nfeat = s->cfg.nfeat;
     m.feat_names = (char **)names;
@@ -191,13 +196,15 @@ static int save_checkpoint(RunCtx *ctx, const TrainState *st, Err *err)
 {
     if (st->epoch == ctx->saved_epoch && st->step == ctx->saved_step)
         return 0;
-    const char *names[CFG_MAX_FEATURES];
+    const char *const *names = (const char *const *)ctx->s->sp.input_names;
+    const char *columns[CFG_MAX_FEATURES];
     for (int f = 0; f < ctx->cfg->nfeat; f++)
-        names[f] = ctx->cfg->feature_names[f];
+        columns[f] = ctx->cfg->feature_names[f];
     TrainState now = *st;
     Ckpt c = { .net = ctx->net, .opt = ctx->opt, .st = &now, .curves = &ctx->curves,
                .best = ctx->best, .norm = ctx->s->sp.norm, .feat_names = names,
                .target_name = ctx->cfg->target, .config_text = ctx->config_text,
+               .enc = &ctx->s->sp.enc, .columns = columns,
                .data = ctx->data,
                .roll = { st->epoch_step > 0, ctx->tr->snap_state, ctx->tr->snap_t, ctx->tr->snap } };
     char path[RUN_PATH_MAX];
@@ -757,6 +764,74 @@ static int end_files(RunCtx *ctx, const TrainState *st, double secs, Err *err)
     return 0;
 }
 
+/* After prepare and the ranks' agreement: the run's first files, the best
+ * epoch's parameters a resume brings, the rows in training order and
+ * their float32 copy. */
+static int run_begin(RunCtx *ctx, Session *s, Trainer *tr, const TrainState *st, int threads, Err *err)
+{
+    const Config *c = &s->cfg;
+    int rc;
+    if (ctx->writer && (rc = writer_failed(ctx, start_files(ctx, st, threads, err), err)))
+        return rc;
+    /* The trainer restores the best epoch's parameters at the end of a run
+     * (restore_best): after a resume it needs them from the checkpoint. */
+    if (ctx->best.epoch >= 0 && ctx->best.epoch == st->best_epoch) {
+        memcpy(tr->best, ctx->best.params, s->net.nparams * sizeof(double));
+        tr->best_held = ctx->best.epoch;
+    }
+    ctx->last_flush = train_now_s();
+    /* After ckpt_data_id, which hashes the rows in the loader's order.
+     * Without shuffling the rows stay in file order. */
+    if (!s->stream && c->shuffle)
+        train_rows_permute(&s->sp.train, c->seed, 0);
+    /* The float32 copy after the permutation: the rows in train_run's order. */
+    if (c->precision == TRAIN_F32 && (rc = trainer_use_f32(tr, &s->net, &s->sp.train, err)))
+        return rc;
+    return 0;
+}
+
+/* The epochs, with the progress display and the hooks; ctx->train_secs
+ * gets their wall time. On a failure the curves logged so far are kept. */
+static int run_epochs(RunCtx *ctx, Session *s, Trainer *tr, Optim *opt, const TrainOpts *o, TrainState *st,
+                      int bs, Err *err)
+{
+    const RunArgs *a = ctx->args;
+    const Config *c = &s->cfg;
+    TrainData td = s->stream ? stream_train_data(s->stream) : train_data_memory(&s->sp.train);
+    progress_init(&ctx->progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
+                  train_steps_per_epoch(s->sp.ntrain, bs), s->sp.ntrain, st->epoch, c->target);
+    TrainHooks hooks = { .ctx = ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
+    double t0 = train_now_s(), files0 = ctx->file_secs;
+    int rc = train_run(tr, &s->net, opt, &td, ctx->val, o, st, &hooks, err);
+    ctx->run_file_secs = ctx->file_secs - files0;
+    progress_end(&ctx->progress);
+    if (rc && ctx->writer) {
+        /* Keep what was logged: the curves up to the failure are still good. */
+        Err e2 = { 0 };
+        h5_curves_save(ctx->curves_path, &ctx->curves, &e2);
+    }
+    ctx->train_secs = train_now_s() - t0;
+    return rc;
+}
+
+/* After the last epoch: the ranks' row counts, the final files and the
+ * summary; a stop requested meanwhile still ends the run as stopped. */
+static int run_end(RunCtx *ctx, const TrainState *st, Err *err)
+{
+    const RunArgs *a = ctx->args;
+    int rc = 0;
+    if (ctx->s->stream && ctx->comm->size > 1)
+        rc = gather_rank_rows(ctx, err);
+    if (!rc && ctx->writer)
+        rc = writer_failed(ctx, end_files(ctx, st, ctx->train_secs, err), err);
+    /* A stop requested after the last step: the files are complete, but
+     * the run still ends as a stopped one. */
+    if (!rc && a->stop && *a->stop)
+        rc = err_set(err, E_STOP, "stopped by signal %d as the run finished; its files in %s are complete",
+                     (int)*a->stop, ctx->run_dir);
+    return rc;
+}
+
 int run_train(const RunArgs *args, Err *err)
 {
     const Comm *comm = args->comm ? args->comm : comm_self();
@@ -794,45 +869,9 @@ int run_train(const RunArgs *args, Err *err)
         rc = agree_start(&ctx, &st, rc, err);
     if (rc)
         goto done;
-    if (writer && (rc = writer_failed(&ctx, start_files(&ctx, &st, threads, err), err)))
-        goto done;
-    /* The trainer restores the best epoch's parameters at the end of a run
-     * (restore_best): after a resume it needs them from the checkpoint. */
-    if (ctx.best.epoch >= 0 && ctx.best.epoch == st.best_epoch) {
-        memcpy(tr.best, ctx.best.params, s.net.nparams * sizeof(double));
-        tr.best_held = ctx.best.epoch;
-    }
-    ctx.last_flush = train_now_s();
-    /* After ckpt_data_id, which hashes the rows in the loader's order.
-     * Without shuffling the rows stay in file order. */
-    if (!s.stream && c->shuffle)
-        train_rows_permute(&s.sp.train, c->seed, 0);
-    /* The float32 copy after the permutation: the rows in train_run's order. */
-    if (c->precision == TRAIN_F32 && (rc = trainer_use_f32(&tr, &s.net, &s.sp.train, err)))
-        goto done;
-    TrainData td = s.stream ? stream_train_data(s.stream) : train_data_memory(&s.sp.train);
-    progress_init(&ctx.progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
-                  train_steps_per_epoch(s.sp.ntrain, bs), s.sp.ntrain, st.epoch, c->target);
-    TrainHooks hooks = { .ctx = &ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
-    double t0 = train_now_s(), files0 = ctx.file_secs;
-    rc = train_run(&tr, &s.net, &opt, &td, ctx.val, &o, &st, &hooks, err);
-    ctx.run_file_secs = ctx.file_secs - files0;
-    progress_end(&ctx.progress);
-    if (rc && writer) {
-        /* Keep what was logged: the curves up to the failure are still good. */
-        Err e2 = { 0 };
-        h5_curves_save(ctx.curves_path, &ctx.curves, &e2);
-    }
-    double secs = train_now_s() - t0;
-    if (!rc && s.stream && comm->size > 1)
-        rc = gather_rank_rows(&ctx, err);
-    if (!rc && writer)
-        rc = writer_failed(&ctx, end_files(&ctx, &st, secs, err), err);
-    /* A stop requested after the last step: the files are complete, but
-     * the run still ends as a stopped one. */
-    if (!rc && a->stop && *a->stop)
-        rc = err_set(err, E_STOP, "stopped by signal %d as the run finished; its files in %s are complete",
-                     (int)*a->stop, ctx.run_dir);
+    if (!(rc = run_begin(&ctx, &s, &tr, &st, threads, err)) &&
+        !(rc = run_epochs(&ctx, &s, &tr, &opt, &o, &st, bs, err)))
+        rc = run_end(&ctx, &st, err);
 done:
     dir_unlock(&ctx.lock);
     free(ctx.rank_rows);
@@ -857,12 +896,17 @@ int run_explain(const RunArgs *a, Err *err)
     if (!rc && s.stream)
         rc = err_set(err, E_USAGE, "explain works on data in memory; run it with --set data.stream=false");
     if (!rc) {
-        const char *names[CFG_MAX_FEATURES + 1];
-        for (int f = 0; f < s.cfg.nfeat; f++)
-            names[f] = s.cfg.feature_names[f];
-        names[s.cfg.nfeat] = s.cfg.target;
+        const char **names = calloc((size_t)s.sp.ninputs + 1, sizeof *names);
+        if (!names) {
+            session_free(&s);
+            return err_set(err, E_NOMEM, "out of memory");
+        }
+        for (int i = 0; i < s.sp.ninputs; i++)
+            names[i] = s.sp.input_names[i];
+        names[s.sp.ninputs] = s.cfg.target;
         fprintf(a->out, "Config %s: first training row of %s\n", a->config, s.cfg.data_path);
         rc = explain_step(a->out, &s.net, s.sp.train.x, s.sp.train.y[0], s.cfg.learning_rate, names, err);
+        free(names);
     }
     session_free(&s);
     return rc;

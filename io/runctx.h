@@ -54,6 +54,7 @@ typedef struct RunCtx {
     double epoch_secs;                /* the epochs' own wall time (EpochStats.seconds), summed */
     double file_secs;                 /* wall time spent writing checkpoints, best.h5 and curves.h5 */
     double run_file_secs;             /* the part of file_secs spent inside train_run */
+    double train_secs;                /* wall time of train_run */
     Progress progress;
     Trainer *tr;                      /* for predictions between steps */
     const Dataset *val;               /* NULL without validation rows */

@@ -36,7 +36,7 @@ static RunBytes run_bytes(const Session *s, int threads, int bs)
     const Net *net = &s->net;
     RunBytes m;
     double d8 = sizeof(double);
-    m.data = (double)(sp->train.n + sp->val.n + sp->test.n) * (c->nfeat + 1) * d8;
+    m.data = (double)(sp->train.n + sp->val.n + sp->test.n) * (sp->ninputs + 1) * d8;
     m.params = (double)net->nparams * d8;
     m.optim = (double)optim_nbufs((OptimKind)c->optimizer) * m.params;
     m.trainer = (double)trainer_bytes(net, bs, threads, sp->train.n) +
@@ -102,9 +102,17 @@ int run_dry_run(const RunArgs *a, const Session *s, int threads, int bs, Err *er
             sp->train.n, sp->val.n, sp->test.n);
     fprintf(out, "  %-24s %-7s %14s %14s %14s %14s %8s   (training rows, data units)\n", "column", "role", "mean",
             "sd", "min", "max", "missing");
-    for (int f = 0; f < c->nfeat; f++)
-        summary_row(out, sp, f, c->feature_names[f], sp->missing[f]);
-    summary_row(out, sp, c->nfeat, c->target, sp->missing[c->nfeat]);
+    for (int f = 0; f < c->nfeat; f++) {
+        if (!enc_is_cat(&sp->enc, f)) {
+            summary_row(out, sp, enc_offset(&sp->enc, f), c->feature_names[f], sp->missing[f]);
+            continue;
+        }
+        const Vocab *v = &sp->enc.v[f];
+        fprintf(out, "  %-24.24s %-7s %14s %d level%s%s%s, %d input%s %*zu\n", c->feature_names[f], "levels", "",
+                v->nlevels, v->nlevels == 1 ? "" : "s", v->other ? " + other" : "", v->missing ? " + missing" : "",
+                enc_feat_width(v), enc_feat_width(v) == 1 ? "" : "s", 8, sp->missing[f]);
+    }
+    summary_row(out, sp, sp->train.nin, c->target, sp->missing[c->nfeat]);
 
     const Net *net = &s->net;
     RunBytes m = run_bytes(s, threads, bs);

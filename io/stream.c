@@ -293,28 +293,15 @@ static uint64_t fnv_double(uint64_t h, double v)
     return rng_fnv1a(h, le, sizeof le);
 }
 
-int stream_load(const Config *c, const Comm *comm, Splits *s, StreamTrain **out, StreamCounts *counts, Err *err)
+/* A StreamTrain with the config's split, missing and filter settings,
+ * nothing open or allocated; NULL when out of memory. */
+static StreamTrain *stream_new(const Config *c)
 {
-    memset(s, 0, sizeof *s);
-    memset(counts, 0, sizeof *counts);
-    *out = NULL;
-    const int nin = c->nfeat, ncol = c->nfeat + 1;
-    const char *names[CFG_MAX_FEATURES + 1];
-    ColStats cs[CFG_MAX_FEATURES + 1];
-    uint64_t colhash[CFG_MAX_FEATURES + 1];
-    unsigned char *keep = NULL;
-    size_t val_cap = 0;
-    int rc = 0;
     StreamTrain *st = calloc(1, sizeof *st);
     if (!st)
-        return err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
-    for (int k = 0; k < ncol; k++) {
-        names[k] = k < nin ? c->feature_names[k] : c->target;
-        cs[k] = (ColStats){ 0 };
-        colhash[k] = RNG_FNV_INIT;
-    }
+        return NULL;
     st->path = c->data_path;
-    st->nin = nin;
+    st->nin = c->nfeat;
     st->missing = c->missing;
     st->seed = c->seed;
     st->shuffle = c->shuffle;
@@ -326,138 +313,186 @@ int stream_load(const Config *c, const Comm *comm, Splits *s, StreamTrain **out,
         st->fop[i] = c->filter_cond[i].op;
         st->fval[i] = c->filter_cond[i].value;
     }
-    rc = h5_stream_open(c->data_path, c->data_table, names, ncol, TRAIN_CHUNK, &st->h5, err);
-    if (comm && comm->size > 1) {
-        /* Every rank opened the file, and sees as many rows as rank 0,
-         * before the first shared read. */
-        st->comm = comm;
-        uint64_t rows0 = rc ? 0 : h5_stream_rows(st->h5);
-        if ((rc = comm_agree(comm, rc, err)) || (rc = comm_bcast(comm, &rows0, sizeof rows0, 0, err)))
-            goto done;
-        if (h5_stream_rows(st->h5) != rows0)
-            rc = err_set(err, E_DATA, "%s: %zu rows here, %llu for rank 0; every node must see the same file",
-                         c->data_path, h5_stream_rows(st->h5), (unsigned long long)rows0);
-        if ((rc = comm_agree(comm, rc, err)))
-            goto done;
-        if (!(st->xfer = malloc(2 * (size_t)comm->size * sizeof *st->xfer)))
-            comm->abort(comm, 1); /* the others would wait for this rank's part */
-    }
-    if (rc)
-        goto done;
+    return st;
+}
+
+/* Opens the table's ncol columns names; with ranks, every rank opened the
+ * file and sees as many rows as rank 0 before the first shared read. */
+static int stream_open(StreamTrain *st, const Config *c, const char *const *names, int ncol, const Comm *comm,
+                       Err *err)
+{
+    int rc = h5_stream_open(c->data_path, c->data_table, names, ncol, TRAIN_CHUNK, &st->h5, err);
+    if (!comm || comm->size <= 1)
+        return rc;
+    st->comm = comm;
+    uint64_t rows0 = rc ? 0 : h5_stream_rows(st->h5);
+    if ((rc = comm_agree(comm, rc, err)) || (rc = comm_bcast(comm, &rows0, sizeof rows0, 0, err)))
+        return rc;
+    if (h5_stream_rows(st->h5) != rows0)
+        rc = err_set(err, E_DATA, "%s: %zu rows here, %llu for rank 0; every node must see the same file",
+                     c->data_path, h5_stream_rows(st->h5), (unsigned long long)rows0);
+    if ((rc = comm_agree(comm, rc, err)))
+        return rc;
+    if (!(st->xfer = malloc(2 * (size_t)comm->size * sizeof *st->xfer)))
+        comm->abort(comm, 1); /* the others would wait for this rank's part */
+    return 0;
+}
+
+/* What the first pass keeps over the columns (the features, then the
+ * target) while it reads the file. */
+typedef struct Pass {
+    const Config *c;
+    const char *names[CFG_MAX_FEATURES + 1];
+    ColStats cs[CFG_MAX_FEATURES + 1];        /* over the training rows */
+    uint64_t colhash[CFG_MAX_FEATURES + 1];   /* over every row: the data's fingerprint */
+    unsigned char *keep;                      /* owned, (TRAIN_CHUNK): a block's training rows */
+    size_t val_cap;                           /* rows the validation buffers hold */
+} Pass;
+
+/* The block index and the buffers of st, and p->keep. */
+static int stream_alloc(StreamTrain *st, Pass *p, Err *err)
+{
     st->rows = h5_stream_rows(st->h5);
     st->nblocks = (st->rows + TRAIN_CHUNK - 1) / TRAIN_CHUNK;
-    size_t nx = (size_t)TRAIN_CHUNK * (size_t)nin;
+    size_t nx = (size_t)TRAIN_CHUNK * (size_t)st->nin;
     st->before = calloc(st->nblocks + 1, sizeof *st->before);
-    st->means = calloc((size_t)nin, sizeof *st->means);
+    st->means = calloc((size_t)st->nin, sizeof *st->means);
     st->bx = malloc(nx * sizeof(double));
     st->by = malloc(TRAIN_CHUNK * sizeof(double));
     st->x = malloc(nx * sizeof(double));
     st->y = malloc(TRAIN_CHUNK * sizeof(double));
-    keep = malloc(TRAIN_CHUNK);
-    if (!st->before || !st->means || !st->bx || !st->by || !st->x || !st->y || !keep) {
-        rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
-        goto done;
+    p->keep = malloc(TRAIN_CHUNK);
+    if (!st->before || !st->means || !st->bx || !st->by || !st->x || !st->y || !p->keep)
+        return err_set(err, E_NOMEM, "%s: out of memory", st->path);
+    return 0;
+}
+
+/* Row (x, y) to the validation rows v, growing them up to STREAM_VAL_CAP. */
+static int val_append(Dataset *v, size_t *val_cap, const double *x, double y, int nin, const char *path,
+                      Err *err)
+{
+    if (v->n == *val_cap) {
+        size_t cap = *val_cap ? 2 * *val_cap : 4096;
+        cap = cap > STREAM_VAL_CAP ? STREAM_VAL_CAP : cap;
+        double *vx = realloc(v->x, cap * (size_t)nin * sizeof(double));
+        if (vx)
+            v->x = vx;
+        double *vy = vx ? realloc(v->y, cap * sizeof(double)) : NULL;
+        if (!vy)
+            return err_set(err, E_NOMEM, "%s: out of memory for %zu validation rows", path, cap);
+        v->y = vy;
+        *val_cap = cap;
     }
+    memcpy(v->x + v->n * (size_t)nin, x, (size_t)nin * sizeof(double));
+    v->y[v->n++] = y;
+    v->nin = nin;
+    return 0;
+}
+
+/* Row i of the block of file rows from r0 (own: this rank's range of it):
+ * hashed, counted, its part decided; a training row counts in *nb and is
+ * marked in p->keep, a validation row is kept. */
+static int pass_row(StreamTrain *st, Pass *p, Splits *s, StreamCounts *counts, size_t r0, size_t i,
+                    const size_t own[2], size_t *nb, Err *err)
+{
+    const int nin = st->nin, ncol = nin + 1;
+    const double *x = st->bx + i * (size_t)nin;
+    double y = st->by[i];
+    size_t nanx = 0;
+    for (int k = 0; k < ncol; k++) {
+        double v = k < nin ? x[k] : y;
+        p->colhash[k] = fnv_double(p->colhash[k], v);
+        if (isnan(v)) {
+            s->missing[k]++;
+            nanx += k < nin;
+            if (st->missing == MISSING_ERROR)
+                return err_set(err, E_PARSE, "%s: column \"%.60s\": row %zu: missing value (NaN); set "
+                               "[data] missing = drop or mean", st->path, p->names[k], r0 + i);
+        }
+    }
+    int part = row_part(st, x, y, r0 + i);
+    p->keep[i] = part == DATA_PART_TRAIN;
+    counts->own_train += p->keep[i] && i >= own[0] && i < own[1];
+    if (part < 0) {
+        if (part == ROW_FILTERED)
+            s->rows_filtered++;
+        else
+            s->rows_dropped++;
+        return 0;
+    }
+    s->cells_filled += nanx;
+    if (part == DATA_PART_TRAIN)
+        (*nb)++;
+    else if (part == DATA_PART_TEST)
+        counts->ntest++;
+    else if (counts->nval++ < STREAM_VAL_CAP)
+        return val_append(&s->val, &p->val_cap, x, y, nin, st->path, err);
+    return 0;
+}
+
+/* The first pass: every block read once, its rows sorted into parts, the
+ * training rows' statistics added block by block; then the counts and
+ * the fingerprint. */
+static int pass_blocks(StreamTrain *st, Pass *p, Splits *s, StreamCounts *counts, Err *err)
+{
+    const int nin = st->nin, ncol = nin + 1;
+    int rc;
     s->rows_read = st->rows;
     for (size_t b = 0; b < st->nblocks; b++) {
         size_t r0 = b * TRAIN_CHUNK, m = block_rows(st, b), nb = 0, own[2];
         if ((rc = read_block(st, r0, m, own, err)))
-            goto done;
+            return rc;
         counts->own_rows += own[1] - own[0];
-        for (size_t i = 0; i < m; i++) {
-            const double *x = st->bx + i * (size_t)nin;
-            double y = st->by[i];
-            size_t nanx = 0;
-            for (int k = 0; k < ncol; k++) {
-                double v = k < nin ? x[k] : y;
-                colhash[k] = fnv_double(colhash[k], v);
-                if (isnan(v)) {
-                    s->missing[k]++;
-                    nanx += k < nin;
-                    if (c->missing == MISSING_ERROR) {
-                        rc = err_set(err, E_PARSE, "%s: column \"%.60s\": row %zu: missing value (NaN); set "
-                                     "[data] missing = drop or mean", c->data_path, names[k], r0 + i);
-                        goto done;
-                    }
-                }
-            }
-            int part = row_part(st, x, y, r0 + i);
-            keep[i] = part == DATA_PART_TRAIN;
-            counts->own_train += keep[i] && i >= own[0] && i < own[1];
-            if (part < 0) {
-                if (part == ROW_FILTERED)
-                    s->rows_filtered++;
-                else
-                    s->rows_dropped++;
-                continue;
-            }
-            s->cells_filled += nanx;
-            if (part == DATA_PART_TRAIN) {
-                nb++;
-            } else if (part == DATA_PART_TEST) {
-                counts->ntest++;
-            } else if (counts->nval++ < STREAM_VAL_CAP) {
-                Dataset *v = &s->val;
-                if (v->n == val_cap) {
-                    size_t cap = val_cap ? 2 * val_cap : 4096;
-                    cap = cap > STREAM_VAL_CAP ? STREAM_VAL_CAP : cap;
-                    double *vx = realloc(v->x, cap * (size_t)nin * sizeof(double));
-                    if (vx)
-                        v->x = vx;
-                    double *vy = vx ? realloc(v->y, cap * sizeof(double)) : NULL;
-                    if (!vy) {
-                        rc = err_set(err, E_NOMEM, "%s: out of memory for %zu validation rows", c->data_path, cap);
-                        goto done;
-                    }
-                    v->y = vy;
-                    val_cap = cap;
-                }
-                memcpy(v->x + v->n * (size_t)nin, x, (size_t)nin * sizeof(double));
-                v->y[v->n++] = y;
-                v->nin = nin;
-            }
-        }
+        for (size_t i = 0; i < m; i++)
+            if ((rc = pass_row(st, p, s, counts, r0, i, own, &nb, err)))
+                return rc;
         for (int k = 0; k < ncol; k++)
-            stats_add_block(&cs[k], k < nin ? st->bx + k : st->by, k < nin ? (size_t)nin : 1, keep, m);
+            stats_add_block(&p->cs[k], k < nin ? st->bx + k : st->by, k < nin ? (size_t)nin : 1, p->keep, m);
         st->before[b + 1] = st->before[b] + nb;
     }
     st->ntrain = counts->ntrain = s->ntrain = st->before[st->nblocks];
     s->val.nin = nin;
     s->fingerprint = RNG_FNV_INIT;
     for (int k = 0; k < ncol; k++)
-        s->fingerprint = rng_fnv1a(s->fingerprint, &colhash[k], sizeof colhash[k]);
-    if (st->ntrain == 0) {
-        rc = err_set(err, E_DATA, "%s: no training rows (of %zu read, %zu left out by [data] filter, %zu "
-                     "dropped for missing values)", c->data_path, s->rows_read, s->rows_filtered, s->rows_dropped);
-        goto done;
-    }
-    /* The fill values, then the normalisation. */
+        s->fingerprint = rng_fnv1a(s->fingerprint, &p->colhash[k], sizeof p->colhash[k]);
+    if (st->ntrain == 0)
+        return err_set(err, E_DATA, "%s: no training rows (of %zu read, %zu left out by [data] filter, %zu "
+                       "dropped for missing values)", st->path, s->rows_read, s->rows_filtered, s->rows_dropped);
+    return 0;
+}
+
+/* From the first pass's statistics: the fill values, then the
+ * normalisation (the Splits' and st's copy); the validation rows filled
+ * and normalised. */
+static int pass_norm(StreamTrain *st, const Pass *p, Splits *s, Err *err)
+{
+    const Config *c = p->c;
+    const int nin = st->nin, ncol = nin + 1;
+    int rc = 0;
     for (int f = 0; f < nin; f++) {
-        if (c->missing == MISSING_MEAN && cs[f].n == 0) {
-            rc = err_set(err, E_DATA, "%s: column \"%.60s\" has no value in the training rows; drop the column",
-                         c->data_path, names[f]);
-            goto done;
-        }
-        st->means[f] = cs[f].n ? cs[f].sum / (double)cs[f].n : 0.0;
+        if (c->missing == MISSING_MEAN && p->cs[f].n == 0)
+            return err_set(err, E_DATA, "%s: column \"%.60s\" has no value in the training rows; drop the column",
+                           c->data_path, p->names[f]);
+        st->means[f] = p->cs[f].n ? p->cs[f].sum / (double)p->cs[f].n : 0.0;
     }
     if ((rc = norm_alloc(&s->norm, nin, err)))
-        goto done;
+        return rc;
     NormKind tk = c->normalize_target == NORM_SAME ? (NormKind)c->normalize : (NormKind)c->normalize_target;
     s->norm.kind = (NormKind)c->normalize;
     s->norm.target_kind = tk;
     char what[128];
     for (int k = 0; k < ncol && !rc; k++) {
-        snprintf(what, sizeof what, "%s \"%.64s\"", k < nin ? "feature" : "target", names[k]);
-        rc = k < nin ? stats_norm(&cs[k], s->norm.kind, st->ntrain, &s->norm.x_shift[k], &s->norm.x_scale[k],
+        snprintf(what, sizeof what, "%s \"%.64s\"", k < nin ? "feature" : "target", p->names[k]);
+        rc = k < nin ? stats_norm(&p->cs[k], s->norm.kind, st->ntrain, &s->norm.x_shift[k], &s->norm.x_scale[k],
                                   what, err)
-                     : stats_norm(&cs[k], tk, st->ntrain, &s->norm.y_shift, &s->norm.y_scale, what, err);
+                     : stats_norm(&p->cs[k], tk, st->ntrain, &s->norm.y_shift, &s->norm.y_scale, what, err);
     }
     if (rc) {
         err_prefix(err, "%s: ", c->data_path);
-        goto done;
+        return rc;
     }
     if ((rc = norm_alloc(&st->norm, nin, err)))
-        goto done;
+        return rc;
     st->norm.kind = s->norm.kind;
     st->norm.target_kind = s->norm.target_kind;
     memcpy(st->norm.x_shift, s->norm.x_shift, (size_t)nin * sizeof(double));
@@ -466,18 +501,50 @@ int stream_load(const Config *c, const Comm *comm, Splits *s, StreamTrain **out,
     st->norm.y_scale = s->norm.y_scale;
     for (size_t r = 0; r < s->val.n; r++)
         prepare_row(st, s->val.x + r * (size_t)nin, s->val.y[r], s->val.x + r * (size_t)nin, &s->val.y[r]);
-    /* The record: hashed, no row lists (the split is re-drawn from the seed). */
+    return 0;
+}
+
+/* The record: hashed, no row lists (the split is re-drawn from the seed). */
+static int stream_record(const Config *c, Splits *s, Err *err)
+{
     DataRecord *d = &s->record;
     d->val_rows = malloc(sizeof *d->val_rows);
     d->test_rows = malloc(sizeof *d->test_rows);
-    if (!(d->missing = malloc((size_t)ncol * sizeof *d->missing)) || !d->val_rows || !d->test_rows) {
-        rc = err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
-        goto done;
-    }
+    if (!(d->missing = malloc((size_t)(c->nfeat + 1) * sizeof *d->missing)) || !d->val_rows || !d->test_rows)
+        return err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
     loader_record_header(c, s, d);
     d->hashed = 1;
-done:
-    free(keep);
+    return 0;
+}
+
+int stream_load(const Config *c, const Comm *comm, Splits *s, StreamTrain **out, StreamCounts *counts, Err *err)
+{
+    memset(s, 0, sizeof *s);
+    memset(counts, 0, sizeof *counts);
+    *out = NULL;
+    const int nin = c->nfeat, ncol = c->nfeat + 1;
+    Pass p;
+    p.c = c;
+    p.keep = NULL;
+    p.val_cap = 0;
+    for (int k = 0; k < ncol; k++) {
+        p.names[k] = k < nin ? c->feature_names[k] : c->target;
+        p.cs[k] = (ColStats){ 0 };
+        p.colhash[k] = RNG_FNV_INIT;
+    }
+    StreamTrain *st = stream_new(c);
+    if (!st)
+        return err_set(err, E_NOMEM, "%s: out of memory", c->data_path);
+    int rc = stream_open(st, c, p.names, ncol, comm, err);
+    if (!rc)
+        rc = stream_alloc(st, &p, err);
+    if (!rc)
+        rc = pass_blocks(st, &p, s, counts, err);
+    if (!rc)
+        rc = pass_norm(st, &p, s, err);
+    if (!rc)
+        rc = stream_record(c, s, err);
+    free(p.keep);
     if (rc) {
         stream_free(&st);
         splits_free(s);

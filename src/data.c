@@ -353,7 +353,7 @@ int norm_check(const Norm *nm, Err *err)
     return norm_check_one("y", -1, nm->y_shift, nm->y_scale, err);
 }
 
-int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d,
+int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d, const unsigned char *fixed,
              const char *const *feat_names, const char *target_name, Err *err)
 {
     int rc = norm_alloc(nm, d->nin, err);
@@ -365,6 +365,8 @@ int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d,
         return 0;
     char what[128];
     for (int f = 0; f < d->nin; f++) {
+        if (fixed && fixed[f])
+            continue;
         snprintf(what, sizeof what, "feature \"%.64s\"", feat_names ? feat_names[f] : "?");
         rc = fit_one(kind, d->x + f, d->n, (size_t)d->nin, &nm->x_shift[f], &nm->x_scale[f], what, err);
         if (rc)

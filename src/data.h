@@ -115,8 +115,10 @@ typedef struct DataFold {
 int data_fold_parts(size_t n, const DataFold *f, double val_frac, unsigned char *part, Err *err);
 
 /* Fits the statistics on d (the training rows). A constant feature or
- * target under zscore/minmax fails with E_DATA naming it (names may be NULL). */
-int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d,
+ * target under zscore/minmax fails with E_DATA naming it (names may be NULL).
+ * Inputs with fixed[f] != 0 (one-hot columns; fixed may be NULL) keep
+ * shift 0 and scale 1 whatever the kind. */
+int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d, const unsigned char *fixed,
              const char *const *feat_names, const char *target_name, Err *err);
 /* Normalises d in place. */
 void norm_apply(const Norm *nm, Dataset *d);

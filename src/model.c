@@ -24,8 +24,14 @@ void model_free(Model *m)
     for (int i = 0; i < m->nfeat && m->feat_names; i++)
         free(m->feat_names[i]);
     free(m->feat_names);
+    enc_free(&m->enc);
     free(m->target_name);
     free(m->config_text);
     data_record_free(&m->data);
     memset(m, 0, sizeof *m);
+}
+
+int model_inputs(const Model *m)
+{
+    return m->enc.v ? enc_width(&m->enc) : m->nfeat;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "data.h"
+#include "encode.h"
 #include "net.h"
 
 /* How a model's data was read and split: model.h5's /split and /data
@@ -41,9 +42,11 @@ void data_record_free(DataRecord *r);
 
 typedef struct Model {
     Net net;
-    Norm norm;
+    Norm norm;           /* per input: model_inputs(m) of them */
     int nfeat;
-    char **feat_names;   /* owned, nfeat strings */
+    char **feat_names;   /* owned, nfeat strings: the columns the model reads */
+    Encoding enc;        /* owned: how the features become inputs (enc.nfeat == nfeat;
+                            enc.v NULL when every feature is numeric) */
     char *target_name;   /* owned */
     char *config_text;   /* owned, resolved config (INI text) */
     DataRecord data;     /* owned arrays */
@@ -51,5 +54,7 @@ typedef struct Model {
 
 /* NULL-safe; frees every member and leaves *m zeroed. */
 void model_free(Model *m);
+/* The network inputs the features make: nfeat, more with one-hot features. */
+int model_inputs(const Model *m);
 
 #endif

@@ -13,6 +13,12 @@ void table_free(Table *t)
     free(t->names);
     free(t->cols);
     free(t->missing);
+    for (int c = 0; c < t->ncols && t->text; c++)
+        if (t->text[c]) {
+            levels_free(t->text[c]);
+            free(t->text[c]);
+        }
+    free(t->text);
     memset(t, 0, sizeof *t);
 }
 

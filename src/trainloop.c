@@ -240,147 +240,234 @@ static int epoch_end(Trainer *t, Net *net, const TrainOpts *o, const Dataset *va
     return 0;
 }
 
+/* What train_run's stages share: its arguments, and the step count and
+ * clock period of the run. */
+typedef struct Loop {
+    Trainer *t;
+    Net *net;
+    Optim *opt;
+    const TrainData *train;
+    const Dataset *val;
+    const TrainOpts *o;
+    TrainState *st;
+    const TrainHooks *hooks;
+    int64_t spe;         /* steps per epoch */
+    int64_t clock_every; /* steps between reads of the clock */
+} Loop;
+
+/* The arguments train_run refuses. */
+static int loop_check(const Loop *L, Err *err)
+{
+    const TrainOpts *o = L->o;
+    if (L->train->nrows == 0)
+        return err_set(err, E_DATA, "no training rows");
+    if (L->train->nrows != L->t->nrows)
+        return err_set(err, E_STATE, "trainer sized for %zu rows, data has %zu",
+                       L->t->nrows, L->train->nrows);
+    if (o->divergence_retries > 0 && !(o->divergence_factor > 0 && o->divergence_factor < 1))
+        return err_set(err, E_CONFIG, "divergence_factor must be between 0 and 1, got %g",
+                       o->divergence_factor);
+    return 0;
+}
+
+/* Before the first epoch: epoch 0's losses and hook on a new run; on a run
+ * resumed at an epoch boundary, the decision that followed that epoch. */
+static int loop_start(Loop *L, Err *err)
+{
+    Trainer *t = L->t;
+    const TrainOpts *o = L->o;
+    TrainState *st = L->st;
+    int rc = 0;
+    if (!t->snap_held || st->epoch_step == 0)
+        snapshot_take(t, L->net, L->opt, st);
+    t->snap_held = 0;
+    if (st->epoch == 0 && st->epoch_step == 0) {
+        double lr0 = sched_lr(&o->sched, o->lr, st->lr_scale, 1, o->epochs, 0, L->spe);
+        EpochStats s0 = { 0, 0.0, L->val ? trainer_loss(t, L->net, L->val) : NAN, lr0, 0.0, 0.0, NAN };
+        if ((rc = start_loss(t, L->net, L->train, &s0.train_loss, err)))
+            return rc;
+        st->start_loss = isfinite(s0.train_loss) ? s0.train_loss : 0.0;
+        track_best(t, L->net, o, st, s0.val_loss);
+        if (L->hooks->on_epoch && (rc = L->hooks->on_epoch(L->hooks->ctx, L->net, L->opt, st, &s0, err)))
+            return rc;
+    } else if (st->epoch_step == 0 && !st->stopped) {
+        rc = epoch_end(t, L->net, o, L->val, st, L->hooks, err);
+    }
+    return rc;
+}
+
+/* One optimizer step of epoch on rows b0..b0+m of the chunk view (its
+ * first row is the training row first); t0 is the epoch's start on the
+ * clock. A non-finite loss, gradient or parameter rolls back (sets
+ * *rolled_back) or stops. */
+static int loop_step(Loop *L, const Dataset *view, size_t first, size_t b0, size_t m, int64_t epoch, double t0,
+                     int *rolled_back, Err *err)
+{
+    Trainer *t = L->t;
+    Net *net = L->net;
+    const TrainOpts *o = L->o;
+    TrainState *st = L->st;
+    int rc;
+    st->lr = sched_lr(&o->sched, o->lr, st->lr_scale, epoch, o->epochs, st->step, L->spe);
+    double loss;
+    if ((rc = trainer_grad_rows(t, net, view, first, NULL, b0, m, &loss, err)))
+        return rc;
+    /* inf or NaN when an element is, or when the squares overflow (diverged too) */
+    double gnorm = l2_norm(t->grad, net->nparams);
+    int bad = !isfinite(loss) || !isfinite(gnorm);
+    if (!bad) {
+        if (o->clip_norm > 0 && gnorm > o->clip_norm) {
+            const double f = o->clip_norm / gnorm;
+            for (size_t k = 0; k < net->nparams; k++)
+                t->grad[k] *= f;
+        }
+        optim_step(L->opt, net->params, t->grad, st->lr);
+        bad = !train_all_finite(net->params, net->nparams);
+    }
+    if (bad) {
+        char what[96];
+        snprintf(what, sizeof what, "non-finite value at step %lld (loss %g)", (long long)st->step + 1, loss);
+        *rolled_back = 1;
+        return diverged(t, net, L->opt, o, st, L->hooks, epoch, what, err);
+    }
+    st->step++;
+    st->epoch_step++;
+    st->epoch_loss_sum += loss * (double)m;
+    st->grad_norm_sum += gnorm;
+    if (st->epoch_step % L->clock_every == 0)
+        st->epoch_seconds = train_now_s() - t0;
+    if (L->hooks->on_step && (rc = L->hooks->on_step(L->hooks->ctx, net, L->opt, st, loss, err)))
+        return rc;
+    return 0;
+}
+
+/* The steps of epoch, chunk by chunk in the epoch's order, skipping the
+ * st->epoch_step batches a resumed run has done; stops at a rollback. */
+static int loop_steps(Loop *L, int64_t epoch, double t0, int *rolled_back, Err *err)
+{
+    Trainer *t = L->t;
+    const TrainData *train = L->train;
+    const size_t bs = (size_t)L->o->batch_size;
+    int64_t skip = L->st->epoch_step; /* batches of this epoch already done */
+    int rc;
+    trainer_epoch_order(t, L->o, epoch);
+    for (size_t ci = 0; ci < t->nchunks && !*rolled_back; ci++) {
+        size_t c = t->chunks[ci];
+        size_t first = c * TRAIN_CHUNK;
+        size_t n = train->nrows - first < TRAIN_CHUNK ? train->nrows - first : TRAIN_CHUNK;
+        int64_t nbatches = (int64_t)((n + bs - 1) / bs);
+        if (skip >= nbatches) {
+            skip -= nbatches;
+            continue;
+        }
+        Dataset view;
+        if ((rc = train->chunk(train->ctx, first, n, &view, err)))
+            return rc;
+        trainer_chunk_order(t, L->o, epoch, c, n);
+        for (size_t b0 = (size_t)skip * bs; b0 < n && !*rolled_back; b0 += bs) {
+            size_t m = n - b0 < bs ? n - b0 : bs;
+            if ((rc = loop_step(L, &view, first, b0, m, epoch, t0, rolled_back, err)))
+                return rc;
+        }
+        skip = 0;
+    }
+    return 0;
+}
+
+/* An epoch may end on parameters that have blown up while its mean
+ * training loss still looks fine: the validation loss shows it. A loss
+ * over TRAIN_BLOWUP x the start rolls back (sets *rolled_back) or stops. */
+static int loop_blowup(Loop *L, int64_t epoch, double mean_loss, double val_loss, int *rolled_back, Err *err)
+{
+    TrainState *st = L->st;
+    const double bound = TRAIN_BLOWUP * st->start_loss;
+    const int train_blew = !(mean_loss <= bound), val_blew = L->val && !(val_loss <= bound);
+    if (!(st->start_loss > 0 && (train_blew || val_blew)))
+        return 0;
+    char what[128];
+    if (train_blew)
+        snprintf(what, sizeof what, "mean training loss %g, over %g x the initial %g", mean_loss,
+                 TRAIN_BLOWUP, st->start_loss);
+    else
+        snprintf(what, sizeof what, "validation loss %g, over %g x the initial training loss %g",
+                 val_loss, TRAIN_BLOWUP, st->start_loss);
+    *rolled_back = 1;
+    return diverged(L->t, L->net, L->opt, L->o, st, L->hooks, epoch, what, err);
+}
+
+/* lr_schedule = plateau: after an epoch whose validation loss was not a
+ * new best, lower the rate once plateau_wait reaches the patience. */
+static int loop_plateau(Loop *L, int better, Err *err)
+{
+    const TrainOpts *o = L->o;
+    TrainState *st = L->st;
+    if (!(o->sched.kind == SCHED_PLATEAU && L->val && !better && o->sched.plateau_patience > 0 &&
+          st->plateau_wait >= o->sched.plateau_patience))
+        return 0;
+    double before = st->lr_scale;
+    st->lr_scale = sched_plateau_reduce(&o->sched, o->lr, st->lr_scale);
+    st->plateau_wait = 0;
+    if (st->lr_scale == before)
+        return 0;
+    return event(L->hooks, st, err, "lr_reduced",
+                 "validation loss flat for %d epochs (best %.6g at epoch %lld); learning rate %g -> %g",
+                 o->sched.plateau_patience, st->best_val, (long long)st->best_epoch, o->lr * before,
+                 o->lr * st->lr_scale);
+}
+
+/* Epoch epoch is done: its figures to the hook, the state to the next
+ * epoch, best tracking, the plateau schedule and early stopping. */
+static int loop_epoch_done(Loop *L, int64_t epoch, double mean_loss, double val_loss, double dt, Err *err)
+{
+    TrainState *st = L->st;
+    int rc;
+    EpochStats s = { epoch, mean_loss, val_loss, st->lr, dt,
+                     dt > 0 ? (double)L->train->nrows / dt : 0.0,
+                     st->epoch_step ? st->grad_norm_sum / (double)st->epoch_step : NAN };
+    st->epoch = epoch;
+    st->epoch_step = 0;
+    st->epoch_loss_sum = 0.0;
+    st->epoch_seconds = 0.0;
+    st->grad_norm_sum = 0.0;
+    int better = track_best(L->t, L->net, L->o, st, s.val_loss);
+    if ((rc = loop_plateau(L, better, err)))
+        return rc;
+    if (L->hooks->on_epoch && (rc = L->hooks->on_epoch(L->hooks->ctx, L->net, L->opt, st, &s, err)))
+        return rc;
+    return epoch_end(L->t, L->net, L->o, L->val, st, L->hooks, err);
+}
+
 int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Dataset *val,
               const TrainOpts *o, TrainState *st, const TrainHooks *hooks, Err *err)
 {
     static const TrainHooks none = { 0 };
-    if (!hooks)
-        hooks = &none;
-    if (train->nrows == 0)
-        return err_set(err, E_DATA, "no training rows");
-    if (train->nrows != t->nrows)
-        return err_set(err, E_STATE, "trainer sized for %zu rows, data has %zu",
-                       t->nrows, train->nrows);
-    if (o->divergence_retries > 0 && !(o->divergence_factor > 0 && o->divergence_factor < 1))
-        return err_set(err, E_CONFIG, "divergence_factor must be between 0 and 1, got %g",
-                       o->divergence_factor);
-    const int64_t spe = train_steps_per_epoch(train->nrows, o->batch_size);
-    int rc;
-    if (!t->snap_held || st->epoch_step == 0)
-        snapshot_take(t, net, opt, st);
-    t->snap_held = 0;
-    if (st->epoch == 0 && st->epoch_step == 0) {
-        double lr0 = sched_lr(&o->sched, o->lr, st->lr_scale, 1, o->epochs, 0, spe);
-        EpochStats s0 = { 0, 0.0, val ? trainer_loss(t, net, val) : NAN, lr0, 0.0, 0.0, NAN };
-        if ((rc = start_loss(t, net, train, &s0.train_loss, err)))
-            return rc;
-        st->start_loss = isfinite(s0.train_loss) ? s0.train_loss : 0.0;
-        track_best(t, net, o, st, s0.val_loss);
-        if (hooks->on_epoch && (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s0, err)))
-            return rc;
-    } else if (st->epoch_step == 0 && !st->stopped && (rc = epoch_end(t, net, o, val, st, hooks, err))) {
-        /* resumed at an epoch boundary: the decision that followed that epoch */
-        return rc;
-    }
-    const size_t bs = (size_t)o->batch_size;
     /* The clock is read every clock_every steps: the epoch's time that a
      * mid-epoch checkpoint stores is at most ~1024 rows old (microseconds);
      * the epoch's own time is read at its end. */
-    const int64_t clock_every = train_clock_every(bs);
+    Loop L = { t, net, opt, train, val, o, st, hooks ? hooks : &none,
+               0, train_clock_every((size_t)o->batch_size) };
+    int rc;
+    if ((rc = loop_check(&L, err)))
+        return rc;
+    L.spe = train_steps_per_epoch(train->nrows, o->batch_size);
+    if ((rc = loop_start(&L, err)))
+        return rc;
     while (!st->stopped && st->epoch < o->epochs) {
         const int64_t epoch = st->epoch + 1;
         if (st->epoch_step == 0)
             snapshot_take(t, net, opt, st);
         double t0 = train_now_s() - st->epoch_seconds;
-        int64_t skip = st->epoch_step; /* batches of this epoch already done */
         int rolled_back = 0;
-        trainer_epoch_order(t, o, epoch);
-        for (size_t ci = 0; ci < t->nchunks && !rolled_back; ci++) {
-            size_t c = t->chunks[ci];
-            size_t first = c * TRAIN_CHUNK;
-            size_t n = train->nrows - first < TRAIN_CHUNK ? train->nrows - first : TRAIN_CHUNK;
-            int64_t nbatches = (int64_t)((n + bs - 1) / bs);
-            if (skip >= nbatches) {
-                skip -= nbatches;
-                continue;
-            }
-            Dataset view;
-            if ((rc = train->chunk(train->ctx, first, n, &view, err)))
-                return rc;
-            trainer_chunk_order(t, o, epoch, c, n);
-            for (size_t b0 = (size_t)skip * bs; b0 < n; b0 += bs) {
-                size_t m = n - b0 < bs ? n - b0 : bs;
-                st->lr = sched_lr(&o->sched, o->lr, st->lr_scale, epoch, o->epochs, st->step, spe);
-                double loss;
-                if ((rc = trainer_grad_rows(t, net, &view, first, NULL, b0, m, &loss, err)))
-                    return rc;
-                /* inf or NaN when an element is, or when the squares overflow (diverged too) */
-                double gnorm = l2_norm(t->grad, net->nparams);
-                int bad = !isfinite(loss) || !isfinite(gnorm);
-                if (!bad) {
-                    if (o->clip_norm > 0 && gnorm > o->clip_norm) {
-                        const double f = o->clip_norm / gnorm;
-                        for (size_t k = 0; k < net->nparams; k++)
-                            t->grad[k] *= f;
-                    }
-                    optim_step(opt, net->params, t->grad, st->lr);
-                    bad = !train_all_finite(net->params, net->nparams);
-                }
-                if (bad) {
-                    char what[96];
-                    snprintf(what, sizeof what, "non-finite value at step %lld (loss %g)",
-                             (long long)st->step + 1, loss);
-                    if ((rc = diverged(t, net, opt, o, st, hooks, epoch, what, err)))
-                        return rc;
-                    rolled_back = 1;
-                    break;
-                }
-                st->step++;
-                st->epoch_step++;
-                st->epoch_loss_sum += loss * (double)m;
-                st->grad_norm_sum += gnorm;
-                if (st->epoch_step % clock_every == 0)
-                    st->epoch_seconds = train_now_s() - t0;
-                if (hooks->on_step && (rc = hooks->on_step(hooks->ctx, net, opt, st, loss, err)))
-                    return rc;
-            }
-            skip = 0;
-        }
+        if ((rc = loop_steps(&L, epoch, t0, &rolled_back, err)))
+            return rc;
         double mean_loss = st->epoch_loss_sum / (double)train->nrows;
         double dt = train_now_s() - t0;
         double val_loss = !rolled_back && val ? trainer_loss(t, net, val) : NAN;
-        /* An epoch may end on parameters that have blown up while its mean
-         * training loss still looks fine: the validation loss shows it. */
-        const double bound = TRAIN_BLOWUP * st->start_loss;
-        const int train_blew = !(mean_loss <= bound), val_blew = val && !(val_loss <= bound);
-        if (!rolled_back && st->start_loss > 0 && (train_blew || val_blew)) {
-            char what[128];
-            if (train_blew)
-                snprintf(what, sizeof what, "mean training loss %g, over %g x the initial %g", mean_loss,
-                         TRAIN_BLOWUP, st->start_loss);
-            else
-                snprintf(what, sizeof what, "validation loss %g, over %g x the initial training loss %g",
-                         val_loss, TRAIN_BLOWUP, st->start_loss);
-            if ((rc = diverged(t, net, opt, o, st, hooks, epoch, what, err)))
-                return rc;
-            rolled_back = 1;
-        }
+        if (!rolled_back && (rc = loop_blowup(&L, epoch, mean_loss, val_loss, &rolled_back, err)))
+            return rc;
         if (rolled_back)
             continue; /* the epoch again from the snapshot, at the lower rate */
-        EpochStats s = { epoch, mean_loss, val_loss, st->lr, dt,
-                         dt > 0 ? (double)train->nrows / dt : 0.0,
-                         st->epoch_step ? st->grad_norm_sum / (double)st->epoch_step : NAN };
-        st->epoch = epoch;
-        st->epoch_step = 0;
-        st->epoch_loss_sum = 0.0;
-        st->epoch_seconds = 0.0;
-        st->grad_norm_sum = 0.0;
-        int better = track_best(t, net, o, st, s.val_loss);
-        if (o->sched.kind == SCHED_PLATEAU && val && !better && o->sched.plateau_patience > 0 &&
-            st->plateau_wait >= o->sched.plateau_patience) {
-            double before = st->lr_scale;
-            st->lr_scale = sched_plateau_reduce(&o->sched, o->lr, st->lr_scale);
-            st->plateau_wait = 0;
-            if (st->lr_scale != before &&
-                (rc = event(hooks, st, err, "lr_reduced",
-                            "validation loss flat for %d epochs (best %.6g at epoch %lld); learning rate "
-                            "%g -> %g", o->sched.plateau_patience, st->best_val,
-                            (long long)st->best_epoch, o->lr * before, o->lr * st->lr_scale)))
-                return rc;
-        }
-        if (hooks->on_epoch && (rc = hooks->on_epoch(hooks->ctx, net, opt, st, &s, err)))
-            return rc;
-        if ((rc = epoch_end(t, net, o, val, st, hooks, err)))
+        if ((rc = loop_epoch_done(&L, epoch, mean_loss, val_loss, dt, err)))
             return rc;
     }
     return 0;

@@ -298,7 +298,8 @@ fi
 # uncompressed by default, shuffle + deflate with --compress (the same values).
 for compress in "" --compress; do
 if "$BIN" convert "$SRC/datasets/ames_housing.csv" ames.h5 $compress >out.txt 2>err.txt; then
-  if grep -q 'converted 2930 rows x 34 columns' out.txt && grep -q 'skipping text column "MS_Zoning"' err.txt &&
+  if grep -q 'converted 2930 rows x 74 columns .*34 float64, 40 text' out.txt &&
+     grep -q 'column "MS_Zoning" stored as text (first text at line 2' err.txt &&
      $PY - "$SRC/datasets/ames_housing.csv" ames.h5 "$compress" <<'PYEOF'
 import csv, sys, h5py, numpy as np
 rows = list(csv.reader(open(sys.argv[1], newline="")))
@@ -306,9 +307,13 @@ head, body = rows[0], rows[1:]
 f = h5py.File(sys.argv[2], "r")
 assert f.attrs["format"] == "housenet-table" and f.attrs["table"] == "/table"
 g = f["table"]
-assert len(g) == 34, len(g)
+assert len(g) == 74, len(g)
 for name in g:
     j = head.index(name)
+    if g[name].dtype.kind == "O":  # a text column: each cell's text, as h5py's str
+        na = {"NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "null", "NULL", "None", "<NA>", "#N/A"}
+        assert list(g[name].asstr()[()]) == ["" if r[j].strip() in na else r[j].strip() for r in body], name
+        continue
     want = np.array([float(r[j]) for r in body])
     got = g[name][()]
     assert got.dtype == np.float64 and (got.view(np.uint64) == want.view(np.uint64)).all(), name
@@ -318,7 +323,7 @@ for name in g:
     else:
         assert g[name].compression is None and not g[name].shuffle, name
 PYEOF
-  then ok "convert $compress writes every numeric Ames column bit-identical to float()"
+  then ok "convert $compress writes every numeric Ames column bit-identical to float(), every text column as str"
   else bad "convert ames $compress: $(cat out.txt) $(cat err.txt)"; fi
 else
   bad "convert ames $compress failed: $(cat err.txt)"

@@ -847,9 +847,10 @@ static void test_convert_round_trip_is_bit_identical_to_the_csv_reader(void **st
     if (datafile_convert(fx->csv, fx->out, NULL, &o, 1, &rep, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(rep.rows, rows);
-    assert_int_equal(rep.written, 3);
+    assert_int_equal(rep.written, 4);
+    assert_int_equal(rep.text, 1);
     assert_int_equal(rep.ncols, 4);
-    assert_false(rep.cols[1].is_numeric); /* city: skipped */
+    assert_false(rep.cols[1].is_numeric); /* city: stored as text */
     assert_string_equal(rep.cols[1].name, "city");
     assert_true(rep.compressed);
     datafile_report_free(&rep);
@@ -864,6 +865,21 @@ static void test_convert_round_trip_is_bit_identical_to_the_csv_reader(void **st
     for (int c = 0; c < 3; c++)
         assert_int_equal(h5.missing[c], csv.missing[c]);
     assert_true(csv.missing[2] > 0);
+    table_free(&csv);
+    table_free(&h5);
+    /* the text column: the same levels in the same order, the same codes */
+    const char *city[] = {"city"};
+    const unsigned char text[] = {CSV_COL_TEXT};
+    o.text = text;
+    assert_int_equal(csv_read_columns(fx->csv, city, 1, &o, &csv, &e), 0);
+    if (h5_table_read_typed(fx->out, NULL, city, 1, 1, text, &h5, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(table_text(&h5, 0)->n, 13);
+    assert_int_equal(table_text(&h5, 0)->n, table_text(&csv, 0)->n);
+    for (int k = 0; k < 13; k++)
+        assert_string_equal(table_text(&h5, 0)->names[k], table_text(&csv, 0)->names[k]);
+    assert_string_equal(table_text(&h5, 0)->names[1], "Town 1, IA");
+    assert_memory_equal(h5.cols, csv.cols, rows * sizeof(double));
     table_free(&csv);
     table_free(&h5);
 
@@ -923,10 +939,10 @@ static void test_convert_of_a_malformed_csv_leaves_no_output(void **state)
     assert_string_equal(buf, "previous");
     assert_int_equal(count_entries(fx->dir), 2);
 
-    /* a CSV with nothing numeric, and an HDF5 input */
+    /* a CSV with nothing numeric converts to text columns; an HDF5 input is refused */
     tu_write_text(fx->csv, "a,b\nx,y\n");
-    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, 0, &rep, &e), E_DATA);
-    assert_contains(e.msg, "no numeric column to convert");
+    assert_int_equal(datafile_convert(fx->csv, fx->out, "t", NULL, 0, &rep, &e), 0);
+    assert_int_equal(rep.text, 2);
     datafile_report_free(&rep);
     assert_int_equal(datafile_convert(fx->out, fx->path, "t", NULL, 0, &rep, &e), E_USAGE);
     datafile_report_free(&rep);

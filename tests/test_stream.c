@@ -216,7 +216,7 @@ static void assert_training_rows(const Fx *fx, const Config *c, const Splits *s,
     Dataset ref = { 0 };
     reference(fx, c, DATA_PART_TRAIN, &ref);
     Norm want = { 0 };
-    assert_int_equal(norm_fit(&want, kind, kind, &ref, NULL, NULL, &e), 0);
+    assert_int_equal(norm_fit(&want, kind, kind, &ref, NULL, NULL, NULL, &e), 0);
     assert_norm_close(&s->norm, &want);
     TrainData td = stream_train_data(st);
     assert_chunks_match(&td, &ref, &s->norm, piece, c);
@@ -263,7 +263,7 @@ static void test_stream_chunks_are_the_training_rows_and_stats_match_norm_fit(vo
     assert_int_equal(s.train.n, 0);
     assert_int_equal(s.test.n, 0);
     Norm want = { 0 };
-    assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, &e), 0);
+    assert_int_equal(norm_fit(&want, NORM_ZSCORE, NORM_ZSCORE, &ref, NULL, NULL, NULL, &e), 0);
     assert_norm_close(&s.norm, &want);
     TrainData td = stream_train_data(st);
     assert_chunks_match(&td, &ref, &s.norm, TRAIN_CHUNK, &c);

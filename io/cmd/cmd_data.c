@@ -121,11 +121,12 @@ int cmd_convert(int argc, char **argv, Err *err)
     if (rc == 0 && !a.quiet) /* notes only when there is no error line: an error is one line */
         for (int c = 0; c < rep.ncols; c++)
             if (!rep.cols[c].is_numeric)
-                fprintf(stderr, "housenet: convert: skipping text column \"%.40s\" (first text at line %zu: \"%s\")\n",
+                fprintf(stderr, "housenet: convert: column \"%.40s\" stored as text (first text at line %zu: \"%s\")\n",
                         rep.cols[c].name, rep.cols[c].text_line, rep.cols[c].text_example);
     if (rc == 0)
-        printf("converted %zu rows x %d columns of %s into %s (table /%s, float64, chunks of %d rows, %s)\n",
-               rep.rows, rep.written, pos[0], pos[1], a.table ? a.table : "table", (int)h5_table_chunk_rows(rep.written),
+        printf("converted %zu rows x %d columns of %s into %s (table /%s, %d float64, %d text, chunks of %d rows, "
+               "%s)\n", rep.rows, rep.written, pos[0], pos[1], a.table ? a.table : "table", rep.written - rep.text,
+               rep.text, (int)h5_table_chunk_rows(rep.written),
                rep.compressed ? "shuffle + deflate"
                : a.compress ? "uncompressed: this HDF5 has no deflate encoder"
                             : "uncompressed; --compress for shuffle + deflate");
