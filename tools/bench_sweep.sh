@@ -47,7 +47,7 @@ t1=$(now)
 one_s=$(echo "$t1 - $t0" | bc)
 
 model=$(awk -F, 'NR > 1 && $5 == 42 { print $1; exit }' "$WORK/s/sweep/results.csv")
-"$PY" - "$WORK/s/sweep/$model/model.h5" "$SRC/datasets/ames_housing.csv" "$WORK/s/sweep/results.csv" \
+PYTHONWARNINGS=ignore "$PY" - "$WORK/s/sweep/$model/model.h5" "$SRC/datasets/ames_housing.csv" "$WORK/s/sweep/results.csv" \
   "$sweep_s" "$one_s" <<'EOF'
 import csv, math, sys, time, warnings
 import h5py
