@@ -2,6 +2,8 @@
  * datafile.h). Owns inspect's table of columns and the order of the
  * conversion's passes. Reading and writing belong to csvread.c and
  * h5table.c; this file opens no file itself. */
+#define _DEFAULT_SOURCE /* strndup */
+
 #include "datafile.h"
 
 #include "checkpoint.h"
@@ -139,6 +141,87 @@ void datafile_report_free(ConvertReport *rep)
     memset(rep, 0, sizeof *rep);
 }
 
+/* The header's names (trimmed), for convert's one-pass attempt. */
+typedef struct Header {
+    char **names;
+    int n;
+} Header;
+
+static int header_row(void *ctx, size_t record, size_t line, int ncells, char *const *cells, const size_t *lens,
+                      Err *err)
+{
+    Header *h = ctx;
+    (void)record;
+    (void)line;
+    if (ncells == 0)
+        return 0; /* a blank line before the header */
+    if (!(h->names = calloc((size_t)ncells, sizeof *h->names)))
+        return err_set(err, E_NOMEM, "out of memory");
+    for (int c = 0; c < ncells; c++) {
+        const char *p = cells[c], *e = p + lens[c];
+        while (p < e && (*p == ' ' || *p == '\t'))
+            p++;
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (!(h->names[h->n] = strndup(p, (size_t)(e - p))))
+            return err_set(err, E_NOMEM, "out of memory");
+        h->n++;
+    }
+    return E_STATE; /* stops the reader after the header */
+}
+
+/* Every column as numbers in one pass: 0 when that worked; 1 when the
+ * file needs the careful path (a text cell, or any error, which the
+ * careful path then reports itself); an error code when the output could
+ * not be committed. */
+static int convert_numbers(const char *in, const char *out, const char *table, const CsvOptions *o, int compress,
+                           ConvertReport *rep, Err *err)
+{
+    Header h = { 0 };
+    Err e = { 0 };
+    CsvStream *s = NULL;
+    H5TableWriter *w = NULL;
+    double *buf = NULL;
+    size_t got = 0;
+    int rc = 1;
+    if (csv_rows_read(in, o->delimiter, header_row, &h, &e) != E_STATE || h.n < 1)
+        goto done;
+    if (csv_stream_open(in, (const char *const *)h.names, h.n, o, &s, &e) ||
+        h5_table_writer_open(out, table, (const char *const *)h.names, h.n, in, compress, &w, &e))
+        goto done;
+    size_t batch = h5_table_chunk_rows(h.n);
+    if (!(buf = malloc(batch * (size_t)h.n * sizeof *buf)))
+        goto done;
+    rep->rows = 0;
+    while (csv_stream_next(s, batch, buf, &got, &e) == 0 && got > 0) {
+        if (h5_table_writer_append(w, buf, batch, got, &e))
+            goto done;
+        rep->rows += got;
+    }
+    if (got != 0 || e.code)
+        goto done;
+    if ((rc = h5_table_writer_commit(w, err)))
+        goto done;
+    rep->written = h.n;
+    rep->compressed = h5_table_writer_compressed(w);
+    if ((rep->cols = calloc((size_t)h.n, sizeof *rep->cols))) {
+        rep->ncols = h.n;
+        for (int c = 0; c < h.n; c++) {
+            rep->cols[c].name = h.names[c];
+            rep->cols[c].is_numeric = 1;
+            h.names[c] = NULL;
+        }
+    }
+done:
+    h5_table_writer_free(&w);
+    csv_stream_close(&s);
+    free(buf);
+    for (int c = 0; c < h.n; c++)
+        free(h.names[c]);
+    free(h.names);
+    return rc;
+}
+
 int datafile_convert(const char *in, const char *out, const char *table, const CsvOptions *csv, int compress,
                     ConvertReport *rep, Err *err)
 {
@@ -165,6 +248,12 @@ int datafile_convert(const char *in, const char *out, const char *table, const C
     if ((rc = h5_table_out_open(&probe, out, in, err)))
         return rc;
     atomic_out_abort(&probe);
+
+    /* Most files are all numbers: one pass reads and writes them. */
+    if ((rc = convert_numbers(in, out, table ? table : "table", &o, compress, rep, err)) <= 0)
+        return rc;
+    rc = 0;
+    memset(rep, 0, sizeof *rep);
 
     /* Pass 1: which columns are numbers, judged on the whole file; the
      * others are stored as text. */

@@ -646,6 +646,12 @@ int h5_model_load(const char *path, Model *m, Err *err)
     TRY(h5_model_part_read_norm(f, t.net.width[0], &t.norm, &t.feat_names, &t.target_name, path, err));
     t.nfeat = t.net.width[0];
     TRY(h5_model_part_read_enc(f, t.net.width[0], &t.enc, &columns, path, err));
+    int version = 0;
+    size_t nv;
+    TRY(h5io_read_num_attr(f, "/", "version", H5T_INTEGER, H5T_NATIVE_INT, &version, 1, &nv, path, err));
+    if (!columns && version >= MODEL_VERSION) /* version 2 is written only with /categories */
+        FAIL(E_PARSE, "%s: /categories is missing from a version %d model (a categorical feature's "
+             "vocabulary); the file is damaged", path, version);
     if (columns) { /* the model reads these columns; /norm names its inputs */
         h5u_free_strings(t.feat_names, (size_t)t.nfeat);
         t.feat_names = columns;

@@ -97,8 +97,11 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
                        : loader_load(&s->cfg, &s->sp, err);
     if (!rc)
         rc = loader_plain_inputs(&s->cfg, &s->sp, err);
+    /* Unseen levels warn, but not per fold of housenet cv, where rare levels
+     * land in some test fold by design. */
     if (!rc)
-        rc = loader_report_unknown(c, s->sp.unknown, c->data_path, c->delimiter[0], a->progress, 0, err);
+        rc = loader_report_unknown(c, s->sp.unknown, c->data_path, c->delimiter[0], a->fold ? NULL : a->progress,
+                                   0, err);
     if (!rc)
         rc = net_layout(&s->net, s->sp.ninputs, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
                         (Activation)c->output_activation, err);
@@ -642,6 +645,10 @@ static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim
         (rc = trainer_set_comm(tr, ctx->comm, err)) || (rc = run_optim_init(c, s->net.nparams, opt, err)))
         return rc;
     tr->stop = a->stop;
+    trainer_auto_threads(tr, c->threads == 0);
+    int others = c->threads == 0 && threads > 1 ? sysmem_runnable_others() : -1;
+    if (others >= threads - 1 && others > 0) /* the other cores are busy now: one thread first */
+        trainer_auto_start_one(tr, RUN_BUSY_HOLD_S);
     ctx->cfg = c;
     ctx->args = a;
     ctx->s = s;

@@ -66,6 +66,9 @@ typedef struct RunCtx {
 } RunCtx;
 
 #define RUN_NCURVE_COLS 8 /* columns of /curves (run.c's CURVE_COLS) */
+/* [train] threads = 0 starting while the other cores are busy: one thread
+ * for this long before the first probe (ThreadProbe, src/train.h). */
+#define RUN_BUSY_HOLD_S 2.0
 
 /* Metrics of the network on d (normalised rows) in data units (run.c). */
 void run_eval_set(RunCtx *ctx, const Net *net, const Dataset *d, Metrics *m);

@@ -166,6 +166,15 @@ void run_summary(FILE *out, RunCtx *ctx, const Session *s, const TrainState *st,
                  "and curves %.3f s, start and end %.3f s\n",
             wall, train, wall > 0 ? 100.0 * train / wall : 0.0, ctx->epoch_secs, train - ctx->epoch_secs,
             ctx->file_secs, wall - train - ctx->file_secs);
+    const ThreadProbe *p = ctx->tr->probe;
+    long long many = 0, one = 0;
+    for (int k = 0; k < 3; k++) {
+        many += p[k].steps[0];
+        one += p[k].steps[1];
+    }
+    if (p[0].on && many + one > 0) /* threads = 0 timed threads against one */
+        fprintf(out, "threads auto: %d threads for %lld calls, 1 for %lld (steps, validation and predictions: "
+                "whichever was faster as the run went)\n", ctx->tr->threads, many, one);
     size_t last = ctx->curves.n - 1;
     fprintf(out, "train_loss %.9g  val_loss %.9g  (normalised units, epoch %lld)\n",
             ctx->curves.cols[curves_col(&ctx->curves, "train_loss")][last],

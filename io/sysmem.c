@@ -91,3 +91,16 @@ SysMem sysmem_available(void)
     }
     return m;
 }
+
+int sysmem_runnable_others(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    char line[256];
+    int n = -1;
+    while (f && n < 0 && fgets(line, sizeof line, f))
+        if (sscanf(line, "procs_running %d", &n) != 1)
+            n = -1;
+    if (f)
+        fclose(f);
+    return n > 0 ? n - 1 : n;
+}

@@ -16,4 +16,10 @@ typedef struct SysMem {
  * already mapped. Never fails: bytes < 0 when nothing could be read. */
 SysMem sysmem_available(void);
 
+/* Runnable tasks on the machine other than this process, right now
+ * (/proc/stat procs_running - 1), for [train] threads = 0: with them on
+ * every core but one, a second thread would share a core with them and
+ * wait at every step. -1 when it cannot be read. */
+int sysmem_runnable_others(void);
+
 #endif

@@ -411,6 +411,66 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chun
     }
 }
 
+int thread_probe_pick(ThreadProbe *p, int nt, double now)
+{
+    if (p->phase == 2 && now >= p->hold_until) { /* time for the next probe */
+        p->phase = 0;
+        p->calls = 0;
+        p->sec[0] = p->sec[1] = 0.0;
+    }
+    if (p->phase == 0 && p->calls == 0)
+        p->started = now;
+    p->t0 = now;
+    return p->phase == 0 || (p->phase == 2 && p->one) ? 1 : nt;
+}
+
+/* Holds the choice for THREAD_PROBE_HOLD times the probe's duration. */
+static void probe_settle(ThreadProbe *p, int one, double now)
+{
+    double took = now - p->started;
+    p->one = one;
+    p->phase = 2;
+    p->calls = 0;
+    p->hold_until = now + (THREAD_PROBE_HOLD * took > THREAD_PROBE_MIN_S ? THREAD_PROBE_HOLD * took
+                                                                         : THREAD_PROBE_MIN_S);
+}
+
+void thread_probe_done(ThreadProbe *p, int used, double now)
+{
+    p->steps[used == 1]++;
+    if (p->phase == 2)
+        return;
+    p->sec[p->phase] += now - p->t0;
+    p->calls++;
+    if (p->phase == 1 && p->sec[1] > p->sec[0]) { /* many threads cannot win any more: stop timing them */
+        probe_settle(p, 1, now);
+        return;
+    }
+    if (p->calls < THREAD_PROBE_CALLS)
+        return;
+    if (p->phase == 0) { /* one thread timed; now as many calls on many threads */
+        p->phase = 1;
+        p->calls = 0;
+        return;
+    }
+    probe_settle(p, 0, now); /* many threads took no longer than one over the same calls */
+}
+
+void trainer_auto_threads(Trainer *t, int on)
+{
+    for (int k = 0; k < 3; k++)
+        t->probe[k].on = on && t->threads > 1;
+}
+
+void trainer_auto_start_one(Trainer *t, double secs)
+{
+    for (int k = 0; k < 3; k++) {
+        t->probe[k].phase = 2;
+        t->probe[k].one = 1;
+        t->probe[k].hold_until = train_now_s() + secs;
+    }
+}
+
 /* Groups [g0, g1) of a step of nblocks blocks (see grad_group), on as
  * many threads as they are worth. */
 static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
@@ -419,7 +479,10 @@ static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chu
     if (g1 <= g0)
         return;
     const int b1 = g1 * TRAIN_GROUP < nblocks ? g1 * TRAIN_GROUP : nblocks;
-    const int nt = threads_for(t, (size_t)(b1 - g0 * TRAIN_GROUP));
+    int nt = threads_for(t, (size_t)(b1 - g0 * TRAIN_GROUP));
+    ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_GRAD].on ? &t->probe[TRAIN_PROBE_GRAD] : NULL;
+    if (probe)
+        nt = thread_probe_pick(probe, nt, train_now_s());
     /* Nothing waits for the other threads until the region ends: a
      * barrier costs a sizeable part of a small step. Guided, not static:
      * the thread woken last takes fewer groups (which thread runs a group
@@ -435,6 +498,8 @@ static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chu
         for (int gi = g0; gi < g1; gi++)
             grad_group(t, net, d, chunk_first, idx, pos, n, nblocks, gi);
     }
+    if (probe)
+        thread_probe_done(probe, nt, train_now_s());
 }
 
 /* With ranks: this rank's groups of the step into its part of t->gbuf
@@ -558,8 +623,10 @@ double trainer_loss(Trainer *t, const Net *net, const Dataset *d)
     const double *params = net->params;
     NetWork *work = t->work;
     double *ybuf = t->ybuf;
-    const int nt = threads_for(t, nblocks);
-    (void)nt;
+    int nt = threads_for(t, nblocks);
+    ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_LOSS].on ? &t->probe[TRAIN_PROBE_LOSS] : NULL;
+    if (probe)
+        nt = thread_probe_pick(probe, nt, train_now_s());
     /* Blocks are summed in fixed groups of 64 so that only a small array of
      * partial sums is needed; group order and block order are fixed. */
     enum { GROUP = 64 };
@@ -580,6 +647,8 @@ double trainer_loss(Trainer *t, const Net *net, const Dataset *d)
         for (size_t j = 0; j < gn; j++)
             total += part[j];
     }
+    if (probe)
+        thread_probe_done(probe, nt, train_now_s());
     return total / (double)n;
 }
 
@@ -591,8 +660,10 @@ void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out)
     const double *params = net->params;
     NetWork *work = t->work;
     double *ybuf = t->ybuf;
-    const int nt = threads_for(t, nblocks);
-    (void)nt;
+    int nt = threads_for(t, nblocks);
+    ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_PREDICT].on ? &t->probe[TRAIN_PROBE_PREDICT] : NULL;
+    if (probe)
+        nt = thread_probe_pick(probe, nt, train_now_s());
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) default(none) \
     shared(net, d, n, nblocks, nout, params, work, ybuf, out)
     for (size_t b = 0; b < nblocks; b++) {
@@ -604,6 +675,8 @@ void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out)
         const double *h = net_forward_block(net, params, w->a[0], m, w);
         memcpy(out + first * nout, h, (size_t)m * nout * sizeof(double));
     }
+    if (probe)
+        thread_probe_done(probe, nt, train_now_s());
 }
 
 void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch)

@@ -153,11 +153,44 @@ typedef struct TrainHooks {
  * every reduction past a block stay double either way. */
 typedef enum TrainPrecision { TRAIN_F64 = 0, TRAIN_F32 = 1 } TrainPrecision;
 
+/* [train] threads = 0: the calls that would run on several threads are
+ * timed now and then against the same calls on one thread, and the faster
+ * goes on, so that a machine whose other cores are busy (another process,
+ * a shared node) does not make the run slower than one thread. Only speed
+ * depends on it: blocks, groups and sums, and so the results, are those
+ * of any thread count. A probe times THREAD_PROBE_CALLS calls on one
+ * thread, then as many on all of them, stopping as soon as those have
+ * taken longer (they cannot win: a slow parallel call is paid at most
+ * once per probe); the choice then holds for THREAD_PROBE_HOLD times the
+ * probe's duration (at least THREAD_PROBE_MIN_S), then the next probe. */
+enum { THREAD_PROBE_CALLS = 8, THREAD_PROBE_HOLD = 50 };
+enum { TRAIN_PROBE_GRAD = 0, TRAIN_PROBE_LOSS = 1, TRAIN_PROBE_PREDICT = 2 };
+#define THREAD_PROBE_MIN_S 0.25
+typedef struct ThreadProbe {
+    int on;              /* 1: choose per step as above */
+    int phase;           /* 0: timing one thread, 1: timing many, 2: holding the choice */
+    int calls;           /* calls timed in this phase */
+    int one;             /* the choice held: 1 = one thread */
+    double sec[2];       /* seconds of the calls timed: [0] one thread, [1] many */
+    double started;      /* when this probe began */
+    double hold_until;   /* phase 2: when the next probe begins */
+    double t0;           /* the call being timed: its start */
+    int64_t steps[2];    /* calls run on many threads and on one, for the summary */
+} ThreadProbe;
+
+/* The threads a call that would use nt (> 1) runs on at time now; the
+ * caller calls thread_probe_done with its end time. */
+
+int thread_probe_pick(ThreadProbe *p, int nt, double now);
+void thread_probe_done(ThreadProbe *p, int used, double now);
+
 typedef struct Trainer {
     size_t nparams;
     int batch_cap;       /* largest batch a step takes */
     int nblocks_cap;     /* ceil(batch_cap / TRAIN_BLOCK) */
     int threads;
+    ThreadProbe probe[3]; /* threads = 0: one thread when that is faster (above), for the
+                             TRAIN_PROBE_* kinds of calls, each timed on its own */
     double *slots;       /* owned, (nblocks_cap, nparams): per-block gradient sums */
     double *slot_loss;   /* owned, (nblocks_cap) */
     double *grad;        /* owned, (nparams): gradient of the batch's mean loss */
@@ -208,6 +241,13 @@ typedef struct Trainer {
 /* Sizes every buffer up front: the training step allocates nothing.
  * nrows is the number of training rows. */
 int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t nrows, Err *err);
+/* Sets every probe of t (ThreadProbe) on or off: run.c sets them on for
+ * [train] threads = 0; they stay off with one thread. */
+void trainer_auto_threads(Trainer *t, int on);
+/* threads = 0 on a machine whose other cores are busy now (the caller
+ * knows; src/ reads no files): every probe starts by holding one thread
+ * for secs, then probes as usual. */
+void trainer_auto_start_one(Trainer *t, double secs);
 /* Switches t to float32 block kernels: keeps a float copy of rows (the
  * training rows, in the order train_run will see them, so after
  * train_rows_permute) and float block buffers. From then on train_run

@@ -359,6 +359,14 @@ def setup(work):
         sys.exit("setup: convert: " + err)
     with open(os.path.join(work, "input.csv"), "w") as f:
         f.write("Gr_Liv_Area,TotRms_AbvGrd\n1500,6\n2200,8\n900,4\n")
+    # a model with categorical features: its /categories group
+    rc, err = run(["train", ini, "--set", "run.dir=" + os.path.join(work, "runcat"),
+                   "--set", "data.features=Gr_Liv_Area,Bldg_Type,MS_SubClass", "--set", "data.min_category_count=20"]
+                  + sets, cwd=os.path.join(SRC, "configs"))
+    if rc != 0:
+        sys.exit("setup: train (categorical): " + err)
+    with open(os.path.join(work, "input_cat.csv"), "w") as f:
+        f.write("Gr_Liv_Area,Bldg_Type,MS_SubClass\n1500,OneFam,Two_Story_1946_and_Newer\n900,Duplex,Split_Foyer\n")
     return ini, sets
 
 
@@ -437,6 +445,11 @@ def main():
                 runs.append(("inspect-model", ["inspect", p]))  # the listing reads every type
             return runs
 
+        def cat_runs(p, d):
+            return [("evaluate", ["evaluate", "--model", p]),
+                    ("predict", ["predict", "--model", p, os.path.join(work, "input_cat.csv"), "-o",
+                                 os.path.join(d, "o.csv")])]
+
         def curves_runs(p, d):
             # Each export reads the whole file: one of the three is enough.
             return [("curves", ["curves", "export", p, "--csv", "--events", "-o", os.path.join(d, "e.csv")])]
@@ -454,6 +467,10 @@ def main():
                           (os.path.join(work, "table.h5"), table_runs)):
             for obj, attr, mut in cases(src):
                 jobs.append((src, obj, attr, mut, runs, None, False))
+        catmodel = os.path.join(work, "runcat", "model.h5")
+        for obj, attr, mut in cases(catmodel):
+            if obj.startswith("/categories") or (obj == "/" and attr == "version"):
+                jobs.append((catmodel, obj, attr, mut, cat_runs, None, False))
         for obj, attr, mut in REGRESSIONS["model.h5"]:
             jobs.append((os.path.join(rundir, "model.h5"), obj, attr, mut, model_runs, None, True))
         newest = os.path.join(ckdir, ckpts[-1])

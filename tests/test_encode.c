@@ -226,8 +226,10 @@ typedef struct Fixture {
 static int setup(void **state)
 {
     Fixture *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
     snprintf(fx->dir, sizeof fx->dir, "/tmp/test_encode.XXXXXX");
-    if (!fx || !mkdtemp(fx->dir))
+    if (!mkdtemp(fx->dir))
         return -1;
     snprintf(fx->path, sizeof fx->path, "%s/t.csv", fx->dir);
     *state = fx;

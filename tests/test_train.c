@@ -96,6 +96,7 @@ static int train_logged(const Config *c, Splits *s, Net *net, int threads, Train
     Optim opt;
     int bs = c->batch_size < (int)s->train.n ? c->batch_size : (int)s->train.n;
     assert_int_equal(trainer_init(&t, net, bs, threads, s->train.n, err), 0);
+    trainer_auto_threads(&t, c->threads == 0); /* as io/run.c */
     if (c->precision == TRAIN_F32) /* as io/run.c: after any permutation of the rows */
         assert_int_equal(trainer_use_f32(&t, net, &s->train, err), 0);
     assert_int_equal(run_optim_init(c, net->nparams, &opt, err), 0);
@@ -216,8 +217,9 @@ static void test_batch_gradient_is_the_mean_of_row_gradients(void **state)
     net_free(&net);
 }
 
-/* Parameters after a few epochs on Ames with `threads` workers; extra is
- * one more --set (or NULL). */
+/* Parameters after a few epochs on Ames with `threads` workers (-1: two,
+ * chosen per call as [train] threads = 0 does); extra is one more --set
+ * (or NULL). */
 static double *ames_params(int threads, const char *batch, const char *hidden, const char *extra, size_t *np)
 {
     char sets[3][64];
@@ -231,7 +233,8 @@ static double *ames_params(int threads, const char *batch, const char *hidden, c
     Err err = { 0 };
     load(SOURCE_DIR "/configs/ames.ini", sp, extra ? 4 : 3, &c, &s, &net);
     TrainState st;
-    assert_int_equal(train_logged(&c, &s, &net, threads, &st, NULL, &err), 0);
+    c.threads = threads < 0 ? 0 : threads;
+    assert_int_equal(train_logged(&c, &s, &net, threads < 0 ? 2 : threads, &st, NULL, &err), 0);
     if (extra && strstr(extra, "learning_rate=30"))
         assert_true(st.divergences > 0); /* the case exists to cover rollbacks */
     double *p = malloc(net.nparams * sizeof(double));
@@ -246,6 +249,45 @@ static double *ames_params(int threads, const char *batch, const char *hidden, c
 /* Every case runs with 1, 2, 3 and 8 threads; `extra` picks the optimizer
  * or a feature that changes the update (clipping, decay, schedule,
  * divergence rollbacks). */
+/* The choice [train] threads = 0 makes between all threads and one: a
+ * probe times THREAD_PROBE_CALLS calls on one thread, then on many, and
+ * holds the faster; a slower parallel call ends the probe at once. */
+static void test_thread_probe_keeps_the_faster_and_probes_again_later(void **state)
+{
+    (void)state;
+    ThreadProbe p = { .on = 1 };
+    double now = 0.0;
+    /* one thread 1 s a call, four threads 0.5 s: four threads win */
+    for (int i = 0; i < THREAD_PROBE_CALLS; i++) {
+        assert_int_equal(thread_probe_pick(&p, 4, now), 1);
+        thread_probe_done(&p, 1, now += 1.0);
+    }
+    for (int i = 0; i < THREAD_PROBE_CALLS; i++) {
+        assert_int_equal(thread_probe_pick(&p, 4, now), 4);
+        thread_probe_done(&p, 4, now += 0.5);
+    }
+    assert_int_equal(p.phase, 2);
+    assert_int_equal(p.one, 0);
+    /* held for THREAD_PROBE_HOLD times the probe's 12 s */
+    assert_true(p.hold_until == now + THREAD_PROBE_HOLD * 12.0);
+    assert_int_equal(thread_probe_pick(&p, 4, now + 100.0), 4);
+    thread_probe_done(&p, 4, now + 100.5);
+    now = p.hold_until;
+    /* the next probe: now the parallel call is slow (a busy core); it ends
+     * the probe after one call, and one thread is held */
+    for (int i = 0; i < THREAD_PROBE_CALLS; i++) {
+        assert_int_equal(thread_probe_pick(&p, 4, now), 1);
+        thread_probe_done(&p, 1, now += 0.01);
+    }
+    assert_int_equal(thread_probe_pick(&p, 4, now), 4);
+    thread_probe_done(&p, 4, now += 1.0);
+    assert_int_equal(p.phase, 2);
+    assert_int_equal(p.one, 1);
+    assert_int_equal(thread_probe_pick(&p, 4, now + 1.0), 1);
+    thread_probe_done(&p, 1, now + 1.01);
+    assert_true(p.steps[0] == THREAD_PROBE_CALLS + 2 && p.steps[1] == 2 * THREAD_PROBE_CALLS + 1);
+}
+
 static void test_parameters_are_bit_identical_for_1_2_3_and_8_threads(void **state)
 {
     (void)state;
@@ -265,8 +307,8 @@ static void test_parameters_are_bit_identical_for_1_2_3_and_8_threads(void **sta
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         size_t n1, nk;
         double *p1 = ames_params(1, cases[c].batch, cases[c].hidden, cases[c].extra, &n1);
-        const int threads[] = { 2, 3, 8 };
-        for (int i = 0; i < 3; i++) {
+        const int threads[] = { 2, 3, 8, -1 };
+        for (int i = 0; i < 4; i++) {
             double *pk = ames_params(threads[i], cases[c].batch, cases[c].hidden, cases[c].extra, &nk);
             assert_int_equal(n1, nk);
             if (memcmp(p1, pk, n1 * sizeof(double)) != 0)
@@ -800,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_training_the_seed_config_gives_the_worked_example_update),
         cmocka_unit_test(test_batch_gradient_is_the_mean_of_row_gradients),
         cmocka_unit_test(test_parameters_are_bit_identical_for_1_2_3_and_8_threads),
+        cmocka_unit_test(test_thread_probe_keeps_the_faster_and_probes_again_later),
         cmocka_unit_test(test_training_lowers_the_validation_loss_on_ames),
         cmocka_unit_test(test_float32_parameters_are_bit_identical_for_1_2_and_3_threads),
         cmocka_unit_test(test_a_float32_ames_run_ends_within_a_tolerance_of_the_float64_run),
