@@ -37,8 +37,9 @@
  * The file is built in memory with the core driver and written with
  * atomic_write_file(), as h5model.c does and for the same reasons (see its
  * header). The HDF5 plumbing (CHECK_H5, the in-memory file and its image,
- * attribute writing) is io/h5util.c's; the small writer and readers here
- * take a context, and add the walker. */
+ * attribute writing) is io/h5util.c's and the readers of attributes,
+ * strings and objects io/h5io.c's; the small writer here takes a context,
+ * and the walker is ckptwalk.c. */
 #include "checkpoint.h"
 
 #define H5U_SRC "io/checkpoint.c"
@@ -52,6 +53,7 @@
 
 #include "atomic.h"
 #include "ckptwalk.h"
+#include "h5io.h"
 #include "h5modelpart.h"
 
 
@@ -171,18 +173,16 @@ static int w_dset_f64(Writer *w, const char *obj, int rank, const hsize_t *dims,
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* The readers are h5io's (io/h5io.h); before each, a check that obj is
+ * there, whose message says what a missing object means here. */
+
 /* E_PARSE naming the first missing link of obj (an absolute path). */
 static int need_obj(hid_t f, const char *obj, const char *path, Err *err)
 {
-    char prefix[CKPT_OBJ_MAX];
-    int rc = 0;
-    size_t len = strlen(obj);
-    if (len >= sizeof prefix)
-        FAIL(E_PARSE, "%s: %s: path too long", path, obj);
-    TRY(h5u_first_missing(f, obj, prefix, path, err));
-    if (prefix[0])
-        FAIL(E_PARSE, "%s: %s: missing (not a complete housenet checkpoint)", path, prefix);
-done:
+    char missing[H5IO_OBJ_MAX];
+    int rc = h5io_missing_link(f, obj, missing, path, err);
+    if (rc == 0 && missing[0])
+        rc = err_set(err, E_PARSE, "%s: %s: missing (not a complete housenet checkpoint)", path, missing);
     return rc;
 }
 
@@ -191,109 +191,20 @@ done:
 static int r_attr(hid_t f, const char *obj, const char *name, H5T_class_t cls, hid_t mtype,
                   size_t n, void *buf, const char *path, Err *err)
 {
-    char where[CKPT_OBJ_MAX + 64];
-    snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
-    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
-    H5T_class_t got;
-    hssize_t npoints;
-    htri_t exists;
-    int rc = 0;
-    TRY(need_obj(f, obj, path, err));
-    CHECK_H5(exists = H5Aexists_by_name(f, obj, name, H5P_DEFAULT));
-    if (!exists)
-        FAIL(E_PARSE, "%s: %s: missing", path, where);
-    CHECK_H5(a = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT));
-    CHECK_H5(t = H5Aget_type(a));
-    CHECK_H5(got = H5Tget_class(t));
-    CHECK_H5(sp = H5Aget_space(a));
-    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
-    if (got != cls || (size_t)npoints != n)
-        FAIL(E_PARSE, "%s: %s: %lld %s values, expected %zu %s", path, where, (long long)npoints,
-             got == H5T_FLOAT ? "float" : got == H5T_INTEGER ? "integer" : "non-numeric", n,
-             cls == H5T_FLOAT ? "float" : "integer");
-    CHECK_H5(H5Aread(a, mtype, buf));
-done:
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(t, H5Tclose);
-    CLOSE_H5(a, H5Aclose);
+    size_t got = 0;
+    int rc = need_obj(f, obj, path, err);
+    if (rc == 0)
+        rc = h5io_read_num_attr(f, obj, name, cls, mtype, buf, n, &got, path, err);
+    if (rc == 0 && got != n)
+        rc = err_set(err, E_PARSE, "%s: %s attribute \"%s\": %zu values, expected %zu", path, obj, name, got, n);
     return rc;
 }
 
-/* Every string of attribute (name != NULL) or dataset obj into *out, a new
- * array of *n new strings (variable-length strings; ours are). */
-static int r_strings(hid_t f, const char *obj, const char *name, char ***out, size_t *n,
-                     const char *path, Err *err)
-{
-    char where[CKPT_OBJ_MAX + 64];
-    if (name)
-        snprintf(where, sizeof where, "%s attribute \"%s\"", obj, name);
-    else
-        snprintf(where, sizeof where, "%s", obj);
-    hid_t id = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    hid_t dxpl = H5I_INVALID_HID;
-    char **s = NULL;
-    hssize_t npoints;
-    htri_t ok;
-    size_t count = 0;
-    int rc = 0;
-    TRY(need_obj(f, obj, path, err));
-    if (name) {
-        CHECK_H5(ok = H5Aexists_by_name(f, obj, name, H5P_DEFAULT));
-        if (!ok)
-            FAIL(E_PARSE, "%s: %s: missing", path, where);
-        CHECK_H5(id = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT));
-        CHECK_H5(t = H5Aget_type(id));
-        CHECK_H5(sp = H5Aget_space(id));
-    } else {
-        CHECK_H5(id = H5Dopen2(f, obj, H5P_DEFAULT));
-        CHECK_H5(t = H5Dget_type(id));
-        CHECK_H5(sp = H5Dget_space(id));
-    }
-    CHECK_H5(ok = H5Tis_variable_str(t));
-    if (!ok)
-        FAIL(E_PARSE, "%s: %s: expected variable-length strings", path, where);
-    CHECK_H5(npoints = H5Sget_simple_extent_npoints(sp));
-    count = (size_t)npoints;
-    CHECK_H5(mt = H5Tcopy(t));
-    if (!(s = calloc(count + 1, sizeof *s)))
-        FAIL(E_NOMEM, "%s: %s: out of memory", path, where);
-    CHECK_H5(dxpl = ckpt_xfer_new());
-    TRY(h5u_read_vl_strings(id, name != NULL, mt, sp, dxpl, count, s, where, path, err));
-    *out = s;
-    *n = count;
-    s = NULL;
-done:
-    for (size_t i = 0; s && i < count; i++)
-        free(s[i]);
-    free(s);
-    CLOSE_H5(dxpl, H5Pclose);
-    CLOSE_H5(mt, H5Tclose);
-    CLOSE_H5(sp, H5Sclose);
-    CLOSE_H5(t, H5Tclose);
-    if (id >= 0) {
-        if (name)
-            CLOSE_H5(id, H5Aclose);
-        else
-            CLOSE_H5(id, H5Dclose);
-    }
-    return rc;
-}
-
-/* A single string (attribute or dataset) into *out, a new string. */
+/* String attribute obj@name into *out, a new string. */
 static int r_string(hid_t f, const char *obj, const char *name, char **out, const char *path, Err *err)
 {
-    char **s = NULL;
-    size_t n = 0;
-    int rc = r_strings(f, obj, name, &s, &n, path, err);
-    if (rc == 0 && n != 1)
-        rc = err_set(err, E_PARSE, "%s: %s%s%s: %zu strings, expected 1", path, obj,
-                     name ? " attribute " : "", name ? name : "", n);
-    if (rc == 0) {
-        *out = s[0];
-        s[0] = NULL;
-    }
-    h5u_free_strings(s, n);
-    return rc;
+    int rc = need_obj(f, obj, path, err);
+    return rc ? rc : h5io_read_str_attr(f, obj, name, out, path, err);
 }
 
 /* Numeric dataset obj of class cls and shape dims[0..rank) into buf as
@@ -309,7 +220,7 @@ static int r_dset(hid_t f, const char *obj, H5T_class_t cls, hid_t mtype, int ra
     hsize_t npoints = 1;
     int rc = 0, gotrank;
     TRY(need_obj(f, obj, path, err));
-    CHECK_H5(d = H5Dopen2(f, obj, H5P_DEFAULT));
+    TRY(h5io_open_obj(f, obj, H5I_DATASET, &d, path, err));
     CHECK_H5(t = H5Dget_type(d));
     CHECK_H5(gotcls = H5Tget_class(t));
     if (gotcls != cls)
@@ -328,7 +239,7 @@ done:
     CLOSE_H5(dxpl, H5Pclose);
     CLOSE_H5(sp, H5Sclose);
     CLOSE_H5(t, H5Tclose);
-    CLOSE_H5(d, H5Dclose);
+    CLOSE_H5(d, H5Oclose);
     return rc;
 }
 

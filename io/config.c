@@ -834,6 +834,20 @@ void cfg_free(Config *c)
     memset(c, 0, sizeof *c);
 }
 
+Config *cfg_new(void)
+{
+    Config *c = malloc(sizeof *c);
+    if (c)
+        cfg_defaults(c);
+    return c;
+}
+
+void cfg_delete(Config *c)
+{
+    cfg_free(c);
+    free(c);
+}
+
 int cfg_key_is_resume_safe(const char *section, const char *name)
 {
     int k = cfg_find_key(section, name);

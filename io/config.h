@@ -117,6 +117,12 @@ typedef struct Config {
 
 /* Fills every key with its default. */
 void cfg_defaults(Config *c);
+/* A Config on the heap with every key at its default (a Config is about
+ * 92 KB, too much for a stack frame); the caller frees it with cfg_delete.
+ * NULL when out of memory. */
+Config *cfg_new(void);
+/* cfg_free, then the Config itself. NULL does nothing. */
+void cfg_delete(Config *c);
 /* Reads path over the defaults. Errors (E_CONFIG, E_IO) read
  * `path:line: [section] key: what is wrong; how to fix`. */
 int cfg_load(Config *c, const char *path, Err *err);

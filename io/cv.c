@@ -113,18 +113,22 @@ static int run_fold(const CvArgs *a, const DataFold *df, const char *dir, FILE *
     if (rc)
         return rc;
     Model m = { 0 };
-    Config c;
+    Config *c = cfg_new();
+    if (!c)
+        return err_set(err, E_NOMEM, "out of memory");
     snprintf(model, sizeof model, "%s/model.h5", dir);
-    if ((rc = loader_open_model(model, &m, &c, err)))
+    if ((rc = loader_open_model(model, &m, c, err))) {
+        cfg_delete(c);
         return rc;
+    }
     /* A level that only a test fold holds is expected here, not an error
      * or a warning per fold: its rows are scored with all-zero inputs. */
-    c.unknown_category = UNKNOWN_ZEROS;
-    rc = eval_run(model, &m, &c, NULL, 0, NULL, res, err);
+    c->unknown_category = UNKNOWN_ZEROS;
+    rc = eval_run(model, &m, c, NULL, 0, NULL, res, err);
     if (!rc && !res->have_baselines)
         rc = err_set(err, E_STATE, "%s: the fold's training rows could not be re-read [io/cv.c:%d]", model,
                      __LINE__);
-    cfg_free(&c);
+    cfg_delete(c);
     model_free(&m);
     return rc;
 }
@@ -132,21 +136,21 @@ static int run_fold(const CvArgs *a, const DataFold *df, const char *dir, FILE *
 int cv_run(const CvArgs *a, CvResult *r, Err *err)
 {
     memset(r, 0, sizeof *r);
-    Config c;
+    Config *c = cfg_new();
     char *sunk = NULL;
     size_t nsunk = 0;
     FILE *sink = NULL;
     double *buf = NULL;
-    int rc = run_load_config(&a->run, &c, err);
+    int rc = c ? run_load_config(&a->run, c, err) : err_set(err, E_NOMEM, "out of memory");
     if (rc)
-        return rc;
-    if (c.stream) {
+        goto done;
+    if (c->stream) {
         rc = err_set(err, E_CONFIG, "%s: [data] stream = true: cv needs the rows in memory; set stream = false",
-                     c.source);
+                     c->source);
         goto done;
     }
     char run_dir[CFG_PATH_MAX];
-    run_dir_of(&c, run_dir, sizeof run_dir);
+    run_dir_of(c, run_dir, sizeof run_dir);
     snprintf(r->dir, sizeof r->dir, "%s/cv", run_dir);
     r->folds = a->folds;
     r->repeats = a->repeats;
@@ -159,7 +163,7 @@ int cv_run(const CvArgs *a, CvResult *r, Err *err)
         goto done;
     }
     for (int i = 0; i < n; i++) {
-        DataFold df = { a->folds, i / a->folds, i % a->folds, a->has_seed ? a->seed : c.seed };
+        DataFold df = { a->folds, i / a->folds, i % a->folds, a->has_seed ? a->seed : c->seed };
         char dir[CFG_PATH_MAX + 64];
         snprintf(dir, sizeof dir, "%s/r%d-f%d", r->dir, df.repeat + 1, df.fold + 1);
         if ((rc = run_fold(a, &df, dir, sink, &r->fold[i], err))) {
@@ -184,7 +188,7 @@ done:
         fclose(sink);
     free(sunk);
     free(buf);
-    cfg_free(&c);
+    cfg_delete(c);
     if (rc)
         cv_free(r);
     return rc;

@@ -285,18 +285,18 @@ int eval_model(const char *model_path, const char *data_path, char delim, int js
                Err *err)
 {
     Model m = { 0 };
-    Config c;
+    Config *c = cfg_new();
     EvalResult r;
-    int rc = loader_open_model(model_path, &m, &c, err);
+    int rc = c ? loader_open_model(model_path, &m, c, err) : err_set(err, E_NOMEM, "out of memory");
     if (!rc)
-        rc = eval_run(model_path, &m, &c, data_path, delim, msg, &r, err);
+        rc = eval_run(model_path, &m, c, data_path, delim, msg, &r, err);
     if (!rc) {
         if (json)
             print_json(out, &r, model_path, m.target_name);
         else
             print_text(out, &r, model_path, m.target_name);
     }
-    cfg_free(&c);
+    cfg_delete(c);
     model_free(&m);
     return rc;
 }

@@ -94,6 +94,13 @@ int h5io_write_header(hid_t file, const char *format, int version, hid_t str, co
     return rc;
 }
 
+int h5io_missing_link(hid_t file, const char *obj, char *missing, const char *path, Err *err)
+{
+    if (strlen(obj) >= H5IO_OBJ_MAX)
+        return err_set(err, E_HDF5, "%s: %s: object path too long", path, obj);
+    return h5u_first_missing(file, obj, missing, path, err);
+}
+
 /* Opens obj (an absolute path) as an object of the given type; E_PARSE
  * naming the first missing link or a wrong kind of object. */
 int h5io_open_obj(hid_t file, const char *obj, H5I_type_t type, hid_t *out, const char *path,
@@ -106,10 +113,7 @@ int h5io_open_obj(hid_t file, const char *obj, H5I_type_t type, hid_t *out, cons
     H5I_type_t got;
     int rc = 0;
     size_t len = strlen(obj);
-    if (len >= sizeof prefix)
-        FAIL(E_HDF5, "%s: %s: object path too long", path, obj);
-
-    TRY(h5u_first_missing(file, obj, prefix, path, err));
+    TRY(h5io_missing_link(file, obj, prefix, path, err));
     if (prefix[0])
         FAIL(E_PARSE, "%s: %s: not found (expected a %s)", path, prefix,
              strlen(prefix) == len ? kind : "group");

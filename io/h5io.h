@@ -1,5 +1,6 @@
 /* h5io: small writers and readers of HDF5 objects for io/h5model.c (model.h5,
- * curves.h5 and the part model.h5, best.h5 and the checkpoints share).
+ * curves.h5 and the part model.h5, best.h5 and the checkpoints share) and
+ * the readers of io/checkpoint.c.
  * Private to io/. Each names path and the object in its message: E_PARSE
  * for a missing or malformed object, E_HDF5 for an HDF5 failure. */
 #ifndef HOUSENET_H5IO_H
@@ -29,6 +30,10 @@ int h5io_make_group(hid_t file, const char *obj, int track_order, const char *pa
 /* Root attributes format (string) and version (int32). */
 int h5io_write_header(hid_t file, const char *format, int version, hid_t str, const char *path,
                         Err *err);
+
+/* The first link of obj (an absolute path) that file lacks into
+ * missing[H5IO_OBJ_MAX], "" when obj is there; E_HDF5 when obj is longer. */
+int h5io_missing_link(hid_t file, const char *obj, char *missing, const char *path, Err *err);
 
 /* Opens obj (an absolute path) as an object of the given type; E_PARSE
  * naming the first missing link or a wrong kind of object. */

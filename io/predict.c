@@ -216,16 +216,16 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
                 FILE *msg, Err *err)
 {
     Model m = { 0 };
-    Config c;
+    Config *c = cfg_new();
     Pred p = { .path = in_path, .m = &m, .out = out, .out_path = "standard output", .delim = delim };
     AtomicOut o;
     memset(&o, 0, sizeof o);
-    int rc = loader_open_model(model_path, &m, &c, err);
+    int rc = c ? loader_open_model(model_path, &m, c, err) : err_set(err, E_NOMEM, "out of memory");
     if (rc)
         goto done;
     p.delim = delim;
     snprintf(p.out_name, sizeof p.out_name, "predicted_%s", m.target_name);
-    p.c = &c;
+    p.c = c;
     p.col = calloc((size_t)m.nfeat, sizeof *p.col);
     p.off = calloc((size_t)m.nfeat, sizeof *p.off);
     p.unk = calloc((size_t)m.nfeat, sizeof *p.unk);
@@ -259,7 +259,7 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
     if (!rc)
         warn_far(&p, msg);
     if (!rc)
-        rc = loader_report_unknown(&c, p.unk, in_path, p.delim, msg, 0, err);
+        rc = loader_report_unknown(c, p.unk, in_path, p.delim, msg, 0, err);
 done:
     infer_free(&p.inf);
     free(p.col);
@@ -268,7 +268,7 @@ done:
     free(p.x);
     free(p.far);
     free(p.far_line);
-    cfg_free(&c);
+    cfg_delete(c);
     model_free(&m);
     return rc;
 }

@@ -81,7 +81,7 @@ static void session_free(Session *s)
     stream_free(&s->stream);
     net_free(&s->net);
     splits_free(&s->sp);
-    cfg_free(&s->cfg);
+    cfg_delete(s->cfg);
 }
 
 /* Config, data, then the network: with --dry-run its layout only (never
@@ -89,14 +89,16 @@ static void session_free(Session *s)
 static int session_open(const RunArgs *a, Session *s, Err *err)
 {
     memset(s, 0, sizeof *s);
-    const Config *c = &s->cfg;
-    int rc = run_load_config(a, &s->cfg, err);
+    if (!(s->cfg = cfg_new()))
+        return err_set(err, E_NOMEM, "out of memory");
+    const Config *c = s->cfg;
+    int rc = run_load_config(a, s->cfg, err);
     if (!rc)
-        rc = c->stream ? stream_load(&s->cfg, a->comm, &s->sp, &s->stream, &s->counts, err)
-             : a->fold ? loader_load_fold(&s->cfg, a->fold, &s->sp, err)
-                       : loader_load(&s->cfg, &s->sp, err);
+        rc = c->stream ? stream_load(s->cfg, a->comm, &s->sp, &s->stream, &s->counts, err)
+             : a->fold ? loader_load_fold(s->cfg, a->fold, &s->sp, err)
+                       : loader_load(s->cfg, &s->sp, err);
     if (!rc)
-        rc = loader_plain_inputs(&s->cfg, &s->sp, err);
+        rc = loader_plain_inputs(s->cfg, &s->sp, err);
     /* Unseen levels warn, but not per fold of housenet cv, where rare levels
      * land in some test fold by design. */
     if (!rc)
@@ -106,7 +108,7 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
         rc = net_layout(&s->net, s->sp.ninputs, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
                         (Activation)c->output_activation, err);
     if (!rc && !a->dry_run && !(rc = run_check_memory(a, s, err)))
-        rc = loader_build_net(&s->cfg, s->sp.ninputs, &s->net, err);
+        rc = loader_build_net(s->cfg, s->sp.ninputs, &s->net, err);
     return rc;
 }
 
@@ -122,20 +124,20 @@ void run_dir_of(const Config *c, char *dir, size_t cap)
  * the model borrows the session's pieces. */
 static int save_model(const Session *s, const Net *net, const char *path, Err *err)
 {
-    char *text = cfg_text_new(&s->cfg);
+    char *text = cfg_text_new(s->cfg);
     if (!text)
         return err_set(err, E_NOMEM, "out of memory");
     const char *names[CFG_MAX_FEATURES];
-    for (int f = 0; f < s->cfg.nfeat; f++)
-        names[f] = s->cfg.feature_names[f];
+    for (int f = 0; f < s->cfg->nfeat; f++)
+        names[f] = s->cfg->feature_names[f];
     Model m = { 0 };
     m.net = *net;
     m.norm = s->sp.norm;
     m.enc = s->sp.enc;
     m.data = s->sp.record;
-    m.nfeat = s->cfg.nfeat;
+    m.nfeat = s->cfg->nfeat;
     m.feat_names = (char **)names;
-    m.target_name = (char *)s->cfg.target;
+    m.target_name = (char *)s->cfg->target;
     m.config_text = text;
     int rc = h5_model_save(path, &m, err);
     free(text);
@@ -636,7 +638,7 @@ static int agree_start(RunCtx *ctx, const TrainState *st, int rc, Err *err)
 static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim *opt, int bs, int threads,
                    TrainOpts *o, TrainState *st, Err *err)
 {
-    const Config *c = &s->cfg;
+    const Config *c = s->cfg;
     size_t npred = s->sp.val.n > s->sp.test.n ? s->sp.val.n : s->sp.test.n;
     if (!(ctx->pred = malloc((npred ? npred : 1) * sizeof(double))))
         return err_set(err, E_NOMEM, "out of memory for %zu predictions", npred);
@@ -776,7 +778,7 @@ static int end_files(RunCtx *ctx, const TrainState *st, double secs, Err *err)
  * their float32 copy. */
 static int run_begin(RunCtx *ctx, Session *s, Trainer *tr, const TrainState *st, int threads, Err *err)
 {
-    const Config *c = &s->cfg;
+    const Config *c = s->cfg;
     int rc;
     if (ctx->writer && (rc = writer_failed(ctx, start_files(ctx, st, threads, err), err)))
         return rc;
@@ -803,7 +805,7 @@ static int run_epochs(RunCtx *ctx, Session *s, Trainer *tr, Optim *opt, const Tr
                       int bs, Err *err)
 {
     const RunArgs *a = ctx->args;
-    const Config *c = &s->cfg;
+    const Config *c = s->cfg;
     TrainData td = s->stream ? stream_train_data(s->stream) : train_data_memory(&s->sp.train);
     progress_init(&ctx->progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
                   train_steps_per_epoch(s->sp.ntrain, bs), s->sp.ntrain, st->epoch, c->target);
@@ -862,8 +864,8 @@ int run_train(const RunArgs *args, Err *err)
      * stops after its first step, with a checkpoint (train_run polls). */
     if (!rc && a->dry_run && a->stop && *a->stop)
         rc = err_set(err, E_STOP, "stopped by signal %d while the data loaded; nothing printed", (int)*a->stop);
-    const Config *c = &s.cfg;
-    int threads = run_threads(c->threads), bs = 1;
+    const Config *c = s.cfg;
+    int threads = c ? run_threads(c->threads) : 1, bs = 1; /* c: NULL when out of memory */
     if (!rc) {
         bs = (size_t)c->batch_size < s.sp.ntrain ? c->batch_size : (int)s.sp.ntrain;
         if (a->dry_run) {
@@ -910,9 +912,9 @@ int run_explain(const RunArgs *a, Err *err)
         }
         for (int i = 0; i < s.sp.ninputs; i++)
             names[i] = s.sp.input_names[i];
-        names[s.sp.ninputs] = s.cfg.target;
-        fprintf(a->out, "Config %s: first training row of %s\n", a->config, s.cfg.data_path);
-        rc = explain_step(a->out, &s.net, s.sp.train.x, s.sp.train.y[0], s.cfg.learning_rate, names, err);
+        names[s.sp.ninputs] = s.cfg->target;
+        fprintf(a->out, "Config %s: first training row of %s\n", a->config, s.cfg->data_path);
+        rc = explain_step(a->out, &s.net, s.sp.train.x, s.sp.train.y[0], s.cfg->learning_rate, names, err);
         free(names);
     }
     session_free(&s);

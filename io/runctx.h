@@ -18,7 +18,7 @@
 
 /* The pieces every command that trains or explains needs. */
 typedef struct Session {
-    Config cfg;
+    Config *cfg;           /* owned (cfg_new) */
     Splits sp;
     Net net;
     StreamTrain *stream;   /* [data] stream: the training rows, read a chunk at a time */

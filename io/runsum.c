@@ -31,7 +31,7 @@ typedef struct RunBytes {
 
 static RunBytes run_bytes(const Session *s, int threads, int bs)
 {
-    const Config *c = &s->cfg;
+    const Config *c = s->cfg;
     const Splits *sp = &s->sp;
     const Net *net = &s->net;
     RunBytes m;
@@ -79,7 +79,7 @@ static void summary_row(FILE *out, const Splits *sp, int k, const char *name, si
  * use; nothing is trained or written. */
 int run_dry_run(const RunArgs *a, const Session *s, int threads, int bs, Err *err)
 {
-    const Config *c = &s->cfg;
+    const Config *c = s->cfg;
     const Splits *sp = &s->sp;
     FILE *out = a->out;
     char *text = cfg_text_new(c);
@@ -137,7 +137,7 @@ int run_dry_run(const RunArgs *a, const Session *s, int threads, int bs, Err *er
  * anything is allocated for the network. s->net is the layout. */
 int run_check_memory(const RunArgs *a, const Session *s, Err *err)
 {
-    const Config *c = &s->cfg;
+    const Config *c = s->cfg;
     size_t ntrain = s->sp.ntrain;
     int bs = (size_t)c->batch_size < ntrain ? c->batch_size : (int)(ntrain ? ntrain : 1);
     RunBytes m = run_bytes(s, run_threads(c->threads), bs);
@@ -156,7 +156,7 @@ int run_check_memory(const RunArgs *a, const Session *s, Err *err)
 void run_summary(FILE *out, RunCtx *ctx, const Session *s, const TrainState *st, const char *model_path,
                  double secs)
 {
-    const Config *c = &s->cfg;
+    const Config *c = s->cfg;
     fprintf(out, "model %s\ncurves %s\n", model_path, ctx->curves_path);
     fprintf(out, "epochs %lld  steps %lld  seconds %.3f%s\n", (long long)st->epoch, (long long)st->step, secs,
             st->stopped ? "  (stopped early)" : "");

@@ -1,4 +1,5 @@
-/* train: the parallel block loop, the reduction and the epoch loop (see train.h).
+/* train: the parallel block loop and the reduction (see train.h); the epoch
+ * loop is trainloop.c.
  *
  * Determinism: a batch of n rows is cut into ceil(n / TRAIN_BLOCK) blocks.
  * Whichever thread runs block b, its gradient sum lands in slot b and is

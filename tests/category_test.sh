@@ -7,15 +7,7 @@
 # the column, the values, the count and file:line:col; what a text column
 # cannot be is refused with one line.
 # usage: category_test.sh HOUSENET SOURCE_DIR
-set -u
-BIN=$1
-WORK=$(mktemp -d /tmp/housenet-category-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-bad() { echo "FAIL - $1"; failed=1; }
-PY=/usr/bin/python3
-cd "$WORK" || exit 1
+. "$(dirname "$0")/testlib.sh"
 
 # 300 rows: size, hood (text, "Solo" on one row only), zone (numeric codes),
 # price depending on all three; a few NA hoods in the second file.
@@ -161,5 +153,4 @@ EOF
 then ok "an HDF5 table with text columns trains to the CSV run's bytes"
 else bad "HDF5 text columns: $(cat out err)"; fi
 
-[ $failed = 0 ] && echo "all category checks passed"
-exit $failed
+finish category

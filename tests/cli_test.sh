@@ -6,17 +6,7 @@
 # on the converted HDF5 table identical to training on the CSV, no output
 # left by a failed conversion, memory bounded on a large file).
 # usage: cli_test.sh HOUSENET SOURCE_DIR
-set -u
-BIN=$1
-SRC=$2
-PY=/usr/bin/python3
-WORK=$(mktemp -d /tmp/housenet-cli-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+. "$(dirname "$0")/testlib.sh"
 
 # 1. The worked example: model.h5 holds the text's updated parameters to 1e-12.
 if "$BIN" train "$SRC/configs/seed_example.ini" --set run.dir=seed --quiet >out.txt 2>err.txt; then
@@ -451,5 +441,4 @@ import sys, h5py
 assert int(h5py.File(sys.argv[1], "r").attrs["arithmetic"]) >= 1
 PYEOF
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -12,18 +12,8 @@
 # and write the new fingerprints with
 #   sh tests/golden_test.sh build/release/housenet . --update > tests/golden.txt
 # usage: golden_test.sh HOUSENET SOURCE_DIR [--update]
-set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$2" && pwd)
+. "$(dirname "$0")/testlib.sh"
 UPDATE=${3:-}
-PY=/usr/bin/python3
-WORK=$(mktemp -d /tmp/housenet-golden-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
 
 # name: config, then --set arguments
 runs() {
@@ -105,6 +95,5 @@ runs | {
         if [ "$got" = "$want" ]; then ok "$what"; else bad "$what: parameters $got, golden $want (arithmetic $arith)"; fi
     done
   done
-  echo "golden: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
+  finish golden
 }

@@ -4,17 +4,7 @@
 # nothing outside what was asked for is touched. Devices are only ever
 # written through shell redirection; "replace a device" cases use a FIFO.
 # usage: hostile_test.sh HOUSENET SOURCE_DIR
-set -u
-BIN=$1
-SRC=$2
-PY=/usr/bin/python3
-WORK=$(mktemp -d /tmp/housenet-hostile-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+. "$(dirname "$0")/testlib.sh"
 # expect STATUS WHAT PATTERN CMD...: CMD exits STATUS with one stderr line matching PATTERN.
 expect() {
   want=$1 what=$2 pat=$3
@@ -302,5 +292,4 @@ full "the train summary" "$BIN" train "$SRC/configs/ames.ini" --set train.epochs
 full "predict to stdout" "$BIN" predict --model run/model.h5 in.csv
 full "curves export to stdout" "$BIN" curves export run/curves.h5 --csv
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -15,20 +15,10 @@
 #     divergence: resumed, it rolls back to the same point and ends
 #     bit-identical.
 # usage: kill_test.sh HOUSENET SOURCE_DIR [SEED]
-set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$2" && pwd)
+. "$(dirname "$0")/testlib.sh"
 SEED=${3:-20261128}
-PY=/usr/bin/python3
 CONFIG=$SRC/configs/ames.ini
-WORK=$(mktemp -d /tmp/housenet-kill-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-passed=0
-failed=0
 msg=""
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
 
 # A checkpoint every 50 steps and every epoch (65 steps), so that many
 # kills land during a write.
@@ -241,5 +231,4 @@ for m in $mids; do
   fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -18,24 +18,14 @@
 #     checkpoint is intact and resumes (np 2) to the uninterrupted bytes.
 #  6. Ranks with different configs: one clear error, exit status 2.
 # usage: mpi_test.sh HOUSENET SOURCE_DIR
-set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$2" && pwd)
-PY=/usr/bin/python3
+. "$(dirname "$0")/testlib.sh"
 SAME="$PY $SRC/tests/mpi_same.py"
 CONFIG=$SRC/configs/ames.ini
-WORK=$(mktemp -d /tmp/housenet-mpi-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
 # CI runs as root in a container.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # No shared-memory single copy in containers (no ptrace between ranks).
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 MPIRUN="mpirun --oversubscribe --bind-to none"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
 
 awk 'BEGIN { srand(3); print "x1,x2,y"; for (i = 0; i < 70000; i++) { a = rand(); b = rand();
   printf "%.17g,%.17g,%.17g\n", a, b * 1000, 2 * a - b + 0.1 * rand() } }' >s.csv
@@ -178,5 +168,4 @@ if [ $status = 2 ] && [ "$(grep -c '^housenet:' cfg.err)" = 1 ] &&
 then ok "ranks with different configs: one clear error, status 2, nothing trained"
 else bad "different configs: status $status, $(head -c 600 cfg.err)"; fi
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish

@@ -6,18 +6,8 @@
 # checkpoint and reports damage; and a checkpoint is readable with h5py,
 # whose recomputation of the documented checksum matches.
 # usage: resume_test.sh HOUSENET SOURCE_DIR
-set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$2" && pwd)
-PY=/usr/bin/python3
+. "$(dirname "$0")/testlib.sh"
 CONFIG=$SRC/configs/ames.ini
-WORK=$(mktemp -d /tmp/housenet-resume-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
 
 # 41 steps per epoch; a checkpoint every 30 steps and at every epoch end.
 SETS="--set model.hidden=4 --set train.epochs=3 --set train.batch_size=50
@@ -230,5 +220,4 @@ for e in 1 2 3 4 5; do
 done
 [ "$e" = bad ] || ok "checkpoint_every_seconds=1e-9 writes a checkpoint at every epoch end"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -65,11 +65,11 @@ int cmd_cv(int argc, char **argv, Err *err)
     CvResult r;
     if ((rc = cv_run(&a, &r, err)))
         return rc;
-    Config c;
-    rc = run_load_config(&a.run, &c, err);
+    Config *c = cfg_new();
+    rc = c ? run_load_config(&a.run, c, err) : err_set(err, E_NOMEM, "out of memory");
     if (!rc)
-        cv_print(stdout, &r, a.run.config, c.target, a.json);
-    cfg_free(&c);
+        cv_print(stdout, &r, a.run.config, c->target, a.json);
+    cfg_delete(c);
     cv_free(&r);
     return rc;
 }
