@@ -1,13 +1,14 @@
 /* comm_mpi: the Comm of a job started by mpirun, over MPI_COMM_WORLD.
  * Built alone into libhousenet_mpi.so (CMake option HOUSENET_MPI), which
  * io/commload.c loads only when the environment says mpirun started us:
- * the program itself never links libmpi. Bytes only: MPI_Allgatherv and
- * MPI_Bcast of MPI_BYTE, never a reduction (comm.h says why). Errors come
+ * the program itself never links libmpi. Bytes only: MPI_Allgatherv,
+ * MPI_Bcast, and MPI_Send/MPI_Recv (sweeps) of MPI_BYTE, never a reduction (comm.h says why). Errors come
  * back as codes (MPI_ERRORS_RETURN); a rank that dies is mpirun's to
  * notice, which ends the job. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <mpi.h>
 
@@ -54,6 +55,40 @@ static int mpi_bcast(const Comm *c, void *buf, size_t n, int root, Err *err)
     return mrc == MPI_SUCCESS ? 0 : mpi_fail(err, mrc, "MPI_Bcast");
 }
 
+/* The sweep's hand-out messages: one tag, point to point. */
+#define SWEEP_TAG 7
+
+static int mpi_send(const Comm *c, const void *buf, size_t n, int dest, Err *err)
+{
+    if (n > INT_MAX)
+        return err_set(err, E_IO, "MPI: a message of %zu bytes [io/comm_mpi.c:%d]", n, __LINE__);
+    int mrc = MPI_Send(buf, (int)n, MPI_BYTE, dest, SWEEP_TAG, MPI_COMM_WORLD);
+    return mrc == MPI_SUCCESS ? 0 : mpi_fail(err, mrc, "MPI_Send");
+}
+
+/* Open MPI's blocking receive polls, keeping a core busy for as long as
+ * it waits; a rank that hands out runs waits for seconds, so it probes
+ * every millisecond and sleeps in between. */
+static int mpi_recv(const Comm *c, void *buf, size_t n, int src, int *from, Err *err)
+{
+    if (n > INT_MAX)
+        return err_set(err, E_IO, "MPI: a message of %zu bytes [io/comm_mpi.c:%d]", n, __LINE__);
+    int source = src < 0 ? MPI_ANY_SOURCE : src, flag = 0, mrc;
+    MPI_Status st;
+    while ((mrc = MPI_Iprobe(source, SWEEP_TAG, MPI_COMM_WORLD, &flag, &st)) == MPI_SUCCESS && !flag) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+    if (mrc != MPI_SUCCESS)
+        return mpi_fail(err, mrc, "MPI_Iprobe");
+    mrc = MPI_Recv(buf, (int)n, MPI_BYTE, st.MPI_SOURCE, SWEEP_TAG, MPI_COMM_WORLD, &st);
+    if (mrc != MPI_SUCCESS)
+        return mpi_fail(err, mrc, "MPI_Recv");
+    if (from)
+        *from = st.MPI_SOURCE;
+    return 0;
+}
+
 static void mpi_abort(const Comm *c, int status)
 {
     MPI_Abort(MPI_COMM_WORLD, status ? status : 1);
@@ -88,6 +123,6 @@ int housenet_mpi_open(Comm *out, Err *err)
         MPI_Abort(MPI_COMM_WORLD, 1);
         return err_set(err, E_NOMEM, "out of memory");
     }
-    *out = (Comm){ rank, size, m, mpi_allgatherv, mpi_bcast, mpi_abort, mpi_finalize };
+    *out = (Comm){ rank, size, m, mpi_allgatherv, mpi_bcast, mpi_abort, mpi_finalize, mpi_send, mpi_recv };
     return 0;
 }

@@ -190,6 +190,8 @@ static int handler(void *user, const char *section, const char *name, const char
         ctx->failed = 1;
         return 1;
     }
+    if (!strcmp(section, "sweep")) /* housenet sweep's grid (io/sweep.h): not a run's key */
+        return 1;
     int rc;
     if (ctx->indented && !strcmp(section, ctx->last_section) && !strcmp(name, ctx->last_name))
         rc = continue_value(ctx, section, name, value, where);

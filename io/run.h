@@ -14,11 +14,18 @@
 #include "config.h"
 #include "err.h"
 #include "loader.h"
+#include "metrics.h"
 #include "net.h"
 #include "optim.h"
 #include "train.h"
 
 #define RUN_MAX_SETS 64
+
+/* What a finished run measured, in the target's units (RunArgs.result). */
+typedef struct RunResult {
+    long long epochs;                   /* the epoch it ended at */
+    Metrics val, test;                  /* rows 0: the split has no such rows */
+} RunResult;
 
 typedef struct RunArgs {
     const char *config;                 /* the INI file */
@@ -39,6 +46,7 @@ typedef struct RunArgs {
                                            rank 0 alone writes files and output */
     const DataFold *fold;               /* housenet cv (io/cv.h): train on this fold's rows
                                            (loader_load_fold) instead of the seeded split */
+    RunResult *result;                  /* NULL, or filled by run_train at the end (housenet sweep) */
 } RunArgs;
 
 /* Config file, then the overrides, then the cross-key checks. */

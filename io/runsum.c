@@ -184,6 +184,11 @@ void run_summary(FILE *out, RunCtx *ctx, const Session *s, const TrainState *st,
                 c->restore_best ? "  (the saved parameters)" : "");
     if (st->divergences)
         fprintf(out, "rollbacks %lld  (learning rate x %g)\n", (long long)st->divergences, st->lr_scale);
+    RunResult *res = ctx->args->result;
+    if (res) {
+        memset(res, 0, sizeof *res);
+        res->epochs = st->epoch;
+    }
     const Dataset *sets[2] = { &s->sp.val, &s->sp.test };
     const char *names[2] = { "val", "test" };
     for (int i = 0; i < 2; i++) {
@@ -191,6 +196,8 @@ void run_summary(FILE *out, RunCtx *ctx, const Session *s, const TrainState *st,
             continue;
         Metrics m;
         run_eval_set(ctx, &s->net, sets[i], &m);
+        if (res)
+            *(i ? &res->test : &res->val) = m;
         fprintf(out, "%s_rmse %.9g  %s_mae %.9g  %s_r2 %.6f  (%s units, %zu rows)\n", names[i], m.rmse, names[i],
                 m.mae, names[i], m.r2, c->target, m.rows);
     }

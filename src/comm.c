@@ -27,7 +27,8 @@ static void self_finalize(const Comm *c)
 {
 }
 
-static const Comm SELF = { 0, 1, NULL, self_allgatherv, self_bcast, self_abort, self_finalize };
+/* no send or recv: there is no other rank to talk to */
+static const Comm SELF = { 0, 1, NULL, self_allgatherv, self_bcast, self_abort, self_finalize, NULL, NULL };
 
 const Comm *comm_self(void)
 {
@@ -44,6 +45,20 @@ int comm_bcast(const Comm *c, void *buf, size_t n, int root, Err *err)
 {
     c = c ? c : &SELF;
     return c->size == 1 ? 0 : c->bcast(c, buf, n, root, err);
+}
+
+int comm_send(const Comm *c, const void *buf, size_t n, int dest, Err *err)
+{
+    if (!c || !c->send || dest < 0 || dest >= c->size || dest == c->rank)
+        return err_set(err, E_STATE, "comm: no rank %d to send to [src/comm.c:%d]", dest, __LINE__);
+    return c->send(c, buf, n, dest, err);
+}
+
+int comm_recv(const Comm *c, void *buf, size_t n, int src, int *from, Err *err)
+{
+    if (!c || !c->recv || c->size < 2 || src >= c->size || src == (c ? c->rank : 0))
+        return err_set(err, E_STATE, "comm: no rank %d to receive from [src/comm.c:%d]", src, __LINE__);
+    return c->recv(c, buf, n, src, from, err);
 }
 
 int comm_agree(const Comm *c, int rc, Err *err)

@@ -7,7 +7,9 @@
  * bytes: sums are never reduced by the transport (MPI_Allreduce's order
  * may change with the process count), they are gathered and added in
  * block order by the caller, so every rank holds the same bits.
- * Every function is collective: all ranks call it, in the same order. */
+ * Every function but send and recv is collective: all ranks call it, in
+ * the same order. send and recv (point to point) carry housenet sweep's
+ * hand-out of runs (io/sweep.c); training never uses them. */
 #ifndef HOUSENET_COMM_H
 #define HOUSENET_COMM_H
 
@@ -31,6 +33,11 @@ struct Comm {
     void (*abort)(const Comm *c, int status);
     /* Leaves the job (after the last collective); c is unusable after. */
     void (*finalize)(const Comm *c);
+    /* Point to point, not collective: n bytes of buf to rank dest. */
+    int (*send)(const Comm *c, const void *buf, size_t n, int dest, Err *err);
+    /* n bytes from rank src (-1: whichever sends first) into buf; *from
+     * gets the sender. Waits without keeping a core busy. */
+    int (*recv)(const Comm *c, void *buf, size_t n, int src, int *from, Err *err);
 };
 
 /* The one-process Comm (rank 0 of 1): gathers and broadcasts are no-ops,
@@ -40,6 +47,11 @@ const Comm *comm_self(void);
 /* Collective calls through c (NULL: comm_self()). */
 int comm_allgatherv(const Comm *c, void *buf, const size_t *counts, const size_t *displs, Err *err);
 int comm_bcast(const Comm *c, void *buf, size_t n, int root, Err *err);
+
+/* Point to point through c; E_STATE on a Comm without it (one process:
+ * there is no other rank). */
+int comm_send(const Comm *c, const void *buf, size_t n, int dest, Err *err);
+int comm_recv(const Comm *c, void *buf, size_t n, int src, int *from, Err *err);
 
 /* Agreement on an outcome: every rank brings its rc (0 or a negative
  * code) and, when failing, err's message. Returns 0 when every rc is 0;

@@ -158,7 +158,8 @@ static void run_ranks(int k, RankRun *runs)
     pthread_t th[MAX_RANKS];
     assert_int_equal(pthread_barrier_init(&hub.bar, NULL, (unsigned)k), 0);
     for (int q = 0; q < k; q++) {
-        comms[q] = (Comm){ q, k, &hub, hub_allgatherv, hub_bcast, hub_abort, hub_finalize };
+        /* no send or recv: training uses collectives only */
+        comms[q] = (Comm){ q, k, &hub, hub_allgatherv, hub_bcast, hub_abort, hub_finalize, NULL, NULL };
         runs[q].comm = &comms[q];
         assert_int_equal(pthread_create(&th[q], NULL, rank_main, &runs[q]), 0);
     }

@@ -27,6 +27,16 @@ const Cmd CMDS[] = {
       "        fold trained in RUN/cv/r<R>-f<F>/ (early stopping on rows of its training folds);\n"
       "        mean and sd of RMSE, MAE, MAPE and R^2 in the target's units beside the training\n"
       "        mean, least squares and ridge on the same folds; per fold: RUN/cv/folds.csv\n", 0 },
+    { "sweep", cmd_sweep,
+      "  sweep CONFIG [--grid section.key=v1,v2,...]... [--seeds N] [--cv K] [--budget N --random S]\n"
+      "        [--workers W] [--json] [--resume] [--force] [--set section.key=value]... [--quiet]\n"
+      "        one run per point of the grid ([sweep] section, then --grid; values of a list key split\n"
+      "        by ';': model.hidden=2;8;16,16), first key slowest, --seeds N as the last key; or N\n"
+      "        random points drawn with seed S. Each run in RUN/sweep/<id>/, W at a time (default: one\n"
+      "        per CPU); with --cv K each point scored by K-fold cross-validation. Table in\n"
+      "        RUN/sweep/results.csv, .json, .h5; the best point and the command that retrains it.\n"
+      "        --resume continues a stopped sweep (a changed grid needs --force); see docs/sweep.md\n"
+      "        (mpirun -np K housenet sweep ...: rank 0 hands the points out to the K - 1 others)\n", 1 },
     { "explain", cmd_explain,
       "  explain CONFIG [--set section.key=value]...\n"
       "        one forward and backward pass on the first training row, term by term\n", 0 },

@@ -43,6 +43,7 @@ const Cmd *cmd_find(const char *name);
 
 int cmd_train(int argc, char **argv, Err *err);
 int cmd_cv(int argc, char **argv, Err *err);
+int cmd_sweep(int argc, char **argv, Err *err);
 int cmd_explain(int argc, char **argv, Err *err);
 int cmd_evaluate(int argc, char **argv, Err *err);
 int cmd_predict(int argc, char **argv, Err *err);

@@ -1,8 +1,6 @@
 /* cmd_cv: `housenet cv`, the command line of repeated K-fold
  * cross-validation (see cmd.h); the work is io/cv.c's. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -20,19 +18,6 @@ static const Opt CV_OPTS[] = {
     { O_JSON, "--json", NULL, OPT_FLAG, NULL },
 };
 
-/* A whole number from lo to hi, or E_USAGE naming the option. */
-static int whole(const char *name, const char *v, unsigned long long lo, unsigned long long hi,
-                 unsigned long long *out, Err *err)
-{
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (v[0] == '-' || *end || end == v || errno || x < lo || x > hi)
-        return err_set(err, E_USAGE, "%s: \"%.40s\" is not a whole number from %llu to %llu", name, v, lo, hi);
-    *out = x;
-    return 0;
-}
-
 static int on_cv_opt(void *ctx, int id, const char *name, const char *v, Err *err)
 {
     CvArgs *a = ctx;
@@ -47,15 +32,15 @@ static int on_cv_opt(void *ctx, int id, const char *name, const char *v, Err *er
     case O_QUIET: a->run.quiet = 1; break;
     case O_JSON: a->json = 1; break;
     case O_FOLDS:
-        if (!(rc = whole(name, v, 2, 1000, &x, err)))
+        if (!(rc = opt_whole(name, v, 2, 1000, &x, err)))
             a->folds = (int)x;
         break;
     case O_REPEATS:
-        if (!(rc = whole(name, v, 1, 1000, &x, err)))
+        if (!(rc = opt_whole(name, v, 1, 1000, &x, err)))
             a->repeats = (int)x;
         break;
     case O_SEED:
-        if (!(rc = whole(name, v, 0, UINT64_MAX, &x, err))) {
+        if (!(rc = opt_whole(name, v, 0, UINT64_MAX, &x, err))) {
             a->seed = x;
             a->has_seed = 1;
         }

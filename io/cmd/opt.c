@@ -1,6 +1,8 @@
 /* opt: the option parser of every command (see opt.h). */
 #include "opt.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The form of arg that names opt: 0 no, 1 alone, 2 with "=value". */
@@ -47,5 +49,17 @@ int opt_parse(const char *cmd, int argc, char **argv, const Opt *opts, int nopts
         if (rc)
             return rc;
     }
+    return 0;
+}
+
+int opt_whole(const char *name, const char *v, unsigned long long lo, unsigned long long hi,
+              unsigned long long *out, Err *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (v[0] == '-' || *end || end == v || errno || x < lo || x > hi)
+        return err_set(err, E_USAGE, "%s: \"%.40s\" is not a whole number from %llu to %llu", name, v, lo, hi);
+    *out = x;
     return 0;
 }

@@ -42,4 +42,9 @@ typedef int (*OptFn)(void *ctx, int id, const char *name, const char *value, Err
 int opt_parse(const char *cmd, int argc, char **argv, const Opt *opts, int nopts, OptFn fn, void *ctx,
               const char **pos, int maxpos, int *npos, Err *err);
 
+/* v as a whole number from lo to hi into *out; E_USAGE naming the option
+ * (name, as written) otherwise. */
+int opt_whole(const char *name, const char *v, unsigned long long lo, unsigned long long hi,
+              unsigned long long *out, Err *err);
+
 #endif
