@@ -587,6 +587,10 @@ static int run_pool(Sweep *s, const SweepArgs *a, const size_t *todo, size_t nto
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (getppid() != parent)
                     child_exit(1);
+                /* Its own process group: Ctrl-C on a terminal reaches the
+                 * sweep alone, which forwards it once (a second SIGINT
+                 * would end the run before its checkpoint). */
+                setpgid(0, 0);
                 sigaction(SIGCHLD, &old_sa, NULL);
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 child(s, a, p, one_thread, resume);
