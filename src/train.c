@@ -36,6 +36,7 @@ int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t 
     t->nblocks_cap = (batch_cap + TRAIN_BLOCK - 1) / TRAIN_BLOCK;
     t->threads = threads;
     t->nrows = nrows;
+    t->row221 = net_is_221(net);
     int nout = net->width[net->nlayers];
     t->slots = malloc((size_t)t->nblocks_cap * net->nparams * sizeof(double));
     t->slot_loss = malloc((size_t)t->nblocks_cap * sizeof(double));
@@ -191,7 +192,12 @@ int64_t train_steps_per_epoch(size_t nrows, int batch_size)
 int64_t train_clock_every(size_t rows_per_step)
 {
     enum { CLOCK_ROWS = 1024 };
-    return rows_per_step >= CLOCK_ROWS || rows_per_step == 0 ? 1 : (int64_t)(CLOCK_ROWS / rows_per_step);
+    if (rows_per_step >= CLOCK_ROWS || rows_per_step == 0)
+        return 1;
+    int64_t every = 1; /* a power of two: a mask, not a division, every step */
+    while (every * 2 <= (int64_t)(CLOCK_ROWS / rows_per_step))
+        every *= 2;
+    return every;
 }
 
 static int thread_id(void)
@@ -559,6 +565,26 @@ static double *group_sum(const Trainer *t, int ngroups, int gi)
     return t->comm ? gathered(t, ngroups, gi) : t->slots + (size_t)gi * TRAIN_GROUP * t->nparams;
 }
 
+/* trainer_grad_rows for one row of the 2-2-1 network in one process
+ * (float64): the row's gradient and loss straight from net_grad_row221,
+ * the bits of the block path below (one block, one group, a slot cleared
+ * then added to, scaled by 1 / 1), without its slots and loops: at batch 1
+ * those were most of a step (docs/performance.md). */
+static int grad_row(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t pos, double *loss_out)
+{
+    size_t r;
+    if (idx)
+        r = idx[0];
+    else
+        order_run(t, pos, 1, &r);
+    double *g = t->grad;
+    for (int k = 0; k < 9; k++)
+        g[k] = 0.0;
+    *loss_out = 0.0 + net_grad_row221(net->params, d->x + 2 * r, d->y[r], g);
+    t->stop_now = t->stop ? *t->stop : 0;
+    return 0;
+}
+
 /* trainer_grad over rows idx[0..n), or with idx NULL over the rows at
  * positions pos .. pos + n of the chunk order (trainer_chunk_order) of the
  * chunk d, which starts at training row chunk_first. The mean loss into
@@ -571,6 +597,8 @@ int trainer_grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chunk
     if (t->precision == TRAIN_F32 && !idx)
         for (size_t k = 0; k < net->nparams; k++)
             t->pf[k] = (float)net->params[k];
+    if (n == 1 && t->row221 && !t->comm && !(t->precision == TRAIN_F32 && !idx))
+        return grad_row(t, net, d, idx, pos, loss_out);
     const size_t np = net->nparams;
     const double inv_n = 1.0 / (double)n;
     double *grad = t->grad;
