@@ -339,17 +339,17 @@ static void prefetch_rows(const Trainer *t, const void *x, const void *y, size_t
  * costs microseconds, and every block a second thread takes costs
  * cache-line transfers between cores (its slot). So a second thread joins
  * only when every thread gets at least TRAIN_MIN_WORK of work, counted as
- * 6 flops per parameter and row (forward and the two backward products)
- * plus 64 per row (activations, gathering); the threshold comes from the
- * 2-over-1-thread ratios in docs/performance.md. Never more than the
- * groups. Only speed depends on this: the blocks and groups, and so the
+ * 6 flops per parameter and row (forward and the two backward products;
+ * 2 for a forward_only pass: a loss or predictions) plus 64 per row
+ * (activations, gathering); the threshold comes from the 2-over-1-thread
+ * ratios in docs/performance.md. Never more than the groups. Only speed depends on this: the blocks and groups, and so the
  * results, do not. */
-static int threads_for(const Trainer *t, size_t nblocks)
+static int threads_for(const Trainer *t, size_t nblocks, int forward_only)
 {
     enum { TRAIN_MIN_WORK = 1 << 18 };
     if (t->threads == 1)
         return 1; /* and no ceil and divisions every step */
-    const double block_work = (6.0 * (double)t->nparams + 64.0) * TRAIN_BLOCK;
+    const double block_work = ((forward_only ? 2.0 : 6.0) * (double)t->nparams + 64.0) * TRAIN_BLOCK;
     size_t per_thread = (size_t)ceil(TRAIN_MIN_WORK / block_work);
     size_t useful = nblocks / (per_thread ? per_thread : 1);
     const size_t ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
@@ -486,7 +486,7 @@ static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chu
     if (g1 <= g0)
         return;
     const int b1 = g1 * TRAIN_GROUP < nblocks ? g1 * TRAIN_GROUP : nblocks;
-    int nt = threads_for(t, (size_t)(b1 - g0 * TRAIN_GROUP));
+    int nt = threads_for(t, (size_t)(b1 - g0 * TRAIN_GROUP), 0);
     ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_GRAD].on ? &t->probe[TRAIN_PROBE_GRAD] : NULL;
     if (probe)
         nt = thread_probe_pick(probe, nt, train_now_s());
@@ -652,7 +652,7 @@ double trainer_loss(Trainer *t, const Net *net, const Dataset *d)
     const double *params = net->params;
     NetWork *work = t->work;
     double *ybuf = t->ybuf;
-    int nt = threads_for(t, nblocks);
+    int nt = threads_for(t, nblocks, 1);
     ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_LOSS].on ? &t->probe[TRAIN_PROBE_LOSS] : NULL;
     if (probe)
         nt = thread_probe_pick(probe, nt, train_now_s());
@@ -689,7 +689,7 @@ void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out)
     const double *params = net->params;
     NetWork *work = t->work;
     double *ybuf = t->ybuf;
-    int nt = threads_for(t, nblocks);
+    int nt = threads_for(t, nblocks, 1);
     ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_PREDICT].on ? &t->probe[TRAIN_PROBE_PREDICT] : NULL;
     if (probe)
         nt = thread_probe_pick(probe, nt, train_now_s());
