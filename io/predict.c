@@ -126,14 +126,7 @@ static int cat_cell(Pred *p, int f, size_t record, size_t line, const char *cell
                        "[data] unknown_category = zeros to encode such levels as all zeros", p->path, line, p->col[f] + 1,
                        p->m->feat_names[f], shown);
     }
-    EncUnknown *u = &p->unk[f];
-    if (u->count++ == 0)
-        u->first_row = record - 1;
-    int seen = 0;
-    for (int i = 0; i < u->nshow; i++)
-        seen |= !strcmp(u->show[i], text);
-    if (!seen && u->nshow < ENC_SHOW)
-        memcpy(u->show[u->nshow++], text, sizeof text);
+    enc_note_unknown(&p->unk[f], record - 1, text);
     return 0;
 }
 
