@@ -19,6 +19,7 @@
 
 #include "atomic.h"
 #include "checkpoint.h"
+#include "colname.h"
 #include "curves.h"
 #include "explain.h"
 #include "h5model.h"
@@ -439,7 +440,7 @@ static int check_data(RunCtx *ctx, const Ckpt *c, const char *path, Err *err)
         return 0;
     if (!ctx->args->force)
         return err_set(err, e.code, "%.900s; pass --force to continue anyway", e.msg);
-    fprintf(ctx->args->progress, "housenet: warning: --force: %s\n", e.msg);
+    term_line(ctx->args->progress, "housenet: warning: --force: %s", e.msg);
     return 0;
 }
 
@@ -504,7 +505,7 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
         char damaged[RUN_PATH_MAX + 16];
         snprintf(damaged, sizeof damaged, "%s.damaged", paths[i]);
         int moved = ctx->writer && e.code == E_PARSE && rename(paths[i], damaged) == 0;
-        fprintf(a->progress, "housenet: warning: %s%s%s; trying the previous checkpoint\n", e.msg,
+        term_line(a->progress, "housenet: warning: %s%s%s; trying the previous checkpoint", e.msg,
                 moved ? "; renamed to " : "", moved ? damaged : "");
     }
     if (i == n) {
@@ -519,8 +520,8 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
                          "the change or pass --force", paths[i], diff.msg);
             goto done;
         }
-        fprintf(a->progress, "housenet: warning: --force: the config differs from the checkpoint's: %s\n",
-                diff.msg);
+        term_line(a->progress, "housenet: warning: --force: the config differs from the checkpoint's: %s",
+                  diff.msg);
     }
     /* A checkpoint from elsewhere continues into this run dir: the same
      * rule as a new run protects what the dir holds. */
