@@ -18,16 +18,4 @@ int csv_number(const char *s, size_t n, int x87_ok, double *out);
 
 static inline int csv_isdigit(char c) { return (unsigned)(c - '0') < 10u; }
 
-/* Moves *s forward and *e back past spaces and tabs. */
-static inline void csv_trim(const char **s, const char **e)
-{
-    const char *p = *s, *q = *e;
-    while (p < q && (*p == ' ' || *p == '\t'))
-        p++;
-    while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
-        q--;
-    *s = p;
-    *e = q;
-}
-
 #endif

@@ -113,6 +113,19 @@ int csv_inspect(const char *path, const CsvOptions *opt, CsvColumnInfo **cols,
 /* Frees what csv_inspect() returned; NULL-safe; leaves *cols NULL, *ncols 0. */
 void csv_inspect_free(CsvColumnInfo **cols, int *ncols);
 
+/* The cell [*s, *e) trimmed as every reader trims a cell: moves *s forward
+ * and *e back past spaces and tabs (an all-blank cell ends empty). */
+static inline void csv_trim(const char **s, const char **e)
+{
+    const char *p = *s, *q = *e;
+    while (p < q && (*p == ' ' || *p == '\t'))
+        p++;
+    while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    *s = p;
+    *e = q;
+}
+
 /* One cell s[0..len) as a number by the same grammar and with the same
  * value as csv_read_columns (spaces and tabs around it trimmed); reads no
  * byte past s[len - 1]. Returns CSV_NUM_OK (0) with *out, CSV_NUM_NOT when

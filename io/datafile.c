@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvread.h"
 #include "csvrows.h"
 #include "h5table.h"
 
@@ -165,10 +166,7 @@ static int header_row(void *ctx, size_t record, size_t line, int ncells, char *c
         return err_set(err, E_NOMEM, "out of memory");
     for (int c = 0; c < ncells; c++) {
         const char *p = cells[c], *e = p + lens[c];
-        while (p < e && (*p == ' ' || *p == '\t'))
-            p++;
-        while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
+        csv_trim(&p, &e);
         if (!(h->names[h->n] = strndup(p, (size_t)(e - p))))
             return err_set(err, E_NOMEM, "out of memory");
         h->n++;

@@ -618,6 +618,27 @@ int h5_table_path_is_hdf5(const char *path)
     return dot && (strcasecmp(dot, ".h5") == 0 || strcasecmp(dot, ".hdf5") == 0);
 }
 
+/* Column j's n rows as doubles into col (tab_read, exact): a float column
+ * in one read, a wide integer one H5TABLE_CHUNK_ROWS rows at a time
+ * through a scratch buffer of its own. NaN is left as read. */
+static int tab_read_column(const Tab *t, int j, size_t n, double *col, Err *err)
+{
+    const char *path = t->path;
+    void *scratch = NULL;
+    size_t step = n;
+    int rc = 0;
+    if (col_is_wide_int(&t->cols[j])) {
+        if (!(scratch = malloc(H5TABLE_CHUNK_ROWS * sizeof(int64_t))))
+            NOMEM();
+        step = H5TABLE_CHUNK_ROWS;
+    }
+    for (size_t r0 = 0; r0 < n; r0 += step)
+        TRY(tab_read(t, j, r0, n - r0 < step ? n - r0 : step, col + r0, scratch, 1, err));
+done:
+    free(scratch);
+    return rc;
+}
+
 /* Column j as levels into *lv and codes into col (n rows; NaN for a
  * missing cell): a string column's texts ("" is missing), or a numeric
  * column's values printed with %.17g. *missing counts the missing cells. */
@@ -626,7 +647,6 @@ static int tab_read_text(const Tab *t, int j, size_t n, Levels *lv, double *col,
     const Col *c = &t->cols[j];
     const char *path = t->path;
     char where[WHERE_MAX], **s = NULL, num[32];
-    void *scratch = NULL;
     size_t got = 0;
     int rc = 0;
     col_where(t, j, where, sizeof where);
@@ -640,11 +660,7 @@ static int tab_read_text(const Tab *t, int j, size_t n, Levels *lv, double *col,
             FAIL(E_PARSE, "%.256s: %s: %zu texts for %zu rows", path, where, got, n);
     } else {
         TRY(tab_numeric(t, j, err));
-        if (col_is_wide_int(c) && !(scratch = malloc(H5TABLE_CHUNK_ROWS * sizeof(int64_t))))
-            NOMEM();
-        for (size_t r0 = 0; r0 < n; r0 += H5TABLE_CHUNK_ROWS)
-            TRY(tab_read(t, j, r0, n - r0 < H5TABLE_CHUNK_ROWS ? n - r0 : H5TABLE_CHUNK_ROWS, col + r0, scratch, 1,
-                         err));
+        TRY(tab_read_column(t, j, n, col, err));
     }
     for (size_t i = 0; i < n; i++) {
         const char *text = s ? s[i] : num;
@@ -669,7 +685,6 @@ static int tab_read_text(const Tab *t, int j, size_t n, Levels *lv, double *col,
     }
 done:
     h5u_free_strings(s, got);
-    free(scratch);
     return rc;
 }
 
@@ -684,7 +699,6 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
 {
     Tab t;
     int *idx = NULL, rc = 0;
-    void *scratch = NULL;
     char w[WHERE_MAX];
     tab_init(&t, path);
     memset(out, 0, sizeof *out);
@@ -694,7 +708,6 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
     if (!(idx = malloc((size_t)ncols * sizeof *idx)))
         NOMEM();
     out->ncols = ncols; /* table_free sees the text columns on failure */
-    int wide = 0;
     for (int c = 0; c < ncols; c++) {
         TRY(tab_find(&t, names[c], &idx[c], err));
         int m = mode ? mode[c] : CSV_COL_NUMBER;
@@ -706,13 +719,10 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
             continue;
         }
         TRY(tab_numeric(&t, idx[c], err));
-        wide |= col_is_wide_int(&t.cols[idx[c]]);
     }
     size_t n = (size_t)t.nrows;
     if (n > SIZE_MAX / sizeof(double) / (size_t)ncols)
         FAIL(E_NOMEM, "%.256s: %s: %zu rows do not fit in memory", path, t.obj, n);
-    if (wide && !(scratch = malloc(H5TABLE_CHUNK_ROWS * sizeof(int64_t))))
-        NOMEM();
     out->cols = malloc(n * (size_t)ncols * sizeof *out->cols);
     out->missing = calloc((size_t)ncols, sizeof *out->missing);
     out->names = calloc((size_t)ncols, sizeof *out->names);
@@ -731,12 +741,7 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
                      "fill it", path, col_where(&t, idx[c], w, sizeof w));
             continue;
         }
-        /* Whole columns in one read, wide integers a scratch buffer at a time. */
-        size_t step = wide && col_is_wide_int(&t.cols[idx[c]]) ? H5TABLE_CHUNK_ROWS : n;
-        for (size_t r0 = 0; r0 < n; r0 += step) {
-            size_t nb = n - r0 < step ? n - r0 : step;
-            TRY(tab_read(&t, idx[c], r0, nb, col + r0, scratch, 1, err));
-        }
+        TRY(tab_read_column(&t, idx[c], n, col, err));
         size_t first = 0;
         out->missing[c] = canon_nan(col, n, 1, &first);
         if (out->missing[c] && !allow_missing)
@@ -747,7 +752,6 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
 done:
     tab_close(&t);
     free(idx);
-    free(scratch);
     if (rc)
         table_free(out);
     return rc;

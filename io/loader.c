@@ -167,10 +167,7 @@ static int locate_row(void *ctx, size_t record, size_t line, int ncells, char *c
     if (record == 0) {
         for (int i = 0; i < ncells && !l->col; i++) {
             const char *p = cells[i], *e = p + strlen(p);
-            while (*p == ' ' || *p == '\t')
-                p++;
-            while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-                e--;
+            csv_trim(&p, &e);
             if ((size_t)(e - p) == strlen(l->name) && !memcmp(p, l->name, (size_t)(e - p)))
                 l->col = i + 1;
         }

@@ -53,10 +53,7 @@ static int on_header(Pred *p, size_t line, int ncells, char *const *cells, const
         p->col[f] = -1;
         for (int c = 0; c < ncells; c++) {
             const char *s = cells[c], *e = s + lens[c];
-            while (s < e && (*s == ' ' || *s == '\t'))
-                s++;
-            while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-                e--;
+            csv_trim(&s, &e);
             if ((size_t)(e - s) == strlen(m->feat_names[f]) && !memcmp(s, m->feat_names[f], (size_t)(e - s))) {
                 p->col[f] = c;
                 break;
@@ -95,10 +92,7 @@ static int cat_cell(Pred *p, int f, size_t record, size_t line, const char *cell
     const Vocab *v = &p->m->enc.v[f];
     double *x = p->x + p->off[f];
     const char *s = cell, *e = cell + len;
-    while (s < e && (*s == ' ' || *s == '\t'))
-        s++;
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-        e--;
+    csv_trim(&s, &e);
     size_t n = (size_t)(e - s);
     char text[40];
     int missing = n == 0, k = -1;
@@ -128,14 +122,7 @@ static int cat_cell(Pred *p, int f, size_t record, size_t line, const char *cell
                        "[data] unknown_category = zeros to encode such levels as all zeros", p->path, line, p->col[f] + 1,
                        p->m->feat_names[f], shown);
     }
-    EncUnknown *u = &p->unk[f];
-    if (u->count++ == 0)
-        u->first_row = record - 1;
-    int seen = 0;
-    for (int i = 0; i < u->nshow; i++)
-        seen |= !strcmp(u->show[i], text);
-    if (!seen && u->nshow < ENC_SHOW)
-        memcpy(u->show[u->nshow++], text, sizeof text);
+    enc_note_unknown(&p->unk[f], record - 1, text);
     return 0;
 }
 

@@ -187,7 +187,7 @@ static void level_map(const Vocab *v, const Levels *lv, int *map)
     }
 }
 
-static void note_unknown(EncUnknown *u, size_t row, const char *text)
+void enc_note_unknown(EncUnknown *u, size_t row, const char *text)
 {
     if (u->count++ == 0)
         u->first_row = row;
@@ -239,7 +239,7 @@ int enc_apply(const Encoding *e, const Levels *const *lv, const Dataset *raw, Da
             if (i >= 0)
                 o[i] = 1.0;
             else if (unk)
-                note_unknown(&unk[f], r, text);
+                enc_note_unknown(&unk[f], r, text);
             o += enc_feat_width(v);
         }
     }

@@ -46,6 +46,11 @@ typedef struct EncUnknown {
     char show[ENC_SHOW][40]; /* the first distinct texts, cut; "(missing)" for a missing cell */
 } EncUnknown;
 
+/* Counts one cell of u's feature that has no input: row (its row in the
+ * raw rows) becomes u->first_row when it is the first, and text (cut to
+ * fit show[]) joins u->show when it is new and there is room. */
+void enc_note_unknown(EncUnknown *u, size_t row, const char *text);
+
 /* Inputs of feature f: 1 for a numeric one. */
 int enc_feat_width(const Vocab *v);
 /* Inputs of the network, and the first input of feature f. */

@@ -191,6 +191,45 @@ KERN_INLINE KernV8 kern_sigmoid8(KernV8 z)
     return z;
 }
 
+/* One lane of kern_expn, in scalar code: the same operations in the same
+ * order (so the same bits on every path, -ffp-contract=off), for a single
+ * sample, where a vector would carry seven idle lanes (tests/test_net.c
+ * compares the two on every value class). */
+KERN_INLINE double kern_exp1(double v)
+{
+    const double shift = 0x1.8p52, lo = -708.0, hi = 709.0;
+    double x = v < lo ? lo : v; /* kern_clamp8: NaN stays NaN */
+    x = x > hi ? hi : x;
+    const double t = x * 0x1.71547652b82fep0 + shift;
+    const double n = t - shift;
+    uint64_t tb, sb;
+    memcpy(&tb, &t, sizeof tb);
+    memcpy(&sb, &shift, sizeof sb);
+    const uint64_t k = tb - sb; /* two's complement: k + 1023 >= 0 below */
+    double r = x - n * 0x1.62e42fee00000p-1;
+    r = r - n * 0x1.a39ef35793c76p-33;
+    const double r2 = r * r;
+    double q0 = 1.0 / 2 + r * (1.0 / 6);
+    double q1 = 1.0 / 24 + r * (1.0 / 120);
+    double q2 = 1.0 / 720 + r * (1.0 / 5040);
+    double q3 = 1.0 / 40320 + r * (1.0 / 362880);
+    const double r4 = r2 * r2;
+    q1 = q1 + q2 * r2;
+    q2 = (1.0 / 3628800 + r * (1.0 / 39916800)) + (1.0 / 479001600 + r * (1.0 / 6227020800.0)) * r2;
+    q0 = r + q0 * r2;
+    const double r8 = r4 * r4;
+    q0 = q0 + q1 * r4;
+    q3 = q3 + q2 * r2;
+    const double p = q0 + q3 * r8;
+    const uint64_t eb = (k + 1023) << 52;
+    double s;
+    memcpy(&s, &eb, sizeof s);
+    return (1.0 + p) * s;
+}
+
+/* One lane of kern_sigmoidn. */
+KERN_INLINE double kern_sigmoid1(double z) { return 1.0 / (1.0 + kern_exp1(-z)); }
+
 /* float32 vectors of 16 lanes (one AVX-512 register), for the float32
  * training mode: twice the samples per instruction of KernV8. */
 typedef float KernF16 __attribute__((vector_size(64)));

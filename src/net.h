@@ -121,6 +121,12 @@ double net_grad_block_f32(const Net *net, const float *params, const float *x, c
  * output, which net_grad_block and net_grad_block_f32 run fused. */
 int net_is_221(const Net *net);
 
+/* net_grad_block of the 2-2-1 sigmoid/linear network (params p) for the
+ * one sample x (2 values), y: the gradient added (+=) into grad (9
+ * values), the loss returned, bit for bit the block kernel's on every
+ * kernel path, without the vector lanes a single sample leaves idle. */
+double net_grad_row221(const double *p, const double *x, double y, double *grad);
+
 /* Which kernel net_grad_block uses for net: "fused-2-2-1" or "layered". */
 const char *net_block_kernel(const Net *net);
 

@@ -36,6 +36,7 @@ int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t 
     t->nblocks_cap = (batch_cap + TRAIN_BLOCK - 1) / TRAIN_BLOCK;
     t->threads = threads;
     t->nrows = nrows;
+    t->row221 = net_is_221(net);
     int nout = net->width[net->nlayers];
     t->slots = malloc((size_t)t->nblocks_cap * net->nparams * sizeof(double));
     t->slot_loss = malloc((size_t)t->nblocks_cap * sizeof(double));
@@ -191,7 +192,12 @@ int64_t train_steps_per_epoch(size_t nrows, int batch_size)
 int64_t train_clock_every(size_t rows_per_step)
 {
     enum { CLOCK_ROWS = 1024 };
-    return rows_per_step >= CLOCK_ROWS || rows_per_step == 0 ? 1 : (int64_t)(CLOCK_ROWS / rows_per_step);
+    if (rows_per_step >= CLOCK_ROWS || rows_per_step == 0)
+        return 1;
+    int64_t every = 1; /* a power of two: a mask, not a division, every step */
+    while (every * 2 <= (int64_t)(CLOCK_ROWS / rows_per_step))
+        every *= 2;
+    return every;
 }
 
 static int thread_id(void)
@@ -333,17 +339,17 @@ static void prefetch_rows(const Trainer *t, const void *x, const void *y, size_t
  * costs microseconds, and every block a second thread takes costs
  * cache-line transfers between cores (its slot). So a second thread joins
  * only when every thread gets at least TRAIN_MIN_WORK of work, counted as
- * 6 flops per parameter and row (forward and the two backward products)
- * plus 64 per row (activations, gathering); the threshold comes from the
- * 2-over-1-thread ratios in docs/performance.md. Never more than the
- * groups. Only speed depends on this: the blocks and groups, and so the
+ * 6 flops per parameter and row (forward and the two backward products;
+ * 2 for a forward_only pass: a loss or predictions) plus 64 per row
+ * (activations, gathering); the threshold comes from the 2-over-1-thread
+ * ratios in docs/performance.md. Never more than the groups. Only speed depends on this: the blocks and groups, and so the
  * results, do not. */
-static int threads_for(const Trainer *t, size_t nblocks)
+static int threads_for(const Trainer *t, size_t nblocks, int forward_only)
 {
     enum { TRAIN_MIN_WORK = 1 << 18 };
     if (t->threads == 1)
         return 1; /* and no ceil and divisions every step */
-    const double block_work = (6.0 * (double)t->nparams + 64.0) * TRAIN_BLOCK;
+    const double block_work = ((forward_only ? 2.0 : 6.0) * (double)t->nparams + 64.0) * TRAIN_BLOCK;
     size_t per_thread = (size_t)ceil(TRAIN_MIN_WORK / block_work);
     size_t useful = nblocks / (per_thread ? per_thread : 1);
     const size_t ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
@@ -480,7 +486,7 @@ static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chu
     if (g1 <= g0)
         return;
     const int b1 = g1 * TRAIN_GROUP < nblocks ? g1 * TRAIN_GROUP : nblocks;
-    int nt = threads_for(t, (size_t)(b1 - g0 * TRAIN_GROUP));
+    int nt = threads_for(t, (size_t)(b1 - g0 * TRAIN_GROUP), 0);
     ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_GRAD].on ? &t->probe[TRAIN_PROBE_GRAD] : NULL;
     if (probe)
         nt = thread_probe_pick(probe, nt, train_now_s());
@@ -559,6 +565,26 @@ static double *group_sum(const Trainer *t, int ngroups, int gi)
     return t->comm ? gathered(t, ngroups, gi) : t->slots + (size_t)gi * TRAIN_GROUP * t->nparams;
 }
 
+/* trainer_grad_rows for one row of the 2-2-1 network in one process
+ * (float64): the row's gradient and loss straight from net_grad_row221,
+ * the bits of the block path below (one block, one group, a slot cleared
+ * then added to, scaled by 1 / 1), without its slots and loops: at batch 1
+ * those were most of a step (docs/performance.md). */
+static int grad_row(Trainer *t, const Net *net, const Dataset *d, const size_t *idx, size_t pos, double *loss_out)
+{
+    size_t r;
+    if (idx)
+        r = idx[0];
+    else
+        order_run(t, pos, 1, &r);
+    double *g = t->grad;
+    for (int k = 0; k < 9; k++)
+        g[k] = 0.0;
+    *loss_out = 0.0 + net_grad_row221(net->params, d->x + 2 * r, d->y[r], g);
+    t->stop_now = t->stop ? *t->stop : 0;
+    return 0;
+}
+
 /* trainer_grad over rows idx[0..n), or with idx NULL over the rows at
  * positions pos .. pos + n of the chunk order (trainer_chunk_order) of the
  * chunk d, which starts at training row chunk_first. The mean loss into
@@ -571,6 +597,8 @@ int trainer_grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chunk
     if (t->precision == TRAIN_F32 && !idx)
         for (size_t k = 0; k < net->nparams; k++)
             t->pf[k] = (float)net->params[k];
+    if (n == 1 && t->row221 && !t->comm && !(t->precision == TRAIN_F32 && !idx))
+        return grad_row(t, net, d, idx, pos, loss_out);
     const size_t np = net->nparams;
     const double inv_n = 1.0 / (double)n;
     double *grad = t->grad;
@@ -624,7 +652,7 @@ double trainer_loss(Trainer *t, const Net *net, const Dataset *d)
     const double *params = net->params;
     NetWork *work = t->work;
     double *ybuf = t->ybuf;
-    int nt = threads_for(t, nblocks);
+    int nt = threads_for(t, nblocks, 1);
     ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_LOSS].on ? &t->probe[TRAIN_PROBE_LOSS] : NULL;
     if (probe)
         nt = thread_probe_pick(probe, nt, train_now_s());
@@ -661,7 +689,7 @@ void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out)
     const double *params = net->params;
     NetWork *work = t->work;
     double *ybuf = t->ybuf;
-    int nt = threads_for(t, nblocks);
+    int nt = threads_for(t, nblocks, 1);
     ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_PREDICT].on ? &t->probe[TRAIN_PROBE_PREDICT] : NULL;
     if (probe)
         nt = thread_probe_pick(probe, nt, train_now_s());

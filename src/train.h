@@ -189,6 +189,7 @@ typedef struct Trainer {
     int batch_cap;       /* largest batch a step takes */
     int nblocks_cap;     /* ceil(batch_cap / TRAIN_BLOCK) */
     int threads;
+    int row221;          /* 1: a one-row step of the 2-2-1 network runs net_grad_row221 */
     ThreadProbe probe[3]; /* threads = 0: one thread when that is faster (above), for the
                              TRAIN_PROBE_* kinds of calls, each timed on its own */
     double *slots;       /* owned, (nblocks_cap, nparams): per-block gradient sums */
@@ -278,7 +279,7 @@ size_t trainer_f32_bytes(const Net *net, int threads, size_t nrows);
 /* Optimizer steps in one epoch of nrows rows at batch_size. */
 int64_t train_steps_per_epoch(size_t nrows, int batch_size);
 /* Steps between two reads of the clock for steps of rows_per_step rows:
- * about every 1024 rows, at least every step. A read is costly next to a
+ * about every 1024 rows (a power of two of steps), at least every step. A read is costly next to a
  * small step (docs/performance.md); the trainer (the epoch's time) and the
  * progress bar read it this often. */
 int64_t train_clock_every(size_t rows_per_step);

@@ -71,6 +71,12 @@ double train_now_s(void)
  * one sum would be a chain of n / 8 dependent adds (docs/performance.md). */
 int train_all_finite(const double *v, size_t n)
 {
+    if (n < 32) { /* a small network: its elements one by one cost less than the vectors */
+        double t = 0.0;
+        for (size_t k = 0; k < n; k++)
+            t += v[k] * 0.0;
+        return isfinite(t);
+    }
     KernV8 z[4] = { { 0 } };
     size_t k = 0;
     for (; k + 32 <= n; k += 32)
@@ -104,6 +110,12 @@ static int start_loss(Trainer *t, const Net *net, const TrainData *td, double *o
  * result depends on g alone. */
 static double l2_norm(const double *g, size_t n)
 {
+    double s[8] = { 0 };
+    if (n < 32) { /* the same sums as below, lane k & 7 by lane, without the vectors */
+        for (size_t k = 0; k < n; k++)
+            s[k & 7] += g[k] * g[k];
+        return sqrt(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+    }
     KernV8 acc[4] = { { 0 } };
     size_t k = 0;
     for (; k + 32 <= n; k += 32)
@@ -116,7 +128,6 @@ static double l2_norm(const double *g, size_t n)
         acc[0] += x * x;
     }
     KernV8 v = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    double s[8];
     memcpy(s, &v, sizeof s);
     for (; k < n; k++)
         s[k & 7] += g[k] * g[k];
@@ -334,7 +345,7 @@ static int loop_step(Loop *L, const Dataset *view, size_t first, size_t b0, size
     st->epoch_step++;
     st->epoch_loss_sum += loss * (double)m;
     st->grad_norm_sum += gnorm;
-    if (st->epoch_step % L->clock_every == 0)
+    if ((st->epoch_step & (L->clock_every - 1)) == 0)
         st->epoch_seconds = train_now_s() - t0;
     if (L->hooks->on_step && (rc = L->hooks->on_step(L->hooks->ctx, net, L->opt, st, loss, err)))
         return rc;

@@ -385,6 +385,99 @@ static void test_fused_221_kernel_matches_the_layered_one(void **state)
     net_free(&net);
 }
 
+/* Values of every class an argument can take: ordinary, large enough to
+ * overflow a product or saturate the sigmoid, tiny, signed zeros, the
+ * clamp's edges, infinities and NaN. */
+static double edge_value(Rng *r, int k)
+{
+    static const double EDGES[] = { 0.0, -0.0, 1e-310, -1e-310, 708.0, -708.0, 709.0, -709.0, 745.2, -745.2,
+                                    1e200, -1e200, INFINITY, -INFINITY, NAN, 0.5, -0.5, 36.0, -36.0 };
+    const int ne = (int)(sizeof EDGES / sizeof EDGES[0]);
+    if (k % 3 == 0)
+        return EDGES[rng_u64(r) % (uint64_t)ne];
+    double u = rng_uniform(r) * 2.0 - 1.0;
+    return k % 3 == 1 ? u * 4.0 : u * 800.0;
+}
+
+/* The same bits, or both NaN: the sign and payload of a NaN are not
+ * arithmetic the compiler keeps (it may swap the operands of a product),
+ * and a NaN step is rolled back whatever its bits. */
+static int same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b));
+}
+
+/* kern_exp1 and kern_sigmoid1 (scalar) against lanes of kern_expn and
+ * kern_sigmoidn, bit for bit, on every value class and every path. */
+static void test_scalar_exp_lane_matches_the_vector_bits(void **state)
+{
+    (void)state;
+    Rng r = rng_stream(77, 1);
+    const KernIsa *start = kern_active;
+    double in[4096], ve[4096], vs[4096];
+    for (int i = 0; i < 4096; i++)
+        in[i] = edge_value(&r, i);
+    char names[64];
+    snprintf(names, sizeof names, "%s", kern_isa_available());
+    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
+        Err err = { 0 };
+        assert_int_equal(kern_isa_use(name, &err), 0);
+        kern_exp(ve, in, 4096);
+        memcpy(vs, in, sizeof in);
+        kern_sigmoid(vs, 4096);
+        for (int i = 0; i < 4096; i++) {
+            double e1 = kern_exp1(in[i]), s1 = kern_sigmoid1(in[i]);
+            if (!same_bits(e1, ve[i]) || !same_bits(s1, vs[i]))
+                fail_msg("%s: x = %a: exp %a vs %a, sigmoid %a vs %a", name, in[i], e1, ve[i], s1, vs[i]);
+        }
+    }
+    kern_active = start;
+}
+
+/* net_grad_row221 against net_grad_block on one row, bit for bit: the
+ * gradient added to a zero or nonzero start and the loss, on random and
+ * extreme parameters and rows, on every path. */
+static void test_row_221_kernel_matches_the_block_bits(void **state)
+{
+    (void)state;
+    Net net;
+    Err err = { 0 };
+    int hidden[] = { 2 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    NetWork w;
+    assert_int_equal(network_init(&w, &net, NET_BLOCK, &err), 0);
+    const KernIsa *start = kern_active;
+    char names[64];
+    snprintf(names, sizeof names, "%s", kern_isa_available());
+    Rng r = rng_stream(78, 1);
+    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
+        assert_int_equal(kern_isa_use(name, &err), 0);
+        for (int trial = 0; trial < 20000; trial++) {
+            /* finite parameters, as every step starts with (train_run checks them after each);
+             * the rows may hold anything */
+            for (int k = 0; k < 9; k++)
+                do
+                    net.params[k] = trial % 4 ? (rng_uniform(&r) * 2.0 - 1.0) * 3.0 : edge_value(&r, trial + k);
+                while (!isfinite(net.params[k]));
+            double x[2] = { edge_value(&r, trial), edge_value(&r, trial + 1) }, y = edge_value(&r, trial + 2);
+            double gb[9], gr[9];
+            for (int k = 0; k < 9; k++)
+                gb[k] = gr[k] = trial % 2 ? 0.0 : (double)k - 4.0;
+            double lb = net_grad_block(&net, net.params, x, &y, 1, &w, gb);
+            double lr = net_grad_row221(net.params, x, y, gr);
+            for (int k = 0; k < 10; k++) {
+                double b = k < 9 ? gb[k] : lb, o = k < 9 ? gr[k] : lr;
+                if (!same_bits(o, b))
+                    fail_msg("%s, trial %d, %s %d: the row kernel gives %a, the block %a", name, trial,
+                             k < 9 ? "gradient element" : "loss", k, o, b);
+            }
+        }
+    }
+    kern_active = start;
+    network_free(&w);
+    net_free(&net);
+}
+
 /* Distance in float ulps of got from want (want rounded to float). */
 static double ulpsf(float got, double want)
 {
@@ -676,6 +769,8 @@ int main(void)
         cmocka_unit_test(test_vector_sigmoid_matches_the_formula),
         cmocka_unit_test(test_blocked_matrix_kernels_match_plain_loops),
         cmocka_unit_test(test_fused_221_kernel_matches_the_layered_one),
+        cmocka_unit_test(test_scalar_exp_lane_matches_the_vector_bits),
+        cmocka_unit_test(test_row_221_kernel_matches_the_block_bits),
         cmocka_unit_test(test_float_exp_is_within_two_ulp_of_the_exact_value),
         cmocka_unit_test(test_float32_block_gradient_is_within_a_tolerance_of_float64),
         cmocka_unit_test(test_float32_layered_block_gradient_is_within_a_tolerance_of_float64),

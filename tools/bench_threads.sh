@@ -4,9 +4,10 @@
 # and with one core kept busy by a shell loop (as on a desktop or a shared
 # node). Jobs: configs/ames.ini, configs/ames_full.ini, 2-64-64-1 full
 # batch on Ames, and ames.ini streamed from its converted HDF5 table.
-# ROUNDS rounds (default 5), each running threads = 0 then threads = 1 for
-# every job in turn; a cell is the median wall time over the rounds, and
-# the ratio is threads=0 / threads=1 (<= 1: never slower).
+# ROUNDS rounds (default 5), each running threads = 0, 1 and 2 for every
+# job in turn; a cell is the median wall time over the rounds, and the
+# ratios are threads=0 / threads=1 and threads=2 / threads=1 (<= 1: never
+# slower; with a core busy, an explicit threads = 2 asks for the slower).
 # usage: tools/bench_threads.sh        (prints one table; the load before and after)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,18 +31,18 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 job() { # name args...
   name=$1; shift
-  : >"$WORK/$name.0"; : >"$WORK/$name.1"
+  : >"$WORK/$name.0"; : >"$WORK/$name.1"; : >"$WORK/$name.2"
   r=0
   while [ $r -lt "$ROUNDS" ]; do
-    run "$name" 0 "$@" >>"$WORK/$name.0"
-    run "$name" 1 "$@" >>"$WORK/$name.1"
+    for th in 0 1 2; do run "$name" $th "$@" >>"$WORK/$name.$th"; done
     r=$((r + 1))
   done
-  a=$(median <"$WORK/$name.0"); b=$(median <"$WORK/$name.1")
-  printf "%-14s %-6s %10.3f %10.3f %8.2f\n" "$name" "$mode" "$a" "$b" "$(echo "$a $b" | awk '{ print $1 / $2 }')"
+  a=$(median <"$WORK/$name.0"); b=$(median <"$WORK/$name.1"); c=$(median <"$WORK/$name.2")
+  printf "%-14s %-6s %10.3f %10.3f %10.3f %8.2f %8.2f\n" "$name" "$mode" "$a" "$b" "$c" \
+    "$(echo "$a $b" | awk '{ print $1 / $2 }')" "$(echo "$c $b" | awk '{ print $1 / $2 }')"
 }
 
-printf "%-14s %-6s %10s %10s %8s\n" job cores "threads=0" "threads=1" ratio
+printf "%-14s %-6s %10s %10s %10s %8s %8s\n" job cores "threads=0" "threads=1" "threads=2" "0/1" "2/1"
 for mode in idle busy; do
   if [ $mode = busy ]; then sh -c 'while :; do :; done' & BUSY=$!; fi
   job ames "$ROOT/configs/ames.ini"
