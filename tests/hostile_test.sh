@@ -193,6 +193,32 @@ st=$?
 if [ $st -eq 143 ] && grep -q "stopped by signal 15 while the data loaded; nothing printed" err.txt && [ ! -s out.txt ]; then
   ok "SIGTERM while --dry-run loads the data stops it (143)"
 else bad "SIGTERM during --dry-run load: exit $st, $(cat err.txt)"; fi
+# SIGTERM once the files are written, while the summary waits on a full
+# pipe (a reader that stopped reading): the process ends at once, 143,
+# with model.h5 complete; it waited for the reader before. The pipe is a
+# FIFO filled with 64 KiB (its capacity) through a descriptor that keeps
+# it open.
+rm -f sumfifo
+mkfifo sumfifo
+exec 3<>sumfifo
+head -c 65536 /dev/zero >&3
+"$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=sumrun --quiet >sumfifo 2>err.txt &
+pid=$!
+i=0
+while [ ! -e sumrun/model.h5 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+kill -TERM $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 $pid 2>/dev/null && alive=1 || alive=0
+[ $alive -eq 1 ] && kill -KILL $pid
+wait $pid
+st=$?
+exec 3<&-
+if [ $alive -eq 0 ] && [ $st -eq 143 ] && $PY -c "import h5py, sys; h5py.File(sys.argv[1], 'r')['model']" sumrun/model.h5 &&
+   [ -z "$(ls sumrun | grep tmp)" ]; then
+  ok "SIGTERM while the summary waits on a full pipe ends the run at once (143), its files complete"
+else bad "SIGTERM during the summary: alive $alive, exit $st, $(cat err.txt) $(ls sumrun)"; fi
 
 # ---- 5. bounded reads -----------------------------------------------------------
 # Each within 20 CPU seconds and 1 GiB of address space, with one line naming file:line.
