@@ -151,7 +151,7 @@ wait $pid
 status=$?
 took=$(($(date +%s) - start))
 kill $watchdog 2>/dev/null
-if [ -n "$victim" ] && [ $status -ne 0 ] && [ $took -lt 60 ] && ! pgrep -f "run.dir=kill " >/dev/null; then
+if [ -n "$victim" ] && [ $status -ne 0 ] && [ $took -lt 60 ] && ! pgrep -f "$BIN train .*run.dir=kill " >/dev/null; then
   ok "SIGKILL of rank $victim's process: the job ended with status $status in ${took}s"
   newest=$(ls kill/checkpoints/ckpt-*.h5 | tail -n 1)
   # shellcheck disable=SC2086
