@@ -76,85 +76,103 @@ static int same_rows(const DataRecord *a, const DataRecord *b)
            (a->ntest == 0 || !memcmp(a->test_rows, b->test_rows, a->ntest * sizeof *a->test_rows));
 }
 
-int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, char delim,
-             FILE *msg, EvalResult *r, Err *err)
+/* The training rows re-read from the model's config into *sp: the split
+ * to evaluate on, and what the baselines fit. Returns 0, or the code of
+ * the failure described in *lerr (a relative data path gets a hint). The
+ * split of a model that records other rows than the seed's (a fold of
+ * housenet cv) is those rows. */
+static int eval_training_rows(const char *model_path, const Model *m, const Config *c, Splits *sp, Err *lerr)
 {
-    Splits sp = { 0 };
-    Dataset own = { 0 };
-    Infer inf = { 0 };
-    Ols ols = { 0 };
-    double *h = NULL, *y = NULL, *base = NULL, *ytrain = NULL;
-    const Dataset *d;
-    int rc;
-    memset(r, 0, sizeof *r);
-
-    /* The training rows: the split to evaluate on, and what the baselines fit. */
-    Err lerr = { 0 };
-    int lrc = loader_load(c, &sp, &lerr);
+    int lrc = loader_load(c, sp, lerr);
     if (lrc == E_IO) { /* the stored path is relative to where the model was trained */
-        size_t len = strlen(lerr.msg);
-        snprintf(lerr.msg + len, sizeof lerr.msg - len,
+        size_t len = strlen(lerr->msg);
+        snprintf(lerr->msg + len, sizeof lerr->msg - len,
                  " (the data path stored in %s, relative to where it was trained: run from there, or pass "
                  "DATA.csv)", model_path);
     }
     if (!lrc)
-        lrc = eval_check_split(model_path, m, c, &sp, &lerr);
-    if (lrc == E_STATE && m->data.has_split && !m->data.hashed && !same_rows(&m->data, &sp.record)) {
+        lrc = eval_check_split(model_path, m, c, sp, lerr);
+    if (lrc == E_STATE && m->data.has_split && !m->data.hashed && !same_rows(&m->data, &sp->record)) {
         /* not the seed's split (a fold of housenet cv): the rows it records */
         Err ferr = { 0 };
-        splits_free(&sp);
-        if (loader_load_recorded(c, m, &sp, &ferr) == 0)
+        splits_free(sp);
+        if (loader_load_recorded(c, m, sp, &ferr) == 0)
             lrc = 0;
     }
-    if (!data_path) {
-        if ((rc = lrc)) {
-            *err = lerr;
-            goto done;
-        }
-        if (sp.test.n == 0) {
-            rc = err_set(err, E_USAGE, "%s: the model's config has test_fraction = 0, so there is no test split; "
-                                       "name the rows to evaluate on: housenet evaluate --model %s DATA.csv",
-                         model_path, model_path);
-            goto done;
-        }
-        if ((rc = loader_report_unknown(c, sp.unknown, c->data_path, c->delimiter[0], msg,
-                                        c->unknown_category == UNKNOWN_ERROR, err)))
-            goto done;
-        d = &sp.test; /* normalised by the refitted Norm, equal to the stored one (checked) */
-        snprintf(r->source, sizeof r->source, "the test split of %s", c->data_path);
-    } else {
-        size_t dropped = 0, filtered = 0;
-        if ((rc = loader_read_for_model(c, m, data_path, delim, msg, &own, &filtered, &dropped, err)))
-            goto done;
-        if (filtered && msg)
-            term_line(msg, "housenet: %s: %zu rows outside the model's [data] filter (%s) left out", data_path,
-                    filtered, c->filter);
-        if (dropped && msg)
-            term_line(msg, "housenet: warning: %s: %zu rows with a missing cell skipped", data_path, dropped);
-        norm_apply(&m->norm, &own);
-        d = &own;
-        snprintf(r->source, sizeof r->source, "%s", data_path);
-        if (lrc && msg)
-            term_line(msg, "housenet: warning: no baselines: the training data cannot be re-read (%s)", lerr.msg);
-    }
-    r->have_baselines = lrc == 0;
+    return lrc;
+}
 
-    h = malloc(d->n * sizeof(double));
-    if (!h) {
-        rc = err_set(err, E_NOMEM, "out of memory for %zu predictions", d->n);
-        goto done;
+/* No DATA file: the rows are the test split of sp, which must have loaded
+ * (lrc, lerr) and hold rows; its unknown levels are reported on msg. */
+static int eval_test_split(const char *model_path, const Config *c, Splits *sp, int lrc, const Err *lerr,
+                           FILE *msg, EvalResult *r, Err *err)
+{
+    int rc;
+    if (lrc) {
+        *err = *lerr;
+        return lrc;
     }
+    if (sp->test.n == 0)
+        return err_set(err, E_USAGE, "%s: the model's config has test_fraction = 0, so there is no test split; "
+                                     "name the rows to evaluate on: housenet evaluate --model %s DATA.csv",
+                       model_path, model_path);
+    if ((rc = loader_report_unknown(c, sp->unknown, c->data_path, c->delimiter[0], msg,
+                                    c->unknown_category == UNKNOWN_ERROR, err)))
+        return rc;
+    snprintf(r->source, sizeof r->source, "the test split of %s", c->data_path);
+    return 0;
+}
+
+/* The rows of data_path for model m into *own, normalised by the model's
+ * Norm; what was left out, and a missing baseline (lrc, lerr), is said on
+ * msg. */
+static int eval_data_file(const Model *m, const Config *c, const char *data_path, char delim, int lrc,
+                          const Err *lerr, FILE *msg, Dataset *own, EvalResult *r, Err *err)
+{
+    size_t dropped = 0, filtered = 0;
+    int rc;
+    if ((rc = loader_read_for_model(c, m, data_path, delim, msg, own, &filtered, &dropped, err)))
+        return rc;
+    if (filtered && msg)
+        term_line(msg, "housenet: %s: %zu rows outside the model's [data] filter (%s) left out", data_path,
+                  filtered, c->filter);
+    if (dropped && msg)
+        term_line(msg, "housenet: warning: %s: %zu rows with a missing cell skipped", data_path, dropped);
+    norm_apply(&m->norm, own);
+    snprintf(r->source, sizeof r->source, "%s", data_path);
+    if (lrc && msg)
+        term_line(msg, "housenet: warning: no baselines: the training data cannot be re-read (%s)", lerr->msg);
+    return 0;
+}
+
+/* The model's metrics on d (normalised rows) into r->model. */
+static int eval_model_metrics(const Model *m, const Dataset *d, EvalResult *r, Err *err)
+{
+    Infer inf = { 0 };
+    double *h = malloc(d->n * sizeof(double));
+    int rc = 0;
+    if (!h)
+        return err_set(err, E_NOMEM, "out of memory for %zu predictions", d->n);
     if ((rc = infer_init(&inf, &m->net, err)))
         goto done;
     infer_rows(&inf, d->x, d->n, h);
     metrics_compute(d->y, h, d->n, &m->norm, &r->model);
-    if (!r->have_baselines)
-        goto done;
+done:
+    infer_free(&inf);
+    free(h);
+    return rc;
+}
 
-    /* Baselines in data units: y and the training targets de-normalised. */
-    y = malloc(d->n * sizeof(double));
-    base = malloc(d->n * sizeof(double));
-    ytrain = malloc(sp.train.n * sizeof(double));
+/* The baselines fitted on the training rows train, measured on d, in data
+ * units (y and the training targets de-normalised): the training mean,
+ * OLS and ridge, into r->mean, r->ols and r->ridge. */
+static int eval_baselines(const char *model_path, const Model *m, const Dataset *train, const Dataset *d,
+                          EvalResult *r, Err *err)
+{
+    Ols ols = { 0 };
+    double *y = malloc(d->n * sizeof(double)), *base = malloc(d->n * sizeof(double));
+    double *ytrain = malloc(train->n * sizeof(double));
+    int rc = 0;
     if (!y || !base || !ytrain) {
         rc = err_set(err, E_NOMEM, "out of memory for the baselines");
         goto done;
@@ -162,19 +180,19 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
     for (size_t i = 0; i < d->n; i++)
         y[i] = norm_target_back(&m->norm, d->y[i]);
     double sum = 0.0;
-    for (size_t i = 0; i < sp.train.n; i++) {
-        ytrain[i] = norm_target_back(&m->norm, sp.train.y[i]);
+    for (size_t i = 0; i < train->n; i++) {
+        ytrain[i] = norm_target_back(&m->norm, train->y[i]);
         sum += ytrain[i];
     }
     for (size_t i = 0; i < d->n; i++)
-        base[i] = sum / (double)sp.train.n;
+        base[i] = sum / (double)train->n;
     metrics_compute(y, base, d->n, NULL, &r->mean);
     /* OLS and ridge on the same (normalised, hence affinely mapped)
      * features: the fits standardise them again, and a linear model does
      * not see the difference. Collinear features (one-hot columns) leave
      * OLS without a unique fit: NaNs, and ridge still stands. */
     Err oerr = { 0 };
-    if (ols_fit(&ols, sp.train.x, ytrain, sp.train.n, sp.train.nin, &oerr) == 0) {
+    if (ols_fit(&ols, train->x, ytrain, train->n, train->nin, &oerr) == 0) {
         ols_predict(&ols, d->x, d->n, base);
         metrics_compute(y, base, d->n, NULL, &r->ols);
     } else if (oerr.code == E_NOMEM) {
@@ -185,7 +203,7 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
         r->ols.rows = d->n;
     }
     ols_free(&ols);
-    if ((rc = ols_fit_ridge(&ols, sp.train.x, ytrain, sp.train.n, sp.train.nin, EVAL_RIDGE_LAMBDA, err))) {
+    if ((rc = ols_fit_ridge(&ols, train->x, ytrain, train->n, train->nin, EVAL_RIDGE_LAMBDA, err))) {
         err_prefix(err, "%s: ", model_path);
         goto done;
     }
@@ -193,11 +211,34 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
     metrics_compute(y, base, d->n, NULL, &r->ridge);
 done:
     ols_free(&ols);
-    infer_free(&inf);
-    free(h);
     free(y);
     free(base);
     free(ytrain);
+    return rc;
+}
+
+int eval_run(const char *model_path, const Model *m, const Config *c, const char *data_path, char delim,
+             FILE *msg, EvalResult *r, Err *err)
+{
+    Splits sp = { 0 };
+    Dataset own = { 0 };
+    Err lerr = { 0 };
+    int rc;
+    memset(r, 0, sizeof *r);
+    int lrc = eval_training_rows(model_path, m, c, &sp, &lerr);
+    /* The test split is normalised by the refitted Norm, equal to the stored one (checked). */
+    const Dataset *d = data_path ? &own : &sp.test;
+    if (data_path)
+        rc = eval_data_file(m, c, data_path, delim, lrc, &lerr, msg, &own, r, err);
+    else
+        rc = eval_test_split(model_path, c, &sp, lrc, &lerr, msg, r, err);
+    if (rc)
+        goto done;
+    r->have_baselines = lrc == 0;
+    if ((rc = eval_model_metrics(m, d, r, err)) || !r->have_baselines)
+        goto done;
+    rc = eval_baselines(model_path, m, &sp.train, d, r, err);
+done:
     data_free(&own);
     splits_free(&sp);
     return rc;

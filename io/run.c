@@ -455,6 +455,111 @@ static int same_dir(const char *file, const char *dir)
     return realpath(slash ? f : ".", a) && realpath(dir, b) && strcmp(a, b) == 0;
 }
 
+/* The checkpoints --resume may start from, newest first, into *paths (*n
+ * of them, ckpt_list_free): those of run dir target (its checkpoints/, or
+ * target itself when it is that directory; *from_dir = 1), or target alone
+ * when it is a file. E_USAGE when target does not exist, E_STATE when the
+ * run dir holds none. */
+static int resume_candidates(const char *target, char ***paths, size_t *n, int *from_dir, Err *err)
+{
+    char dir[RUN_PATH_MAX];
+    struct stat sb;
+    int rc = 0;
+    if (stat(target, &sb) < 0) {
+        int e = errno;
+        return err_set(err, E_USAGE, "--resume %s: %s; name a run directory or a checkpoint", target,
+                       strerror(e));
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        *from_dir = 1;
+        snprintf(dir, sizeof dir, "%s/" CKPT_SUBDIR, target);
+        rc = ckpt_list(dir, paths, n, err);
+        if (rc == 0 && *n == 0) { /* RUN/checkpoints itself */
+            ckpt_list_free(*paths, *n);
+            rc = ckpt_list(target, paths, n, err);
+        }
+        if (rc == 0 && *n == 0)
+            rc = err_set(err, E_STATE, "%s: no checkpoint to resume from; start the run without --resume",
+                         target);
+    } else if (!(*paths = calloc(2, sizeof **paths)) || !((*paths)[0] = strdup(target))) {
+        rc = err_set(err, E_NOMEM, "out of memory");
+    } else {
+        *n = 1;
+    }
+    return rc;
+}
+
+/* The first of paths[0..n) whose config can be read: its index in *at,
+ * its config text in *saved (free). From a run dir (from_dir) a damaged
+ * one is renamed *.damaged (by the writer) with a warning, and the
+ * previous one tried; a checkpoint named alone must read. */
+static int resume_pick(const RunCtx *ctx, const char *target, char **paths, size_t n, int from_dir,
+                       char **saved, size_t *at, Err *err)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        Err e = { 0 };
+        if (ckpt_read_config(paths[i], saved, &e) == 0)
+            break;
+        if (!from_dir) {
+            *err = e;
+            return e.code;
+        }
+        char damaged[RUN_PATH_MAX + 16];
+        snprintf(damaged, sizeof damaged, "%s.damaged", paths[i]);
+        int moved = ctx->writer && e.code == E_PARSE && rename(paths[i], damaged) == 0;
+        term_line(ctx->args->progress, "housenet: warning: %s%s%s; trying the previous checkpoint", e.msg,
+                  moved ? "; renamed to " : "", moved ? damaged : "");
+    }
+    if (i == n)
+        return err_set(err, E_STATE, "%s: none of its %zu checkpoints can be read; start the run "
+                       "without --resume", target, n);
+    *at = i;
+    return 0;
+}
+
+/* The run's config against saved, the config of checkpoint path: a
+ * difference is an E_STATE error naming it, or under --force a warning. */
+static int resume_config(const RunCtx *ctx, const char *path, const char *saved, Err *err)
+{
+    const RunArgs *a = ctx->args;
+    Err diff = { 0 };
+    if (!ckpt_config_check(saved, ctx->config_text, &diff))
+        return 0;
+    if (!a->force)
+        return err_set(err, E_STATE, "%s: the config differs from the checkpoint's: %.700s; undo "
+                       "the change or pass --force", path, diff.msg);
+    term_line(a->progress, "housenet: warning: --force: the config differs from the checkpoint's: %s",
+              diff.msg);
+    return 0;
+}
+
+/* Checkpoint c, loaded from path (st its state), is where the run goes
+ * on: its best epoch, its held rollback snapshot, the last checkpoint
+ * saved. Checkpoints newer than it belong to an abandoned continuation
+ * and are removed (by the writer), with a warning. */
+static int resume_adopt(RunCtx *ctx, const Ckpt *c, const TrainState *st, const char *path, Err *err)
+{
+    int rc, removed = 0;
+    ctx->best.epoch = c->best.epoch;
+    ctx->best.val_loss = c->best.val_loss;
+    ctx->best_dirty = c->best.epoch >= 0; /* best.h5 may be missing or ahead of it */
+    if (c->roll.held) { /* stopped mid-epoch: a divergence later in it goes back to the epoch's start */
+        ctx->tr->snap_state = c->roll.st;
+        ctx->tr->snap_t = c->roll.t;
+        ctx->tr->snap_held = 1;
+    }
+    snprintf(ctx->ckpt_path, sizeof ctx->ckpt_path, "%s", path);
+    ctx->saved_epoch = st->epoch;
+    ctx->saved_step = st->step;
+    if (ctx->writer && (rc = ckpt_remove_newer(ctx->ckpt_dir, st, &removed, err)))
+        return rc;
+    if (removed)
+        fprintf(ctx->args->progress, "housenet: warning: removed %d checkpoint%s newer than %s\n", removed,
+                removed == 1 ? "" : "s", path);
+    return 0;
+}
+
 /* --resume: the newest good checkpoint of the run dir (or the one named)
  * into the run's objects and *st. Damaged checkpoints are renamed
  * *.damaged with a warning, and the previous one is tried. Checkpoints
@@ -466,85 +571,20 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
     const char *target = a->resume_from ? a->resume_from : ctx->run_dir;
     Ckpt c = { .net = ctx->net, .opt = ctx->opt, .st = st, .curves = &ctx->curves, .best = ctx->best,
                .roll = { .vals = ctx->tr->snap } };
-    char **paths = NULL, *saved = NULL, dir[RUN_PATH_MAX];
+    char **paths = NULL, *saved = NULL;
     size_t n = 0, i = 0;
-    int rc = 0, from_dir = 0, removed = 0;
-    struct stat sb;
-    if (stat(target, &sb) < 0) {
-        int e = errno;
-        return err_set(err, E_USAGE, "--resume %s: %s; name a run directory or a checkpoint", target,
-                       strerror(e));
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        from_dir = 1;
-        snprintf(dir, sizeof dir, "%s/" CKPT_SUBDIR, target);
-        rc = ckpt_list(dir, &paths, &n, err);
-        if (rc == 0 && n == 0) { /* RUN/checkpoints itself */
-            ckpt_list_free(paths, n);
-            rc = ckpt_list(target, &paths, &n, err);
-        }
-        if (rc == 0 && n == 0)
-            rc = err_set(err, E_STATE, "%s: no checkpoint to resume from; start the run without --resume",
-                         target);
-    } else if (!(paths = calloc(2, sizeof *paths)) || !(paths[0] = strdup(target))) {
-        rc = err_set(err, E_NOMEM, "out of memory");
-    } else {
-        n = 1;
-    }
-    if (rc)
+    int rc, from_dir = 0;
+    if ((rc = resume_candidates(target, &paths, &n, &from_dir, err)) ||
+        (rc = resume_pick(ctx, target, paths, n, from_dir, &saved, &i, err)) ||
+        (rc = resume_config(ctx, paths[i], saved, err)))
         goto done;
-    for (i = 0; i < n; i++) {
-        Err e = { 0 };
-        if (ckpt_read_config(paths[i], &saved, &e) == 0)
-            break;
-        if (!from_dir) {
-            *err = e;
-            rc = e.code;
-            goto done;
-        }
-        char damaged[RUN_PATH_MAX + 16];
-        snprintf(damaged, sizeof damaged, "%s.damaged", paths[i]);
-        int moved = ctx->writer && e.code == E_PARSE && rename(paths[i], damaged) == 0;
-        term_line(a->progress, "housenet: warning: %s%s%s; trying the previous checkpoint", e.msg,
-                moved ? "; renamed to " : "", moved ? damaged : "");
-    }
-    if (i == n) {
-        rc = err_set(err, E_STATE, "%s: none of its %zu checkpoints can be read; start the run "
-                     "without --resume", target, n);
-        goto done;
-    }
-    Err diff = { 0 };
-    if (ckpt_config_check(saved, ctx->config_text, &diff)) {
-        if (!a->force) {
-            rc = err_set(err, E_STATE, "%s: the config differs from the checkpoint's: %.700s; undo "
-                         "the change or pass --force", paths[i], diff.msg);
-            goto done;
-        }
-        term_line(a->progress, "housenet: warning: --force: the config differs from the checkpoint's: %s",
-                  diff.msg);
-    }
     /* A checkpoint from elsewhere continues into this run dir: the same
      * rule as a new run protects what the dir holds. */
     if (ctx->writer && !same_dir(paths[i], ctx->ckpt_dir) && (rc = claim_run_dir(ctx, err)))
         goto done;
     if ((rc = ckpt_load(paths[i], &c, err)) || (rc = check_data(ctx, &c, paths[i], err)))
         goto done;
-    ctx->best.epoch = c.best.epoch;
-    ctx->best.val_loss = c.best.val_loss;
-    ctx->best_dirty = c.best.epoch >= 0; /* best.h5 may be missing or ahead of it */
-    if (c.roll.held) { /* stopped mid-epoch: a divergence later in it goes back to the epoch's start */
-        ctx->tr->snap_state = c.roll.st;
-        ctx->tr->snap_t = c.roll.t;
-        ctx->tr->snap_held = 1;
-    }
-    snprintf(ctx->ckpt_path, sizeof ctx->ckpt_path, "%s", paths[i]);
-    ctx->saved_epoch = st->epoch;
-    ctx->saved_step = st->step;
-    if (ctx->writer && (rc = ckpt_remove_newer(ctx->ckpt_dir, st, &removed, err)))
-        goto done;
-    if (removed)
-        fprintf(a->progress, "housenet: warning: removed %d checkpoint%s newer than %s\n", removed,
-                removed == 1 ? "" : "s", paths[i]);
+    rc = resume_adopt(ctx, &c, st, paths[i], err);
 done:
     ckpt_release(&c);
     free(saved);

@@ -18,18 +18,8 @@
 #  7. mpirun -np 3 (in a build with MPI; rank 0 hands the points out to
 #     ranks 1 and 2): the same table and bytes.
 # usage: sweep_test.sh HOUSENET SOURCE_DIR
-set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$2" && pwd)
-PY=/usr/bin/python3
+. "$(dirname "$0")/testlib.sh"
 SAME="$PY $SRC/tests/mpi_same.py"
-WORK=$(mktemp -d /tmp/housenet-sweep-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
 
 # The Ames config with a [sweep] section (two rates, one that diverges).
 sed "s#^path = ../datasets#path = $SRC/datasets#" "$SRC/configs/ames.ini" > ames.ini
@@ -250,5 +240,4 @@ if [ -f "$(dirname "$BIN")/libhousenet_mpi.so" ] && command -v mpirun > /dev/nul
   fi
 fi
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ] && [ $passed -gt 0 ]
+finish && [ "$passed" -gt 0 ]

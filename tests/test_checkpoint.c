@@ -35,17 +35,14 @@
 #include "run.h"
 
 typedef struct Fixture {
-    char dir[64];
+    char dir[TU_DIR_MAX]; /* first: tu_tmpdir_new's */
     char path[128];
 } Fixture;
 
 static int setup(void **state)
 {
-    Fixture *fx = calloc(1, sizeof *fx);
+    Fixture *fx = tu_tmpdir_new(sizeof *fx, "test_checkpoint");
     if (!fx)
-        return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_checkpoint-XXXXXX");
-    if (!mkdtemp(fx->dir))
         return -1;
     snprintf(fx->path, sizeof fx->path, "%s/ckpt.h5", fx->dir);
     *state = fx;
@@ -54,9 +51,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    Fixture *fx = *state;
-    tu_rm_tree(fx->dir);
-    free(fx);
+    tu_tmpdir_free(*state);
     /* No test may leave an HDF5 file, group, dataset or attribute open. */
     return h5_open_objects() == 0 ? 0 : -1;
 }

@@ -1,10 +1,14 @@
 /* Tests of io/config.c: defaults, errors with file:line and hints, --set,
  * [init] checks and the resolved text round trip. */
+#define _GNU_SOURCE /* nftw, mkdtemp */
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,20 +19,19 @@
 #include "config.h"
 #include "train.h"
 
-static char dir[] = "/tmp/housenet-test-config-XXXXXX";
+static char dir[TU_DIR_MAX];
 
 static int setup(void **state)
 {
     (void)state;
-    return mkdtemp(dir) ? 0 : -1;
+    return tu_tmpdir(dir, sizeof dir, "housenet-test-config");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    tu_rm_tree(dir);
+    return 0;
 }
 
 /* Writes text to dir/name and returns the path (static buffer). */

@@ -2,7 +2,7 @@
  * written to a temporary directory. Every read goes through both
  * tokenizers (the quote-free fast path and libcsv alone), which must agree
  * on values, counts and error messages. Does not read ../shared. */
-#define _DEFAULT_SOURCE /* mkdtemp, setlocale names */
+#define _GNU_SOURCE /* nftw, mkdtemp, setlocale names */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,6 @@
 
 #include "testutil.h"
 
-#include <dirent.h>
 #include <float.h>
 #include <locale.h>
 #include <malloc.h>
@@ -32,42 +31,14 @@
 /* ---- fixture: a temporary directory per run ------------------------------ */
 
 typedef struct Fx {
-    char dir[64];
+    char dir[TU_DIR_MAX]; /* first: tu_tmpdir_new's */
     char path[128];
 } Fx;
 
 static int fx_setup(void **state)
 {
-    Fx *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_csv.XXXXXX");
-    if (!mkdtemp(fx->dir)) {
-        free(fx);
-        return -1;
-    }
-    *state = fx;
-    return 0;
-}
-
-static int fx_teardown(void **state)
-{
-    Fx *fx = *state;
-    DIR *d = opendir(fx->dir);
-    if (d) {
-        struct dirent *e;
-        char p[320];
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(fx->dir);
-    free(fx);
-    return 0;
+    *state = tu_tmpdir_new(sizeof(Fx), "test_csv");
+    return *state ? 0 : -1;
 }
 
 /* Writes len bytes to fx->dir/name; returns the path (valid until the next call). */
@@ -1315,5 +1286,5 @@ int main(void)
         cmocka_unit_test(test_csv_inspect_describes_every_column),
         cmocka_unit_test(test_csv_inspect_reports_file_errors),
     };
-    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
+    return cmocka_run_group_tests(tests, fx_setup, tu_tmpdir_teardown);
 }

@@ -219,28 +219,17 @@ static void test_enc_check_refuses_unsorted_levels(void **state)
 /* ---- CSV text columns ------------------------------------------------- */
 
 typedef struct Fixture {
-    char dir[64];
+    char dir[TU_DIR_MAX]; /* first: tu_tmpdir_new's */
     char path[128];
 } Fixture;
 
 static int setup(void **state)
 {
-    Fixture *fx = calloc(1, sizeof *fx);
+    Fixture *fx = tu_tmpdir_new(sizeof *fx, "test_encode");
     if (!fx)
-        return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_encode.XXXXXX");
-    if (!mkdtemp(fx->dir))
         return -1;
     snprintf(fx->path, sizeof fx->path, "%s/t.csv", fx->dir);
     *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fixture *fx = *state;
-    tu_rm_tree(fx->dir);
-    free(fx);
     return 0;
 }
 
@@ -358,9 +347,9 @@ int main(void)
         cmocka_unit_test(test_one_hot_rows_and_unknown_levels),
         cmocka_unit_test(test_too_many_levels_is_an_error_naming_the_column),
         cmocka_unit_test(test_enc_check_refuses_unsorted_levels),
-        cmocka_unit_test_setup_teardown(test_csv_auto_columns_become_numbers_or_levels, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_csv_mixed_column_names_the_odd_cell, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_model_file_keeps_the_vocabulary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_auto_columns_become_numbers_or_levels, setup, tu_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_csv_mixed_column_names_the_odd_cell, setup, tu_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_model_file_keeps_the_vocabulary, setup, tu_tmpdir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,7 +30,7 @@
 #include "h5model.h"
 
 typedef struct Fixture {
-    char dir[64];
+    char dir[TU_DIR_MAX]; /* first: tu_tmpdir_new's */
     char model[128];
     char curves[128];
 } Fixture;
@@ -47,23 +47,12 @@ static int group_setup(void **state)
 
 static int setup(void **state)
 {
-    Fixture *fx = calloc(1, sizeof *fx);
+    Fixture *fx = tu_tmpdir_new(sizeof *fx, "test_h5model");
     if (!fx)
-        return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_h5model-XXXXXX");
-    if (!mkdtemp(fx->dir))
         return -1;
     snprintf(fx->model, sizeof fx->model, "%s/model.h5", fx->dir);
     snprintf(fx->curves, sizeof fx->curves, "%s/curves.h5", fx->dir);
     *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fixture *fx = *state;
-    tu_rm_tree(fx->dir);
-    free(fx);
     return 0;
 }
 
@@ -920,7 +909,7 @@ static void test_h5py_reads_model_and_curves(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, tu_tmpdir_teardown)
         T(test_model_2_2_1_round_trip_is_bit_identical),
         T(test_model_3_4_5_1_round_trip_keeps_each_layer_activation),
         T(test_model_save_replaces_an_existing_file),

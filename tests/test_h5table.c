@@ -29,7 +29,7 @@
 #include "h5table.h"
 
 typedef struct Fx {
-    char dir[64];
+    char dir[TU_DIR_MAX]; /* first: tu_tmpdir_new's */
     char path[160];   /* the HDF5 fixture */
     char csv[160];    /* a CSV fixture */
     char out[160];    /* convert's output */
@@ -45,24 +45,13 @@ static int group_setup(void **state)
 
 static int setup(void **state)
 {
-    Fx *fx = calloc(1, sizeof *fx);
+    Fx *fx = tu_tmpdir_new(sizeof *fx, "test_h5table");
     if (!fx)
-        return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_h5table-XXXXXX");
-    if (!mkdtemp(fx->dir))
         return -1;
     snprintf(fx->path, sizeof fx->path, "%s/houses.h5", fx->dir);
     snprintf(fx->csv, sizeof fx->csv, "%s/houses.csv", fx->dir);
     snprintf(fx->out, sizeof fx->out, "%s/out.h5", fx->dir);
     *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fx *fx = *state;
-    tu_rm_tree(fx->dir);
-    free(fx);
     return 0;
 }
 
@@ -1036,7 +1025,7 @@ static void test_h5py_reads_convert_output_and_writes_both_layouts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, tu_tmpdir_teardown)
         T(test_h5table_reads_columns_layout_by_name_in_any_order),
         T(test_h5table_missing_value_is_an_error_unless_allowed),
         T(test_h5table_stores_every_nan_as_the_canonical_nan),

@@ -28,7 +28,7 @@
 #include "rng.h"
 
 typedef struct Fx {
-    char dir[64];
+    char dir[TU_DIR_MAX]; /* first: tu_tmpdir_new's */
     char csv[160];
     char h5[160];
     char model[160];
@@ -36,24 +36,13 @@ typedef struct Fx {
 
 static int setup(void **state)
 {
-    Fx *fx = calloc(1, sizeof *fx);
+    Fx *fx = tu_tmpdir_new(sizeof *fx, "test_loader");
     if (!fx)
-        return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_loader-XXXXXX");
-    if (!mkdtemp(fx->dir))
         return -1;
     snprintf(fx->csv, sizeof fx->csv, "%s/data.csv", fx->dir);
     snprintf(fx->h5, sizeof fx->h5, "%s/data.h5", fx->dir);
     snprintf(fx->model, sizeof fx->model, "%s/model.h5", fx->dir);
     *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fx *fx = *state;
-    tu_rm_tree(fx->dir);
-    free(fx);
     return 0;
 }
 
@@ -622,7 +611,7 @@ static void test_loader_transforms_fit_in_log_space_and_point_at_a_value_they_ca
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, tu_tmpdir_teardown)
         T(test_loader_missing_error_names_file_line_and_column),
         T(test_loader_missing_drop_removes_rows_and_counts_them),
         T(test_loader_missing_mean_fills_with_the_training_rows_mean),

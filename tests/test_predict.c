@@ -24,7 +24,7 @@
 #include "predict.h"
 
 typedef struct Fx {
-    char dir[64];
+    char dir[TU_DIR_MAX]; /* first: tu_tmpdir_new's */
     char model[128];
 } Fx;
 
@@ -32,9 +32,8 @@ typedef struct Fx {
  * with z_size = (size - 1000) / 500 and z_rooms = (rooms - 5) / 2. */
 static int setup(void **state)
 {
-    Fx *fx = calloc(1, sizeof *fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_predict-XXXXXX");
-    if (!fx || !mkdtemp(fx->dir))
+    Fx *fx = tu_tmpdir_new(sizeof *fx, "test_predict");
+    if (!fx)
         return -1;
     snprintf(fx->model, sizeof fx->model, "%s/model.h5", fx->dir);
     Err err = { 0 };
@@ -60,14 +59,6 @@ static int setup(void **state)
     norm_free(&m.norm);
     *state = fx;
     return rc ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    Fx *fx = *state;
-    tu_rm_tree(fx->dir);
-    free(fx);
-    return 0;
 }
 
 static double want_price(double size, double rooms)
@@ -240,7 +231,7 @@ static void test_parse_number_uses_the_reader_grammar(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, tu_tmpdir_teardown)
         T(test_predict_appends_the_hand_computed_price_and_keeps_every_cell),
         T(test_predict_warns_once_per_column_far_outside_the_training_data),
         T(test_predict_errors_name_the_line_and_column),

@@ -33,19 +33,20 @@
 #define NROWS 200000
 
 typedef struct Fx {
-    char dir[64];
+    char dir[TU_DIR_MAX]; /* first: tu_tmpdir_new's */
     char h5[160];
     double *cols;   /* (3, NROWS): a, b, y as written */
 } Fx;
 
 static int setup(void **state)
 {
-    Fx *fx = calloc(1, sizeof *fx);
-    if (!fx || !(fx->cols = malloc(3 * (size_t)NROWS * sizeof(double))))
+    Fx *fx = tu_tmpdir_new(sizeof *fx, "test_stream");
+    if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_stream-XXXXXX");
-    if (!mkdtemp(fx->dir))
+    if (!(fx->cols = malloc(3 * (size_t)NROWS * sizeof(double)))) {
+        tu_tmpdir_free(fx);
         return -1;
+    }
     snprintf(fx->h5, sizeof fx->h5, "%s/data.h5", fx->dir);
     *state = fx;
     return 0;
@@ -54,9 +55,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fx *fx = *state;
-    tu_rm_tree(fx->dir);
     free(fx->cols);
-    free(fx);
+    tu_tmpdir_free(fx);
     return 0;
 }
 

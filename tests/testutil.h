@@ -1,6 +1,6 @@
 /* Helpers shared by the cmocka tests. Include after <cmocka.h>.
- * tu_rm_tree exists only in files that define _GNU_SOURCE before their
- * first include: glibc declares nftw under it. */
+ * tu_rm_tree and the tu_tmpdir fixture exist only in files that define
+ * _GNU_SOURCE before their first include: glibc declares nftw under it. */
 #ifndef HOUSENET_TESTUTIL_H
 #define HOUSENET_TESTUTIL_H
 
@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -64,6 +65,49 @@ static inline int tu_rm_entry(const char *p, const struct stat *st, int flag, st
 static inline void tu_rm_tree(const char *dir)
 {
     nftw(dir, tu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Bytes of a fixture's directory name, "/tmp/NAME-XXXXXX". */
+#define TU_DIR_MAX 64
+
+/* Makes dir (cap bytes) a new empty directory /tmp/NAME-XXXXXX. Returns 0,
+ * or -1 when the name does not fit or mkdtemp fails. */
+static inline int tu_tmpdir(char *dir, size_t cap, const char *name)
+{
+    int n = snprintf(dir, cap, "/tmp/%s-XXXXXX", name);
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* A fixture with its own temporary directory: size zeroed bytes of a
+ * struct whose first member is `char dir[TU_DIR_MAX]`, that dir made by
+ * tu_tmpdir(NAME). Returns it (free it with tu_tmpdir_free), or NULL when
+ * either step fails (a setup then returns -1). */
+static inline void *tu_tmpdir_new(size_t size, const char *name)
+{
+    char *fx = calloc(1, size);
+    if (fx && tu_tmpdir(fx, TU_DIR_MAX, name) != 0) {
+        free(fx);
+        fx = NULL;
+    }
+    return fx;
+}
+
+/* Removes a tu_tmpdir_new fixture's directory with all below it, and frees
+ * the fixture. NULL-safe. */
+static inline void tu_tmpdir_free(void *fx)
+{
+    if (fx)
+        tu_rm_tree(fx);
+    free(fx);
+}
+
+/* The cmocka teardown of a tu_tmpdir_new fixture in *state. */
+static inline int tu_tmpdir_teardown(void **state)
+{
+    tu_tmpdir_free(*state);
+    return 0;
 }
 #endif
 
