@@ -53,6 +53,7 @@
 
 #include "atomic.h"
 #include "ckptwalk.h"
+#include "colname.h"
 #include "h5io.h"
 #include "h5modelpart.h"
 
@@ -707,13 +708,13 @@ int ckpt_describe(const char *path, FILE *out, Err *err)
     Err sum_err = { 0 };
     TRY(open_file(path, NULL, 1 << 30, &f, &format, err));
     TRY(r_attr(f, "/", "version", H5T_INTEGER, H5T_NATIVE_LLONG, 1, &version, path, err));
-    fprintf(out, "%s: %s version %lld\n", path, format, version);
+    term_line(out, "%s: %s version %lld", path, format, version);
     if (!strcmp(format, CKPT_FORMAT)) {
         damaged = check_sum(f, path, &stored, &computed, &sum_err) != 0;
         if (!damaged)
             fprintf(out, "checksum 0x%016llx: ok\n", (unsigned long long)stored);
         else
-            fprintf(out, "checksum: %s\n", sum_err.msg);
+            term_line(out, "checksum: %s", sum_err.msg);
     }
     TRY(ckpt_walk(f, path, out, &computed, err));
     if (damaged) {

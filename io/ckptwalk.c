@@ -1,6 +1,7 @@
 /* ckptwalk: the checkpoint module's walker (see ckptwalk.h and the
  * checksum rule in checkpoint.c's header). */
 #include "ckptwalk.h"
+#include "colname.h"
 
 #define H5U_SRC "io/ckptwalk.c"
 #define H5U_PATH_PREC -1
@@ -121,7 +122,9 @@ static void print_string(Walk *k, const char *s, const char *where)
         if (strcmp(where, "/config") == 0 && !k->config)
             k->config = strdup(s);
     } else {
-        fprintf(k->out, "\"%s\"", s);
+        fputc('"', k->out);
+        term_write(k->out, s, strlen(s), 0);
+        fputc('"', k->out);
     }
 }
 
@@ -236,8 +239,11 @@ static int walk_attrs(Walk *k, hid_t o, const char *opath)
         if (!(strcmp(opath, "/") == 0 && strcmp(name, "checksum") == 0)) {
             snprintf(awhere, sizeof awhere, "%s attribute \"%s\"", opath, name);
             hash_str(k, name);
-            if (k->out)
-                fprintf(k->out, "    @%s = ", name);
+            if (k->out) { /* a name from the file: escaped */
+                fputs("    @", k->out);
+                term_write(k->out, name, strlen(name), 0);
+                fputs(" = ", k->out);
+            }
             TRY(walk_values(k, a, 1, awhere));
             if (k->out)
                 fputs("\n", k->out);
@@ -264,8 +270,12 @@ static int walk_obj(Walk *k, const char *opath, int depth)
     CHECK_H5(o = H5Oopen(k->f, opath, H5P_DEFAULT));
     CHECK_H5(type = H5Iget_type(o));
     hash_str(k, opath);
-    if (k->out)
-        fprintf(k->out, "  %-28s %s", opath, type == H5I_GROUP ? "group" : "");
+    if (k->out) { /* a path from the file: escaped, padded as %-28s */
+        size_t len = strlen(opath);
+        fputs("  ", k->out);
+        term_write(k->out, opath, len, 0);
+        fprintf(k->out, "%*s %s", len < 28 ? (int)(28 - len) : 0, "", type == H5I_GROUP ? "group" : "");
+    }
     if (type == H5I_DATASET)
         TRY(walk_values(k, o, 0, opath));
     if (k->out)
@@ -295,8 +305,11 @@ int ckpt_walk(hid_t f, const char *path, FILE *out, uint64_t *hash, Err *err)
     int rc = 0;
     CHECK_H5(k.dxpl = ckpt_xfer_new());
     TRY(walk_obj(&k, "/", 0));
-    if (out && k.config)
-        fprintf(out, "/config:\n%s%s", k.config, k.config[strlen(k.config) - 1] == '\n' ? "" : "\n");
+    if (out && k.config) { /* the file's text: several lines, none of its bytes acting on a terminal */
+        fputs("/config:\n", out);
+        term_write(out, k.config, strlen(k.config), 1);
+        fputs(k.config[strlen(k.config) - 1] == '\n' ? "" : "\n", out);
+    }
 done:
     CLOSE_H5(k.dxpl, H5Pclose);
     free(k.config);

@@ -1,6 +1,8 @@
-/* colname: did-you-mean and name lists for column errors (see colname.h). */
+/* colname: did-you-mean and name lists for column errors, and text from
+ * the input made safe for a terminal (see colname.h). */
 #include "colname.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,12 +64,13 @@ void colname_list(char *out, size_t cap, const char *const *names, int n)
         snprintf(out + o, cap - o, ", ... (%d more)", n - i);
 }
 
-/* Length of the valid UTF-8 character at s (1..4), 0 when s does not start one. */
-static int utf8_len(const unsigned char *s)
+/* Length of the valid UTF-8 character at s (1..4), 0 when the avail bytes
+ * at s do not start one. */
+static int utf8_len(const unsigned char *s, size_t avail)
 {
     int n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 2 && s[0] < 0xC2)
-        return 0; /* overlong */
+    if ((size_t)n > avail || (n == 2 && s[0] < 0xC2))
+        return 0; /* cut short, overlong */
     for (int i = 1; i < n; i++)
         if ((s[i] & 0xC0) != 0x80)
             return 0;
@@ -78,26 +81,69 @@ static int utf8_len(const unsigned char *s)
     return n;
 }
 
-void term_escape(char *out, size_t cap, const char *s)
+long colname_utf8_invalid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0, n; i < len; i += n)
+        if (!(n = (size_t)utf8_len(p + i, len - i)))
+            return (long)i;
+    return -1;
+}
+
+/* Length of the character at p (avail bytes) as a terminal may be given
+ * it, or 0 when the byte at p is written as \xNN: a control byte, DEL, a
+ * C1 control (U+0080..U+009F), a byte that is not part of valid UTF-8. */
+static int term_char(const unsigned char *p, size_t avail)
+{
+    int n = utf8_len(p, avail);
+    if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F)) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0))
+        return 0;
+    return n;
+}
+
+char *term_escape(char *out, size_t cap, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t o = 0;
     if (!cap)
-        return;
+        return out;
     while (*p) {
-        int n = utf8_len(p);
-        int bad = n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F)) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0);
-        size_t w = bad ? 4 : (size_t)n; /* C1 controls (U+0080..U+009F) are escaped too */
+        int n = term_char(p, 4); /* a NUL ends a character early: nothing past it is read */
+        size_t w = n ? (size_t)n : 4;
         if (o + w >= cap)
             break;
-        if (bad) {
+        if (n)
+            memcpy(out + o, p, w);
+        else
             snprintf(out + o, cap - o, "\\x%02X", *p);
-            p++;
-        } else {
-            memcpy(out + o, p, (size_t)n);
-            p += n;
-        }
+        p += n ? n : 1;
         o += w;
     }
     out[o] = '\0';
+    return out;
+}
+
+void term_write(FILE *f, const char *s, size_t len, int keep_newlines)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        int n = term_char(p + i, len - i);
+        if (n)
+            fwrite(p + i, 1, (size_t)n, f);
+        else if (p[i] == '\n' && keep_newlines)
+            fputc('\n', f);
+        else
+            fprintf(f, "\\x%02X", p[i]);
+        i += n ? (size_t)n : 1;
+    }
+}
+
+void term_line(FILE *f, const char *fmt, ...)
+{
+    char line[TERM_LINE_MAX], shown[4 * TERM_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(f, "%s\n", term_escape(shown, sizeof shown, line));
 }

@@ -1,11 +1,12 @@
 /* colname: choosing among column names for messages. Shared by the CSV and
  * HDF5 table readers so that both answer an unknown column the same way:
- * the closest name as a did-you-mean hint and a bounded list of the names.
- * Knows nothing of files. */
+ * the closest name as a did-you-mean hint and a bounded list of the names;
+ * and text from the input made safe for a terminal. Opens no file. */
 #ifndef HOUSENET_COLNAME_H
 #define HOUSENET_COLNAME_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Bytes of one name quoted in a message, and of a whole "columns are" list. */
 #define COLNAME_SHOW 40
@@ -23,9 +24,30 @@ void colname_list(char *out, size_t cap, const char *const *names, int n);
 
 /* Copies s into out (cap bytes, NUL-terminated, cut at a whole character
  * when short) with every byte that could act on a terminal written as
- * \xNN: control bytes (ESC, CR, LF, ...), DEL and bytes that are not
- * part of valid UTF-8. For text from the input on its way to stderr or a
- * terminal (docs/hardening.md). */
-void term_escape(char *out, size_t cap, const char *s);
+ * \xNN: control bytes (ESC, CR, LF, ...), DEL, C1 controls and bytes that
+ * are not part of valid UTF-8. For text from the input on its way to
+ * stderr or a terminal (docs/hardening.md). Returns out. */
+char *term_escape(char *out, size_t cap, const char *s);
+
+/* Writes s[0..len) to f as term_escape would, with no bound on its length;
+ * keep_newlines: a line feed stays one (a text of several lines). */
+void term_write(FILE *f, const char *s, size_t len, int keep_newlines);
+
+/* The longest line term_line prints (before escaping), in bytes. */
+#define TERM_LINE_MAX 2048
+
+/* Prints fmt's text to f, escaped as term_escape does, then a newline: a
+ * warning or note that quotes the input (a column name, a level, a
+ * message of a failed read) is one line that cannot act on a terminal.
+ * The text is cut at TERM_LINE_MAX - 1 bytes. */
+void term_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The offset of the first byte of s[0..len) that is not part of valid
+ * UTF-8 (a cut, overlong or surrogate form is invalid), or -1 when all of
+ * it is valid. Names and levels are stored in HDF5 files as UTF-8, which
+ * h5py decodes. */
+long colname_utf8_invalid(const char *s, size_t len);
+/* The fix that errors about such bytes suggest. */
+#define COLNAME_UTF8_FIX "save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 OLD >NEW"
 
 #endif

@@ -4,6 +4,8 @@
  * beyond its type (its hook) -- is one row of KEYS[] (configkeys.c); no
  * other code names a key. */
 #include "config.h"
+
+#include "colname.h"
 #include "configkeys.h"
 
 #include <ctype.h>
@@ -587,6 +589,10 @@ int cfg_set(Config *c, const char *assignment, Err *err)
     *dot = '\0';
     char where[200];
     snprintf(where, sizeof where, "--set %.120s", assignment);
+    long bad = colname_utf8_invalid(assignment, strlen(assignment));
+    if (bad >= 0)
+        return err_set(err, E_CONFIG, "%s: a byte that is not UTF-8 at byte %ld; a config value is UTF-8 text "
+                       "(model files store it); give the value in UTF-8", where, bad + 1);
     char *section = buf, *name = dot + 1;
     return cfg_assign(c, trim(section), trim(name), eq + 1, "", where, 0, err);
 }

@@ -2,6 +2,7 @@
  * line bounds, the `;` of a delimiter, continued lines of long lists, and
  * every key handed to cfg_assign (config.c). */
 #include "config.h"
+#include "colname.h"
 #include "configkeys.h"
 
 #include <errno.h>
@@ -115,6 +116,18 @@ static char *reader(char *str, int num, void *stream)
     if (more) {
         err_set(ctx->err, E_CONFIG, "%s:%d: line longer than %d characters; a long list goes on over indented "
                                     "lines below its key", ctx->path, ctx->line, num - 2);
+        ctx->failed = 1;
+        return NULL;
+    }
+    long bad = colname_utf8_invalid(str, strlen(str));
+    if (bad >= 0) {
+        /* The resolved config and the names in it go into model files as
+         * UTF-8 strings, which h5py could not decode. main escapes the
+         * bytes shown. */
+        size_t n = strcspn(str + bad, "\r\n");
+        err_set(ctx->err, E_CONFIG, "%s:%d:%ld: a byte that is not UTF-8 (\"%.*s\"); a config is UTF-8 text "
+                "(model files store it): " COLNAME_UTF8_FIX, ctx->path, ctx->line, bad + 1, (int)(n < 12 ? n : 12),
+                str + bad);
         ctx->failed = 1;
         return NULL;
     }

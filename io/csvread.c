@@ -154,6 +154,11 @@ static void csv_header_field(CsvReader *r, const char *s, size_t len)
                             "text", r->path, r->line, r->nhead + 1));
         return;
     }
+    if (colname_utf8_invalid(s, len) >= 0) { /* model and table files store names as UTF-8 */
+        csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu:%d: column name \"%.*s\" is not UTF-8 text; "
+                            COLNAME_UTF8_FIX, r->path, r->line, r->nhead + 1, (int)(len < CSV_NAME_SHOW ? len : CSV_NAME_SHOW), s));
+        return;
+    }
     if (r->nhead == r->head_cap) {
         int ncap = r->head_cap ? 2 * r->head_cap : 16;
         char **h = realloc(r->head, (size_t)ncap * sizeof *h);
@@ -335,13 +340,16 @@ static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s,
 static int csv_text_cell(CsvReader *r, int c, int f, const char *p, size_t len, double *v)
 {
     CsvTextCol *t = &r->tc[c];
-    int code = memchr(p, '\0', len) ? -3 : levels_intern(&t->lv, p, len);
+    int code = memchr(p, '\0', len) ? -3 : colname_utf8_invalid(p, len) >= 0 ? -4 : levels_intern(&t->lv, p, len);
     if (code == -1) {
         CSV_NOMEM(r, "for the levels of a text column");
         return -1;
     }
     if (code < 0) {
-        if (!r->row_bad)
+        if (!r->row_bad && code == -4) /* a level is stored in the model file as UTF-8 */
+            err_set(&r->pending, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": the text \"%.*s\" is not UTF-8; "
+                    COLNAME_UTF8_FIX, r->path, r->line, f + 1, CSV_NAME_SHOW, r->want[c], (int)(len < 32 ? len : 32), p);
+        else if (!r->row_bad)
             err_set(&r->pending, E_PARSE, code == -2 ? "%.256s:%zu:%d: column \"%.*s\": more than %d distinct "
                     "texts: an identifier, not a category; leave the column out of [data] features"
                     : "%.256s:%zu:%d: column \"%.*s\": a NUL byte in a text cell; remove it from the file",

@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE /* newlocale, uselocale */
 #include "csvrows.h"
 
+#include "colname.h"
 #include "csvnum.h"
 
 #include <csv.h>
@@ -59,6 +60,11 @@ static void on_field(void *data, size_t len, void *ud)
     if (r->record == 0 && memchr(data, '\0', len)) {
         r->code = err_set(r->err, E_PARSE, "%.256s:%zu:%d: a column name holds a NUL byte; the header must be text",
                           r->path, r->rec_line, r->ncells + 1);
+        return;
+    }
+    if (r->record == 0 && colname_utf8_invalid(data, len) >= 0) { /* as csvread.c's header */
+        r->code = err_set(r->err, E_PARSE, "%.256s:%zu:%d: column name \"%.*s\" is not UTF-8 text; " COLNAME_UTF8_FIX,
+                          r->path, r->rec_line, r->ncells + 1, (int)(len < COLNAME_SHOW ? len : COLNAME_SHOW), (const char *)data);
         return;
     }
     if (r->ncells == r->cells_cap) {
@@ -240,20 +246,25 @@ int csv_delimiter_option(const char *s, const char *opt, char *out, Err *err)
     return 0;
 }
 
-void csv_write_cell(FILE *f, const char *s, size_t len, char delim)
+void csv_write_cell(FILE *f, const char *s, size_t len, char delim, int term)
 {
     int quote = len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
     for (size_t i = 0; i < len && !quote; i++)
         quote = s[i] == delim || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-    if (!quote) {
-        fwrite(s, 1, len, f);
-        return;
+    if (quote)
+        fputc('"', f);
+    for (size_t i = 0, j; i < len; i = j) { /* runs without a quote, each quote doubled inside quotes */
+        for (j = i; j < len && !(quote && s[j] == '"'); j++)
+            ;
+        if (term)
+            term_write(f, s + i, j - i, 0);
+        else
+            fwrite(s + i, 1, j - i, f);
+        if (j < len) {
+            fputs("\"\"", f);
+            j++;
+        }
     }
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            fputc('"', f);
-        fputc(s[i], f);
-    }
-    fputc('"', f);
+    if (quote)
+        fputc('"', f);
 }

@@ -31,7 +31,8 @@ int csv_delimiter_option(const char *s, const char *opt, char *out, Err *err);
 
 /* Writes s[0..len) as one cell: quoted, with quotes doubled, when it holds
  * the delimiter, a quote, CR or LF, or begins or ends with a space or tab
- * (which an unquoted cell would lose). */
-void csv_write_cell(FILE *f, const char *s, size_t len, char delim);
+ * (which an unquoted cell would lose). term: f is a terminal, and a byte
+ * that could act on it is written as \xNN (term_write). */
+void csv_write_cell(FILE *f, const char *s, size_t len, char delim, int term);
 
 #endif

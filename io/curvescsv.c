@@ -45,9 +45,9 @@ static void write_csv(FILE *f, const Curves *c, CurvesCsvTable what)
         for (size_t i = 0; i < c->nevents; i++) {
             const CurvesEvent *e = &c->events[i];
             fprintf(f, "%lld,%lld,", (long long)e->epoch, (long long)e->step);
-            csv_write_cell(f, e->kind, strlen(e->kind), ',');
+            csv_write_cell(f, e->kind, strlen(e->kind), ',', 0);
             fputc(',', f);
-            csv_write_cell(f, e->msg, strlen(e->msg), ',');
+            csv_write_cell(f, e->msg, strlen(e->msg), ',', 0);
             fputc('\n', f);
         }
     }

@@ -7,6 +7,7 @@
 #include "datafile.h"
 
 #include "checkpoint.h"
+#include "colname.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -44,14 +45,17 @@ static int name_width(const char *const *names, int n)
 static void print_column(FILE *out, int width, const char *name, const char *type, size_t missing, int numeric,
                          double min, double mean, double max, const char *note)
 {
-    char lo[32] = "-", mid[32] = "-", hi[32] = "-";
+    char lo[32] = "-", mid[32] = "-", hi[32] = "-", shown[4 * COLNAME_SHOW + 1], shown_note[4 * 96];
     if (numeric && !isnan(mean)) {
         snprintf(lo, sizeof lo, "%.10g", min);
         snprintf(mid, sizeof mid, "%.10g", mean);
         snprintf(hi, sizeof hi, "%.10g", max);
     }
-    fprintf(out, "%-*s  %-7s  %7zu  %14s  %14s  %14s%s%s\n", width, name, type, missing, lo, mid, hi,
-            note[0] ? "  " : "", note);
+    /* the name and the note come from the file: escaped, the name cut to its shown width */
+    char cut[COLNAME_SHOW + 1];
+    snprintf(cut, sizeof cut, "%s", name);
+    fprintf(out, "%-*s  %-7s  %7zu  %14s  %14s  %14s%s%s\n", width, term_escape(shown, sizeof shown, cut), type,
+            missing, lo, mid, hi, note[0] ? "  " : "", term_escape(shown_note, sizeof shown_note, note));
 }
 
 static void print_head(FILE *out, int width)
@@ -75,7 +79,8 @@ static int inspect_csv(const char *path, const CsvOptions *opt, FILE *out, Err *
     for (int c = 0; c < nc; c++)
         names[c] = ci[c].name;
     int w = name_width(names, nc);
-    fprintf(out, "file %s\nformat csv\nrows %zu\ncolumns %d\n", path, nr, nc);
+    term_line(out, "file %s", path);
+    fprintf(out, "format csv\nrows %zu\ncolumns %d\n", nr, nc);
     print_head(out, w);
     for (int c = 0; c < nc; c++) {
         char note[96] = "";
@@ -110,8 +115,9 @@ static int inspect_h5(const char *path, const char *table, FILE *out, Err *err)
     for (int c = 0; c < t.ncols; c++)
         names[c] = t.cols[c].name;
     int w = name_width(names, t.ncols);
-    fprintf(out, "file %s\nformat hdf5 table %s (%s)\nrows %zu\ncolumns %d\n", path, t.table,
-            t.matrix ? "one 2-D dataset" : "one dataset per column", t.nrows, t.ncols);
+    term_line(out, "file %s", path);
+    term_line(out, "format hdf5 table %s (%s)", t.table, t.matrix ? "one 2-D dataset" : "one dataset per column");
+    fprintf(out, "rows %zu\ncolumns %d\n", t.nrows, t.ncols);
     print_head(out, w);
     for (int c = 0; c < t.ncols; c++) {
         const H5ColumnInfo *ci = &t.cols[c];

@@ -5,6 +5,8 @@
  * (src/ols.c) or reading files (h5model.c, loader.c, csvread.c). */
 #include "evaluate.h"
 
+#include "colname.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,14 +134,14 @@ static int eval_data_file(const Model *m, const Config *c, const char *data_path
     if ((rc = loader_read_for_model(c, m, data_path, delim, msg, own, &filtered, &dropped, err)))
         return rc;
     if (filtered && msg)
-        fprintf(msg, "housenet: %s: %zu rows outside the model's [data] filter (%s) left out\n", data_path,
-                filtered, c->filter);
+        term_line(msg, "housenet: %s: %zu rows outside the model's [data] filter (%s) left out", data_path,
+                  filtered, c->filter);
     if (dropped && msg)
-        fprintf(msg, "housenet: warning: %s: %zu rows with a missing cell skipped\n", data_path, dropped);
+        term_line(msg, "housenet: warning: %s: %zu rows with a missing cell skipped", data_path, dropped);
     norm_apply(&m->norm, own);
     snprintf(r->source, sizeof r->source, "%s", data_path);
     if (lrc && msg)
-        fprintf(msg, "housenet: warning: no baselines: the training data cannot be re-read (%s)\n", lerr->msg);
+        term_line(msg, "housenet: warning: no baselines: the training data cannot be re-read (%s)", lerr->msg);
     return 0;
 }
 
@@ -312,7 +314,7 @@ static void print_row(FILE *out, const char *name, const Metrics *m)
 
 static void print_text(FILE *out, const EvalResult *r, const char *model_path, const char *target)
 {
-    fprintf(out, "%s on %s: %zu rows, %s in its own units\n", model_path, r->source, r->model.rows, target);
+    term_line(out, "%s on %s: %zu rows, %s in its own units", model_path, r->source, r->model.rows, target);
     fprintf(out, "%-28s %14s %14s %10s %10s\n", "", "rmse", "mae", "mape %", "r2");
     print_row(out, "model", &r->model);
     if (r->have_baselines) {

@@ -671,7 +671,11 @@ static int tab_read_text(const Tab *t, int j, size_t n, Levels *lv, double *col,
             (*missing)++;
             continue;
         }
-        int code = levels_intern(lv, text, strlen(text));
+        size_t len = strlen(text);
+        if (colname_utf8_invalid(text, len) >= 0) /* a level is stored in the model file as UTF-8 */
+            FAIL(E_PARSE, "%.256s: %s: row %zu: the text \"%.32s\" is not UTF-8; store the column as UTF-8 text",
+                 path, where, i + 1, text);
+        int code = levels_intern(lv, text, len);
         if (code == -1)
             NOMEM();
         if (code < 0)

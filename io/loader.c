@@ -712,8 +712,8 @@ int loader_report_unknown(const Config *c, const EncUnknown *unk, const char *pa
                            "([data] unknown_category = error); fix the value, or train with "
                        "[data] unknown_category = zeros to encode such levels as all zeros", where, c->feature_names[f], shown);
         if (msg)
-            fprintf(msg, "housenet: warning: %s: column \"%s\": %zu row%s with a level the training rows never "
-                    "had (%s%s), first at %s; encoded as all zeros\n", path, c->feature_names[f], u->count,
+            term_line(msg, "housenet: warning: %s: column \"%s\": %zu row%s with a level the training rows never "
+                    "had (%s%s), first at %s; encoded as all zeros", path, c->feature_names[f], u->count,
                     u->count == 1 ? "" : "s", shown, u->nshow == ENC_SHOW && u->count > ENC_SHOW ? ", ..." : "", where);
     }
     return 0;

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomic.h"
 #include "colname.h"
@@ -30,6 +31,7 @@ typedef struct Pred {
     FILE *out;
     const char *out_path;    /* where out writes, for messages */
     char delim;
+    int term;                /* out is a terminal: cells from the input are escaped (term_write) */
     int ncols;               /* cells per record (the header's count) */
     const Config *c;         /* the model's config */
     int *col;                /* owned, (nfeat): input column of each feature */
@@ -68,10 +70,10 @@ static int on_header(Pred *p, size_t line, int ncells, char *const *cells, const
             return err_set(err, E_PARSE, "%.256s:%zu:%d: the input already has a column \"%s\"; rename or drop it",
                            p->path, line, c + 1, p->out_name);
     for (int c = 0; c < ncells; c++) {
-        csv_write_cell(p->out, cells[c], lens[c], p->delim);
+        csv_write_cell(p->out, cells[c], lens[c], p->delim, p->term);
         fputc(p->delim, p->out);
     }
-    csv_write_cell(p->out, p->out_name, strlen(p->out_name), p->delim);
+    csv_write_cell(p->out, p->out_name, strlen(p->out_name), p->delim, p->term);
     fputc('\n', p->out);
     return 0;
 }
@@ -165,7 +167,7 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
     double h;
     infer_rows(&p->inf, p->x, 1, &h);
     for (int c = 0; c < ncells; c++) {
-        csv_write_cell(p->out, cells[c], lens[c], p->delim);
+        csv_write_cell(p->out, cells[c], lens[c], p->delim, p->term);
         fputc(p->delim, p->out);
     }
     fprintf(p->out, "%.10g\n", norm_target_back(nm, h));
@@ -186,14 +188,14 @@ static void warn_far(const Pred *p, FILE *msg)
             continue;
         int i = p->off[f];
         if (nm->kind == NORM_ZSCORE)
-            fprintf(msg, "housenet: warning: %s: column \"%s\": %zu of %zu rows are more than %g sd from the "
-                         "training mean (%g, sd %g), first at line %zu; their predictions are extrapolations\n",
+            term_line(msg, "housenet: warning: %s: column \"%s\": %zu of %zu rows are more than %g sd from the "
+                      "training mean (%g, sd %g), first at line %zu; their predictions are extrapolations",
                     p->path, p->m->feat_names[f], p->far[f], p->rows, FAR_SD, nm->x_shift[i], nm->x_scale[i],
                     p->far_line[f]);
         else
-            fprintf(msg, "housenet: warning: %s: column \"%s\": %zu of %zu rows are outside [min - range, max + "
-                         "range] = [%g, %g] of the training data, first at line %zu; their predictions are "
-                         "extrapolations\n",
+            term_line(msg, "housenet: warning: %s: column \"%s\": %zu of %zu rows are outside [min - range, max "
+                      "+ range] = [%g, %g] of the training data, first at line %zu; their predictions are "
+                      "extrapolations",
                     p->path, p->m->feat_names[f], p->far[f], p->rows, nm->x_shift[i] - nm->x_scale[i],
                     nm->x_shift[i] + 2 * nm->x_scale[i], p->far_line[f]);
     }
@@ -233,6 +235,9 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
         p.out = o.f;
         p.out_path = o.path;
     }
+    /* On a terminal the rows are for reading, not data: nothing from the
+     * input may act on it. In a file or a pipe they are the input's bytes. */
+    p.term = isatty(fileno(p.out));
     rc = csv_rows_read(in_path, p.delim, on_row, &p, err);
     if (out_path) {
         p.out = NULL;

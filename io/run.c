@@ -19,6 +19,7 @@
 
 #include "atomic.h"
 #include "checkpoint.h"
+#include "colname.h"
 #include "curves.h"
 #include "explain.h"
 #include "h5model.h"
@@ -439,7 +440,7 @@ static int check_data(RunCtx *ctx, const Ckpt *c, const char *path, Err *err)
         return 0;
     if (!ctx->args->force)
         return err_set(err, e.code, "%.900s; pass --force to continue anyway", e.msg);
-    fprintf(ctx->args->progress, "housenet: warning: --force: %s\n", e.msg);
+    term_line(ctx->args->progress, "housenet: warning: --force: %s", e.msg);
     return 0;
 }
 
@@ -507,8 +508,8 @@ static int resume_pick(const RunCtx *ctx, const char *target, char **paths, size
         char damaged[RUN_PATH_MAX + 16];
         snprintf(damaged, sizeof damaged, "%s.damaged", paths[i]);
         int moved = ctx->writer && e.code == E_PARSE && rename(paths[i], damaged) == 0;
-        fprintf(ctx->args->progress, "housenet: warning: %s%s%s; trying the previous checkpoint\n", e.msg,
-                moved ? "; renamed to " : "", moved ? damaged : "");
+        term_line(ctx->args->progress, "housenet: warning: %s%s%s; trying the previous checkpoint", e.msg,
+                  moved ? "; renamed to " : "", moved ? damaged : "");
     }
     if (i == n)
         return err_set(err, E_STATE, "%s: none of its %zu checkpoints can be read; start the run "
@@ -528,8 +529,8 @@ static int resume_config(const RunCtx *ctx, const char *path, const char *saved,
     if (!a->force)
         return err_set(err, E_STATE, "%s: the config differs from the checkpoint's: %.700s; undo "
                        "the change or pass --force", path, diff.msg);
-    fprintf(a->progress, "housenet: warning: --force: the config differs from the checkpoint's: %s\n",
-            diff.msg);
+    term_line(a->progress, "housenet: warning: --force: the config differs from the checkpoint's: %s",
+              diff.msg);
     return 0;
 }
 

@@ -193,6 +193,32 @@ st=$?
 if [ $st -eq 143 ] && grep -q "stopped by signal 15 while the data loaded; nothing printed" err.txt && [ ! -s out.txt ]; then
   ok "SIGTERM while --dry-run loads the data stops it (143)"
 else bad "SIGTERM during --dry-run load: exit $st, $(cat err.txt)"; fi
+# SIGTERM once the files are written, while the summary waits on a full
+# pipe (a reader that stopped reading): the process ends at once, 143,
+# with model.h5 complete; it waited for the reader before. The pipe is a
+# FIFO filled with 64 KiB (its capacity) through a descriptor that keeps
+# it open.
+rm -f sumfifo
+mkfifo sumfifo
+exec 3<>sumfifo
+head -c 65536 /dev/zero >&3
+"$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=sumrun --quiet >sumfifo 2>err.txt &
+pid=$!
+i=0
+while [ ! -e sumrun/model.h5 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+kill -TERM $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 $pid 2>/dev/null && alive=1 || alive=0
+[ $alive -eq 1 ] && kill -KILL $pid
+wait $pid
+st=$?
+exec 3<&-
+if [ $alive -eq 0 ] && [ $st -eq 143 ] && $PY -c "import h5py, sys; h5py.File(sys.argv[1], 'r')['model']" sumrun/model.h5 &&
+   [ -z "$(ls sumrun | grep tmp)" ]; then
+  ok "SIGTERM while the summary waits on a full pipe ends the run at once (143), its files complete"
+else bad "SIGTERM during the summary: alive $alive, exit $st, $(cat err.txt) $(ls sumrun)"; fi
 
 # ---- 5. bounded reads -----------------------------------------------------------
 # Each within 20 CPU seconds and 1 GiB of address space, with one line naming file:line.
@@ -235,10 +261,75 @@ if [ "$(wc -l <err.txt)" -eq 1 ] && ! LC_ALL=C grep -q "$(printf '\033')" err.tx
    grep -qF 'columns are: a\x1B]0;pwned\x07\x1B[31mRED, b' err.txt; then
   ok "an escape sequence in a column name reaches stderr escaped"
 else bad "escape sequence: $(od -c err.txt | head -3)"; fi
-printf 'a\377\376b,c\n1,2\n' >bad8.csv
-"$BIN" train "$SRC/configs/ames.ini" --set data.path="$WORK/bad8.csv" >/dev/null 2>err.txt
-grep -qF 'columns are: a\xFF\xFEb, c' err.txt && ok "invalid UTF-8 in a column name reaches stderr escaped" ||
-  bad "invalid UTF-8: $(od -c err.txt | head -3)"
+# Invalid UTF-8 is refused where it enters (a model or table file stores
+# names, levels and the config as UTF-8 strings, which h5py must decode),
+# each with file:line:col and the fix; the bytes shown escaped.
+printf 'Gr_Liv_Area,a\377\376b,Sale_Price\n1,2,3\n4,5,6\n' >bad8.csv
+for cmd in "inspect bad8.csv" "convert bad8.csv bad8.h5" "predict --model run/model.h5 bad8.csv" \
+           "train $SRC/configs/ames.ini --set data.path=$WORK/bad8.csv --set run.dir=bad8run"; do
+  # shellcheck disable=SC2086
+  expect 1 "invalid UTF-8 in a column name: ${cmd%% *}" \
+    'bad8.csv:1:2: column name "a\\xFF\\xFEb" is not UTF-8 text; save the file as UTF-8' "$BIN" $cmd
+done
+[ ! -e bad8.h5 ] && [ ! -e bad8run ] && ok "nothing written for an invalid UTF-8 column name" || bad "bad8: $(ls -d bad8*)"
+printf '[data]\npath = %s\nfeatures = Gr_Liv_Area, Qualit\351\ntarget = Sale_Price\n' "$SRC/datasets/ames_housing.csv" >latin1.ini
+expect 2 "invalid UTF-8 in a config line" 'latin1.ini:3:31: a byte that is not UTF-8 ("\\xE9"); a config is UTF-8 text' \
+  "$BIN" train latin1.ini --set run.dir=latin1run
+expect 2 "invalid UTF-8 in a --set value" 'data.target=Pri\\xE9x: a byte that is not UTF-8' \
+  "$BIN" train "$SRC/configs/ames.ini" --set "data.target=Pri$(printf '\351')x" --set run.dir=latin1run
+# A text feature: a level that is not UTF-8 is refused at its cell; valid
+# UTF-8 and an escape sequence in names and levels train, and h5py decodes
+# every string the model file holds.
+ESC=$(printf '\033')
+{ printf 'size,h%s[31mood,p%s[1mrice\n' "$ESC" "$ESC"
+  i=0
+  while [ $i -lt 60 ]; do
+    case $((i % 3)) in 0) lv="Caf$(printf '\303\251')" ;; 1) lv=North ;; *) lv="S${ESC}[2Jouth" ;; esac
+    printf '%d,%s,%d\n' $((50 + i)) "$lv" $((1000 * i))
+    i=$((i + 1))
+  done; } >lv.csv
+printf '[data]\npath = lv.csv\nfeatures = size, h%s[31mood\ntarget = p%s[1mrice\ntest_fraction = 0.2\n[model]\nhidden = 2\n[train]\nepochs = 2\n' \
+  "$ESC" "$ESC" >lv.ini
+sed "5s/.*/55,Caf$(printf '\351'),5000/" lv.csv >lv8.csv
+expect 1 "invalid UTF-8 in a level" 'lv8.csv:5:2: column "h\\x1B\[31mood": the text "Caf\\xE9" is not UTF-8' \
+  "$BIN" train lv.ini --set data.path="$WORK/lv8.csv" --set run.dir=lv8run
+if "$BIN" train lv.ini --set run.dir=lvrun --quiet >out.txt 2>err.txt && $PY - lvrun/model.h5 <<'PYEOF'; then
+import sys, h5py
+bad = []
+def strings(name, obj):
+    for k in obj.attrs:
+        try: obj.attrs[k]
+        except Exception as e: bad.append("%s@%s: %s" % (name, k, e))
+    if isinstance(obj, h5py.Dataset) and obj.dtype.kind == "O":
+        try: obj.asstr()[()]
+        except Exception as e: bad.append("%s: %s" % (name, e))
+with h5py.File(sys.argv[1], "r") as f:
+    strings("/", f)
+    f.visititems(strings)
+    levels = [sorted(f["categories"][k]["levels"].asstr()[()]) for k in f["categories"] if k != "columns"]
+if bad or ["Caf\u00e9", "North", "S\x1b[2Jouth"] not in levels:
+    sys.exit("h5py: %s; levels %s" % (bad, levels))
+PYEOF
+  ok "h5py decodes every name and level stored in model.h5"
+else bad "UTF-8 names and levels: $(head -c 300 err.txt)"; fi
+# Bytes from the files reach stdout and stderr escaped: inspect (a CSV, a
+# table, a model), evaluate, predict's warning. A predict into a file
+# keeps the input's bytes (they are data); one to a terminal escapes them.
+printf 'size,h%s[31mood\n70,M%s]0;pwn\007ars\n' "$ESC" "$ESC" >lvnew.csv
+"$BIN" convert lv.csv lv.h5 >/dev/null 2>&1 || bad "setup: convert lv.csv"
+for cmd in "inspect lv.csv" "inspect lv.h5" "inspect lvrun/model.h5" "evaluate --model lvrun/model.h5" \
+           "predict --model lvrun/model.h5 lvnew.csv -o lvout.csv"; do
+  # shellcheck disable=SC2086
+  "$BIN" $cmd >out.txt 2>err.txt
+  if [ -s out.txt ] || [ -s err.txt ] && ! LC_ALL=C grep -q "$ESC" out.txt err.txt &&
+     grep -q '\\x1B\[' out.txt err.txt; then ok "no escape sequence reaches the terminal: $cmd"
+  else bad "escape in output: $cmd: $(od -c out.txt err.txt | grep -m3 033)"; fi
+done
+LC_ALL=C grep -q "M${ESC}]0;pwn" lvout.csv && ok "predict -o FILE keeps the input's bytes" || bad "predict -o: $(od -c lvout.csv | head -3)"
+script -qec "\"$BIN\" predict --model lvrun/model.h5 lvnew.csv" /dev/null >out.txt 2>&1
+if ! LC_ALL=C grep -q "$ESC" out.txt && grep -q 'M\\x1B\]0;pwn\\x07ars' out.txt; then
+  ok "predict to a terminal escapes the input's cells"
+else bad "predict on a terminal: $(od -c out.txt | grep -m3 033)"; fi
 printf 'Gr_Liv_Area\000junk,TotRms_AbvGrd,Sale_Price\n1,2,3\n4,5,6\n' >nulhead.csv
 for cmd in "inspect nulhead.csv" "convert nulhead.csv nul.h5" "predict --model run/model.h5 nulhead.csv" \
            "train $SRC/configs/ames.ini --set data.path=$WORK/nulhead.csv --set run.dir=nulrun"; do

@@ -164,7 +164,7 @@ static void test_write_cell_quotes_only_what_needs_it(void **state)
     FILE *f = fmemopen(buf, sizeof buf, "w");
     const char *cells[] = { "plain", "a,b", "say \"x\"", "two\nlines", " lead", "", "semi;colon" };
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
-        csv_write_cell(f, cells[i], strlen(cells[i]), ',');
+        csv_write_cell(f, cells[i], strlen(cells[i]), ',', 0);
         fputc('|', f);
     }
     fclose(f);

@@ -165,6 +165,13 @@ void cmd_catch_fatal_signals(void)
     catch_signal(SIGHUP, die_by_signal, 0, 1);
 }
 
+void cmd_end_stop_signals(void)
+{
+    catch_signal(SIGINT, die_by_signal, 0, 0);
+    catch_signal(SIGTERM, die_by_signal, 0, 0);
+    catch_signal(SIGUSR1, die_by_signal, 0, 0);
+}
+
 volatile sig_atomic_t *cmd_stop_flag(void)
 {
     return &stop_signal;

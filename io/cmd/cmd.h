@@ -77,6 +77,10 @@ void cmd_catch_stop_signals(void);
  * run then replaces SIGINT and SIGTERM with cmd_catch_stop_signals(),
  * whose second signal does the same. */
 void cmd_catch_fatal_signals(void);
+/* After a training run: SIGINT, SIGTERM and SIGUSR1 end the process at
+ * once, as cmd_catch_fatal_signals' do. What is left to do is main's
+ * flush of the summary, which a full pipe can hold up without end. */
+void cmd_end_stop_signals(void);
 volatile sig_atomic_t *cmd_stop_flag(void);
 int cmd_stop_signal(void);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "colname.h"
 #include "csvread.h"
 #include "csvrows.h"
 #include "datafile.h"
@@ -121,7 +122,7 @@ int cmd_convert(int argc, char **argv, Err *err)
     if (rc == 0 && !a.quiet) /* notes only when there is no error line: an error is one line */
         for (int c = 0; c < rep.ncols; c++)
             if (!rep.cols[c].is_numeric)
-                fprintf(stderr, "housenet: convert: column \"%.40s\" stored as text (first text at line %zu: \"%s\")\n",
+                term_line(stderr, "housenet: convert: column \"%.40s\" stored as text (first text at line %zu: \"%s\")",
                         rep.cols[c].name, rep.cols[c].text_line, rep.cols[c].text_example);
     if (rc == 0)
         printf("converted %zu rows x %d columns of %s into %s (table /%s, %d float64, %d text, chunks of %d rows, "

@@ -74,7 +74,16 @@ int cmd_train(int argc, char **argv, Err *err)
         return rc;
     a.comm = cmd_comm();
     cmd_catch_stop_signals();
-    return run_train(&a, err);
+    rc = run_train(&a, err);
+    /* The files are complete (or the run failed); main still has to write
+     * the summary (or --dry-run's figures) to stdout, where a full pipe
+     * can block it. A signal then ends the process at once (128 + it); one
+     * that came since run_train last looked still makes a stopped run. */
+    cmd_end_stop_signals();
+    if (!rc && *a.stop)
+        rc = err_set(err, E_STOP, "stopped by signal %d as the run ended%s", (int)*a.stop,
+                     a.dry_run ? "" : "; its files are complete");
+    return rc;
 }
 
 int cmd_explain(int argc, char **argv, Err *err)
