@@ -342,8 +342,8 @@ static void prefetch_rows(const Trainer *t, const void *x, const void *y, size_t
  * 6 flops per parameter and row (forward and the two backward products;
  * 2 for a forward_only pass: a loss or predictions) plus 64 per row
  * (activations, gathering); the threshold comes from the 2-over-1-thread
- * ratios in docs/performance.md. Never more than the groups. Only speed depends on this: the blocks and groups, and so the
- * results, do not. */
+ * ratios in docs/performance.md. Never more than the groups. Only speed
+ * depends on this: the blocks and groups, and so the results, do not. */
 static int threads_for(const Trainer *t, size_t nblocks, int forward_only)
 {
     enum { TRAIN_MIN_WORK = 1 << 18 };
