@@ -434,6 +434,50 @@ static void test_scalar_exp_lane_matches_the_vector_bits(void **state)
     kern_active = start;
 }
 
+/* net_forward_block of the 2-2-1 network (fused) against the layered
+ * pass's arithmetic written out per row: each unit's sum bias first in
+ * gemm_dot's order, the sigmoid lane kern_sigmoid1 (the vector's bits,
+ * tested above); outputs and hidden activations bit for bit, for every
+ * row count up to a block and on every path. */
+static void test_fused_221_forward_has_the_bits_of_the_layered_one(void **state)
+{
+    (void)state;
+    Net net;
+    Err err = { 0 };
+    int hidden[] = { 2 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    NetWork w;
+    assert_int_equal(network_init(&w, &net, NET_BLOCK, &err), 0);
+    const KernIsa *start = kern_active;
+    char names[64];
+    snprintf(names, sizeof names, "%s", kern_isa_available());
+    Rng r = rng_stream(79, 1);
+    double x[2 * NET_BLOCK];
+    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
+        assert_int_equal(kern_isa_use(name, &err), 0);
+        for (int n = 1; n <= NET_BLOCK; n++) {
+            const double *p = net.params;
+            for (int k = 0; k < 9; k++)
+                net.params[k] = (rng_uniform(&r) * 2.0 - 1.0) * (n % 5 ? 3.0 : 300.0);
+            for (int i = 0; i < 2 * n; i++)
+                x[i] = edge_value(&r, i + n);
+            const double *out = net_forward_block(&net, net.params, x, n, &w);
+            for (int i = 0; i < n; i++) {
+                const double a = x[2 * i], b = x[2 * i + 1];
+                const double u = kern_sigmoid1(p[4] + a * p[0] + b * p[1]);
+                const double v = kern_sigmoid1(p[5] + a * p[2] + b * p[3]);
+                const double o = p[8] + u * p[6] + v * p[7];
+                if (!same_bits(out[i], o) || !same_bits(w.a[1][2 * i], u) || !same_bits(w.a[1][2 * i + 1], v))
+                    fail_msg("%s, %d rows, row %d: fused %a (%a %a), layered %a (%a %a)", name, n, i, out[i],
+                             w.a[1][2 * i], w.a[1][2 * i + 1], o, u, v);
+            }
+        }
+    }
+    kern_active = start;
+    network_free(&w);
+    net_free(&net);
+}
+
 /* net_grad_row221 against net_grad_block on one row, bit for bit: the
  * gradient added to a zero or nonzero start and the loss, on random and
  * extreme parameters and rows, on every path. */
@@ -813,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_fused_221_kernel_matches_the_layered_one),
         cmocka_unit_test(test_scalar_exp_lane_matches_the_vector_bits),
         cmocka_unit_test(test_row_221_kernel_matches_the_block_bits),
+        cmocka_unit_test(test_fused_221_forward_has_the_bits_of_the_layered_one),
         cmocka_unit_test(test_float_exp_is_within_two_ulp_of_the_exact_value),
         cmocka_unit_test(test_float32_block_gradient_is_within_a_tolerance_of_float64),
         cmocka_unit_test(test_float32_layered_block_gradient_is_within_a_tolerance_of_float64),
