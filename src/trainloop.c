@@ -111,6 +111,12 @@ static int start_loss(Trainer *t, const Net *net, const TrainData *td, double *o
 static double l2_norm(const double *g, size_t n)
 {
     double s[8] = { 0 };
+    if (n <= 16) { /* the same sums as below, lane k & 7 by lane, in registers */
+        for (size_t k = 0; k < 16; k++)
+            if (k < n)
+                s[k & 7] += g[k] * g[k];
+        return sqrt(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+    }
     if (n < 32) { /* the same sums as below, lane k & 7 by lane, without the vectors */
         for (size_t k = 0; k < n; k++)
             s[k & 7] += g[k] * g[k];
