@@ -24,6 +24,16 @@
 #include "rng.h"
 #include "schedule.h"
 
+/* The blocks a thread must get before a second one is worth waking (see
+ * threads_for): for a training step, or a forward_only pass. */
+static size_t blocks_per_thread(size_t nparams, int forward_only)
+{
+    enum { TRAIN_MIN_WORK = 1 << 18 };
+    const double block_work = ((forward_only ? 2.0 : 6.0) * (double)nparams + 64.0) * TRAIN_BLOCK;
+    size_t per_thread = (size_t)ceil(TRAIN_MIN_WORK / block_work);
+    return per_thread ? per_thread : 1;
+}
+
 int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t nrows, Err *err)
 {
     memset(t, 0, sizeof *t);
@@ -37,6 +47,8 @@ int trainer_init(Trainer *t, const Net *net, int batch_cap, int threads, size_t 
     t->threads = threads;
     t->nrows = nrows;
     t->row221 = net_is_221(net);
+    t->per_thread[0] = blocks_per_thread(net->nparams, 0);
+    t->per_thread[1] = blocks_per_thread(net->nparams, 1);
     int nout = net->width[net->nlayers];
     t->slots = malloc((size_t)t->nblocks_cap * net->nparams * sizeof(double));
     t->slot_loss = malloc((size_t)t->nblocks_cap * sizeof(double));
@@ -346,12 +358,10 @@ static void prefetch_rows(const Trainer *t, const void *x, const void *y, size_t
  * depends on this: the blocks and groups, and so the results, do not. */
 static int threads_for(const Trainer *t, size_t nblocks, int forward_only)
 {
-    enum { TRAIN_MIN_WORK = 1 << 18 };
-    if (t->threads == 1)
-        return 1; /* and no ceil and divisions every step */
-    const double block_work = ((forward_only ? 2.0 : 6.0) * (double)t->nparams + 64.0) * TRAIN_BLOCK;
-    size_t per_thread = (size_t)ceil(TRAIN_MIN_WORK / block_work);
-    size_t useful = nblocks / (per_thread ? per_thread : 1);
+    const size_t per_thread = t->per_thread[forward_only];
+    if (t->threads == 1 || nblocks < 2 * per_thread)
+        return 1; /* a second thread would get too little: decided without a division */
+    size_t useful = nblocks / per_thread;
     const size_t ngroups = (nblocks + TRAIN_GROUP - 1) / TRAIN_GROUP;
     useful = useful < ngroups ? useful : ngroups;
     if (useful < 1)
