@@ -304,7 +304,7 @@ static int epoch_files(RunCtx *ctx, const Net *net, const TrainState *st, const 
 {
     Metrics m = { .rmse = NAN, .mae = NAN, .mape = NAN, .r2 = NAN };
     if (ctx->val)
-        run_eval_set(ctx, net, ctx->val, &m);
+        metrics_errors(ctx->val->y, ctx->pred, ctx->val->n, ctx->norm, &m); /* train_run's predictions (val_pred) */
     double vals[NCURVE_COLS] = { s->train_loss, s->val_loss, s->lr, s->samples_per_s, s->seconds,
                                  s->grad_norm, m.rmse, m.mae };
     int rc = curves_push(&ctx->curves, s->epoch, vals, err);
@@ -889,7 +889,8 @@ static int run_epochs(RunCtx *ctx, Session *s, Trainer *tr, Optim *opt, const Tr
     TrainData td = s->stream ? stream_train_data(s->stream) : train_data_memory(&s->sp.train);
     progress_init(&ctx->progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
                   train_steps_per_epoch(s->sp.ntrain, bs), s->sp.ntrain, st->epoch, c->target);
-    TrainHooks hooks = { .ctx = ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event };
+    TrainHooks hooks = { .ctx = ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event,
+                         .val_pred = ctx->val ? ctx->pred : NULL };
     double t0 = train_now_s(), files0 = ctx->file_secs;
     int rc = train_run(tr, &s->net, opt, &td, ctx->val, o, st, &hooks, err);
     ctx->run_file_secs = ctx->file_secs - files0;

@@ -437,6 +437,9 @@ typedef struct KernIsa {
                              int n, struct NetWork *w, double *grad);
     double (*loss_block)(const struct Net *net, const double *params, const double *x, const double *y, int n,
                          struct NetWork *w);
+    /* sum_k 1/2 (y[k] - h[k])^2 in k order: the sum loss_block takes of
+     * forward_block's outputs */
+    double (*sq_loss)(const double *h, const double *y, size_t count);
     double (*grad_block)(const struct Net *net, const double *params, const double *x, const double *y, int n,
                          struct NetWork *w, double *grad);
     double (*grad_block_f32)(const struct Net *net, const float *params, const float *x, const float *y,

@@ -224,6 +224,7 @@ const KernIsa KERN_ISA_TABLE(KERN_ISA) = {
     .forward_block = forward_block,
     .backward_block = backward_block,
     .loss_block = loss_block,
+    .sq_loss = block_loss,
     .grad_block = grad_block,
     .grad_block_f32 = grad_block_f32,
 };

@@ -204,6 +204,11 @@ double net_loss_block(const Net *net, const double *params, const double *x, con
     return kern_active->loss_block(net, params, x, y, n, w);
 }
 
+double net_sq_loss(const double *h, const double *y, size_t count)
+{
+    return kern_active->sq_loss(h, y, count);
+}
+
 double net_grad_block(const Net *net, const double *params, const double *x, const double *y, int n, NetWork *w,
                       double *grad)
 {

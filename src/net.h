@@ -96,6 +96,10 @@ double net_backward_block(const Net *net, const double *params, const double *x,
 double net_loss_block(const Net *net, const double *params, const double *x,
                       const double *y, int n, NetWork *w);
 
+/* sum_k 1/2 (y[k] - h[k])^2 for k < count, in k order: net_loss_block
+ * is this sum of net_forward_block's outputs, bit for bit. */
+double net_sq_loss(const double *h, const double *y, size_t count);
+
 /* net_forward_block then net_backward_block in one call -- adds the summed
  * gradient into grad (+=, the caller zeroes), returns the summed loss --
  * through the fastest kernel for the network: the 2-2-1 sigmoid/linear

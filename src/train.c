@@ -342,8 +342,8 @@ static void prefetch_rows(const Trainer *t, const void *x, const void *y, size_t
  * 6 flops per parameter and row (forward and the two backward products;
  * 2 for a forward_only pass: a loss or predictions) plus 64 per row
  * (activations, gathering); the threshold comes from the 2-over-1-thread
- * ratios in docs/performance.md. Never more than the groups. Only speed depends on this: the blocks and groups, and so the
- * results, do not. */
+ * ratios in docs/performance.md. Never more than the groups. Only speed
+ * depends on this: the blocks and groups, and so the results, do not. */
 static int threads_for(const Trainer *t, size_t nblocks, int forward_only)
 {
     enum { TRAIN_MIN_WORK = 1 << 18 };
@@ -641,37 +641,41 @@ double trainer_grad(Trainer *t, const Net *net, const Dataset *d, const size_t *
     return loss;
 }
 
-/* Forward-only pass over all rows; per-block sums into slot_loss-sized
- * chunks so the total is added in block order. */
-double trainer_loss(Trainer *t, const Net *net, const Dataset *d)
+/* The forward pass over all rows of d, a block at a time: the outputs
+ * into out (n, noutputs) when out is not NULL, and the mean loss returned
+ * when with_loss (else 0). The block losses are summed in block order,
+ * through a small array of partial sums a group of 64 blocks at a time;
+ * with or without out, the same bits (net_loss_block is net_sq_loss of
+ * net_forward_block's outputs). kind: the TRAIN_PROBE_* of the call. */
+static double forward_pass(Trainer *t, const Net *net, const Dataset *d, double *out, int with_loss, int kind)
 {
-    if (d->n == 0)
-        return NAN;
     const size_t n = d->n;
     const size_t nblocks = (n + TRAIN_BLOCK - 1) / TRAIN_BLOCK;
+    const size_t nout = (size_t)net->width[net->nlayers];
     const double *params = net->params;
     NetWork *work = t->work;
     double *ybuf = t->ybuf;
     int nt = threads_for(t, nblocks, 1);
-    ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_LOSS].on ? &t->probe[TRAIN_PROBE_LOSS] : NULL;
+    ThreadProbe *probe = nt > 1 && t->probe[kind].on ? &t->probe[kind] : NULL;
     if (probe)
         nt = thread_probe_pick(probe, nt, train_now_s());
-    /* Blocks are summed in fixed groups of 64 so that only a small array of
-     * partial sums is needed; group order and block order are fixed. */
     enum { GROUP = 64 };
     double total = 0.0;
     for (size_t g0 = 0; g0 < nblocks; g0 += GROUP) {
         double part[GROUP];
         const size_t gn = nblocks - g0 < GROUP ? nblocks - g0 : GROUP;
 #pragma omp parallel for num_threads(nt) if (nt > 1 && gn > 1) schedule(static) default(none) \
-    shared(net, d, n, g0, gn, params, work, ybuf, part)
+    shared(net, d, n, nout, g0, gn, params, work, ybuf, part, out, with_loss)
         for (size_t j = 0; j < gn; j++) {
             NetWork *w = &work[thread_id()];
             double *yb = ybuf + (size_t)thread_id() * TRAIN_BLOCK;
             size_t first = (g0 + j) * TRAIN_BLOCK;
             int m = (int)(n - first < TRAIN_BLOCK ? n - first : TRAIN_BLOCK);
             gather(d, NULL, first, m, w->a[0], yb);
-            part[j] = net_loss_block(net, params, w->a[0], yb, m, w);
+            const double *h = net_forward_block(net, params, w->a[0], m, w);
+            if (out)
+                memcpy(out + first * nout, h, (size_t)m * nout * sizeof(double));
+            part[j] = with_loss ? net_sq_loss(h, yb, (size_t)m * nout) : 0.0;
         }
         for (size_t j = 0; j < gn; j++)
             total += part[j];
@@ -681,31 +685,20 @@ double trainer_loss(Trainer *t, const Net *net, const Dataset *d)
     return total / (double)n;
 }
 
+double trainer_loss(Trainer *t, const Net *net, const Dataset *d)
+{
+    return d->n ? forward_pass(t, net, d, NULL, 1, TRAIN_PROBE_LOSS) : NAN;
+}
+
+double trainer_predict_loss(Trainer *t, const Net *net, const Dataset *d, double *out)
+{
+    return d->n ? forward_pass(t, net, d, out, 1, TRAIN_PROBE_LOSS) : NAN;
+}
+
 void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out)
 {
-    const size_t n = d->n;
-    const size_t nblocks = (n + TRAIN_BLOCK - 1) / TRAIN_BLOCK;
-    const size_t nout = (size_t)net->width[net->nlayers];
-    const double *params = net->params;
-    NetWork *work = t->work;
-    double *ybuf = t->ybuf;
-    int nt = threads_for(t, nblocks, 1);
-    ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_PREDICT].on ? &t->probe[TRAIN_PROBE_PREDICT] : NULL;
-    if (probe)
-        nt = thread_probe_pick(probe, nt, train_now_s());
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) default(none) \
-    shared(net, d, n, nblocks, nout, params, work, ybuf, out)
-    for (size_t b = 0; b < nblocks; b++) {
-        NetWork *w = &work[thread_id()];
-        double *yb = ybuf + (size_t)thread_id() * TRAIN_BLOCK;
-        size_t first = b * TRAIN_BLOCK;
-        int m = (int)(n - first < TRAIN_BLOCK ? n - first : TRAIN_BLOCK);
-        gather(d, NULL, first, m, w->a[0], yb);
-        const double *h = net_forward_block(net, params, w->a[0], m, w);
-        memcpy(out + first * nout, h, (size_t)m * nout * sizeof(double));
-    }
-    if (probe)
-        thread_probe_done(probe, nt, train_now_s());
+    if (d->n)
+        forward_pass(t, net, d, out, 0, TRAIN_PROBE_PREDICT);
 }
 
 void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch)

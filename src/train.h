@@ -147,6 +147,11 @@ typedef struct TrainHooks {
     int (*on_epoch)(void *ctx, const Net *net, const Optim *opt, const TrainState *st,
                     const EpochStats *s, Err *err);
     int (*on_event)(void *ctx, const TrainState *st, const char *kind, const char *msg, Err *err);
+    /* Optional, (validation rows, noutputs): when set, every validation
+     * loss train_run computes comes from trainer_predict_loss, and these
+     * are its predictions when on_epoch runs (one forward pass serves
+     * both the loss and the caller's metrics). */
+    double *val_pred;
 } TrainHooks;
 
 /* The arithmetic of the block kernels. Parameters, optimizer state and
@@ -310,6 +315,10 @@ double trainer_loss(Trainer *t, const Net *net, const Dataset *d);
 /* Predictions for all rows of d, in the model's (normalised) units, into
  * out (d->n * noutputs). */
 void trainer_predict(Trainer *t, const Net *net, const Dataset *d, double *out);
+
+/* trainer_predict and trainer_loss from one forward pass: the predictions
+ * into out, the loss (the bits of trainer_loss) returned. */
+double trainer_predict_loss(Trainer *t, const Net *net, const Dataset *d, double *out);
 
 /* The order of epoch `epoch` (1-based): t->chunks gets the chunk order. */
 void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch);

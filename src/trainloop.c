@@ -266,6 +266,13 @@ typedef struct Loop {
     int64_t clock_every; /* steps between reads of the clock */
 } Loop;
 
+/* The validation loss, and the hooks' val_pred with it when they ask. */
+static double val_loss(const Loop *L)
+{
+    return L->hooks->val_pred ? trainer_predict_loss(L->t, L->net, L->val, L->hooks->val_pred)
+                              : trainer_loss(L->t, L->net, L->val);
+}
+
 /* The arguments train_run refuses. */
 static int loop_check(const Loop *L, Err *err)
 {
@@ -294,7 +301,7 @@ static int loop_start(Loop *L, Err *err)
     t->snap_held = 0;
     if (st->epoch == 0 && st->epoch_step == 0) {
         double lr0 = sched_lr(&o->sched, o->lr, st->lr_scale, 1, o->epochs, 0, L->spe);
-        EpochStats s0 = { 0, 0.0, L->val ? trainer_loss(t, L->net, L->val) : NAN, lr0, 0.0, 0.0, NAN };
+        EpochStats s0 = { 0, 0.0, L->val ? val_loss(L) : NAN, lr0, 0.0, 0.0, NAN };
         if ((rc = start_loss(t, L->net, L->train, &s0.train_loss, err)))
             return rc;
         st->start_loss = isfinite(s0.train_loss) ? s0.train_loss : 0.0;
@@ -473,12 +480,12 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
             return rc;
         double mean_loss = st->epoch_loss_sum / (double)train->nrows;
         double dt = train_now_s() - t0;
-        double val_loss = !rolled_back && val ? trainer_loss(t, net, val) : NAN;
-        if (!rolled_back && (rc = loop_blowup(&L, epoch, mean_loss, val_loss, &rolled_back, err)))
+        double vloss = !rolled_back && val ? val_loss(&L) : NAN;
+        if (!rolled_back && (rc = loop_blowup(&L, epoch, mean_loss, vloss, &rolled_back, err)))
             return rc;
         if (rolled_back)
             continue; /* the epoch again from the snapshot, at the lower rate */
-        if ((rc = loop_epoch_done(&L, epoch, mean_loss, val_loss, dt, err)))
+        if ((rc = loop_epoch_done(&L, epoch, mean_loss, vloss, dt, err)))
             return rc;
     }
     return 0;

@@ -700,6 +700,48 @@ static void test_trainer_grad_is_bit_identical_for_1_2_and_3_threads_with_each_k
     }
 }
 
+/* trainer_predict_loss: the predictions of trainer_predict and the loss
+ * of trainer_loss, bit for bit, from one pass, on 1 and 2 threads, for
+ * a set that spans several groups of 64 blocks and a short last block. */
+static void test_predict_loss_gives_the_bits_of_predict_and_loss(void **state)
+{
+    (void)state;
+    struct { int nh, h[2]; size_t n; } cases[] = { { 1, { 2, 0 }, 64 * 64 * 2 + 37 }, { 2, { 16, 8 }, 333 } };
+    for (size_t c = 0; c < 2; c++)
+        for (int threads = 1; threads <= 2; threads++) {
+            Net net;
+            Dataset d;
+            Trainer t;
+            Err err = { 0 };
+            assert_int_equal(net_init(&net, 2, cases[c].h, cases[c].nh, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+            net_init_xavier(&net, 5);
+            assert_int_equal(data_alloc(&d, cases[c].n, 2, &err), 0);
+            Rng r = rng_stream(4, 5);
+            fill(d.x, 2 * d.n, &r);
+            fill(d.y, d.n, &r);
+            assert_int_equal(trainer_init(&t, &net, 64, threads, d.n, &err), 0);
+            double *p1 = malloc(d.n * sizeof(double)), *p2 = malloc(d.n * sizeof(double));
+            trainer_predict(&t, &net, &d, p1);
+            double l1 = trainer_loss(&t, &net, &d), l2 = trainer_predict_loss(&t, &net, &d, p2);
+            assert_memory_equal(p1, p2, d.n * sizeof(double));
+            assert_memory_equal(&l1, &l2, sizeof l1);
+            /* and the loss is the sum of the predictions' half squared errors, in row order within a block */
+            double want = 0.0;
+            for (size_t b = 0; b < d.n; b += NET_BLOCK) {
+                double part = 0.0;
+                for (size_t i = b; i < d.n && i < b + NET_BLOCK; i++)
+                    part += 0.5 * (d.y[i] - p1[i]) * (d.y[i] - p1[i]);
+                want += part;
+            }
+            assert_memory_equal(&l1, &(double){ want / (double)d.n }, sizeof l1);
+            free(p1);
+            free(p2);
+            trainer_free(&t);
+            data_free(&d);
+            net_free(&net);
+        }
+}
+
 static void test_one_step_lowers_the_loss(void **state)
 {
     (void)state;
@@ -776,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_float32_layered_block_gradient_is_within_a_tolerance_of_float64),
         cmocka_unit_test(test_blocked_layers_match_per_sample_passes),
         cmocka_unit_test(test_trainer_grad_is_bit_identical_for_1_2_and_3_threads_with_each_kernel),
+        cmocka_unit_test(test_predict_loss_gives_the_bits_of_predict_and_loss),
         cmocka_unit_test(test_one_step_lowers_the_loss),
         cmocka_unit_test(test_xavier_init_is_seeded_and_bounded),
         cmocka_unit_test(test_net_init_rejects_a_bad_shape),
