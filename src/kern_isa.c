@@ -147,10 +147,56 @@ static void transpose8(const double *s, ptrdiff_t lds, double *t, ptrdiff_t ldt)
 #define NL_BACKWARD backward_blockf
 #include "layers.inc"
 
+/* Rows s .. s + 8 of the 2-2-1 forward pass (forward221), from the 16
+ * inputs at xs (8 rows x 2) into 8 outputs at out and 16 hidden values at
+ * hid, both row-major. */
+static inline __attribute__((always_inline)) void forward221_8(const double *p, const double *xs, double *hid,
+                                                               double *out)
+{
+    const KernV8 lo = kern_load(xs), hi = kern_load(xs + 8);
+    const KernV8 a = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+    const KernV8 b = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+    KernV8 h[2];
+    h[0] = kern_splat(p[4]) + kern_splat(p[0]) * a + kern_splat(p[1]) * b;
+    h[1] = kern_splat(p[5]) + kern_splat(p[2]) * a + kern_splat(p[3]) * b;
+    kern_sigmoidn(h, 2);
+    kern_store(out, kern_splat(p[8]) + h[0] * kern_splat(p[6]) + h[1] * kern_splat(p[7]));
+    kern_store(hid, __builtin_shufflevector(h[0], h[1], 0, 8, 1, 9, 2, 10, 3, 11));
+    kern_store(hid + 8, __builtin_shufflevector(h[0], h[1], 4, 12, 5, 13, 6, 14, 7, 15));
+}
+
+/* net_forward_block of the 2-2-1 sigmoid/linear network, 8 rows a vector:
+ * each unit's sum in gemm_dot's order, bias first ((b + w0 x0) + w1 x1),
+ * and the sigmoid of kern_sigmoidn, so the bits of the layered pass
+ * (tests/test_net.c); the hidden activations go to w->a[1] as there. */
+static const double *forward221(const double *p, const double *x, int n, struct NetWork *w)
+{
+    double *hid = w->a[1], *out = w->a[2];
+    int s = 0;
+    for (; s + 8 <= n; s += 8)
+        forward221_8(p, x + 2 * s, hid + 2 * s, out + s);
+    if (s < n) {
+        double xt[16] = { 0 }, ht[16], ot[8];
+        const size_t m = (size_t)(n - s);
+        memcpy(xt, x + 2 * s, 2 * m * sizeof(double));
+        forward221_8(p, xt, ht, ot);
+        memcpy(hid + 2 * s, ht, 2 * m * sizeof(double));
+        memcpy(out + s, ot, m * sizeof(double));
+    }
+    return out;
+}
+
+/* The forward pass: fused for the 2-2-1 network, a layer at a time for any other. */
+static const double *forward_any(const struct Net *net, const double *params, const double *x, int n,
+                                 struct NetWork *w)
+{
+    return net_is_221(net) ? forward221(params, x, n, w) : forward_block(net, params, x, n, w);
+}
+
 static double loss_block(const struct Net *net, const double *params, const double *x, const double *y, int n,
                          struct NetWork *w)
 {
-    const double *h = forward_block(net, params, x, n, w);
+    const double *h = forward_any(net, params, x, n, w);
     return block_loss(h, y, (size_t)n * (size_t)net->width[net->nlayers]);
 }
 
@@ -221,7 +267,7 @@ const KernIsa KERN_ISA_TABLE(KERN_ISA) = {
     .gemmf = gemmf,
     .gemm_dotf = gemm_dotf,
     .transposef = transposef,
-    .forward_block = forward_block,
+    .forward_block = forward_any,
     .backward_block = backward_block,
     .loss_block = loss_block,
     .sq_loss = block_loss,

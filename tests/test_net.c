@@ -407,31 +407,130 @@ static int same_bits(double a, double b)
     return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b));
 }
 
+/* Runs check(path, ctx) on every kernel path this CPU runs, then puts
+ * back the path in use. */
+static void each_path(void (*check)(const char *path, void *ctx), void *ctx)
+{
+    const KernIsa *start = kern_active;
+    char names[64];
+    snprintf(names, sizeof names, "%s", kern_isa_available());
+    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
+        Err err = { 0 };
+        assert_int_equal(kern_isa_use(name, &err), 0);
+        check(name, ctx);
+    }
+    kern_active = start;
+}
+
+/* The 2-2-1 network and a workspace of a block, for the checks below. */
+typedef struct Net221 {
+    Net net;
+    NetWork w;
+    Rng r;
+} Net221;
+
+static void net221_init(Net221 *c, uint64_t seed)
+{
+    Err err = { 0 };
+    int hidden[] = { 2 };
+    assert_int_equal(net_init(&c->net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    assert_int_equal(network_init(&c->w, &c->net, NET_BLOCK, &err), 0);
+    c->r = rng_stream(seed, 1);
+}
+
+static void net221_free(Net221 *c)
+{
+    network_free(&c->w);
+    net_free(&c->net);
+}
+
+static void check_exp_lane(const char *path, void *ctx)
+{
+    const double *in = ctx;
+    double ve[4096], vs[4096];
+    kern_exp(ve, in, 4096);
+    memcpy(vs, in, sizeof vs);
+    kern_sigmoid(vs, 4096);
+    for (int i = 0; i < 4096; i++) {
+        double e1 = kern_exp1(in[i]), s1 = kern_sigmoid1(in[i]);
+        if (!same_bits(e1, ve[i]) || !same_bits(s1, vs[i]))
+            fail_msg("%s: x = %a: exp %a vs %a, sigmoid %a vs %a", path, in[i], e1, ve[i], s1, vs[i]);
+    }
+}
+
 /* kern_exp1 and kern_sigmoid1 (scalar) against lanes of kern_expn and
  * kern_sigmoidn, bit for bit, on every value class and every path. */
 static void test_scalar_exp_lane_matches_the_vector_bits(void **state)
 {
     (void)state;
     Rng r = rng_stream(77, 1);
-    const KernIsa *start = kern_active;
-    double in[4096], ve[4096], vs[4096];
+    double in[4096];
     for (int i = 0; i < 4096; i++)
         in[i] = edge_value(&r, i);
-    char names[64];
-    snprintf(names, sizeof names, "%s", kern_isa_available());
-    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
-        Err err = { 0 };
-        assert_int_equal(kern_isa_use(name, &err), 0);
-        kern_exp(ve, in, 4096);
-        memcpy(vs, in, sizeof in);
-        kern_sigmoid(vs, 4096);
-        for (int i = 0; i < 4096; i++) {
-            double e1 = kern_exp1(in[i]), s1 = kern_sigmoid1(in[i]);
-            if (!same_bits(e1, ve[i]) || !same_bits(s1, vs[i]))
-                fail_msg("%s: x = %a: exp %a vs %a, sigmoid %a vs %a", name, in[i], e1, ve[i], s1, vs[i]);
+    each_path(check_exp_lane, in);
+}
+
+static void check_forward_221(const char *path, void *ctx)
+{
+    Net221 *c = ctx;
+    double x[2 * NET_BLOCK];
+    const double *p = c->net.params;
+    for (int n = 1; n <= NET_BLOCK; n++) {
+        for (int k = 0; k < 9; k++)
+            c->net.params[k] = (rng_uniform(&c->r) * 2.0 - 1.0) * (n % 5 ? 3.0 : 300.0);
+        for (int i = 0; i < 2 * n; i++)
+            x[i] = edge_value(&c->r, i + n);
+        const double *out = net_forward_block(&c->net, p, x, n, &c->w);
+        const double *hid = c->w.a[1];
+        for (int i = 0; i < n; i++) {
+            const double a = x[2 * i], b = x[2 * i + 1];
+            const double u = kern_sigmoid1(p[4] + a * p[0] + b * p[1]);
+            const double v = kern_sigmoid1(p[5] + a * p[2] + b * p[3]);
+            const double o = p[8] + u * p[6] + v * p[7];
+            if (!same_bits(out[i], o) || !same_bits(hid[2 * i], u) || !same_bits(hid[2 * i + 1], v))
+                fail_msg("%s, %d rows, row %d: fused %a (%a %a), layered %a (%a %a)", path, n, i, out[i],
+                         hid[2 * i], hid[2 * i + 1], o, u, v);
         }
     }
-    kern_active = start;
+}
+
+/* net_forward_block of the 2-2-1 network (fused) against the layered
+ * pass's arithmetic written out per row: each unit's sum bias first in
+ * gemm_dot's order, the sigmoid lane kern_sigmoid1 (the vector's bits,
+ * tested above); outputs and hidden activations bit for bit, for every
+ * row count up to a block and on every path. */
+static void test_fused_221_forward_has_the_bits_of_the_layered_one(void **state)
+{
+    (void)state;
+    Net221 c;
+    net221_init(&c, 79);
+    each_path(check_forward_221, &c);
+    net221_free(&c);
+}
+
+static void check_row_221(const char *path, void *ctx)
+{
+    Net221 *c = ctx;
+    for (int trial = 0; trial < 20000; trial++) {
+        /* finite parameters, as every step starts with (train_run checks them after each);
+         * the rows may hold anything */
+        for (int k = 0; k < 9; k++)
+            do
+                c->net.params[k] = trial % 4 ? (rng_uniform(&c->r) * 2.0 - 1.0) * 3.0 : edge_value(&c->r, trial + k);
+            while (!isfinite(c->net.params[k]));
+        double x[2] = { edge_value(&c->r, trial), edge_value(&c->r, trial + 1) }, y = edge_value(&c->r, trial + 2);
+        double gb[9], gr[9];
+        for (int k = 0; k < 9; k++)
+            gb[k] = gr[k] = trial % 2 ? 0.0 : (double)k - 4.0;
+        double lb = net_grad_block(&c->net, c->net.params, x, &y, 1, &c->w, gb);
+        double lr = net_grad_row221(c->net.params, x, y, gr);
+        for (int k = 0; k < 10; k++) {
+            double b = k < 9 ? gb[k] : lb, o = k < 9 ? gr[k] : lr;
+            if (!same_bits(o, b))
+                fail_msg("%s, trial %d, %s %d: the row kernel gives %a, the block %a", path, trial,
+                         k < 9 ? "gradient element" : "loss", k, o, b);
+        }
+    }
 }
 
 /* net_grad_row221 against net_grad_block on one row, bit for bit: the
@@ -440,42 +539,10 @@ static void test_scalar_exp_lane_matches_the_vector_bits(void **state)
 static void test_row_221_kernel_matches_the_block_bits(void **state)
 {
     (void)state;
-    Net net;
-    Err err = { 0 };
-    int hidden[] = { 2 };
-    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
-    NetWork w;
-    assert_int_equal(network_init(&w, &net, NET_BLOCK, &err), 0);
-    const KernIsa *start = kern_active;
-    char names[64];
-    snprintf(names, sizeof names, "%s", kern_isa_available());
-    Rng r = rng_stream(78, 1);
-    for (char *name = strtok(names, " "); name; name = strtok(NULL, " ")) {
-        assert_int_equal(kern_isa_use(name, &err), 0);
-        for (int trial = 0; trial < 20000; trial++) {
-            /* finite parameters, as every step starts with (train_run checks them after each);
-             * the rows may hold anything */
-            for (int k = 0; k < 9; k++)
-                do
-                    net.params[k] = trial % 4 ? (rng_uniform(&r) * 2.0 - 1.0) * 3.0 : edge_value(&r, trial + k);
-                while (!isfinite(net.params[k]));
-            double x[2] = { edge_value(&r, trial), edge_value(&r, trial + 1) }, y = edge_value(&r, trial + 2);
-            double gb[9], gr[9];
-            for (int k = 0; k < 9; k++)
-                gb[k] = gr[k] = trial % 2 ? 0.0 : (double)k - 4.0;
-            double lb = net_grad_block(&net, net.params, x, &y, 1, &w, gb);
-            double lr = net_grad_row221(net.params, x, y, gr);
-            for (int k = 0; k < 10; k++) {
-                double b = k < 9 ? gb[k] : lb, o = k < 9 ? gr[k] : lr;
-                if (!same_bits(o, b))
-                    fail_msg("%s, trial %d, %s %d: the row kernel gives %a, the block %a", name, trial,
-                             k < 9 ? "gradient element" : "loss", k, o, b);
-            }
-        }
-    }
-    kern_active = start;
-    network_free(&w);
-    net_free(&net);
+    Net221 c;
+    net221_init(&c, 78);
+    each_path(check_row_221, &c);
+    net221_free(&c);
 }
 
 /* Distance in float ulps of got from want (want rounded to float). */
@@ -813,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_fused_221_kernel_matches_the_layered_one),
         cmocka_unit_test(test_scalar_exp_lane_matches_the_vector_bits),
         cmocka_unit_test(test_row_221_kernel_matches_the_block_bits),
+        cmocka_unit_test(test_fused_221_forward_has_the_bits_of_the_layered_one),
         cmocka_unit_test(test_float_exp_is_within_two_ulp_of_the_exact_value),
         cmocka_unit_test(test_float32_block_gradient_is_within_a_tolerance_of_float64),
         cmocka_unit_test(test_float32_layered_block_gradient_is_within_a_tolerance_of_float64),

@@ -3,7 +3,7 @@
 # anything but the epochs, at default settings, from 2,000 rows to
 # millions. Each size gets the peers' synthetic set (tools/bench_ref.c:
 # x1, x2 -> y) and a config that names only the data, so every other key
-# is its default (300 epochs, batch 64, validation and test rows,
+# is its default (100 epochs, batch 64, validation and test rows,
 # checkpoints every 30 s, threads = 0). The figures are the summary's
 # `time` line: wall, epochs, validation and logging, checkpoints and
 # curves, start and end; "outside" is 1 - epochs / wall. The median run of
@@ -11,6 +11,7 @@
 #
 #   sh tools/bench_overhead.sh
 #   SIZES="2000 65536" EPOCHS=100 sh tools/bench_overhead.sh
+#   HIDDEN=64,64 sh tools/bench_overhead.sh     # a wider network than 2-2-1
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +32,7 @@ for n in $SIZES; do
   "$TMP/bench_ref" csv "$n" "$TMP/d$n.csv"
   {
     printf '[data]\npath = %s\nfeatures = x1, x2\ntarget = y\n' "$TMP/d$n.csv"
+    [ -n "${HIDDEN:-}" ] && printf '[model]\nhidden = %s\n' "$HIDDEN"
     [ -n "${EPOCHS:-}" ] && printf '[train]\nepochs = %s\n' "$EPOCHS"
     printf '[run]\ndir = %s\n' "$TMP/run$n"
   } >"$TMP/c$n.ini"
