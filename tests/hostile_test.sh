@@ -293,6 +293,16 @@ printf '[data]\npath = lv.csv\nfeatures = size, h%s[31mood\ntarget = p%s[1mrice\
 sed "5s/.*/55,Caf$(printf '\351'),5000/" lv.csv >lv8.csv
 expect 1 "invalid UTF-8 in a level" 'lv8.csv:5:2: column "h\\x1B\[31mood": the text "Caf\\xE9" is not UTF-8' \
   "$BIN" train lv.ini --set data.path="$WORK/lv8.csv" --set run.dir=lv8run
+# A text column of an HDF5 table with a level that is not UTF-8 (h5py
+# stores the bytes it is given under a UTF-8 type).
+$PY -c "
+import h5py, numpy as np
+with h5py.File('t8.h5', 'w') as f:
+    f['size'] = np.arange(40, dtype=float)
+    f.create_dataset('hood', data=np.array([b'Caf\xe9' if i == 3 else b'North' for i in range(40)], dtype=h5py.string_dtype('utf-8')))
+    f['price'] = np.arange(40, dtype=float) * 1000" || bad "setup: t8.h5"
+expect 1 "invalid UTF-8 in a text cell of an HDF5 table" 't8.h5: /hood: row 4: the text "Caf\\xE9" is not UTF-8' \
+  "$BIN" train lv.ini --set data.path="$WORK/t8.h5" --set data.features=size,hood --set data.target=price --set run.dir=t8run
 if "$BIN" train lv.ini --set run.dir=lvrun --quiet >out.txt 2>err.txt && $PY - lvrun/model.h5 <<'PYEOF'; then
 import sys, h5py
 bad = []

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "colname.h"
 #include "csvread.h"
 
 #ifndef TEST_DATA_DIR
@@ -1241,6 +1242,53 @@ static void test_csv_inspect_reports_file_errors(void **state)
     csv_inspect_free(NULL, NULL);
 }
 
+/* ---- colname: UTF-8 and terminal escaping --------------------------------- */
+
+static void test_utf8_check_finds_the_first_invalid_byte(void **state)
+{
+    (void)state;
+    assert_int_equal(colname_utf8_invalid("price", 5), -1);
+    assert_int_equal(colname_utf8_invalid("Caf\xC3\xA9 \xF0\x9F\x98\x80", 10), -1); /* 2- and 4-byte characters */
+    assert_int_equal(colname_utf8_invalid("Caf\xE9", 4), 3);                         /* Latin-1 */
+    assert_int_equal(colname_utf8_invalid("a\xC0\xAF", 3), 1);                       /* overlong '/' */
+    assert_int_equal(colname_utf8_invalid("ab\xED\xA0\x80", 5), 2);                  /* a surrogate */
+    assert_int_equal(colname_utf8_invalid("\xF4\x90\x80\x80", 4), 0);                /* past U+10FFFF */
+    assert_int_equal(colname_utf8_invalid("x\xC3\xA9", 2), 1);                       /* cut by len */
+    assert_int_equal(colname_utf8_invalid("\xE2\x82", 2), 0);                        /* cut at the end */
+}
+
+static void test_term_escape_writes_controls_and_invalid_bytes_as_hex(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_string_equal(term_escape(out, sizeof out, "a\x1B[31mb\x07"), "a\\x1B[31mb\\x07");
+    assert_string_equal(term_escape(out, sizeof out, "Caf\xC3\xA9\x7F"), "Caf\xC3\xA9\\x7F");
+    assert_string_equal(term_escape(out, sizeof out, "\xC2\x9B" "2J"), "\\xC2\\x9B2J"); /* C1 CSI */
+    assert_string_equal(term_escape(out, sizeof out, "x\xE9"), "x\\xE9");
+    assert_string_equal(term_escape(out, 6, "ab\x1B" "cd"), "ab"); /* an escape that does not fit is left out */
+}
+
+/* term_write's output for s[0..len) as a string (len may hold a NUL). */
+static void term_written(char *out, size_t cap, const char *s, size_t len, int keep_newlines)
+{
+    FILE *f = fmemopen(out, cap, "w");
+    assert_non_null(f);
+    term_write(f, s, len, keep_newlines);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_term_write_keeps_line_feeds_only_when_asked(void **state)
+{
+    (void)state;
+    char out[64];
+    term_written(out, sizeof out, "a\nb\x1B\0c", 6, 1);
+    assert_string_equal(out, "a\nb\\x1B\\x00c");
+    term_written(out, sizeof out, "a\nb\x1B\0c", 6, 0);
+    assert_string_equal(out, "a\\x0Ab\\x1B\\x00c");
+    term_written(out, sizeof out, "Caf\xC3", 4, 0); /* a character cut by len */
+    assert_string_equal(out, "Caf\\xC3");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1285,6 +1333,9 @@ int main(void)
         cmocka_unit_test(test_csv_stream_memory_does_not_grow_with_the_file),
         cmocka_unit_test(test_csv_inspect_describes_every_column),
         cmocka_unit_test(test_csv_inspect_reports_file_errors),
+        cmocka_unit_test(test_utf8_check_finds_the_first_invalid_byte),
+        cmocka_unit_test(test_term_escape_writes_controls_and_invalid_bytes_as_hex),
+        cmocka_unit_test(test_term_write_keeps_line_feeds_only_when_asked),
     };
     return cmocka_run_group_tests(tests, fx_setup, tu_tmpdir_teardown);
 }
