@@ -28,7 +28,7 @@ void splits_free(Splits *s)
     data_free(&s->test);
     norm_free(&s->norm);
     data_record_free(&s->record);
-    for (int f = 0; f < s->enc.nfeat && s->lv; f++)
+    for (int f = 0; f < s->nlv && s->lv; f++)
         if (s->lv[f]) {
             levels_free(s->lv[f]);
             free(s->lv[f]);
@@ -320,6 +320,7 @@ static int load_rows(const Config *c, const Model *m, Splits *s, Dataset *all, s
         goto done;
     if ((rc = take_levels(c, &t, c->data_path, &s->lv, err)))
         goto done;
+    s->nlv = s->lv ? c->nfeat : 0; /* splits_free frees them, whatever fails from here on */
     /* drop: any missing cell removes the row; mean: only a missing target does. */
     s->rows_dropped = loader_drop_missing(all, *rowid, c->missing == MISSING_DROP);
     if (s->rows_dropped == (size_t)-1) {

@@ -33,7 +33,8 @@ typedef struct Splits {
     DataRecord record;         /* the split and missing values as a model keeps them (owned) */
     Encoding enc;              /* owned: the features' vocabularies, fitted on the training rows
                                   (or the model's, loader_load_recorded); enc.nfeat = features */
-    Levels **lv;               /* owned, NULL or (nfeat): the levels of each text feature as read */
+    Levels **lv;               /* owned, NULL or (nlv): the levels of each text feature as read */
+    int nlv;                   /* entries of lv (the features), set with it */
     int ninputs;               /* network inputs (enc_width); train/val/test have this many */
     char **input_names;        /* owned, (ninputs): feature names, "name=level" for one-hot inputs */
     EncUnknown *unknown;       /* owned, NULL or (nfeat): validation and test cells encoded as all
