@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int colname_lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
@@ -81,15 +82,6 @@ static int utf8_len(const unsigned char *s, size_t avail)
     return n;
 }
 
-long colname_utf8_invalid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0, n; i < len; i += n)
-        if (!(n = (size_t)utf8_len(p + i, len - i)))
-            return (long)i;
-    return -1;
-}
-
 /* Length of the character at p (avail bytes) as a terminal may be given
  * it, or 0 when the byte at p is written as \xNN: a control byte, DEL, a
  * C1 control (U+0080..U+009F), a byte that is not part of valid UTF-8. */
@@ -100,6 +92,21 @@ static int term_char(const unsigned char *p, size_t avail)
         return 0;
     return n;
 }
+
+/* The offset of the first byte of s[0..len) that does not start a valid
+ * UTF-8 character, or (plain) one term_char refuses other than a TAB. */
+static long first_invalid(const char *s, size_t len, int plain)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0, n; i < len; i += n)
+        if (!(n = (size_t)(!plain ? utf8_len(p + i, len - i) : p[i] == '\t' ? 1 : term_char(p + i, len - i))))
+            return (long)i;
+    return -1;
+}
+
+long colname_utf8_invalid(const char *s, size_t len) { return first_invalid(s, len, 0); }
+
+long colname_text_invalid(const char *s, size_t len) { return first_invalid(s, len, 1); }
 
 char *term_escape(char *out, size_t cap, const char *s)
 {
@@ -121,6 +128,13 @@ char *term_escape(char *out, size_t cap, const char *s)
     }
     out[o] = '\0';
     return out;
+}
+
+char *term_escape_new(const char *s)
+{
+    size_t cap = 4 * strlen(s) + 1; /* \xNN for every byte at the most */
+    char *out = malloc(cap);
+    return out ? term_escape(out, cap, s) : NULL;
 }
 
 void term_write(FILE *f, const char *s, size_t len, int keep_newlines)

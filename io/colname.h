@@ -29,6 +29,10 @@ void colname_list(char *out, size_t cap, const char *const *names, int n);
  * stderr or a terminal (docs/hardening.md). Returns out. */
 char *term_escape(char *out, size_t cap, const char *s);
 
+/* s escaped as term_escape does, whole, in memory the caller frees; NULL
+ * when out of memory. */
+char *term_escape_new(const char *s);
+
 /* Writes s[0..len) to f as term_escape would, with no bound on its length;
  * keep_newlines: a line feed stays one (a text of several lines). */
 void term_write(FILE *f, const char *s, size_t len, int keep_newlines);
@@ -47,6 +51,12 @@ void term_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * it is valid. Names and levels are stored in HDF5 files as UTF-8, which
  * h5py decodes. */
 long colname_utf8_invalid(const char *s, size_t len);
+/* The offset of the first byte of s[0..len) that is not plain text: a
+ * byte colname_utf8_invalid refuses, or a control character other than TAB
+ * (0x01-0x1F, DEL, a C1 control U+0080..U+009F): what term_escape would
+ * show as \xNN. -1 when there is none. colname_utf8_invalid(s + off, ...)
+ * == 0 tells a byte that is not UTF-8 from a control character. */
+long colname_text_invalid(const char *s, size_t len);
 /* The fix that errors about such bytes suggest. */
 #define COLNAME_UTF8_FIX "save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 OLD >NEW"
 

@@ -574,6 +574,32 @@ void cfg_defaults(Config *c)
         set_key(c, k, KEYS[k].def, "", why, sizeof why);
 }
 
+int cfg_check_text(const char *s, size_t len, const char *where, int line_at, Err *err)
+{
+    long bad = colname_text_invalid(s, len);
+    if (bad < 0)
+        return 0;
+    const char *p = s + bad;
+    size_t rest = len - (size_t)bad;
+    /* The resolved config and the names in it go into model files as
+     * UTF-8 strings, which h5py must decode, and the reports print them.
+     * main escapes the bytes shown. */
+    if (colname_utf8_invalid(p, rest) == 0) {
+        size_t n = strcspn(p, "\r\n");
+        if (line_at)
+            return err_set(err, E_CONFIG, "%s:%ld: a byte that is not UTF-8 (\"%.*s\"); a config is UTF-8 text "
+                           "(model files store it): " COLNAME_UTF8_FIX, where, bad + 1, (int)(n < 12 ? n : 12), p);
+        return err_set(err, E_CONFIG, "%s: a byte that is not UTF-8 at byte %ld; a config value is UTF-8 text "
+                       "(model files store it); give the value in UTF-8", where, bad + 1);
+    }
+    int w = (unsigned char)*p == 0xC2 ? 2 : 1; /* a C1 control is two bytes */
+    if (line_at)
+        return err_set(err, E_CONFIG, "%s:%ld: a control byte (%.*s) in a config line; a config is plain text: "
+                       "remove it", where, bad + 1, w, p);
+    return err_set(err, E_CONFIG, "%s: a control byte (%.*s) at byte %ld; a config value is plain text: remove it",
+                   where, w, p, bad + 1);
+}
+
 int cfg_set(Config *c, const char *assignment, Err *err)
 {
     char buf[CFG_TEXT_MAX + 128];
@@ -589,10 +615,9 @@ int cfg_set(Config *c, const char *assignment, Err *err)
     *dot = '\0';
     char where[200];
     snprintf(where, sizeof where, "--set %.120s", assignment);
-    long bad = colname_utf8_invalid(assignment, strlen(assignment));
-    if (bad >= 0)
-        return err_set(err, E_CONFIG, "%s: a byte that is not UTF-8 at byte %ld; a config value is UTF-8 text "
-                       "(model files store it); give the value in UTF-8", where, bad + 1);
+    int rc = cfg_check_text(assignment, strlen(assignment), where, 0, err);
+    if (rc)
+        return rc;
     char *section = buf, *name = dot + 1;
     return cfg_assign(c, trim(section), trim(name), eq + 1, "", where, 0, err);
 }

@@ -133,6 +133,12 @@ int cfg_load(Config *c, const char *path, Err *err);
 int cfg_load_text(Config *c, const char *text, const char *origin, Err *err);
 /* Applies one `section.key=value` override (from --set). */
 int cfg_set(Config *c, const char *assignment, Err *err);
+/* Refuses s[0..len) when it is not plain text (colname_text_invalid): a
+ * byte that is not UTF-8, or a control character other than TAB, which
+ * reports would print to a terminal as it is. line_at: where is "path:line"
+ * of a config line and the column is added; else where names a value
+ * ("--set a.b=c", "--grid ...") and the byte is counted in it. E_CONFIG. */
+int cfg_check_text(const char *s, size_t len, const char *where, int line_at, Err *err);
 /* Checks what single keys cannot: required keys, the split fractions'
  * sum, [init] against the network shape. Call after the last cfg_set. */
 int cfg_finish(Config *c, Err *err);

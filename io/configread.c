@@ -119,15 +119,13 @@ static char *reader(char *str, int num, void *stream)
         ctx->failed = 1;
         return NULL;
     }
-    long bad = colname_utf8_invalid(str, strlen(str));
-    if (bad >= 0) {
-        /* The resolved config and the names in it go into model files as
-         * UTF-8 strings, which h5py could not decode. main escapes the
-         * bytes shown. */
-        size_t n = strcspn(str + bad, "\r\n");
-        err_set(ctx->err, E_CONFIG, "%s:%d:%ld: a byte that is not UTF-8 (\"%.*s\"); a config is UTF-8 text "
-                "(model files store it): " COLNAME_UTF8_FIX, ctx->path, ctx->line, bad + 1, (int)(n < 12 ? n : 12),
-                str + bad);
+    /* the line's end (LF, or CRLF) is the one control byte a line holds */
+    size_t len = strlen(str);
+    len -= len && str[len - 1] == '\n';
+    len -= len && str[len - 1] == '\r';
+    char where[CFG_PATH_MAX + 32];
+    snprintf(where, sizeof where, "%s:%d", ctx->path, ctx->line);
+    if (cfg_check_text(str, len, where, 1, ctx->err)) {
         ctx->failed = 1;
         return NULL;
     }
@@ -220,6 +218,12 @@ static int handler(void *user, const char *section, const char *name, const char
 int cfg_load(Config *c, const char *path, Err *err)
 {
     LoadCtx ctx = { .c = c, .path = path, .err = err };
+    /* The reports print the path, and the run directory and relative
+     * paths made from it; the config's own lines are checked by reader. */
+    long bad = colname_text_invalid(path, strlen(path));
+    if (bad >= 0 && colname_utf8_invalid(path + bad, strlen(path + bad)) != 0)
+        return err_set(err, E_CONFIG, "%s: a control byte (%.*s) in the config's path; the reports print it: rename "
+                       "the file or its directory", path, (unsigned char)path[bad] == 0xC2 ? 2 : 1, path + bad);
     ctx.f = fopen(path, "r");
     if (!ctx.f) {
         int e = errno;

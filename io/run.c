@@ -988,16 +988,22 @@ int run_explain(const RunArgs *a, Err *err)
     if (!rc && s.stream)
         rc = err_set(err, E_USAGE, "explain works on data in memory; run it with --set data.stream=false");
     if (!rc) {
-        const char **names = calloc((size_t)s.sp.ninputs + 1, sizeof *names);
-        if (!names) {
-            session_free(&s);
-            return err_set(err, E_NOMEM, "out of memory");
+        /* the inputs of a text feature are named for its levels, cells of
+         * the data file: shown escaped */
+        int n = s.sp.ninputs;
+        char **names = calloc((size_t)n + 1, sizeof *names);
+        for (int i = 0; names && i <= n && !rc; i++)
+            if (!(names[i] = term_escape_new(i < n ? s.sp.input_names[i] : s.cfg->target)))
+                rc = err_set(err, E_NOMEM, "out of memory");
+        if (!names)
+            rc = err_set(err, E_NOMEM, "out of memory");
+        if (!rc) {
+            fprintf(a->out, "Config %s: first training row of %s\n", a->config, s.cfg->data_path);
+            rc = explain_step(a->out, &s.net, s.sp.train.x, s.sp.train.y[0], s.cfg->learning_rate,
+                              (const char *const *)names, err);
         }
-        for (int i = 0; i < s.sp.ninputs; i++)
-            names[i] = s.sp.input_names[i];
-        names[s.sp.ninputs] = s.cfg->target;
-        fprintf(a->out, "Config %s: first training row of %s\n", a->config, s.cfg->data_path);
-        rc = explain_step(a->out, &s.net, s.sp.train.x, s.sp.train.y[0], s.cfg->learning_rate, names, err);
+        for (int i = 0; names && i <= n; i++)
+            free(names[i]);
         free(names);
     }
     session_free(&s);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "colname.h"
 #include "cv.h"
 #include "rng.h"
 #include "train.h"
@@ -497,7 +498,7 @@ static _Noreturn void child(const Sweep *s, const SweepArgs *a, size_t p, int on
     if (rc == E_STOP)
         child_exit(128 + (a->run.stop && *a->run.stop ? *a->run.stop : SIGTERM));
     if (rc)
-        fprintf(stderr, "housenet: %s\n", err.msg);
+        term_line(stderr, "housenet: %s", err.msg); /* as main prints an error */
     child_exit(rc ? 1 : 0);
 }
 
@@ -810,6 +811,10 @@ int sweep_run(const SweepArgs *a, Sweep *s, Err *err)
                          "train.learning_rate=0.01,0.1", a->grids[g]);
             goto done;
         }
+        char where[200];
+        snprintf(where, sizeof where, "--grid %.120s", a->grids[g]);
+        if ((rc = cfg_check_text(a->grids[g], strlen(a->grids[g]), where, 0, err)))
+            goto done;
         memcpy(name, a->grids[g], (size_t)(eq - a->grids[g]));
         name[eq - a->grids[g]] = '\0';
         if ((rc = add_key(s, trim(name), eq + 1, "--grid", err)))
@@ -925,9 +930,11 @@ void sweep_print(FILE *out, const Sweep *s, const SweepArgs *a)
         for (int k = 0; k < s->nkeys; k++)
             fprintf(out, " %-*s", (int)strlen(s->key[k].name) > 12 ? (int)strlen(s->key[k].name) : 12,
                     sweep_value(s, p, k));
-        fprintf(out, " %14.6g %14.6g %8lld %9.2f  %s%s%s\n", r->m[0], s->cv ? r->m[1] : r->m[3], r->epochs,
-                r->seconds, r->status == SWEEP_OK ? "ok" : r->status == SWEEP_FAILED ? "failed: " : "pending",
-                r->status == SWEEP_FAILED ? r->error : "", "");
+        fprintf(out, " %14.6g %14.6g %8lld %9.2f  %s", r->m[0], s->cv ? r->m[1] : r->m[3], r->epochs,
+                r->seconds, r->status == SWEEP_OK ? "ok" : r->status == SWEEP_FAILED ? "failed: " : "pending");
+        if (r->status == SWEEP_FAILED) /* it may quote the data file (a column name) */
+            term_write(out, r->error, strlen(r->error), 0);
+        fputc('\n', out);
     }
     fprintf(out, "table: %s/results.csv, results.json, results.h5; runs: %s/<id>/\n", s->dir, s->dir);
     long b = sweep_best(s);

@@ -277,21 +277,34 @@ expect 2 "invalid UTF-8 in a config line" 'latin1.ini:3:31: a byte that is not U
   "$BIN" train latin1.ini --set run.dir=latin1run
 expect 2 "invalid UTF-8 in a --set value" 'data.target=Pri\\xE9x: a byte that is not UTF-8' \
   "$BIN" train "$SRC/configs/ames.ini" --set "data.target=Pri$(printf '\351')x" --set run.dir=latin1run
-# A text feature: a level that is not UTF-8 is refused at its cell; valid
-# UTF-8 and an escape sequence in names and levels train, and h5py decodes
-# every string the model file holds.
+# A control byte other than TAB is refused where it enters: a config line,
+# a --set or --grid value, the config's path (the reports print them all).
 ESC=$(printf '\033')
-{ printf 'size,h%s[31mood,p%s[1mrice\n' "$ESC" "$ESC"
+printf '[data]\npath = %s\nfeatures = Gr_Liv_Area\ntarget = Sale%s[1mPrice\n' "$SRC/datasets/ames_housing.csv" "$ESC" >ctl.ini
+expect 2 "a control byte in a config line" 'ctl.ini:4:14: a control byte (\\x1B) in a config line; a config is plain text' \
+  "$BIN" train ctl.ini --set run.dir=ctlrun
+expect 2 "a control byte in a --set value" 'data.target=Sale\\x1B\[1mPrice: a control byte (\\x1B) at byte 17' \
+  "$BIN" train "$SRC/configs/ames.ini" --set "data.target=Sale${ESC}[1mPrice" --set run.dir=ctlrun
+expect 2 "a control byte in a --grid value" 'data.target=Sale_Price,Sale\\x1B\[1mPrice: a control byte (\\x1B) at byte 28' \
+  "$BIN" sweep "$SRC/configs/ames.ini" --grid "data.target=Sale_Price,Sale${ESC}[1mPrice" --set run.dir=ctlrun
+mkdir "c${ESC}[31m" && cp "$SRC/configs/ames.ini" "c${ESC}[31m/"
+expect 2 "a control byte in the config's path" 'c\\x1B\[31m/ames.ini: a control byte (\\x1B) in the config.s path' \
+  "$BIN" train "c${ESC}[31m/ames.ini" --set run.dir=ctlrun
+[ ! -e ctlrun ] && ok "nothing written for a control byte in the config" || bad "ctlrun: $(ls ctlrun)"
+# A text feature: a level that is not UTF-8 is refused at its cell; valid
+# UTF-8 and an escape sequence in levels train, and h5py decodes every
+# string the model file holds. A header name may hold an escape sequence
+# too (it is UTF-8 text), though no config can name it.
+{ printf 'size,hood,price,n%s[31mote\n' "$ESC"
   i=0
   while [ $i -lt 60 ]; do
     case $((i % 3)) in 0) lv="Caf$(printf '\303\251')" ;; 1) lv=North ;; *) lv="S${ESC}[2Jouth" ;; esac
-    printf '%d,%s,%d\n' $((50 + i)) "$lv" $((1000 * i))
+    printf '%d,%s,%d,x\n' $((50 + i)) "$lv" $((1000 * i))
     i=$((i + 1))
   done; } >lv.csv
-printf '[data]\npath = lv.csv\nfeatures = size, h%s[31mood\ntarget = p%s[1mrice\ntest_fraction = 0.2\n[model]\nhidden = 2\n[train]\nepochs = 2\n' \
-  "$ESC" "$ESC" >lv.ini
-sed "5s/.*/55,Caf$(printf '\351'),5000/" lv.csv >lv8.csv
-expect 1 "invalid UTF-8 in a level" 'lv8.csv:5:2: column "h\\x1B\[31mood": the text "Caf\\xE9" is not UTF-8' \
+printf '[data]\npath = lv.csv\nfeatures = size, hood\ntarget = price\ntest_fraction = 0.2\n[model]\nhidden = 2\n[train]\nepochs = 2\n' >lv.ini
+sed "5s/.*/55,Caf$(printf '\351'),5000,x/" lv.csv >lv8.csv
+expect 1 "invalid UTF-8 in a level" 'lv8.csv:5:2: column "hood": the text "Caf\\xE9" is not UTF-8' \
   "$BIN" train lv.ini --set data.path="$WORK/lv8.csv" --set run.dir=lv8run
 # A text column of an HDF5 table with a level that is not UTF-8 (h5py
 # stores the bytes it is given under a UTF-8 type).
@@ -325,14 +338,14 @@ else bad "UTF-8 names and levels: $(head -c 300 err.txt)"; fi
 # Bytes from the files reach stdout and stderr escaped: inspect (a CSV, a
 # table, a model), evaluate, predict's warning. A predict into a file
 # keeps the input's bytes (they are data); one to a terminal escapes them.
-printf 'size,h%s[31mood\n70,M%s]0;pwn\007ars\n' "$ESC" "$ESC" >lvnew.csv
+printf 'size,hood,price\n70,M%s]0;pwn\007ars,1\n' "$ESC" >lvnew.csv
 "$BIN" convert lv.csv lv.h5 >/dev/null 2>&1 || bad "setup: convert lv.csv"
-for cmd in "inspect lv.csv" "inspect lv.h5" "inspect lvrun/model.h5" "evaluate --model lvrun/model.h5" \
+for cmd in "inspect lv.csv" "inspect lv.h5" "inspect lvrun/model.h5" "evaluate --model lvrun/model.h5 lvnew.csv" \
            "predict --model lvrun/model.h5 lvnew.csv -o lvout.csv"; do
   # shellcheck disable=SC2086
   "$BIN" $cmd >out.txt 2>err.txt
   if [ -s out.txt ] || [ -s err.txt ] && ! LC_ALL=C grep -q "$ESC" out.txt err.txt &&
-     grep -q '\\x1B\[' out.txt err.txt; then ok "no escape sequence reaches the terminal: $cmd"
+     grep -q '\\x1B' out.txt err.txt; then ok "no escape sequence reaches the terminal: $cmd"
   else bad "escape in output: $cmd: $(od -c out.txt err.txt | grep -m3 033)"; fi
 done
 LC_ALL=C grep -q "M${ESC}]0;pwn" lvout.csv && ok "predict -o FILE keeps the input's bytes" || bad "predict -o: $(od -c lvout.csv | head -3)"
@@ -340,6 +353,19 @@ script -qec "\"$BIN\" predict --model lvrun/model.h5 lvnew.csv" /dev/null >out.t
 if ! LC_ALL=C grep -q "$ESC" out.txt && grep -q 'M\\x1B\]0;pwn\\x07ars' out.txt; then
   ok "predict to a terminal escapes the input's cells"
 else bad "predict on a terminal: $(od -c out.txt | grep -m3 033)"; fi
+# The reports on a terminal: train's summary, --dry-run, explain, cv and
+# sweep print the config (plain text by now) and, escaped, what comes
+# from the data: the levels naming explain's inputs, the column names a
+# failed sweep point's error lists.
+for rep in 'train lv.ini --set run.dir=rep1|' 'train lv.ini --dry-run|' 'explain lv.ini|hood=S\\x1B\[2Jouth' \
+           'cv lv.ini --folds 2 --set run.dir=rep2|' \
+           'sweep lv.ini --grid data.target=nosuch,price --set run.dir=rep3|columns are: size, hood, price, n\\x1B\[31mote'; do
+  cmd=${rep%%|*} want=${rep#*|}
+  script -qec "\"$BIN\" $cmd --quiet" /dev/null >out.txt 2>&1
+  if grep -q "${want:-.}" out.txt && ! LC_ALL=C grep -q "$ESC" out.txt; then
+    ok "no escape sequence reaches the terminal: ${cmd%% --set*}"
+  else bad "escape in a report: $cmd: $(od -c out.txt | grep -m3 ' 033')"; fi
+done
 printf 'Gr_Liv_Area\000junk,TotRms_AbvGrd,Sale_Price\n1,2,3\n4,5,6\n' >nulhead.csv
 for cmd in "inspect nulhead.csv" "convert nulhead.csv nul.h5" "predict --model run/model.h5 nulhead.csv" \
            "train $SRC/configs/ames.ini --set data.path=$WORK/nulhead.csv --set run.dir=nulrun"; do

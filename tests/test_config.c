@@ -592,6 +592,40 @@ static void test_config_transforms_name_features_and_read_back(void **state)
     cfg_free(&c);
 }
 
+/* A config is plain text: a control byte other than TAB (here ESC, CR
+ * inside a line, DEL, a C1 control) is refused where it enters, with the
+ * line and column or the byte of the --set value; a TAB and a CRLF line
+ * end are text. */
+static void test_config_refuses_control_bytes_but_reads_tabs_and_crlf(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    static const struct { const char *text, *want; } bad[] = {
+        { "[data]\ntarget = p\x1B[1mrice\n", "in:2:11: a control byte (\x1B) in a config line; a config is plain text: remove it" },
+        { "[data]\ntarget = a\rb\n", "in:2:11: a control byte (\r) in a config line" },
+        { "[data]\r\ntarget = price\x7F\r\n", "in:2:15: a control byte (\x7F) in a config line" },
+        { "; a comment \xC2\x9B" "2J\n", "in:1:13: a control byte (\xC2\x9B) in a config line" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg_defaults(&c);
+        assert_int_equal(cfg_load_text(&c, bad[i].text, "in", &err), E_CONFIG);
+        if (!strstr(err.msg, bad[i].want))
+            fail_msg("case %zu: %s", i, err.msg);
+        cfg_free(&c);
+    }
+    cfg_defaults(&c);
+    assert_int_equal(cfg_load_text(&c, "[data]\r\nfeatures = a,\tb\r\ntarget =\tprice\r\n", "in", &err), 0);
+    assert_int_equal(c.nfeat, 2);
+    assert_string_equal(c.feature_names[1], "b");
+    assert_string_equal(c.target, "price");
+    assert_int_equal(cfg_set(&c, "data.target=p\x1B[1mrice", &err), E_CONFIG);
+    assert_string_equal(err.msg, "--set data.target=p\x1B[1mrice: a control byte (\x1B) at byte 14; a config value "
+                                 "is plain text: remove it");
+    assert_int_equal(cfg_set(&c, "data.target=\tprice", &err), 0);
+    cfg_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_config_delimiter_takes_a_semicolon_names_and_quotes_in_the_file_and_by_set),
         cmocka_unit_test(test_config_missing_tokens_default_to_pandas_and_a_list_replaces_them),
         cmocka_unit_test(test_config_transforms_name_features_and_read_back),
+        cmocka_unit_test(test_config_refuses_control_bytes_but_reads_tabs_and_crlf),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1257,6 +1257,20 @@ static void test_utf8_check_finds_the_first_invalid_byte(void **state)
     assert_int_equal(colname_utf8_invalid("\xE2\x82", 2), 0);                        /* cut at the end */
 }
 
+static void test_plain_text_check_finds_control_bytes_but_keeps_tabs(void **state)
+{
+    (void)state;
+    assert_int_equal(colname_text_invalid("a\tb Caf\xC3\xA9 \xC2\xA0", 12), -1); /* TAB, U+00E9, U+00A0 */
+    assert_int_equal(colname_text_invalid("ab\x1B[31m", 7), 2);
+    assert_int_equal(colname_text_invalid("a\rb", 3), 1);
+    assert_int_equal(colname_text_invalid("a\nb", 3), 1);
+    assert_int_equal(colname_text_invalid("ab\x7F", 3), 2);                /* DEL */
+    assert_int_equal(colname_text_invalid("a\xC2\x85", 3), 1);            /* C1 NEL */
+    assert_int_equal(colname_text_invalid("a\x01", 2), 1);
+    assert_int_equal(colname_text_invalid("Caf\xE9\x1B", 5), 3);           /* not UTF-8 comes first */
+    assert_int_equal(colname_utf8_invalid("a\xC2\x85", 3), -1);            /* a C1 control is valid UTF-8 */
+}
+
 static void test_term_escape_writes_controls_and_invalid_bytes_as_hex(void **state)
 {
     (void)state;
@@ -1266,6 +1280,10 @@ static void test_term_escape_writes_controls_and_invalid_bytes_as_hex(void **sta
     assert_string_equal(term_escape(out, sizeof out, "\xC2\x9B" "2J"), "\\xC2\\x9B2J"); /* C1 CSI */
     assert_string_equal(term_escape(out, sizeof out, "x\xE9"), "x\\xE9");
     assert_string_equal(term_escape(out, 6, "ab\x1B" "cd"), "ab"); /* an escape that does not fit is left out */
+    char *whole = term_escape_new("\x1B\x1B\x1B\xE9"); /* every byte escaped: nothing cut */
+    assert_non_null(whole);
+    assert_string_equal(whole, "\\x1B\\x1B\\x1B\\xE9");
+    free(whole);
 }
 
 /* term_write's output for s[0..len) as a string (len may hold a NUL). */
@@ -1334,6 +1352,7 @@ int main(void)
         cmocka_unit_test(test_csv_inspect_describes_every_column),
         cmocka_unit_test(test_csv_inspect_reports_file_errors),
         cmocka_unit_test(test_utf8_check_finds_the_first_invalid_byte),
+        cmocka_unit_test(test_plain_text_check_finds_control_bytes_but_keeps_tabs),
         cmocka_unit_test(test_term_escape_writes_controls_and_invalid_bytes_as_hex),
         cmocka_unit_test(test_term_write_keeps_line_feeds_only_when_asked),
     };
