@@ -444,6 +444,15 @@ static void net221_free(Net221 *c)
     net_free(&c->net);
 }
 
+/* each_path(check) on a 2-2-1 network whose generator starts at seed. */
+static void each_path_221(void (*check)(const char *path, void *ctx), uint64_t seed)
+{
+    Net221 c;
+    net221_init(&c, seed);
+    each_path(check, &c);
+    net221_free(&c);
+}
+
 static void check_exp_lane(const char *path, void *ctx)
 {
     const double *in = ctx;
@@ -502,10 +511,7 @@ static void check_forward_221(const char *path, void *ctx)
 static void test_fused_221_forward_has_the_bits_of_the_layered_one(void **state)
 {
     (void)state;
-    Net221 c;
-    net221_init(&c, 79);
-    each_path(check_forward_221, &c);
-    net221_free(&c);
+    each_path_221(check_forward_221, 79);
 }
 
 static void check_row_221(const char *path, void *ctx)
@@ -539,10 +545,7 @@ static void check_row_221(const char *path, void *ctx)
 static void test_row_221_kernel_matches_the_block_bits(void **state)
 {
     (void)state;
-    Net221 c;
-    net221_init(&c, 78);
-    each_path(check_row_221, &c);
-    net221_free(&c);
+    each_path_221(check_row_221, 78);
 }
 
 enum { RUN_SRC = 400, RUN_MAX = 3 * NET_BLOCK };
@@ -618,10 +621,7 @@ static void check_runs_221(const char *path, void *ctx)
 static void test_runs_221_kernel_matches_the_gathered_block_bits(void **state)
 {
     (void)state;
-    Net221 c;
-    net221_init(&c, 80);
-    each_path(check_runs_221, &c);
-    net221_free(&c);
+    each_path_221(check_runs_221, 80);
 }
 
 /* Distance in float ulps of got from want (want rounded to float). */
