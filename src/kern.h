@@ -412,6 +412,7 @@ void kern_transposef(int m, int n, const float *s, ptrdiff_t lds, float *t, ptrd
  * and no libm function but fma is called (docs/reproducibility.md). */
 struct Net;
 struct NetWork;
+struct NetRun;
 typedef struct KernIsa {
     const char *name; /* "baseline", "avx2" or "avx512" */
     void (*exp)(double *out, const double *in, size_t n);
@@ -444,6 +445,11 @@ typedef struct KernIsa {
                          struct NetWork *w, double *grad);
     double (*grad_block_f32)(const struct Net *net, const float *params, const float *x, const float *y,
                              int n, struct NetWork *w, double *grad);
+    /* net.h's net_grad_runs221 and net_grad_runs221_f32 */
+    double (*grad_runs221)(const double *params, const double *x, const double *y, const struct NetRun *runs,
+                           int n, double *grad);
+    double (*grad_runs221_f32)(const float *params, const float *x, const float *y, const struct NetRun *runs,
+                               int n, double *grad);
 } KernIsa;
 
 /* The kernels in use: chosen before main runs, the widest path the CPU

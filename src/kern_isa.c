@@ -235,8 +235,10 @@ static double grad_block_f32(const struct Net *net, const float *params, const f
 {
     /* A whole block (the trainer's, TRAIN_BLOCK rows) gets a copy of the
      * kernel with n constant: no tail code. */
-    if (net_is_221(net))
-        return n == NET_BLOCK ? grad221f(params, x, y, NET_BLOCK, grad) : grad221f(params, x, y, n, grad);
+    if (net_is_221(net)) {
+        const NetRun all = { 0, n };
+        return n == NET_BLOCK ? grad221f(params, x, y, &all, NET_BLOCK, grad) : grad221f(params, x, y, &all, n, grad);
+    }
     memset(w->gradf, 0, net->nparams * sizeof(float));
     forward_blockf(net, params, x, n, w);
     double loss = backward_blockf(net, params, x, y, n, w, w->gradf);
@@ -248,10 +250,26 @@ static double grad_block_f32(const struct Net *net, const float *params, const f
 static double grad_block(const struct Net *net, const double *params, const double *x, const double *y, int n,
                          struct NetWork *w, double *grad)
 {
-    if (net_is_221(net)) /* n constant for a whole block: see net_grad_block_f32 */
-        return n == NET_BLOCK ? grad221(params, x, y, NET_BLOCK, grad) : grad221(params, x, y, n, grad);
+    if (net_is_221(net)) { /* n constant for a whole block: see grad_block_f32 */
+        const NetRun all = { 0, n };
+        return n == NET_BLOCK ? grad221(params, x, y, &all, NET_BLOCK, grad) : grad221(params, x, y, &all, n, grad);
+    }
     forward_block(net, params, x, n, w);
     return backward_block(net, params, x, y, n, w, grad);
+}
+
+/* net_grad_runs221 and net_grad_runs221_f32: the rows read in place, n
+ * constant for a whole block as above. */
+static double grad_runs221(const double *params, const double *x, const double *y, const NetRun *runs, int n,
+                           double *grad)
+{
+    return n == NET_BLOCK ? grad221(params, x, y, runs, NET_BLOCK, grad) : grad221(params, x, y, runs, n, grad);
+}
+
+static double grad_runs221f(const float *params, const float *x, const float *y, const NetRun *runs, int n,
+                            double *grad)
+{
+    return n == NET_BLOCK ? grad221f(params, x, y, runs, NET_BLOCK, grad) : grad221f(params, x, y, runs, n, grad);
 }
 
 const KernIsa KERN_ISA_TABLE(KERN_ISA) = {
@@ -273,4 +291,6 @@ const KernIsa KERN_ISA_TABLE(KERN_ISA) = {
     .sq_loss = block_loss,
     .grad_block = grad_block,
     .grad_block_f32 = grad_block_f32,
+    .grad_runs221 = grad_runs221,
+    .grad_runs221_f32 = grad_runs221f,
 };

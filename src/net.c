@@ -220,3 +220,15 @@ double net_grad_block_f32(const Net *net, const float *params, const float *x, c
 {
     return kern_active->grad_block_f32(net, params, x, y, n, w, grad);
 }
+
+double net_grad_runs221(const double *p, const double *x, const double *y, const NetRun *runs, int n,
+                        double *grad)
+{
+    return kern_active->grad_runs221(p, x, y, runs, n, grad);
+}
+
+double net_grad_runs221_f32(const float *p, const float *x, const float *y, const NetRun *runs, int n,
+                            double *grad)
+{
+    return kern_active->grad_runs221_f32(p, x, y, runs, n, grad);
+}

@@ -121,6 +121,23 @@ double net_grad_block(const Net *net, const double *params, const double *x,
 double net_grad_block_f32(const Net *net, const float *params, const float *x, const float *y, int n,
                           NetWork *w, double *grad);
 
+/* A run of n consecutive rows, from row row on, of a block whose rows are
+ * read where they are (net_grad_runs221). */
+typedef struct NetRun {
+    size_t row;
+    int n;
+} NetRun;
+
+/* net_grad_block of the 2-2-1 sigmoid/linear network (params p) on the n
+ * rows that runs lists in order -- runs of consecutive rows of x (rows, 2)
+ * and y (rows), their lengths summing to n -- read in place: bit for bit
+ * net_grad_block on those rows copied into one block, without the copy.
+ * net_grad_runs221_f32 is the same for net_grad_block_f32. */
+double net_grad_runs221(const double *p, const double *x, const double *y, const NetRun *runs, int n,
+                        double *grad);
+double net_grad_runs221_f32(const float *p, const float *x, const float *y, const NetRun *runs, int n,
+                            double *grad);
+
 /* 1 for the 2-2-1 network with a sigmoid hidden layer and a linear
  * output, which net_grad_block and net_grad_block_f32 run fused. */
 int net_is_221(const Net *net);

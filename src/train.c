@@ -297,6 +297,18 @@ static void gather_order(const Trainer *t, const Dataset *d, size_t pos, size_t 
     }
 }
 
+/* The rows at positions pos .. pos + m of the chunk order as its runs of
+ * consecutive rows (order_run), into runs; returns how many. */
+static int order_runs(const Trainer *t, size_t pos, size_t m, NetRun *runs)
+{
+    int k = 0;
+    for (size_t s = 0, r, len; s < m; s += len, k++) {
+        len = order_run(t, pos + s, m - s, &r);
+        runs[k] = (NetRun){ r, (int)len };
+    }
+    return k;
+}
+
 /* dst[0..n) = src[0..n) in vectors of 16 floats, then one by one: GCC
  * makes a plain loop a call to memcpy, too costly for runs of 64 to 128
  * bytes (docs/performance.md). */
@@ -378,6 +390,10 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chun
                        size_t pos, size_t n, int nblocks, int gi)
 {
     const int f32 = t->precision == TRAIN_F32 && !idx;
+    /* The fused 2-2-1 kernel reads the chunk order's runs in place: no copy
+     * (docs/performance.md has the gain). */
+    const int in_place = !idx && net_is_221(net);
+    NetRun runs[TRAIN_BLOCK];
     const size_t nin = (size_t)d->nin;
     const float *xf = f32 ? t->xf + chunk_first * nin : NULL, *yf = f32 ? t->yf + chunk_first : NULL;
     float *xbf = f32 ? t->bf + (size_t)thread_id() * TRAIN_BLOCK * (nin + 1) : NULL;
@@ -401,7 +417,9 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chun
             __builtin_prefetch(t->slot_loss + b + 2, 1, 3);
         }
         memset(g, 0, np * sizeof(double));
-        if (f32)
+        if (in_place)
+            order_runs(t, pos + first, (size_t)m, runs);
+        else if (f32)
             gather_order_f32(t, xf, yf, nin, pos + first, (size_t)m, xbf, xbf + TRAIN_BLOCK * nin);
         else if (idx)
             gather(d, idx + first, 0, m, w->a[0], yb);
@@ -417,8 +435,12 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chun
             prefetch_rows(t, xf, yf, nin, sizeof(float), NULL, pos + p0, p1 - p0);
         else if (p0 < p1)
             prefetch_rows(t, d->x, d->y, nin, sizeof(double), idx ? idx + p0 : NULL, pos + p0, p1 - p0);
-        t->slot_loss[b] = f32 ? net_grad_block_f32(net, t->pf, xbf, xbf + TRAIN_BLOCK * nin, m, w, g)
-                              : net_grad_block(net, net->params, w->a[0], yb, m, w, g);
+        if (in_place)
+            t->slot_loss[b] = f32 ? net_grad_runs221_f32(t->pf, xf, yf, runs, m, g)
+                                  : net_grad_runs221(net->params, d->x, d->y, runs, m, g);
+        else
+            t->slot_loss[b] = f32 ? net_grad_block_f32(net, t->pf, xbf, xbf + TRAIN_BLOCK * nin, m, w, g)
+                                  : net_grad_block(net, net->params, w->a[0], yb, m, w, g);
     }
     double *g0 = slots + (size_t)gi * TRAIN_GROUP * np;
     for (int b = gi * TRAIN_GROUP + 1; b < b1; b++) {

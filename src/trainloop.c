@@ -111,30 +111,25 @@ static int start_loss(Trainer *t, const Net *net, const TrainData *td, double *o
 static double l2_norm(const double *g, size_t n)
 {
     double s[8] = { 0 };
-    if (n <= 16) { /* the same sums as below, lane k & 7 by lane, in registers */
-        for (size_t k = 0; k < 16; k++)
+    size_t k = 0;
+    if (n < 32) { /* the same sums, lane k & 7 by lane, without the vectors; the first 16 in registers */
+        for (; k < 16; k++)
             if (k < n)
                 s[k & 7] += g[k] * g[k];
-        return sqrt(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
-    }
-    if (n < 32) { /* the same sums as below, lane k & 7 by lane, without the vectors */
-        for (size_t k = 0; k < n; k++)
-            s[k & 7] += g[k] * g[k];
-        return sqrt(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
-    }
-    KernV8 acc[4] = { { 0 } };
-    size_t k = 0;
-    for (; k + 32 <= n; k += 32)
-        for (int j = 0; j < 4; j++) {
-            KernV8 x = kern_load(g + k + 8 * j);
-            acc[j] += x * x;
+    } else {
+        KernV8 acc[4] = { { 0 } };
+        for (; k + 32 <= n; k += 32)
+            for (int j = 0; j < 4; j++) {
+                KernV8 x = kern_load(g + k + 8 * j);
+                acc[j] += x * x;
+            }
+        for (; k + 8 <= n; k += 8) {
+            KernV8 x = kern_load(g + k);
+            acc[0] += x * x;
         }
-    for (; k + 8 <= n; k += 8) {
-        KernV8 x = kern_load(g + k);
-        acc[0] += x * x;
+        KernV8 v = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        memcpy(s, &v, sizeof s);
     }
-    KernV8 v = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    memcpy(s, &v, sizeof s);
     for (; k < n; k++)
         s[k & 7] += g[k] * g[k];
     return sqrt(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));

@@ -444,6 +444,15 @@ static void net221_free(Net221 *c)
     net_free(&c->net);
 }
 
+/* each_path(check) on a 2-2-1 network whose generator starts at seed. */
+static void each_path_221(void (*check)(const char *path, void *ctx), uint64_t seed)
+{
+    Net221 c;
+    net221_init(&c, seed);
+    each_path(check, &c);
+    net221_free(&c);
+}
+
 static void check_exp_lane(const char *path, void *ctx)
 {
     const double *in = ctx;
@@ -502,10 +511,7 @@ static void check_forward_221(const char *path, void *ctx)
 static void test_fused_221_forward_has_the_bits_of_the_layered_one(void **state)
 {
     (void)state;
-    Net221 c;
-    net221_init(&c, 79);
-    each_path(check_forward_221, &c);
-    net221_free(&c);
+    each_path_221(check_forward_221, 79);
 }
 
 static void check_row_221(const char *path, void *ctx)
@@ -539,10 +545,83 @@ static void check_row_221(const char *path, void *ctx)
 static void test_row_221_kernel_matches_the_block_bits(void **state)
 {
     (void)state;
-    Net221 c;
-    net221_init(&c, 78);
-    each_path(check_row_221, &c);
-    net221_free(&c);
+    each_path_221(check_row_221, 78);
+}
+
+enum { RUN_SRC = 400, RUN_MAX = 3 * NET_BLOCK };
+
+/* Checks net_grad_runs221 (and _f32) on the runs against net_grad_block
+ * (and _f32) on the same rows gathered: gradient and loss bit for bit. */
+static void check_runs_once(const char *path, Net221 *c, const double *sx, const double *sy, const NetRun *runs,
+                            int nruns, int n)
+{
+    double x[2 * RUN_MAX], y[RUN_MAX], gb[9] = { 0 }, gr[9] = { 0 }, gbf[9] = { 0 }, grf[9] = { 0 };
+    float sxf[2 * RUN_SRC], syf[RUN_SRC], xf[2 * RUN_MAX], yf[RUN_MAX], pf[9];
+    for (int i = 0; i < RUN_SRC; i++) {
+        sxf[2 * i] = (float)sx[2 * i];
+        sxf[2 * i + 1] = (float)sx[2 * i + 1];
+        syf[i] = (float)sy[i];
+    }
+    for (int k = 0; k < 9; k++)
+        pf[k] = (float)c->net.params[k];
+    for (int k = 0, s = 0; k < nruns; k++)
+        for (int i = 0; i < runs[k].n; i++, s++) {
+            const size_t r = runs[k].row + (size_t)i;
+            memcpy(x + 2 * s, sx + 2 * r, 2 * sizeof(double));
+            memcpy(xf + 2 * s, sxf + 2 * r, 2 * sizeof(float));
+            y[s] = sy[r];
+            yf[s] = syf[r];
+        }
+    const double *p = c->net.params;
+    const double lb = net_grad_block(&c->net, p, x, y, n, &c->w, gb);
+    const double lbf = net_grad_block_f32(&c->net, pf, xf, yf, n, &c->w, gbf);
+    const double lr = net_grad_runs221(p, sx, sy, runs, n, gr);
+    const double lrf = net_grad_runs221_f32(pf, sxf, syf, runs, n, grf);
+    for (int k = 0; k < 10; k++) {
+        double b = k < 9 ? gb[k] : lb, o = k < 9 ? gr[k] : lr;
+        double bf = k < 9 ? gbf[k] : lbf, of = k < 9 ? grf[k] : lrf;
+        if (!same_bits(o, b) || !same_bits(of, bf))
+            fail_msg("%s, %d rows in %d runs, %s %d: in place %a (float32 %a), gathered %a (float32 %a)", path, n,
+                     nruns, k < 9 ? "gradient element" : "loss", k, o, of, b, bf);
+    }
+}
+
+static void check_runs_221(const char *path, void *ctx)
+{
+    Net221 *c = ctx;
+    double sx[2 * RUN_SRC], sy[RUN_SRC];
+    NetRun runs[RUN_MAX];
+    for (int trial = 0; trial < 3000; trial++) {
+        for (int k = 0; k < 9; k++)
+            c->net.params[k] = (rng_uniform(&c->r) * 2.0 - 1.0) * (trial % 7 ? 3.0 : 300.0);
+        for (int i = 0; i < RUN_SRC; i++) {
+            sx[2 * i] = trial % 5 ? rng_uniform(&c->r) * 8.0 - 4.0 : edge_value(&c->r, 2 * i);
+            sx[2 * i + 1] = trial % 5 ? rng_uniform(&c->r) * 8.0 - 4.0 : edge_value(&c->r, 2 * i + 1);
+            sy[i] = trial % 5 ? rng_uniform(&c->r) * 8.0 - 4.0 : edge_value(&c->r, i + trial);
+        }
+        /* n rows in runs of 1 to 20 rows (or whole units of 16, as the
+         * trainer makes them), each from anywhere in the source */
+        const int n = 1 + (int)rng_below(&c->r, trial % 4 ? NET_BLOCK : RUN_MAX);
+        int nruns = 0;
+        for (int s = 0; s < n; nruns++) {
+            int len = trial % 3 ? 1 + (int)rng_below(&c->r, 20) : 16;
+            len = len < n - s ? len : n - s;
+            runs[nruns] = (NetRun){ rng_below(&c->r, (uint64_t)(RUN_SRC - len + 1)), len };
+            s += len;
+        }
+        check_runs_once(path, c, sx, sy, runs, nruns, n);
+    }
+}
+
+/* net_grad_runs221 and net_grad_runs221_f32 (the rows read in place, run
+ * by run) against the block kernels on the same rows copied into a block:
+ * the same gradient and loss bits, for 1 to 192 rows (a block is 64; the
+ * fused kernel takes more, 64 at a time, and a run may then span two) in
+ * runs of any length and position, on every path. */
+static void test_runs_221_kernel_matches_the_gathered_block_bits(void **state)
+{
+    (void)state;
+    each_path_221(check_runs_221, 80);
 }
 
 /* Distance in float ulps of got from want (want rounded to float). */
@@ -880,6 +959,7 @@ int main(void)
         cmocka_unit_test(test_fused_221_kernel_matches_the_layered_one),
         cmocka_unit_test(test_scalar_exp_lane_matches_the_vector_bits),
         cmocka_unit_test(test_row_221_kernel_matches_the_block_bits),
+        cmocka_unit_test(test_runs_221_kernel_matches_the_gathered_block_bits),
         cmocka_unit_test(test_fused_221_forward_has_the_bits_of_the_layered_one),
         cmocka_unit_test(test_float_exp_is_within_two_ulp_of_the_exact_value),
         cmocka_unit_test(test_float32_block_gradient_is_within_a_tolerance_of_float64),
