@@ -13,6 +13,7 @@
 
 #include "csvread.h"
 #include "csvrows.h"
+#include "h5guard.h"
 #include "infer.h"
 #include "ols.h"
 
@@ -83,7 +84,9 @@ static int same_rows(const DataRecord *a, const DataRecord *b)
  * housenet cv) is those rows. */
 static int eval_training_rows(const char *model_path, const Model *m, const Config *c, Splits *sp, Err *lerr)
 {
-    int lrc = loader_load(c, sp, lerr);
+    int lrc = loader_guard_table(c, NULL, c->data_path, lerr);
+    if (!lrc)
+        lrc = loader_load(c, sp, lerr);
     if (lrc == E_IO) { /* the stored path is relative to where the model was trained */
         size_t len = strlen(lerr->msg);
         snprintf(lerr->msg + len, sizeof lerr->msg - len,
@@ -131,7 +134,8 @@ static int eval_data_file(const Model *m, const Config *c, const char *data_path
 {
     size_t dropped = 0, filtered = 0;
     int rc;
-    if ((rc = loader_read_for_model(c, m, data_path, delim, msg, own, &filtered, &dropped, err)))
+    if ((rc = loader_guard_table(c, m, data_path, err)) ||
+        (rc = loader_read_for_model(c, m, data_path, delim, msg, own, &filtered, &dropped, err)))
         return rc;
     if (filtered && msg)
         term_line(msg, "housenet: %s: %zu rows outside the model's [data] filter (%s) left out", data_path,
@@ -330,7 +334,9 @@ int eval_model(const char *model_path, const char *data_path, char delim, int js
     Model m = { 0 };
     Config *c = cfg_new();
     EvalResult r;
-    int rc = c ? loader_open_model(model_path, &m, c, err) : err_set(err, E_NOMEM, "out of memory");
+    int rc = c ? h5guard_model(model_path, err) : err_set(err, E_NOMEM, "out of memory");
+    if (!rc)
+        rc = loader_open_model(model_path, &m, c, err);
     if (!rc)
         rc = eval_run(model_path, &m, c, data_path, delim, msg, &r, err);
     if (!rc) {

@@ -694,31 +694,67 @@ int h5_table_read(const char *path, const char *table, const char *const *names,
     return h5_table_read_typed(path, table, names, ncols, allow_missing, NULL, out, err);
 }
 
+/* Opens table into *t and finds names[0..ncols) in it (idx[c]), each of a
+ * type mode[c] allows; text[c] = 1 for a column read as text: everything
+ * h5_table_read_typed does before it reads a value. */
+static int tab_select(const char *path, const char *table, const char *const *names, int ncols,
+                      const unsigned char *mode, Tab *t, int *idx, unsigned char *text, Err *err)
+{
+    int rc = 0;
+    if (ncols < 1)
+        return err_set(err, E_CONFIG, "%.256s: no columns requested", path);
+    TRY(tab_open(path, table, t, err));
+    for (int c = 0; c < ncols; c++) {
+        TRY(tab_find(t, names[c], &idx[c], err));
+        int m = mode ? mode[c] : CSV_COL_NUMBER;
+        text[c] = m == CSV_COL_TEXT || (m == CSV_COL_AUTO && t->cols[idx[c]].kind == K_TEXT);
+        if (!text[c])
+            TRY(tab_numeric(t, idx[c], err));
+    }
+done:
+    return rc;
+}
+
+int h5_table_check_typed(const char *path, const char *table, const char *const *names, int ncols,
+                         const unsigned char *mode, Err *err)
+{
+    Tab t;
+    size_t nsel = (size_t)(ncols > 0 ? ncols : 1);
+    int *idx = malloc(nsel * sizeof *idx);
+    unsigned char *text = malloc(nsel);
+    int rc = 0;
+    tab_init(&t, path);
+    if (!idx || !text)
+        NOMEM();
+    rc = tab_select(path, table, names, ncols, mode, &t, idx, text, err);
+done:
+    tab_close(&t);
+    free(idx);
+    free(text);
+    return rc;
+}
+
 int h5_table_read_typed(const char *path, const char *table, const char *const *names, int ncols,
                         int allow_missing, const unsigned char *mode, Table *out, Err *err)
 {
     Tab t;
     int *idx = NULL, rc = 0;
+    unsigned char *text = NULL;
     char w[WHERE_MAX];
     tab_init(&t, path);
     memset(out, 0, sizeof *out);
-    if (ncols < 1)
-        return err_set(err, E_CONFIG, "%.256s: no columns requested", path);
-    TRY(tab_open(path, table, &t, err));
-    if (!(idx = malloc((size_t)ncols * sizeof *idx)))
+    size_t nsel = (size_t)(ncols > 0 ? ncols : 1);
+    if (!(idx = malloc(nsel * sizeof *idx)) || !(text = malloc(nsel)))
         NOMEM();
+    TRY(tab_select(path, table, names, ncols, mode, &t, idx, text, err));
     out->ncols = ncols; /* table_free sees the text columns on failure */
     for (int c = 0; c < ncols; c++) {
-        TRY(tab_find(&t, names[c], &idx[c], err));
-        int m = mode ? mode[c] : CSV_COL_NUMBER;
-        if (m == CSV_COL_TEXT || (m == CSV_COL_AUTO && t.cols[idx[c]].kind == K_TEXT)) {
-            if (!out->text && !(out->text = calloc((size_t)ncols, sizeof *out->text)))
-                NOMEM();
-            if (!(out->text[c] = calloc(1, sizeof *out->text[c])))
-                NOMEM();
+        if (!text[c])
             continue;
-        }
-        TRY(tab_numeric(&t, idx[c], err));
+        if (!out->text && !(out->text = calloc((size_t)ncols, sizeof *out->text)))
+            NOMEM();
+        if (!(out->text[c] = calloc(1, sizeof *out->text[c])))
+            NOMEM();
     }
     size_t n = (size_t)t.nrows;
     if (n > SIZE_MAX / sizeof(double) / (size_t)ncols)
@@ -752,6 +788,7 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
 done:
     tab_close(&t);
     free(idx);
+    free(text);
     if (rc)
         table_free(out);
     return rc;

@@ -58,6 +58,12 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
                         int allow_missing, const unsigned char *mode, Table *out, Err *err);
 int h5_table_read(const char *path, const char *table, const char *const *names, int ncols,
                   int allow_missing, Table *out, Err *err);
+/* What h5_table_read_typed reads before it reads a value: the file, the
+ * table, each column found and of a type mode allows (its metadata).
+ * Failures as h5_table_read_typed's. A command's first read in a child
+ * process (io/h5guard.h), which would cost a second read of the values. */
+int h5_table_check_typed(const char *path, const char *table, const char *const *names, int ncols,
+                         const unsigned char *mode, Err *err);
 
 /* What h5_table_inspect() found in one column. */
 typedef struct H5ColumnInfo {

@@ -13,6 +13,7 @@
 #include "colname.h"
 #include "csvread.h"
 #include "csvrows.h"
+#include "h5guard.h"
 #include "h5model.h"
 #include "h5table.h"
 #include "rng.h"
@@ -244,19 +245,28 @@ static size_t fill_means(Dataset *d, const double *means)
     return filled;
 }
 
-/* The columns names[0..n) (loader_columns) of the CSV or HDF5 file path:
- * a feature is text when m (may be NULL) encodes it, or when c lists it
- * in [data] categorical; without m, a feature whose every cell is text is
+/* The columns c reads into names, how each is read into mode (both
+ * CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS long); returns their count. A
+ * feature is text when m (may be NULL) encodes it, or when c lists it in
+ * [data] categorical; without m, a feature whose every cell is text is
  * text too (CSV_COL_AUTO). */
-static int read_table(const Config *c, const Model *m, const char *path, char delim, const char *const *names,
-                      int n, Table *t, Err *err)
+static int read_columns(const Config *c, const Model *m, const char **names, unsigned char *mode)
 {
-    int allow = c->missing != MISSING_ERROR;
-    unsigned char mode[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS] = { 0 };
+    memset(mode, 0, CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS);
     for (int f = 0; f < c->nfeat; f++) {
         mode[f] = m ? (enc_is_cat(&m->enc, f) ? CSV_COL_TEXT : CSV_COL_NUMBER)
                     : cfg_is_categorical(c, f) ? CSV_COL_TEXT : CSV_COL_AUTO;
     }
+    return loader_columns(c, names);
+}
+
+/* The columns c reads (read_columns) of the CSV or HDF5 file path. */
+static int read_table(const Config *c, const Model *m, const char *path, char delim, Table *t, Err *err)
+{
+    const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
+    unsigned char mode[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
+    int n = read_columns(c, m, names, mode);
+    int allow = c->missing != MISSING_ERROR;
     if (h5_table_path_is_hdf5(path))
         return h5_table_read_typed(path, c->data_table, names, n, allow, mode, t, err);
     const char *na[CSV_NA_MAX];
@@ -265,6 +275,31 @@ static int read_table(const Config *c, const Model *m, const char *path, char de
     CsvOptions opt = { .delimiter = delim, .na_values = na, .n_na_values = c->nna, .allow_missing = allow,
                        .text = mode };
     return csv_read_columns(path, names, n, &opt, t, err);
+}
+
+/* What loader_guard_table's child reads. */
+typedef struct GuardRead {
+    const Config *c;
+    const Model *m;
+} GuardRead;
+
+/* The table's metadata, as read_table (and stream_load's h5_stream_open)
+ * meets it before the values. */
+static int probe_table(const char *path, void *ctx, Err *err)
+{
+    const GuardRead *g = ctx;
+    const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
+    unsigned char mode[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
+    int n = read_columns(g->c, g->m, names, mode);
+    return h5_table_check_typed(path, g->c->data_table, names, n, mode, err);
+}
+
+int loader_guard_table(const Config *c, const Model *m, const char *path, Err *err)
+{
+    GuardRead g = { .c = c, .m = m };
+    if (!h5_table_path_is_hdf5(path))
+        return 0;
+    return h5guard_check(path, H5GUARD_TABLE, probe_table, &g, err);
 }
 
 /* Moves the levels of t's text features to *lv (NULL when there is none)
@@ -299,8 +334,8 @@ static int load_rows(const Config *c, const Model *m, Splits *s, Dataset *all, s
     const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
     int rc;
     *rowid = NULL;
-    int ncols = loader_columns(c, names);
-    if ((rc = read_table(c, m, c->data_path, c->delimiter[0], names, ncols, &t, err)))
+    loader_columns(c, names);
+    if ((rc = read_table(c, m, c->data_path, c->delimiter[0], &t, err)))
         goto done;
     s->rows_read = t.nrows;
     for (int k = 0; k <= c->nfeat; k++)
@@ -729,8 +764,8 @@ int loader_read_for_model(const Config *c, const Model *m, const char *path, cha
     Levels **lv = NULL;
     size_t *rowid = NULL;
     EncUnknown *unk = NULL;
-    int ncols = loader_columns(c, names);
-    int rc = read_table(c, m, path, delim, names, ncols, &t, err);
+    loader_columns(c, names);
+    int rc = read_table(c, m, path, delim, &t, err);
     if (!rc)
         rc = data_from_table(&t, names, c->nfeat, c->target, &raw, err);
     if (!rc && !(rowid = malloc((t.nrows ? t.nrows : 1) * sizeof *rowid)))

@@ -113,6 +113,18 @@ int loader_plain_inputs(const Config *c, Splits *s, Err *err);
 int loader_report_unknown(const Config *c, const EncUnknown *unk, const char *path, char delim, FILE *msg,
                           int strict, Err *err);
 
+/* Before a command reads path as c's data (m: the model whose encodings
+ * say which features are text, or NULL, as for loader_read_for_model and
+ * loader_load): when path is an HDF5 table, its metadata read first in a
+ * child process (h5guard.h), so that a table that crashes or hangs
+ * libhdf5 there is one E_PARSE error here; 0 for a CSV file or a table
+ * whose metadata read (an ordinary error is the real read's to report).
+ * The metadata is what the reader meets before the values
+ * (h5_table_check_typed; h5_stream_open's with [data] stream = true): the
+ * values (a text column's strings too) are read unguarded, as a second
+ * read of them would cost as much as the first (docs/hardening.md). */
+int loader_guard_table(const Config *c, const Model *m, const char *path, Err *err);
+
 /* The model's columns of the CSV file path, as evaluate reads a file it
  * is given: the rows the model's [data] filter keeps (*filtered counts
  * the others), rows with a missing cell dropped (*dropped), the

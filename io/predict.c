@@ -16,6 +16,7 @@
 #include "config.h"
 #include "csvread.h"
 #include "csvrows.h"
+#include "h5guard.h"
 #include "infer.h"
 #include "loader.h"
 #include "model.h"
@@ -209,7 +210,9 @@ int predict_run(const char *model_path, const char *in_path, const char *out_pat
     Pred p = { .path = in_path, .m = &m, .out = out, .out_path = "standard output", .delim = delim };
     AtomicOut o;
     memset(&o, 0, sizeof o);
-    int rc = c ? loader_open_model(model_path, &m, c, err) : err_set(err, E_NOMEM, "out of memory");
+    int rc = c ? h5guard_model(model_path, err) : err_set(err, E_NOMEM, "out of memory");
+    if (!rc)
+        rc = loader_open_model(model_path, &m, c, err);
     if (rc)
         goto done;
     p.delim = delim;

@@ -22,6 +22,7 @@
 #include "colname.h"
 #include "curves.h"
 #include "explain.h"
+#include "h5guard.h"
 #include "h5model.h"
 #include "metrics.h"
 #include "model.h"
@@ -94,6 +95,8 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
         return err_set(err, E_NOMEM, "out of memory");
     const Config *c = s->cfg;
     int rc = run_load_config(a, s->cfg, err);
+    if (!rc)
+        rc = loader_guard_table(c, NULL, c->data_path, err);
     if (!rc)
         rc = c->stream ? stream_load(s->cfg, a->comm, &s->sp, &s->stream, &s->counts, err)
              : a->fold ? loader_load_fold(s->cfg, a->fold, &s->sp, err)
@@ -489,17 +492,31 @@ static int resume_candidates(const char *target, char ***paths, size_t *n, int *
     return rc;
 }
 
+/* What the resume reads of a checkpoint, run first in a child process
+ * (h5guard.h): its config, then the checkpoint into the run's objects
+ * (the child's copies of them). */
+static int probe_checkpoint(const char *path, void *ctx, Err *err)
+{
+    char *text = NULL;
+    int rc = ckpt_read_config(path, &text, err);
+    free(text);
+    return rc ? rc : ckpt_load(path, ctx, err);
+}
+
 /* The first of paths[0..n) whose config can be read: its index in *at,
  * its config text in *saved (free). From a run dir (from_dir) a damaged
- * one is renamed *.damaged (by the writer) with a warning, and the
- * previous one tried; a checkpoint named alone must read. */
-static int resume_pick(const RunCtx *ctx, const char *target, char **paths, size_t n, int from_dir,
+ * one (one that crashes or hangs HDF5 too, found by reading it first
+ * into c in a child process) is renamed *.damaged (by the writer) with a
+ * warning, and the previous one tried; a checkpoint named alone must
+ * read. */
+static int resume_pick(const RunCtx *ctx, const char *target, char **paths, size_t n, int from_dir, Ckpt *c,
                        char **saved, size_t *at, Err *err)
 {
     size_t i;
     for (i = 0; i < n; i++) {
         Err e = { 0 };
-        if (ckpt_read_config(paths[i], saved, &e) == 0)
+        if (h5guard_check(paths[i], H5GUARD_CHECKPOINT, probe_checkpoint, c, &e) == 0 &&
+            ckpt_read_config(paths[i], saved, &e) == 0)
             break;
         if (!from_dir) {
             *err = e;
@@ -575,7 +592,7 @@ static int resume(RunCtx *ctx, TrainState *st, Err *err)
     size_t n = 0, i = 0;
     int rc, from_dir = 0;
     if ((rc = resume_candidates(target, &paths, &n, &from_dir, err)) ||
-        (rc = resume_pick(ctx, target, paths, n, from_dir, &saved, &i, err)) ||
+        (rc = resume_pick(ctx, target, paths, n, from_dir, &c, &saved, &i, err)) ||
         (rc = resume_config(ctx, paths[i], saved, err)))
         goto done;
     /* A checkpoint from elsewhere continues into this run dir: the same

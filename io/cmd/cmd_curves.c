@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "curvescsv.h"
+#include "h5guard.h"
 #include "opt.h"
 
 enum { O_CSV, O_STEPS, O_EVENTS, O_OUTPUT };
@@ -47,5 +48,7 @@ int cmd_curves(int argc, char **argv, Err *err)
     if (!a.csv)
         return err_set(err, E_USAGE, "curves export: name the format, --csv (the only one so far); "
                        "e.g. housenet curves export runs/ames/curves.h5 --csv");
+    if ((rc = h5guard_curves(pos[1], err)))
+        return rc;
     return curves_csv_export(pos[1], a.what, a.output, stdout, err);
 }

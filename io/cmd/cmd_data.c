@@ -8,6 +8,7 @@
 #include "csvread.h"
 #include "csvrows.h"
 #include "datafile.h"
+#include "h5guard.h"
 #include "h5table.h"
 #include "opt.h"
 
@@ -97,6 +98,20 @@ static int data_args(const char *cmd, int argc, char **argv, int npos, int with_
     return rc;
 }
 
+/* What inspect reads, and how. */
+typedef struct InspectRead {
+    const char *table;
+    const CsvOptions *csv;
+} InspectRead;
+
+/* inspect itself, run first in a child process (h5guard.h); its report
+ * goes to the child's stdout, /dev/null. */
+static int probe_inspect(const char *path, void *ctx, Err *err)
+{
+    const InspectRead *r = ctx;
+    return datafile_inspect(path, r->table, r->csv, stdout, err);
+}
+
 int cmd_inspect(int argc, char **argv, Err *err)
 {
     DataArgs a;
@@ -105,6 +120,9 @@ int cmd_inspect(int argc, char **argv, Err *err)
     if (rc)
         return rc;
     CsvOptions o = csv_options(&a);
+    InspectRead r = { .table = a.table, .csv = &o };
+    if (h5_table_path_is_hdf5(pos[0]) && (rc = h5guard_check(pos[0], H5GUARD_FILE, probe_inspect, &r, err)))
+        return rc;
     return datafile_inspect(pos[0], a.table, &o, stdout, err);
 }
 
