@@ -15,6 +15,7 @@
 
 #include "atomic.h"
 #include "colname.h"
+#include "h5guard.h"
 
 #define OBJ_MAX 512 /* longest object path we handle */
 #define WHERE_MAX (OBJ_MAX + 96)
@@ -66,13 +67,23 @@ size_t h5_table_chunk_rows(int ncols)
     return rows < 1 ? 1 : rows > H5TABLE_CHUNK_ROWS ? H5TABLE_CHUNK_ROWS : rows;
 }
 
+static int probe_format(const char *path, void *ctx, Err *err)
+{
+    char format[64];
+    return h5_file_format(path, format, sizeof format, err);
+}
+
 int h5_table_out_open(AtomicOut *o, const char *path, const char *source, Err *err)
 {
     char format[64] = "";
+    Err damaged = { 0 };
     int rc = atomic_out_open(o, path, OUT_HDF5, source, err);
     if (rc || !o->is_h5)
         return rc;
-    if (h5_file_format(o->path, format, sizeof format, err) == 0 && format[0] &&
+    /* read first in a child process (h5guard.h): a file that crashes or
+     * hangs HDF5 is an unreadable one */
+    if (h5guard_check(o->path, H5GUARD_FILE, probe_format, NULL, &damaged) == 0 &&
+        h5_file_format(o->path, format, sizeof format, err) == 0 && format[0] &&
         strcmp(format, H5TABLE_FORMAT) != 0) {
         atomic_out_abort(o);
         return err_set(err, E_USAGE, "%.256s: is a %.40s file, not a table; convert does not replace it: "

@@ -89,6 +89,17 @@ else
   bad "train --resume RUN past a checkpoint that aborts HDF5: exit $got, stderr: $(head -c 300 err.txt)"
 fi
 
+# convert's OUT that hangs HDF5 (its format is read, so that a model is
+# never replaced) is an unreadable file: replaced by the table.
+cp "$WORK/model-hang.h5" "$WORK/out-hang.h5"
+timeout -s KILL 30 "$BIN" convert in.csv "$WORK/out-hang.h5" --quiet >out.txt 2>err.txt
+got=$?
+if [ "$got" -eq 0 ] && [ ! -s err.txt ] && "$BIN" inspect "$WORK/out-hang.h5" 2>/dev/null | grep -q "^rows 49$"; then
+  ok "convert: an OUT.h5 that hangs HDF5 is replaced"
+else
+  bad "convert onto an OUT.h5 that hangs HDF5: exit $got, stderr: $(head -c 300 err.txt)"
+fi
+
 # A damaged file that HDF5 refuses cleanly is the reader's own error, as before.
 timeout -s KILL 30 "$BIN" inspect "$WORK/ckpt-leak.h5" >out.txt 2>err.txt
 got=$?
