@@ -306,6 +306,29 @@ printf '[data]\npath = lv.csv\nfeatures = size, hood\ntarget = price\ntest_fract
 sed "5s/.*/55,Caf$(printf '\351'),5000,x/" lv.csv >lv8.csv
 expect 1 "invalid UTF-8 in a level" 'lv8.csv:5:2: column "hood": the text "Caf\\xE9" is not UTF-8' \
   "$BIN" train lv.ini --set data.path="$WORK/lv8.csv" --set run.dir=lv8run
+# convert stores a text column as UTF-8 strings: h5py decodes every cell
+# of lv.csv's table; lv8.csv's cell is refused as the loader refuses it,
+# and the table made before stays as it was, with no temporary file left.
+"$BIN" convert lv.csv lv8.h5 >/dev/null 2>&1 || bad "setup: convert lv.csv lv8.h5"
+if $PY - lv8.h5 <<'PYEOF'; then
+import sys, h5py
+texts = []
+def visit(name, obj):
+    if isinstance(obj, h5py.Dataset) and obj.dtype.kind == "O":
+        texts.extend(obj.asstr()[()])
+with h5py.File(sys.argv[1], "r") as f:
+    f.visititems(visit)
+if not {"Caf\u00e9", "North", "S\x1b[2Jouth", "x"} <= set(texts):
+    sys.exit("texts: %r" % sorted(set(texts)))
+PYEOF
+  ok "h5py decodes every text cell convert stored"
+else bad "h5py on a converted table"; fi
+cp lv8.h5 lv8.before
+expect 1 "invalid UTF-8 in a text cell: convert" \
+  'lv8.csv:5:2: column "hood": the text "Caf\\xE9" is not UTF-8; save the file as UTF-8' "$BIN" convert lv8.csv lv8.h5
+if cmp -s lv8.h5 lv8.before && [ -z "$(ls -a | grep '\.tmp-')" ]; then
+  ok "a refused convert leaves the table made before and no temporary file"
+else bad "convert lv8.csv: $(ls -a | grep 'lv8\|tmp')"; fi
 # A text column of an HDF5 table with a level that is not UTF-8 (h5py
 # stores the bytes it is given under a UTF-8 type).
 $PY -c "
