@@ -100,8 +100,9 @@ else
   bad "convert onto an OUT.h5 that hangs HDF5: exit $got, stderr: $(head -c 300 err.txt)"
 fi
 
-# A damaged file that HDF5 refuses cleanly is the reader's own error, as before.
-timeout -s KILL 30 "$BIN" inspect "$WORK/ckpt-leak.h5" >out.txt 2>err.txt
+# A damaged file that HDF5 refuses cleanly is the reader's own error, as
+# before. (HDF5 leaks what it allocated for it: no LeakSanitizer here.)
+ASAN_OPTIONS=detect_leaks=0 timeout -s KILL 30 "$BIN" inspect "$WORK/ckpt-leak.h5" >out.txt 2>err.txt
 got=$?
 if [ "$got" -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "H5Fopen failed" err.txt && ! grep -q "the file is damaged" err.txt; then
   ok "inspect: HDF5's own error on a file it refuses, through the guard"
