@@ -291,6 +291,11 @@ mkdir "c${ESC}[31m" && cp "$SRC/configs/ames.ini" "c${ESC}[31m/"
 expect 2 "a control byte in the config's path" 'c\\x1B\[31m/ames.ini: a control byte (\\x1B) in the config.s path' \
   "$BIN" train "c${ESC}[31m/ames.ini" --set run.dir=ctlrun
 [ ! -e ctlrun ] && ok "nothing written for a control byte in the config" || bad "ctlrun: $(ls ctlrun)"
+# A relative path is made from the config's directory: one that is not
+# UTF-8 would give a model file a stored config it could not read back.
+mkdir "d$(printf '\351')" && printf '[data]\npath = x.csv\n' >"d$(printf '\351')/c.ini"
+expect 2 "a config in a directory whose name is not UTF-8" \
+  'd\\xE9/c.ini:2: \[data\] path: the config.s directory "d\\xE9/" is not UTF-8 text' "$BIN" train "d$(printf '\351')/c.ini"
 # A text feature: a level that is not UTF-8 is refused at its cell; valid
 # UTF-8 and an escape sequence in levels train, and h5py decodes every
 # string the model file holds. A header name may hold an escape sequence
