@@ -436,6 +436,11 @@ static int set_str(Config *c, const KeyDef *kd, const char *v, const char *base_
 static int set_path(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
 {
     const char *dir = v[0] && v[0] != '/' && base_dir ? base_dir : "";
+    if (colname_utf8_invalid(dir, strlen(dir)) >= 0) { /* the value itself was checked with its line */
+        snprintf(why, wcap, "the config's directory \"%.200s\" is not UTF-8 text, and model files store the path "
+                 "made from it as UTF-8: rename the directory, or move the config", dir);
+        return -1;
+    }
     if (strlen(dir) + strlen(v) >= kd->size) {
         snprintf(why, wcap, "path is longer than %zu characters", kd->size - 1);
         return -1;

@@ -353,7 +353,7 @@ static void read_result(const char *dir, int cv, SweepRow *r)
             r->epochs = strtoll(sp, NULL, 10);
             seen |= 2;
         } else if (!strcmp(line, "error")) {
-            snprintf(r->error, sizeof r->error, "%s", sp);
+            term_escape(r->error, sizeof r->error, sp);
         } else {
             for (int i = 0; i < SWEEP_NMETRICS; i++)
                 if (!strcmp(line, METRICS[cv][i]))
@@ -461,7 +461,7 @@ static int run_point(const Sweep *s, const SweepArgs *a, size_t p, int one_threa
     if (rc) {
         for (int i = 0; i < SWEEP_NMETRICS; i++)
             r->m[i] = NAN;
-        snprintf(r->error, sizeof r->error, "%s", err->msg);
+        term_escape(r->error, sizeof r->error, err->msg);
     }
     return 0;
 }
@@ -930,11 +930,9 @@ void sweep_print(FILE *out, const Sweep *s, const SweepArgs *a)
         for (int k = 0; k < s->nkeys; k++)
             fprintf(out, " %-*s", (int)strlen(s->key[k].name) > 12 ? (int)strlen(s->key[k].name) : 12,
                     sweep_value(s, p, k));
-        fprintf(out, " %14.6g %14.6g %8lld %9.2f  %s", r->m[0], s->cv ? r->m[1] : r->m[3], r->epochs,
-                r->seconds, r->status == SWEEP_OK ? "ok" : r->status == SWEEP_FAILED ? "failed: " : "pending");
-        if (r->status == SWEEP_FAILED) /* it may quote the data file (a column name) */
-            term_write(out, r->error, strlen(r->error), 0);
-        fputc('\n', out);
+        fprintf(out, " %14.6g %14.6g %8lld %9.2f  %s%s\n", r->m[0], s->cv ? r->m[1] : r->m[3], r->epochs,
+                r->seconds, r->status == SWEEP_OK ? "ok" : r->status == SWEEP_FAILED ? "failed: " : "pending",
+                r->status == SWEEP_FAILED ? r->error : "");
     }
     fprintf(out, "table: %s/results.csv, results.json, results.h5; runs: %s/<id>/\n", s->dir, s->dir);
     long b = sweep_best(s);

@@ -64,7 +64,8 @@ typedef struct SweepRow {
     double m[SWEEP_NMETRICS];
     long long epochs;                    /* cv: the folds */
     double seconds;                      /* wall time of the point (timing: varies) */
-    char error[ERR_MSG_MAX];             /* failed: the run's one-line error */
+    char error[ERR_MSG_MAX];             /* failed: the run's one-line error, escaped as term_escape does (it
+                                          * may quote the data file; the tables store it as UTF-8 text) */
 } SweepRow;
 
 typedef struct SweepKey {

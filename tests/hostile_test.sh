@@ -291,6 +291,11 @@ mkdir "c${ESC}[31m" && cp "$SRC/configs/ames.ini" "c${ESC}[31m/"
 expect 2 "a control byte in the config's path" 'c\\x1B\[31m/ames.ini: a control byte (\\x1B) in the config.s path' \
   "$BIN" train "c${ESC}[31m/ames.ini" --set run.dir=ctlrun
 [ ! -e ctlrun ] && ok "nothing written for a control byte in the config" || bad "ctlrun: $(ls ctlrun)"
+# A relative path is made from the config's directory: one that is not
+# UTF-8 would give a model file a stored config it could not read back.
+mkdir "d$(printf '\351')" && printf '[data]\npath = x.csv\n' >"d$(printf '\351')/c.ini"
+expect 2 "a config in a directory whose name is not UTF-8" \
+  'd\\xE9/c.ini:2: \[data\] path: the config.s directory "d\\xE9/" is not UTF-8 text' "$BIN" train "d$(printf '\351')/c.ini"
 # A text feature: a level that is not UTF-8 is refused at its cell; valid
 # UTF-8 and an escape sequence in levels train, and h5py decodes every
 # string the model file holds. A header name may hold an escape sequence
@@ -389,6 +394,30 @@ for rep in 'train lv.ini --set run.dir=rep1|' 'train lv.ini --dry-run|' 'explain
     ok "no escape sequence reaches the terminal: ${cmd%% --set*}"
   else bad "escape in a report: $cmd: $(od -c out.txt | grep -m3 ' 033')"; fi
 done
+# A failed sweep point's error quotes a cell that is not UTF-8: its
+# result.txt and tables (results.h5, .json) hold it escaped, so that h5py
+# and json decode them; so does a result.txt read back by --resume that
+# holds raw bytes (an earlier version's, or edited).
+"$BIN" sweep lv.ini --grid data.path=lv8.csv,lv.csv --set run.dir=rep4 --quiet >out.txt 2>err.txt
+failpt=$(grep -l '^error lv8.csv:5:2: .*"Caf\\xE9" is not UTF-8' rep4/sweep/*/result.txt)
+[ -n "$failpt" ] && ok "a failed sweep point's result.txt holds its error escaped" || bad "result.txt: $(cat rep4/sweep/*/result.txt)"
+cat >sweeptab.py <<'PYEOF'
+import json, sys, h5py
+with open(sys.argv[1] + "/results.json", "rb") as f:
+    errors = [p["error"] for p in json.loads(f.read().decode("utf-8"))["points"] if p["error"]]
+with h5py.File(sys.argv[1] + "/results.h5", "r") as f:
+    errors += [e for e in f["results/error"].asstr()[()] if e]
+if len(errors) != 2 or not all('"Caf\\xE9" is not UTF-8' in e for e in errors):
+    sys.exit("errors: %r" % errors)
+PYEOF
+if grep -q 'failed: lv8.csv:5:2: .*"Caf\\xE9" is not UTF-8' out.txt && $PY sweeptab.py rep4/sweep; then
+  ok "a failed sweep point's error is stored escaped: h5py and json decode the tables"
+else bad "sweep tables: $(head -c 300 out.txt err.txt)"; fi
+[ -n "$failpt" ] && LC_ALL=C sed -i "s/^error .*/error \"Caf$(printf '\351')\" is not UTF-8 ${ESC}[31m/" "$failpt"
+"$BIN" sweep lv.ini --grid data.path=lv8.csv,lv.csv --set run.dir=rep4 --quiet --resume >out.txt 2>err.txt
+if grep -qF 'failed: "Caf\xE9" is not UTF-8 \x1B[31m' out.txt && ! LC_ALL=C grep -q "$ESC" out.txt &&
+   $PY sweeptab.py rep4/sweep; then ok "sweep --resume escapes a result.txt's raw error"
+else bad "sweep --resume of a raw error: $(head -c 300 out.txt err.txt)"; fi
 printf 'Gr_Liv_Area\000junk,TotRms_AbvGrd,Sale_Price\n1,2,3\n4,5,6\n' >nulhead.csv
 for cmd in "inspect nulhead.csv" "convert nulhead.csv nul.h5" "predict --model run/model.h5 nulhead.csv" \
            "train $SRC/configs/ames.ini --set data.path=$WORK/nulhead.csv --set run.dir=nulrun"; do
