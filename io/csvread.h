@@ -113,6 +113,13 @@ int csv_inspect(const char *path, const CsvOptions *opt, CsvColumnInfo **cols,
 /* Frees what csv_inspect() returned; NULL-safe; leaves *cols NULL, *ncols 0. */
 void csv_inspect_free(CsvColumnInfo **cols, int *ncols);
 
+/* The start of a CSV file, its first n bytes at p, as both CSV readers
+ * take it: *skip = the length of a UTF-8 byte-order mark to skip (0 or 3),
+ * 0 returned; or the signature of a binary file that is no CSV text (HDF5,
+ * a ZIP archive such as an .xlsx workbook, gzip): an error saying what the
+ * file is and what to do (E_PARSE). */
+int csv_file_start(const char *path, const char *p, size_t n, size_t *skip, Err *err);
+
 /* The cell [*s, *e) trimmed as every reader trims a cell: moves *s forward
  * and *e back past spaces and tabs (an all-blank cell ends empty). */
 static inline void csv_trim(const char **s, const char **e)

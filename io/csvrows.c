@@ -150,9 +150,12 @@ int csv_rows_read(const char *path, char delim, CsvRowFn fn, void *ctx, Err *err
     size_t n;
     while (!r.code && (n = fread(buf, 1, ROWS_CHUNK, f)) > 0) {
         char *p = buf;
-        if (first && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 byte-order mark */
-            p += 3;
-            n -= 3;
+        if (first) {
+            size_t skip;
+            if ((r.code = csv_file_start(path, p, n, &skip, err)))
+                break;
+            p += skip;
+            n -= skip;
         }
         first = 0;
         if (csv_parse(&cp, p, n, on_field, on_record, &r) != n && !r.code)

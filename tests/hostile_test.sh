@@ -272,6 +272,23 @@ for cmd in "inspect bad8.csv" "convert bad8.csv bad8.h5" "predict --model run/mo
     'bad8.csv:1:2: column name "a\\xFF\\xFEb" is not UTF-8 text; save the file as UTF-8' "$BIN" $cmd
 done
 [ ! -e bad8.h5 ] && [ ! -e bad8run ] && ok "nothing written for an invalid UTF-8 column name" || bad "bad8: $(ls -d bad8*)"
+# A binary file named as CSV (an HDF5 model renamed, an .xlsx workbook, a
+# gzipped CSV) is named for what it is, in both CSV readers, not parsed
+# into a header of binary bytes.
+cp run/model.h5 h5named.dat
+printf 'PK\003\004\024\000\006\000' >sheet.csv
+gzip -c "$SRC/datasets/ames_housing.csv" >gz.csv
+for f in "h5named.dat:an HDF5 file, not CSV text; HDF5 tables are read by their name: call it NAME.h5" \
+         "sheet.csv:a ZIP archive (an .xlsx workbook?), not CSV text; save the sheet as CSV" \
+         "gz.csv:gzip-compressed, not CSV text; decompress it first"; do
+  file=${f%%:*}
+  for cmd in "inspect $file" "predict --model run/model.h5 $file" \
+             "train $SRC/configs/ames.ini --set data.path=$WORK/$file --set run.dir=binrun"; do
+    # shellcheck disable=SC2086
+    expect 1 "a binary file as CSV: ${cmd%% *} $file" "$file: this is ${f#*:}" "$BIN" $cmd
+  done
+done
+[ ! -e binrun ] && ok "nothing written for a binary file as CSV" || bad "binrun: $(ls binrun)"
 printf '[data]\npath = %s\nfeatures = Gr_Liv_Area, Qualit\351\ntarget = Sale_Price\n' "$SRC/datasets/ames_housing.csv" >latin1.ini
 expect 2 "invalid UTF-8 in a config line" 'latin1.ini:3:31: a byte that is not UTF-8 ("\\xE9"); a config is UTF-8 text' \
   "$BIN" train latin1.ini --set run.dir=latin1run
