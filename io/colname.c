@@ -161,3 +161,16 @@ void term_line(FILE *f, const char *fmt, ...)
     va_end(ap);
     fprintf(f, "%s\n", term_escape(shown, sizeof shown, line));
 }
+
+const BinaryKind *binary_kind(const char *p, size_t n)
+{
+    static const BinaryKind KINDS[] = {
+        { "\x89HDF", 4, "an HDF5 file", "HDF5 tables are read by their name: call it NAME.h5 (or .hdf5)" },
+        { "PK\x03\x04", 4, "a ZIP archive (an .xlsx workbook?)", "save the sheet as CSV (File > Save As > CSV)" },
+        { "\x1F\x8B", 2, "gzip-compressed", "decompress it first (gunzip -k FILE)" },
+    };
+    for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++)
+        if (n >= KINDS[i].len && memcmp(p, KINDS[i].magic, KINDS[i].len) == 0)
+            return &KINDS[i];
+    return NULL;
+}

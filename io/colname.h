@@ -60,4 +60,18 @@ long colname_text_invalid(const char *s, size_t len);
 /* The fix that errors about such bytes suggest. */
 #define COLNAME_UTF8_FIX "save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 OLD >NEW"
 
+/* A binary format whose file no text reader should parse: its signature
+ * (the first len bytes, neither NUL nor newline among them), its name and
+ * what to do with it where CSV text is read. */
+typedef struct BinaryKind {
+    const char *magic;
+    size_t len;
+    const char *name;  /* "an HDF5 file" */
+    const char *as_csv; /* the fix when it was given as CSV */
+} BinaryKind;
+
+/* The binary format the first bytes p[0..n) of a file are (HDF5, a ZIP
+ * archive such as an .xlsx workbook, gzip), or NULL. */
+const BinaryKind *binary_kind(const char *p, size_t n);
+
 #endif

@@ -79,6 +79,13 @@ static char *reader(char *str, int num, void *stream)
         }
         str[len] = '\0';
         ctx->bytes += len;
+        const BinaryKind *k = ctx->line == 0 ? binary_kind(str, len) : NULL;
+        if (k) {
+            err_set(ctx->err, E_CONFIG, "%s: this is %s, not an INI config; give the command its config (a text "
+                    "file such as configs/ames.ini)", ctx->path, k->name);
+            ctx->failed = 1;
+            return NULL;
+        }
         if (ch == '\0' || ferror(ctx->f) || ctx->bytes > CFG_FILE_MAX) {
             int e = errno;
             if (ch == '\0')

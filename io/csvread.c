@@ -898,19 +898,10 @@ void csv_inspect_free(CsvColumnInfo **cols, int *ncols)
 
 int csv_file_start(const char *path, const char *p, size_t n, size_t *skip, Err *err)
 {
-    static const struct {
-        const char *magic;
-        size_t len;
-        const char *what;
-    } BINARY[] = {
-        { "\x89HDF\r\n\x1A\n", 8, "an HDF5 file, not CSV text; HDF5 tables are read by their name: call it NAME.h5 (or .hdf5)" },
-        { "PK\x03\x04", 4, "a ZIP archive (an .xlsx workbook?), not CSV text; save the sheet as CSV (File > Save As > CSV)" },
-        { "\x1F\x8B", 2, "gzip-compressed, not CSV text; decompress it first (gunzip -k FILE)" },
-    };
+    const BinaryKind *k = binary_kind(p, n);
     *skip = 0;
-    for (size_t i = 0; i < sizeof BINARY / sizeof BINARY[0]; i++)
-        if (n >= BINARY[i].len && memcmp(p, BINARY[i].magic, BINARY[i].len) == 0)
-            return err_set(err, E_PARSE, "%.256s: this is %s", path, BINARY[i].what);
+    if (k)
+        return err_set(err, E_PARSE, "%.256s: this is %s, not CSV text; %s", path, k->name, k->as_csv);
     if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) /* UTF-8 byte-order mark */
         *skip = 3;
     return 0;

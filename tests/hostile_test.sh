@@ -289,6 +289,10 @@ for f in "h5named.dat:an HDF5 file, not CSV text; HDF5 tables are read by their 
   done
 done
 [ ! -e binrun ] && ok "nothing written for a binary file as CSV" || bad "binrun: $(ls binrun)"
+# ... and where a config is read (the model given to train instead of its config)
+expect 2 "a model file as the config" "run/model.h5: this is an HDF5 file, not an INI config; give the command its config" \
+  "$BIN" train run/model.h5
+expect 2 "a gzipped file as the config" "gz.csv: this is gzip-compressed, not an INI config" "$BIN" train gz.csv --dry-run
 printf '[data]\npath = %s\nfeatures = Gr_Liv_Area, Qualit\351\ntarget = Sale_Price\n' "$SRC/datasets/ames_housing.csv" >latin1.ini
 expect 2 "invalid UTF-8 in a config line" 'latin1.ini:3:31: a byte that is not UTF-8 ("\\xE9"); a config is UTF-8 text' \
   "$BIN" train latin1.ini --set run.dir=latin1run
