@@ -298,15 +298,14 @@ static void gather_order(const Trainer *t, const Dataset *d, size_t pos, size_t 
 }
 
 /* The rows at positions pos .. pos + m of the chunk order as its runs of
- * consecutive rows (order_run), into runs; returns how many. */
-static int order_runs(const Trainer *t, size_t pos, size_t m, NetRun *runs)
+ * consecutive rows (order_run), into runs; the runs' lengths add up to m. */
+static void order_runs(const Trainer *t, size_t pos, size_t m, NetRun *runs)
 {
     int k = 0;
     for (size_t s = 0, r, len; s < m; s += len, k++) {
         len = order_run(t, pos + s, m - s, &r);
         runs[k] = (NetRun){ r, (int)len };
     }
-    return k;
 }
 
 /* dst[0..n) = src[0..n) in vectors of 16 floats, then one by one: GCC
@@ -392,7 +391,7 @@ static void grad_group(Trainer *t, const Net *net, const Dataset *d, size_t chun
     const int f32 = t->precision == TRAIN_F32 && !idx;
     /* The fused 2-2-1 kernel reads the chunk order's runs in place: no copy
      * (docs/performance.md has the gain). */
-    const int in_place = !idx && net_is_221(net);
+    const int in_place = !idx && t->row221;
     NetRun runs[TRAIN_BLOCK];
     const size_t nin = (size_t)d->nin;
     const float *xf = f32 ? t->xf + chunk_first * nin : NULL, *yf = f32 ? t->yf + chunk_first : NULL;

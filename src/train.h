@@ -194,7 +194,8 @@ typedef struct Trainer {
     int batch_cap;       /* largest batch a step takes */
     int nblocks_cap;     /* ceil(batch_cap / TRAIN_BLOCK) */
     int threads;
-    int row221;          /* 1: a one-row step of the 2-2-1 network runs net_grad_row221 */
+    int row221;          /* 1: the network is 2-2-1: a one-row step runs net_grad_row221,
+                          * a block reads its rows in place (net_grad_runs221) */
     size_t per_thread[2]; /* blocks each thread must get: [0] a training step, [1] a forward pass */
     ThreadProbe probe[3]; /* threads = 0: one thread when that is faster (above), for the
                              TRAIN_PROBE_* kinds of calls, each timed on its own */
