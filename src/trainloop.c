@@ -112,7 +112,7 @@ static double l2_norm(const double *g, size_t n)
 {
     double s[8] = { 0 };
     size_t k = 0;
-    if (n < 32) { /* the same sums, lane k & 7 by lane, without the vectors; the first 16 in registers */
+    if (n < 32) { /* the same sums, lane k & 7 by lane, without the vectors */
         for (; k < 16; k++)
             if (k < n)
                 s[k & 7] += g[k] * g[k];
