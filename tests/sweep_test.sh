@@ -45,14 +45,22 @@ notime() { $PY -c 'import csv,sys
 r=list(csv.reader(open(sys.argv[1])))
 i=r[0].index("seconds")
 for row in r: print(",".join(row[:i]+row[i+1:]))' "$1"; }
-# Every run dir of sweep A holds the bytes of sweep B's.
-same_runs() { # A B
+# Sweep A's table (seconds aside) is sweep B's and every run dir of A holds
+# the bytes of B's; otherwise why says what differs first.
+same_sweep() { # A B
+  notime "$1"/sweep/results.csv > same_a.txt
+  notime "$2"/sweep/results.csv > same_b.txt
+  if ! cmp -s same_a.txt same_b.txt; then
+    why="$1/sweep/results.csv is not $2's: $(diff same_b.txt same_a.txt | head -4 | tr '\n' ' ')"
+    return 1
+  fi
   for d in "$1"/sweep/*/; do
     id=$(basename "$d")
     [ -f "$d/model.h5" ] || continue
-    $SAME "$2/sweep/$id" "$d" || return 1
+    $SAME "$2/sweep/$id" "$d" 2> same.txt || { why="$1/sweep/$id: $(cat same.txt)"; return 1; }
   done
 }
+why=
 
 # 1. The grid, failures, the files.
 if sweep w1 --seeds 2 --workers 1 > out1.txt 2> err1.txt; then
@@ -122,10 +130,10 @@ fi
 
 # 2. Two workers: same table, same bytes.
 sweep w2 --seeds 2 --workers 2 --quiet > /dev/null 2> err.txt || bad "sweep w2: $(cat err.txt)"
-if [ "$(notime w1/sweep/results.csv)" = "$(notime w2/sweep/results.csv)" ] && same_runs w2 w1; then
+if same_sweep w2 w1; then
   ok "2 workers: the table and every run dir as with 1"
 else
-  bad "2 workers differ from 1"
+  bad "2 workers differ from 1: $why"
 fi
 
 # 3. SIGKILL in the middle, then --resume; SIGTERM, then --resume.
@@ -152,21 +160,21 @@ stop_sweep() {
     [ ! -f "$d/result.txt" ] && ls "$d"/checkpoints/ckpt-*.h5 > /dev/null 2>&1 && mid=$((mid + 1))
   done
 }
-resumed_same() { # DIR: --resume ends as the uninterrupted sweep w1
-  sweep "$1" --seeds 2 --resume --quiet > /dev/null 2> err.txt &&
-    [ "$(notime w1/sweep/results.csv)" = "$(notime "$1"/sweep/results.csv)" ] && same_runs "$1" w1
+resumed_same() { # DIR: --resume ends as the uninterrupted sweep w1 (why: what differs)
+  sweep "$1" --seeds 2 --resume --quiet > /dev/null 2> err.txt || { why="--resume: $(cat err.txt)"; return 1; }
+  same_sweep "$1" w1
 }
 stop_sweep KILL k 3
 if [ "$done_before" -lt 12 ] && resumed_same k; then
   ok "SIGKILL after $done_before of 12 points ($mid mid-run), --resume: the uninterrupted table and bytes"
 else
-  bad "SIGKILL (after $done_before points) and resume: $(cat err.txt)"
+  bad "SIGKILL (after $done_before points) and resume: $why"
 fi
 stop_sweep TERM t 2
 if [ $st -eq 143 ] && [ "$done_before" -lt 12 ] && resumed_same t; then
   ok "SIGTERM after $done_before points ($mid mid-run): exit 143, --resume: the uninterrupted table and bytes"
 else
-  bad "SIGTERM: status $st, $(cat err.txt)"
+  bad "SIGTERM: status $st, $why"
 fi
 
 # 4. Refusals.
@@ -230,13 +238,14 @@ then ok "--cv 2: a point's mean and sd are housenet cv's"; else bad "--cv figure
 if [ -f "$(dirname "$BIN")/libhousenet_mpi.so" ] && command -v mpirun > /dev/null &&
    ! grep -q __asan_init "$BIN" 2>/dev/null; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+  why=
   # shellcheck disable=SC2086
   if mpirun --oversubscribe --bind-to none -np 3 "$BIN" sweep ames.ini $SETS --set run.dir=m \
        --grid "model.hidden=2;4,4" --seeds 2 --quiet > /dev/null 2> err.txt &&
-     [ "$(notime w2/sweep/results.csv)" = "$(notime m/sweep/results.csv)" ] && same_runs m w2; then
+     same_sweep m w2; then
     ok "mpirun -np 3 (rank 0 hands out to 2): the table and every run dir as with 1 worker"
   else
-    bad "mpirun -np 3: $(tail -3 err.txt)"
+    bad "mpirun -np 3: ${why:-$(tail -3 err.txt)}"
   fi
 fi
 
