@@ -33,6 +33,10 @@ char *term_escape(char *out, size_t cap, const char *s);
  * when out of memory. */
 char *term_escape_new(const char *s);
 
+/* Length (1..4) of the character at p (avail bytes) as a terminal may be
+ * given it, or 0 when term_escape writes the byte at p as \xNN. */
+int term_char(const unsigned char *p, size_t avail);
+
 /* Writes s[0..len) to f as term_escape would, with no bound on its length;
  * keep_newlines: a line feed stays one (a text of several lines). */
 void term_write(FILE *f, const char *s, size_t len, int keep_newlines);

@@ -259,13 +259,20 @@ void json_num(FILE *out, const char *key, double v, const char *sep)
 void json_str(FILE *out, const char *s)
 {
     fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = term_char(p, 4); /* a NUL ends a character early: nothing past it is read */
+        if (n && (*p == '"' || *p == '\\'))
             fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
+        else if (n)
+            fwrite(p, 1, (size_t)n, out);
+        else if (*p < 0x80) /* a control byte, DEL */
             fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
+        else if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0) { /* a C1 control */
+            fprintf(out, "\\u%04x", p[1]);
+            n = 2;
+        } else /* not UTF-8: the text term_escape shows */
+            fprintf(out, "\\\\x%02X", *p);
+        p += n ? n : 1;
     }
     fputc('"', out);
 }

@@ -54,7 +54,9 @@ int eval_run(const char *model_path, const Model *m, const Config *c, const char
 /* `"key": v` then sep, v with 17 digits, or null for NaN and infinities
  * (evaluate --json, cv --json). */
 void json_num(FILE *out, const char *key, double v, const char *sep);
-/* A JSON string: quotes, backslashes and control characters escaped. */
+/* A JSON string: quotes, backslashes and control characters (C0, DEL, C1)
+ * escaped; a byte that is not part of valid UTF-8 becomes the text \xNN, as
+ * term_escape shows it, so that the output is UTF-8 any JSON reader takes. */
 void json_str(FILE *out, const char *s);
 
 #endif

@@ -522,6 +522,19 @@ if grep -q "^model  .* undefined$" out.txt && ! grep -q "e+\|-[0-9]\{6,\}\.[0-9]
 else bad "R^2 constant: $(cat out.txt err.txt)"; fi
 "$BIN" evaluate --model run/model.h5 const.csv --json >out.txt 2>err.txt
 grep -q '"r2": null' out.txt && ok "R^2 on a constant target is null in --json" || bad "json r2: $(head -c 200 out.txt)"
+# --json names the data file as given: a name with DEL, a C1 control (U+009B,
+# a CSI to some terminals), ESC and a Latin-1 byte is escaped into UTF-8 that
+# json reads back, with no control byte left raw.
+odd=$(printf 'd\177\302\233\033[31m\351.csv')
+cp const.csv "$odd"
+"$BIN" evaluate --model run/model.h5 "$odd" --json >out.txt 2>err.txt
+if $PY -c 'import json, re, sys
+raw = open(sys.argv[1], "rb").read()
+src = json.loads(raw.decode("utf-8"))["data"]
+assert not re.search("[\x00-\x1f\x7f-\x9f]", raw.decode("utf-8").rstrip("\n")), raw
+assert src == "d\x7f\x9b\x1b[31m\\xE9.csv", src' out.txt 2>py.txt
+then ok "evaluate --json: control bytes and a byte that is not UTF-8 in a path are escaped"
+else bad "json escaping: $(cat err.txt py.txt)"; fi
 expect 2 "help bogus exits 2" 'no command "bogus"' "$BIN" help bogus
 
 # ---- 7. write errors on standard output ---------------------------------------
