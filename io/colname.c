@@ -162,6 +162,41 @@ void term_line(FILE *f, const char *fmt, ...)
     fprintf(f, "%s\n", term_escape(shown, sizeof shown, line));
 }
 
+void colname_space_hint(char *out, size_t cap, const char *s, size_t len, const char *file)
+{
+    static const struct {
+        const char *utf8, *name;
+        unsigned cp;
+    } SPACES[] = {
+        { "\xC2\xA0", "a no-break space", 0xA0 },
+        { "\xE2\x80\x87", "a figure space", 0x2007 },
+        { "\xE2\x80\x89", "a thin space", 0x2009 },
+        { "\xE2\x80\x8B", "a zero-width space", 0x200B },
+        { "\xE2\x80\xAF", "a narrow no-break space", 0x202F },
+        { "\xE3\x80\x80", "an ideographic space", 0x3000 },
+        { "\xEF\xBB\xBF", "a byte-order mark", 0xFEFF },
+    };
+    if (cap)
+        out[0] = '\0';
+    for (size_t i = 0; i < len; i++)
+        for (size_t k = 0; k < sizeof SPACES / sizeof SPACES[0]; k++) {
+            const char *u = SPACES[k].utf8;
+            size_t n = strlen(u);
+            if (n <= len - i && memcmp(s + i, u, n) == 0) {
+                char sed[16] = "";
+                for (size_t b = 0; b < n; b++) /* the bytes as GNU sed's \xHH */
+                    snprintf(sed + 4 * b, sizeof sed - 4 * b, "\\x%02X", (unsigned char)u[b]);
+                int plain = file && strlen(file) < 200 &&
+                            strspn(file, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-+") ==
+                                strlen(file);
+                snprintf(out, cap, "; it holds U+%04X (%s), which is not a space to housenet: delete it%s%s%s%s",
+                         SPACES[k].cp, SPACES[k].name, file ? ", e.g. sed -i 's/" : "", file ? sed : "",
+                         file ? "//g' " : "", file ? (plain ? file : "FILE") : "");
+                return;
+            }
+        }
+}
+
 const BinaryKind *binary_kind(const char *p, size_t n)
 {
     static const BinaryKind KINDS[] = {

@@ -64,6 +64,16 @@ long colname_text_invalid(const char *s, size_t len);
 /* The fix that errors about such bytes suggest. */
 #define COLNAME_UTF8_FIX "save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 OLD >NEW"
 
+/* The hint for a cell or value s[0..len) of file that is not a number
+ * because it holds a character that shows as a space, or as nothing, but
+ * is not one to the readers (U+00A0 no-break space, as spreadsheets
+ * export, the figure, thin, narrow no-break, ideographic and zero-width
+ * spaces, a byte-order mark): "; it holds U+00A0 (a no-break space), ...:
+ * delete it, e.g. sed -i 's/\xC2\xA0//g' FILE" into out (cap bytes), naming
+ * the first one and file (when it needs no shell quoting; no sed command
+ * when file is NULL); "" when there is none. It explains a message's "got "1 000"" that looks like a number. */
+void colname_space_hint(char *out, size_t cap, const char *s, size_t len, const char *file);
+
 /* A binary format whose file no text reader should parse: its signature
  * (the first len bytes, neither NUL nor newline among them), its name and
  * what to do with it where CSV text is read. */

@@ -349,6 +349,15 @@ static int key_is_list(const KeyDef *kd)
 
 #define FIELD(c, kd, type) ((type *)(void *)((char *)(c) + (kd)->offset))
 
+/* why = "EXPECTED, got "v"", with colname_space_hint's hint when v holds a
+ * space that is not one (a no-break space pasted from a web page). */
+static void bad_value(char *why, size_t wcap, const char *expected, const char *v)
+{
+    char hint[256];
+    colname_space_hint(hint, sizeof hint, v, strlen(v), NULL);
+    snprintf(why, wcap, "%s, got \"%.40s\"%s", expected, v, hint);
+}
+
 typedef int (*TypeSetter)(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why,
                           size_t wcap);
 
@@ -356,7 +365,7 @@ static int set_int(Config *c, const KeyDef *kd, const char *v, const char *base_
 {
     long long x;
     if (cfg_parse_long(v, &x)) {
-        snprintf(why, wcap, "expected a whole number, got \"%.40s\"", v);
+        bad_value(why, wcap, "expected a whole number", v);
         return -1;
     }
     if ((double)x < kd->min || (double)x > kd->max) {
@@ -373,7 +382,7 @@ static int set_u64(Config *c, const KeyDef *kd, const char *v, const char *base_
     errno = 0;
     unsigned long long x = strtoull(v, &end, 10);
     if (end == v || *end || errno == ERANGE || v[0] == '-') {
-        snprintf(why, wcap, "expected a whole number from 0 to 2^64-1, got \"%.40s\"", v);
+        bad_value(why, wcap, "expected a whole number from 0 to 2^64-1", v);
         return -1;
     }
     *FIELD(c, kd, uint64_t) = (uint64_t)x;
@@ -384,7 +393,7 @@ static int set_double(Config *c, const KeyDef *kd, const char *v, const char *ba
 {
     double d;
     if (parse_double(v, &d)) {
-        snprintf(why, wcap, "expected a number, got \"%.40s\"", v);
+        bad_value(why, wcap, "expected a number", v);
         return -1;
     }
     if (d < kd->min || d > kd->max) {
@@ -402,7 +411,7 @@ static int set_bool(Config *c, const KeyDef *kd, const char *v, const char *base
     else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off"))
         *FIELD(c, kd, int) = 0;
     else {
-        snprintf(why, wcap, "expected true or false, got \"%.40s\"", v);
+        bad_value(why, wcap, "expected true or false", v);
         return -1;
     }
     return 0;

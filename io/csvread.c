@@ -329,10 +329,14 @@ static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s,
         err_set(&r->pending, E_PARSE,
                 "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\" (beyond the range of a double)",
                 r->path, r->line, f + 1, CSV_NAME_SHOW, name, shown);
-    else
+    else {
+        char hint[256];
+        colname_space_hint(hint, sizeof hint, s, len, r->path);
+        if (!hint[0] && csv_looks_missing(s, len))
+            snprintf(hint, sizeof hint, "%s", CSV_MISSING_HINT);
         err_set(&r->pending, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\"%s",
-                r->path, r->line, f + 1, CSV_NAME_SHOW, name, shown,
-                csv_looks_missing(s, len) ? CSV_MISSING_HINT : "");
+                r->path, r->line, f + 1, CSV_NAME_SHOW, name, shown, hint);
+    }
 }
 
 /* A text cell p[0..len) of out column c (file column f): its level's
@@ -411,12 +415,18 @@ static int csv_text_done(CsvReader *r, Table *out)
             t = &r->tc[c0];
         if (r->opt->text[c0] == CSV_COL_AUTO && t->ntext && t->nnum) {
             int num = t->nnum < t->ntext; /* report a cell of the smaller kind */
-            char hint[160];
+            char hint[256];
             snprintf(hint, sizeof hint, "; %zu other cells are %s: fix the cell, or list the column in [data] "
                      "categorical to read every value as a level", num ? t->ntext : t->nnum,
                      num ? "text" : "numbers");
             if (!num && csv_looks_missing(t->text_show, strlen(t->text_show)))
                 snprintf(hint, sizeof hint, "%s", CSV_MISSING_HINT);
+            if (!num) {
+                char space[256];
+                colname_space_hint(space, sizeof space, t->text_show, strlen(t->text_show), r->path);
+                if (space[0])
+                    snprintf(hint, sizeof hint, "%s", space);
+            }
             return err_set(r->err, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": %s \"%s\"%s", r->path,
                            num ? t->num_line : t->text_line, num ? t->num_col : t->text_col, CSV_NAME_SHOW,
                            r->want[c], num ? "a number among text:" : "expected a number, got",

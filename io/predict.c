@@ -151,10 +151,13 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
         if (rc == CSV_NUM_NOMEM)
             return err_set(err, E_NOMEM, "%.256s:%zu:%d: out of memory for a cell of %zu bytes",
                            p->path, line, c + 1, lens[c]);
-        if (rc)
-            return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %s \"%.32s\"", p->path, line, c + 1,
+        if (rc) {
+            char hint[256];
+            colname_space_hint(hint, sizeof hint, cells[c], lens[c], p->path);
+            return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %s \"%.32s\"%s", p->path, line, c + 1,
                            m->feat_names[f], rc == CSV_NUM_RANGE ? "number out of range:" : "expected a number, got",
-                           cells[c]);
+                           cells[c], hint);
+        }
         if (nm->x_log[i] && transform_forward(TRANSFORM_LOG1P, v, &v))
             return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %g is outside the domain of log1p (the "
                            "model's [data] log_features needs values above -1)", p->path, line, c + 1,

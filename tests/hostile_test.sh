@@ -513,6 +513,27 @@ expect 2 "an [init] value of the wrong size from --set is blamed on --set" \
   "^housenet: --set init.W1: \[init\] W1 has 1 values; the network needs 4" \
   "$BIN" explain "$SRC/configs/ames.ini" --set model.init=explicit --set init.W1=1 --set init.b1=0,0 \
   --set init.W2=1,1 --set init.b2=0
+# A number with a no-break space (as spreadsheets export "1 000") or a
+# zero-width space shows as a number in the message: the message names the
+# character, and the sed command it gives mends the file.
+printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n' >nbsp.csv
+i=1
+while [ $i -le 30 ]; do echo "$((1000 + i * 17)),$((4 + i % 5)),$((100000 + i * 997))" >>nbsp.csv; i=$((i + 1)); done
+printf '10\342\200\2570\302\24000,5,123456\n' >>nbsp.csv
+expect 1 "a no-break space in a number is named, with its fix" \
+  "nbsp.csv:32:1: column \"Gr_Liv_Area\": expected a number, got .*U+202F (a narrow no-break space).*sed -i 's/\\\\xE2\\\\x80\\\\xAF//g' .*/nbsp.csv$" \
+  "$BIN" train "$SRC/configs/ames.ini" --set data.path="$WORK/nbsp.csv" --set run.dir=nbsprun --dry-run
+eval "$(sed -n "s/.*\(sed -i '[^']*'\) .*/\1/p" err.txt) nbsp.csv"
+expect 1 "after that fix, the next character is named" "nbsp.csv:32:1: .*U+00A0 (a no-break space)" \
+  "$BIN" predict --model run/model.h5 nbsp.csv
+eval "$(sed -n "s/.*\(sed -i '[^']*'\) nbsp.csv$/\1/p" err.txt) nbsp.csv"
+if "$BIN" predict --model run/model.h5 nbsp.csv >out.txt 2>err.txt && grep -q "^10000,5," out.txt
+then ok "the sed commands given mend the file (1 000 reads as 10000)"
+else bad "nbsp fix: $(cat err.txt) $(tail -1 out.txt)"; fi
+printf '[train]\nepochs = 5\342\200\213\n' >zw.ini
+expect 2 "a zero-width space in a config value is named" \
+  "zw.ini:2: \[train\] epochs: expected a whole number, got .*U+200B (a zero-width space), which is not a space to housenet: delete it$" \
+  "$BIN" train zw.ini --dry-run
 # R^2 on a constant target (whose mean is not exact in binary) is undefined, not -1e29.
 printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n' >const.csv
 i=1
