@@ -57,6 +57,28 @@ static void semicolon_value(char *line, size_t cap)
     memcpy(p, "semicolon", word);
 }
 
+/* A section header line s[0..len) that inih would take in part: without
+ * its closing ']' (inih's bare "syntax error", reported after any error of
+ * a later line) or with text after it, which inih drops ("[train] epochs
+ * = 3" would not set epochs). 0 for any other line, or an error. */
+static int section_line_bad(const char *s, size_t len, const char *where, Err *err)
+{
+    size_t i = strspn(s, " \t");
+    if (i >= len || s[i] != '[')
+        return 0;
+    const char *close = memchr(s + i, ']', len - i);
+    if (!close)
+        return err_set(err, E_CONFIG, "%s: the section header \"%.*s\" has no closing ']'; write [data], [model], "
+                       "[train], [run] or [init]", where, (int)(len - i < 40 ? len - i : 40), s + i);
+    size_t a = (size_t)(close + 1 - s);
+    a += strspn(s + a, " \t");
+    if (a < len && s[a] != ';' && s[a] != '#')
+        return err_set(err, E_CONFIG, "%s: \"%.*s\" follows the section header %.*s on its line, where it would be "
+                       "ignored; put it on a line of its own", where, (int)(len - a < 40 ? len - a : 40), s + a,
+                       (int)(close + 1 - (s + i)) < 40 ? (int)(close + 1 - (s + i)) : 40, s + i);
+    return 0;
+}
+
 /* One line (as fgets would) from the file or the text. A line that does
  * not fit inih's buffer stops the parse with an error: inih would read its
  * tail as a line of its own. */
@@ -133,6 +155,10 @@ static char *reader(char *str, int num, void *stream)
     char where[CFG_PATH_MAX + 32];
     snprintf(where, sizeof where, "%s:%d", ctx->path, ctx->line);
     if (cfg_check_text(str, len, where, 1, ctx->err)) {
+        ctx->failed = 1;
+        return NULL;
+    }
+    if (section_line_bad(str, len, where, ctx->err)) {
         ctx->failed = 1;
         return NULL;
     }
@@ -246,11 +272,13 @@ int cfg_load(Config *c, const char *path, Err *err)
         *dot = '\0';
     int r = ini_parse_stream(reader, &ctx, handler, &ctx);
     fclose(ctx.f);
-    if (ctx.failed)
-        return err->code;
+    /* inih goes on past a syntax error, and the parse stops at the first
+     * line that fails here: a syntax error is always the earlier line */
     if (r > 0)
         return err_set(err, E_CONFIG, "%s:%d: syntax error; expected \"[section]\", \"key = value\" or a ; comment",
                        path, r);
+    if (ctx.failed)
+        return err->code;
     if (r < 0)
         return err_set(err, E_IO, "%s: cannot read config", path);
     return 0;
@@ -262,9 +290,9 @@ int cfg_load_text(Config *c, const char *text, const char *origin, Err *err)
     cfg_copy_str(c->source, sizeof c->source, origin);
     cfg_copy_str(c->stem, sizeof c->stem, "model");
     int r = ini_parse_stream(reader, &ctx, handler, &ctx);
+    if (r != 0) /* the earlier line, as in cfg_load */
+        return err_set(err, E_CONFIG, "%s:%d: syntax error in the stored config", origin, r);
     if (ctx.failed)
         return err->code;
-    if (r != 0)
-        return err_set(err, E_CONFIG, "%s:%d: syntax error in the stored config", origin, r);
     return 0;
 }

@@ -168,6 +168,47 @@ static void test_config_reports_unknown_section_duplicate_and_syntax(void **stat
     assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
     assert_non_null(strstr(err.msg, ":3: syntax error"));
     cfg_free(&c);
+
+    /* A syntax error is reported before the error of a later line
+     * (inih goes on past it). */
+    cfg_defaults(&c);
+    p = write_file("first.ini", "[train]\nepochs 3\nlearnig_rate = 0.1\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":2: syntax error"));
+    cfg_free(&c);
+}
+
+/* A section header inih would take in part: without its ']' (the keys
+ * below it then land in the section before), or with a key after it on its
+ * line, which inih drops. */
+static void test_config_refuses_a_section_header_taken_in_part(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    cfg_defaults(&c);
+    const char *p = write_file("open.ini", "[data]\npath = x.csv\n[train\nepochs = 3\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    char want[400];
+    snprintf(want, sizeof want, "%s:3: the section header \"[train\" has no closing ']'; write [data], [model], "
+             "[train], [run] or [init]", p);
+    assert_string_equal(err.msg, want);
+    cfg_free(&c);
+
+    cfg_defaults(&c);
+    p = write_file("inline.ini", "[data]\npath = x.csv\n  [train] epochs = 3\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    snprintf(want, sizeof want, "%s:3: \"epochs = 3\" follows the section header [train] on its line, where it "
+             "would be ignored; put it on a line of its own", p);
+    assert_string_equal(err.msg, want);
+    cfg_free(&c);
+
+    /* a comment after the header, and spaces, are fine */
+    cfg_defaults(&c);
+    p = write_file("comment.ini", "[train] ; the training\nepochs = 3\n[run]   # where\t\r\ndir = r\n");
+    assert_int_equal(cfg_load(&c, p, &err), 0);
+    assert_int_equal(c.epochs, 3);
+    cfg_free(&c);
 }
 
 static void test_config_set_overrides_and_checks_keys(void **state)
@@ -634,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_config_reports_bad_value_with_line),
         cmocka_unit_test(test_config_reads_filter_conditions_and_rejects_bad_ones),
         cmocka_unit_test(test_config_reports_unknown_section_duplicate_and_syntax),
+        cmocka_unit_test(test_config_refuses_a_section_header_taken_in_part),
         cmocka_unit_test(test_config_set_overrides_and_checks_keys),
         cmocka_unit_test(test_config_checks_required_keys_and_init_shape),
         cmocka_unit_test(test_config_table_key_is_for_hdf5_files_only),
