@@ -820,9 +820,15 @@ static int start_files(RunCtx *ctx, const TrainState *st, int threads, Err *err)
     if (a->resume && st->epoch > c->epochs)
         fprintf(a->progress, "housenet: warning: the checkpoint is at epoch %lld, past [train] epochs = %d; "
                 "nothing to train\n", (long long)st->epoch, c->epochs);
-    /* A resumed run's curves.h5 loses at once any row past the checkpoint;
-     * a fresh run starts with a checkpoint of its initial state. */
-    return a->resume ? h5_curves_save(ctx->curves_path, &ctx->curves, err) : save_checkpoint(ctx, st, err);
+    /* A resumed run's curves.h5 loses at once any row past the checkpoint,
+     * and the checkpoint it starts from is its last one (checkpoint_every_seconds
+     * counts from now, not from the boot); a fresh run starts with a
+     * checkpoint of its initial state. */
+    if (a->resume) {
+        ctx->last_ckpt = train_now_s();
+        return h5_curves_save(ctx->curves_path, &ctx->curves, err);
+    }
+    return save_checkpoint(ctx, st, err);
 }
 
 /* Streamed with ranks, at the end of training: what each rank read, for

@@ -219,5 +219,14 @@ for e in 1 2 3 4 5; do
   ls tsec/checkpoints/ckpt-e00000$e-*.h5 >/dev/null 2>&1 || { bad "checkpoint_every_seconds=1e-9: no checkpoint at epoch $e"; e=bad; break; }
 done
 [ "$e" = bad ] || ok "checkpoint_every_seconds=1e-9 writes a checkpoint at every epoch end"
+# A resumed run counts checkpoint_every_seconds from its start: resuming the
+# 5-epoch default run for 5 more writes only the final checkpoint (not one
+# at epoch 6 as well, as if the last checkpoint were as old as the clock).
+"$BIN" train "$CONFIG" --set train.epochs=10 --set run.dir=tdef --resume --quiet >/dev/null 2>err.txt ||
+  bad "resume of the default run: $(cat err.txt)"
+got=$(ls tdef/checkpoints | sed 's/-s[0-9]*\.h5$//' | tr '\n' ' ')
+if [ "$got" = "ckpt-e000000 ckpt-e000005 ckpt-e000010 " ]
+then ok "a resumed run at the defaults writes only its final checkpoint"
+else bad "resumed default run's checkpoints: $got"; fi
 
 finish
