@@ -188,15 +188,20 @@ static int csv_unknown_column(CsvReader *r, const char *want)
         snprintf(hint, sizeof hint, " (did you mean \"%.*s\"?)", CSV_NAME_SHOW, r->head[best]);
     char list[COLNAME_LIST_MAX + 64];
     colname_list(list, sizeof list, head, r->nhead);
-    const char *delim_hint = "";
-    if (r->nhead == 1 && r->delim != ';' && strchr(r->head[0], ';'))
-        delim_hint = "; the header has one column: is the delimiter ';'?";
-    else if (r->nhead == 1 && r->delim != '\t' && strchr(r->head[0], '\t'))
-        delim_hint = "; the header has one column: is the delimiter a tab?";
-    else if (r->nhead == 1 && r->delim != ',' && strchr(r->head[0], ','))
-        delim_hint = "; the header has one column: is the delimiter ','?";
     return csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: no column \"%.*s\"%s; columns are: %s%s",
-                               r->path, r->head_line, CSV_NAME_SHOW, want, hint, list, delim_hint));
+                               r->path, r->head_line, CSV_NAME_SHOW, want, hint, list,
+                               csv_delim_hint(head, r->nhead, (char)r->delim)));
+}
+
+const char *csv_delim_hint(const char *const *head, int nhead, char delim)
+{
+    if (nhead == 1 && delim != ';' && strchr(head[0], ';'))
+        return "; the header has one column: is the delimiter ';'?";
+    if (nhead == 1 && delim != '\t' && strchr(head[0], '\t'))
+        return "; the header has one column: is the delimiter a tab?";
+    if (nhead == 1 && delim != ',' && strchr(head[0], ','))
+        return "; the header has one column: is the delimiter ','?";
+    return "";
 }
 
 /* The header record has ended: match the requested names (read) or set up

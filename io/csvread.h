@@ -120,6 +120,11 @@ void csv_inspect_free(CsvColumnInfo **cols, int *ncols);
  * file is and what to do (E_PARSE). */
 int csv_file_start(const char *path, const char *p, size_t n, size_t *skip, Err *err);
 
+/* What a "no column" error adds when the header head (nhead names) read
+ * with delim is one name holding another usual delimiter: "; the header has
+ * one column: is the delimiter ';'?"; "" otherwise. */
+const char *csv_delim_hint(const char *const *head, int nhead, char delim);
+
 /* The cell [*s, *e) trimmed as every reader trims a cell: moves *s forward
  * and *e back past spaces and tabs (an all-blank cell ends empty). */
 static inline void csv_trim(const char **s, const char **e)

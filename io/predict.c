@@ -55,16 +55,24 @@ static int on_header(Pred *p, size_t line, int ncells, char *const *cells, const
         for (int c = 0; c < ncells; c++) {
             const char *s = cells[c], *e = s + lens[c];
             csv_trim(&s, &e);
-            if ((size_t)(e - s) == strlen(m->feat_names[f]) && !memcmp(s, m->feat_names[f], (size_t)(e - s))) {
-                p->col[f] = c;
-                break;
-            }
+            if ((size_t)(e - s) != strlen(m->feat_names[f]) || memcmp(s, m->feat_names[f], (size_t)(e - s)))
+                continue;
+            if (p->col[f] >= 0) /* which one the model should read, only the file's author knows */
+                return err_set(err, E_PARSE, "%.256s:%zu: column \"%.60s\" appears twice in the header (columns %d "
+                               "and %d); rename one of them", p->path, line, m->feat_names[f], p->col[f] + 1, c + 1);
+            p->col[f] = c;
         }
-        if (p->col[f] < 0)
-            return err_set(err, E_PARSE, "%.256s:%zu: no column \"%.60s\", which the model reads; its features "
-                                         "are %s%s%s (a header row names the columns)",
-                           p->path, line, m->feat_names[f], m->feat_names[0], m->nfeat > 1 ? ", " : "",
-                           m->nfeat > 1 ? m->feat_names[1] : "");
+        if (p->col[f] < 0) {
+            const char *const *head = (const char *const *)cells;
+            int best = colname_closest(m->feat_names[f], head, ncells);
+            char hint[128] = "";
+            if (best >= 0)
+                snprintf(hint, sizeof hint, " (did you mean \"%.60s\"?)", cells[best]);
+            return err_set(err, E_PARSE, "%.256s:%zu: no column \"%.60s\"%s, which the model reads; its features "
+                                         "are %s%s%s (a header row names the columns)%s",
+                           p->path, line, m->feat_names[f], hint, m->feat_names[0], m->nfeat > 1 ? ", " : "",
+                           m->nfeat > 1 ? m->feat_names[1] : "", csv_delim_hint(head, ncells, p->delim));
+        }
     }
     for (int c = 0; c < ncells; c++)
         if (!strcmp(cells[c], p->out_name))
@@ -151,6 +159,15 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
         if (rc == CSV_NUM_NOMEM)
             return err_set(err, E_NOMEM, "%.256s:%zu:%d: out of memory for a cell of %zu bytes",
                            p->path, line, c + 1, lens[c]);
+        const char *s = cells[c], *e = s + lens[c];
+        csv_trim(&s, &e);
+        int missing = s == e;
+        for (int k = 0; k < p->c->nna && !missing; k++)
+            missing = same_text(p->c->na_list[k], s, (size_t)(e - s));
+        if (rc && missing) /* [data] missing drops or fills training rows; a prediction needs the value */
+            return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": missing value; the model needs every "
+                           "feature of a row to predict it: fill the cell, or drop the row", p->path, line, c + 1,
+                           m->feat_names[f]);
         if (rc) {
             char hint[256];
             colname_space_hint(hint, sizeof hint, cells[c], lens[c], p->path);

@@ -534,6 +534,24 @@ printf '[train]\nepochs = 5\342\200\213\n' >zw.ini
 expect 2 "a zero-width space in a config value is named" \
   "zw.ini:2: \[train\] epochs: expected a whole number, got .*U+200B (a zero-width space), which is not a space to housenet: delete it$" \
   "$BIN" train zw.ini --dry-run
+# predict's header and cells, as train's: a feature column twice, a name
+# that differs in case, a file with another delimiter, an empty cell.
+printf 'Gr_Liv_Area,TotRms_AbvGrd,Gr_Liv_Area\n1500,6,1600\n' >twice.csv
+expect 1 "predict: a feature column twice in the header is refused" \
+  'twice.csv:1: column "Gr_Liv_Area" appears twice in the header (columns 1 and 3); rename one of them' \
+  "$BIN" predict --model run/model.h5 twice.csv
+printf 'gr_liv_area,TotRms_AbvGrd\n1500,6\n' >case.csv
+expect 1 "predict: a column name in another case gets a did-you-mean" \
+  'case.csv:1: no column "Gr_Liv_Area" (did you mean "gr_liv_area"?), which the model reads' \
+  "$BIN" predict --model run/model.h5 case.csv
+printf 'Gr_Liv_Area;TotRms_AbvGrd\n1500;6\n' >semi.csv
+expect 1 "predict: a file with another delimiter is named so" \
+  "semi.csv:1: no column .*the header has one column: is the delimiter ';'?$" \
+  "$BIN" predict --model run/model.h5 semi.csv
+printf 'Gr_Liv_Area,TotRms_AbvGrd\n1500,6\n1600, \n' >hole.csv
+expect 1 "predict: an empty cell is a missing value, not a bad number" \
+  'hole.csv:3:2: column "TotRms_AbvGrd": missing value; the model needs every feature of a row to predict it' \
+  "$BIN" predict --model run/model.h5 hole.csv
 # R^2 on a constant target (whose mean is not exact in binary) is undefined, not -1e29.
 printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n' >const.csv
 i=1

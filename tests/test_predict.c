@@ -146,7 +146,9 @@ static void test_predict_errors_name_the_line_and_column(void **state)
     assert_int_equal(predict(fx, "size,bedrooms\n1,2\n", &out, msg, sizeof msg, &err), E_PARSE);
     assert_non_null(strstr(err.msg, "in.csv:1: no column \"rooms\""));
     assert_int_equal(predict(fx, "size,rooms\n1,2\n\n3,N/A\n", &out, msg, sizeof msg, &err), E_PARSE);
-    assert_non_null(strstr(err.msg, "in.csv:4:2: column \"rooms\": expected a number, got \"N/A\""));
+    assert_non_null(strstr(err.msg, "in.csv:4:2: column \"rooms\": missing value; the model needs every feature"));
+    assert_int_equal(predict(fx, "size,rooms\n1,2\n\n3,2x\n", &out, msg, sizeof msg, &err), E_PARSE);
+    assert_non_null(strstr(err.msg, "in.csv:4:2: column \"rooms\": expected a number, got \"2x\""));
     assert_int_equal(predict(fx, "size,rooms\n1,2,3\n", &out, msg, sizeof msg, &err), E_PARSE);
     assert_non_null(strstr(err.msg, "in.csv:2: row has 3 fields, the header has 2"));
     assert_int_equal(predict(fx, "size,rooms,predicted_price\n1,2,3\n", &out, msg, sizeof msg, &err), E_PARSE);
