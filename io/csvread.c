@@ -328,7 +328,7 @@ static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s,
     csv_show(shown, s, len);
     if (kind == 0)
         err_set(&r->pending, E_PARSE,
-                "%.256s:%zu:%d: column \"%.*s\": missing value; set [data] missing = drop or mean, or fill the cell",
+                "%.256s:%zu:%d: column \"%.*s\": missing value; " CSV_MISSING_FIX,
                 r->path, r->line, f + 1, CSV_NAME_SHOW, name);
     else if (kind == -2)
         err_set(&r->pending, E_PARSE,

@@ -158,6 +158,12 @@ int csv_parse_number(const char *s, size_t len, double *out);
 #define CSV_DEFAULT_NA "NA, N/A, n/a, NaN, nan, -NaN, -nan, null, NULL, None, <NA>, #N/A, #N/A N/A, #NA, " \
                        "-1.#IND, -1.#QNAN, 1.#IND, 1.#QNAN"
 
+/* How a missing-value error of the table readers ends (the CSV and HDF5
+ * readers alike): the fix for a training config. Reading for a model
+ * (evaluate), whose config the user does not edit, loader_read_for_model
+ * puts its own fix in its place. */
+#define CSV_MISSING_FIX "set [data] missing = drop or mean, or fill the cell"
+
 /* What a "not a number" error adds when the cell reads like a missing
  * marker ("?", "-", "missing", "n/a"...) that no list declared. */
 #define CSV_MISSING_HINT "; if it means missing, list it in [data] na_values (or --na-values) and set [data] " \

@@ -773,16 +773,16 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
         if (table_text(out, c)) {
             TRY(tab_read_text(&t, idx[c], n, out->text[c], col, &out->missing[c], err));
             if (out->missing[c] && !allow_missing)
-                FAIL(E_PARSE, "%.256s: %s: missing value (an empty text); set [data] missing = drop or mean, or "
-                     "fill it", path, col_where(&t, idx[c], w, sizeof w));
+                FAIL(E_PARSE, "%.256s: %s: missing value (an empty text); " CSV_MISSING_FIX, path,
+                     col_where(&t, idx[c], w, sizeof w));
             continue;
         }
         TRY(tab_read_column(&t, idx[c], n, col, err));
         size_t first = 0;
         out->missing[c] = canon_nan(col, n, 1, &first);
         if (out->missing[c] && !allow_missing)
-            FAIL(E_PARSE, "%.256s: %s: row %zu: missing value (NaN); set [data] missing = drop or mean, or fill it",
-                 path, col_where(&t, idx[c], w, sizeof w), first);
+            FAIL(E_PARSE, "%.256s: %s: row %zu: missing value (NaN); " CSV_MISSING_FIX, path,
+                 col_where(&t, idx[c], w, sizeof w), first);
     }
     out->nrows = n;
 done:

@@ -766,6 +766,10 @@ int loader_read_for_model(const Config *c, const Model *m, const char *path, cha
     EncUnknown *unk = NULL;
     loader_columns(c, names);
     int rc = read_table(c, m, path, delim, &t, err);
+    size_t len = strlen(err->msg), fix = strlen(CSV_MISSING_FIX);
+    if (rc == E_PARSE && len >= fix && !strcmp(err->msg + len - fix, CSV_MISSING_FIX))
+        snprintf(err->msg + len - fix, sizeof err->msg - (len - fix), "fill the cell or drop the row (the model was "
+                 "trained with [data] missing = error, which it keeps)");
     if (!rc)
         rc = data_from_table(&t, names, c->nfeat, c->target, &raw, err);
     if (!rc && !(rowid = malloc((t.nrows ? t.nrows : 1) * sizeof *rowid)))

@@ -552,6 +552,12 @@ printf 'Gr_Liv_Area,TotRms_AbvGrd\n1500,6\n1600, \n' >hole.csv
 expect 1 "predict: an empty cell is a missing value, not a bad number" \
   'hole.csv:3:2: column "TotRms_AbvGrd": missing value; the model needs every feature of a row to predict it' \
   "$BIN" predict --model run/model.h5 hole.csv
+# evaluate keeps the model's [data] missing = error: its fix is the data's,
+# not a config key the model does not read again.
+printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n1500,6,150000\n1600,,160000\n' >evhole.csv
+expect 1 "evaluate: a missing cell's fix is the data's, not a config key" \
+  'evhole.csv:3:2: column "TotRms_AbvGrd": missing value; fill the cell or drop the row (the model was trained with \[data\] missing = error, which it keeps)$' \
+  "$BIN" evaluate --model run/model.h5 evhole.csv
 # R^2 on a constant target (whose mean is not exact in binary) is undefined, not -1e29.
 printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n' >const.csv
 i=1

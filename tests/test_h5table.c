@@ -232,7 +232,7 @@ static void test_h5table_missing_value_is_an_error_unless_allowed(void **state)
     Table t;
     Err e = {0};
     assert_int_equal(h5_table_read(fx->path, "houses", names, 2, 0, &t, &e), E_PARSE);
-    assert_msg(&e, "%s: /houses/price: row 2: missing value (NaN); set [data] missing = drop or mean, or fill it",
+    assert_msg(&e, "%s: /houses/price: row 2: missing value (NaN); set [data] missing = drop or mean, or fill the cell",
                fx->path);
     assert_null(t.cols);
     assert_no_open_ids();
@@ -596,7 +596,7 @@ static void test_h5table_reads_matrix_layout_named_by_columns_attribute(void **s
         table_free(&t);
         assert_int_equal(h5_table_read(fx->path, "houses", names, 2, 0, &t, &e), E_PARSE);
         assert_msg(&e, "%s: /houses[:, 2] (\"price\"): row 1: missing value (NaN); set [data] missing = drop or "
-                   "mean, or fill it", fx->path);
+                   "mean, or fill the cell", fx->path);
     }
     assert_no_open_ids();
 }

@@ -474,7 +474,7 @@ static void test_loader_reads_an_hdf5_table_as_it_reads_the_csv(void **state)
     /* missing = error names the dataset and row; [data] table names another group */
     make_cfg(&c2, fx->h5, "b,a", "y", NULL);
     assert_int_equal(loader_load(&c2, &s2, &e), E_PARSE);
-    assert_msg(&e, "%s: /table/a: row 3: missing value (NaN); set [data] missing = drop or mean, or fill it", fx->h5);
+    assert_msg(&e, "%s: /table/a: row 3: missing value (NaN); set [data] missing = drop or mean, or fill the cell", fx->h5);
     make_cfg(&c2, fx->h5, "b,a", "y", "data.table=houses", NULL);
     assert_int_equal(loader_load(&c2, &s2, &e), E_PARSE);
     assert_msg(&e, "%s: no table \"/houses\"; tables in the file: /table", fx->h5);
