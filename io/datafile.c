@@ -29,6 +29,7 @@ static const struct {
 } OWN_FORMATS[] = {
     {"housenet-model", ckpt_describe},
     {"housenet-checkpoint", ckpt_describe},
+    {"housenet-curves", ckpt_describe},
 };
 
 static int name_width(const char *const *names, int n)
@@ -100,7 +101,8 @@ static int inspect_h5(const char *path, const char *table, FILE *out, Err *err)
     int rc = h5_file_format(path, format, sizeof format, err);
     if (rc)
         return rc;
-    for (size_t i = 0; i < sizeof OWN_FORMATS / sizeof OWN_FORMATS[0]; i++) {
+    /* a housenet file shows what it holds, unless --table names one of its tables */
+    for (size_t i = 0; !table && i < sizeof OWN_FORMATS / sizeof OWN_FORMATS[0]; i++) {
         if (strcmp(format, OWN_FORMATS[i].format) == 0)
             return OWN_FORMATS[i].fn(path, out, err);
     }

@@ -100,6 +100,16 @@ if "$BIN" inspect ref/model.h5 >inspect.txt 2>err.txt && grep -q "housenet-model
 else
   bad "inspect model: $(cat inspect.txt err.txt)"
 fi
+# a curves file: its tables and the values at their ends (3 epochs and the
+# initial row); --table curves reads one as a table
+if "$BIN" inspect ref/curves.h5 >inspect.txt 2>err.txt && grep -q "^ref/curves.h5: housenet-curves version 1" inspect.txt &&
+   grep -q "/curves/val_loss *float64 (4,) = \[[0-9]" inspect.txt && grep -q "/events/kind *string" inspect.txt &&
+   "$BIN" inspect ref/curves.h5 --table curves >table.txt 2>>err.txt && grep -q "^rows 4$" table.txt &&
+   grep -q "^val_loss *numeric" table.txt; then
+  ok "inspect shows a curves file, and one of its tables with --table"
+else
+  bad "inspect curves: $(cat inspect.txt table.txt err.txt)"
+fi
 
 # 5. h5py reads a checkpoint and recomputes the checksum as docs/formats.md says.
 if $PY - "$CK" <<'PYEOF'
