@@ -175,7 +175,8 @@ int data_split_parts(size_t n, double val_frac, double test_frac, uint64_t seed,
 int data_fold_parts(size_t n, const DataFold *f, double val_frac, unsigned char *part, Err *err)
 {
     if (f->folds < 2 || n < (size_t)f->folds)
-        return err_set(err, E_DATA, "%zu rows cannot make %d folds; use fewer folds", n, f->folds);
+        return err_set(err, E_DATA, "%zu usable rows cannot make %d folds; use %zu folds or fewer", n, f->folds,
+                       n > 1 ? n : 2);
     size_t *perm = malloc((n ? n : 1) * sizeof *perm);
     if (!perm)
         return err_set(err, E_NOMEM, "out of memory for %d folds of %zu rows", f->folds, n);

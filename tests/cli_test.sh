@@ -142,6 +142,13 @@ if [ "$st" -eq 2 ] && grep -q '^housenet: --folds: "1" is not a whole number fro
 else
   bad "cv --folds 1: status $st: $(cat err.txt)"
 fi
+printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n1000,5,100000\n1200,6,120000\n1400,6,150000\n1500,7,160000\n1700,7,170000\n1900,8,200000\n' >six.csv
+"$BIN" cv "$SRC/configs/ames.ini" --folds 8 --set data.path=six.csv --set run.dir=cv8 >out.txt 2>err.txt; st=$?
+if [ "$st" -eq 1 ] && grep -q ': 6 usable rows cannot make 8 folds; use 6 folds or fewer$' err.txt && [ ! -e cv8/cv ]; then
+  ok "cv: more folds than rows names the most it can make"
+else
+  bad "cv --folds 8 on 6 rows: status $st: $(cat err.txt)"
+fi
 "$BIN" evaluate --model ames/model.h5 >eval.txt 2>err.txt
 if grep -q "^model  " eval.txt && grep -q "baseline: least squares" eval.txt && [ ! -s err.txt ]; then
   ok "evaluate prints the model and both baselines"
