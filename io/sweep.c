@@ -879,6 +879,8 @@ int sweep_run(const SweepArgs *a, Sweep *s, Err *err)
     int workers = a->workers > 0 ? a->workers : cpus / per_run > 0 ? cpus / per_run : 1;
     if (comm->size > 1)
         workers = comm->size - 1;
+    else if ((size_t)workers > ntodo && ntodo > 0) /* no idle child per point left over */
+        workers = (int)ntodo;
     if ((rc = sweep_write_tables(s, err)))
         goto done;
     if (ntodo && !a->run.quiet && a->run.progress)

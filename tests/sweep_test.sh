@@ -201,6 +201,13 @@ st=$?
 [ $st -eq 2 ] && grep -q "go together" err.txt && ok "--budget without --random is refused" ||
   bad "--budget alone: $st $(cat err.txt)"
 
+# More workers asked for than points to run: one child per point, no more.
+"$BIN" sweep ames.ini --set train.epochs=2 --set run.dir=wmany --grid train.learning_rate=0.01,0.1 \
+  --workers 64 > /dev/null 2> err.txt
+st=$?
+[ $st -eq 0 ] && grep -q "^housenet: sweep 2 points (2 to run) of ames.ini on 2 workers into" err.txt &&
+  ok "--workers 64 on 2 points runs 2 children" || bad "--workers 64: $st $(head -2 err.txt)"
+
 # 5. Random points.
 sweep r1 --seeds 2 --budget 5 --random 7 --quiet > /dev/null 2> err.txt || bad "random: $(cat err.txt)"
 sweep r2 --seeds 2 --budget 5 --random 7 --quiet > /dev/null 2> err.txt || bad "random again: $(cat err.txt)"
