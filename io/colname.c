@@ -44,7 +44,8 @@ int colname_closest(const char *want, const char *const *names, int n)
         }
     }
     int wl = (int)strlen(want);
-    return best >= 0 && (bestd <= (wl + 2) / 3 || bestd == 0) ? best : -1;
+    /* a one-letter name is no typo of another one-letter name */
+    return best >= 0 && ((bestd <= (wl + 2) / 3 && bestd < wl) || bestd == 0) ? best : -1;
 }
 
 void colname_list(char *out, size_t cap, const char *const *names, int n)

@@ -14,7 +14,7 @@
 
 /* Index of the name closest to want (edit distance, ASCII case folded, first
  * 63 bytes) when it is close enough to be a likely typo -- at most about a
- * third of want's length, or equal up to case -- else -1. */
+ * third of want's length and not all of it, or equal up to case -- else -1. */
 int colname_closest(const char *want, const char *const *names, int n);
 
 /* Writes "a, b, c" into out (cap bytes; cap >= COLNAME_LIST_MAX + 48 shows

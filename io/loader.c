@@ -767,9 +767,14 @@ int loader_read_for_model(const Config *c, const Model *m, const char *path, cha
     loader_columns(c, names);
     int rc = read_table(c, m, path, delim, &t, err);
     size_t len = strlen(err->msg), fix = strlen(CSV_MISSING_FIX);
+    char no_target[sizeof c->target + 16];
+    snprintf(no_target, sizeof no_target, ": no column \"%s\"", c->target);
     if (rc == E_PARSE && len >= fix && !strcmp(err->msg + len - fix, CSV_MISSING_FIX))
         snprintf(err->msg + len - fix, sizeof err->msg - (len - fix), "fill the cell or drop the row (the model was "
                  "trained with [data] missing = error, which it keeps)");
+    else if (rc == E_PARSE && strstr(err->msg, no_target)) /* new rows without prices */
+        snprintf(err->msg + len, sizeof err->msg - len, "; scoring needs the target, %s: for predictions on rows "
+                 "without it, use housenet predict", c->target);
     if (!rc)
         rc = data_from_table(&t, names, c->nfeat, c->target, &raw, err);
     if (!rc && !(rowid = malloc((t.nrows ? t.nrows : 1) * sizeof *rowid)))

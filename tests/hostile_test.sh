@@ -558,6 +558,11 @@ printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n1500,6,150000\n1600,,160000\n' >ev
 expect 1 "evaluate: a missing cell's fix is the data's, not a config key" \
   'evhole.csv:3:2: column "TotRms_AbvGrd": missing value; fill the cell or drop the row (the model was trained with \[data\] missing = error, which it keeps)$' \
   "$BIN" evaluate --model run/model.h5 evhole.csv
+# evaluate on new rows without the target: the command that does take them.
+printf 'Gr_Liv_Area,TotRms_AbvGrd\n1500,6\n' >noprice.csv
+expect 1 "evaluate: a file without the target points to predict" \
+  'noprice.csv:1: no column "Sale_Price"; columns are: Gr_Liv_Area, TotRms_AbvGrd; scoring needs the target, Sale_Price: for predictions on rows without it, use housenet predict$' \
+  "$BIN" evaluate --model run/model.h5 noprice.csv
 # R^2 on a constant target (whose mean is not exact in binary) is undefined, not -1e29.
 printf 'Gr_Liv_Area,TotRms_AbvGrd,Sale_Price\n' >const.csv
 i=1

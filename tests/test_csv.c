@@ -1307,6 +1307,21 @@ static void test_term_write_keeps_line_feeds_only_when_asked(void **state)
     assert_string_equal(out, "Caf\\xC3");
 }
 
+/* The did-you-mean: a typo of about a third of a name, a name in another
+ * case; never one single-letter name for another. */
+static void test_closest_name_is_a_likely_typo_only(void **state)
+{
+    (void)state;
+    const char *names[] = { "a", "Sale_Price", "y2", "Gr_Liv_Area" };
+    assert_int_equal(colname_closest("Sale_Prce", names, 4), 1);
+    assert_int_equal(colname_closest("sale_price", names, 4), 1);
+    assert_int_equal(colname_closest("gr_liv_area", names, 4), 3);
+    assert_int_equal(colname_closest("y", names, 4), -1); /* one letter off "a": no typo */
+    assert_int_equal(colname_closest("A", names, 4), 0);  /* the same up to case */
+    assert_int_equal(colname_closest("y3", names, 4), 2);
+    assert_int_equal(colname_closest("Lot_Area", names, 4), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1355,6 +1370,7 @@ int main(void)
         cmocka_unit_test(test_plain_text_check_finds_control_bytes_but_keeps_tabs),
         cmocka_unit_test(test_term_escape_writes_controls_and_invalid_bytes_as_hex),
         cmocka_unit_test(test_term_write_keeps_line_feeds_only_when_asked),
+        cmocka_unit_test(test_closest_name_is_a_likely_typo_only),
     };
     return cmocka_run_group_tests(tests, fx_setup, tu_tmpdir_teardown);
 }
