@@ -444,6 +444,11 @@ static int tab_open(const char *path, const char *table, Tab *t, Err *err)
     CHECK_H5(o = H5Oopen(t->file, t->obj, H5P_DEFAULT));
     CHECK_H5(type = H5Iget_type(o));
     if (type == H5I_GROUP) {
+        CHECK_H5(has = H5Aexists(o, "pandas_type")); /* DataFrame.to_hdf: blocks of columns, names apart */
+        if (has)
+            FAIL(E_PARSE, "%.256s: %s was written by pandas (DataFrame.to_hdf, the PyTables layout), which housenet "
+                 "does not read: write one 1-D dataset per column with h5py (docs/data.md) or save it with to_csv",
+                 path, t->obj);
         TRY(group_columns(t, err));
         if (t->ncols == 0)
             FAIL(E_PARSE, "%.256s: %s holds no 1-D datasets; a table is a group of 1-D datasets (one per column) "

@@ -374,6 +374,39 @@ static void test_h5table_columns_of_different_lengths_are_an_error(void **state)
     assert_no_open_ids();
 }
 
+/* A DataFrame written by pandas' to_hdf (the PyTables fixed layout: the
+ * columns in 2-D blocks, their names in datasets beside them, the group
+ * marked with pandas_type) is named for what it is, by every reader,
+ * instead of "/df/axis1 has 4 rows and /df/axis0 has 2". */
+static void test_h5table_names_a_pandas_file_for_what_it_is(void **state)
+{
+    Fx *fx = *state;
+    hid_t f = fx_create(fx->path);
+    hid_t g = fx_group(f, "df", 0);
+    const char *frame[] = {"frame"};
+    fx_str_attr(g, "pandas_type", frame, 0, 5);
+    fx_column(g, "axis1", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 4, AREA);
+    fx_column(g, "axis0", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, AREA);
+    assert_true(H5Gclose(g) >= 0);
+    fx_close(f);
+    const char *names[] = {"axis1"};
+    Table t;
+    Err e = {0};
+    char want[600];
+    snprintf(want, sizeof want, "%s: /df was written by pandas (DataFrame.to_hdf, the PyTables layout), which "
+             "housenet does not read: write one 1-D dataset per column with h5py (docs/data.md) or save it with "
+             "to_csv", fx->path);
+    assert_int_equal(h5_table_read(fx->path, "df", names, 1, 1, &t, &e), E_PARSE);
+    assert_string_equal(e.msg, want);
+    H5TableInfo info;
+    assert_int_equal(h5_table_inspect(fx->path, "df", &info, &e), E_PARSE);
+    assert_string_equal(e.msg, want);
+    H5Stream *st = NULL;
+    assert_int_equal(h5_stream_open(fx->path, "df", names, 1, 0, &st, &e), E_PARSE);
+    assert_string_equal(e.msg, want);
+    assert_no_open_ids();
+}
+
 /* A chunked column declaring rows the file never stored: every reader
  * refuses it before allocating for them; a fully written column that
  * deflate packs ~1000:1 (all zeros) is still read. */
@@ -1034,6 +1067,7 @@ int main(void)
         T(test_h5table_file_without_any_table_says_what_a_table_is),
         T(test_h5table_unknown_column_suggests_the_closest_name),
         T(test_h5table_text_column_is_an_error_naming_the_dataset),
+        T(test_h5table_names_a_pandas_file_for_what_it_is),
         T(test_h5table_columns_of_different_lengths_are_an_error),
         T(test_h5table_refuses_rows_the_file_does_not_store),
         T(test_h5table_reads_a_virtual_column_from_its_source),
