@@ -705,22 +705,54 @@ static void test_csv_parse_number_takes_a_long_cell_like_the_reader(void **state
     free(cell);
 }
 
+/* Makes LC_NUMERIC a locale with a decimal comma: an installed one, or
+ * de_DE built by localedef into dir (cap bytes; "" when not made) and
+ * found through LOCPATH, as a fresh Debian has no generated locale but
+ * the locales package's sources. 0, or -1 when neither works. */
+static int set_comma_locale(char *dir, size_t cap)
+{
+    static const char *const commas[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "nl_NL.UTF-8"};
+    dir[0] = '\0';
+    for (size_t i = 0; i < sizeof commas / sizeof commas[0]; i++)
+        if (setlocale(LC_NUMERIC, commas[i]))
+            return 0;
+    if (tu_tmpdir(dir, cap, "test_csv_locale") != 0)
+        return -1;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1", dir);
+    if (system(cmd) == -1) /* localedef's status may be 1 for warnings: setlocale decides */
+        return -1;
+    setenv("LOCPATH", dir, 1);
+    return setlocale(LC_NUMERIC, "de_DE.UTF-8") ? 0 : -1;
+}
+
+/* Under a decimal-comma LC_NUMERIC the readers read "." numbers as in C:
+ * a short one (the exact path) and one of 24 digits, which goes to strtod. */
 static void test_csv_does_not_depend_on_the_locale(void **state)
 {
-    (void)state;
+    Fx *fx = *state;
     const char *names[] = {"area"};
-    const char *loc = NULL;
-    static const char *const commas[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "nl_NL.UTF-8"};
-    for (size_t i = 0; i < sizeof commas / sizeof commas[0] && !loc; i++)
-        loc = setlocale(LC_NUMERIC, commas[i]);
-    if (!loc)
-        skip(); /* no locale with a decimal comma installed */
+    const char *long_digits = "123.456789012345678901234";
+    const double want = strtod(long_digits, NULL); /* under "C", the tests' locale */
+    char text[80];
+    snprintf(text, sizeof text, "area\n80.25\n%s\n", long_digits);
+    const char *path = fx_text(fx, "dot.csv", text);
+    char dir[TU_DIR_MAX];
+    int have = set_comma_locale(dir, sizeof dir) == 0;
+    int comma = have && !strcmp(localeconv()->decimal_point, ",");
     Table t;
     Err e;
-    int rc = read_both(DATA("select.csv"), names, 1, NULL, &t, &e);
+    int rc = have ? read_both(path, names, 1, NULL, &t, &e) : 0;
     setlocale(LC_NUMERIC, "C");
+    unsetenv("LOCPATH");
+    if (dir[0])
+        tu_rm_tree(dir);
+    if (!have)
+        skip(); /* neither an installed locale with a decimal comma nor localedef and its sources */
+    assert_true(comma);
     assert_int_equal(rc, 0);
-    assert_same_double(table_col(&t, 0)[2], 80.25);
+    assert_same_double(table_col(&t, 0)[0], 80.25);
+    assert_same_double(table_col(&t, 0)[1], want);
     table_free(&t);
 }
 
@@ -1345,7 +1377,7 @@ int main(void)
         cmocka_unit_test(test_csv_accepts_every_valid_number_form),
         cmocka_unit_test(test_csv_numbers_are_bit_identical_to_strtod),
         cmocka_unit_test(test_csv_parse_number_takes_a_long_cell_like_the_reader),
-        cmocka_unit_test(test_csv_does_not_depend_on_the_locale),
+        cmocka_unit_test_setup_teardown(test_csv_does_not_depend_on_the_locale, fx_setup, tu_tmpdir_teardown),
         cmocka_unit_test(test_csv_missing_value_is_an_error_unless_allowed),
         cmocka_unit_test(test_csv_stores_missing_as_nan_and_counts_them),
         cmocka_unit_test(test_csv_na_token_is_a_number_error_without_na_values),

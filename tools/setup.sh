@@ -7,7 +7,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libomp-14-dev \
 libhdf5-dev hdf5-tools libcsv-dev libcmocka-dev libinih-dev openmpi-bin libopenmpi-dev \
-python3 python3-numpy python3-h5py python3-matplotlib python3-pandas gnuplot-nox"
+python3 python3-numpy python3-h5py python3-matplotlib python3-pandas gnuplot-nox locales"
 if [ "${1:-}" = "--bench" ]; then
   PKGS="$PKGS libfann-dev python3-torch python3-sklearn time"
 fi
