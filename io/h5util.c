@@ -47,6 +47,14 @@ int h5u_fail(Err *err, const char *src, int path_prec, const char *path, const c
 {
     char why[H5U_WHY_MAX];
     h5u_why(why);
+    /* The usual way a file goes wrong, a copy or download cut short: said
+     * as that, with its fix, in place of the library's words. */
+    unsigned long long eof, base, stored;
+    if (sscanf(why, "truncated file: eof = %llu, sblock->base_addr = %llu, stored_eof = %llu", &eof, &base,
+               &stored) == 3 && eof < stored)
+        return err_set(err, E_HDF5, "%.*s: the file is cut short: %llu of its %llu bytes are there; it was not "
+                       "completely written or copied: copy it again from where it came", path_prec, path, eof,
+                       stored);
     const char *end = call + strcspn(call, "(");
     const char *fn = end;
     while (fn > call && (isalnum((unsigned char)fn[-1]) || fn[-1] == '_'))

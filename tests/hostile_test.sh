@@ -155,6 +155,19 @@ expect 1 "curves declaring 2^36 steps it does not store" "/steps/step declares s
 expect 1 "a checkpoint with a dataset declaring 2^36 values: inspect" "/zzz declares shape (68719476736,)" \
   bounded 20 1024 "$BIN" inspect big_ckpt.h5
 
+# A file cut short (a copy or download interrupted) is said to be so, with
+# its sizes, by every reader.
+head -c 3000 run/model.h5 >cut_model.h5
+head -c 2000 run/curves.h5 >cut_curves.h5
+"$BIN" convert "$SRC/datasets/seed_example.csv" whole.h5 --quiet && head -c 1500 whole.h5 >cut_table.h5
+for cmd in "evaluate --model cut_model.h5" "predict --model cut_model.h5 in.csv" "inspect cut_model.h5" \
+           "curves export cut_curves.h5 --csv" "inspect cut_table.h5"; do
+  file=$(echo "$cmd" | sed 's/.*\(cut_[a-z]*\.h5\).*/\1/')
+  # shellcheck disable=SC2086
+  expect 1 "a file cut short: ${cmd%% *} $file" \
+    "^housenet: $file: the file is cut short: [0-9]* of its [0-9]* bytes are there; .*copy it again" "$BIN" $cmd
+done
+
 # ---- 4. the network against the machine; signals in every phase -----------------
 big="--set model.hidden=30000,30000"
 # shellcheck disable=SC2086
