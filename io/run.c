@@ -5,6 +5,7 @@
 #include "run.h"
 #include "runctx.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -373,6 +374,50 @@ static int lock_run_dir(RunCtx *ctx, Err *err)
     return dir_lock(ctx->run_dir, &ctx->lock, err);
 }
 
+/* A fresh run into a directory that holds no run but other files (a
+ * [run] dir of "/", "~" unexpanded or ".", a data folder): E_USAGE naming a
+ * few, unless --force. A run's own names (its files, their temporary
+ * copies, checkpoints/, the cv/ and sweep/ of other commands, .lock) are
+ * not other files. */
+/* 2: a name of a run's own files (model.h5.tmp-PID too); 1: one the
+ * directory may hold besides; 0: another. */
+static int own_name(const char *name)
+{
+    static const char *const BESIDE[] = { ".", "..", ".lock", "cv", "sweep" };
+    static const char *const RUN[] = { "model.h5", "best.h5", "curves.h5", CKPT_SUBDIR };
+    for (size_t k = 0; k < sizeof RUN / sizeof RUN[0]; k++)
+        if (!strncmp(name, RUN[k], strlen(RUN[k])))
+            return 2;
+    for (size_t k = 0; k < sizeof BESIDE / sizeof BESIDE[0]; k++)
+        if (!strcmp(name, BESIDE[k]))
+            return 1;
+    return 0;
+}
+
+static int foreign_files(RunCtx *ctx, Err *err)
+{
+    DIR *d = opendir(ctx->run_dir);
+    if (!d)
+        return 0; /* not made yet; any other trouble is met when the run writes there */
+    char names[200] = "";
+    size_t used = 0, n = 0;
+    int run = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        int own = own_name(e->d_name);
+        run |= own == 2;
+        if (own)
+            continue;
+        if (n++ < 3 && used < sizeof names)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%.40s", used ? ", " : "", e->d_name);
+    }
+    closedir(d);
+    if (!n || run || ctx->args->force) /* a run's directory is claim_run_dir's to judge */
+        return 0;
+    return err_set(err, E_USAGE, "%s holds no housenet run but other files (%s%s); a run writes model.h5, best.h5, "
+                   "curves.h5 and checkpoints/ there: set [run] dir to a new or empty directory, or pass --force "
+                   "to write beside them", ctx->run_dir, names, n > 3 ? ", ..." : "");
+}
+
 /* A fresh run must not silently replace another run's files: E_USAGE
  * naming them, or with --force, their removal. */
 static int claim_run_dir(RunCtx *ctx, Err *err)
@@ -735,7 +780,10 @@ static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim
     *o = run_train_opts(c, bs, threads);
     *st = train_state_start(o);
     /* Both read the run dir and may refuse; nothing is written before.
-     * Rank 0 alone locks it: the run is one run however many ranks. */
+     * Rank 0 alone locks it: the run is one run however many ranks. A
+     * directory of other files is refused before the lock file goes in. */
+    if (ctx->writer && !a->resume && (rc = foreign_files(ctx, err)))
+        return rc;
     if (ctx->writer && (rc = lock_run_dir(ctx, err)))
         return rc;
     if (a->resume)

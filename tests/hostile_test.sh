@@ -115,6 +115,18 @@ wait $holder
 [ $? -eq 143 ] && ok "the holder stops on SIGTERM" || bad "the holder did not stop with 143"
 "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=locked --resume --quiet --force >/dev/null 2>err.txt &&
   ok "the lock is free once the holder ended" || bad "resume after the holder: $(cat err.txt)"
+# A [run] dir that holds no run but other files ("/", "~" unexpanded, ".",
+# a data folder) is refused before anything is written there; --force
+# writes beside them.
+mkdir -p docs_dir && echo notes >docs_dir/notes.txt && echo 1 >docs_dir/a.csv
+expect 2 "a run dir of other files is refused, naming some" \
+  "docs_dir holds no housenet run but other files (.*notes.txt.*); .*pass --force to write beside them" \
+  "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1 --set run.dir=docs_dir --quiet
+[ "$(ls -A docs_dir | sort | tr '\n' ' ')" = "a.csv notes.txt " ] && ok "the refusal wrote nothing there (no .lock)" ||
+  bad "refused run dir now holds: $(ls -A docs_dir)"
+"$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1 --set run.dir=docs_dir --quiet --force >/dev/null 2>err.txt &&
+  [ -f docs_dir/model.h5 ] && [ "$(cat docs_dir/notes.txt)" = notes ] &&
+  ok "--force trains beside the other files, leaving them" || bad "--force into docs_dir: $(cat err.txt)"
 
 # ---- 3. HDF5 readers check declared shapes against the stored bytes --------------
 # Copies of the run's files with datasets that declare far more than they
