@@ -441,9 +441,23 @@ static int set_str(Config *c, const KeyDef *kd, const char *v, const char *base_
     return 0;
 }
 
-/* A relative path is taken from base_dir (the config file's directory). */
+/* A relative path is taken from base_dir (the config file's directory);
+ * "~" and "~/..." are the home directory ($HOME), as a shell reads them:
+ * no shell sees a config's text, nor a --set value after its "=". */
 static int set_path(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
 {
+    char in_home[CFG_PATH_MAX];
+    if (v[0] == '~' && (v[1] == '/' || !v[1])) {
+        const char *home = getenv("HOME");
+        if (!home || home[0] != '/' || colname_text_invalid(home, strlen(home)) >= 0 ||
+            strlen(home) + strlen(v) >= sizeof in_home) {
+            snprintf(why, wcap, "\"%.40s\" starts with ~, and HOME is no absolute path of plain text to put in its "
+                     "place: write the path in full", v);
+            return -1;
+        }
+        snprintf(in_home, sizeof in_home, "%s%s", home, v + 1);
+        v = in_home;
+    }
     const char *dir = v[0] && v[0] != '/' && base_dir ? base_dir : "";
     if (colname_utf8_invalid(dir, strlen(dir)) >= 0) { /* the value itself was checked with its line */
         snprintf(why, wcap, "the config's directory \"%.200s\" is not UTF-8 text, and model files store the path "

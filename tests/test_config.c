@@ -178,6 +178,43 @@ static void test_config_reports_unknown_section_duplicate_and_syntax(void **stat
     cfg_free(&c);
 }
 
+/* "~" and "~/..." in a path are the home directory, as a shell would read
+ * them (no shell sees a config); "~user" is left alone; without an absolute
+ * HOME such a path is an error naming the key. */
+static void test_config_path_starting_with_tilde_is_in_home(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    const char *saved = getenv("HOME");
+    char *old = saved ? strdup(saved) : NULL;
+    setenv("HOME", "/home/analyst", 1);
+    cfg_defaults(&c);
+    const char *p = write_file("tilde.ini", "[data]\npath = ~/sales/houses.csv\n[run]\ndir = ~\n");
+    assert_int_equal(cfg_load(&c, p, &err), 0);
+    assert_string_equal(c.data_path, "/home/analyst/sales/houses.csv");
+    assert_string_equal(c.run_dir, "/home/analyst");
+    cfg_free(&c);
+
+    cfg_defaults(&c);
+    p = write_file("tilde_user.ini", "[data]\npath = ~bob/houses.csv\n");
+    assert_int_equal(cfg_load(&c, p, &err), 0);
+    char want[300];
+    snprintf(want, sizeof want, "%s/~bob/houses.csv", dir);
+    assert_string_equal(c.data_path, want);
+    cfg_free(&c);
+
+    unsetenv("HOME");
+    cfg_defaults(&c);
+    p = write_file("tilde_nohome.ini", "[data]\npath = ~/houses.csv\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":2: [data] path: \"~/houses.csv\" starts with ~, and HOME is no absolute path"));
+    cfg_free(&c);
+    if (old)
+        setenv("HOME", old, 1);
+    free(old);
+}
+
 /* A section header inih would take in part: without its ']' (the keys
  * below it then land in the section before), or with a key after it on its
  * line, which inih drops. */
@@ -676,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_config_reads_filter_conditions_and_rejects_bad_ones),
         cmocka_unit_test(test_config_reports_unknown_section_duplicate_and_syntax),
         cmocka_unit_test(test_config_refuses_a_section_header_taken_in_part),
+        cmocka_unit_test(test_config_path_starting_with_tilde_is_in_home),
         cmocka_unit_test(test_config_set_overrides_and_checks_keys),
         cmocka_unit_test(test_config_checks_required_keys_and_init_shape),
         cmocka_unit_test(test_config_table_key_is_for_hdf5_files_only),
