@@ -200,11 +200,19 @@ void colname_space_hint(char *out, size_t cap, const char *s, size_t len, const 
 
 const BinaryKind *binary_kind(const char *p, size_t n)
 {
+#define GIVE_CONFIG "give the command its config (a text file such as configs/ames.ini)"
     static const BinaryKind KINDS[] = {
-        { "\x89HDF", 4, "an HDF5 file", "HDF5 tables are read by their name: call it NAME.h5 (or .hdf5)" },
-        { "PK\x03\x04", 4, "a ZIP archive (an .xlsx workbook?)", "save the sheet as CSV (File > Save As > CSV)" },
-        { "\x1F\x8B", 2, "gzip-compressed", "decompress it first (gunzip -k FILE)" },
+        { "\x89HDF", 4, "an HDF5 file", "HDF5 tables are read by their name: call it NAME.h5 (or .hdf5)", GIVE_CONFIG },
+        { "PK\x03\x04", 4, "a ZIP archive (an .xlsx workbook?)", "save the sheet as CSV (File > Save As > CSV)",
+          GIVE_CONFIG },
+        { "\x1F\x8B", 2, "gzip-compressed", "decompress it first (gunzip -k FILE)", GIVE_CONFIG },
+        { "\xFF\xFE", 2, "UTF-16 text (Excel's \"Unicode Text\", Notepad's \"Unicode\")",
+          "save it as \"CSV UTF-8\", or convert it: iconv -f UTF-16 -t UTF-8 FILE >NEW.csv",
+          "save it as UTF-8, or convert it: iconv -f UTF-16 -t UTF-8 FILE >NEW.ini" },
+        { "\xFE\xFF", 2, "UTF-16 text (big-endian)", "convert it to UTF-8: iconv -f UTF-16 -t UTF-8 FILE >NEW.csv",
+          "convert it to UTF-8: iconv -f UTF-16 -t UTF-8 FILE >NEW.ini" },
     };
+#undef GIVE_CONFIG
     for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++)
         if (n >= KINDS[i].len && memcmp(p, KINDS[i].magic, KINDS[i].len) == 0)
             return &KINDS[i];

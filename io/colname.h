@@ -80,12 +80,15 @@ void colname_space_hint(char *out, size_t cap, const char *s, size_t len, const 
 typedef struct BinaryKind {
     const char *magic;
     size_t len;
-    const char *name;  /* "an HDF5 file" */
-    const char *as_csv; /* the fix when it was given as CSV */
+    const char *name;      /* "an HDF5 file" */
+    const char *as_csv;    /* the fix when it was given as CSV */
+    const char *as_config; /* the fix when it was given as the config */
 } BinaryKind;
 
 /* The binary format the first bytes p[0..n) of a file are (HDF5, a ZIP
- * archive such as an .xlsx workbook, gzip), or NULL. */
+ * archive such as an .xlsx workbook, gzip, UTF-16 text with its byte-order
+ * mark, as Excel's "Unicode Text" and Windows Notepad's "Unicode" save),
+ * or NULL. */
 const BinaryKind *binary_kind(const char *p, size_t n);
 
 #endif

@@ -103,8 +103,7 @@ static char *reader(char *str, int num, void *stream)
         ctx->bytes += len;
         const BinaryKind *k = ctx->line == 0 ? binary_kind(str, len) : NULL;
         if (k) {
-            err_set(ctx->err, E_CONFIG, "%s: this is %s, not an INI config; give the command its config (a text "
-                    "file such as configs/ames.ini)", ctx->path, k->name);
+            err_set(ctx->err, E_CONFIG, "%s: this is %s, not an INI config; %s", ctx->path, k->name, k->as_config);
             ctx->failed = 1;
             return NULL;
         }

@@ -303,9 +303,11 @@ done
 cp run/model.h5 h5named.dat
 printf 'PK\003\004\024\000\006\000' >sheet.csv
 gzip -c "$SRC/datasets/ames_housing.csv" >gz.csv
+iconv -f UTF-8 -t UTF-16 "$SRC/datasets/seed_example.csv" >u16.csv # with its byte-order mark, as Excel saves it
 for f in "h5named.dat:an HDF5 file, not CSV text; HDF5 tables are read by their name: call it NAME.h5" \
          "sheet.csv:a ZIP archive (an .xlsx workbook?), not CSV text; save the sheet as CSV" \
-         "gz.csv:gzip-compressed, not CSV text; decompress it first"; do
+         "gz.csv:gzip-compressed, not CSV text; decompress it first" \
+         "u16.csv:UTF-16 text (Excel's \"Unicode Text\", Notepad's \"Unicode\"), not CSV text; save it as \"CSV UTF-8\", or convert it: iconv -f UTF-16 -t UTF-8"; do
   file=${f%%:*}
   for cmd in "inspect $file" "predict --model run/model.h5 $file" \
              "train $SRC/configs/ames.ini --set data.path=$WORK/$file --set run.dir=binrun"; do
@@ -318,6 +320,9 @@ done
 expect 2 "a model file as the config" "run/model.h5: this is an HDF5 file, not an INI config; give the command its config" \
   "$BIN" train run/model.h5
 expect 2 "a gzipped file as the config" "gz.csv: this is gzip-compressed, not an INI config" "$BIN" train gz.csv --dry-run
+iconv -f UTF-8 -t UTF-16 "$SRC/configs/ames.ini" >u16.ini
+expect 2 "a UTF-16 config" "u16.ini: this is UTF-16 text (.*), not an INI config; save it as UTF-8, or convert it: iconv" \
+  "$BIN" train u16.ini --dry-run
 printf '[data]\npath = %s\nfeatures = Gr_Liv_Area, Qualit\351\ntarget = Sale_Price\n' "$SRC/datasets/ames_housing.csv" >latin1.ini
 expect 2 "invalid UTF-8 in a config line" 'latin1.ini:3:31: a byte that is not UTF-8 ("\\xE9"); a config is UTF-8 text' \
   "$BIN" train latin1.ini --set run.dir=latin1run
