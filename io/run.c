@@ -374,13 +374,9 @@ static int lock_run_dir(RunCtx *ctx, Err *err)
     return dir_lock(ctx->run_dir, &ctx->lock, err);
 }
 
-/* A fresh run into a directory that holds no run but other files (a
- * [run] dir of "/", "~" unexpanded or ".", a data folder): E_USAGE naming a
- * few, unless --force. A run's own names (its files, their temporary
- * copies, checkpoints/, the cv/ and sweep/ of other commands, .lock) are
- * not other files. */
 /* 2: a name of a run's own files (model.h5.tmp-PID too); 1: one the
- * directory may hold besides; 0: another. */
+ * directory may hold besides (the cv/ and sweep/ of other commands, the
+ * lock); 0: another. */
 static int own_name(const char *name)
 {
     static const char *const BESIDE[] = { ".", "..", ".lock", "cv", "sweep" };
@@ -394,6 +390,9 @@ static int own_name(const char *name)
     return 0;
 }
 
+/* A fresh run into a directory that holds no run but other files (a
+ * [run] dir of "/" or ".", a data folder): E_USAGE naming a few, unless
+ * --force. */
 static int foreign_files(RunCtx *ctx, Err *err)
 {
     DIR *d = opendir(ctx->run_dir);

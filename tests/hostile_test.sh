@@ -115,8 +115,7 @@ wait $holder
 [ $? -eq 143 ] && ok "the holder stops on SIGTERM" || bad "the holder did not stop with 143"
 "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=2 --set run.dir=locked --resume --quiet --force >/dev/null 2>err.txt &&
   ok "the lock is free once the holder ended" || bad "resume after the holder: $(cat err.txt)"
-# A [run] dir that holds no run but other files ("/", "~" unexpanded, ".",
-# a data folder) is refused before anything is written there; --force
+# A [run] dir that holds no run but other files ("/", ".", a data folder) is refused before anything is written there; --force
 # writes beside them.
 mkdir -p docs_dir && echo notes >docs_dir/notes.txt && echo 1 >docs_dir/a.csv
 expect 2 "a run dir of other files is refused, naming some" \
