@@ -159,16 +159,16 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
         if (rc == CSV_NUM_NOMEM)
             return err_set(err, E_NOMEM, "%.256s:%zu:%d: out of memory for a cell of %zu bytes",
                            p->path, line, c + 1, lens[c]);
-        const char *s = cells[c], *e = s + lens[c];
-        csv_trim(&s, &e);
-        int missing = s == e;
-        for (int k = 0; k < p->c->nna && !missing; k++)
-            missing = same_text(p->c->na_list[k], s, (size_t)(e - s));
-        if (rc && missing) /* [data] missing drops or fills training rows; a prediction needs the value */
-            return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": missing value; the model needs every "
-                           "feature of a row to predict it: fill the cell, or drop the row", p->path, line, c + 1,
-                           m->feat_names[f]);
         if (rc) {
+            const char *s = cells[c], *e = s + lens[c];
+            csv_trim(&s, &e);
+            int missing = s == e;
+            for (int k = 0; k < p->c->nna && !missing; k++)
+                missing = same_text(p->c->na_list[k], s, (size_t)(e - s));
+            if (missing) /* [data] missing drops or fills training rows; a prediction needs the value */
+                return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": missing value; the model needs "
+                               "every feature of a row to predict it: fill the cell, or drop the row", p->path, line,
+                               c + 1, m->feat_names[f]);
             char hint[256];
             colname_space_hint(hint, sizeof hint, cells[c], lens[c], p->path);
             return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": %s \"%.32s\"%s", p->path, line, c + 1,
