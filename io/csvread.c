@@ -318,6 +318,77 @@ static int csv_looks_missing(const char *s, size_t len)
     return 0;
 }
 
+/* What makes s[0..len) a number written as a spreadsheet shows it rather
+ * than one the readers take ("$350,000", "1,000", "12%", "1,5", "1.234,5"),
+ * for the fix an error suggests: "; it is a number written with a currency
+ * sign and thousands separators: write plain numbers (350000, 12, 1.5)"
+ * into out (cap bytes); "" for any other text. Returns 1 for such a number. */
+static int csv_format_hint(char *out, size_t cap, const char *s, size_t len)
+{
+    static const char *const CURRENCY[] = { "$", "\xE2\x82\xAC", "\xC2\xA3", "\xC2\xA5" }; /* $ € £ ¥ */
+    const char *p = s, *e = s + len;
+    out[0] = '\0';
+    csv_trim(&p, &e);
+    int currency = 0, percent = 0;
+    if (p < e && (*p == '-' || *p == '+'))
+        p++;
+    for (size_t k = 0; k < sizeof CURRENCY / sizeof CURRENCY[0] && !currency; k++) {
+        size_t n = strlen(CURRENCY[k]);
+        if ((size_t)(e - p) > n && !memcmp(p, CURRENCY[k], n)) {
+            currency = 1;
+            p += n;
+        }
+    }
+    while (currency && p < e && *p == ' ')
+        p++;
+    if (e > p && e[-1] == '%') {
+        percent = 1;
+        e--;
+    }
+    /* the digits: groups between ',' and '.' marks */
+    int commas = 0, dots = 0, bad_group = 0, last = 0; /* last: 1 ',' 2 '.' */
+    size_t group = 0, first_group = 0;
+    if (p == e || !csv_isdigit(*p))
+        return 0;
+    for (const char *q = p; q <= e; q++) {
+        if (q < e && csv_isdigit(*q)) {
+            group++;
+            continue;
+        }
+        if (!commas && !dots)
+            first_group = group;
+        else if (last && group != 3)
+            bad_group |= last; /* a group after that mark is not three digits */
+        if (q == e)
+            break;
+        if ((*q != ',' && *q != '.') || group == 0)
+            return 0;
+        last = *q == ',' ? 1 : 2;
+        commas += last == 1;
+        dots += last == 2;
+        group = 0;
+    }
+    const char *how = NULL;
+    if (!commas && dots <= 1)
+        how = NULL; /* a plain number, with a sign or mark around it */
+    else if (commas && !dots && !(bad_group & 1) && first_group <= 3)
+        how = "thousands separators";
+    else if (commas && dots == 1 && last == 2 && first_group <= 3 && !(bad_group & 1))
+        how = "thousands separators"; /* 1,234.5: the last group's length is free */
+    else if (commas == 1 && !dots && (bad_group & 1))
+        how = "a decimal comma";
+    else if (commas == 1 && dots && last == 1 && first_group <= 3)
+        how = "a decimal comma and '.' between thousands";
+    else
+        return 0;
+    if (!how && !currency && !percent)
+        return 0;
+    snprintf(out, cap, "; it is a number written with %s%s%s%s%s: write plain numbers (350000, 12, 1.5)",
+             currency ? "a currency sign" : "", currency && (how || percent) ? " and " : "", how ? how : "",
+             how && percent ? " and " : "", percent ? "a percent sign" : "");
+    return 1;
+}
+
 /* Records the first bad cell of the record (reported when the record ends). */
 static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s, size_t len, int kind)
 {
@@ -337,7 +408,7 @@ static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s,
     else {
         char hint[256];
         colname_space_hint(hint, sizeof hint, s, len, r->path);
-        if (!hint[0] && csv_looks_missing(s, len))
+        if (!hint[0] && !csv_format_hint(hint, sizeof hint, s, len) && csv_looks_missing(s, len))
             snprintf(hint, sizeof hint, "%s", CSV_MISSING_HINT);
         err_set(&r->pending, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\"%s",
                 r->path, r->line, f + 1, CSV_NAME_SHOW, name, shown, hint);
@@ -371,6 +442,8 @@ static int csv_text_cell(CsvReader *r, int c, int f, const char *p, size_t len, 
         t->text_col = f + 1;
         csv_show(t->text_show, p, len);
     }
+    char fmt[160];
+    t->nformat += (size_t)csv_format_hint(fmt, sizeof fmt, p, len);
     *v = (double)code;
     return 0;
 }
@@ -429,13 +502,22 @@ static int csv_text_done(CsvReader *r, Table *out)
             if (!num) {
                 char space[256];
                 colname_space_hint(space, sizeof space, t->text_show, strlen(t->text_show), r->path);
-                if (space[0])
+                if (space[0] || csv_format_hint(space, sizeof space, t->text_show, strlen(t->text_show)))
                     snprintf(hint, sizeof hint, "%s", space);
             }
             return err_set(r->err, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": %s \"%s\"%s", r->path,
                            num ? t->num_line : t->text_line, num ? t->num_col : t->text_col, CSV_NAME_SHOW,
                            r->want[c], num ? "a number among text:" : "expected a number, got",
                            num ? t->num_show : t->text_show, hint);
+        }
+        if (r->opt->text[c0] == CSV_COL_AUTO && t->ntext && t->ntext == t->nformat) {
+            /* "$350,000" in every cell: a numeric column as a spreadsheet
+             * shows it, which would otherwise become levels in silence */
+            char hint[160];
+            csv_format_hint(hint, sizeof hint, t->text_show, strlen(t->text_show));
+            return err_set(r->err, E_PARSE, "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\"%s, or list "
+                           "the column in [data] categorical to read its values as levels", r->path, t->text_line,
+                           t->text_col, CSV_NAME_SHOW, r->want[c], t->text_show, hint);
         }
         if (!t->ntext && r->opt->text[c0] != CSV_COL_TEXT)
             continue;

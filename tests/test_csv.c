@@ -323,7 +323,8 @@ static void test_csv_reads_semicolon_and_tab_delimiters(void **state)
     table_free(&t);
 
     assert_int_equal(read_both(DATA("semicolon_comma.csv"), xy, 2, &o, &t, &e), E_PARSE);
-    assert_msg(&e, "%s:3:2: column \"y\": expected a number, got \"4,25\"", DATA("semicolon_comma.csv"));
+    assert_msg(&e, "%s:3:2: column \"y\": expected a number, got \"4,25\"; it is a number written with a decimal "
+               "comma: write plain numbers (350000, 12, 1.5)", DATA("semicolon_comma.csv"));
 
     const char *tab[] = {"y z", "x"};
     o.delimiter = '\t';
@@ -515,8 +516,11 @@ static void test_csv_rejects_each_malformed_number_form(void **state)
         /* a cell that reads as a missing marker gets the hint to declare it */
         int marker = !strcmp(bad[i].raw, "nan") || !strcmp(bad[i].raw, "NaN") || !strcmp(bad[i].raw, ".") ||
                      !strcmp(bad[i].raw, "-") || !strcmp(bad[i].raw, "N/A");
+        /* and one written as a spreadsheet shows it, the fix */
+        const char *format = !strcmp(bad[i].raw, "\"1,200\"") ? "; it is a number written with thousands "
+                             "separators: write plain numbers (350000, 12, 1.5)" : "";
         assert_msg(&e, "%s:3:2: column \"price\": expected a number, got \"%s\"%s", p, bad[i].shown,
-                   marker ? CSV_MISSING_HINT : "");
+                   marker ? CSV_MISSING_HINT : format);
     }
     /* beyond the double range: strtod would give inf */
     const char *big[] = {"1e400", "-1.8e308", "179769313486231590000000000000000000000000000000000000000000000000000"
@@ -1339,6 +1343,74 @@ static void test_term_write_keeps_line_feeds_only_when_asked(void **state)
     assert_string_equal(out, "Caf\\xC3");
 }
 
+/* Numbers written as a spreadsheet shows them ("$350,000", "12%", "1,5"):
+ * a column of them (auto) is an error, not levels in silence; one such cell
+ * among numbers, or in a number column, gets the fix; a column declared
+ * categorical keeps them as levels; other text is not taken for one. */
+/* csv_read_columns through both tokenizers, which must agree (read_both
+ * also streams, and a stream takes no auto columns). */
+static int read_both_tokenizers(const char *path, const char *const *names, int n, CsvOptions o, Table *t, Err *e)
+{
+    Table t2;
+    Err e2 = { 0 };
+    o.libcsv_only = 1;
+    int rc2 = csv_read_columns(path, names, n, &o, &t2, &e2);
+    o.libcsv_only = 0;
+    int rc = csv_read_columns(path, names, n, &o, t, e);
+    assert_int_equal(rc, rc2);
+    if (rc)
+        assert_string_equal(e->msg, e2.msg);
+    else
+        table_free(&t2);
+    return rc;
+}
+
+static void test_csv_formatted_numbers_are_named_not_taken_as_levels(void **state)
+{
+    Fx *fx = *state;
+    const char *names[] = {"price"};
+    unsigned char automatic = CSV_COL_AUTO, text = CSV_COL_TEXT, number = CSV_COL_NUMBER;
+    CsvOptions o = { .text = &automatic };
+    Table t;
+    Err e;
+    const char *path = fx_text(fx, "money.csv", "price\n\"$350,000\"\n\"$1,000.50\"\n");
+    assert_int_equal(read_both_tokenizers(path, names, 1, o, &t, &e), E_PARSE);
+    assert_msg(&e, "%s:2:1: column \"price\": expected a number, got \"$350,000\"; it is a number written with a "
+               "currency sign and thousands separators: write plain numbers (350000, 12, 1.5), or list the column "
+               "in [data] categorical to read its values as levels", path);
+    o.text = &text;
+    assert_int_equal(read_both_tokenizers(path, names, 1, o, &t, &e), 0);
+    assert_non_null(t.text);
+    table_free(&t);
+    static const struct { const char *cell, *how; } MIXED[] = {
+        { "\"1,000\"", "thousands separators" },
+        { "12%", "a percent sign" },
+        { "\"1,5\"", "a decimal comma" },
+        { "\"1.234,5\"", "a decimal comma and '.' between thousands" },
+        { "\"\xE2\x82\xAC 1,234.50\"", "a currency sign and thousands separators" },
+    };
+    for (size_t i = 0; i < sizeof MIXED / sizeof MIXED[0]; i++) {
+        char text_[96], want[160];
+        snprintf(text_, sizeof text_, "price\n7\n%s\n", MIXED[i].cell);
+        path = fx_text(fx, "mixed.csv", text_);
+        snprintf(want, sizeof want, "; it is a number written with %s: write plain numbers", MIXED[i].how);
+        o.text = &automatic;
+        assert_int_equal(read_both_tokenizers(path, names, 1, o, &t, &e), E_PARSE);
+        if (!strstr(e.msg, want))
+            fail_msg("%s: %s", MIXED[i].cell, e.msg);
+        o.text = &number;
+        assert_int_equal(read_both_tokenizers(path, names, 1, o, &t, &e), E_PARSE);
+        if (!strstr(e.msg, want))
+            fail_msg("%s as a number column: %s", MIXED[i].cell, e.msg);
+    }
+    /* text that is no number: levels, as before */
+    path = fx_text(fx, "words.csv", "price\nhigh\n\"1,2,3\"\n1.2.3\n2020-01-01\n\"$ high\"\n");
+    o.text = &automatic;
+    assert_int_equal(read_both_tokenizers(path, names, 1, o, &t, &e), 0);
+    assert_non_null(t.text);
+    table_free(&t);
+}
+
 /* The did-you-mean: a typo of about a third of a name, a name in another
  * case; never one single-letter name for another. */
 static void test_closest_name_is_a_likely_typo_only(void **state)
@@ -1403,6 +1475,8 @@ int main(void)
         cmocka_unit_test(test_term_escape_writes_controls_and_invalid_bytes_as_hex),
         cmocka_unit_test(test_term_write_keeps_line_feeds_only_when_asked),
         cmocka_unit_test(test_closest_name_is_a_likely_typo_only),
+        cmocka_unit_test_setup_teardown(test_csv_formatted_numbers_are_named_not_taken_as_levels, fx_setup,
+                                        tu_tmpdir_teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup, tu_tmpdir_teardown);
 }
