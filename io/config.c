@@ -529,19 +529,24 @@ int cfg_init_key(const char *name, int *layer, int *is_bias)
     return 0;
 }
 
+int cfg_check_section(const char *section, const char *where, Err *err)
+{
+    for (int s = 0; s < NSECTIONS; s++)
+        if (!strcmp(section, SECTIONS[s]))
+            return 0;
+    const char *hint = closest(section, SECTIONS, NSECTIONS);
+    return err_set(err, E_CONFIG, "%s: unknown section [%.40s]%s%s%s; sections are [data], [model], [train], [run], [init]",
+                   where, section, hint ? " (did you mean [" : "", hint ? hint : "", hint ? "]?)" : "");
+}
+
 /* Sets (section, name) = value; where names the origin for messages
  * ("file:line" or "--set"). */
 int cfg_assign(Config *c, const char *section, const char *name, const char *value,
                   const char *base_dir, const char *where, int line, Err *err)
 {
-    int known_section = 0;
-    for (int s = 0; s < NSECTIONS; s++)
-        known_section |= !strcmp(section, SECTIONS[s]);
-    if (!known_section) {
-        const char *hint = closest(section, SECTIONS, NSECTIONS);
-        return err_set(err, E_CONFIG, "%s: unknown section [%.40s]%s%s%s; sections are [data], [model], [train], [run], [init]",
-                       where, section, hint ? " (did you mean [" : "", hint ? hint : "", hint ? "]?)" : "");
-    }
+    int rc = cfg_check_section(section, where, err);
+    if (rc)
+        return rc;
     if (!strcmp(section, "init")) {
         int layer, is_bias;
         if (cfg_init_key(name, &layer, &is_bias))

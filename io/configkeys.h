@@ -51,6 +51,10 @@ extern const int CFG_NKEYS;
 
 #define CFG_KEYS_MAX (sizeof ((Config *)0)->key_line / sizeof(int)) /* bound of CFG_NKEYS */
 
+/* 0 when section is one of a run's ([data], [model], [train], [run],
+ * [init]), else E_CONFIG at where with a did-you-mean. */
+int cfg_check_section(const char *section, const char *where, Err *err);
+
 /* Sets (section, name) = value; where names the origin for messages
  * ("file:line" or "--set"). */
 int cfg_assign(Config *c, const char *section, const char *name, const char *value,

@@ -60,7 +60,8 @@ static void semicolon_value(char *line, size_t cap)
 /* A section header line s[0..len) that inih would take in part: without
  * its closing ']' (inih's bare "syntax error", reported after any error of
  * a later line) or with text after it, which inih drops ("[train] epochs
- * = 3" would not set epochs). 0 for any other line, or an error. */
+ * = 3" would not set epochs); or one of a section no run has. 0 for any
+ * other line, or an error. */
 static int section_line_bad(const char *s, size_t len, const char *where, Err *err)
 {
     size_t i = strspn(s, " \t");
@@ -76,7 +77,11 @@ static int section_line_bad(const char *s, size_t len, const char *where, Err *e
         return err_set(err, E_CONFIG, "%s: \"%.*s\" follows the section header %.*s on its line, where it would be "
                        "ignored; put it on a line of its own", where, (int)(len - a < 40 ? len - a : 40), s + a,
                        (int)(close + 1 - (s + i)) < 40 ? (int)(close + 1 - (s + i)) : 40, s + i);
-    return 0;
+    /* an unknown section, named at its header: one without keys is
+     * refused too ([trian] left empty would leave its keys' defaults) */
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)(close - (s + i + 1)), s + i + 1);
+    return strcmp(name, "sweep") ? cfg_check_section(name, where, err) : 0; /* [sweep]: housenet sweep's grid */
 }
 
 /* One line (as fgets would) from the file or the text. A line that does

@@ -154,7 +154,13 @@ static void test_config_reports_unknown_section_duplicate_and_syntax(void **stat
     cfg_defaults(&c);
     const char *p = write_file("sec.ini", "[trian]\nepochs = 3\n");
     assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
-    assert_non_null(strstr(err.msg, ":2: unknown section [trian] (did you mean [train]?)"));
+    assert_non_null(strstr(err.msg, ":1: unknown section [trian] (did you mean [train]?)"));
+    cfg_free(&c);
+
+    cfg_defaults(&c); /* named at its header, with no key below it too */
+    p = write_file("empty_sec.ini", "[train]\nepochs = 3\n[Run]\n; nothing yet\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":3: unknown section [Run] (did you mean [run]?)"));
     cfg_free(&c);
 
     cfg_defaults(&c);
