@@ -5,10 +5,12 @@
 #include "colname.h"
 #include "configkeys.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -252,6 +254,43 @@ static int handler(void *user, const char *section, const char *name, const char
     return 1;
 }
 
+/* For a config that does not exist: " (did you mean DIR/NAME.ini?)" with
+ * the closest .ini file of its directory, or " (no directory DIR)", into
+ * out (cap bytes); "" when neither applies. */
+static void missing_config_hint(const char *path, char *out, size_t cap)
+{
+    char dir[CFG_PATH_MAX];
+    cfg_dir_of(path, dir, sizeof dir);
+    out[0] = '\0';
+    DIR *d = opendir(dir[0] ? dir : ".");
+    if (!d) {
+        if (dir[0])
+            snprintf(out, cap, " (no directory %s)", dir);
+        return;
+    }
+    enum { MAX_INI = 64 };
+    char names[MAX_INI][64];
+    const char *list[MAX_INI];
+    int n = 0;
+    for (struct dirent *e; n < MAX_INI && (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && len < sizeof names[0] && !strcmp(e->d_name + len - 4, ".ini")) {
+            memcpy(names[n], e->d_name, len + 1);
+            list[n] = names[n];
+            n++;
+        }
+    }
+    closedir(d);
+    const char *base = path + strlen(dir);
+    int best = colname_closest(base, list, n);
+    char shipped[CFG_PATH_MAX + 16];
+    snprintf(shipped, sizeof shipped, "%sconfigs/%s", dir, base); /* the configs/ of a source tree */
+    if (best >= 0)
+        snprintf(out, cap, " (did you mean %s%s?)", dir, names[best]);
+    else if (access(shipped, R_OK) == 0)
+        snprintf(out, cap, " (did you mean %s?)", shipped);
+}
+
 int cfg_load(Config *c, const char *path, Err *err)
 {
     LoadCtx ctx = { .c = c, .path = path, .err = err };
@@ -264,7 +303,10 @@ int cfg_load(Config *c, const char *path, Err *err)
     ctx.f = fopen(path, "r");
     if (!ctx.f) {
         int e = errno;
-        return err_set(err, E_IO, "%s: cannot open config: %s", path, strerror(e));
+        char hint[CFG_PATH_MAX + 80] = "";
+        if (e == ENOENT)
+            missing_config_hint(path, hint, sizeof hint);
+        return err_set(err, E_IO, "%s: cannot open config: %s%s", path, strerror(e), hint);
     }
     cfg_dir_of(path, ctx.base_dir, sizeof ctx.base_dir);
     cfg_copy_str(c->source, sizeof c->source, path);

@@ -247,6 +247,16 @@ printf '[data]\npath = nowhere.csv\nfeatures = a\ntarget = b\n[run]\ndir = shoul
 expect_error "missing data file -> status 1" 1 'nowhere.csv' "$BIN" train missing.ini
 if [ -e shouldnotexist ]; then bad "run dir created for a failed load"; else ok "no run dir for a failed load"; fi
 expect_error "unknown command -> status 2" 2 'unknown command' "$BIN" frobnicate
+# A config that does not exist: the closest .ini beside it, the shipped
+# configs/ from a source tree's root, or the directory that is missing.
+expect_error "a misspelt config -> the closest .ini" 1 \
+  "$SRC/configs/amse.ini: cannot open config: No such file or directory (did you mean $SRC/configs/ames.ini?)" \
+  "$BIN" train "$SRC/configs/amse.ini"
+expect_error "a config named from the source root -> configs/" 1 \
+  "ames_full.ini: cannot open config: No such file or directory (did you mean configs/ames_full.ini?)" \
+  sh -c "cd '$SRC' && '$BIN' train ames_full.ini"
+expect_error "a config in a directory that is not there -> that directory" 1 \
+  "config/ames.ini: cannot open config: No such file or directory (no directory config/)" "$BIN" train config/ames.ini
 printf 'Gr_Liv_Area,rooms\n1500,6\n' >nofeature.csv
 expect_error "predict without a feature column -> status 1" 1 'nofeature.csv:1: no column "TotRms_AbvGrd"' \
   "$BIN" predict --model ames/model.h5 nofeature.csv -o shouldnotexist.csv
