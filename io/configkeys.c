@@ -150,7 +150,8 @@ const KeyDef CFG_KEYS[] = {
     /* path may change on resume (the same file seen from another directory):
      * the data are compared by fingerprint instead. */
     { "data", "path", T_PATH, F(data_path), "", 0, 0, NULL, 1,
-      "CSV file with a header row, or HDF5 file (.h5, .hdf5) holding a table (relative to the config file)", NULL },
+      "CSV file with a header row, or HDF5 file (.h5, .hdf5) holding a table (relative to the config file; ~/ is "
+      "the home directory)", NULL },
     { "data", "table", T_STR, F(data_table), "", 0, 0, NULL, 0,
       "HDF5 only: the group of 1-D datasets, or the 2-D dataset with a columns attribute, holding the table; "
       "empty = the root group, else the table a converted file names", NULL },
@@ -265,7 +266,8 @@ const KeyDef CFG_KEYS[] = {
     { "train", "divergence_factor", T_DOUBLE, F(divergence_factor), "0.1", 1e-6, 0.999999, NULL, 1,
       "each divergence rollback multiplies the learning rate by this", NULL },
     { "run", "dir", T_PATH, F(run_dir), "", 0, 0, NULL, 1,
-      "output directory (default runs/<config file name without .ini>)", NULL },
+      "output directory (default runs/<config file name without .ini>; ~/ is the home directory); a new run refuses "
+      "one that holds other files, unless --force", NULL },
     { "run", "flush_seconds", T_DOUBLE, F(flush_seconds), "1", 0, 1e9, NULL, 1,
       "curves.h5 is rewritten at most this often while training, and always at the end", NULL },
     { "run", "checkpoint_every_seconds", T_DOUBLE, F(checkpoint_every_seconds), "30", 0, 1e9, NULL, 1,
