@@ -93,6 +93,16 @@ static int same_text(const char *t, const char *s, size_t n)
     return strlen(t) == n && !memcmp(t, s, n);
 }
 
+/* Whether the trimmed cell s[0..n) is missing: empty, or one of the
+ * model's [data] na_values. */
+static int missing_cell(const Pred *p, const char *s, size_t n)
+{
+    int missing = n == 0;
+    for (int i = 0; i < p->c->nna && !missing; i++)
+        missing = same_text(p->c->na_list[i], s, n);
+    return missing;
+}
+
 /* A categorical feature's cell: its one-hot inputs in p->x. A level the
  * model does not know (or a missing cell without a "missing" input) is all
  * zeros and counted, or an error under [data] unknown_category = error. */
@@ -104,9 +114,7 @@ static int cat_cell(Pred *p, int f, size_t record, size_t line, const char *cell
     csv_trim(&s, &e);
     size_t n = (size_t)(e - s);
     char text[40];
-    int missing = n == 0, k = -1;
-    for (int i = 0; i < p->c->nna && !missing; i++)
-        missing = same_text(p->c->na_list[i], s, n);
+    int missing = missing_cell(p, s, n), k = -1;
     snprintf(text, sizeof text, "%.*s", missing ? 9 : (int)(n < sizeof text ? n : sizeof text - 1),
              missing ? "(missing)" : s);
     for (int i = 0; i < enc_feat_width(v); i++)
@@ -162,10 +170,8 @@ static int on_row(void *ctx, size_t record, size_t line, int ncells, char *const
         if (rc) {
             const char *s = cells[c], *e = s + lens[c];
             csv_trim(&s, &e);
-            int missing = s == e;
-            for (int k = 0; k < p->c->nna && !missing; k++)
-                missing = same_text(p->c->na_list[k], s, (size_t)(e - s));
-            if (missing) /* [data] missing drops or fills training rows; a prediction needs the value */
+            /* [data] missing drops or fills training rows; a prediction needs the value */
+            if (missing_cell(p, s, (size_t)(e - s)))
                 return err_set(err, E_PARSE, "%.256s:%zu:%d: column \"%.60s\": missing value; the model needs "
                                "every feature of a row to predict it: fill the cell, or drop the row", p->path, line,
                                c + 1, m->feat_names[f]);
