@@ -443,7 +443,8 @@ static int csv_text_cell(CsvReader *r, int c, int f, const char *p, size_t len, 
         csv_show(t->text_show, p, len);
     }
     char fmt[160];
-    t->nformat += (size_t)csv_format_hint(fmt, sizeof fmt, p, len);
+    if (t->nformat + 1 == t->ntext) /* only while every text cell so far was such a number */
+        t->nformat += (size_t)csv_format_hint(fmt, sizeof fmt, p, len);
     *v = (double)code;
     return 0;
 }

@@ -18,7 +18,8 @@ enum { CSV_SHOW = 32 }; /* bytes of a cell quoted in a message */
 typedef struct CsvTextCol {
     Levels lv;
     size_t ntext, nnum;
-    size_t nformat;          /* text cells that are numbers written as a spreadsheet shows them */
+    size_t nformat;          /* text cells that are numbers written as a spreadsheet shows them,
+                              * counted while every one so far is (== ntext: all of them) */
     size_t text_line, num_line;
     int text_col, num_col;
     char text_show[CSV_SHOW + 4], num_show[CSV_SHOW + 4];
