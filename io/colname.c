@@ -33,8 +33,23 @@ static int colname_distance(const char *a, const char *b)
     return row[lb];
 }
 
+long colname_hash_comment(const char *s)
+{
+    for (const char *p = s; (p = strchr(p, '#')); p++)
+        if (p > s && (p[-1] == ' ' || p[-1] == '\t')) {
+            while (p > s && (p[-1] == ' ' || p[-1] == '\t'))
+                p--;
+            return (long)(p - s);
+        }
+    return -1;
+}
+
 int colname_closest(const char *want, const char *const *names, int n)
 {
+    long keep = colname_hash_comment(want);
+    for (int i = 0; keep > 0 && i < n; i++)
+        if (strlen(names[i]) == (size_t)keep && !strncmp(names[i], want, (size_t)keep))
+            return i; /* "price # the price" */
     int best = -1, bestd = 1 << 30;
     for (int i = 0; i < n; i++) {
         int d = colname_distance(want, names[i]);

@@ -17,6 +17,13 @@
  * third of want's length and not all of it, or equal up to case -- else -1. */
 int colname_closest(const char *want, const char *const *names, int n);
 
+/* The length of s before a '#' that follows a space or tab, and before
+ * the spaces and tabs ahead of it ("price  # in USD" -> 5), or -1 when s
+ * holds no such '#'. To its writer it starts a comment; inih reads it as
+ * part of the value (after a value only ';' starts one). colname_closest
+ * offers a name equal to the part before it. */
+long colname_hash_comment(const char *s);
+
 /* Writes "a, b, c" into out (cap bytes; cap >= COLNAME_LIST_MAX + 48 shows
  * everything that fits the budget): each name cut to COLNAME_SHOW bytes, the
  * list cut before COLNAME_LIST_MAX bytes, then ", ... (N more)". */

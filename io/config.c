@@ -539,6 +539,16 @@ int cfg_check_section(const char *section, const char *where, Err *err)
                    where, section, hint ? " (did you mean [" : "", hint ? hint : "", hint ? "]?)" : "");
 }
 
+const char *cfg_hash_hint(const char *name, const char *value, char *buf, size_t cap)
+{
+    long keep = colname_hash_comment(value);
+    if (keep < 0)
+        return "";
+    snprintf(buf, cap, "; a '#' after a value is part of the value: write \"%s = %.*s\" (a comment after a "
+             "value starts with ';')", name, (int)(keep < 80 ? keep : 80), value);
+    return buf;
+}
+
 /* Sets (section, name) = value; where names the origin for messages
  * ("file:line" or "--set"). */
 int cfg_assign(Config *c, const char *section, const char *name, const char *value,
@@ -591,7 +601,8 @@ int cfg_assign(Config *c, const char *section, const char *name, const char *val
                        where, section, name, c->key_line[k]);
     char why[512], text[CFG_TEXT_MAX];
     if (set_key(c, k, value, base_dir, why, sizeof why))
-        return err_set(err, E_CONFIG, "%s: [%s] %s: %s", where, section, name, why);
+        return err_set(err, E_CONFIG, "%s: [%s] %s: %s%s", where, section, name, why,
+                       cfg_hash_hint(name, value, text, sizeof text));
     value_text(c, &KEYS[k], text, sizeof text);
     if (fits_stored_line(KEYS[k].name, text, key_is_list(&KEYS[k]), why, sizeof why))
         return err_set(err, E_CONFIG, "%s: [%s] %s: %s", where, section, name, why);

@@ -60,6 +60,11 @@ int cfg_check_section(const char *section, const char *where, Err *err);
 int cfg_assign(Config *c, const char *section, const char *name, const char *value,
                const char *base_dir, const char *where, int line, Err *err);
 
+/* What an error about value adds when it holds a '#' after a space
+ * (colname_hash_comment): "; a '#' after a value is part of the value:
+ * write "name = <the part before it>" ...", made in buf; else "". */
+const char *cfg_hash_hint(const char *name, const char *value, char *buf, size_t cap);
+
 /* Copies src into dst[cap], cut short if need be; always terminated. */
 void cfg_copy_str(char *dst, size_t cap, const char *src);
 

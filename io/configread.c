@@ -227,6 +227,23 @@ static int continue_value(LoadCtx *ctx, const char *section, const char *name, c
     return rc;
 }
 
+/* A path key set from a config file to a value with a '#' after a space
+ * (colname_hash_comment) that names nothing: the '#' was meant to start a
+ * comment. (A new run directory meant to be so named is made first.) */
+static int hash_in_path(LoadCtx *ctx, const char *section, const char *name, const char *value,
+                        const char *where)
+{
+    int k = cfg_find_key(section, name);
+    if (k < 0 || CFG_KEYS[k].type != T_PATH || colname_hash_comment(value) < 0)
+        return 0;
+    const char *path = (const char *)ctx->c + CFG_KEYS[k].offset;
+    char hint[256];
+    if (access(path, F_OK) == 0)
+        return 0;
+    return err_set(ctx->err, E_CONFIG, "%s: [%s] %s: no file or directory \"%.200s\"%s", where, section, name,
+                   path, cfg_hash_hint(name, value, hint, sizeof hint));
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     LoadCtx *ctx = user;
@@ -247,6 +264,8 @@ static int handler(void *user, const char *section, const char *name, const char
         rc = continue_value(ctx, section, name, value, where);
     else
         rc = cfg_assign(ctx->c, section, name, value, ctx->base_dir, where, ctx->line, ctx->err);
+    if (!rc && !ctx->text) /* a stored config's paths were checked when it was written */
+        rc = hash_in_path(ctx, section, name, value, where);
     if (rc)
         ctx->failed = 1;
     cfg_copy_str(ctx->last_section, sizeof ctx->last_section, section);

@@ -254,6 +254,40 @@ static void test_config_refuses_a_section_header_taken_in_part(void **state)
     cfg_free(&c);
 }
 
+/* A '#' after a value is part of it for inih: a value it spoils is
+ * refused with the line that was meant, a path that names nothing too;
+ * a '#' with no space before it, or a path that exists, stays. */
+static void test_config_names_a_hash_comment_after_a_value(void **state)
+{
+    (void)state;
+    Config c;
+    Err err = { 0 };
+    char want[700];
+    cfg_defaults(&c);
+    const char *p = write_file("hash.ini", "[data]\npath = x.csv\n[train]\nepochs = 5  # five\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    snprintf(want, sizeof want, "%s:4: [train] epochs: expected a whole number, got \"5  # five\"; a '#' after a "
+             "value is part of the value: write \"epochs = 5\" (a comment after a value starts with ';')", p);
+    assert_string_equal(err.msg, want);
+    cfg_free(&c);
+
+    cfg_defaults(&c);
+    p = write_file("hashdir.ini", "[data]\npath = x.csv\n[run]\ndir = runs/a # first try\n");
+    assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":4: [run] dir: no file or directory \""));
+    assert_non_null(strstr(err.msg, "runs/a # first try\"; a '#' after a value is part of the value: write "
+                                    "\"dir = runs/a\""));
+    cfg_free(&c);
+
+    cfg_defaults(&c);
+    char data[300], text[600];
+    snprintf(data, sizeof data, "%s", write_file("sales #2.csv", "a,b\n1,2\n")); /* write_file's buffer is reused */
+    snprintf(text, sizeof text, "[data]\npath = %s\nna_values = ?, #N/A\n[run]\ndir = r\n", data);
+    assert_int_equal(cfg_load(&c, write_file("hashok.ini", text), &err), 0);
+    assert_string_equal(c.data_path, data);
+    cfg_free(&c);
+}
+
 static void test_config_set_overrides_and_checks_keys(void **state)
 {
     (void)state;
@@ -719,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_config_reads_filter_conditions_and_rejects_bad_ones),
         cmocka_unit_test(test_config_reports_unknown_section_duplicate_and_syntax),
         cmocka_unit_test(test_config_refuses_a_section_header_taken_in_part),
+        cmocka_unit_test(test_config_names_a_hash_comment_after_a_value),
         cmocka_unit_test(test_config_path_starting_with_tilde_is_in_home),
         cmocka_unit_test(test_config_set_overrides_and_checks_keys),
         cmocka_unit_test(test_config_checks_required_keys_and_init_shape),

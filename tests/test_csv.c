@@ -1424,6 +1424,12 @@ static void test_closest_name_is_a_likely_typo_only(void **state)
     assert_int_equal(colname_closest("A", names, 4), 0);  /* the same up to case */
     assert_int_equal(colname_closest("y3", names, 4), 2);
     assert_int_equal(colname_closest("Lot_Area", names, 4), -1);
+    /* a '#' comment a config left in the name: the name before it */
+    assert_int_equal(colname_closest("a  # the area", names, 4), 0);
+    assert_int_equal(colname_closest("Gr_Liv_Area\t# sq ft", names, 4), 3);
+    assert_int_equal(colname_closest("y2#", names, 4), 2); /* no space before '#': edit distance 1 */
+    assert_int_equal(colname_hash_comment("#N/A"), -1);
+    assert_int_equal(colname_hash_comment("Unit #"), 4);
 }
 
 int main(void)
