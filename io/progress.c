@@ -80,11 +80,12 @@ void progress_epoch(Progress *p, const EpochStats *s, double val_rmse, double va
             draw(p, (double)s->epoch, s->train_loss);
         return;
     }
-    fprintf(p->f,
-            "epoch %lld/%d  train_loss %.6g  val_loss %.6g  val_rmse %.6g  val_mae %.6g  lr %.4g  "
-            "grad_norm %.4g  %.4g samples/s  %.3g s\n",
-            (long long)s->epoch, p->epochs, s->train_loss, s->val_loss, val_rmse, val_mae, s->lr, s->grad_norm,
-            s->samples_per_s, s->seconds);
+    fprintf(p->f, "epoch %lld/%d  train_loss %.6g  val_loss %.6g  val_rmse %.6g  val_mae %.6g  lr %.4g  ",
+            (long long)s->epoch, p->epochs, s->train_loss, s->val_loss, val_rmse, val_mae, s->lr);
+    if (s->epoch == 0) /* no step yet: no gradient norm nor rate (the curves hold NaN and 0) */
+        fprintf(p->f, "(before training)\n");
+    else
+        fprintf(p->f, "grad_norm %.4g  %.4g samples/s  %.3g s\n", s->grad_norm, s->samples_per_s, s->seconds);
     fflush(p->f);
 }
 
