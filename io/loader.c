@@ -728,6 +728,26 @@ int loader_plain_inputs(const Config *c, Splits *s, Err *err)
     return 0;
 }
 
+void loader_report_constant_levels(const Config *c, const Encoding *enc, FILE *msg)
+{
+    for (int f = 0; f < c->nfeat && msg && enc->v; f++) {
+        const Vocab *v = &enc->v[f];
+        if (!v->is_cat || v->nlevels + v->other + v->missing != 1)
+            continue;
+        char why[160];
+        if (v->nlevels == 1)
+            snprintf(why, sizeof why, "has one level on the training rows (\"%.60s\")", v->levels[0]);
+        else if (v->other)
+            snprintf(why, sizeof why, "has no level on %d training rows or more ([data] min_category_count), so "
+                     "every level is (other)", c->min_category_count);
+        else
+            snprintf(why, sizeof why, "is missing on every training row");
+        term_line(msg, "housenet: warning: %s: column \"%s\" %s: one constant input, which carries nothing; %s",
+                  c->data_path, c->feature_names[f], why,
+                  v->other ? "lower [data] min_category_count, or leave the column out" : "leave the column out");
+    }
+}
+
 int loader_report_unknown(const Config *c, const EncUnknown *unk, const char *path, char delim, FILE *msg,
                           int strict, Err *err)
 {

@@ -113,6 +113,12 @@ int loader_plain_inputs(const Config *c, Splits *s, Err *err);
 int loader_report_unknown(const Config *c, const EncUnknown *unk, const char *path, char delim, FILE *msg,
                           int strict, Err *err);
 
+/* One warning line on msg (may be NULL) per categorical feature of enc
+ * that is one constant input on the training rows: a single level, or
+ * every level rarer than [data] min_category_count (all "other"), or
+ * every cell missing. Such an input carries nothing. */
+void loader_report_constant_levels(const Config *c, const Encoding *enc, FILE *msg);
+
 /* Before a command reads path as c's data (m: the model whose encodings
  * say which features are text, or NULL, as for loader_read_for_model and
  * loader_load): when path is an HDF5 table, its metadata read first in a

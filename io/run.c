@@ -109,6 +109,8 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
     if (!rc)
         rc = loader_report_unknown(c, s->sp.unknown, c->data_path, c->delimiter[0], a->fold ? NULL : a->progress,
                                    0, err);
+    if (!rc && !a->fold)
+        loader_report_constant_levels(c, &s->sp.enc, a->progress);
     if (!rc)
         rc = net_layout(&s->net, s->sp.ninputs, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
                         (Activation)c->output_activation, err);

@@ -119,6 +119,25 @@ assert ("hood=(other)" in inputs) == bool(rare)
 EOF
 then ok "rare levels go to (other), missing cells to (missing)"; else bad "min_category_count / missing level"; fi
 
+# A categorical feature that is one constant input on the training rows
+# (every level rarer than min_category_count, or one level) is named;
+# the run above, with levels to tell apart, warns of nothing.
+"$BIN" train c.ini --quiet --set run.dir=r3c --set data.min_category_count=1000 >/dev/null 2>errc ||
+  bad "train with min_category_count = 1000: $(cat errc)"
+$PY - <<'EOF'
+with open("h.csv") as f, open("one.csv", "w") as g:
+    for i, line in enumerate(f):
+        size, hood, zone, price = line.rstrip("\n").split(",")
+        g.write(",".join([size, "hood" if i == 0 else "North", zone, price]) + "\n")
+EOF
+"$BIN" train c.ini --quiet --set run.dir=r3d --set data.path=one.csv >/dev/null 2>errd ||
+  bad "train with one level: $(cat errd)"
+if ! grep -q constant err && [ "$(grep -c constant errc)" = 2 ] && grep -q "column \"zone\" has no level on 1000" errc &&
+   grep -q '^housenet: warning: h.csv: column "hood" has no level on 1000 training rows or more (\[data\] min_category_count), so every level is (other): one constant input, which carries nothing; lower \[data\] min_category_count, or leave the column out$' errc &&
+   grep -q '^housenet: warning: one.csv: column "hood" has one level on the training rows ("North"): one constant input' errd
+then ok "a categorical feature that is one constant input is named"
+else bad "constant categorical input: $(cat err errc errd)"; fi
+
 # What a text column cannot be.
 expect_err() { # description pattern args...
   d=$1; p=$2; shift 2
