@@ -263,23 +263,14 @@ static int stats_norm(const ColStats *cs, NormKind kind, size_t ntrain, double *
     *scale = 1.0;
     if (kind == NORM_NONE)
         return 0;
-    if (kind == NORM_ZSCORE) {
-        double sd = sqrt(cs->m2 / (double)ntrain);
-        if (!(sd > 0.0) || !isfinite(sd))
-            return err_set(err, E_DATA,
-                           "%s is constant on the training rows (value %.17g); drop it or use normalize = none",
-                           what, cs->mean);
-        *shift = cs->mean;
-        *scale = sd;
-        return 0;
+    double sh = kind == NORM_ZSCORE ? cs->mean : cs->lo;
+    double sc = kind == NORM_ZSCORE ? sqrt(cs->m2 / (double)ntrain) : cs->hi - cs->lo;
+    int rc = norm_scale_check(kind, sc, cs->lo, cs->hi, what, err);
+    if (!rc) {
+        *shift = sh;
+        *scale = sc;
     }
-    if (!(cs->hi > cs->lo) || !isfinite(cs->hi - cs->lo))
-        return err_set(err, E_DATA,
-                       "%s is constant on the training rows (value %.17g); drop it or use normalize = none",
-                       what, cs->lo);
-    *shift = cs->lo;
-    *scale = cs->hi - cs->lo;
-    return 0;
+    return rc;
 }
 
 /* Little-endian bytes of v into h (FNV-1a). */

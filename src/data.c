@@ -288,6 +288,24 @@ void norm_free(Norm *nm)
     memset(nm, 0, sizeof *nm);
 }
 
+int norm_scale_check(NormKind kind, double scale, double lo, double hi, const char *what, Err *err)
+{
+    if (kind == NORM_NONE)
+        return 0;
+    if (!(hi > lo)) /* also when rounding in the mean gave a constant column an sd above 0 */
+        return err_set(err, E_DATA,
+                       "%s is constant on the training rows (value %.17g); drop it or use normalize = none",
+                       what, lo);
+    if (scale > 0.0 && isfinite(scale))
+        return 0;
+    if (scale > 0.0 || isnan(scale)) /* inf, or NaN from a mean that overflowed */
+        return err_set(err, E_DATA, "%s spans %.17g to %.17g on the training rows, beyond what float64 "
+                       "arithmetic holds (its %s overflows); divide the column by a power of ten", what, lo, hi,
+                       kind == NORM_ZSCORE ? "standard deviation" : "range");
+    return err_set(err, E_DATA, "%s spans %.17g to %.17g on the training rows, a spread whose squares are below "
+                   "what float64 holds; multiply the column by a power of ten", what, lo, hi);
+}
+
 /* Statistics of v[0], v[stride], ... (n values) under kind. Two passes for
  * the mean and the population variance, in row order (reproducible). */
 static int fit_one(NormKind kind, const double *v, size_t n, size_t stride,
@@ -297,38 +315,29 @@ static int fit_one(NormKind kind, const double *v, size_t n, size_t stride,
     *scale = 1.0;
     if (kind == NORM_NONE)
         return 0;
+    double lo = v[0], hi = v[0], sum = 0.0;
+    for (size_t r = 0; r < n; r++) {
+        double x = v[r * stride];
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+        sum += x;
+    }
+    double sh = lo, sc = hi - lo;
     if (kind == NORM_ZSCORE) {
-        double sum = 0.0;
-        for (size_t r = 0; r < n; r++)
-            sum += v[r * stride];
-        double mean = sum / (double)n;
-        double ss = 0.0;
+        double mean = sum / (double)n, ss = 0.0;
         for (size_t r = 0; r < n; r++) {
             double e = v[r * stride] - mean;
             ss += e * e;
         }
-        double sd = sqrt(ss / (double)n);
-        if (!(sd > 0.0) || !isfinite(sd))
-            return err_set(err, E_DATA,
-                           "%s is constant on the training rows (value %.17g); drop it or use normalize = none",
-                           what, mean);
-        *shift = mean;
-        *scale = sd;
-        return 0;
+        sh = mean;
+        sc = sqrt(ss / (double)n);
     }
-    double lo = v[0], hi = v[0];
-    for (size_t r = 1; r < n; r++) {
-        double x = v[r * stride];
-        lo = x < lo ? x : lo;
-        hi = x > hi ? x : hi;
+    int rc = norm_scale_check(kind, sc, lo, hi, what, err);
+    if (!rc) {
+        *shift = sh;
+        *scale = sc;
     }
-    if (!(hi > lo) || !isfinite(hi - lo))
-        return err_set(err, E_DATA,
-                       "%s is constant on the training rows (value %.17g); drop it or use normalize = none",
-                       what, lo);
-    *shift = lo;
-    *scale = hi - lo;
-    return 0;
+    return rc;
 }
 
 /* The one value of norm_check: 0 when sound. */

@@ -120,6 +120,12 @@ int data_fold_parts(size_t n, const DataFold *f, double val_frac, unsigned char 
  * shift 0 and scale 1 whatever the kind. */
 int norm_fit(Norm *nm, NormKind kind, NormKind target_kind, const Dataset *d, const unsigned char *fixed,
              const char *const *feat_names, const char *target_name, Err *err);
+/* The scale of a column under kind (zscore: sd, minmax: hi - lo), its
+ * values from lo to hi: 0 when it is finite and above 0, else E_DATA
+ * naming what: constant (hi == lo), or a spread beyond float64 (sd or
+ * mean overflowing, squares underflowing), with the fix. norm_fit's
+ * check, and the streamed statistics'. */
+int norm_scale_check(NormKind kind, double scale, double lo, double hi, const char *what, Err *err);
 /* Normalises d in place. */
 void norm_apply(const Norm *nm, Dataset *d);
 /* Target value back in data units: de-normalised, then through the

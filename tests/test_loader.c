@@ -270,6 +270,39 @@ static void test_loader_constant_column_is_an_error_naming_it(void **state)
     make_cfg(&c, fx->csv, "a,b", "y", "data.normalize_target=none", NULL);
     assert_int_equal(loader_load(&c, &s, &e), 0);
     splits_free(&s);
+    /* 0.1 seven times: the rounded mean gave it an sd of about 1e-17 */
+    tu_write_text(fx->csv, "a,b,y\n0.1,1,1\n0.1,2,2\n0.1,3,3\n0.1,4,4\n0.1,5,5\n0.1,6,6\n0.1,7,7\n");
+    make_cfg(&c, fx->csv, "a,b", "y", "data.validation_fraction=0", NULL);
+    assert_int_equal(loader_load(&c, &s, &e), E_DATA);
+    assert_msg(&e, "%s: feature \"a\" is constant on the training rows (value 0.10000000000000001); drop it or use "
+               "normalize = none", fx->csv);
+}
+
+/* A spread beyond float64 is named as such, not as a constant column. */
+static void test_loader_spread_beyond_float64_is_named(void **state)
+{
+    Fx *fx = *state;
+    Config c;
+    Splits s;
+    Err e = {0};
+    tu_write_text(fx->csv, "a,b,y\n1e308,1,1\n-1e308,2,2\n1e308,3,3\n-1e308,4,4\n");
+    make_cfg(&c, fx->csv, "a,b", "y", "data.validation_fraction=0", NULL);
+    assert_int_equal(loader_load(&c, &s, &e), E_DATA);
+    assert_msg(&e, "%s: feature \"a\" spans -1e+308 to 1e+308 on the training rows, beyond what float64 arithmetic "
+               "holds (its standard deviation overflows); divide the column by a power of ten", fx->csv);
+    make_cfg(&c, fx->csv, "a,b", "y", "data.validation_fraction=0", "data.normalize=minmax", NULL);
+    assert_int_equal(loader_load(&c, &s, &e), E_DATA);
+    assert_msg(&e, "%s: feature \"a\" spans -1e+308 to 1e+308 on the training rows, beyond what float64 arithmetic "
+               "holds (its range overflows); divide the column by a power of ten", fx->csv);
+    tu_write_text(fx->csv, "a,b,y\n1e-200,1,1\n2e-200,2,2\n1e-200,3,3\n2e-200,4,4\n");
+    make_cfg(&c, fx->csv, "a,b", "y", "data.validation_fraction=0", NULL);
+    assert_int_equal(loader_load(&c, &s, &e), E_DATA);
+    assert_msg(&e, "%s: feature \"a\" spans 9.9999999999999998e-201 to 2e-200 on the training rows, a spread whose "
+               "squares are below what float64 holds; multiply the column by a power of ten", fx->csv);
+    /* minmax has no squares: the same column is fine */
+    make_cfg(&c, fx->csv, "a,b", "y", "data.validation_fraction=0", "data.normalize=minmax", NULL);
+    assert_int_equal(loader_load(&c, &s, &e), 0);
+    splits_free(&s);
 }
 
 /* Population mean and sd of column f of the file rows that are training
@@ -617,6 +650,7 @@ int main(void)
         T(test_loader_missing_mean_fills_with_the_training_rows_mean),
         T(test_loader_needs_two_usable_rows_when_a_split_is_requested),
         T(test_loader_constant_column_is_an_error_naming_it),
+        T(test_loader_spread_beyond_float64_is_named),
         T(test_loader_fits_normalisation_on_the_training_rows_only),
         T(test_loader_split_is_reproducible_by_seed),
         T(test_loader_records_the_split_as_file_rows),
