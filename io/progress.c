@@ -40,16 +40,18 @@ static void draw(Progress *p, double done, double loss)
     frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
     double ran = done - (double)p->first_epoch; /* epochs run by this process */
     double per_epoch = ran > 0 ? elapsed / ran : NAN;
-    char bar[BAR_WIDTH + 1], eta[32], rate[32] = "-";
+    char bar[BAR_WIDTH + 1], eta[32], rate[32] = "-", val[32] = "";
     if (isfinite(p->rate))
         snprintf(rate, sizeof rate, "%.3g", p->rate);
+    if (!p->no_val)
+        snprintf(val, sizeof val, "  val %.4g", p->val_loss);
     int full = (int)(frac * BAR_WIDTH);
     for (int i = 0; i < BAR_WIDTH; i++)
         bar[i] = i < full ? '#' : '.';
     bar[BAR_WIDTH] = '\0';
     fmt_time(eta, sizeof eta, per_epoch * (p->epochs - done));
-    fprintf(p->f, "\r[%s] %3.0f%% epoch %lld/%d  loss %.4g  val %.4g  %s samples/s  left %s\033[K", bar,
-            100 * frac, (long long)ceil(done > 0 ? done : 0), p->epochs, loss, p->val_loss, rate, eta);
+    fprintf(p->f, "\r[%s] %3.0f%% epoch %lld/%d  loss %.4g%s  %s samples/s  left %s\033[K", bar,
+            100 * frac, (long long)ceil(done > 0 ? done : 0), p->epochs, loss, val, rate, eta);
     fflush(p->f);
     p->bar_shown = 1;
     p->last_draw = t;
@@ -80,8 +82,10 @@ void progress_epoch(Progress *p, const EpochStats *s, double val_rmse, double va
             draw(p, (double)s->epoch, s->train_loss);
         return;
     }
-    fprintf(p->f, "epoch %lld/%d  train_loss %.6g  val_loss %.6g  val_rmse %.6g  val_mae %.6g  lr %.4g  ",
-            (long long)s->epoch, p->epochs, s->train_loss, s->val_loss, val_rmse, val_mae, s->lr);
+    fprintf(p->f, "epoch %lld/%d  train_loss %.6g  ", (long long)s->epoch, p->epochs, s->train_loss);
+    if (!p->no_val) /* NaN, every one, without validation rows */
+        fprintf(p->f, "val_loss %.6g  val_rmse %.6g  val_mae %.6g  ", s->val_loss, val_rmse, val_mae);
+    fprintf(p->f, "lr %.4g  ", s->lr);
     if (s->epoch == 0) /* no step yet: no gradient norm nor rate (the curves hold NaN and 0) */
         fprintf(p->f, "(before training)\n");
     else

@@ -28,6 +28,7 @@ typedef struct Progress {
     int bar_shown;            /* the bar is on screen and must be cleared before a line */
     double train_loss, val_loss, val_rmse; /* of the last finished epoch (NaN before) */
     double rate;              /* samples/s of the last finished epoch (NaN before) */
+    int no_val;               /* no validation rows: the validation figures are left out (set after init) */
 } Progress;
 
 /* Starts the display for a run of `epochs` epochs of `rows` rows in

@@ -851,9 +851,9 @@ static int start_files(RunCtx *ctx, const TrainState *st, int threads, Err *err)
                     s->sp.rows_read, c->data_path, s->sp.ntrain, s->counts.nval, s->counts.ntest, s->net.nparams,
                     optim_name(ctx->opt->kind), threads, threads == 1 ? "" : "s", ranks);
         else
-            fprintf(a->progress, "housenet: %zu rows from %s (%zu train, %zu validation, %zu test), %zu parameters, "
+            fprintf(a->progress, "housenet: %zu row%s from %s (%zu train, %zu validation, %zu test), %zu parameters, "
                                  "%s, %d thread%s%s\n",
-                    s->sp.rows_read, c->data_path, s->sp.train.n, s->sp.val.n, s->sp.test.n, s->net.nparams,
+                    s->sp.rows_read, s->sp.rows_read == 1 ? "" : "s", c->data_path, s->sp.train.n, s->sp.val.n, s->sp.test.n, s->net.nparams,
                     optim_name(ctx->opt->kind), threads, threads == 1 ? "" : "s", ranks);
         if (s->sp.rows_filtered)
             fprintf(a->progress, "housenet: %zu of the %zu rows left out by [data] filter (%s)\n",
@@ -961,6 +961,7 @@ static int run_epochs(RunCtx *ctx, Session *s, Trainer *tr, Optim *opt, const Tr
     TrainData td = s->stream ? stream_train_data(s->stream) : train_data_memory(&s->sp.train);
     progress_init(&ctx->progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
                   train_steps_per_epoch(s->sp.ntrain, bs), s->sp.ntrain, st->epoch, c->target);
+    ctx->progress.no_val = !ctx->val;
     TrainHooks hooks = { .ctx = ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event,
                          .val_pred = ctx->val ? ctx->pred : NULL };
     double t0 = train_now_s(), files0 = ctx->file_secs;

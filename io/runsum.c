@@ -176,9 +176,10 @@ void run_summary(FILE *out, RunCtx *ctx, const Session *s, const TrainState *st,
         fprintf(out, "threads auto: %d threads for %lld calls, 1 for %lld (steps, validation and predictions: "
                 "whichever was faster as the run went)\n", ctx->tr->threads, many, one);
     size_t last = ctx->curves.n - 1;
-    fprintf(out, "train_loss %.9g  val_loss %.9g  (normalised units, epoch %lld)\n",
-            ctx->curves.cols[curves_col(&ctx->curves, "train_loss")][last],
-            ctx->curves.cols[curves_col(&ctx->curves, "val_loss")][last], (long long)st->epoch);
+    fprintf(out, "train_loss %.9g  ", ctx->curves.cols[curves_col(&ctx->curves, "train_loss")][last]);
+    if (ctx->val)
+        fprintf(out, "val_loss %.9g  ", ctx->curves.cols[curves_col(&ctx->curves, "val_loss")][last]);
+    fprintf(out, "(normalised units, epoch %lld%s)\n", (long long)st->epoch, ctx->val ? "" : "; no validation rows");
     if (st->best_epoch >= 0)
         fprintf(out, "best_epoch %lld  val_loss %.9g%s\n", (long long)st->best_epoch, st->best_val,
                 c->restore_best ? "  (the saved parameters)" : "");

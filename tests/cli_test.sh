@@ -72,6 +72,16 @@ else
   bad "progress/summary: $(cat err.txt out.txt)"
 fi
 
+# 3c. Without validation rows (the worked example's one row) the lines and
+# the summary leave the validation figures out, where they showed nan.
+if "$BIN" train "$SRC/configs/seed_example.ini" --set run.dir=noval >out.txt 2>err.txt &&
+   ! grep -qi nan err.txt out.txt && grep -q '^epoch 1/1  train_loss [0-9.]*  lr 0.2  grad_norm ' err.txt &&
+   grep -q '^train_loss [0-9.]*  (normalised units, epoch 1; no validation rows)$' out.txt; then
+  ok "no validation rows: no nan in the lines and the summary"
+else
+  bad "no validation rows: $(cat err.txt out.txt)"
+fi
+
 # 4. evaluate and predict against an independent numpy recomputation.
 if $PY "$SRC/tests/check_evaluate.py" "$BIN" ames/model.h5 "$WORK" >check.txt 2>&1; then
   ok "evaluate and predict match numpy"
