@@ -243,6 +243,10 @@ static const char *signal_name(int signo, char *buf, size_t cap)
         return "SIGTERM";
     if (signo == SIGUSR1)
         return "SIGUSR1";
+    if (signo == SIGHUP)
+        return "SIGHUP";
+    if (signo == SIGPIPE)
+        return "SIGPIPE";
     snprintf(buf, cap, "signal %d", signo);
     return buf;
 }

@@ -6,8 +6,9 @@
 #     checkpoint, and the final model.h5 and curves (train_loss, val_loss
 #     per epoch) are bit-identical to an uninterrupted run's, with one row
 #     per epoch.
-#  2. SIGINT and SIGTERM: exit 130 and 143 after writing a checkpoint whose
-#     path is printed; resuming from it ends bit-identical.
+#  2. SIGINT, SIGHUP and SIGTERM: exit 130, 129 and 143 after writing a
+#     checkpoint whose path is printed; resuming from it ends bit-identical.
+#     SIGPIPE (progress lines to a reader gone): exit 141, a checkpoint.
 #  3. A checkpoint write that fails (file size limit, as on a full disk):
 #     the run exits 1 naming the file and the reason, the previous
 #     checkpoint is intact, and resuming later ends bit-identical.
@@ -136,7 +137,21 @@ stop_with() { # SIGNAL STATUS THREADS [ARGS...]
   fi
 }
 stop_with INT 130 2
+stop_with HUP 129 2 --resume # the terminal or ssh session closed
 stop_with TERM 143 1 --resume
+
+# SIGPIPE: the reader of the progress lines went away (`train 2>&1 | head`).
+# The run stops as by SIGTERM, with a checkpoint after a step, exit 141;
+# it died at its next line, with no checkpoint past the start.
+# shellcheck disable=SC2086
+("$BIN" train "$CONFIG" $SETS --set run.dir=pipe --set train.threads=1 2>&1; echo $? >pipe.rc) | head -c 1 >/dev/null
+last=$(newest pipe)
+if [ "$(cat pipe.rc)" = 141 ] && [ -n "$last" ] && ! basename "$last" | grep -q -- '-s000000000\.h5$' &&
+   "$BIN" inspect "$last" >/dev/null; then
+  ok "SIGPIPE: exit 141, a checkpoint after a step ($(basename "$last"))"
+else
+  bad "SIGPIPE: status $(cat pipe.rc), newest ${last:-none}"
+fi
 
 # ---- both runs to the end, against one that was never interrupted --------
 a=$(epoch_of "$(newest kill)"); b=$(epoch_of "$(newest sig)")
@@ -157,7 +172,7 @@ if ls kill kill/checkpoints | grep -q tmp; then bad "temporary files left: $(ls 
 else ok "no temporary file of a killed writer is left"; fi
 if train sig 1 --resume --set "train.epochs=$end" --set run.checkpoint_every_steps=0 --set run.checkpoint_every=0 \
      >/dev/null 2>sig.err && msg=$(same_run ref sig 2>&1); then
-  ok "resumed after SIGINT and SIGTERM: bit-identical to the uninterrupted run"
+  ok "resumed after SIGINT, SIGHUP and SIGTERM: bit-identical to the uninterrupted run"
 else
   bad "resume after signals: $msg $(cat sig.err)"
 fi

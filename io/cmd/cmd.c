@@ -151,11 +151,31 @@ static void catch_signal(int signo, void (*handler)(int), int flags, int keep_ig
     sigaction(signo, &sa, NULL);
 }
 
+/* A write to a pipe whose reader is gone (`train 2>&1 | head`): the
+ * first asks the run to stop as SIGTERM does; the writes after it fail
+ * (EPIPE) instead of signalling again, which would kill at once. */
+static void on_broken_pipe(int signo)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, NULL);
+    if (!stop_signal)
+        stop_signal = signo;
+}
+
 void cmd_catch_stop_signals(void)
 {
     catch_signal(SIGINT, on_stop_signal, SA_RESTART, 0);
     catch_signal(SIGTERM, on_stop_signal, SA_RESTART, 0);
     catch_signal(SIGUSR1, on_stop_signal, SA_RESTART, 0);
+}
+
+void cmd_catch_hangup_signals(void)
+{
+    catch_signal(SIGHUP, on_stop_signal, SA_RESTART, 1);
+    catch_signal(SIGPIPE, on_broken_pipe, SA_RESTART, 1);
 }
 
 void cmd_catch_fatal_signals(void)
@@ -170,6 +190,8 @@ void cmd_end_stop_signals(void)
     catch_signal(SIGINT, die_by_signal, 0, 0);
     catch_signal(SIGTERM, die_by_signal, 0, 0);
     catch_signal(SIGUSR1, die_by_signal, 0, 0);
+    catch_signal(SIGHUP, die_by_signal, 0, 1);
+    catch_signal(SIGPIPE, SIG_DFL, 0, 1); /* ignored after a first one: the summary's writes fail */
 }
 
 volatile sig_atomic_t *cmd_stop_flag(void)

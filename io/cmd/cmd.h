@@ -71,14 +71,20 @@ const Comm *cmd_comm(void);
  * finishes, a checkpoint is written, E_STOP); a second one kills at once.
  * cmd_stop_signal() is the signal that asked, 0 before one arrived. */
 void cmd_catch_stop_signals(void);
+/* For a training run, besides: SIGHUP (the terminal or ssh session
+ * closed) and SIGPIPE (the reader of its output gone) ask it to stop as
+ * SIGTERM does, unless they were ignored when housenet started (nohup);
+ * after a first SIGPIPE the writes to the pipe fail instead. */
+void cmd_catch_hangup_signals(void);
 /* SIGINT, SIGTERM and SIGHUP (those not ignored) end the process as by
  * default, after removing the temporary files being written
  * (atomic_remove_pending): what main sets for every command; a training
  * run then replaces SIGINT and SIGTERM with cmd_catch_stop_signals(),
  * whose second signal does the same. */
 void cmd_catch_fatal_signals(void);
-/* After a training run: SIGINT, SIGTERM and SIGUSR1 end the process at
- * once, as cmd_catch_fatal_signals' do. What is left to do is main's
+/* After a training run: SIGINT, SIGTERM, SIGUSR1 and SIGHUP end the
+ * process at once, as cmd_catch_fatal_signals' do, and SIGPIPE as by
+ * default (unless ignored). What is left to do is main's
  * flush of the summary, which a full pipe can hold up without end. */
 void cmd_end_stop_signals(void);
 volatile sig_atomic_t *cmd_stop_flag(void);

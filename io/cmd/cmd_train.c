@@ -74,6 +74,7 @@ int cmd_train(int argc, char **argv, Err *err)
         return rc;
     a.comm = cmd_comm();
     cmd_catch_stop_signals();
+    cmd_catch_hangup_signals();
     rc = run_train(&a, err);
     /* The files are complete (or the run failed); main still has to write
      * the summary (or --dry-run's figures) to stdout, where a full pipe
