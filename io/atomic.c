@@ -372,6 +372,31 @@ void dir_unlock(int *fd)
     *fd = -1;
 }
 
+size_t dir_path_blocked(const char *dir, unsigned *mode)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(dir);
+    if (len >= sizeof buf)
+        return 0; /* mkdir_p says so */
+    memcpy(buf, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if ((buf[i] != '/' && buf[i] != '\0') || buf[i - 1] == '/')
+            continue;
+        char c = buf[i];
+        struct stat st;
+        buf[i] = '\0';
+        int got = stat(buf, &st);
+        buf[i] = c;
+        if (got < 0)
+            return 0; /* made from here on, or mkdir_p's error */
+        if (!S_ISDIR(st.st_mode)) {
+            *mode = (unsigned)st.st_mode;
+            return i;
+        }
+    }
+    return 0;
+}
+
 int mkdir_p(const char *dir, Err *err)
 {
     char buf[PATH_MAX];

@@ -78,5 +78,9 @@ void dir_unlock(int *fd);
 
 /* mkdir -p; E_IO naming the directory on failure. */
 int mkdir_p(const char *dir, Err *err);
+/* The first prefix of dir (dir itself included) that exists and is no
+ * directory (a file, a device), where mkdir_p would fail: its length,
+ * its st_mode in *mode; 0 when there is none. */
+size_t dir_path_blocked(const char *dir, unsigned *mode);
 
 #endif

@@ -688,7 +688,7 @@ static const char *where_init(const Config *c, int layer, int is_bias, char *buf
 
 /* "path:line" of a key for messages, "--set section.key" when --set gave
  * its value, or the path alone when it was not set. */
-static const char *where_key(const Config *c, const char *section, const char *name, char *buf, size_t cap)
+const char *cfg_where_key(const Config *c, const char *section, const char *name, char *buf, size_t cap)
 {
     int line = key_line(c, section, name);
     if (line < 0)
@@ -721,74 +721,74 @@ int cfg_finish(Config *c, Err *err)
     char w[CFG_PATH_MAX + 32];
     if (!c->data_path[0])
         return err_set(err, E_CONFIG, "%s: [data] path is missing; name the CSV or HDF5 file to train on",
-                       where_key(c, "data", "path", w, sizeof w));
+                       cfg_where_key(c, "data", "path", w, sizeof w));
     if (c->data_table[0] && !h5_table_path_is_hdf5(c->data_path))
         return err_set(err, E_CONFIG, "%s: [data] table applies to HDF5 files (.h5, .hdf5), and %.256s is not one; "
-                       "remove it", where_key(c, "data", "table", w, sizeof w), c->data_path);
+                       "remove it", cfg_where_key(c, "data", "table", w, sizeof w), c->data_path);
     if (c->stream && !h5_table_path_is_hdf5(c->data_path))
         return err_set(err, E_CONFIG, "%s: [data] stream applies to HDF5 files (.h5, .hdf5), and %.256s is not one; "
                        "convert it with housenet convert, or set stream = false",
-                       where_key(c, "data", "stream", w, sizeof w), c->data_path);
+                       cfg_where_key(c, "data", "stream", w, sizeof w), c->data_path);
     if (c->nfeat < 1)
         return err_set(err, E_CONFIG, "%s: [data] features is missing; list the input columns, e.g. features = Gr_Liv_Area, TotRms_AbvGrd",
-                       where_key(c, "data", "features", w, sizeof w));
+                       cfg_where_key(c, "data", "features", w, sizeof w));
     if (!c->target[0])
         return err_set(err, E_CONFIG, "%s: [data] target is missing; name the column to predict",
-                       where_key(c, "data", "target", w, sizeof w));
+                       cfg_where_key(c, "data", "target", w, sizeof w));
     for (int f = 0; f < c->nfeat; f++)
         if (!strcmp(c->feature_names[f], c->target))
             return err_set(err, E_CONFIG, "%s: [data] features: \"%.60s\" is also the target; remove it from features",
-                           where_key(c, "data", "features", w, sizeof w), c->target);
+                           cfg_where_key(c, "data", "features", w, sizeof w), c->target);
     for (int i = 0; i < c->nlog; i++) {
         int f = cfg_column(c, c->log_names[i]);
         if (f < 0 || f >= c->nfeat)
             return err_set(err, E_CONFIG, "%s: [data] log_features: \"%.60s\" is not one of the features; list "
                            "feature columns only (the target takes target_transform)",
-                           where_key(c, "data", "log_features", w, sizeof w), c->log_names[i]);
+                           cfg_where_key(c, "data", "log_features", w, sizeof w), c->log_names[i]);
     }
     for (int i = 0; i < c->ncat; i++) {
         int f = cfg_column(c, c->cat_names[i]);
         if (f < 0 || f >= c->nfeat)
             return err_set(err, E_CONFIG, "%s: [data] categorical: \"%.60s\" is not one of the features; list "
-                           "feature columns only", where_key(c, "data", "categorical", w, sizeof w), c->cat_names[i]);
+                           "feature columns only", cfg_where_key(c, "data", "categorical", w, sizeof w), c->cat_names[i]);
         for (int j = 0; j < c->nlog; j++)
             if (!strcmp(c->log_names[j], c->cat_names[i]))
                 return err_set(err, E_CONFIG, "%s: [data] log_features: \"%.60s\" is categorical; a log applies "
                                "to numbers only: remove it from one of the two lists",
-                               where_key(c, "data", "log_features", w, sizeof w), c->cat_names[i]);
+                               cfg_where_key(c, "data", "log_features", w, sizeof w), c->cat_names[i]);
     }
     if (c->stream && c->ncat)
         return err_set(err, E_CONFIG, "%s: [data] categorical needs the rows in memory (the levels come from the "
-                       "training rows); set [data] stream = false", where_key(c, "data", "categorical", w, sizeof w));
+                       "training rows); set [data] stream = false", cfg_where_key(c, "data", "categorical", w, sizeof w));
     if (c->stream && (c->nlog || c->target_transform != TRANSFORM_NONE))
         return err_set(err, E_CONFIG, "%s: [data] %s needs the rows in memory; set [data] stream = false",
-                       where_key(c, "data", c->nlog ? "log_features" : "target_transform", w, sizeof w),
+                       cfg_where_key(c, "data", c->nlog ? "log_features" : "target_transform", w, sizeof w),
                        c->nlog ? "log_features" : "target_transform");
     for (int i = 0; c->stream && i < c->nfilter; i++)
         if (cfg_column(c, c->filter_cond[i].column) < 0)
             return err_set(err, E_CONFIG, "%s: [data] filter: \"%.60s\" is neither a feature nor the target; with "
                            "stream = true a filter can only test those columns",
-                           where_key(c, "data", "filter", w, sizeof w), c->filter_cond[i].column);
+                           cfg_where_key(c, "data", "filter", w, sizeof w), c->filter_cond[i].column);
     if (c->validation_fraction + c->test_fraction >= 0.95)
         return err_set(err, E_CONFIG, "%s: [data] validation_fraction + test_fraction = %g leaves too few training rows; keep the sum below 0.95",
-                       where_key(c, "data", "validation_fraction", w, sizeof w),
+                       cfg_where_key(c, "data", "validation_fraction", w, sizeof w),
                        c->validation_fraction + c->test_fraction);
     if (c->learning_rate <= 0)
         return err_set(err, E_CONFIG, "%s: [train] learning_rate must be above 0",
-                       where_key(c, "train", "learning_rate", w, sizeof w));
+                       cfg_where_key(c, "train", "learning_rate", w, sizeof w));
     if (c->validation_fraction <= 0 && c->patience > 0)
         return err_set(err, E_CONFIG, "%s: [train] patience needs validation rows; set [data] validation_fraction above 0 or patience = 0",
-                       where_key(c, "train", "patience", w, sizeof w));
+                       cfg_where_key(c, "train", "patience", w, sizeof w));
     if (c->validation_fraction <= 0 && c->lr_schedule == SCHED_PLATEAU)
         return err_set(err, E_CONFIG, "%s: [train] lr_schedule = plateau needs validation rows; set [data] validation_fraction above 0",
-                       where_key(c, "train", "lr_schedule", w, sizeof w));
+                       cfg_where_key(c, "train", "lr_schedule", w, sizeof w));
     if (c->lr_schedule == SCHED_COSINE && c->min_lr > c->learning_rate)
         return err_set(err, E_CONFIG, "%s: [train] min_lr = %g is above learning_rate = %g; the cosine schedule falls from learning_rate to min_lr",
-                       where_key(c, "train", "min_lr", w, sizeof w), c->min_lr, c->learning_rate);
+                       cfg_where_key(c, "train", "min_lr", w, sizeof w), c->min_lr, c->learning_rate);
     /* Every network has a float32 kernel (net_grad_block_f32); the rows must be in memory (trainer_use_f32). */
     if (c->precision == TRAIN_F32 && c->stream)
         return err_set(err, E_CONFIG, "%s: [train] precision = float32 needs the training rows in memory; set "
-                       "[data] stream = false or precision = float64", where_key(c, "train", "precision", w, sizeof w));
+                       "[data] stream = false or precision = float64", cfg_where_key(c, "train", "precision", w, sizeof w));
     int nl = c->nhidden + 1;
     for (int l = 0; l < NET_MAX_LAYERS; l++) {
         int given = c->init_W[l] || c->init_b[l];
@@ -798,7 +798,7 @@ int cfg_finish(Config *c, Err *err)
         }
         if (c->init == INIT_EXPLICIT && l < nl && (!c->init_W[l] || !c->init_b[l]))
             return err_set(err, E_CONFIG, "%s: [model] init = explicit needs [init] W%d and b%d (%d weight layers)",
-                           where_key(c, "model", "init", w, sizeof w), l + 1, l + 1, nl);
+                           cfg_where_key(c, "model", "init", w, sizeof w), l + 1, l + 1, nl);
         if (c->init == INIT_EXPLICIT && l >= nl && given) {
             return err_set(err, E_CONFIG, "%s: [init] %c%d: the network has only %d weight layers",
                            where_init(c, l, !c->init_W[l], w, sizeof w), c->init_W[l] ? 'W' : 'b', l + 1, nl);

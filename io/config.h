@@ -159,6 +159,10 @@ void cfg_help(FILE *out);
 /* Releases [init] texts; leaves *c zeroed. */
 void cfg_free(Config *c);
 
+/* "path:line" of section.key for messages, "--set section.key" when
+ * --set gave its value, or the config's path alone when it was not set. */
+const char *cfg_where_key(const Config *c, const char *section, const char *name, char *buf, size_t cap);
+
 /* Names of keys whose change makes a checkpoint incompatible are listed in
  * the table too: returns 1 when `section.key` may change on resume. */
 int cfg_key_is_resume_safe(const char *section, const char *name);

@@ -396,6 +396,21 @@ static int own_name(const char *name)
     return 0;
 }
 
+/* E_CONFIG naming [run] dir's origin when run_dir, or a directory it
+ * would be made in, is a file or a device (`dir = data.csv/run`). */
+static int run_dir_usable(const Config *c, const char *run_dir, Err *err)
+{
+    unsigned mode = 0;
+    size_t n = dir_path_blocked(run_dir, &mode);
+    if (!n)
+        return 0;
+    char where[CFG_PATH_MAX + 32];
+    cfg_where_key(c, "run", "dir", where, sizeof where);
+    return err_set(err, E_CONFIG, "%s: [run] dir \"%s\": %.*s is %s, not a directory; set [run] dir to a directory "
+                   "(one that does not exist yet is made)", where, run_dir, (int)n, run_dir,
+                   S_ISREG(mode) ? "a file" : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "no directory");
+}
+
 /* A fresh run into a directory that holds no run but other files (a
  * [run] dir of "/" or ".", a data folder): E_USAGE naming a few, unless
  * --force. */
@@ -787,6 +802,8 @@ static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim
     /* Both read the run dir and may refuse; nothing is written before.
      * Rank 0 alone locks it: the run is one run however many ranks. A
      * directory of other files is refused before the lock file goes in. */
+    if (ctx->writer && (rc = run_dir_usable(c, ctx->run_dir, err)))
+        return rc;
     if (ctx->writer && !a->resume && (rc = foreign_files(ctx, err)))
         return rc;
     if (ctx->writer && (rc = lock_run_dir(ctx, err)))

@@ -126,6 +126,13 @@ expect 2 "a run dir of other files is refused, naming some" \
 "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1 --set run.dir=docs_dir --quiet --force >/dev/null 2>err.txt &&
   [ -f docs_dir/model.h5 ] && [ "$(cat docs_dir/notes.txt)" = notes ] &&
   ok "--force trains beside the other files, leaving them" || bad "--force into docs_dir: $(cat err.txt)"
+# A [run] dir that is, or lies under, a file or a device is named as such at its key (it was a lock file or
+# checkpoint listing error about "d.csv/x/checkpoints").
+expect 2 "a run dir under a file is named at its key" \
+  '^housenet: --set run.dir: \[run\] dir "docs_dir/a.csv/r": docs_dir/a.csv is a file, not a directory; set \[run\] dir to a directory' \
+  "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1 --set run.dir=docs_dir/a.csv/r --quiet
+expect 2 "a run dir that is a device is named at its key" '"/dev/null": /dev/null is a device, not a directory' \
+  "$BIN" train "$SRC/configs/ames.ini" --set train.epochs=1 --set run.dir=/dev/null --resume --quiet
 
 # ---- 3. HDF5 readers check declared shapes against the stored bytes --------------
 # Copies of the run's files with datasets that declare far more than they
