@@ -826,7 +826,10 @@ int cfg_init_values(const Config *c, int layer, int is_bias, double *out, size_t
         char *end;
         errno = 0;
         double d = strtod(p, &end);
-        if (end == p || errno == ERANGE || !isfinite(d))
+        if (end != p && (errno == ERANGE || isinf(d)))
+            return err_set(err, E_CONFIG, "%s: [init] %s: \"%.*s\" is beyond what float64 holds (nonzero "
+                           "magnitudes from about 2.2e-308 to 1.8e308)", where, key, (int)(end - p < 40 ? end - p : 40), p);
+        if (end == p || !isfinite(d))
             return err_set(err, E_CONFIG, "%s: [init] %s: \"%.20s\" is not a number", where, key, p);
         if (n < count)
             out[n] = d;
@@ -834,9 +837,8 @@ int cfg_init_values(const Config *c, int layer, int is_bias, double *out, size_t
         p = end;
     }
     if (n != count)
-        return err_set(err, E_CONFIG,
-                       "%s: [init] %s has %zu values; the network needs %zu (row-major, row i = the weights into unit i)",
-                       where, key, n, count);
+        return err_set(err, E_CONFIG, "%s: [init] %s has %zu values; the network needs %zu%s", where, key, n, count,
+                       is_bias ? " (one per unit of the layer)" : " (row-major, row i = the weights into unit i)");
     return 0;
 }
 

@@ -330,6 +330,21 @@ static void test_config_checks_required_keys_and_init_shape(void **state)
     assert_non_null(strstr(err.msg, ":9: [init] W1 has 3 values; the network needs 4"));
     double b1[2];
     assert_int_equal(cfg_init_values(&c, 0, 1, b1, 2, &err), 0);
+    double b2[1];
+    assert_int_equal(cfg_init_values(&c, 1, 1, b2, 2, &err), E_CONFIG); /* a bias has no rows */
+    assert_non_null(strstr(err.msg, ":12: [init] b2 has 1 values; the network needs 2 (one per unit of the layer)"));
+    cfg_free(&c);
+
+    /* a value beyond float64 is named as such, not as "not a number" */
+    cfg_defaults(&c);
+    p = write_file("init2.ini", "[data]\npath = x.csv\nfeatures = a, b\ntarget = y\n"
+                                "[model]\ninit = explicit\nhidden = 2\n"
+                                "[init]\nW1 = 1, 2, 3, -1e999\nb1 = 0, 1e-400\nW2 = 1, 1\nb2 = 0\n");
+    assert_int_equal(cfg_load(&c, p, &err), 0);
+    assert_int_equal(cfg_init_values(&c, 0, 0, W1, 4, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":9: [init] W1: \"-1e999\" is beyond what float64 holds"));
+    assert_int_equal(cfg_init_values(&c, 0, 1, b1, 2, &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, ":10: [init] b1: \"1e-400\" is beyond what float64 holds"));
     cfg_free(&c);
 }
 
