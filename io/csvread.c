@@ -193,8 +193,20 @@ static int csv_unknown_column(CsvReader *r, const char *want)
                                csv_delim_hint(head, r->nhead, (char)r->delim)));
 }
 
+/* A header that is a spreadsheet's "sep=;" line (split by the delimiter
+ * or not): what the errors it leads to add, else "". */
+static const char *sep_line_hint(const char *const *head, int nhead)
+{
+    if (nhead >= 1 && nhead <= 2 && !strncasecmp(head[0], "sep=", 4) && strlen(head[0]) <= 5)
+        return "; the first line, \"sep=\" and a delimiter, is a spreadsheet's delimiter line, not the header: "
+               "delete it (sed -i 1d on the file), and give that delimiter if it is not ','";
+    return "";
+}
+
 const char *csv_delim_hint(const char *const *head, int nhead, char delim)
 {
+    if (*sep_line_hint(head, nhead))
+        return sep_line_hint(head, nhead);
     if (nhead == 1 && delim != ';' && strchr(head[0], ';'))
         return "; the header has one column: is the delimiter ';'?";
     if (nhead == 1 && delim != '\t' && strchr(head[0], '\t'))
@@ -605,9 +617,10 @@ static void csv_end_record(CsvReader *r)
         return;
     }
     if (r->field != r->nhead) {
-        const char *hint = r->field > r->nhead
-                               ? "; a value that holds the delimiter must be quoted"
-                               : "; fill the missing fields (empty is allowed) or check the delimiter";
+        const char *hint = *sep_line_hint((const char *const *)r->head, r->nhead)
+                               ? sep_line_hint((const char *const *)r->head, r->nhead)
+                           : r->field > r->nhead ? "; a value that holds the delimiter must be quoted"
+                                                 : "; fill the missing fields (empty is allowed) or check the delimiter";
         csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: row has %d field%s, the header has %d%s", r->path,
                             r->rec_line, r->field, r->field == 1 ? "" : "s", r->nhead, hint));
         return;

@@ -344,6 +344,15 @@ static void test_csv_hints_at_the_delimiter_when_the_header_has_one_column(void 
     assert_int_equal(read_both(DATA("semicolon.csv"), names, 1, NULL, &t, &e), E_PARSE);
     assert_msg(&e, "%s:1: no column \"x\"; columns are: x;y; the header has one column: is the delimiter ';'?",
                DATA("semicolon.csv"));
+    /* a spreadsheet's "sep=;" line first: read as the header, split or not */
+    CsvOptions o = {0};
+    for (int k = 0; k < 2; k++) {
+        o.delimiter = k ? ';' : ',';
+        assert_int_equal(read_both(DATA("sep_line.csv"), names, 1, &o, &t, &e), E_PARSE);
+        assert_msg(&e, "%s:1: no column \"x\"; columns are: %s; the first line, \"sep=\" and a delimiter, is a "
+                   "spreadsheet's delimiter line, not the header: delete it (sed -i 1d on the file), and give that "
+                   "delimiter if it is not ','", DATA("sep_line.csv"), k ? "sep=, " : "sep=;");
+    }
 }
 
 static void test_csv_rejects_a_delimiter_that_cannot_work(void **state)
