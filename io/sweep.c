@@ -915,6 +915,20 @@ static void shell_word(FILE *out, const char *v)
     fputc('\'', out);
 }
 
+int sweep_all_failed(const Sweep *s, Err *err)
+{
+    size_t first = s->npoints;
+    for (size_t p = s->npoints; p-- > 0;) {
+        if (s->row[p].status != SWEEP_FAILED)
+            return 0;
+        first = p;
+    }
+    if (first == s->npoints)
+        return 0; /* no point */
+    return err_set(err, E_DATA, "every point of the sweep failed (%zu of %zu); the first, %s: %s", s->npoints,
+                   s->npoints, s->id[first], s->row[first].error);
+}
+
 void sweep_print(FILE *out, const Sweep *s, const SweepArgs *a)
 {
     if (a->json) {

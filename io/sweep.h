@@ -98,6 +98,9 @@ int sweep_run(const SweepArgs *a, Sweep *s, Err *err);
 /* The table, the best point and the command that retrains it on out (or
  * one JSON object with json). */
 void sweep_print(FILE *out, const Sweep *s, const SweepArgs *a);
+/* E_DATA when every point of s failed, naming the first one's error (a
+ * sweep that had some fail still succeeds: the table says which); 0 else. */
+int sweep_all_failed(const Sweep *s, Err *err);
 /* NULL-safe; leaves *s zeroed. */
 void sweep_free(Sweep *s);
 

@@ -97,8 +97,10 @@ int cmd_sweep(int argc, char **argv, Err *err)
     cmd_catch_stop_signals();
     Sweep s;
     rc = sweep_run(&o.a, &s, err);
-    if (!rc && o.a.run.comm->rank == 0)
+    if (!rc && o.a.run.comm->rank == 0) {
         sweep_print(stdout, &s, &o.a);
+        rc = sweep_all_failed(&s, err);
+    }
     sweep_free(&s);
     return rc;
 }
