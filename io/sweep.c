@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "checkpoint.h"
 #include "colname.h"
 #include "cv.h"
 #include "rng.h"
@@ -365,17 +366,19 @@ static void read_result(const char *dir, int cv, SweepRow *r)
         memset(r, 0, sizeof *r);
 }
 
+/* The point's run dir holds a checkpoint --resume can start from: a name
+ * ckpt_list takes, not a ".tmp-PID" file that a kill cut short (which
+ * made the resume of a point killed in its first checkpoint write fail
+ * with "no checkpoint to resume from"). */
 static int has_checkpoint(const char *dir)
 {
     char path[CFG_PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/checkpoints", dir);
-    DIR *d = opendir(path);
-    if (!d)
-        return 0;
-    int found = 0;
-    for (struct dirent *e; !found && (e = readdir(d));)
-        found = !strncmp(e->d_name, "ckpt-", 5) && strstr(e->d_name, ".h5") && !strstr(e->d_name, ".damaged");
-    closedir(d);
+    snprintf(path, sizeof path, "%s/" CKPT_SUBDIR, dir);
+    char **paths = NULL;
+    size_t n = 0;
+    Err e = { 0 };
+    int found = ckpt_list(path, &paths, &n, &e) == 0 && n > 0;
+    ckpt_list_free(paths, n);
     return found;
 }
 

@@ -177,6 +177,20 @@ else
   bad "SIGTERM: status $st, $why"
 fi
 
+# A point killed in its first checkpoint write leaves only a ckpt-...h5.tmp-PID file: --resume starts it
+# afresh (it took the file for a checkpoint and failed with "no checkpoint to resume from"). A copy of w1
+# has another [run] dir, so its resume takes --force.
+rm -rf kt && cp -r w1 kt
+p=$(ls -d kt/sweep/*/ | head -n 1)
+rm -rf "$p"result.txt "$p"model.h5 "$p"best.h5 "$p"curves.h5 "$p"checkpoints/*
+echo cut > "$p"checkpoints/ckpt-e000000-s000000000.h5.tmp-99999
+if sweep kt --seeds 2 --resume --force --quiet > /dev/null 2> err.txt && grep -q ',ok,' kt/sweep/results.csv &&
+   ! grep -q ',failed,"kt/' kt/sweep/results.csv && same_sweep kt w1; then
+  ok "a point killed in its first checkpoint write: --resume runs it afresh, the uninterrupted table and bytes"
+else
+  bad "a point with only a cut checkpoint, --resume: $why $(cat err.txt)"
+fi
+
 # 4. Refusals.
 sweep w1 --seeds 2 --quiet > /dev/null 2> err.txt
 st=$?
