@@ -292,6 +292,14 @@ for c in $cmds; do
   expect_error "$c --bogus -> status 2 pointing at its --help" 2 "see housenet $c --help" "$BIN" "$c" --bogus
 done
 expect_error "help of an unknown command -> status 2" 2 'no command "bogus"' "$BIN" help bogus
+# A misspelt command or option gets the closest name; a value given to a flag is named as such.
+expect_error "a misspelt command -> did you mean" 2 'unknown command "trian" (did you mean train?); commands are' \
+  "$BIN" trian x.ini
+expect_error "a misspelt option -> did you mean" 2 'train: unknown option --sett (did you mean --set?); see housenet train --help' \
+  "$BIN" train x.ini --sett train.epochs=2
+expect_error "a misspelt option=value -> did you mean" 2 'cv: unknown option --fold=3 (did you mean --folds?)' \
+  "$BIN" cv x.ini --fold=3
+expect_error "a flag given a value" 2 'train: --quiet takes no value' "$BIN" train x.ini --quiet=1
 printf '[data]\npath = x.csv\nfeatures = a\ntarget = b\n[train]\noptimiser = adam\n' >typo2.ini
 expect_error "misspelt new key -> did you mean" 2 'unknown key "optimiser" in [train] (did you mean "optimizer"?)' \
   "$BIN" train typo2.ini

@@ -45,10 +45,16 @@ static int dispatch(int argc, char **argv, Comm *comm, Err *err)
     }
     const Cmd *c = cmd_find(name);
     if (!c) {
-        char names[256] = "";
-        for (int i = 0; i < NCMDS; i++)
+        char names[256] = "", hint[64] = "";
+        const char *list[NCMDS];
+        for (int i = 0; i < NCMDS; i++) {
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", CMDS[i].name);
-        return err_set(err, E_USAGE, "unknown command \"%.40s\"; commands are %s", argv[1], names);
+            list[i] = CMDS[i].name;
+        }
+        int best = colname_closest(argv[1], list, NCMDS);
+        if (best >= 0)
+            snprintf(hint, sizeof hint, " (did you mean %s?)", list[best]);
+        return err_set(err, E_USAGE, "unknown command \"%.40s\"%s; commands are %s", argv[1], hint, names);
     }
     if (c->ranks && (rc = commload_open(comm, err)))
         return rc;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "colname.h"
+
 /* The form of arg that names opt: 0 no, 1 alone, 2 with "=value". */
 static int names(const char *arg, const char *name)
 {
@@ -12,6 +14,26 @@ static int names(const char *arg, const char *name)
     if (!n || strncmp(arg, name, n) != 0)
         return 0;
     return arg[n] == '\0' ? 1 : arg[n] == '=' ? 2 : 0;
+}
+
+/* "unknown option" with the closest of the command's long names ("--sett":
+ * "--set"), the part before any '=' compared. */
+static int unknown_option(const char *cmd, const char *s, const Opt *opts, int nopts, Err *err)
+{
+    enum { MAX_OPTS = 64 };
+    const char *list[MAX_OPTS];
+    int n = 0;
+    for (int k = 0; k < nopts && n < MAX_OPTS; k++)
+        if (opts[k].name)
+            list[n++] = opts[k].name;
+    char want[64];
+    size_t len = strcspn(s, "=");
+    snprintf(want, sizeof want, "%.*s", (int)(len < sizeof want ? len : sizeof want - 1), s);
+    int best = colname_closest(want, list, n);
+    char hint[96] = "";
+    if (best >= 0)
+        snprintf(hint, sizeof hint, " (did you mean %s?)", list[best]);
+    return err_set(err, E_USAGE, "%s: unknown option %.40s%s; see housenet %s --help", cmd, s, hint, cmd);
 }
 
 int opt_parse(const char *cmd, int argc, char **argv, const Opt *opts, int nopts, OptFn fn, void *ctx,
@@ -34,8 +56,10 @@ int opt_parse(const char *cmd, int argc, char **argv, const Opt *opts, int nopts
             if ((form = names(s, opts[k].name)) || (form = names(s, opts[k].alias)))
                 o = &opts[k];
         }
-        if (!o || (form == 2 && o->value == OPT_FLAG))
-            return err_set(err, E_USAGE, "%s: unknown option %.40s; see housenet %s --help", cmd, s, cmd);
+        if (!o)
+            return unknown_option(cmd, s, opts, nopts, err);
+        if (form == 2 && o->value == OPT_FLAG)
+            return err_set(err, E_USAGE, "%s: %.40s takes no value; see housenet %s --help", cmd, o->name, cmd);
         const char *v = NULL;
         if (form == 2)
             v = strchr(s, '=') + 1;
