@@ -168,6 +168,15 @@ if grep -q "^model  " eval.txt && grep -q "baseline: least squares" eval.txt && 
 else
   bad "evaluate text: $(cat eval.txt err.txt)"
 fi
+# A run directory where a model or a curves file is read is taken for its model.h5 or curves.h5; inspect
+# names the files it can read; a directory without the file is named as such.
+"$BIN" curves export ames/curves.h5 --csv >c1.csv 2>err.txt
+if "$BIN" evaluate --model ames/ >eval2.txt 2>>err.txt && cmp -s eval.txt eval2.txt &&
+   "$BIN" curves export ames --csv >c2.csv 2>>err.txt && cmp -s c1.csv c2.csv && [ -s c1.csv ]; then
+  ok "evaluate --model RUN and curves export RUN read its model.h5 and curves.h5"
+else
+  bad "a run directory for its files: $(cat err.txt)"
+fi
 
 # 4b. [data] filter: the rows it leaves out are reported by train, --dry-run
 # and evaluate, and evaluate on another file applies the model's filter.
@@ -300,6 +309,12 @@ expect_error "a misspelt option -> did you mean" 2 'train: unknown option --sett
 expect_error "a misspelt option=value -> did you mean" 2 'cv: unknown option --fold=3 (did you mean --folds?)' \
   "$BIN" cv x.ini --fold=3
 expect_error "a flag given a value" 2 'train: --quiet takes no value' "$BIN" train x.ini --quiet=1
+# A run directory where one file is read (the evaluate and curves export cases are above).
+expect_error "inspect RUN names its files" 2 "ames is a run directory; inspect reads one file: ames/model.h5, or its" \
+  "$BIN" inspect ames
+mkdir -p emptydir
+expect_error "--model DIR without model.h5" 2 "emptydir is a directory without model.h5; --model names a model file" \
+  "$BIN" predict --model emptydir x.csv
 printf '[data]\npath = x.csv\nfeatures = a\ntarget = b\n[train]\noptimiser = adam\n' >typo2.ini
 expect_error "misspelt new key -> did you mean" 2 'unknown key "optimiser" in [train] (did you mean "optimizer"?)' \
   "$BIN" train typo2.ini

@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "opt.h"
@@ -43,13 +45,15 @@ const Cmd CMDS[] = {
     { "evaluate", cmd_evaluate,
       "  evaluate --model RUN/model.h5 [DATA.csv] [--json] [--delimiter C]\n"
       "        RMSE, MAE, MAPE and R^2 in the target's units beside the training mean and\n"
-      "        least squares; default rows: the model's own test split\n", 0 },
+      "        least squares; default rows: the model's own test split (--model RUN: RUN/model.h5)\n", 0 },
     { "predict", cmd_predict,
       "  predict --model RUN/model.h5 INPUT.csv [-o OUT.csv] [--delimiter C]\n"
-      "        INPUT's rows with a predicted_<target> column in the target's units\n", 0 },
+      "        INPUT's rows with a predicted_<target> column in the target's units (--model RUN:\n"
+      "        RUN/model.h5)\n", 0 },
     { "curves", cmd_curves,
       "  curves export RUN/curves.h5 --csv [--steps | --events] [-o OUT.csv]\n"
-      "        the loss curves (or the step log, or the events) as CSV, for gnuplot\n", 0 },
+      "        the loss curves (or the step log, or the events) as CSV, for gnuplot (RUN alone:\n"
+      "        RUN/curves.h5)\n", 0 },
     { "inspect", cmd_inspect,
       "  inspect FILE [--table NAME] [--delimiter C] [--na-values LIST]\n"
       "        rows of a CSV file or HDF5 table; per column its type, missing count, min, mean, max;\n"
@@ -202,4 +206,21 @@ volatile sig_atomic_t *cmd_stop_flag(void)
 int cmd_stop_signal(void)
 {
     return stop_signal;
+}
+
+int cmd_run_file(const char *path, const char *name, const char *what, char *buf, size_t cap, const char **out,
+                 Err *err)
+{
+    struct stat st;
+    *out = path;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0; /* a file, or what opening it will say */
+    size_t len = strlen(path);
+    int n = snprintf(buf, cap, "%s%s%s", path, len && path[len - 1] == '/' ? "" : "/", name);
+    if (n < 0 || (size_t)n >= cap)
+        return err_set(err, E_USAGE, "%.200s: the path is too long", path);
+    if (access(buf, F_OK) != 0)
+        return err_set(err, E_USAGE, "%.200s is a directory without %s; %s", path, name, what);
+    *out = buf;
+    return 0;
 }

@@ -90,4 +90,10 @@ void cmd_end_stop_signals(void);
 volatile sig_atomic_t *cmd_stop_flag(void);
 int cmd_stop_signal(void);
 
+/* The file a command reads, given a run directory: path itself unless it
+ * is a directory, then path/name (`--model runs/ames`: runs/ames/model.h5)
+ * in buf, or, when the directory holds no name, E_USAGE saying so. */
+int cmd_run_file(const char *path, const char *name, const char *what, char *buf, size_t cap, const char **out,
+                 Err *err);
+
 #endif

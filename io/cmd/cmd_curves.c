@@ -48,7 +48,11 @@ int cmd_curves(int argc, char **argv, Err *err)
     if (!a.csv)
         return err_set(err, E_USAGE, "curves export: name the format, --csv (the only one so far); "
                        "e.g. housenet curves export runs/ames/curves.h5 --csv");
-    if ((rc = h5guard_curves(pos[1], err)))
+    char buf[4096];
+    const char *path;
+    if ((rc = cmd_run_file(pos[1], "curves.h5", "curves export reads a curves file, or a run directory for its "
+                           "curves.h5", buf, sizeof buf, &path, err)) ||
+        (rc = h5guard_curves(path, err)))
         return rc;
-    return curves_csv_export(pos[1], a.what, a.output, stdout, err);
+    return curves_csv_export(path, a.what, a.output, stdout, err);
 }

@@ -2,6 +2,8 @@
  * data files (see cmd.h). The work is io/datafile.c's. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "colname.h"
@@ -119,6 +121,17 @@ int cmd_inspect(int argc, char **argv, Err *err)
     int rc = data_args("inspect", argc, argv, 1, 0, &a, pos, err);
     if (rc)
         return rc;
+    struct stat st;
+    if (stat(pos[0], &st) == 0 && S_ISDIR(st.st_mode)) { /* a run directory is named as one */
+        char model[4096];
+        size_t len = strlen(pos[0]);
+        snprintf(model, sizeof model, "%s%smodel.h5", pos[0], pos[0][len - 1] == '/' ? "" : "/");
+        if (access(model, F_OK) == 0)
+            return err_set(err, E_USAGE, "%s is a run directory; inspect reads one file: %s, or its best.h5, "
+                           "curves.h5 or a checkpoint in checkpoints/", pos[0], model);
+        return err_set(err, E_USAGE, "%s is a directory; inspect reads one file: a CSV or HDF5 table, or a model, "
+                       "checkpoint or curves file", pos[0]);
+    }
     CsvOptions o = csv_options(&a);
     InspectRead r = { .table = a.table, .csv = &o };
     if (h5_table_path_is_hdf5(pos[0]) && (rc = h5guard_check(pos[0], H5GUARD_FILE, probe_inspect, &r, err)))

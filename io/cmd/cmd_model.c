@@ -31,6 +31,9 @@ static int on_model_opt(void *ctx, int id, const char *name, const char *v, Err 
     return 0;
 }
 
+/* What --model DIR without DIR/model.h5 is told. */
+#define MODEL_IN_RUN "--model names a model file, or a run directory for its model.h5 (best.h5 is given by name)"
+
 #define MODEL_OPT { O_MODEL, "--model", NULL, OPT_REQUIRED, "a path, e.g. --model runs/ames/model.h5" }
 #define DELIMITER_OPT { O_DELIMITER, "--delimiter", "-d", OPT_REQUIRED_OR_EMPTY, "a character, e.g. --delimiter ';'" }
 
@@ -44,6 +47,9 @@ int cmd_evaluate(int argc, char **argv, Err *err)
         return rc;
     if (!a.model)
         return err_set(err, E_USAGE, "evaluate: missing --model; e.g. housenet evaluate --model runs/ames/model.h5");
+    char buf[4096];
+    if ((rc = cmd_run_file(a.model, "model.h5", MODEL_IN_RUN, buf, sizeof buf, &a.model, err)))
+        return rc;
     return eval_model(a.model, pos[0], a.delim, a.json, stdout, stderr, err);
 }
 
@@ -59,5 +65,8 @@ int cmd_predict(int argc, char **argv, Err *err)
     if (!a.model || !pos[0])
         return err_set(err, E_USAGE, "predict: missing %s; e.g. housenet predict --model runs/ames/model.h5 new.csv",
                        a.model ? "INPUT.csv" : "--model");
+    char buf[4096];
+    if ((rc = cmd_run_file(a.model, "model.h5", MODEL_IN_RUN, buf, sizeof buf, &a.model, err)))
+        return rc;
     return predict_run(a.model, pos[0], a.output, a.delim, stdout, stderr, err);
 }
