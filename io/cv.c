@@ -227,7 +227,10 @@ void cv_print(FILE *out, const CvResult *r, const char *config, const char *targ
         fprintf(out, "%-28s %25s %25s %17s %17s\n", "", "rmse", "mae", "mape %", "r2");
         text_row(out, "model", &r->model);
         text_row(out, "baseline: training mean", &r->mean);
-        text_row(out, "baseline: least squares", &r->ols);
+        if (isnan(r->ols.rmse.mean)) /* on one fold at least */
+            fprintf(out, "%-28s %s\n", "baseline: least squares", EVAL_OLS_UNDEFINED);
+        else
+            text_row(out, "baseline: least squares", &r->ols);
         text_row(out, "baseline: ridge (lambda 1)", &r->ridge);
         fprintf(out, "per fold: %s/folds.csv; each fold's run: %s/r<R>-f<F>/\n", r->dir, r->dir);
         return;

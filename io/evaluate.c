@@ -330,7 +330,10 @@ static void print_text(FILE *out, const EvalResult *r, const char *model_path, c
     print_row(out, "model", &r->model);
     if (r->have_baselines) {
         print_row(out, "baseline: training mean", &r->mean);
-        print_row(out, "baseline: least squares", &r->ols);
+        if (isnan(r->ols.rmse))
+            fprintf(out, "%-28s %s\n", "baseline: least squares", EVAL_OLS_UNDEFINED);
+        else
+            print_row(out, "baseline: least squares", &r->ols);
         print_row(out, "baseline: ridge (lambda 1)", &r->ridge);
     }
 }

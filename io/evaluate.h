@@ -24,6 +24,10 @@
 
 /* What the command measured: the model and the baselines on `rows`. ols
  * holds NaNs when least squares has no unique fit (collinear features). */
+/* What the least-squares row says when the fit has no unique solution. */
+#define EVAL_OLS_UNDEFINED "undefined: no unique fit (collinear features, as a feature's one-hot levels are " \
+                           "with the intercept, or fewer rows than features); ridge, below, is defined"
+
 typedef struct EvalResult {
     Metrics model, mean, ols, ridge;
     int have_baselines;       /* 0 when the training data could not be read */

@@ -103,6 +103,14 @@ elif grep -q '^housenet: new.csv:3:2: column "hood": level "Mars" is not one the
      && [ "$(wc -l <err)" = 1 ]; then ok "unknown_category = error: one line at file:line:col"
 else bad "unknown_category = error: $(cat err)"; fi
 
+# One-hot levels are collinear with the intercept: evaluate's least-squares row says it is undefined and why,
+# where it showed nan in every column.
+"$BIN" evaluate --model r1 >ev.txt 2>err || bad "evaluate r1: $(cat err)"
+if grep -q '^baseline: least squares  *undefined: no unique fit (collinear features, as a feature.s one-hot levels are with the intercept, or fewer rows than features); ridge, below, is defined$' ev.txt &&
+   ! grep -q nan ev.txt && grep -q '^baseline: ridge (lambda 1)  *[0-9]' ev.txt
+then ok "evaluate: least squares undefined on one-hot inputs, said so"
+else bad "evaluate least squares row: $(cat ev.txt err)"; fi
+
 # min_category_count: rare levels share an "other" input; missing = mean a "missing" input.
 "$BIN" train c.ini --quiet --set run.dir=r3 --set data.min_category_count=2 --set data.path=hm.csv \
     --set data.missing=mean >/dev/null 2>err || bad "train with min_category_count: $(cat err)"
