@@ -404,6 +404,11 @@ printf 'a,b\n1,2\n3,4\n5,6,7\n' >bad.csv
 expect_error "convert of a ragged CSV -> status 1 with file:line" 1 'bad.csv:4: row has 3 fields, the header has 2' \
   "$BIN" convert bad.csv bad.h5
 if ls | grep -q '^bad\.h5'; then bad "convert left $(ls | grep '^bad\.h5')"; else ok "a failed convert leaves no file"; fi
+# An OUT whose name does not end in .h5 or .hdf5 would be an HDF5 file that every reader takes for CSV.
+expect_error "convert to a name without .h5 -> status 2 with the name to give" 2 \
+  'out.csv: convert writes an HDF5 table, and a file is read as one by its name'"'"'s .h5 or .hdf5 ending: name it out.h5' \
+  "$BIN" convert bad.csv out.csv
+[ -e out.csv ] && bad "convert wrote out.csv" || ok "convert to out.csv wrote nothing"
 echo previous >old.h5
 "$BIN" convert bad.csv old.h5 >/dev/null 2>&1
 if [ "$(cat old.h5)" = previous ] && ! ls | grep -q '^old\.h5\.tmp'; then ok "a failed convert keeps the old output"

@@ -1,5 +1,6 @@
 /* cmd_data: `housenet inspect` and `housenet convert`, the commands on
  * data files (see cmd.h). The work is io/datafile.c's. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -148,6 +149,14 @@ int cmd_convert(int argc, char **argv, Err *err)
     int rc = data_args("convert", argc, argv, 2, 1, &a, pos, err);
     if (rc)
         return rc;
+    struct stat st;
+    int plain = stat(pos[1], &st) == 0 ? S_ISREG(st.st_mode) : errno == ENOENT; /* devices: datafile_convert says */
+    if (plain && !h5_table_path_is_hdf5(pos[1])) {
+        const char *dot = strrchr(pos[1], '.'), *slash = strrchr(pos[1], '/');
+        int stem = dot && (!slash || dot > slash) ? (int)(dot - pos[1]) : (int)strlen(pos[1]);
+        return err_set(err, E_USAGE, "%s: convert writes an HDF5 table, and a file is read as one by its name's .h5 "
+                       "or .hdf5 ending: name it %.*s.h5", pos[1], stem, pos[1]);
+    }
     CsvOptions o = csv_options(&a);
     rc = datafile_convert(pos[0], pos[1], a.table, &o, a.compress, &rep, err);
     if (rc == 0 && !a.quiet) /* notes only when there is no error line: an error is one line */
