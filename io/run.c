@@ -993,6 +993,10 @@ static int run_epochs(RunCtx *ctx, Session *s, Trainer *tr, Optim *opt, const Tr
         /* Keep what was logged: the curves up to the failure are still good. */
         Err e2 = { 0 };
         h5_curves_save(ctx->curves_path, &ctx->curves, &e2);
+        size_t len = strlen(err->msg);
+        if (rc == E_NUMERIC && st->epoch > 0) /* what a divergence leaves on disk (epoch 1: run_train says) */
+            snprintf(err->msg + len, sizeof err->msg - len, "; %s keeps the curves up to it and the "
+                     "checkpoints written before it", ctx->run_dir);
     }
     ctx->train_secs = train_now_s() - t0;
     return rc;
@@ -1058,8 +1062,13 @@ int run_train(const RunArgs *args, Err *err)
         rc = run_end(&ctx, &st, err);
 done:
     dir_unlock(&ctx.lock);
-    if (rc && rc != E_STOP && writer && ctx.made_dir[0] && st.epoch == 0)
+    if (rc && rc != E_STOP && writer && ctx.made_dir[0] && st.epoch == 0) {
         remove_new_run(&ctx);
+        size_t len = strlen(err->msg);
+        if (rc == E_NUMERIC) /* what a divergence leaves on disk: nothing */
+            snprintf(err->msg + len, sizeof err->msg - len, "; a run that fails in its first epoch leaves no "
+                     "files, so %s holds none", ctx.run_dir);
+    }
     free(ctx.rank_rows);
     free(ctx.pred);
     free(ctx.best.params);

@@ -189,7 +189,7 @@ static int diverged(Trainer *t, Net *net, Optim *opt, const TrainOpts *o, TrainS
           at_lr);
     return err_set(err, E_NUMERIC,
                    "training diverged at epoch %lld (%s, learning rate %g) after %lld rollback%s; "
-                   "parameters kept from the last good point (epoch %lld, step %lld); lower [train] "
+                   "the last good point was epoch %lld, step %lld; lower [train] "
                    "learning_rate (now %g) or set [train] clip_norm",
                    (long long)epoch, what, at_lr, (long long)st->divergences,
                    st->divergences == 1 ? "" : "s", (long long)st->epoch, (long long)st->step, o->lr);
