@@ -179,8 +179,9 @@ static void csv_header_field(CsvReader *r, const char *s, size_t len)
 }
 
 /* "no column" error with the closest header name and the list of names. */
-static int csv_unknown_column(CsvReader *r, const char *want)
+static int csv_unknown_column(CsvReader *r, int c)
 {
+    const char *want = r->want[c];
     const char *const *head = (const char *const *)r->head;
     int best = colname_closest(want, head, r->nhead);
     char hint[128] = "";
@@ -188,9 +189,9 @@ static int csv_unknown_column(CsvReader *r, const char *want)
         snprintf(hint, sizeof hint, " (did you mean \"%.*s\"?)", CSV_NAME_SHOW, r->head[best]);
     char list[COLNAME_LIST_MAX + 64];
     colname_list(list, sizeof list, head, r->nhead);
-    return csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: no column \"%.*s\"%s; columns are: %s%s",
+    return csv_fail(r, err_set(r->err, E_PARSE, "%.256s:%zu: no column \"%.*s\"%s; columns are: %s%s%s",
                                r->path, r->head_line, CSV_NAME_SHOW, want, hint, list,
-                               csv_delim_hint(head, r->nhead, (char)r->delim)));
+                               csv_delim_hint(head, r->nhead, (char)r->delim), READ_FIX_ABSENT(r->opt->fix, c)));
 }
 
 /* A header that is a spreadsheet's "sep=;" line (split by the delimiter
@@ -261,7 +262,7 @@ static void csv_header_done(CsvReader *r)
             first = f;
         }
         if (first < 0) {
-            csv_unknown_column(r, r->want[c]);
+            csv_unknown_column(r, c);
             return;
         }
         r->src[c] = first;
@@ -411,8 +412,8 @@ static void csv_cell_error(CsvReader *r, const char *name, int f, const char *s,
     csv_show(shown, s, len);
     if (kind == 0)
         err_set(&r->pending, E_PARSE,
-                "%.256s:%zu:%d: column \"%.*s\": missing value; " CSV_MISSING_FIX,
-                r->path, r->line, f + 1, CSV_NAME_SHOW, name);
+                "%.256s:%zu:%d: column \"%.*s\": missing value; %s",
+                r->path, r->line, f + 1, CSV_NAME_SHOW, name, READ_FIX_MISSING(r->opt->fix));
     else if (kind == -2)
         err_set(&r->pending, E_PARSE,
                 "%.256s:%zu:%d: column \"%.*s\": expected a number, got \"%s\" (beyond the range of a double)",

@@ -26,6 +26,15 @@ enum {
                            of the minority kind, with how to declare it */
 };
 
+/* What a table reader's errors tell the user to do where the caller knows
+ * better than the words for a training config (NULL members: those words):
+ * evaluate, whose model keeps its [data] settings, says so. */
+typedef struct ReadFix {
+    const char *missing; /* a missing cell's fix, in place of CSV_MISSING_FIX */
+    const char *absent;  /* added to "no column X; columns are: ..." when X is names[absent_col] */
+    int absent_col;
+} ReadFix;
+
 typedef struct CsvOptions {
     char delimiter;                  /* ',' (default when 0), ';', '\t', ... */
     const char *const *na_values;    /* extra tokens that mean "missing" (besides an empty cell) */
@@ -38,6 +47,7 @@ typedef struct CsvOptions {
                                         CSV_COL_* per requested column */
     int libcsv_only;                 /* 1: never use the quote-free fast tokenizer, always
                                         libcsv (the tests run every case both ways) */
+    const ReadFix *fix;              /* csv_read_columns: NULL, or other fixes in its errors */
 } CsvOptions;
 
 /* Reads the columns named in names[0..ncols) (any order in the file, matched
@@ -159,10 +169,12 @@ int csv_parse_number(const char *s, size_t len, double *out);
                        "-1.#IND, -1.#QNAN, 1.#IND, 1.#QNAN"
 
 /* How a missing-value error of the table readers ends (the CSV and HDF5
- * readers alike): the fix for a training config. Reading for a model
- * (evaluate), whose config the user does not edit, loader_read_for_model
- * puts its own fix in its place. */
+ * readers alike): the fix for a training config, unless a ReadFix gives
+ * another (reading for a model, whose config the user does not edit). */
 #define CSV_MISSING_FIX "set [data] missing = drop or mean, or fill the cell"
+#define READ_FIX_MISSING(fix) ((fix) && (fix)->missing ? (fix)->missing : CSV_MISSING_FIX)
+/* What a "no column" error of names[c] adds: "" or the ReadFix's words. */
+#define READ_FIX_ABSENT(fix, c) ((fix) && (fix)->absent && (fix)->absent_col == (c) ? (fix)->absent : "")
 
 /* What a "not a number" error adds when the cell reads like a missing
  * marker ("?", "-", "missing", "n/a"...) that no list declared. */

@@ -487,8 +487,9 @@ done:
 }
 
 /* Index of the column named want: E_PARSE with a did-you-mean and the
- * list of columns when there is none, or when a matrix names it twice. */
-static int tab_find(const Tab *t, const char *want, int *out, Err *err)
+ * list of columns when there is none (and absent after it), or when a
+ * matrix names it twice. */
+static int tab_find(const Tab *t, const char *want, const char *absent, int *out, Err *err)
 {
     int first = -1;
     for (int j = 0; j < t->ncols; j++) {
@@ -515,8 +516,8 @@ static int tab_find(const Tab *t, const char *want, int *out, Err *err)
     if (best >= 0)
         snprintf(hint, sizeof hint, " (did you mean \"%.*s\"?)", COLNAME_SHOW, names[best]);
     free(names);
-    return err_set(err, E_PARSE, "%.256s: %s: no column \"%.*s\"%s; columns are: %s", t->path, t->obj,
-                   COLNAME_SHOW, want, hint, list);
+    return err_set(err, E_PARSE, "%.256s: %s: no column \"%.*s\"%s; columns are: %s%s", t->path, t->obj,
+                   COLNAME_SHOW, want, hint, list, absent);
 }
 
 /* E_PARSE when column j's dataset declares far more bytes than the file
@@ -696,21 +697,22 @@ done:
 int h5_table_read(const char *path, const char *table, const char *const *names, int ncols,
                   int allow_missing, Table *out, Err *err)
 {
-    return h5_table_read_typed(path, table, names, ncols, allow_missing, NULL, out, err);
+    return h5_table_read_typed(path, table, names, ncols, allow_missing, NULL, NULL, out, err);
 }
 
 /* Opens table into *t and finds names[0..ncols) in it (idx[c]), each of a
  * type mode[c] allows; text[c] = 1 for a column read as text: everything
  * h5_table_read_typed does before it reads a value. */
 static int tab_select(const char *path, const char *table, const char *const *names, int ncols,
-                      const unsigned char *mode, Tab *t, int *idx, unsigned char *text, Err *err)
+                      const unsigned char *mode, const ReadFix *fix, Tab *t, int *idx, unsigned char *text,
+                      Err *err)
 {
     int rc = 0;
     if (ncols < 1)
         return err_set(err, E_CONFIG, "%.256s: no columns requested", path);
     TRY(tab_open(path, table, t, err));
     for (int c = 0; c < ncols; c++) {
-        TRY(tab_find(t, names[c], &idx[c], err));
+        TRY(tab_find(t, names[c], READ_FIX_ABSENT(fix, c), &idx[c], err));
         int m = mode ? mode[c] : CSV_COL_NUMBER;
         text[c] = m == CSV_COL_TEXT || (m == CSV_COL_AUTO && t->cols[idx[c]].kind == K_TEXT);
         if (!text[c])
@@ -731,7 +733,7 @@ int h5_table_check_typed(const char *path, const char *table, const char *const 
     tab_init(&t, path);
     if (!idx || !text)
         NOMEM();
-    rc = tab_select(path, table, names, ncols, mode, &t, idx, text, err);
+    rc = tab_select(path, table, names, ncols, mode, NULL, &t, idx, text, err);
 done:
     tab_close(&t);
     free(idx);
@@ -740,7 +742,7 @@ done:
 }
 
 int h5_table_read_typed(const char *path, const char *table, const char *const *names, int ncols,
-                        int allow_missing, const unsigned char *mode, Table *out, Err *err)
+                        int allow_missing, const unsigned char *mode, const ReadFix *fix, Table *out, Err *err)
 {
     Tab t;
     int *idx = NULL, rc = 0;
@@ -751,7 +753,7 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
     size_t nsel = (size_t)(ncols > 0 ? ncols : 1);
     if (!(idx = malloc(nsel * sizeof *idx)) || !(text = malloc(nsel)))
         NOMEM();
-    TRY(tab_select(path, table, names, ncols, mode, &t, idx, text, err));
+    TRY(tab_select(path, table, names, ncols, mode, fix, &t, idx, text, err));
     out->ncols = ncols; /* table_free sees the text columns on failure */
     for (int c = 0; c < ncols; c++) {
         if (!text[c])
@@ -778,16 +780,16 @@ int h5_table_read_typed(const char *path, const char *table, const char *const *
         if (table_text(out, c)) {
             TRY(tab_read_text(&t, idx[c], n, out->text[c], col, &out->missing[c], err));
             if (out->missing[c] && !allow_missing)
-                FAIL(E_PARSE, "%.256s: %s: missing value (an empty text); " CSV_MISSING_FIX, path,
-                     col_where(&t, idx[c], w, sizeof w));
+                FAIL(E_PARSE, "%.256s: %s: missing value (an empty text); %s", path,
+                     col_where(&t, idx[c], w, sizeof w), READ_FIX_MISSING(fix));
             continue;
         }
         TRY(tab_read_column(&t, idx[c], n, col, err));
         size_t first = 0;
         out->missing[c] = canon_nan(col, n, 1, &first);
         if (out->missing[c] && !allow_missing)
-            FAIL(E_PARSE, "%.256s: %s: row %zu: missing value (NaN); " CSV_MISSING_FIX, path,
-                 col_where(&t, idx[c], w, sizeof w), first);
+            FAIL(E_PARSE, "%.256s: %s: row %zu: missing value (NaN); %s", path,
+                 col_where(&t, idx[c], w, sizeof w), first, READ_FIX_MISSING(fix));
     }
     out->nrows = n;
 done:
@@ -954,7 +956,7 @@ int h5_stream_open(const char *path, const char *table, const char *const *names
     s->max_rows = max_rows;
     TRY(tab_open(s->path, table, &s->t, err));
     for (int c = 0; c < n; c++) {
-        TRY(tab_find(&s->t, names[c], &s->idx[c], err));
+        TRY(tab_find(&s->t, names[c], "", &s->idx[c], err));
         TRY(tab_numeric(&s->t, s->idx[c], err));
         wide |= col_is_wide_int(&s->t.cols[s->idx[c]]);
     }

@@ -32,6 +32,8 @@
 #include "err.h"
 #include "table.h"
 
+typedef struct ReadFix ReadFix; /* csvread.h */
+
 #define H5TABLE_FORMAT "housenet-table"
 #define H5TABLE_VERSION 1
 #define H5TABLE_CHUNK_ROWS 65536 /* rows per chunk of a written column (at most) */
@@ -53,9 +55,10 @@ int h5_table_path_is_hdf5(const char *path);
  * be NULL: all numbers): a string column is read as levels (TEXT, AUTO;
  * an empty string is missing), a numeric one under TEXT as the levels of
  * its values printed with %.17g ("20"), under AUTO as numbers; a string
- * column under NUMBER is the error it always was. */
+ * column under NUMBER is the error it always was. fix (may be NULL): other
+ * fixes in the errors, as CsvOptions.fix. */
 int h5_table_read_typed(const char *path, const char *table, const char *const *names, int ncols,
-                        int allow_missing, const unsigned char *mode, Table *out, Err *err);
+                        int allow_missing, const unsigned char *mode, const ReadFix *fix, Table *out, Err *err);
 int h5_table_read(const char *path, const char *table, const char *const *names, int ncols,
                   int allow_missing, Table *out, Err *err);
 /* What h5_table_read_typed reads before it reads a value: the file, the

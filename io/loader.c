@@ -261,19 +261,20 @@ static int read_columns(const Config *c, const Model *m, const char **names, uns
 }
 
 /* The columns c reads (read_columns) of the CSV or HDF5 file path. */
-static int read_table(const Config *c, const Model *m, const char *path, char delim, Table *t, Err *err)
+static int read_table(const Config *c, const Model *m, const char *path, char delim, const ReadFix *fix,
+                      Table *t, Err *err)
 {
     const char *names[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
     unsigned char mode[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
     int n = read_columns(c, m, names, mode);
     int allow = c->missing != MISSING_ERROR;
     if (h5_table_path_is_hdf5(path))
-        return h5_table_read_typed(path, c->data_table, names, n, allow, mode, t, err);
+        return h5_table_read_typed(path, c->data_table, names, n, allow, mode, fix, t, err);
     const char *na[CSV_NA_MAX];
     for (int i = 0; i < c->nna; i++)
         na[i] = c->na_list[i];
     CsvOptions opt = { .delimiter = delim, .na_values = na, .n_na_values = c->nna, .allow_missing = allow,
-                       .text = mode };
+                       .text = mode, .fix = fix };
     return csv_read_columns(path, names, n, &opt, t, err);
 }
 
@@ -335,7 +336,7 @@ static int load_rows(const Config *c, const Model *m, Splits *s, Dataset *all, s
     int rc;
     *rowid = NULL;
     loader_columns(c, names);
-    if ((rc = read_table(c, m, c->data_path, c->delimiter[0], &t, err)))
+    if ((rc = read_table(c, m, c->data_path, c->delimiter[0], NULL, &t, err)))
         goto done;
     s->rows_read = t.nrows;
     for (int k = 0; k <= c->nfeat; k++)
@@ -785,16 +786,14 @@ int loader_read_for_model(const Config *c, const Model *m, const char *path, cha
     size_t *rowid = NULL;
     EncUnknown *unk = NULL;
     loader_columns(c, names);
-    int rc = read_table(c, m, path, delim, &t, err);
-    size_t len = strlen(err->msg), fix = strlen(CSV_MISSING_FIX);
-    char no_target[sizeof c->target + 16];
-    snprintf(no_target, sizeof no_target, ": no column \"%s\"", c->target);
-    if (rc == E_PARSE && len >= fix && !strcmp(err->msg + len - fix, CSV_MISSING_FIX))
-        snprintf(err->msg + len - fix, sizeof err->msg - (len - fix), "fill the cell or drop the row (the model was "
-                 "trained with [data] missing = error, which it keeps)");
-    else if (rc == E_PARSE && strstr(err->msg, no_target)) /* new rows without prices */
-        snprintf(err->msg + len, sizeof err->msg - len, "; scoring needs the target, %s: for predictions on rows "
-                 "without it, use housenet predict", c->target);
+    /* The model keeps its [data] settings, and new rows may lack prices. */
+    char absent[sizeof c->target + 96];
+    snprintf(absent, sizeof absent, "; scoring needs the target, %s: for predictions on rows without it, use "
+             "housenet predict", c->target);
+    ReadFix fix = { .missing = "fill the cell or drop the row (the model was trained with [data] missing = error, "
+                               "which it keeps)",
+                    .absent = absent, .absent_col = c->nfeat }; /* loader_columns: the features, then the target */
+    int rc = read_table(c, m, path, delim, &fix, &t, err);
     if (!rc)
         rc = data_from_table(&t, names, c->nfeat, c->target, &raw, err);
     if (!rc && !(rowid = malloc((t.nrows ? t.nrows : 1) * sizeof *rowid)))

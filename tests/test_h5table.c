@@ -894,7 +894,7 @@ static void test_convert_round_trip_is_bit_identical_to_the_csv_reader(void **st
     const unsigned char text[] = {CSV_COL_TEXT};
     o.text = text;
     assert_int_equal(csv_read_columns(fx->csv, city, 1, &o, &csv, &e), 0);
-    if (h5_table_read_typed(fx->out, NULL, city, 1, 1, text, &h5, &e))
+    if (h5_table_read_typed(fx->out, NULL, city, 1, 1, text, NULL, &h5, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(table_text(&h5, 0)->n, 13);
     assert_int_equal(table_text(&h5, 0)->n, table_text(&csv, 0)->n);
