@@ -101,12 +101,16 @@ static int utf8_len(const unsigned char *s, size_t avail)
 /* Length of the character at p (avail bytes) as a terminal may be given
  * it, or 0 when the byte at p is written as \xNN: a control byte, DEL, a
  * C1 control (U+0080..U+009F), a byte that is not part of valid UTF-8. */
+int term_control(const unsigned char *p, size_t avail)
+{
+    int n = utf8_len(p, avail);
+    return (n == 1 && (*p < 0x20 || *p == 0x7F)) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0) ? n : 0;
+}
+
 int term_char(const unsigned char *p, size_t avail)
 {
     int n = utf8_len(p, avail);
-    if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F)) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0))
-        return 0;
-    return n;
+    return n == 0 || term_control(p, avail) ? 0 : n;
 }
 
 /* The offset of the first byte of s[0..len) that does not start a valid

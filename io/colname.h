@@ -43,6 +43,9 @@ char *term_escape_new(const char *s);
 /* Length (1..4) of the character at p (avail bytes) as a terminal may be
  * given it, or 0 when term_escape writes the byte at p as \xNN. */
 int term_char(const unsigned char *p, size_t avail);
+/* Length (1 or 2) of the control character at p: a C0 control or DEL (one
+ * byte), a C1 control (U+0080..U+009F, two bytes); 0 for anything else. */
+int term_control(const unsigned char *p, size_t avail);
 
 /* Writes s[0..len) to f as term_escape would, with no bound on its length;
  * keep_newlines: a line feed stays one (a text of several lines). */

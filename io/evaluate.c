@@ -260,19 +260,16 @@ void json_str(FILE *out, const char *s)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        int n = term_char(p, 4); /* a NUL ends a character early: nothing past it is read */
+        int n = term_char(p, 4), ctl = term_control(p, 4); /* a NUL ends a character early: nothing past it is read */
         if (n && (*p == '"' || *p == '\\'))
             fprintf(out, "\\%c", *p);
         else if (n)
             fwrite(p, 1, (size_t)n, out);
-        else if (*p < 0x80) /* a control byte, DEL */
-            fprintf(out, "\\u%04x", *p);
-        else if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0) { /* a C1 control */
-            fprintf(out, "\\u%04x", p[1]);
-            n = 2;
-        } else /* not UTF-8: the text term_escape shows */
+        else if (ctl) /* C0, DEL, C1: U+0000..U+009F, the code point in the last byte */
+            fprintf(out, "\\u%04x", p[ctl - 1]);
+        else /* not UTF-8: the text term_escape shows */
             fprintf(out, "\\\\x%02X", *p);
-        p += n ? n : 1;
+        p += n ? n : ctl ? ctl : 1;
     }
     fputc('"', out);
 }
