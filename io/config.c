@@ -169,7 +169,8 @@ static int split_list(const char *v, char items[][CFG_ITEM_LEN], int max_items, 
             return -1;
         }
         if (*count >= max_items) {
-            snprintf(why, wcap, "more than %d items", max_items);
+            snprintf(why, wcap, "more than %d items, the most it takes (docs/hardening.md, \"Limits\"); "
+                     "keep %d or fewer", max_items, max_items);
             return -1;
         }
         if (strlen(item) >= item_cap) {

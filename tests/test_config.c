@@ -304,6 +304,10 @@ static void test_config_set_overrides_and_checks_keys(void **state)
     assert_int_equal(cfg_set(&c, "epochs=3", &err), E_USAGE);
     assert_int_equal(cfg_set(&c, "train.epochs=-1", &err), E_CONFIG);
     assert_non_null(strstr(err.msg, "out of range"));
+    /* a list past its limit says the limit and the fix */
+    assert_int_equal(cfg_set(&c, "model.hidden=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", &err), E_CONFIG);
+    assert_non_null(strstr(err.msg, "[model] hidden: more than 15 items, the most it takes (docs/hardening.md, "
+                                    "\"Limits\"); keep 15 or fewer"));
     cfg_free(&c);
 }
 
