@@ -879,7 +879,8 @@ char *cfg_text_new(const Config *c)
 void cfg_help(FILE *out)
 {
     const char *cur = "";
-    fprintf(out, "Config keys (INI). Any key can be overridden with --set section.key=value.\n");
+    fprintf(out, "Config keys (INI). Any key can be overridden with --set section.key=value.\n"
+                 "A line starting with ; or # is a comment; after a value, only \" ;\" starts one.\n");
     for (int k = 0; k < NKEYS; k++) {
         const KeyDef *kd = &KEYS[k];
         if (strcmp(cur, kd->section)) {
