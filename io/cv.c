@@ -5,11 +5,15 @@
 #define _GNU_SOURCE /* open_memstream */
 #include "cv.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomic.h"
+#include "checkpoint.h"
 #include "loader.h"
 
 void cv_free(CvResult *r)
@@ -133,6 +137,41 @@ static int run_fold(const CvArgs *a, const DataFold *df, const char *dir, FILE *
     return rc;
 }
 
+/* The fold directories of an earlier cv of the config that this one does
+ * not make (`--folds 2` after `--folds 3`: r1-f3), which would stand
+ * beside its own as if they were: a run's own files go, then the
+ * directory when that leaves it empty; one that another process holds is
+ * left alone. Best effort. */
+static void remove_stale_folds(const CvResult *r)
+{
+    DIR *d = opendir(r->dir);
+    if (!d)
+        return;
+    static const char *const FILES[] = { "model.h5", "best.h5", "curves.h5", ".lock" };
+    for (struct dirent *e; (e = readdir(d));) {
+        int rep, fold, end = -1;
+        if (sscanf(e->d_name, "r%d-f%d%n", &rep, &fold, &end) != 2 || end < 0 || e->d_name[end] ||
+            (rep >= 1 && rep <= r->repeats && fold >= 1 && fold <= r->folds))
+            continue;
+        char dir[CFG_PATH_MAX + 300], p[CFG_PATH_MAX + 320];
+        int lock = -1;
+        Err ignored = { 0 };
+        snprintf(dir, sizeof dir, "%s/%s", r->dir, e->d_name);
+        if (dir_lock(dir, &lock, &ignored))
+            continue;
+        snprintf(p, sizeof p, "%s/" CKPT_SUBDIR, dir);
+        (void)ckpt_prune(p, 0, &ignored);
+        (void)rmdir(p);
+        for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
+            snprintf(p, sizeof p, "%s/%s", dir, FILES[i]);
+            (void)unlink(p);
+        }
+        dir_unlock(&lock);
+        (void)rmdir(dir);
+    }
+    closedir(d);
+}
+
 int cv_run(const CvArgs *a, CvResult *r, Err *err)
 {
     memset(r, 0, sizeof *r);
@@ -183,6 +222,8 @@ int cv_run(const CvArgs *a, CvResult *r, Err *err)
     r->ols = summarise(r, LEARNERS[2].offset, buf);
     r->ridge = summarise(r, LEARNERS[3].offset, buf);
     rc = write_folds_csv(r, err);
+    if (!rc)
+        remove_stale_folds(r);
 done:
     if (sink)
         fclose(sink);

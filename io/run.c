@@ -474,8 +474,9 @@ static int claim_run_dir(RunCtx *ctx, Err *err)
     }
     if ((rc = ckpt_prune(ctx->ckpt_dir, 0, err)))
         return rc;
-    fprintf(ctx->args->progress, "housenet: --force: removed the earlier run's files from %s (%s)\n",
-            ctx->run_dir, found);
+    if (!ctx->args->fold) /* a fold's directory is cv's own, which replaces it without a word per fold */
+        fprintf(ctx->args->progress, "housenet: --force: removed the earlier run's files from %s (%s)\n",
+                ctx->run_dir, found);
     return 0;
 }
 

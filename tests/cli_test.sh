@@ -149,6 +149,14 @@ if "$BIN" cv "$SRC/configs/ames.ini" --folds 3 --set train.epochs=10 --set run.d
 else
   bad "cv threads: $(cat err.txt; diff cv1/cv/folds.csv cv2/cv/folds.csv | head -3)"
 fi
+# A second cv of fewer folds into cv2 replaces the first's fold runs without a line per fold, and removes
+# the fold it no longer makes (r1-f3 stood beside its two as if it were one of them).
+if "$BIN" cv "$SRC/configs/ames.ini" --folds 2 --set train.epochs=2 --set run.dir=cv2 --quiet >/dev/null 2>err.txt &&
+   [ ! -s err.txt ] && [ "$(ls cv2/cv | tr '\n' ' ')" = "folds.csv r1-f1 r1-f2 " ]; then
+  ok "cv: a new cv replaces the earlier one's folds, quietly, and removes the one it does not make"
+else
+  bad "cv again with fewer folds: $(cat err.txt) left: $(ls cv2/cv)"
+fi
 "$BIN" cv "$SRC/configs/ames.ini" --folds 1 >out.txt 2>err.txt; st=$?
 if [ "$st" -eq 2 ] && grep -q '^housenet: --folds: "1" is not a whole number from 2 to 1000$' err.txt; then
   ok "cv --folds 1: a usage error"
