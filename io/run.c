@@ -996,8 +996,8 @@ static int run_epochs(RunCtx *ctx, Session *s, Trainer *tr, Optim *opt, const Tr
         h5_curves_save(ctx->curves_path, &ctx->curves, &e2);
         size_t len = strlen(err->msg);
         if (rc == E_NUMERIC && st->epoch > 0) /* what a divergence leaves on disk (epoch 1: run_train says) */
-            snprintf(err->msg + len, sizeof err->msg - len, "; %s keeps the curves up to it and the "
-                     "checkpoints written before it", ctx->run_dir);
+            snprintf(err->msg + len, sizeof err->msg - len, "; the run directory keeps the curves up to it "
+                     "and the checkpoints written before it");
     }
     ctx->train_secs = train_now_s() - t0;
     return rc;
@@ -1066,9 +1066,10 @@ done:
     if (rc && rc != E_STOP && writer && ctx.made_dir[0] && st.epoch == 0) {
         remove_new_run(&ctx);
         size_t len = strlen(err->msg);
-        if (rc == E_NUMERIC) /* what a divergence leaves on disk: nothing */
+        if (rc == E_NUMERIC) /* what a divergence leaves on disk: nothing (the same words in every
+                              * directory: a sweep's table compares them) */
             snprintf(err->msg + len, sizeof err->msg - len, "; a run that fails in its first epoch leaves no "
-                     "files, so %s holds none", ctx.run_dir);
+                     "files, so its run directory holds none");
     }
     free(ctx.rank_rows);
     free(ctx.pred);

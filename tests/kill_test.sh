@@ -220,7 +220,7 @@ train dcut 1 --set train.divergence_retries=0 >/dev/null 2>dcut.err
 status=$?
 mids=$(ls dcut/checkpoints | sed -n 's/^\(ckpt-e000005-s0*\(1[7-9][0-9]\)\.h5\)$/\1/p')
 if [ $status -eq 1 ] && grep -q "training diverged at epoch 6" dcut.err && [ -n "$mids" ] &&
-   grep -q "the last good point was epoch 5, step .*; dcut keeps the curves up to it and the checkpoints written before it$" dcut.err; then
+   grep -q "the last good point was epoch 5, step .*; the run directory keeps the curves up to it and the checkpoints written before it$" dcut.err; then
   ok "a run allowed no rollback stops at epoch 6, leaving checkpoints inside it, and says what it keeps"
 else
   bad "rollback cut: status $status, checkpoints $(ls dcut/checkpoints | tr '\n' ' '), $(cat dcut.err)"
