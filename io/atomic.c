@@ -56,6 +56,27 @@ int atomic_tmp_name(const char *path, char *tmp, size_t cap, Err *err)
     return 0;
 }
 
+/* What an error creating path's temporary file adds: the directory that
+ * is missing or not writable, with the fix; "" for other errors. */
+static const char *create_hint(const char *path, int e, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    int dlen = slash ? (int)(slash - path) : 1;
+    const char *dir = slash ? (slash == path ? "/" : path) : ".";
+    if (slash == path)
+        dlen = 1;
+    char d[PATH_MAX];
+    struct stat st;
+    snprintf(d, sizeof d, "%.*s", dlen, dir);
+    if (e == ENOENT && stat(d, &st) != 0) /* /proc exists and makes no files: ENOENT too */
+        snprintf(out, cap, " (there is no directory %.1000s: make it first, mkdir -p %.1000s)", d, d);
+    else if (e == EACCES || e == EROFS)
+        snprintf(out, cap, " (the directory %.1000s is not writable by this user: write elsewhere)", d);
+    else
+        out[0] = '\0';
+    return out;
+}
+
 int atomic_write_file(const char *path, const void *buf, size_t n, Err *err)
 {
     char tmp[PATH_MAX];
@@ -68,7 +89,9 @@ int atomic_write_file(const char *path, const void *buf, size_t n, Err *err)
     if (fd < 0) {
         int e = errno;
         pending_drop(tmp);
-        return err_set(err, E_IO, "%s: cannot create %s: %s", path, tmp, strerror(e));
+        char hint[2100];
+        return err_set(err, E_IO, "%s: cannot create %s: %s%s", path, tmp, strerror(e),
+                       create_hint(path, e, hint, sizeof hint));
     }
     while (n > 0) {
         ssize_t k = write(fd, p, n);
@@ -264,7 +287,9 @@ int atomic_out_open(AtomicOut *o, const char *name, OutKind kind, const char *in
         if (fd < 0) {
             int e = errno;
             pending_drop(o->tmp);
-            rc = err_set(err, E_IO, "%s: cannot create %s: %s", name, o->tmp, strerror(e));
+            char hint[2100];
+            rc = err_set(err, E_IO, "%s: cannot create %s: %s%s", name, o->tmp, strerror(e),
+                         create_hint(o->path, e, hint, sizeof hint));
             o->tmp[0] = '\0'; /* nothing to remove */
             return rc;
         }

@@ -94,6 +94,9 @@ n=$("$BIN" curves export run/curves.h5 --csv -o /dev/stdout | wc -l)
 expect 1 "curves -o /dev/full: a write error, named" "/dev/full: cannot write: No space left" \
   "$BIN" curves export run/curves.h5 --csv -o /dev/full
 [ -c /dev/full ] && ok "/dev/full is still a device" || bad "/dev/full is no longer a device"
+expect 1 "an output in a directory that does not exist names it with the fix" \
+  "nodir/sub/p.csv: cannot create .*: No such file or directory (there is no directory nodir/sub: make it first, mkdir -p nodir/sub)$" \
+  "$BIN" predict --model run/model.h5 in.csv -o nodir/sub/p.csv
 "$BIN" predict --model run/model.h5 in.csv -o /dev/null 2>err.txt && [ -c /dev/null ] &&
   ok "predict -o /dev/null" || bad "predict -o /dev/null: $(cat err.txt)"
 if [ -z "$(find . -name '*.tmp-*')" ]; then ok "no temporary file left"; else bad "left: $(find . -name '*.tmp-*')"; fi
