@@ -202,7 +202,8 @@ const KeyDef CFG_KEYS[] = {
     { "model", "activation", T_ENUM, F(activation), "sigmoid", 0, 0, "sigmoid|tanh|relu|linear", 0,
       "activation of the hidden layers", NULL },
     { "model", "output_activation", T_ENUM, F(output_activation), "linear", 0, 0, "sigmoid|tanh|relu|linear", 0,
-      "activation of the output unit", NULL },
+      "activation of the output unit; sigmoid reaches (0, 1), tanh (-1, 1), relu [0, inf): train warns when the "
+      "normalised targets lie outside (normalize_target = minmax puts them in [0, 1])", NULL },
     { "model", "init", T_ENUM, F(init), "xavier", 0, 0, "xavier|uniform|explicit", 0,
       "initial parameters: xavier (Glorot uniform, zero biases), uniform (+-init_scale) or explicit ([init] section)", NULL },
     { "model", "init_scale", T_DOUBLE, F(init_scale), "0.5", 0, 1e6, NULL, 0,

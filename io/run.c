@@ -87,6 +87,35 @@ static void session_free(Session *s)
     cfg_delete(s->cfg);
 }
 
+/* A bounded output activation (sigmoid, tanh, relu) that cannot reach
+ * the normalised targets of the training rows (in memory; a streamed
+ * run's are not): one warning on msg with the share out of reach, their
+ * range and the fix. */
+static void warn_output_range(const Config *c, const Dataset *train, FILE *msg)
+{
+    static const double LO[] = { [ACT_SIGMOID] = 0, [ACT_TANH] = -1, [ACT_RELU] = 0 };
+    static const double HI[] = { [ACT_SIGMOID] = 1, [ACT_TANH] = 1, [ACT_RELU] = INFINITY };
+    static const char *const REACH[] = { [ACT_SIGMOID] = "(0, 1)", [ACT_TANH] = "(-1, 1)",
+                                         [ACT_RELU] = "[0, inf)" };
+    int act = c->output_activation;
+    if (!msg || act == ACT_LINEAR || act < 0 || act > ACT_RELU || !train->n || !train->y)
+        return;
+    size_t out = 0;
+    double lo = train->y[0], hi = train->y[0];
+    for (size_t r = 0; r < train->n; r++) {
+        double y = train->y[r];
+        out += y < LO[act] || y > HI[act];
+        lo = y < lo ? y : lo;
+        hi = y > hi ? y : hi;
+    }
+    if (!out)
+        return;
+    term_line(msg, "housenet: warning: [model] output_activation = %s reaches only %s, and %.0f%% of the training "
+              "rows' targets, normalised, lie outside it (they span %.3g to %.3g); set [data] normalize_target = "
+              "minmax%s, or output_activation = linear", act_name((Activation)act), REACH[act],
+              100.0 * (double)out / (double)train->n, lo, hi, act == ACT_TANH ? "" : " (targets in [0, 1])");
+}
+
 /* Config, data, then the network: with --dry-run its layout only (never
  * allocated); otherwise allocated once check_memory has found room. */
 static int session_open(const RunArgs *a, Session *s, Err *err)
@@ -109,8 +138,10 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
     if (!rc)
         rc = loader_report_unknown(c, s->sp.unknown, c->data_path, c->delimiter[0], a->fold ? NULL : a->progress,
                                    0, err);
-    if (!rc && !a->fold)
+    if (!rc && !a->fold) {
         loader_report_constant_levels(c, &s->sp.enc, a->progress);
+        warn_output_range(c, &s->sp.train, a->progress);
+    }
     if (!rc)
         rc = net_layout(&s->net, s->sp.ninputs, c->hidden_widths, c->nhidden, 1, (Activation)c->activation,
                         (Activation)c->output_activation, err);
