@@ -262,18 +262,21 @@ static void value_text(const Config *c, const KeyDef *kd, char *buf, size_t cap)
     }
 }
 
-/* inih drops an indented line whose first character is a comment prefix
- * instead of continuing the value with it. */
+/* An item a long list must not start a continued line with: inih drops
+ * an indented line whose first character is a comment prefix instead of
+ * continuing the value with it, and the reader takes one that starts with
+ * '[' for a section header (configread.c), as a user who indented one
+ * would mean it. */
 static int starts_comment(const char *item, size_t len)
 {
     size_t i = 0;
     while (i < len && isspace((unsigned char)item[i]))
         i++;
-    return i < len && (item[i] == ';' || item[i] == '#');
+    return i < len && (item[i] == ';' || item[i] == '#' || item[i] == '[');
 }
 
 /* Lays out "name = value\n", a long comma list broken after a comma onto
- * indented lines (never before an item inih would read as a comment), and
+ * indented lines (never before an item starts_comment names), and
  * appends it to b (NULL: only measures). Returns the longest line with
  * its newline, or 0 when out of memory. */
 static size_t put_value(Sbuf *b, const char *name, const char *val, int is_list)

@@ -546,8 +546,10 @@ static void test_config_refuses_a_value_its_stored_text_could_not_hold(void **st
 }
 
 /* The resolved text never starts a continued line with an item inih reads
- * as a comment (# or ;), and a value with a ';' first or after a space,
- * which inih would cut there, is refused when it is set. */
+ * as a comment (# or ;) or the reader as a section header ([), and a value
+ * with a ';' first or after a space, which inih would cut there, is
+ * refused when it is set. (A '[' item first on a continued line was a
+ * fuzz_config failure: the stored text did not read back.) */
 static void test_config_resolved_text_keeps_items_that_look_like_comments(void **state)
 {
     (void)state;
@@ -555,15 +557,16 @@ static void test_config_resolved_text_keeps_items_that_look_like_comments(void *
     Err err = { 0 };
     for (int shift = 0; shift < 12; shift++) { /* moves where the break falls */
         char text[4096];
-        snprintf(text, sizeof text, "[data]\npath = h.csv\nfeatures = a\ntarget = y\nna_values = t%.*s, #na0,",
+        snprintf(text, sizeof text, "[data]\npath = h.csv\nfeatures = a\ntarget = y\nna_values = t%.*s, #na0, [na0,",
                  shift, "xxxxxxxxxxxx");
-        for (int i = 1; i < 24; i++)
-            snprintf(text + strlen(text), sizeof text - strlen(text), "%st%d, #na%d,", i % 4 ? " " : "\n   ", i, i);
+        for (int i = 1; i < 21; i++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%st%d, #na%d, [na%d,", i % 3 ? " " : "\n   ",
+                     i, i, i);
         strcat(text, "\n");
         cfg_defaults(&c);
         if (cfg_load_text(&c, text, "in", &err) || cfg_finish(&c, &err))
             fail_msg("%s", err.msg);
-        assert_int_equal(c.nna, 48);
+        assert_int_equal(c.nna, 63);
         read_back(&c, &back);
         assert_int_equal(back.nna, c.nna);
         for (int i = 0; i < c.nna; i++)
