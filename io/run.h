@@ -49,7 +49,10 @@ typedef struct RunArgs {
     RunResult *result;                  /* NULL, or filled by run_train at the end (housenet sweep) */
 } RunArgs;
 
-/* Config file, then the overrides, then the cross-key checks. */
+/* Config file, then the overrides, then the cross-key checks. c is
+ * zeroed, from cfg_new(), or a Config an earlier call filled: what it
+ * holds is freed first (a Config left uninitialised on the stack made
+ * `housenet sweep` free stack garbage: fuzz_argv). */
 int run_load_config(const RunArgs *a, Config *c, Err *err);
 
 /* The run directory c names: [run] dir, or runs/<config file stem>. */

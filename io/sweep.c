@@ -791,7 +791,7 @@ static int open_sweep_dir(const Sweep *s, const SweepArgs *a, const char *text, 
 int sweep_run(const SweepArgs *a, Sweep *s, Err *err)
 {
     memset(s, 0, sizeof *s);
-    Config c;
+    Config c = { 0 }; /* run_load_config frees what an earlier load left: here nothing */
     size_t *todo = NULL;
     char *text = NULL, *cfg_text = NULL;
     int lock = -1;
