@@ -11,9 +11,10 @@
 #     rows and the training rows.
 #  2. The same once over TCP (--mca btl tcp,self).
 #  3. Rollbacks and early stopping at np 3: the same events and bytes.
-#  4. SIGTERM to mpirun at np 3: rank 0 writes a checkpoint and says so
+#  4. SIGUSR1 to mpirun at np 3: rank 0 writes a checkpoint and says so
 #     once; resumed at np 1 and at np 4 it ends with the bytes of the
-#     uninterrupted run.
+#     uninterrupted run. SIGTERM to the ranks (as a batch system sends
+#     it): status 143, one message, a checkpoint that verifies.
 #  5. SIGKILL of one rank: the job ends non-zero within 60 s, the newest
 #     checkpoint is intact and resumes (np 2) to the uninterrupted bytes.
 #  6. Ranks with different configs: one clear error, exit status 2.
@@ -97,11 +98,18 @@ if $PY -c 'import h5py, sys; k = [s.decode() if isinstance(s, bytes) else s for 
 then ok "rollbacks and early stopping at np 3: the same events and bytes"
 else bad "events at np 3: $msg $(head -c 600 ev3.err)"; fi
 
-# 4. SIGTERM to mpirun at np 3, resumed at np 1 and at np 4.
+# 4. SIGUSR1 to mpirun at np 3, resumed at np 1 and at np 4; SIGTERM to
+# the ranks, as a batch system sends it.
 # 1,500 epochs: on a quiet machine 100 took 0.1 s alone and 0.7 s at np
 # 3, over before a signal sent at the first checkpoint could arrive; and
 # mpirun, signalled in its first second, kills the ranks instead of
 # passing the signal on (hence the second's wait below).
+# Not SIGTERM to mpirun: Open MPI 4.1 answers it with SIGCONT, a wait of
+# odls_base_sigkill_timeout (1 s), SIGTERM and after the same wait SIGKILL,
+# so the ranks get one second to stop; on the loaded CI machine the stop
+# (a step, a checkpoint with fsync, MPI_Finalize) once took longer, and
+# the job ended with status 1 and no message (docs/mpi.md). SIGUSR1 is
+# only passed on.
 LONG="$CONFIG --set model.hidden=16,16 --set train.epochs=1500 --set train.batch_size=50 --set run.checkpoint_every=5"
 # Waits (at most 60 s) until run DIR has a checkpoint past the initial one.
 wait_ckpt() {
@@ -110,19 +118,26 @@ wait_ckpt() {
     sleep 0.02; n=$((n + 1))
   done
 }
+# Starts the long run at np 3 into DIR, signals it once it has a
+# checkpoint (SIG to mpirun, or to its children, the ranks, with
+# "ranks"), and checks: a non-zero status WANT, one message, the
+# checkpoint it names. Sets $ck.
+stop_np3() {
+  # shellcheck disable=SC2086
+  $MPIRUN -np 3 "$BIN" train $LONG --set run.dir="$1" --quiet >"$1.out" 2>"$1.err" &
+  pid=$!
+  wait_ckpt "$1"
+  sleep 1
+  if [ "${4:-}" = ranks ]; then pkill "-$2" -P $pid; else kill "-$2" $pid; fi
+  wait $pid
+  status=$?
+  ck=$(sed -n "s/.*stopped by SIG$2 after step .* checkpoint \([^;]*\);.*/\1/p" "$1.err")
+  [ $status -eq "$3" ] && [ "$(grep -c "stopped by SIG$2" "$1.err")" = 1 ] && [ -f "$ck" ]
+}
 # shellcheck disable=SC2086
 "$BIN" train $LONG --set run.dir=long --quiet >long.out 2>long.err || bad "uninterrupted run: $(cat long.err)"
-# shellcheck disable=SC2086
-$MPIRUN -np 3 "$BIN" train $LONG --set run.dir=term --quiet >term.out 2>term.err &
-pid=$!
-wait_ckpt term
-sleep 1
-kill -TERM $pid
-wait $pid
-status=$?
-ck=$(sed -n 's/.*stopped by SIGTERM after step .* checkpoint \([^;]*\);.*/\1/p' term.err)
-if [ $status -ne 0 ] && [ "$(grep -c 'stopped by SIGTERM' term.err)" = 1 ] && [ -f "$ck" ]; then
-  ok "SIGTERM at np 3: status $status, one message, checkpoint $(basename "$ck")"
+if stop_np3 term USR1 138; then
+  ok "SIGUSR1 to mpirun at np 3: status $status, one message, checkpoint $(basename "$ck")"
   cp -r term term4
   for np in 1 4; do
     dir=term; [ $np = 4 ] && dir=term4
@@ -133,7 +148,12 @@ if [ $status -ne 0 ] && [ "$(grep -c 'stopped by SIGTERM' term.err)" = 1 ] && [ 
     else bad "resumed at np $np: $(head -c 600 res$np.err) $msg"; fi
   done
 else
-  bad "SIGTERM at np 3: status $status, $(head -c 600 term.err)"
+  bad "SIGUSR1 to mpirun at np 3: status $status, $(head -c 600 term.err)"
+fi
+if stop_np3 termr TERM 143 ranks && "$BIN" inspect "$ck" >/dev/null 2>&1; then
+  ok "SIGTERM to the ranks at np 3: status 143, one message, checkpoint $(basename "$ck") verifies"
+else
+  bad "SIGTERM to the ranks at np 3: status $status, $(head -c 600 termr.err)"
 fi
 
 # 5. SIGKILL of one rank: the job ends, non-zero, within 60 s.
