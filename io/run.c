@@ -266,7 +266,7 @@ static int save_checkpoint(RunCtx *ctx, const TrainState *st, Err *err)
     return 0;
 }
 
-static const char *signal_name(int signo, char *buf, size_t cap)
+const char *run_signal_name(int signo, char *buf, size_t cap)
 {
     if (signo == SIGINT)
         return "SIGINT";
@@ -334,7 +334,7 @@ static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *
         return err_set(err, E_STOP,
                        "stopped by %s after step %lld (epoch %lld, step %lld of it); checkpoint %s; "
                        "continue with the same command and --resume",
-                       signal_name(stop, buf, sizeof buf), (long long)st->step, (long long)st->epoch + 1,
+                       run_signal_name(stop, buf, sizeof buf), (long long)st->step, (long long)st->epoch + 1,
                        (long long)st->epoch_step, ctx->ckpt_path);
     }
     return 0;
@@ -1046,9 +1046,10 @@ static int run_end(RunCtx *ctx, const TrainState *st, Err *err)
         rc = writer_failed(ctx, end_files(ctx, st, ctx->train_secs, err), err);
     /* A stop requested after the last step: the files are complete, but
      * the run still ends as a stopped one. */
+    char sig[24];
     if (!rc && a->stop && *a->stop)
-        rc = err_set(err, E_STOP, "stopped by signal %d as the run finished; its files in %s are complete",
-                     (int)*a->stop, ctx->run_dir);
+        rc = err_set(err, E_STOP, "stopped by %s as the run finished; its files in %s are complete",
+                     run_signal_name((int)*a->stop, sig, sizeof sig), ctx->run_dir);
     return rc;
 }
 
@@ -1073,8 +1074,10 @@ int run_train(const RunArgs *args, Err *err)
     int rc = session_open(a, &s, err);
     /* A stop requested while the data loaded: --dry-run ends here; a run
      * stops after its first step, with a checkpoint (train_run polls). */
+    char sig[24];
     if (!rc && a->dry_run && a->stop && *a->stop)
-        rc = err_set(err, E_STOP, "stopped by signal %d while the data loaded; nothing printed", (int)*a->stop);
+        rc = err_set(err, E_STOP, "stopped by %s while the data loaded; nothing printed",
+                     run_signal_name((int)*a->stop, sig, sizeof sig));
     const Config *c = s.cfg;
     int threads = c ? run_threads(c->threads) : 1, bs = 1; /* c: NULL when out of memory */
     if (!rc) {

@@ -61,6 +61,9 @@ void run_dir_of(const Config *c, char *dir, size_t cap);
 /* Worker threads for [train] threads (0 = all cores). */
 int run_threads(int threads);
 
+/* "SIGTERM" for a stop signal housenet catches, else "signal N" in buf. */
+const char *run_signal_name(int signo, char *buf, size_t cap);
+
 /* The trainer's options as c says, for batches of bs rows on `threads`
  * workers (bs: [train] batch_size, at most the training rows). */
 TrainOpts run_train_opts(const Config *c, int bs, int threads);

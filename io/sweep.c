@@ -654,9 +654,11 @@ static int run_pool(Sweep *s, const SweepArgs *a, const size_t *todo, size_t nto
     sigprocmask(SIG_SETMASK, &old, NULL);
     sigaction(SIGCHLD, &old_sa, NULL);
     free(pool);
+    char sig[24];
     if (!rc && stopping)
-        rc = err_set(err, E_STOP, "sweep stopped by signal %d: %zu of %zu points done, the others checkpointed; "
-                     "continue with housenet sweep %s ... --resume", stopping, done, s->npoints, s->config);
+        rc = err_set(err, E_STOP, "sweep stopped by %s: %zu of %zu points done, the others checkpointed; "
+                     "continue with housenet sweep %s ... --resume",
+                     run_signal_name(stopping, sig, sizeof sig), done, s->npoints, s->config);
     return rc;
 }
 
@@ -713,9 +715,11 @@ static int mpi_hand_out(Sweep *s, const SweepArgs *a, const size_t *todo, size_t
     }
     if (tty && !quiet)
         fputc('\n', pf);
+    char sig[24];
     if (stopping)
-        return err_set(err, E_STOP, "sweep stopped by signal %d: %zu of %zu points done, the others checkpointed; "
-                       "continue with housenet sweep %s ... --resume", stopping, done, s->npoints, s->config);
+        return err_set(err, E_STOP, "sweep stopped by %s: %zu of %zu points done, the others checkpointed; "
+                       "continue with housenet sweep %s ... --resume",
+                       run_signal_name(stopping, sig, sizeof sig), done, s->npoints, s->config);
     return 0;
 }
 

@@ -224,7 +224,7 @@ else bad "SIGTERM during load: exit $st, $(cat err.txt)"; fi
 rm -rf sigload
 sigload --dry-run
 st=$?
-if [ $st -eq 143 ] && grep -q "stopped by signal 15 while the data loaded; nothing printed" err.txt && [ ! -s out.txt ]; then
+if [ $st -eq 143 ] && grep -q "stopped by SIGTERM while the data loaded; nothing printed" err.txt && [ ! -s out.txt ]; then
   ok "SIGTERM while --dry-run loads the data stops it (143)"
 else bad "SIGTERM during --dry-run load: exit $st, $(cat err.txt)"; fi
 # SIGTERM once the files are written, while the summary waits on a full

@@ -141,7 +141,7 @@ fi
 # done; st: its status, done_before: the points done, mid: the points
 # stopped with a checkpoint and no result.
 stop_sweep() {
-  sweep_bg "$2" --seeds 2 --workers 2 --quiet > /dev/null 2>&1 &
+  sweep_bg "$2" --seeds 2 --workers 2 --quiet > /dev/null 2> "$2.err" &
   pid=$!
   n=0
   while [ "$(ls "$2"/sweep/*/result.txt 2>/dev/null | wc -l)" -lt "$3" ] && [ $n -lt 400 ]; do
@@ -171,10 +171,10 @@ else
   bad "SIGKILL (after $done_before points) and resume: $why"
 fi
 stop_sweep TERM t 2
-if [ $st -eq 143 ] && [ "$done_before" -lt 12 ] && resumed_same t; then
-  ok "SIGTERM after $done_before points ($mid mid-run): exit 143, --resume: the uninterrupted table and bytes"
+if [ $st -eq 143 ] && grep -q "^housenet: sweep stopped by SIGTERM: " t.err && [ "$done_before" -lt 12 ] && resumed_same t; then
+  ok "SIGTERM after $done_before points ($mid mid-run): exit 143, named, --resume: the uninterrupted table and bytes"
 else
-  bad "SIGTERM: status $st, $why"
+  bad "SIGTERM: status $st, $(head -c 300 t.err) $why"
 fi
 
 # A point killed in its first checkpoint write leaves only a ckpt-...h5.tmp-PID file: --resume starts it

@@ -81,8 +81,9 @@ int cmd_train(int argc, char **argv, Err *err)
      * can block it. A signal then ends the process at once (128 + it); one
      * that came since run_train last looked still makes a stopped run. */
     cmd_end_stop_signals();
+    char sig[24];
     if (!rc && *a.stop)
-        rc = err_set(err, E_STOP, "stopped by signal %d as the run ended%s", (int)*a.stop,
+        rc = err_set(err, E_STOP, "stopped by %s as the run ended%s", run_signal_name((int)*a.stop, sig, sizeof sig),
                      a.dry_run ? "" : "; its files are complete");
     return rc;
 }
