@@ -397,60 +397,79 @@ void dir_unlock(int *fd)
     *fd = -1;
 }
 
-size_t dir_path_blocked(const char *dir, unsigned *mode)
+/* Calls fn(prefix, end, ctx) for every prefix of dir that ends before a
+ * '/', then for dir itself ("a//b" and a trailing '/' give no empty
+ * prefix), until fn returns non-zero; returns that, or 0. A dir of
+ * PATH_MAX bytes or more has no prefix visited (the caller says so). */
+static int each_prefix(const char *dir, int (*fn)(const char *prefix, size_t end, void *ctx), void *ctx)
 {
     char buf[PATH_MAX];
     size_t len = strlen(dir);
     if (len >= sizeof buf)
-        return 0; /* mkdir_p says so */
+        return 0;
     memcpy(buf, dir, len + 1);
     for (size_t i = 1; i <= len; i++) {
         if ((buf[i] != '/' && buf[i] != '\0') || buf[i - 1] == '/')
             continue;
         char c = buf[i];
-        struct stat st;
         buf[i] = '\0';
-        int got = stat(buf, &st);
+        int rc = fn(buf, i, ctx);
         buf[i] = c;
-        if (got < 0)
-            return 0; /* made from here on, or mkdir_p's error */
-        if (!S_ISDIR(st.st_mode)) {
-            *mode = (unsigned)st.st_mode;
-            return i;
-        }
+        if (rc)
+            return rc;
     }
+    return 0;
+}
+
+typedef struct {
+    size_t end;
+    unsigned mode;
+} Blocked;
+
+static int find_blocker(const char *prefix, size_t end, void *ctx)
+{
+    struct stat st;
+    if (stat(prefix, &st) < 0)
+        return 2; /* made from here on, or mkdir_p's error */
+    if (S_ISDIR(st.st_mode))
+        return 0;
+    Blocked *b = ctx;
+    b->end = end;
+    b->mode = (unsigned)st.st_mode;
+    return 1;
+}
+
+size_t dir_path_blocked(const char *dir, unsigned *mode)
+{
+    Blocked b = {0, 0};
+    if (each_prefix(dir, find_blocker, &b) != 1)
+        return 0; /* or too long: mkdir_p says so */
+    *mode = b.mode;
+    return b.end;
+}
+
+static int make_prefix(const char *prefix, size_t end, void *ctx)
+{
+    (void)end;
+    Err *err = ctx;
+    if (mkdir(prefix, 0777) == 0)
+        return 0;
+    int e = errno;
+    struct stat st;
+    if (e != EEXIST)
+        return err_set(err, E_IO, "%s: cannot create directory: %s", prefix, strerror(e));
+    if (stat(prefix, &st) < 0) {
+        e = errno;
+        return err_set(err, E_IO, "%s: cannot stat: %s", prefix, strerror(e));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return err_set(err, E_IO, "%s: exists and is not a directory", prefix);
     return 0;
 }
 
 int mkdir_p(const char *dir, Err *err)
 {
-    char buf[PATH_MAX];
-    size_t len = strlen(dir);
-    if (len >= sizeof buf)
+    if (strlen(dir) >= PATH_MAX)
         return err_set(err, E_IO, "%s: directory name too long", dir);
-    memcpy(buf, dir, len + 1);
-
-    /* Create every prefix ending before a '/', then the whole name. */
-    for (size_t i = 1; i <= len; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        if (buf[i - 1] == '/')
-            continue; /* "a//b" or a trailing slash */
-        char c = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0777) < 0) {
-            int e = errno;
-            struct stat st;
-            if (e != EEXIST)
-                return err_set(err, E_IO, "%s: cannot create directory: %s", buf, strerror(e));
-            if (stat(buf, &st) < 0) {
-                e = errno;
-                return err_set(err, E_IO, "%s: cannot stat: %s", buf, strerror(e));
-            }
-            if (!S_ISDIR(st.st_mode))
-                return err_set(err, E_IO, "%s: exists and is not a directory", buf);
-        }
-        buf[i] = c;
-    }
-    return 0;
+    return each_prefix(dir, make_prefix, err);
 }
