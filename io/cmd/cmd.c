@@ -208,6 +208,13 @@ int cmd_stop_signal(void)
     return stop_signal;
 }
 
+int cmd_join(const char *dir, const char *name, char *buf, size_t cap)
+{
+    size_t len = strlen(dir);
+    int n = snprintf(buf, cap, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", name);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 int cmd_run_file(const char *path, const char *name, const char *what, char *buf, size_t cap, const char **out,
                  Err *err)
 {
@@ -215,9 +222,7 @@ int cmd_run_file(const char *path, const char *name, const char *what, char *buf
     *out = path;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return 0; /* a file, or what opening it will say */
-    size_t len = strlen(path);
-    int n = snprintf(buf, cap, "%s%s%s", path, len && path[len - 1] == '/' ? "" : "/", name);
-    if (n < 0 || (size_t)n >= cap)
+    if (cmd_join(path, name, buf, cap))
         return err_set(err, E_USAGE, "%.200s: the path is too long", path);
     if (access(buf, F_OK) != 0)
         return err_set(err, E_USAGE, "%.200s is a directory without %s; %s", path, name, what);

@@ -90,6 +90,9 @@ void cmd_end_stop_signals(void);
 volatile sig_atomic_t *cmd_stop_flag(void);
 int cmd_stop_signal(void);
 
+/* dir/name in buf (one '/' between them); -1 when it does not fit. */
+int cmd_join(const char *dir, const char *name, char *buf, size_t cap);
+
 /* The file a command reads, given a run directory: path itself unless it
  * is a directory, then path/name (`--model runs/ames`: runs/ames/model.h5)
  * in buf, or, when the directory holds no name, E_USAGE saying so. */

@@ -1,6 +1,7 @@
 /* cmd_data: `housenet inspect` and `housenet convert`, the commands on
  * data files (see cmd.h). The work is io/datafile.c's. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -124,10 +125,8 @@ int cmd_inspect(int argc, char **argv, Err *err)
         return rc;
     struct stat st;
     if (stat(pos[0], &st) == 0 && S_ISDIR(st.st_mode)) { /* a run directory is named as one */
-        char model[4096];
-        size_t len = strlen(pos[0]);
-        snprintf(model, sizeof model, "%s%smodel.h5", pos[0], pos[0][len - 1] == '/' ? "" : "/");
-        if (access(model, F_OK) == 0)
+        char model[PATH_MAX];
+        if (!cmd_join(pos[0], "model.h5", model, sizeof model) && access(model, F_OK) == 0)
             return err_set(err, E_USAGE, "%s is a run directory; inspect reads one file: %s, or its best.h5, "
                            "curves.h5 or a checkpoint in checkpoints/", pos[0], model);
         return err_set(err, E_USAGE, "%s is a directory; inspect reads one file: a CSV or HDF5 table, or a model, "
