@@ -15,6 +15,7 @@
 #include "atomic.h"
 #include "checkpoint.h"
 #include "loader.h"
+#include "run.h"
 
 void cv_free(CvResult *r)
 {
@@ -147,25 +148,18 @@ static void remove_stale_folds(const CvResult *r)
     DIR *d = opendir(r->dir);
     if (!d)
         return;
-    static const char *const FILES[] = { "model.h5", "best.h5", "curves.h5", ".lock" };
     for (struct dirent *e; (e = readdir(d));) {
         int rep, fold, end = -1;
         if (sscanf(e->d_name, "r%d-f%d%n", &rep, &fold, &end) != 2 || end < 0 || e->d_name[end] ||
             (rep >= 1 && rep <= r->repeats && fold >= 1 && fold <= r->folds))
             continue;
-        char dir[CFG_PATH_MAX + 300], p[CFG_PATH_MAX + 320];
+        char dir[CFG_PATH_MAX + 300];
         int lock = -1;
         Err ignored = { 0 };
         snprintf(dir, sizeof dir, "%s/%s", r->dir, e->d_name);
         if (dir_lock(dir, &lock, &ignored))
             continue;
-        snprintf(p, sizeof p, "%s/" CKPT_SUBDIR, dir);
-        (void)ckpt_prune(p, 0, &ignored);
-        (void)rmdir(p);
-        for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
-            snprintf(p, sizeof p, "%s/%s", dir, FILES[i]);
-            (void)unlink(p);
-        }
+        run_remove_files(dir);
         dir_unlock(&lock);
         (void)rmdir(dir);
     }

@@ -411,16 +411,35 @@ static int lock_run_dir(RunCtx *ctx, Err *err)
     return dir_lock(ctx->run_dir, &ctx->lock, err);
 }
 
+/* The files a run writes in its directory, besides CKPT_SUBDIR and the
+ * lock. */
+static const char *const RUN_FILES[] = { "model.h5", "best.h5", "curves.h5" };
+#define RUN_NFILES (sizeof RUN_FILES / sizeof RUN_FILES[0])
+
+void run_remove_files(const char *dir)
+{
+    char p[PATH_MAX];
+    Err e = { 0 };
+    if (snprintf(p, sizeof p, "%s/" CKPT_SUBDIR, dir) >= (int)sizeof p)
+        return; /* no name cut short is removed */
+    (void)ckpt_prune(p, 0, &e);
+    (void)rmdir(p);
+    for (size_t i = 0; i <= RUN_NFILES; i++)
+        if (snprintf(p, sizeof p, "%s/%s", dir, i < RUN_NFILES ? RUN_FILES[i] : ".lock") < (int)sizeof p)
+            (void)unlink(p);
+}
+
 /* 2: a name of a run's own files (model.h5.tmp-PID too); 1: one the
  * directory may hold besides (the cv/ and sweep/ of other commands, the
  * lock); 0: another. */
 static int own_name(const char *name)
 {
     static const char *const BESIDE[] = { ".", "..", ".lock", "cv", "sweep" };
-    static const char *const RUN[] = { "model.h5", "best.h5", "curves.h5", CKPT_SUBDIR };
-    for (size_t k = 0; k < sizeof RUN / sizeof RUN[0]; k++)
-        if (!strncmp(name, RUN[k], strlen(RUN[k])))
+    for (size_t k = 0; k < RUN_NFILES; k++)
+        if (!strncmp(name, RUN_FILES[k], strlen(RUN_FILES[k])))
             return 2;
+    if (!strncmp(name, CKPT_SUBDIR, strlen(CKPT_SUBDIR)))
+        return 2;
     for (size_t k = 0; k < sizeof BESIDE / sizeof BESIDE[0]; k++)
         if (!strcmp(name, BESIDE[k]))
             return 1;
@@ -473,7 +492,6 @@ static int foreign_files(RunCtx *ctx, Err *err)
  * naming them, or with --force, their removal. */
 static int claim_run_dir(RunCtx *ctx, Err *err)
 {
-    static const char *const FILES[] = { "model.h5", "best.h5", "curves.h5" };
     char found[256] = "", p[RUN_PATH_MAX];
     char **ckpts = NULL;
     size_t nckpts = 0, used = 0;
@@ -481,10 +499,10 @@ static int claim_run_dir(RunCtx *ctx, Err *err)
     ckpt_list_free(ckpts, nckpts);
     if (rc)
         return rc;
-    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", ctx->run_dir, FILES[i]);
+    for (size_t i = 0; i < RUN_NFILES; i++) {
+        snprintf(p, sizeof p, "%s/%s", ctx->run_dir, RUN_FILES[i]);
         if (access(p, F_OK) == 0)
-            used += (size_t)snprintf(found + used, sizeof found - used, "%s%s", used ? ", " : "", FILES[i]);
+            used += (size_t)snprintf(found + used, sizeof found - used, "%s%s", used ? ", " : "", RUN_FILES[i]);
     }
     if (nckpts)
         snprintf(found + used, sizeof found - used, "%s%zu checkpoint%s", used ? ", " : "", nckpts,
@@ -496,8 +514,8 @@ static int claim_run_dir(RunCtx *ctx, Err *err)
                        "%s already holds a run (%s); continue it with --resume, set [run] dir to a "
                        "new directory, or pass --force to replace it",
                        ctx->run_dir, found);
-    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", ctx->run_dir, FILES[i]);
+    for (size_t i = 0; i < RUN_NFILES; i++) {
+        snprintf(p, sizeof p, "%s/%s", ctx->run_dir, RUN_FILES[i]);
         if (unlink(p) < 0 && errno != ENOENT) {
             int e = errno;
             return err_set(err, E_IO, "%s: cannot remove it for --force: %s", p, strerror(e));
@@ -865,15 +883,8 @@ static void first_missing_dir(const char *dir, char *out, size_t cap)
  * removed only when empty. Best effort, after the lock is released. */
 static void remove_new_run(const RunCtx *ctx)
 {
-    static const char *const FILES[] = { "model.h5", "best.h5", "curves.h5", ".lock" };
     char p[RUN_PATH_MAX];
-    Err e = { 0 };
-    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", ctx->run_dir, FILES[i]);
-        (void)unlink(p);
-    }
-    (void)ckpt_prune(ctx->ckpt_dir, 0, &e);
-    (void)rmdir(ctx->ckpt_dir);
+    run_remove_files(ctx->run_dir);
     snprintf(p, sizeof p, "%s", ctx->run_dir);
     for (size_t keep = strlen(ctx->made_dir); rmdir(p) == 0 && strlen(p) > keep;) {
         char *slash = strrchr(p, '/');

@@ -64,6 +64,11 @@ int run_threads(int threads);
 /* "SIGTERM" for a stop signal housenet catches, else "signal N" in buf. */
 const char *run_signal_name(int signo, char *buf, size_t cap);
 
+/* Removes a run's files from dir: its checkpoints (then CKPT_SUBDIR when
+ * that leaves it empty), model.h5, best.h5, curves.h5 and .lock. Best
+ * effort; the caller holds the lock or made the directory. */
+void run_remove_files(const char *dir);
+
 /* The trainer's options as c says, for batches of bs rows on `threads`
  * workers (bs: [train] batch_size, at most the training rows). */
 TrainOpts run_train_opts(const Config *c, int bs, int threads);
