@@ -1082,9 +1082,14 @@ int run_train(const RunArgs *args, Err *err)
     RunCtx ctx = { .comm = comm, .writer = writer, .lock = -1, .t_start = train_now_s() };
     TrainOpts o = { 0 };
     TrainState st = { 0 };
+    if (a->loading)
+        a->loading(1, writer);
     int rc = session_open(a, &s, err);
-    /* A stop requested while the data loaded: --dry-run ends here; a run
-     * stops after its first step, with a checkpoint (train_run polls). */
+    if (a->loading)
+        a->loading(0, writer);
+    /* A stop requested while the data loaded (without a->loading):
+     * --dry-run ends here; a run stops after its first step, with a
+     * checkpoint (train_run polls). */
     char sig[24];
     if (!rc && a->dry_run && a->stop && *a->stop)
         rc = err_set(err, E_STOP, "stopped by %s while the data loaded; nothing printed",

@@ -47,6 +47,10 @@ typedef struct RunArgs {
     const DataFold *fold;               /* housenet cv (io/cv.h): train on this fold's rows
                                            (loader_load_fold) instead of the seeded split */
     RunResult *result;                  /* NULL, or filled by run_train at the end (housenet sweep) */
+    void (*loading)(int on, int writer); /* NULL, or called with on = 1 before the data load
+                                            and 0 after it, when nothing of the run is on disk
+                                            yet (housenet train: a stop signal then ends the
+                                            process at once, cmd_loading) */
 } RunArgs;
 
 /* Config file, then the overrides, then the cross-key checks. c is

@@ -119,10 +119,12 @@ const Comm *cmd_comm(void)
     return job_comm ? job_comm : comm_self();
 }
 
-/* The signal that asked training to stop, 0 before one arrives. The only
- * mutable global: a signal handler can reach nothing else. run.c polls it
- * after every step (RunArgs.stop). */
-static volatile sig_atomic_t stop_signal;
+/* The signal that asked training to stop, 0 before one arrives, and the
+ * phase it arrives in (cmd_loading: 1 while the data load, 2 on the rank
+ * that prints). With job_comm the only mutable globals: a signal handler
+ * can reach nothing else. run.c polls stop_signal after every step
+ * (RunArgs.stop). */
+static volatile sig_atomic_t stop_signal, loading;
 
 /* Ends the process by signo as its default action would, after removing
  * the temporary files being written (atomic.h): a killed command leaves
@@ -134,8 +136,34 @@ static void die_by_signal(int signo)
     raise(signo);
 }
 
+/* The end of a stop during the data load: async-signal-safe. */
+static void end_while_loading(int signo)
+{
+    if (loading == 2) {
+        const char *name = signo == SIGINT    ? "SIGINT"
+                           : signo == SIGTERM ? "SIGTERM"
+                           : signo == SIGUSR1 ? "SIGUSR1"
+                           : signo == SIGHUP  ? "SIGHUP"
+                           : signo == SIGPIPE ? "SIGPIPE"
+                                              : "a signal";
+        static const char head[] = "housenet: stopped by ";
+        static const char tail[] = " while the data loaded, before anything was written\n";
+        char line[sizeof head + sizeof tail + 16];
+        size_t n = strlen(name);
+        memcpy(line, head, sizeof head - 1);
+        memcpy(line + sizeof head - 1, name, n);
+        memcpy(line + sizeof head - 1 + n, tail, sizeof tail - 1);
+        ssize_t w = write(STDERR_FILENO, line, sizeof head - 1 + n + sizeof tail - 1);
+        (void)w;
+    }
+    atomic_remove_pending();
+    _exit(128 + signo);
+}
+
 static void on_stop_signal(int signo)
 {
+    if (loading)
+        end_while_loading(signo);
     if (stop_signal)
         die_by_signal(signo); /* the second one */
     stop_signal = signo;
@@ -165,8 +193,17 @@ static void on_broken_pipe(int signo)
     sa.sa_handler = SIG_IGN;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGPIPE, &sa, NULL);
+    if (loading)
+        end_while_loading(signo);
     if (!stop_signal)
         stop_signal = signo;
+}
+
+void cmd_loading(int on, int writer)
+{
+    loading = on ? (writer ? 2 : 1) : 0;
+    if (on && stop_signal)
+        end_while_loading(stop_signal);
 }
 
 void cmd_catch_stop_signals(void)

@@ -73,6 +73,7 @@ int cmd_train(int argc, char **argv, Err *err)
     if (rc)
         return rc;
     a.comm = cmd_comm();
+    a.loading = cmd_loading;
     cmd_catch_stop_signals();
     cmd_catch_hangup_signals();
     rc = run_train(&a, err);
