@@ -163,6 +163,11 @@ void cfg_free(Config *c);
  * --set gave its value, or the config's path alone when it was not set. */
 const char *cfg_where_key(const Config *c, const char *section, const char *name, char *buf, size_t cap);
 
+/* For a file path that does not exist: " (did you mean DIR/NAME?)" with
+ * the closest name in its directory that ends in one of the next exts,
+ * or " (no directory DIR)", into out (cap bytes), and 1; else "" and 0. */
+int cfg_missing_hint(const char *path, const char *const *exts, int next, char *out, size_t cap);
+
 /* Names of keys whose change makes a checkpoint incompatible are listed in
  * the table too: returns 1 when `section.key` may change on resume. */
 int cfg_key_is_resume_safe(const char *section, const char *name);

@@ -273,10 +273,19 @@ static int handler(void *user, const char *section, const char *name, const char
     return 1;
 }
 
-/* For a config that does not exist: " (did you mean DIR/NAME.ini?)" with
- * the closest .ini file of its directory, or " (no directory DIR)", into
- * out (cap bytes); "" when neither applies. */
-static void missing_config_hint(const char *path, char *out, size_t cap)
+/* 1 when name ends in one of the next endings exts. */
+static int has_ending(const char *name, const char *const *exts, int next)
+{
+    size_t len = strlen(name);
+    for (int i = 0; i < next; i++) {
+        size_t n = strlen(exts[i]);
+        if (len > n && !strcmp(name + len - n, exts[i]))
+            return 1;
+    }
+    return 0;
+}
+
+int cfg_missing_hint(const char *path, const char *const *exts, int next, char *out, size_t cap)
 {
     char dir[CFG_PATH_MAX];
     cfg_dir_of(path, dir, sizeof dir);
@@ -285,28 +294,38 @@ static void missing_config_hint(const char *path, char *out, size_t cap)
     if (!d) {
         if (dir[0])
             snprintf(out, cap, " (no directory %s)", dir);
-        return;
+        return dir[0] != '\0';
     }
-    enum { MAX_INI = 64 };
-    char names[MAX_INI][64];
-    const char *list[MAX_INI];
+    enum { MAX_NAMES = 64 };
+    char names[MAX_NAMES][64];
+    const char *list[MAX_NAMES];
     int n = 0;
-    for (struct dirent *e; n < MAX_INI && (e = readdir(d));) {
+    for (struct dirent *e; n < MAX_NAMES && (e = readdir(d));) {
         size_t len = strlen(e->d_name);
-        if (len > 4 && len < sizeof names[0] && !strcmp(e->d_name + len - 4, ".ini")) {
+        if (len < sizeof names[0] && has_ending(e->d_name, exts, next)) {
             memcpy(names[n], e->d_name, len + 1);
             list[n] = names[n];
             n++;
         }
     }
     closedir(d);
-    const char *base = path + strlen(dir);
-    int best = colname_closest(base, list, n);
-    char shipped[CFG_PATH_MAX + 16];
-    snprintf(shipped, sizeof shipped, "%sconfigs/%s", dir, base); /* the configs/ of a source tree */
+    int best = colname_closest(path + strlen(dir), list, n);
     if (best >= 0)
         snprintf(out, cap, " (did you mean %s%s?)", dir, names[best]);
-    else if (access(shipped, R_OK) == 0)
+    return best >= 0;
+}
+
+/* For a config that does not exist: cfg_missing_hint's of the .ini files,
+ * or the file of that name in the configs/ of a source tree. */
+static void missing_config_hint(const char *path, char *out, size_t cap)
+{
+    static const char *const INI[] = { ".ini" };
+    if (cfg_missing_hint(path, INI, 1, out, cap))
+        return;
+    char dir[CFG_PATH_MAX], shipped[CFG_PATH_MAX + 16];
+    cfg_dir_of(path, dir, sizeof dir);
+    snprintf(shipped, sizeof shipped, "%sconfigs/%s", dir, path + strlen(dir));
+    if (access(shipped, R_OK) == 0)
         snprintf(out, cap, " (did you mean %s?)", shipped);
 }
 

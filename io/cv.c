@@ -175,6 +175,8 @@ int cv_run(const CvArgs *a, CvResult *r, Err *err)
     FILE *sink = NULL;
     double *buf = NULL;
     int rc = c ? run_load_config(&a->run, c, err) : err_set(err, E_NOMEM, "out of memory");
+    if (!rc) /* once, not as fold 1's */
+        rc = loader_check_data_path(c, err);
     if (rc)
         goto done;
     if (c->stream) {

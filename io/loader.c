@@ -5,10 +5,13 @@
  * rows and normalises. loader_load draws the partition from the seed. */
 #include "loader.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "colname.h"
 #include "csvread.h"
@@ -293,6 +296,31 @@ static int probe_table(const char *path, void *ctx, Err *err)
     unsigned char mode[CFG_MAX_FEATURES + 1 + CFG_MAX_FILTERS];
     int n = read_columns(g->c, g->m, names, mode);
     return h5_table_check_typed(path, g->c->data_table, names, n, mode, err);
+}
+
+int loader_check_data_path(const Config *c, Err *err)
+{
+    static const char *const DATA[] = { ".csv", ".tsv", ".txt", ".h5", ".hdf5" };
+    const char *p = c->data_path;
+    struct stat st;
+    int e = stat(p, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : access(p, R_OK) != 0 ? errno : 0;
+    if (!e)
+        return 0;
+    char w[CFG_PATH_MAX + 48], hint[CFG_PATH_MAX + 80] = "";
+    cfg_where_key(c, "data", "path", w, sizeof w);
+    int set = !strncmp(w, "--set", 5);
+    if (!set) /* "ames.ini:3: [data] path", or "--set data.path" */
+        snprintf(w + strlen(w), sizeof w - strlen(w), ": [data] path");
+    if (e == ENOENT) {
+        cfg_missing_hint(p, DATA, (int)(sizeof DATA / sizeof DATA[0]), hint, sizeof hint);
+        return err_set(err, E_CONFIG, "%s: %.1024s: no such file%s; set it to the CSV or HDF5 file to train on (a "
+                       "relative path is taken from %s)", w, p, hint,
+                       set ? "the current directory" : "the config file's directory");
+    }
+    if (e == EISDIR)
+        return err_set(err, E_CONFIG, "%s: %.1024s is a directory; set it to a CSV or HDF5 file in it", w, p);
+    return err_set(err, E_CONFIG, "%s: %.1024s cannot be read: %s; make it readable (chmod) or set it to a copy",
+                   w, p, strerror(e));
 }
 
 int loader_guard_table(const Config *c, const Model *m, const char *path, Err *err)

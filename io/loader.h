@@ -131,6 +131,11 @@ void loader_report_constant_levels(const Config *c, const Encoding *enc, FILE *m
  * read of them would cost as much as the first (docs/hardening.md). */
 int loader_guard_table(const Config *c, const Model *m, const char *path, Err *err);
 
+/* E_CONFIG at [data] path's line (or --set) when its file cannot be
+ * read: missing (with the closest data file's name), a directory, or not
+ * readable; each with the fix. 0 otherwise: the reader reports the rest. */
+int loader_check_data_path(const Config *c, Err *err);
+
 /* The model's columns of the CSV file path, as evaluate reads a file it
  * is given: the rows the model's [data] filter keeps (*filtered counts
  * the others), rows with a missing cell dropped (*dropped), the

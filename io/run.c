@@ -126,6 +126,8 @@ static int session_open(const RunArgs *a, Session *s, Err *err)
     const Config *c = s->cfg;
     int rc = run_load_config(a, s->cfg, err);
     if (!rc)
+        rc = loader_check_data_path(c, err);
+    if (!rc)
         rc = loader_guard_table(c, NULL, c->data_path, err);
     if (!rc)
         rc = c->stream ? stream_load(s->cfg, a->comm, &s->sp, &s->stream, &s->counts, err)

@@ -286,8 +286,18 @@ expect_error "a minus as [data] delimiter -> the rule, naming the key" 2 "[data]
 expect_error "two characters as --delimiter of inspect -> the rule" 2 "--delimiter \"ab\": expected one character" \
   "$BIN" inspect "$SRC/datasets/ames_housing.csv" --delimiter=ab
 printf '[data]\npath = nowhere.csv\nfeatures = a\ntarget = b\n[run]\ndir = shouldnotexist\n' >missing.ini
-expect_error "missing data file -> status 1" 1 'nowhere.csv' "$BIN" train missing.ini
+expect_error "missing data file -> status 2 at its key, the fix" 2 \
+  "missing.ini:2: [data] path: nowhere.csv: no such file; set it to the CSV or HDF5 file to train on (a relative path is taken from the config file's directory)" \
+  "$BIN" train missing.ini
 if [ -e shouldnotexist ]; then bad "run dir created for a failed load"; else ok "no run dir for a failed load"; fi
+cp "$SRC/datasets/ames_housing.csv" ames_sales.csv
+expect_error "a misspelt data file -> the closest data file beside it" 2 \
+  "housenet: --set data.path: ames_sale.csv: no such file (did you mean ames_sales.csv?); set it to the CSV or HDF5 file to train on (a relative path is taken from the current directory)" \
+  "$BIN" train missing.ini --set data.path=ames_sale.csv
+mkdir -p datadir
+expect_error "a data path that is a directory -> said so" 2 \
+  "housenet: --set data.path: datadir is a directory; set it to a CSV or HDF5 file in it" \
+  "$BIN" cv missing.ini --set data.path=datadir
 expect_error "unknown command -> status 2" 2 'unknown command' "$BIN" frobnicate
 # A config that does not exist: the closest .ini beside it, the shipped
 # configs/ from a source tree's root, or the directory that is missing.
