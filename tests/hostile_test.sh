@@ -209,14 +209,17 @@ expect 2 "explain refuses it too" "the run needs about" bounded 20 2048 "$BIN" e
 # written; with --resume the run's files are as they were; --dry-run
 # prints nothing.
 sigload() { # SIG ARGS...: sets st, the status (or "hung" after 10 s)
-  sig=$1
-  shift
   rm -f datafifo
   mkfifo datafifo
+  sig=$1
+  shift
   "$BIN" train "$SRC/configs/ames.ini" --set data.path="$WORK/datafifo" --set run.dir=sigload --quiet "$@" >out.txt 2>err.txt &
-  pid=$!
+  sig_ends $! "$sig"
+}
+sig_ends() { # PID SIG: SIG after 0.5 s; sets st, the status (or "hung" after 10 s)
+  pid=$1
   sleep 0.5
-  kill -"$sig" $pid
+  kill -"$2" $pid
   n=0
   while kill -0 $pid 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
   if kill -0 $pid 2>/dev/null; then
@@ -229,7 +232,7 @@ sigload() { # SIG ARGS...: sets st, the status (or "hung" after 10 s)
   fi
 }
 loaded_stop() { # WANT SIG WHAT: the status, the one line, nothing printed, no run dir (or an untouched one)
-  if [ "$st" = "$1" ] && [ "$(cat err.txt)" = "housenet: stopped by $2 while the data loaded, before anything was written" ] &&
+  if [ "$st" = "$1" ] && [ "$(cat err.txt)" = "housenet: stopped by $2 while the config and data loaded, before anything was written" ] &&
      [ ! -s out.txt ] && { [ ! -e sigload ] || [ "$(ls -lR --time-style=+%s.%N sigload)" = "$was" ]; }; then
     ok "$2 while the data loads: $3 ends at once ($1), nothing written"
   else bad "$2 while $3 loads: status $st, $(cat err.txt), out: $(head -c 200 out.txt)"; fi
@@ -243,6 +246,11 @@ was=$(ls -lR --time-style=+%s.%N sigload)
 sigload HUP --resume --set train.epochs=6
 loaded_stop 129 SIGHUP "train --resume"
 rm -rf sigload
+rm -f cfgfifo
+mkfifo cfgfifo
+"$BIN" train cfgfifo >out.txt 2>err.txt &
+sig_ends $! INT
+loaded_stop 130 SIGINT "train reading a FIFO as its config"
 # SIGTERM once the files are written, while the summary waits on a full
 # pipe (a reader that stopped reading): the process ends at once, 143,
 # with model.h5 complete; it waited for the reader before. The pipe is a

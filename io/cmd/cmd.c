@@ -147,7 +147,7 @@ static void end_while_loading(int signo)
                            : signo == SIGPIPE ? "SIGPIPE"
                                               : "a signal";
         static const char head[] = "housenet: stopped by ";
-        static const char tail[] = " while the data loaded, before anything was written\n";
+        static const char tail[] = " while the config and data loaded, before anything was written\n";
         char line[sizeof head + sizeof tail + 16];
         size_t n = strlen(name);
         memcpy(line, head, sizeof head - 1);

@@ -87,12 +87,13 @@ void cmd_catch_fatal_signals(void);
  * default (unless ignored). What is left to do is main's
  * flush of the summary, which a full pipe can hold up without end. */
 void cmd_end_stop_signals(void);
-/* While on (RunArgs.loading: the data load of `housenet train`, before
- * anything of the run is on disk), a stop signal, or one that came before,
- * ends the process at once with status 128 + it and, for the writer, the
- * line "stopped by SIGTERM while the data loaded, before anything was
- * written": a load that blocks (a FIFO without a writer, a stalled
- * network file system) or takes minutes is never waited for. */
+/* While on (RunArgs.loading: `housenet train` reading its config and
+ * data, before anything of the run is on disk), a stop signal, or one
+ * that came before, ends the process at once with status 128 + it and,
+ * for the writer, the line "stopped by SIGTERM while the config and data
+ * loaded, before anything was written": a load that blocks (a FIFO
+ * without a writer, a stalled network file system) or takes minutes is
+ * never waited for. */
 void cmd_loading(int on, int writer);
 volatile sig_atomic_t *cmd_stop_flag(void);
 int cmd_stop_signal(void);
