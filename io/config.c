@@ -397,7 +397,18 @@ static int set_double(Config *c, const KeyDef *kd, const char *v, const char *ba
 {
     double d;
     if (parse_double(v, &d)) {
-        bad_value(why, wcap, "expected a number", v);
+        char *end;
+        errno = 0;
+        double x = strtod(v, &end);
+        int whole = end != v && !*end;
+        if (whole && errno == ERANGE) {
+            snprintf(why, wcap, "%.40s is beyond float64's range; use %g to %g", v, kd->min, kd->max);
+            return -1;
+        }
+        char expected[128];
+        snprintf(expected, sizeof expected, "expected a %snumber from %g to %g", whole && !isfinite(x) ? "finite " : "",
+                 kd->min, kd->max);
+        bad_value(why, wcap, expected, v);
         return -1;
     }
     if (d < kd->min || d > kd->max) {

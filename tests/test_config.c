@@ -105,6 +105,20 @@ static void test_config_reports_bad_value_with_line(void **state)
     assert_int_equal(cfg_load(&c, p, &err), E_CONFIG);
     assert_non_null(strstr(err.msg, ":2: [model] activation: \"softmax\" is not one of sigmoid|tanh|relu|linear"));
     cfg_free(&c);
+
+    /* a number float64 cannot hold, or not finite, is told so, with the range */
+    static const char *const REAL[][2] = {
+        { "train.learning_rate=1e-400", "[train] learning_rate: 1e-400 is beyond float64's range; use 0 to 1e+09" },
+        { "train.learning_rate=1e400", "[train] learning_rate: 1e400 is beyond float64's range; use 0 to 1e+09" },
+        { "train.learning_rate=nan", "[train] learning_rate: expected a finite number from 0 to 1e+09, got \"nan\"" },
+        { "train.learning_rate=0.1x", "[train] learning_rate: expected a number from 0 to 1e+09, got \"0.1x\"" },
+    };
+    for (size_t i = 0; i < sizeof REAL / sizeof REAL[0]; i++) {
+        cfg_defaults(&c);
+        assert_int_equal(cfg_set(&c, REAL[i][0], &err), E_CONFIG);
+        assert_non_null(strstr(err.msg, REAL[i][1]));
+        cfg_free(&c);
+    }
 }
 
 static void test_config_reads_filter_conditions_and_rejects_bad_ones(void **state)
