@@ -219,7 +219,7 @@ st=$?
 "$BIN" sweep ames.ini --set run.dir=wfail --grid train.learning_rate=abc,xyz --quiet > out.txt 2> err.txt
 st=$?
 [ $st -eq 1 ] && [ "$(wc -l <err.txt)" = 1 ] && [ "$(grep -c ',failed,' wfail/sweep/results.csv)" = 2 ] &&
-  grep -q '^housenet: every point of the sweep failed (2 of 2); the first, [0-9a-f]*: --set train.learning_rate=abc: \[train\] learning_rate: expected a number, got "abc"$' err.txt &&
+  grep -q '^housenet: every point of the sweep failed (2 of 2); the first, [0-9a-f]*: --set train.learning_rate=abc: \[train\] learning_rate: expected a number from 0 to 1e+09, got "abc"$' err.txt &&
   ok "a sweep whose every point failed exits 1 naming the first error" || bad "all failed: $st $(cat err.txt)"
 
 # More workers asked for than points to run: one child per point, no more.
