@@ -312,7 +312,10 @@ int loader_check_data_path(const Config *c, Err *err)
     if (!set) /* "ames.ini:3: [data] path", or "--set data.path" */
         snprintf(w + strlen(w), sizeof w - strlen(w), ": [data] path");
     if (e == ENOENT) {
-        cfg_missing_hint(p, DATA, (int)(sizeof DATA / sizeof DATA[0]), hint, sizeof hint);
+        if (!strcmp(p, "-")) /* predict's name for standard input */
+            snprintf(hint, sizeof hint, " (standard input is /dev/stdin here)");
+        else
+            cfg_missing_hint(p, DATA, (int)(sizeof DATA / sizeof DATA[0]), hint, sizeof hint);
         return err_set(err, E_CONFIG, "%s: %.1024s: no such file%s; set it to the CSV or HDF5 file to train on (a "
                        "relative path is taken from %s)", w, p, hint,
                        set ? "the current directory" : "the config file's directory");

@@ -294,6 +294,9 @@ cp "$SRC/datasets/ames_housing.csv" ames_sales.csv
 expect_error "a misspelt data file -> the closest data file beside it" 2 \
   "housenet: --set data.path: ames_sale.csv: no such file (did you mean ames_sales.csv?); set it to the CSV or HDF5 file to train on (a relative path is taken from the current directory)" \
   "$BIN" train missing.ini --set data.path=ames_sale.csv
+expect_error "[data] path = - -> /dev/stdin" 2 \
+  "housenet: --set data.path: -: no such file (standard input is /dev/stdin here); set it" \
+  "$BIN" train missing.ini --set data.path=-
 mkdir -p datadir
 expect_error "a data path that is a directory -> said so" 2 \
   "housenet: --set data.path: datadir is a directory; set it to a CSV or HDF5 file in it" \
