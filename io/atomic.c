@@ -448,6 +448,20 @@ size_t dir_path_blocked(const char *dir, unsigned *mode)
     return b.end;
 }
 
+static int find_missing(const char *prefix, size_t end, void *ctx)
+{
+    if (access(prefix, F_OK) == 0)
+        return 0;
+    *(size_t *)ctx = end;
+    return 1;
+}
+
+size_t dir_path_missing(const char *dir)
+{
+    size_t end = 0;
+    return each_prefix(dir, find_missing, &end) == 1 ? end : 0;
+}
+
 static int make_prefix(const char *prefix, size_t end, void *ctx)
 {
     (void)end;

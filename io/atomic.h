@@ -82,5 +82,9 @@ int mkdir_p(const char *dir, Err *err);
  * directory (a file, a device), where mkdir_p would fail: its length,
  * its st_mode in *mode; 0 when there is none. */
 size_t dir_path_blocked(const char *dir, unsigned *mode);
+/* The length of the first prefix of dir (dir itself included) that does
+ * not exist, the first directory mkdir_p would make; 0 when there is
+ * none. */
+size_t dir_path_missing(const char *dir);
 
 #endif

@@ -869,14 +869,10 @@ static int prepare(RunCtx *ctx, const RunArgs *a, Session *s, Trainer *tr, Optim
  * does not exist yet into out, "" when dir exists. */
 static void first_missing_dir(const char *dir, char *out, size_t cap)
 {
+    size_t n = dir_path_missing(dir);
     out[0] = '\0';
-    for (size_t i = 1, len = strlen(dir); i <= len && i < cap; i++)
-        if ((dir[i] == '/' || dir[i] == '\0') && dir[i - 1] != '/') {
-            snprintf(out, cap, "%.*s", (int)i, dir);
-            if (access(out, F_OK) != 0)
-                return;
-            out[0] = '\0';
-        }
+    if (n && n < cap)
+        snprintf(out, cap, "%.*s", (int)n, dir);
 }
 
 /* A run that created its directory and failed before its first epoch
