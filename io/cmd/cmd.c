@@ -140,12 +140,9 @@ static void die_by_signal(int signo)
 static void end_while_loading(int signo)
 {
     if (loading == 2) {
-        const char *name = signo == SIGINT    ? "SIGINT"
-                           : signo == SIGTERM ? "SIGTERM"
-                           : signo == SIGUSR1 ? "SIGUSR1"
-                           : signo == SIGHUP  ? "SIGHUP"
-                           : signo == SIGPIPE ? "SIGPIPE"
-                                              : "a signal";
+        /* every signal that reaches here has a name: no snprintf */
+        char buf[24];
+        const char *name = run_signal_name(signo, buf, sizeof buf);
         static const char head[] = "housenet: stopped by ";
         static const char tail[] = " while the config and data loaded, before anything was written\n";
         char line[sizeof head + sizeof tail + 16];
