@@ -94,13 +94,20 @@ int cfg_find_key(const char *section, const char *name)
 
 /* ---- value parsing: each returns 0, or -1 with a reason in why -------- */
 
+/* 0, or -1 for what is no number, PARSE_RANGE for one float64 cannot
+ * hold (1e400, 1e-400), PARSE_NONFINITE for nan or inf. */
+enum { PARSE_RANGE = -2, PARSE_NONFINITE = -3 };
 static int parse_double(const char *v, double *out)
 {
     char *end;
     errno = 0;
     double d = strtod(v, &end);
-    if (end == v || *end != '\0' || errno == ERANGE || !isfinite(d))
+    if (end == v || *end != '\0')
         return -1;
+    if (errno == ERANGE)
+        return PARSE_RANGE;
+    if (!isfinite(d))
+        return PARSE_NONFINITE;
     *out = d;
     return 0;
 }
@@ -396,17 +403,14 @@ static int set_u64(Config *c, const KeyDef *kd, const char *v, const char *base_
 static int set_double(Config *c, const KeyDef *kd, const char *v, const char *base_dir, char *why, size_t wcap)
 {
     double d;
-    if (parse_double(v, &d)) {
-        char *end;
-        errno = 0;
-        double x = strtod(v, &end);
-        int whole = end != v && !*end;
-        if (whole && errno == ERANGE) {
-            snprintf(why, wcap, "%.40s is beyond float64's range; use %g to %g", v, kd->min, kd->max);
-            return -1;
-        }
+    int got = parse_double(v, &d);
+    if (got == PARSE_RANGE) {
+        snprintf(why, wcap, "%.40s is beyond float64's range; use %g to %g", v, kd->min, kd->max);
+        return -1;
+    }
+    if (got) {
         char expected[128];
-        snprintf(expected, sizeof expected, "expected a %snumber from %g to %g", whole && !isfinite(x) ? "finite " : "",
+        snprintf(expected, sizeof expected, "expected a %snumber from %g to %g", got == PARSE_NONFINITE ? "finite " : "",
                  kd->min, kd->max);
         bad_value(why, wcap, expected, v);
         return -1;
