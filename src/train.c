@@ -509,10 +509,33 @@ void trainer_auto_start_one(Trainer *t, double secs)
     }
 }
 
+/* The sums of groups [ga, gb) (each in its first slot, see grad_group)
+ * added in group order into the running sum in group 0's first slot, and
+ * their blocks' losses in block order into *loss: one link of the chain
+ * that gives a step its gradient sum and loss, s0 + s1 + ... and
+ * l0 + l1 + ..., whoever computed the groups. */
+static void add_groups(Trainer *t, int nblocks, int ga, int gb, double *loss)
+{
+    const size_t np = t->nparams;
+    double *s0 = t->slots;
+    for (int gi = ga > 1 ? ga : 1; gi < gb; gi++) {
+        const double *sg = t->slots + (size_t)gi * TRAIN_GROUP * np;
+        for (size_t k = 0; k < np; k++)
+            s0[k] += sg[k];
+    }
+    const int b1 = gb * TRAIN_GROUP < nblocks ? gb * TRAIN_GROUP : nblocks;
+    double l = *loss;
+    for (int b = ga * TRAIN_GROUP; b < b1; b++)
+        l += t->slot_loss[b];
+    *loss = l;
+}
+
 /* Groups [g0, g1) of a step of nblocks blocks (see grad_group), on as
- * many threads as they are worth. */
+ * many threads as they are worth; with loss not NULL (g0 = 0) also added
+ * up (add_groups): the step's gradient sum into group 0's first slot and
+ * its loss into *loss. */
 static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chunk_first, const size_t *idx,
-                        size_t pos, size_t n, int nblocks, int g0, int g1)
+                        size_t pos, size_t n, int nblocks, int g0, int g1, double *loss)
 {
     if (g1 <= g0)
         return;
@@ -521,20 +544,38 @@ static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chu
     ThreadProbe *probe = nt > 1 && t->probe[TRAIN_PROBE_GRAD].on ? &t->probe[TRAIN_PROBE_GRAD] : NULL;
     if (probe)
         nt = thread_probe_pick(probe, nt, train_now_s());
-    /* Nothing waits for the other threads until the region ends: a
-     * barrier costs a sizeable part of a small step. Guided, not static:
-     * the thread woken last takes fewer groups (which thread runs a group
-     * changes no sum). One thread runs no OpenMP code at all: an orphaned
-     * guided loop costs a call into the runtime even then, a large part of
-     * a batch-1 step (figures in docs/performance.md). */
+    /* Each thread takes one contiguous share of the groups and, in thread
+     * order, adds them to the running sum itself. Had one thread added up
+     * every group, it would have pulled the others' slots into its cache,
+     * and their next step would wait for every slot's cache line to come
+     * back: a second thread then did its half of a full 2-2-1 batch 40 %
+     * slower than the first (docs/performance.md). The order of the sums
+     * is group order, whichever thread adds which groups. One thread runs
+     * no OpenMP code at all: an orphaned loop costs a call into the
+     * runtime even then, a large part of a batch-1 step. */
     if (nt > 1) {
-#pragma omp parallel for num_threads(nt) schedule(guided) default(none) \
-    shared(t, net, d, chunk_first, idx, pos, n, nblocks, g0, g1)
-        for (int gi = g0; gi < g1; gi++)
-            grad_group(t, net, d, chunk_first, idx, pos, n, nblocks, gi);
+#pragma omp parallel num_threads(nt) default(none) shared(t, net, d, chunk_first, idx, pos, n, nblocks, g0, g1, loss)
+        {
+            const int m = omp_get_num_threads();
+            const size_t ng = (size_t)(g1 - g0);
+            const int me = omp_get_thread_num();
+            const int a = g0 + (int)comm_share(ng, me, m), b = g0 + (int)comm_share(ng, me + 1, m);
+            for (int gi = a; gi < b; gi++)
+                grad_group(t, net, d, chunk_first, idx, pos, n, nblocks, gi);
+            if (loss) {
+                /* iteration q runs on thread q (static, 1), after q - 1's */
+#pragma omp for ordered schedule(static, 1) nowait
+                for (int q = 0; q < m; q++) {
+#pragma omp ordered
+                    add_groups(t, nblocks, g0 + (int)comm_share(ng, q, m), g0 + (int)comm_share(ng, q + 1, m), loss);
+                }
+            }
+        }
     } else {
         for (int gi = g0; gi < g1; gi++)
             grad_group(t, net, d, chunk_first, idx, pos, n, nblocks, gi);
+        if (loss)
+            add_groups(t, nblocks, g0, g1, loss);
     }
     if (probe)
         thread_probe_done(probe, nt, train_now_s());
@@ -557,7 +598,7 @@ static int gather_groups(Trainer *t, const Net *net, const Dataset *d, size_t ch
         t->gcounts[q] = ((b - a) * rec + 1) * sizeof(double);
     }
     const int g0 = (int)comm_share((size_t)ngroups, c->rank, k), g1 = (int)comm_share((size_t)ngroups, c->rank + 1, k);
-    grad_groups(t, net, d, chunk_first, idx, pos, n, nblocks, g0, g1);
+    grad_groups(t, net, d, chunk_first, idx, pos, n, nblocks, g0, g1, NULL);
     double *mine = (double *)((char *)t->gbuf + t->gdispls[c->rank]);
     for (int gi = g0; gi < g1; gi++, mine += rec) {
         memcpy(mine, t->slots + (size_t)gi * TRAIN_GROUP * np, np * sizeof(double));
@@ -587,13 +628,6 @@ static double *gathered(const Trainer *t, int ngroups, int gi)
     while (q + 1 < c->size && comm_share((size_t)ngroups, q + 1, c->size) <= (size_t)gi)
         q++;
     return t->gbuf + (size_t)gi * TRAINER_REC(t->nparams) + (size_t)q;
-}
-
-/* Group gi's gradient sum: its gathered record under ranks, else its
- * first slot. */
-static double *group_sum(const Trainer *t, int ngroups, int gi)
-{
-    return t->comm ? gathered(t, ngroups, gi) : t->slots + (size_t)gi * TRAIN_GROUP * t->nparams;
 }
 
 /* trainer_grad_rows for one row of the 2-2-1 network in one process
@@ -638,25 +672,24 @@ int trainer_grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chunk
         int rc = gather_groups(t, net, d, chunk_first, idx, pos, n, nblocks, ngroups, err);
         if (rc)
             return rc;
+        /* s0 + s1 + ... and l0 + l1 + ...: add_groups' order, over the
+         * gathered records */
+        double *s0 = gathered(t, ngroups, 0);
+        for (int gi = 1; gi < ngroups; gi++) {
+            const double *sg = gathered(t, ngroups, gi);
+            for (size_t k = 0; k < np; k++)
+                s0[k] += sg[k];
+        }
+        for (int b = 0; b < nblocks; b++)
+            loss += gathered(t, ngroups, b / TRAIN_GROUP)[np + (size_t)(b % TRAIN_GROUP)];
     } else {
-        grad_groups(t, net, d, chunk_first, idx, pos, n, nblocks, 0, ngroups);
+        grad_groups(t, net, d, chunk_first, idx, pos, n, nblocks, 0, ngroups, &loss);
         t->stop_now = t->stop ? *t->stop : 0;
     }
-    /* (s0 + s1 + ... ) / n: the groups added into the first group's sum in
-     * order (its room is cleared or refilled before its next use), then
-     * scaled into grad in one pass, so the gradient is walked as few times
-     * as possible; the same additions whether the groups were computed here
-     * or gathered from the ranks. */
-    double *s0 = group_sum(t, ngroups, 0);
-    for (int gi = 1; gi < ngroups; gi++) {
-        const double *sg = group_sum(t, ngroups, gi);
-        for (size_t k = 0; k < np; k++)
-            s0[k] += sg[k];
-    }
+    /* the sum scaled into grad in one pass */
+    const double *s0 = t->comm ? gathered(t, ngroups, 0) : t->slots;
     for (size_t k = 0; k < np; k++)
         grad[k] = s0[k] * inv_n;
-    for (int b = 0; b < nblocks; b++)
-        loss += t->comm ? gathered(t, ngroups, b / TRAIN_GROUP)[np + (size_t)(b % TRAIN_GROUP)] : t->slot_loss[b];
     *loss_out = loss / (double)n;
     return 0;
 }
