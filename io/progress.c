@@ -59,9 +59,11 @@ static void draw(Progress *p, double done, double loss)
 
 void progress_step(Progress *p, const TrainState *st, double batch_loss)
 {
-    if (p->quiet || !p->tty || ++p->since_clock < p->clock_every)
+    /* by step counts, not calls: on_step need not run at every step (a
+     * rollback moves the count back) */
+    if (p->quiet || !p->tty || (st->step >= p->clock_step && st->step - p->clock_step < p->clock_every))
         return;
-    p->since_clock = 0;
+    p->clock_step = st->step;
     if (train_now_s() - p->last_draw < REDRAW_S)
         return;
     double within = p->steps_per_epoch > 0 ? (double)st->epoch_step / (double)p->steps_per_epoch : 0.0;

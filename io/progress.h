@@ -23,7 +23,7 @@ typedef struct Progress {
     double t_start;           /* when progress_init ran */
     double last_draw;
     int64_t clock_every;      /* steps between two looks at the clock (about 1024 rows) */
-    int64_t since_clock;      /* steps since the last look */
+    int64_t clock_step;       /* the step count at the last look */
     int64_t first_epoch;      /* the epoch this process started from (a resume starts later) */
     int bar_shown;            /* the bar is on screen and must be cleared before a line */
     double train_loss, val_loss, val_rmse; /* of the last finished epoch (NaN before) */

@@ -293,6 +293,9 @@ static int writer_failed(const RunCtx *ctx, int rc, Err *err)
     return rc;
 }
 
+/* Steps between two looks at the clock for checkpoint_every_seconds. */
+#define CKPT_CLOCK_STEPS 64
+
 /* 1 when [run] checkpoint_every_seconds have passed since the last
  * checkpoint. */
 static int ckpt_due(const RunCtx *ctx)
@@ -311,11 +314,25 @@ static int step_files(RunCtx *ctx, const TrainState *st, double loss, int stop, 
         return rc;
     progress_step(&ctx->progress, st, loss);
     int every = ctx->cfg->checkpoint_every_steps;
-    /* The clock every 64 steps: a fraction of a batch-1 step's cost. */
-    if (((every > 0 && st->step % every == 0) || stop || (st->step % 64 == 0 && ckpt_due(ctx))) &&
+    /* The clock every CKPT_CLOCK_STEPS steps: a fraction of a batch-1 step's cost. */
+    if (((every > 0 && st->step % every == 0) || stop || (st->step % CKPT_CLOCK_STEPS == 0 && ckpt_due(ctx))) &&
         (rc = save_checkpoint(ctx, st, err)))
         return rc;
     return 0;
+}
+
+/* on_step's TrainHooks.step_every: its duties (step_files) fall on
+ * multiples of CKPT_CLOCK_STEPS, log_every_steps and checkpoint_every_steps,
+ * so it runs on the multiples of their greatest common divisor, and at a
+ * stop. */
+static int64_t step_hook_every(const Config *c)
+{
+    int64_t e = CKPT_CLOCK_STEPS;
+    const int64_t each[] = { c->log_every_steps, c->checkpoint_every_steps };
+    for (int i = 0; i < 2; i++)
+        for (int64_t a = each[i], r; a > 0; e = a, a = r) /* e = gcd(e, a), Euclid's */
+            r = e % a;
+    return e;
 }
 
 static int on_step(void *p, const Net *net, const Optim *opt, const TrainState *st, double loss,
@@ -1024,8 +1041,8 @@ static int run_epochs(RunCtx *ctx, Session *s, Trainer *tr, Optim *opt, const Tr
     progress_init(&ctx->progress, a->progress, isatty(fileno(a->progress)), a->quiet, c->epochs,
                   train_steps_per_epoch(s->sp.ntrain, bs), s->sp.ntrain, st->epoch, c->target);
     ctx->progress.no_val = !ctx->val;
-    TrainHooks hooks = { .ctx = ctx, .on_step = on_step, .on_epoch = on_epoch, .on_event = on_event,
-                         .val_pred = ctx->val ? ctx->pred : NULL };
+    TrainHooks hooks = { .ctx = ctx, .on_step = on_step, .step_every = step_hook_every(c), .on_epoch = on_epoch,
+                         .on_event = on_event, .val_pred = ctx->val ? ctx->pred : NULL };
     double t0 = train_now_s(), files0 = ctx->file_secs;
     int rc = train_run(tr, &s->net, opt, &td, ctx->val, o, st, &hooks, err);
     ctx->run_file_secs = ctx->file_secs - files0;

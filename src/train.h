@@ -144,6 +144,11 @@ typedef struct TrainHooks {
     void *ctx;
     int (*on_step)(void *ctx, const Net *net, const Optim *opt, const TrainState *st,
                    double batch_loss, Err *err);
+    /* on_step runs after the steps whose count (st->step) is a multiple of
+     * step_every (0 or 1: every step), and after any step at which a stop
+     * was requested (Trainer.stop_now). A call at every step of one row
+     * was a tenth of the step's time (docs/performance.md). */
+    int64_t step_every;
     int (*on_epoch)(void *ctx, const Net *net, const Optim *opt, const TrainState *st,
                     const EpochStats *s, Err *err);
     int (*on_event)(void *ctx, const TrainState *st, const char *kind, const char *msg, Err *err);

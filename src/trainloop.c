@@ -265,6 +265,7 @@ typedef struct Loop {
     const TrainHooks *hooks;
     int64_t spe;         /* steps per epoch */
     int64_t clock_every; /* steps between reads of the clock */
+    int64_t hook_at;     /* the next step count at which on_step runs (TrainHooks.step_every) */
 } Loop;
 
 /* The validation loss, and the hooks' val_pred with it when they ask. */
@@ -355,9 +356,11 @@ static int loop_step(Loop *L, const Dataset *view, size_t first, size_t b0, size
     st->grad_norm_sum += gnorm;
     if ((st->epoch_step & (L->clock_every - 1)) == 0)
         st->epoch_seconds = train_now_s() - t0;
-    if (L->hooks->on_step && (rc = L->hooks->on_step(L->hooks->ctx, net, L->opt, st, loss, err)))
-        return rc;
-    return 0;
+    if (!L->hooks->on_step || (st->step != L->hook_at && !t->stop_now))
+        return 0;
+    if (st->step == L->hook_at)
+        L->hook_at += L->hooks->step_every > 1 ? L->hooks->step_every : 1;
+    return L->hooks->on_step(L->hooks->ctx, net, L->opt, st, loss, err);
 }
 
 /* The steps of epoch, chunk by chunk in the epoch's order, skipping the
@@ -369,6 +372,10 @@ static int loop_steps(Loop *L, int64_t epoch, double t0, int *rolled_back, Err *
     const size_t bs = (size_t)L->o->batch_size;
     int64_t skip = L->st->epoch_step; /* batches of this epoch already done */
     int rc;
+    /* the first multiple of step_every after st->step, which a resumed run
+     * or a rollback may have set anywhere */
+    const int64_t every = L->hooks->step_every > 1 ? L->hooks->step_every : 1;
+    L->hook_at = (L->st->step / every + 1) * every;
     trainer_epoch_order(t, L->o, epoch);
     for (size_t ci = 0; ci < t->nchunks && !*rolled_back; ci++) {
         size_t c = t->chunks[ci];
@@ -464,7 +471,7 @@ int train_run(Trainer *t, Net *net, Optim *opt, const TrainData *train, const Da
      * mid-epoch checkpoint stores is at most ~1024 rows old (microseconds);
      * the epoch's own time is read at its end. */
     Loop L = { t, net, opt, train, val, o, st, hooks ? hooks : &none,
-               0, train_clock_every((size_t)o->batch_size) };
+               0, train_clock_every((size_t)o->batch_size), 0 };
     int rc;
     if ((rc = loop_check(&L, err)))
         return rc;

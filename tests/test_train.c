@@ -625,6 +625,58 @@ static void run_synthetic(const Dataset *d, int64_t stop, int threads, double *o
     net_free(&net);
 }
 
+/* The steps on_step ran after, and the stop it answers with E_STOP. */
+typedef struct StepLog { int64_t at[64]; int n; } StepLog;
+
+static int log_steps(void *ctx, const Net *net, const Optim *opt, const TrainState *st, double loss, Err *err)
+{
+    (void)net;
+    (void)opt;
+    (void)loss;
+    StepLog *l = ctx;
+    if (l->n < 64)
+        l->at[l->n] = st->step;
+    l->n++;
+    return st->step % 8 ? err_set(err, E_STOP, "stop requested") : 0; /* off the multiples: the stop */
+}
+
+static void test_on_step_runs_at_multiples_of_step_every_and_at_a_stop(void **state)
+{
+    (void)state;
+    Err err = { 0 };
+    Dataset d;
+    synthetic(&d, 100);
+    Net net;
+    int hidden[] = { 2 };
+    assert_int_equal(net_init(&net, 2, hidden, 1, 1, ACT_SIGMOID, ACT_LINEAR, &err), 0);
+    net_init_xavier(&net, 3);
+    Trainer t;
+    Optim opt;
+    TrainOpts o = { .epochs = 2, .batch_size = 1, .lr = 0.05, .seed = 9, .threads = 1, .shuffle = 1 };
+    assert_int_equal(trainer_init(&t, &net, 1, 1, d.n, &err), 0);
+    assert_int_equal(optim_init(&opt, OPT_SGD, net.nparams, &err), 0);
+    volatile sig_atomic_t stop = SIGTERM; /* requested before the first step */
+    t.stop = &stop;
+    TrainState st = train_state_start(&o);
+    TrainData td = train_data_memory(&d);
+    StepLog l = { .n = 0 };
+    TrainHooks hooks = { .ctx = &l, .on_step = log_steps, .step_every = 8 };
+    assert_int_equal(train_run(&t, &net, &opt, &td, NULL, &o, &st, &hooks, &err), E_STOP);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.at[0], 1); /* the stop's step, not a multiple */
+    stop = 0;
+    l.n = 0;
+    assert_int_equal(train_run(&t, &net, &opt, &td, NULL, &o, &st, &hooks, &err), 0);
+    assert_int_equal(st.step, 200);
+    assert_int_equal(l.n, 200 / 8); /* the resumed run: 8, 16, ..., 200 */
+    for (int i = 0; i < l.n; i++)
+        assert_int_equal(l.at[i], 8 * (i + 1));
+    optim_free(&opt);
+    trainer_free(&t);
+    net_free(&net);
+    data_free(&d);
+}
+
 static void test_a_run_continued_from_its_state_mid_epoch_is_bit_identical(void **state)
 {
     (void)state;
@@ -856,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_schedule_and_warmup_set_each_steps_rate),
         cmocka_unit_test(test_clipping_bounds_the_step_of_sgd),
         cmocka_unit_test(test_a_run_continued_from_its_state_mid_epoch_is_bit_identical),
+        cmocka_unit_test(test_on_step_runs_at_multiples_of_step_every_and_at_a_stop),
         cmocka_unit_test(test_chunk_order_is_whole_units_in_order_drawn_from_seed_epoch_and_chunk),
         cmocka_unit_test(test_rows_permute_keeps_each_target_with_its_features_and_depends_on_the_seed),
         cmocka_unit_test(test_a_full_batch_step_does_not_depend_on_the_row_order),
