@@ -14,6 +14,7 @@
 
 #include "kern.h"
 #include "rng.h"
+#include "row221.h"
 
 static const char *const ACT_NAMES[] = { "sigmoid", "tanh", "relu", "linear" };
 
@@ -161,25 +162,9 @@ int net_is_221(const Net *net)
            net->act[0] == ACT_SIGMOID && net->act[1] == ACT_LINEAR;
 }
 
-/* The lane of the fused 2-2-1 kernel (grad221.inc) that carries the one
- * sample of a one-row block, in scalar code: its operations in its order,
- * each gradient element and the loss taken from a vector whose other
- * lanes hold +0 (the padding's sums: their error is +0 and the sums start
- * at +0), which the horizontal sum leaves unchanged. So the bits of
- * net_grad_block(net, p, x, &y, 1, ...) on every kernel path
- * (tests/test_net.c compares them). */
 double net_grad_row221(const double *p, const double *x, double y, double *grad)
 {
-    const double a = x[0], b = x[1];
-    const double u = kern_sigmoid1(p[4] + p[0] * a + p[1] * b);
-    const double v = kern_sigmoid1(p[5] + p[2] * a + p[3] * b);
-    const double e = p[8] + p[6] * u + p[7] * v - y;
-    const double d0 = e * p[6] * (u * (1.0 - u));
-    const double d1 = e * p[7] * (v * (1.0 - v));
-    const double g[9] = { d0 * a, d0 * b, d1 * a, d1 * b, d0, d1, e * u, e * v, e };
-    for (int k = 0; k < 9; k++)
-        grad[k] += 0.0 + g[k];
-    return 0.5 * (0.0 + e * e);
+    return row221_grad(p, x, y, grad);
 }
 
 const char *net_block_kernel(const Net *net)

@@ -65,16 +65,15 @@ void optim_step(Optim *o, double *params, const double *grad, double lr)
 {
     const size_t n = o->n;
     const OptimHyper *h = &o->hp;
-    if (h->weight_decay != 0.0) {
-        const double keep = 1.0 - lr * h->weight_decay;
-        for (size_t k = 0; k < n; k++)
-            params[k] *= keep;
+    if (o->kind == OPT_SGD) {
+        optim_sgd(o, params, grad, n, lr);
+        o->t++;
+        return;
     }
+    optim_decay(o, params, n, lr);
     double *v = o->buf[0], *s = o->buf[1];
     switch (o->kind) {
-    case OPT_SGD:
-        for (size_t k = 0; k < n; k++)
-            params[k] -= lr * grad[k];
+    case OPT_SGD: /* optim_sgd, above */
         break;
     case OPT_MOMENTUM:
         for (size_t k = 0; k < n; k++) {

@@ -48,6 +48,28 @@ void optim_free(Optim *o);
  *             p -= lr (v / (1-b1^t)) / (sqrt(s / (1-b2^t)) + eps)
  * each after the decoupled decay p *= 1 - lr weight_decay. */
 void optim_step(Optim *o, double *params, const double *grad, double lr);
+
+/* The decoupled decay p *= 1 - lr weight_decay (none at 0), before every
+ * rule's update. */
+static inline void optim_decay(const Optim *o, double *params, size_t n, double lr)
+{
+    if (o->hp.weight_decay == 0.0)
+        return;
+    const double keep = 1.0 - lr * o->hp.weight_decay;
+    for (size_t k = 0; k < n; k++)
+        params[k] *= keep;
+}
+
+/* The update of sgd (o->kind OPT_SGD) over n parameters, inline, without
+ * counting it in o->t (optim_step does): the one-row loop of the 2-2-1
+ * network (trainloop.c) passes n = 9, keeps the parameters in registers
+ * and counts the update once it has checked it. */
+static inline void optim_sgd(const Optim *o, double *params, const double *grad, size_t n, double lr)
+{
+    optim_decay(o, params, n, lr);
+    for (size_t k = 0; k < n; k++)
+        params[k] -= lr * grad[k];
+}
 /* Name <-> kind: "sgd", "momentum", "nesterov", "adam". optim_parse
  * returns 0, or E_CONFIG for an unknown name. */
 const char *optim_name(OptimKind k);

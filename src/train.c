@@ -251,12 +251,9 @@ static void gather(const Dataset *d, const size_t *idx, size_t first, int n, dou
     }
 }
 
-/* The rows at positions pos .. pos + m of the order trainer_chunk_order
- * made come in runs of consecutive rows (a unit or what is left of one):
- * the first run's first row into *row, its length (<= m) returned. Units
- * before the short one (if any) are full, so a position finds its unit by
- * division. */
-static size_t order_run(const Trainer *t, size_t pos, size_t m, size_t *row)
+/* Units before the short one (if any) are full, so a position finds its
+ * unit by division. */
+size_t trainer_order_run(const Trainer *t, size_t pos, size_t m, size_t *row)
 {
     const size_t n = t->chunk_rows, short_len = n % TRAIN_UNIT, ks = t->short_at * TRAIN_UNIT;
     size_t slot, off;
@@ -278,7 +275,7 @@ static size_t order_run(const Trainer *t, size_t pos, size_t m, size_t *row)
 size_t trainer_order_row(const Trainer *t, size_t pos)
 {
     size_t row;
-    order_run(t, pos, 1, &row);
+    trainer_order_run(t, pos, 1, &row);
     return row;
 }
 
@@ -288,7 +285,7 @@ static void gather_order(const Trainer *t, const Dataset *d, size_t pos, size_t 
 {
     const size_t nin = (size_t)d->nin;
     for (size_t s = 0, r, len; s < m; s += len) {
-        len = order_run(t, pos + s, m - s, &r);
+        len = trainer_order_run(t, pos + s, m - s, &r);
         const double *sx = d->x + r * nin, *sy = d->y + r;
         for (size_t k = 0; k < len * nin; k++)
             x[s * nin + k] = sx[k];
@@ -298,12 +295,12 @@ static void gather_order(const Trainer *t, const Dataset *d, size_t pos, size_t 
 }
 
 /* The rows at positions pos .. pos + m of the chunk order as its runs of
- * consecutive rows (order_run), into runs; the runs' lengths add up to m. */
+ * consecutive rows (trainer_order_run), into runs; the runs' lengths add up to m. */
 static void order_runs(const Trainer *t, size_t pos, size_t m, NetRun *runs)
 {
     int k = 0;
     for (size_t s = 0, r, len; s < m; s += len, k++) {
-        len = order_run(t, pos + s, m - s, &r);
+        len = trainer_order_run(t, pos + s, m - s, &r);
         runs[k] = (NetRun){ r, (int)len };
     }
 }
@@ -331,7 +328,7 @@ static void gather_order_f32(const Trainer *t, const float *x, const float *y, s
                              float *xo, float *yo)
 {
     for (size_t s = 0, r, len; s < m; s += len) {
-        len = order_run(t, pos + s, m - s, &r);
+        len = trainer_order_run(t, pos + s, m - s, &r);
         copy_f32(xo + s * nin, x + r * nin, len * nin);
         copy_f32(yo + s, y + r, len);
     }
@@ -348,7 +345,7 @@ static void prefetch_rows(const Trainer *t, const void *x, const void *y, size_t
             r = idx[s];
             len = 1;
         } else {
-            len = order_run(t, pos + s, m - s, &r);
+            len = trainer_order_run(t, pos + s, m - s, &r);
         }
         const char *px = (const char *)x + r * nin * esize, *py = (const char *)y + r * esize;
         for (size_t o = 0; o < len * nin * esize; o += 64)
@@ -641,7 +638,7 @@ static int grad_row(Trainer *t, const Net *net, const Dataset *d, const size_t *
     if (idx)
         r = idx[0];
     else
-        order_run(t, pos, 1, &r);
+        trainer_order_run(t, pos, 1, &r);
     double *g = t->grad;
     for (int k = 0; k < 9; k++)
         g[k] = 0.0;

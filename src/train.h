@@ -241,6 +241,9 @@ typedef struct Trainer {
      * every rank after the same step. */
     volatile sig_atomic_t *stop;
     int stop_now;
+    /* 1: every step through the general step, none through the one-row
+     * loop of the 2-2-1 network (trainloop.c); tests compare the two. */
+    int general_steps;
     /* Ranks (trainer_set_comm); comm NULL: one process, and the rest NULL. */
     const Comm *comm;    /* borrowed */
     double *gbuf;        /* owned, (ngroups_cap * TRAINER_REC(nparams) + size): a step's gathered groups */
@@ -334,6 +337,10 @@ void trainer_epoch_order(Trainer *t, const TrainOpts *o, int64_t epoch);
  * u is rows u * TRAIN_UNIT up to (u + 1) * TRAIN_UNIT or n), each unit's
  * rows in order. Without o->shuffle, the units in order. */
 void trainer_chunk_order(Trainer *t, const TrainOpts *o, int64_t epoch, size_t c, size_t n);
+/* The rows at positions pos .. pos + m of that order come in runs of
+ * consecutive rows (a unit or what is left of one): the first run's first
+ * row into *row, its length (<= m) returned. */
+size_t trainer_order_run(const Trainer *t, size_t pos, size_t m, size_t *row);
 /* Row number `pos` (< n) of that order, for tests. */
 size_t trainer_order_row(const Trainer *t, size_t pos);
 

@@ -15,6 +15,7 @@
 
 #include "kern.h"
 #include "rng.h"
+#include "row221.h"
 #include "schedule.h"
 
 static int memory_chunk(void *ctx, size_t first, size_t n, Dataset *view, Err *err)
@@ -316,6 +317,38 @@ static int loop_start(Loop *L, Err *err)
     return rc;
 }
 
+/* Clipping: g (n) scaled to norm clip_norm when its norm gnorm is above. */
+static inline void clip(const TrainOpts *o, double *g, size_t n, double gnorm)
+{
+    if (o->clip_norm > 0 && gnorm > o->clip_norm) {
+        const double f = o->clip_norm / gnorm;
+        for (size_t k = 0; k < n; k++)
+            g[k] *= f;
+    }
+}
+
+/* A step's bookkeeping once its update is in (its mean loss over m rows,
+ * its gradient norm): the counters and the clock. 1 when the step hook is
+ * due (TrainHooks.step_every, or a stop request): step_hook. */
+static inline int step_done(Loop *L, double loss, size_t m, double gnorm, double t0)
+{
+    TrainState *st = L->st;
+    st->step++;
+    st->epoch_step++;
+    st->epoch_loss_sum += loss * (double)m;
+    st->grad_norm_sum += gnorm;
+    if ((st->epoch_step & (L->clock_every - 1)) == 0)
+        st->epoch_seconds = train_now_s() - t0;
+    return L->hooks->on_step && (st->step == L->hook_at || L->t->stop_now);
+}
+
+static int step_hook(Loop *L, double loss, Err *err)
+{
+    if (L->st->step == L->hook_at)
+        L->hook_at += L->hooks->step_every > 1 ? L->hooks->step_every : 1;
+    return L->hooks->on_step(L->hooks->ctx, L->net, L->opt, L->st, loss, err);
+}
+
 /* One optimizer step of epoch on rows b0..b0+m of the chunk view (its
  * first row is the training row first); t0 is the epoch's start on the
  * clock. A non-finite loss, gradient or parameter rolls back (sets
@@ -336,11 +369,7 @@ static int loop_step(Loop *L, const Dataset *view, size_t first, size_t b0, size
     double gnorm = l2_norm(t->grad, net->nparams);
     int bad = !isfinite(loss) || !isfinite(gnorm);
     if (!bad) {
-        if (o->clip_norm > 0 && gnorm > o->clip_norm) {
-            const double f = o->clip_norm / gnorm;
-            for (size_t k = 0; k < net->nparams; k++)
-                t->grad[k] *= f;
-        }
+        clip(o, t->grad, net->nparams, gnorm);
         optim_step(L->opt, net->params, t->grad, st->lr);
         bad = !train_all_finite(net->params, net->nparams);
     }
@@ -350,17 +379,61 @@ static int loop_step(Loop *L, const Dataset *view, size_t first, size_t b0, size
         *rolled_back = 1;
         return diverged(t, net, L->opt, o, st, L->hooks, epoch, what, err);
     }
-    st->step++;
-    st->epoch_step++;
-    st->epoch_loss_sum += loss * (double)m;
-    st->grad_norm_sum += gnorm;
-    if ((st->epoch_step & (L->clock_every - 1)) == 0)
-        st->epoch_seconds = train_now_s() - t0;
-    if (!L->hooks->on_step || (st->step != L->hook_at && !t->stop_now))
-        return 0;
-    if (st->step == L->hook_at)
-        L->hook_at += L->hooks->step_every > 1 ? L->hooks->step_every : 1;
-    return L->hooks->on_step(L->hooks->ctx, net, L->opt, st, loss, err);
+    return step_done(L, loss, m, gnorm, t0) ? step_hook(L, loss, err) : 0;
+}
+
+/* Plain SGD steps of one row each on the 2-2-1 network in float64 in one
+ * process (rows221_fits), at positions b .. n of the chunk view: loop_step's
+ * sequence with the parameters held in registers from one step to the
+ * next and the row's gradient inline (docs/performance.md: 1.15x at batch
+ * 1), the same bits (test_train compares). Stops before a step that is
+ * not finite, for loop_step to take it again and roll back, and when the
+ * step hook fails (*rc). Returns the position reached. */
+static size_t loop_rows221(Loop *L, const Dataset *view, size_t b, size_t n, int64_t epoch, double t0, int *rc,
+                           Err *err)
+{
+    Trainer *t = L->t;
+    Net *net = L->net;
+    const TrainOpts *o = L->o;
+    TrainState *st = L->st;
+    double p[9];
+    memcpy(p, net->params, sizeof p);
+    size_t at = b;
+    for (size_t r = 0, left = 0; at < n; at++, r++, left--) {
+        if (!left)
+            left = trainer_order_run(t, at, n - at, &r);
+        const double lr = sched_lr(&o->sched, o->lr, st->lr_scale, epoch, o->epochs, st->step, L->spe);
+        double g[9] = { 0 }, q[9];
+        const double loss = 0.0 + row221_grad(p, view->x + 2 * r, view->y[r], g);
+        const double gnorm = l2_norm(g, 9);
+        if (!isfinite(loss) || !isfinite(gnorm))
+            break;
+        clip(o, g, 9, gnorm);
+        memcpy(q, p, sizeof q);
+        optim_sgd(L->opt, q, g, 9, lr);
+        if (!train_all_finite(q, 9))
+            break;
+        memcpy(p, q, sizeof p);
+        L->opt->t++;
+        st->lr = lr;
+        t->stop_now = t->stop ? *t->stop : 0;
+        if (step_done(L, loss, 1, gnorm, t0)) {
+            memcpy(net->params, p, sizeof p);
+            if ((*rc = step_hook(L, loss, err)))
+                return at + 1;
+        }
+    }
+    memcpy(net->params, p, sizeof p);
+    return at;
+}
+
+/* 1 when loop_rows221 takes the steps: one row a step, the 2-2-1 network,
+ * sgd, float64, one process. */
+static int rows221_fits(const Loop *L)
+{
+    const Trainer *t = L->t;
+    return L->o->batch_size == 1 && t->row221 && !t->comm && t->precision == TRAIN_F64 &&
+           L->opt->kind == OPT_SGD && !t->general_steps;
 }
 
 /* The steps of epoch, chunk by chunk in the epoch's order, skipping the
@@ -390,7 +463,10 @@ static int loop_steps(Loop *L, int64_t epoch, double t0, int *rolled_back, Err *
         if ((rc = train->chunk(train->ctx, first, n, &view, err)))
             return rc;
         trainer_chunk_order(t, L->o, epoch, c, n);
-        for (size_t b0 = (size_t)skip * bs; b0 < n && !*rolled_back; b0 += bs) {
+        size_t b = (size_t)skip * bs;
+        if (rows221_fits(L) && (b = loop_rows221(L, &view, b, n, epoch, t0, &rc, err), rc))
+            return rc;
+        for (size_t b0 = b; b0 < n && !*rolled_back; b0 += bs) {
             size_t m = n - b0 < bs ? n - b0 : bs;
             if ((rc = loop_step(L, &view, first, b0, m, epoch, t0, rolled_back, err)))
                 return rc;

@@ -46,6 +46,7 @@ typedef struct Log {
     double val[512];          /* validation loss after each epoch, from 0 */
     double lr[512];           /* the rate of each epoch's last step (epoch 0: the first step's) */
     double *params[512];      /* owned copies of the parameters after each epoch */
+    double train_loss[512], grad_norm[512];
     int64_t nepochs;
 } Log;
 
@@ -59,6 +60,8 @@ static int log_epoch(void *ctx, const Net *net, const Optim *opt, const TrainSta
     assert_true(s->epoch < 512);
     l->val[s->epoch] = s->val_loss;
     l->lr[s->epoch] = s->lr;
+    l->train_loss[s->epoch] = s->train_loss;
+    l->grad_norm[s->epoch] = s->grad_norm;
     free(l->params[s->epoch]);
     l->params[s->epoch] = malloc(net->nparams * sizeof(double));
     memcpy(l->params[s->epoch], net->params, net->nparams * sizeof(double));
@@ -86,6 +89,9 @@ static void log_free(Log *l)
     memset(l, 0, sizeof *l);
 }
 
+/* Trainer.general_steps of the runs train_logged makes. */
+static int general_steps;
+
 /* Trains net on s's rows from scratch as c says; returns train_run's code,
  * leaves the final state in *out and the hooks' view in *log (either may
  * be NULL). */
@@ -97,6 +103,7 @@ static int train_logged(const Config *c, Splits *s, Net *net, int threads, Train
     int bs = c->batch_size < (int)s->train.n ? c->batch_size : (int)s->train.n;
     assert_int_equal(trainer_init(&t, net, bs, threads, s->train.n, err), 0);
     trainer_auto_threads(&t, c->threads == 0); /* as io/run.c */
+    t.general_steps = general_steps;
     if (c->precision == TRAIN_F32) /* as io/run.c: after any permutation of the rows */
         assert_int_equal(trainer_use_f32(&t, net, &s->train, err), 0);
     assert_int_equal(run_optim_init(c, net->nparams, &opt, err), 0);
@@ -625,6 +632,51 @@ static void run_synthetic(const Dataset *d, int64_t stop, int threads, double *o
     net_free(&net);
 }
 
+/* The one-row loop of the 2-2-1 network (loop_rows221) against the
+ * general step, bit for bit: the parameters and figures of every epoch,
+ * the events and the final state, for plain sgd, decay, clipping, a
+ * schedule with warm-up and a rate that diverges and rolls back. */
+static void test_the_one_row_loop_gives_the_general_steps_bits(void **state)
+{
+    (void)state;
+    static const char *const cases[] = { NULL, "train.weight_decay=0.01", "train.clip_norm=0.05",
+                                         "train.lr_schedule=cosine", "train.warmup_epochs=1",
+                                         "train.learning_rate=30" };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const char *sp[] = { "train.batch_size=1", "model.hidden=2", "train.epochs=3", "train.optimizer=sgd",
+                             "train.threads=1", cases[c] };
+        Run r[2];
+        Err err = { 0 };
+        for (int g = 0; g < 2; g++) {
+            general_steps = g;
+            int rc = run_ames(&r[g], sp, cases[c] ? 6 : 5, 1, &err);
+            general_steps = 0;
+            assert_int_equal(rc, 0);
+        }
+        const char *what = cases[c] ? cases[c] : "plain sgd";
+        if (c == 5)
+            assert_true(r[1].st.divergences > 0); /* the case exists to cover rollbacks */
+        assert_int_equal(r[0].st.step, r[1].st.step);
+        assert_int_equal(r[0].st.divergences, r[1].st.divergences);
+        assert_int_equal(r[0].log.nepochs, r[1].log.nepochs);
+        assert_int_equal(r[0].log.nevents, r[1].log.nevents);
+        for (int i = 0; i < r[0].log.nevents; i++)
+            if (strcmp(r[0].log.msgs[i], r[1].log.msgs[i]) != 0 || r[0].log.event_step[i] != r[1].log.event_step[i])
+                fail_msg("%s: event %d differs: \"%s\" against \"%s\"", what, i, r[0].log.msgs[i], r[1].log.msgs[i]);
+        for (int64_t e = 0; e < r[0].log.nepochs; e++) {
+            const double a[4] = { r[0].log.val[e], r[0].log.lr[e], r[0].log.train_loss[e], r[0].log.grad_norm[e] };
+            const double b[4] = { r[1].log.val[e], r[1].log.lr[e], r[1].log.train_loss[e], r[1].log.grad_norm[e] };
+            if (memcmp(a, b, sizeof a) != 0 ||
+                memcmp(r[0].log.params[e], r[1].log.params[e], r[0].net.nparams * sizeof(double)) != 0)
+                fail_msg("%s: epoch %lld differs from the general step's", what, (long long)e);
+        }
+        if (memcmp(r[0].net.params, r[1].net.params, r[0].net.nparams * sizeof(double)) != 0)
+            fail_msg("%s: the final parameters differ from the general step's", what);
+        run_free(&r[0]);
+        run_free(&r[1]);
+    }
+}
+
 /* The steps on_step ran after, and the stop it answers with E_STOP. */
 typedef struct StepLog { int64_t at[64]; int n; } StepLog;
 
@@ -909,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_clipping_bounds_the_step_of_sgd),
         cmocka_unit_test(test_a_run_continued_from_its_state_mid_epoch_is_bit_identical),
         cmocka_unit_test(test_on_step_runs_at_multiples_of_step_every_and_at_a_stop),
+        cmocka_unit_test(test_the_one_row_loop_gives_the_general_steps_bits),
         cmocka_unit_test(test_chunk_order_is_whole_units_in_order_drawn_from_seed_epoch_and_chunk),
         cmocka_unit_test(test_rows_permute_keeps_each_target_with_its_features_and_depends_on_the_seed),
         cmocka_unit_test(test_a_full_batch_step_does_not_depend_on_the_row_order),
