@@ -723,6 +723,20 @@ static void test_on_step_runs_at_multiples_of_step_every_and_at_a_stop(void **st
     assert_int_equal(l.n, 200 / 8); /* the resumed run: 8, 16, ..., 200 */
     for (int i = 0; i < l.n; i++)
         assert_int_equal(l.at[i], 8 * (i + 1));
+    /* the stopped and resumed run ends on the bits of runs never stopped,
+     * through the one-row loop and through the general step */
+    double resumed[9];
+    memcpy(resumed, net.params, sizeof resumed);
+    for (int g = 0; g < 2; g++) {
+        t.general_steps = g;
+        net_init_xavier(&net, 3);
+        optim_free(&opt);
+        assert_int_equal(optim_init(&opt, OPT_SGD, net.nparams, &err), 0);
+        st = train_state_start(&o);
+        assert_int_equal(train_run(&t, &net, &opt, &td, NULL, &o, &st, &hooks, &err), 0);
+        if (memcmp(resumed, net.params, sizeof resumed) != 0)
+            fail_msg("the resumed run differs from one never stopped (%s)", g ? "general step" : "one-row loop");
+    }
     optim_free(&opt);
     trainer_free(&t);
     net_free(&net);
