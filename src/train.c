@@ -506,24 +506,47 @@ void trainer_auto_start_one(Trainer *t, double secs)
     }
 }
 
-/* The sums of groups [ga, gb) (each in its first slot, see grad_group)
- * added in group order into the running sum in group 0's first slot, and
+/* The record of group gi in a gathered t->gbuf (see gather_groups). */
+static double *gathered(const Trainer *t, int ngroups, int gi)
+{
+    const Comm *c = t->comm;
+    int q = 0;
+    while (q + 1 < c->size && comm_share((size_t)ngroups, q + 1, c->size) <= (size_t)gi)
+        q++;
+    return t->gbuf + (size_t)gi * TRAINER_REC(t->nparams) + (size_t)q;
+}
+
+/* Group gi's gradient sum: its gathered record under ranks, else its
+ * first slot. */
+static double *group_sum(const Trainer *t, int ngroups, int gi)
+{
+    return t->comm ? gathered(t, ngroups, gi) : t->slots + (size_t)gi * TRAIN_GROUP * t->nparams;
+}
+
+/* Block b's loss, from the same place. */
+static double block_loss(const Trainer *t, int ngroups, int b)
+{
+    return t->comm ? gathered(t, ngroups, b / TRAIN_GROUP)[t->nparams + (size_t)(b % TRAIN_GROUP)] : t->slot_loss[b];
+}
+
+/* The sums of groups [ga, gb) of a step of ngroups groups and nblocks
+ * blocks added in group order into the running sum in group 0's, and
  * their blocks' losses in block order into *loss: one link of the chain
  * that gives a step its gradient sum and loss, s0 + s1 + ... and
- * l0 + l1 + ..., whoever computed the groups. */
-static void add_groups(Trainer *t, int nblocks, int ga, int gb, double *loss)
+ * l0 + l1 + ..., whoever computed the groups (a thread, or the ranks). */
+static void add_groups(Trainer *t, int ngroups, int nblocks, int ga, int gb, double *loss)
 {
     const size_t np = t->nparams;
-    double *s0 = t->slots;
+    double *s0 = group_sum(t, ngroups, 0);
     for (int gi = ga > 1 ? ga : 1; gi < gb; gi++) {
-        const double *sg = t->slots + (size_t)gi * TRAIN_GROUP * np;
+        const double *sg = group_sum(t, ngroups, gi);
         for (size_t k = 0; k < np; k++)
             s0[k] += sg[k];
     }
     const int b1 = gb * TRAIN_GROUP < nblocks ? gb * TRAIN_GROUP : nblocks;
     double l = *loss;
     for (int b = ga * TRAIN_GROUP; b < b1; b++)
-        l += t->slot_loss[b];
+        l += block_loss(t, ngroups, b);
     *loss = l;
 }
 
@@ -564,7 +587,7 @@ static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chu
 #pragma omp for ordered schedule(static, 1) nowait
                 for (int q = 0; q < m; q++) {
 #pragma omp ordered
-                    add_groups(t, nblocks, g0 + (int)comm_share(ng, q, m), g0 + (int)comm_share(ng, q + 1, m), loss);
+                    add_groups(t, g1, nblocks, g0 + (int)comm_share(ng, q, m), g0 + (int)comm_share(ng, q + 1, m), loss);
                 }
             }
         }
@@ -572,7 +595,7 @@ static void grad_groups(Trainer *t, const Net *net, const Dataset *d, size_t chu
         for (int gi = g0; gi < g1; gi++)
             grad_group(t, net, d, chunk_first, idx, pos, n, nblocks, gi);
         if (loss)
-            add_groups(t, nblocks, g0, g1, loss);
+            add_groups(t, g1, nblocks, g0, g1, loss);
     }
     if (probe)
         thread_probe_done(probe, nt, train_now_s());
@@ -617,16 +640,6 @@ static int gather_groups(Trainer *t, const Net *net, const Dataset *d, size_t ch
     return 0;
 }
 
-/* The record of group gi in a gathered t->gbuf (see gather_groups). */
-static double *gathered(const Trainer *t, int ngroups, int gi)
-{
-    const Comm *c = t->comm;
-    int q = 0;
-    while (q + 1 < c->size && comm_share((size_t)ngroups, q + 1, c->size) <= (size_t)gi)
-        q++;
-    return t->gbuf + (size_t)gi * TRAINER_REC(t->nparams) + (size_t)q;
-}
-
 /* trainer_grad_rows for one row of the 2-2-1 network in one process
  * (float64): the row's gradient and loss straight from net_grad_row221,
  * the bits of the block path below (one block, one group, a slot cleared
@@ -669,22 +682,13 @@ int trainer_grad_rows(Trainer *t, const Net *net, const Dataset *d, size_t chunk
         int rc = gather_groups(t, net, d, chunk_first, idx, pos, n, nblocks, ngroups, err);
         if (rc)
             return rc;
-        /* s0 + s1 + ... and l0 + l1 + ...: add_groups' order, over the
-         * gathered records */
-        double *s0 = gathered(t, ngroups, 0);
-        for (int gi = 1; gi < ngroups; gi++) {
-            const double *sg = gathered(t, ngroups, gi);
-            for (size_t k = 0; k < np; k++)
-                s0[k] += sg[k];
-        }
-        for (int b = 0; b < nblocks; b++)
-            loss += gathered(t, ngroups, b / TRAIN_GROUP)[np + (size_t)(b % TRAIN_GROUP)];
+        add_groups(t, ngroups, nblocks, 0, ngroups, &loss); /* over the gathered records */
     } else {
         grad_groups(t, net, d, chunk_first, idx, pos, n, nblocks, 0, ngroups, &loss);
         t->stop_now = t->stop ? *t->stop : 0;
     }
     /* the sum scaled into grad in one pass */
-    const double *s0 = t->comm ? gathered(t, ngroups, 0) : t->slots;
+    const double *s0 = group_sum(t, ngroups, 0);
     for (size_t k = 0; k < np; k++)
         grad[k] = s0[k] * inv_n;
     *loss_out = loss / (double)n;
